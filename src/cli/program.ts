@@ -1,0 +1,24 @@
+/**
+ * cli/program - the table of subcommands. Each subcommand lives in its own file in cli/ and
+ * exports `register(program)`; add one line here to add a command.
+ */
+import { Command } from 'commander';
+
+type Register = (program: Command) => void;
+
+// One entry per subcommand file, in the order `rebound --help` lists them.
+const commands: Register[] = [];
+
+export function buildProgram(): Command {
+  const program = new Command('rebound')
+    .description('Bounce-mail processor: parse, classify and remember bounces; answer "may I send?"')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride((err) => {
+      // commander's own usage errors exit 2, like a config error; --help/--version exit 0.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    });
+  for (const register of commands) register(program);
+  return program;
+}

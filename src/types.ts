@@ -1,0 +1,161 @@
+/**
+ * types - the values that cross stage folders, and nothing else.
+ *
+ * One bounce flows one way:
+ *   raw bytes --parse/message--> ParsedMessage --decode/--> Report (Finding[])
+ *   --classify/--> RecipientResult[] (Finding + Verdict) --store/--> state change + events.
+ *
+ * Stage-private shapes live in their own folder; only what two folders share is here.
+ */
+
+/** Sisimai's reason tokens, verbatim. A typo fails to compile. */
+export const REASONS = [
+  'authfailure',
+  'badreputation',
+  'blocked',
+  'contenterror',
+  'delivered',
+  'exceedlimit',
+  'expired',
+  'failedstarttls',
+  'feedback',
+  'filtered',
+  'hasmoved',
+  'hostunknown',
+  'mailboxfull',
+  'mailererror',
+  'mesgtoobig',
+  'networkerror',
+  'norelaying',
+  'notaccept',
+  'notcompliantrfc',
+  'onhold',
+  'policyviolation',
+  'rejected',
+  'requireptr',
+  'securityerror',
+  'spamdetected',
+  'speeding',
+  'suppressed',
+  'suspend',
+  'syntaxerror',
+  'systemerror',
+  'systemfull',
+  'toomanyconn',
+  'undefined',
+  'userunknown',
+  'vacation',
+  'virusdetected',
+] as const;
+export type Reason = (typeof REASONS)[number];
+
+export function isReason(s: string): s is Reason {
+  return (REASONS as readonly string[]).includes(s);
+}
+
+/** What kind of message arrived at the return path. */
+export type MessageType = 'bounce' | 'delayed' | 'feedback' | 'autoreply' | 'delivered' | 'not-bounce';
+
+/** RFC 3464 Action values, lower-cased; '' when the report gave none and none could be inferred. */
+export type Action = 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded' | '';
+
+/** Marketo bounce category: 1 spam/blocklist, 2 invalid address, 3 soft (full, timeout, throttle),
+ *  4 soft (DNS, transient, admin, policy), 9 unknown. 0 = not a bounce (delivered, vacation, complaint). */
+export type Category = 0 | 1 | 2 | 3 | 4 | 9;
+
+/**
+ * One recipient as a decoder read it from a report: facts only, no judgement.
+ * Strings are '' when absent, never undefined, so that JSON output is stable.
+ */
+export interface Finding {
+  /** The failed address, lower-cased domain, no angle brackets. '' when the report names none. */
+  recipient: string;
+  action: Action;
+  /** RFC 3463 enhanced status (e.g. '5.1.1', '5.7.606'), the most specific one found; '' if none. */
+  status: string;
+  /** SMTP reply code such as '550'; '' if none. */
+  replyCode: string;
+  /** The remote server's own words (Diagnostic-Code text or the MTA's error line), unfolded. */
+  diagnostic: string;
+  /** Diagnostic-Code type: 'smtp', 'x-unix', ... or ''. */
+  diagnosticType: string;
+  /** Host that rejected (Remote-MTA, or named in the text); '' if unknown. */
+  remoteMta: string;
+  /** Host that wrote the report (Reporting-MTA); '' if unknown. */
+  reportingMta: string;
+  /** SMTP command the rejection answered: 'CONN' | 'EHLO' | 'HELO' | 'MAIL' | 'RCPT' | 'DATA' | '' . */
+  lastCommand: string;
+  /** A reason the decoder knows from the format itself (e.g. qmail's timeout text => 'expired',
+   *  ARF => 'feedback', vacation => 'vacation'). The classifier may still override it with better evidence. */
+  reasonHint?: Reason;
+  /** ARF Feedback-Type ('abuse', 'opt-out', ...), only for feedback reports. */
+  feedbackType?: string;
+  /** Name of the decoder that produced this finding ('rfc3464', 'postfix', 'exim', ...). */
+  decodedBy: string;
+}
+
+/** What the decode stage says about one message. */
+export interface Report {
+  type: MessageType;
+  findings: Finding[];
+  /** Decoder that recognised the message ('' when none did). */
+  decodedBy: string;
+  /** Non-fatal problems noticed while reading (bad header, truncated part, unknown charset...). */
+  problems: string[];
+  /** Headers of the message we sent, when the bounce returned them (for VERP and Message-ID matching). */
+  original?: { messageId: string; to: string; from: string; subject: string; returnPath: string };
+}
+
+/** The classifier's judgement about one finding. */
+export interface Verdict {
+  reason: Reason;
+  /** True only where the address itself is bad (userunknown, hostunknown, hasmoved, 5xx notaccept),
+   *  and never for a likely false positive. */
+  hard: boolean;
+  category: Category;
+  /** True for spam-filter, blocklist and reputation rejections: they say nothing about the address. */
+  likelyFalsePositive: boolean;
+  /** The text that decided the reason (matched phrase), so an operator can see why. '' if none. */
+  evidence: string;
+  /** Which rule decided: 'status:5.1.1', 'phrase:userunknown', 'provider:google', 'hint:qmail', ... */
+  rule: string;
+}
+
+/** One line of `rebound parse --json` output per recipient; also what the store records. */
+export interface RecipientResult {
+  address: string;
+  action: Action;
+  status: string;
+  replyCode: string;
+  reason: Reason;
+  hard: boolean;
+  category: Category;
+  likelyFalsePositive: boolean;
+  evidence: string;
+  diagnostic: string;
+  remoteMta: string;
+  feedbackType: string;
+}
+
+/** The whole analysis of one message: parse + decode + classify. Pure, no I/O. */
+export interface Analysis {
+  type: MessageType;
+  recipients: RecipientResult[];
+  decodedBy: string;
+  problems: string[];
+  original?: Report['original'];
+}
+
+/** Where a stored message came from. */
+export type SourceKind = 'smtp' | 'lmtp' | 'imap' | 'file' | 'stdin';
+
+/** A message as received, before it is stored. */
+export interface Envelope {
+  source: SourceKind;
+  /** Free-form origin detail: peer address, 'account/mailbox/uid', file path. */
+  origin: string;
+  mailFrom: string;
+  rcptTo: string[];
+  /** When it reached us (ms since epoch). */
+  receivedAt: number;
+}
