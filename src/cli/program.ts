@@ -3,11 +3,16 @@
  * exports `register(program)`; add one line here to add a command.
  */
 import { Command } from 'commander';
+import { register as evalCommand } from './eval.js';
+import { register as parse } from './parse.js';
 
 type Register = (program: Command) => void;
 
 // One entry per subcommand file, in the order `rebound --help` lists them.
-const commands: Register[] = [];
+const commands: Register[] = [
+  parse,
+  evalCommand,
+];
 
 export function buildProgram(): Command {
   const program = new Command('rebound')

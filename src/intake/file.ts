@@ -1,0 +1,143 @@
+/**
+ * intake/file - read messages from files, directories (recursively, in name order), mbox files and
+ * stdin ('-'). In: paths. Out: one item per message, `{ source, raw }`, or `{ source, error }` for a
+ * path that cannot be read; the caller reports errors and carries on with the rest.
+ *
+ * An mbox is recognised by its first line ("From " envelope line). Messages inside are numbered
+ * from 1 and named `path#n`. Both mboxo and mboxrd quoting are undone (">From " -> "From "),
+ * which is lossy only for mboxo files that had a literal ">From " line - harmless for bounces.
+ */
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export type InputItem = { source: string; raw: Buffer } | { source: string; error: string };
+
+/** Bytes read from stdin at most; a bigger stream is an error, not an out-of-memory crash. */
+const MAX_STDIN_BYTES = 256 * 1024 * 1024;
+
+export async function* readInputs(paths: string[]): AsyncGenerator<InputItem> {
+  for (const path of paths) {
+    if (path === '-') {
+      let raw: Buffer;
+      try {
+        raw = await readStdin();
+      } catch (err) {
+        yield { source: '-', error: describe(err) };
+        continue;
+      }
+      yield* splitMessages('-', raw);
+      continue;
+    }
+    yield* readPath(path);
+  }
+}
+
+async function* readPath(path: string): AsyncGenerator<InputItem> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    yield { source: path, error: describe(err) };
+    return;
+  }
+  if (info.isDirectory()) {
+    let names: string[];
+    try {
+      names = (await readdir(path)).sort();
+    } catch (err) {
+      yield { source: path, error: describe(err) };
+      return;
+    }
+    for (const name of names) {
+      // Hidden files (editor droppings, .DS_Store) are never messages.
+      if (name.startsWith('.')) continue;
+      yield* readPath(join(path, name));
+    }
+    return;
+  }
+  if (!info.isFile()) {
+    yield { source: path, error: 'not a regular file or directory' };
+    return;
+  }
+  let raw: Buffer;
+  try {
+    raw = await readFile(path);
+  } catch (err) {
+    yield { source: path, error: describe(err) };
+    return;
+  }
+  yield* splitMessages(path, raw);
+}
+
+/** A single message, or the messages of an mbox. */
+export function* splitMessages(source: string, raw: Buffer): Generator<InputItem> {
+  if (!isMbox(raw)) {
+    yield { source, raw };
+    return;
+  }
+  let n = 0;
+  for (const message of splitMbox(raw)) {
+    n += 1;
+    yield { source: `${source}#${n}`, raw: message };
+  }
+}
+
+export function isMbox(raw: Buffer): boolean {
+  return raw.length > 5 && raw.subarray(0, 5).toString('latin1') === 'From ';
+}
+
+/**
+ * Split an mbox at "From " lines that start the file or follow a blank line. Works on bytes (latin1
+ * is a 1:1 byte mapping) so no charset is assumed.
+ */
+export function splitMbox(raw: Buffer): Buffer[] {
+  const text = raw.toString('latin1');
+  const starts: number[] = [0];
+  let i = 0;
+  for (;;) {
+    const j = text.indexOf('\nFrom ', i);
+    if (j < 0) break;
+    // A separator must follow an empty line (mboxrd/mboxo both write one); tolerate CRLF files.
+    const prev = text.charCodeAt(j - 1);
+    const prev2 = text.charCodeAt(j - 2);
+    if (j === 0 || prev === 10 || (prev === 13 && prev2 === 10)) starts.push(j + 1);
+    i = j + 1;
+  }
+  const out: Buffer[] = [];
+  for (let k = 0; k < starts.length; k++) {
+    const begin = starts[k]!;
+    const end = k + 1 < starts.length ? starts[k + 1]! : text.length;
+    let chunk = text.slice(begin, end);
+    // Drop the envelope "From " line itself.
+    const nl = chunk.indexOf('\n');
+    chunk = nl < 0 ? '' : chunk.slice(nl + 1);
+    // Undo >From quoting (one level).
+    chunk = chunk.replace(/^>(>*From )/gm, '$1');
+    // Drop the blank separator line that precedes the next "From ".
+    chunk = chunk.replace(/\r?\n$/, '');
+    if (chunk.trim().length > 0) out.push(Buffer.from(chunk, 'latin1'));
+  }
+  return out;
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const stream = process.stdin.isTTY ? createReadStream('/dev/null') : process.stdin;
+  for await (const chunk of stream) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += b.length;
+    if (size > MAX_STDIN_BYTES) throw new Error(`stdin: more than ${MAX_STDIN_BYTES} bytes`);
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ENOENT') return 'no such file or directory';
+  if (e?.code === 'EACCES') return 'permission denied';
+  if (e?.code === 'EISDIR') return 'is a directory';
+  return e?.message ?? String(err);
+}
