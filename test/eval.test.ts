@@ -1,0 +1,40 @@
+/**
+ * The parser's yardstick: the labelled Sisimai corpus in ../shared/sisimai. Floors from issue 2:
+ * reason >= 97%, hard >= 99%, recipient count >= 99%, every negative yields nothing.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { evaluate, formatScore, isPlaceholderStatus, percent } from '../src/eval.js';
+
+const corpus = resolve(new URL('..', import.meta.url).pathname, '../shared/sisimai');
+const present = existsSync(resolve(corpus, 'labels.json'));
+
+describe('isPlaceholderStatus', () => {
+  it.each([
+    ['5.0.910', true],
+    ['4.0.947', true],
+    ['5.9.213', true],
+    ['5.1.1', false],
+    ['5.7.9', false],
+    ['5.0.0', false],
+  ])('%s -> %s', (code, want) => expect(isPlaceholderStatus(code)).toBe(want));
+});
+
+describe.skipIf(!present)('Sisimai corpus (skipped: ../shared/sisimai is absent)', () => {
+  const score = present ? evaluate(corpus) : undefined;
+
+  it('prints a readable report', () => {
+    const text = formatScore(score!, false);
+    // Shown in the test log so a failing floor comes with its confusion list.
+    console.log(text);
+    expect(text).toMatch(/reason agreement/);
+  });
+  it('reason agreement >= 97%', () => expect(percent(score!.reason)).toBeGreaterThanOrEqual(97));
+  it('hard agreement >= 99%', () => expect(percent(score!.hard)).toBeGreaterThanOrEqual(99));
+  it('recipient-count agreement >= 99%', () => expect(percent(score!.count)).toBeGreaterThanOrEqual(99));
+  it('every negative yields no result', () => {
+    expect(score!.negatives.total).toBe(3);
+    expect(score!.negatives.agree).toBe(3);
+  });
+});
