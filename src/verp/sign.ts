@@ -1,0 +1,171 @@
+/**
+ * sign - the signed VERP form that lets intake refuse forged bounces (backscatter) at RCPT.
+ * In: a recipient address, the verp config slice, the time. Out: a return path, or a verdict on one.
+ *
+ * Form: `<prefix><delim><k><ddd><mac><delim><local><equals><domain>@<bounce-domain>`, e.g.
+ *   bounces+1123ab3defgh+alice=example.com@bounces.example.com
+ * - k: key id, one digit 0-9, for rotation (BATV prvs, bounce-semantics.md 3.9). The FIRST key in
+ *   `verp.keys` signs; every listed key verifies, so a new key goes first and the old one stays
+ *   until its addresses expire.
+ * - ddd: expiry day, (floor(now / 1 day) + verp.maxAgeDays) mod 1000, as in prvs.
+ * - mac: HMAC-SHA256(secret, k + ddd + lower-case(recipient)), first 40 bits, base32 lower-case:
+ *   case-insensitive end to end because some MTAs fold local parts (postsrsd does the same, 3.10).
+ * The local part must fit in 64 octets (RFC 5321 4.5.3.1.1); a recipient too long to sign is an
+ * error (verp-too-long), never a silently longer address.
+ * Config keys: verp.domains, verp.prefix, verp.delimiter, verp.equals, verp.keys[{id, secret |
+ * secretFile | secretEnv}], verp.maxAgeDays, verp.requireSignature.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { DaemonError } from '../errors.js';
+import { TAG_LENGTH, decodeVerp, splitAddress, type VerpOptions } from './verp.js';
+
+export interface VerpKey {
+  id: number | string;
+  secret?: string;
+  secretFile?: string;
+  secretEnv?: string;
+}
+
+export interface SignOptions extends VerpOptions {
+  keys: readonly VerpKey[];
+  /** Days a signed address stays valid. Default 30. At most 500, since the day wraps at 1000. */
+  maxAgeDays?: number;
+}
+
+export interface CheckOptions extends SignOptions {
+  /** Refuse unsigned, badly signed and expired return paths (550 5.7.1). */
+  requireSignature?: boolean;
+}
+
+export type VerifyStatus =
+  | 'valid' // signed with a known key, not expired
+  | 'expired' // signature good, expiry day passed
+  | 'bad-signature' // tag present, MAC does not match
+  | 'unknown-key' // tag names a key we do not have
+  | 'unsigned' // plain VERP or bare prefix: no tag at all
+  | 'not-ours'; // not at a bounce domain, or no prefix
+
+export interface VerifyResult {
+  status: VerifyStatus;
+  /** The address the bounce is about ('' when the return path names none). */
+  recipient: string;
+  /** Key id and expiry day from the tag, when there is one. */
+  keyId?: number;
+  expiresDay?: number;
+  /** Days until expiry (negative once expired); present for signed forms. */
+  daysLeft?: number;
+}
+
+const DAY_MS = 86_400_000;
+const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+function base32(buf: Buffer): string {
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const byte of buf) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+/** The secret of one key, read from the config value, a file or an environment variable. */
+export function keySecret(key: VerpKey): string {
+  if (key.secret) return key.secret;
+  if (key.secretFile) return readFileSync(key.secretFile, 'utf8').trim();
+  if (key.secretEnv) {
+    const v = process.env[key.secretEnv];
+    if (v) return v;
+    throw new DaemonError('verp-no-key', `verp key ${String(key.id)}: environment variable ${key.secretEnv} is not set`);
+  }
+  throw new DaemonError('verp-no-key', `verp key ${String(key.id)}: no secret, secretFile or secretEnv`);
+}
+
+function keyId(key: VerpKey): number {
+  const n = Number(key.id);
+  if (!Number.isInteger(n) || n < 0 || n > 9) {
+    throw new DaemonError('verp-no-key', `verp key id must be a digit 0-9, got ${JSON.stringify(key.id)}`);
+  }
+  return n;
+}
+
+function mac(secret: string, k: number, ddd: string, recipient: string): string {
+  const h = createHmac('sha256', secret).update(`${k}${ddd}${recipient.toLowerCase()}`).digest();
+  return base32(h.subarray(0, 5));
+}
+
+function maxAge(opts: SignOptions): number {
+  const d = opts.maxAgeDays ?? 30;
+  if (!Number.isInteger(d) || d < 1 || d > 500) throw new DaemonError('config', `verp.maxAgeDays: expected integer 1-500, got ${d}`);
+  return d;
+}
+
+/** Build a signed return path for `recipient`, valid for verp.maxAgeDays from `now`. */
+export function signReturnPath(recipient: string, opts: SignOptions, now: number = Date.now()): string {
+  const key = opts.keys[0];
+  if (!key) throw new DaemonError('verp-no-key', 'cannot sign: no key in verp.keys');
+  const parts = splitAddress(recipient);
+  if (!parts || /[\s<>"]/.test(recipient.trim().replace(/^<(.*)>$/, '$1'))) {
+    throw new DaemonError('verp-malformed', `not a plain address: ${JSON.stringify(recipient)}`);
+  }
+  const rcpt = `${parts.local}@${parts.domain}`.toLowerCase();
+  const k = keyId(key);
+  const ddd = String((Math.floor(now / DAY_MS) + maxAge(opts)) % 1000).padStart(3, '0');
+  const tag = `${k}${ddd}${mac(keySecret(key), k, ddd, rcpt)}`;
+  const head = opts.prefix ? `${opts.prefix}${opts.delimiter}` : '';
+  const local = `${head}${tag}${opts.delimiter}${parts.local.toLowerCase()}${opts.equals}${parts.domain}`;
+  if (Buffer.byteLength(local) > 64) {
+    throw new DaemonError('verp-too-long', `signed local part for ${rcpt} is ${Buffer.byteLength(local)} octets; RFC 5321 allows 64`);
+  }
+  const domain = opts.domains[0];
+  if (!domain) throw new DaemonError('config', 'cannot sign: verp.domains is empty');
+  return `${local}@${domain.toLowerCase()}`;
+}
+
+/** Read and check a return path (either form). Never throws on bad input. */
+export function verifyReturnPath(address: string, opts: SignOptions, now: number = Date.now()): VerifyResult {
+  const d = decodeVerp(address, opts);
+  if (!d) return { status: 'not-ours', recipient: '' };
+  if (!d.tag) return { status: 'unsigned', recipient: d.recipient };
+  const k = Number(d.tag[0]);
+  const ddd = d.tag.slice(1, 4);
+  const got = d.tag.slice(4, TAG_LENGTH);
+  const today = Math.floor(now / DAY_MS) % 1000;
+  // Modular day arithmetic as in prvs: days left in (-500, 500].
+  let daysLeft = (Number(ddd) - today + 1000) % 1000;
+  if (daysLeft > 500) daysLeft -= 1000;
+  const base = { recipient: d.recipient, keyId: k, expiresDay: Number(ddd), daysLeft };
+  const key = opts.keys.find((x) => Number(x.id) === k);
+  if (!key) return { status: 'unknown-key', ...base };
+  const want = mac(keySecret(key), k, ddd, d.recipient);
+  if (!timingSafeEqual(Buffer.from(want), Buffer.from(got))) return { status: 'bad-signature', ...base };
+  if (daysLeft < 0 || daysLeft > maxAge(opts)) return { status: 'expired', ...base };
+  return { status: 'valid', ...base };
+}
+
+export type RcptDecision =
+  /** Take it; `verified` false means "record, but change no address state unless allowed". */
+  | { accept: true; recipient: string; verified: boolean; status: VerifyStatus }
+  /** Refuse it: code/enhanced/text ready for the SMTP reply. */
+  | { accept: false; code: 550; enhanced: '5.1.1' | '5.7.1'; text: string; status: VerifyStatus };
+
+/**
+ * The RCPT-time rule (issue 4): not at a bounce domain or no prefix -> 550 5.1.1 (never a relay).
+ * Signature required and missing/bad/expired -> 550 5.7.1. Not required: a valid or absent tag is
+ * trusted (plain VERP senders), a bad or expired one is accepted but unverified.
+ */
+export function checkReturnPath(address: string, opts: CheckOptions, now: number = Date.now()): RcptDecision {
+  const r = verifyReturnPath(address, opts, now);
+  if (r.status === 'not-ours') return { accept: false, code: 550, enhanced: '5.1.1', text: 'no such bounce address', status: r.status };
+  if (r.status === 'valid') return { accept: true, recipient: r.recipient, verified: true, status: r.status };
+  if (opts.requireSignature) return { accept: false, code: 550, enhanced: '5.7.1', text: 'invalid bounce address', status: r.status };
+  return { accept: true, recipient: r.recipient, verified: r.status === 'unsigned', status: r.status };
+}

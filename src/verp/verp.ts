@@ -1,0 +1,124 @@
+/**
+ * verp - read and write plain VERP return paths, and strip forwarding wrappers.
+ * In: an envelope address (RCPT TO of a bounce, or a Return-Path). Out: the recipient it stands for.
+ *
+ * Plain form (Postfix VERP_README, qmail verp.txt): `<prefix><delimiter><local><equals><domain>@<bounce-domain>`,
+ * e.g. `bounces+alice=example.com@bounces.example.com`. The signed form (sign.ts) puts a tag between
+ * prefix and recipient: `bounces+1123ab3defgh+alice=example.com@...`; this file only recognises its shape.
+ * Wrappers stripped first (bounce-semantics.md 3.9-3.10): SRS0/SRS1 (postsrsd), BATV `prvs=` and
+ * `msprvs1=` (Exim, IronPort), also the sub-address form `user+prvs=...`.
+ * Config keys read (through VerpOptions): verp.domains, verp.prefix, verp.delimiter, verp.equals.
+ */
+
+export interface VerpOptions {
+  /** Bounce domains we accept mail for; compared case-insensitively. */
+  domains: readonly string[];
+  /** Local-part prefix, e.g. 'bounces'. May be '' (then the local part is just `local=domain`). */
+  prefix: string;
+  /** Between prefix, tag and recipient, e.g. '+'. One character. */
+  delimiter: string;
+  /** Replaces '@' of the recipient, e.g. '='. One character. */
+  equals: string;
+}
+
+export const DEFAULT_VERP: VerpOptions = { domains: ['bounces.localhost'], prefix: 'bounces', delimiter: '+', equals: '=' };
+
+/** Shape of a signing tag: key id (1 digit), expiry day mod 1000 (3 digits), 8 base32 MAC chars. */
+export const TAG_RE = /^[0-9][0-9]{3}[a-z2-7]{8}$/;
+export const TAG_LENGTH = 12;
+
+export interface DecodedVerp {
+  /** The address the bounce is about, domain lower-cased; '' when the local part names none. */
+  recipient: string;
+  /** Signing tag found between prefix and recipient ('' for the plain form). Lower-case. */
+  tag: string;
+  /** The bounce domain the address was sent to, lower-case. */
+  bounceDomain: string;
+}
+
+/** Split an address at its last '@'; strips angle brackets and surrounding space. */
+export function splitAddress(address: string): { local: string; domain: string } | null {
+  const a = address.trim().replace(/^<(.*)>$/, '$1');
+  const at = a.lastIndexOf('@');
+  if (at <= 0 || at === a.length - 1) return null;
+  return { local: a.slice(0, at), domain: a.slice(at + 1).toLowerCase() };
+}
+
+/**
+ * Remove SRS and BATV wrappers until none is left. Returns the inner address, or the input
+ * unchanged. SRS keeps the original local part case; domains come back lower-cased.
+ */
+export function stripWrappers(address: string): string {
+  let cur = address.trim().replace(/^<(.*)>$/, '$1');
+  // A forwarder may wrap a prvs address (the inumbo sample in bounce-semantics.md 3.10), so loop.
+  for (let i = 0; i < 4; i++) {
+    const parts = splitAddress(cur);
+    if (!parts) return cur;
+    const { local, domain } = parts;
+    let m: RegExpMatchArray | null;
+    // SRS1=HHHH=first-forwarder==HHHH=TT=orig-domain=orig-local@second-forwarder
+    if ((m = /^srs1[=+-][^=]+=[^=]+==[^=]+=[^=]+=([^=]+)=(.+)$/i.exec(local))) {
+      cur = `${m[2]}@${m[1]!.toLowerCase()}`;
+      continue;
+    }
+    // SRS0=HHHH=TT=orig-domain=orig-local@forwarder
+    if ((m = /^srs0[=+-][^=]+=[^=]+=([^=]+)=(.+)$/i.exec(local))) {
+      cur = `${m[2]}@${m[1]!.toLowerCase()}`;
+      continue;
+    }
+    // prvs=KDDDSSSSSS=local@domain (tag length varies by vendor: 9-10 hex chars seen)
+    if ((m = /^(?:prvs|msprvs1)=[0-9a-z]{6,12}=(.+)$/i.exec(local))) {
+      cur = `${m[1]}@${domain}`;
+      continue;
+    }
+    // Sub-address form recommended by the batv-tools author: user+prvs=KDDDSSSSSS
+    if ((m = /^(.+?)[+-](?:prvs|msprvs1)=[0-9a-z]{6,12}$/i.exec(local))) {
+      cur = `${m[1]}@${domain}`;
+      continue;
+    }
+    return cur;
+  }
+  return cur;
+}
+
+/** Build the plain VERP return path for one recipient. */
+export function encodeVerp(recipient: string, opts: VerpOptions, bounceDomain = opts.domains[0] ?? ''): string {
+  const parts = splitAddress(recipient);
+  if (!parts) throw new TypeError(`not an address: ${JSON.stringify(recipient)}`);
+  if (!bounceDomain) throw new TypeError('no bounce domain configured (verp.domains)');
+  const head = opts.prefix ? `${opts.prefix}${opts.delimiter}` : '';
+  return `${head}${parts.local}${opts.equals}${parts.domain}@${bounceDomain.toLowerCase()}`;
+}
+
+/** True when `domain` is one of the configured bounce domains. */
+export function isBounceDomain(domain: string, opts: VerpOptions): boolean {
+  const d = domain.toLowerCase().replace(/\.$/, '');
+  return opts.domains.some((x) => x.toLowerCase() === d);
+}
+
+/**
+ * Read a return path in either form. Returns null when the address is not at a bounce domain or
+ * lacks the prefix: such an address is not ours (intake refuses it, 550 5.1.1).
+ * The local part is lower-cased first: some MTAs fold case, and the tag alphabet is case-free.
+ */
+export function decodeVerp(address: string, opts: VerpOptions): DecodedVerp | null {
+  const parts = splitAddress(stripWrappers(address));
+  if (!parts || !isBounceDomain(parts.domain, opts)) return null;
+  const local = parts.local.toLowerCase();
+  const head = opts.prefix ? `${opts.prefix}${opts.delimiter}`.toLowerCase() : '';
+  const bounceDomain = parts.domain.replace(/\.$/, '');
+  // The bare prefix is the return path of a sender that does not use VERP: ours, but names nobody.
+  if (opts.prefix && local === opts.prefix.toLowerCase()) return { recipient: '', tag: '', bounceDomain };
+  if (!local.startsWith(head)) return null;
+  let rest = local.slice(head.length);
+  let tag = '';
+  const maybeTag = rest.slice(0, TAG_LENGTH);
+  if (rest.length > TAG_LENGTH && TAG_RE.test(maybeTag) && rest[TAG_LENGTH] === opts.delimiter) {
+    tag = maybeTag;
+    rest = rest.slice(TAG_LENGTH + 1);
+  }
+  // The recipient's domain cannot contain the equals character, its local part can: split at the last one.
+  const eq = rest.lastIndexOf(opts.equals);
+  const recipient = eq > 0 && eq < rest.length - 1 ? `${rest.slice(0, eq)}@${rest.slice(eq + 1)}` : '';
+  return { recipient, tag, bounceDomain };
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { checkReturnPath, signReturnPath, verifyReturnPath, type CheckOptions } from '../../src/verp/sign.js';
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 10, 26, 12);
+const opts: CheckOptions = {
+  domains: ['bounces.example.com'],
+  prefix: 'bounces',
+  delimiter: '+',
+  equals: '=',
+  keys: [{ id: 1, secret: 'first secret' }],
+  maxAgeDays: 30,
+};
+
+describe('signed VERP', () => {
+  it('signs into a case-free local part of at most 64 octets', () => {
+    const rp = signReturnPath('Alice.Smith@Example.com', opts, NOW);
+    expect(rp).toMatch(/^bounces\+1\d{3}[a-z2-7]{8}\+alice\.smith=example\.com@bounces\.example\.com$/);
+    expect(rp.split('@')[0]!.length).toBeLessThanOrEqual(64);
+    expect(verifyReturnPath(rp, opts, NOW)).toMatchObject({ status: 'valid', recipient: 'alice.smith@example.com', keyId: 1, daysLeft: 30 });
+  });
+
+  it('survives an MTA that upper-cases the local part', () => {
+    const rp = signReturnPath('bob@example.org', opts, NOW);
+    expect(verifyReturnPath(rp.toUpperCase(), opts, NOW).status).toBe('valid');
+  });
+
+  it('detects a changed recipient, a changed tag and an unknown key', () => {
+    const rp = signReturnPath('bob@example.org', opts, NOW);
+    expect(verifyReturnPath(rp.replace('bob=', 'eve='), opts, NOW).status).toBe('bad-signature');
+    const tagged = rp.replace(/\+1(\d{3})([a-z2-7])/, (_m, d: string, c: string) => `+1${d}${c === 'a' ? 'b' : 'a'}`);
+    expect(verifyReturnPath(tagged, opts, NOW).status).toBe('bad-signature');
+    expect(verifyReturnPath(rp.replace('+1', '+7'), opts, NOW).status).toBe('unknown-key');
+    expect(verifyReturnPath(rp, { ...opts, keys: [{ id: 1, secret: 'other' }] }, NOW).status).toBe('bad-signature');
+  });
+
+  it('expires after maxAgeDays, across the day-1000 wrap', () => {
+    const rp = signReturnPath('bob@example.org', opts, NOW);
+    expect(verifyReturnPath(rp, opts, NOW + 30 * DAY).status).toBe('valid');
+    expect(verifyReturnPath(rp, opts, NOW + 31 * DAY)).toMatchObject({ status: 'expired', daysLeft: -1 });
+    // Pick a time where today + 30 wraps past 999.
+    const wrapNow = (Math.floor(NOW / DAY / 1000) * 1000 + 990) * DAY;
+    const w = signReturnPath('bob@example.org', opts, wrapNow);
+    expect(verifyReturnPath(w, opts, wrapNow + 25 * DAY).status).toBe('valid');
+    expect(verifyReturnPath(w, opts, wrapNow + 40 * DAY).status).toBe('expired');
+  });
+
+  it('rotates keys: the first key signs, every key verifies', () => {
+    const old = signReturnPath('bob@example.org', opts, NOW);
+    const rotated: CheckOptions = { ...opts, keys: [{ id: 2, secret: 'second' }, { id: 1, secret: 'first secret' }] };
+    expect(verifyReturnPath(old, rotated, NOW).status).toBe('valid');
+    expect(signReturnPath('bob@example.org', rotated, NOW)).toMatch(/^bounces\+2/);
+  });
+
+  it('reads secrets from an environment variable', () => {
+    process.env.REBOUND_TEST_VERP_SECRET = 'first secret';
+    const envOpts: CheckOptions = { ...opts, keys: [{ id: 1, secretEnv: 'REBOUND_TEST_VERP_SECRET' }] };
+    expect(verifyReturnPath(signReturnPath('x@y.test', opts, NOW), envOpts, NOW).status).toBe('valid');
+  });
+
+  it('refuses to sign what does not fit or is not an address', () => {
+    expect(() => signReturnPath(`${'a'.repeat(40)}@example.com`, opts, NOW)).toThrowErrorMatchingInlineSnapshot(
+      `[DaemonError: signed local part for aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@example.com is 73 octets; RFC 5321 allows 64]`,
+    );
+    expect(() => signReturnPath('no at sign', opts, NOW)).toThrow(/not a plain address/);
+    expect(() => signReturnPath('a@b.test', { ...opts, keys: [] }, NOW)).toThrow(/no key/);
+  });
+
+  it('verifies every signable address it signs (property)', () => {
+    const local = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,15}$/);
+    const domain = fc.stringMatching(/^[a-z0-9]{1,8}\.[a-z]{2,4}$/);
+    fc.assert(
+      fc.property(local, domain, fc.integer({ min: 0, max: 3000 }), (l, d, day) => {
+        const t = day * DAY + 1234;
+        const r = verifyReturnPath(signReturnPath(`${l}@${d}`, opts, t), opts, t);
+        expect(r.status).toBe('valid');
+        expect(r.recipient).toBe(`${l}@${d}`);
+      }),
+    );
+  });
+});
+
+describe('RCPT decision', () => {
+  const signed = signReturnPath('bob@example.org', opts, NOW);
+  const bad = signed.replace('bob=', 'eve=');
+  it.each([
+    ['bob@example.org', false, { accept: false, enhanced: '5.1.1' }],
+    ['bounces+x=y.test@other.example', false, { accept: false, enhanced: '5.1.1' }],
+    [signed, true, { accept: true, verified: true, recipient: 'bob@example.org' }],
+    [bad, true, { accept: false, enhanced: '5.7.1' }],
+    ['bounces+bob=example.org@bounces.example.com', true, { accept: false, enhanced: '5.7.1' }],
+    [bad, false, { accept: true, verified: false, recipient: 'eve@example.org', status: 'bad-signature' }],
+    ['bounces+bob=example.org@bounces.example.com', false, { accept: true, verified: true, status: 'unsigned' }],
+  ])('%s (required=%s)', (addr, requireSignature, want) => {
+    expect(checkReturnPath(addr, { ...opts, requireSignature }, NOW)).toMatchObject(want);
+  });
+});
