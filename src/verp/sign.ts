@@ -20,12 +20,12 @@ import { readFileSync } from 'node:fs';
 import { DaemonError } from '../errors.js';
 import { TAG_LENGTH, decodeVerp, splitAddress, type VerpOptions } from './verp.js';
 
-export interface VerpKey {
-  id: number | string;
-  secret?: string;
-  secretFile?: string;
-  secretEnv?: string;
-}
+/**
+ * A key as config gives it (`verp.keys`, strings): `SECRET`, or `N:SECRET` to pin the key id N.
+ * Without a pinned id the id is a digit derived from the secret itself, so rotating keys needs no
+ * bookkeeping; two keys that share a digit are both tried. Objects are for library callers.
+ */
+export type VerpKey = string | { id: number | string; secret?: string; secretFile?: string; secretEnv?: string };
 
 export interface SignOptions extends VerpOptions {
   keys: readonly VerpKey[];
@@ -79,6 +79,7 @@ function base32(buf: Buffer): string {
 
 /** The secret of one key, read from the config value, a file or an environment variable. */
 export function keySecret(key: VerpKey): string {
+  if (typeof key === 'string') return /^[0-9]:./s.test(key) ? key.slice(2) : key;
   if (key.secret) return key.secret;
   if (key.secretFile) return readFileSync(key.secretFile, 'utf8').trim();
   if (key.secretEnv) {
@@ -90,6 +91,10 @@ export function keySecret(key: VerpKey): string {
 }
 
 function keyId(key: VerpKey): number {
+  if (typeof key === 'string') {
+    if (/^[0-9]:./s.test(key)) return Number(key[0]);
+    return createHmac('sha256', 'rebound key id').update(key).digest()[0]! % 10;
+  }
   const n = Number(key.id);
   if (!Number.isInteger(n) || n < 0 || n > 9) {
     throw new DaemonError('verp-no-key', `verp key id must be a digit 0-9, got ${JSON.stringify(key.id)}`);
@@ -143,10 +148,10 @@ export function verifyReturnPath(address: string, opts: SignOptions, now: number
   let daysLeft = (Number(ddd) - today + 1000) % 1000;
   if (daysLeft > 500) daysLeft -= 1000;
   const base = { recipient: d.recipient, keyId: k, expiresDay: Number(ddd), daysLeft };
-  const key = opts.keys.find((x) => Number(x.id) === k);
-  if (!key) return { status: 'unknown-key', ...base };
-  const want = mac(keySecret(key), k, ddd, d.recipient);
-  if (!timingSafeEqual(Buffer.from(want), Buffer.from(got))) return { status: 'bad-signature', ...base };
+  const candidates = opts.keys.filter((x) => keyId(x) === k);
+  if (candidates.length === 0) return { status: 'unknown-key', ...base };
+  const good = candidates.some((key) => timingSafeEqual(Buffer.from(mac(keySecret(key), k, ddd, d.recipient)), Buffer.from(got)));
+  if (!good) return { status: 'bad-signature', ...base };
   if (daysLeft < 0 || daysLeft > maxAge(opts)) return { status: 'expired', ...base };
   return { status: 'valid', ...base };
 }

@@ -96,3 +96,18 @@ describe('RCPT decision', () => {
     expect(checkReturnPath(addr, { ...opts, requireSignature }, NOW)).toMatchObject(want);
   });
 });
+
+describe('keys as config gives them (strings)', () => {
+  const base = { ...opts, keys: ['plain secret one'] };
+  it('derives a stable key id from an unpinned secret and verifies after rotation', () => {
+    const rp = signReturnPath('bob@example.org', base, NOW);
+    const rotated = { ...opts, keys: ['the new secret', 'plain secret one'] };
+    expect(verifyReturnPath(rp, rotated, NOW).status).toBe('valid');
+    expect(verifyReturnPath(rp, { ...opts, keys: ['the new secret'] }, NOW).status).toMatch(/unknown-key|bad-signature/);
+  });
+  it('pins the id with N:SECRET', () => {
+    const rp = signReturnPath('bob@example.org', { ...opts, keys: ['4:pinned'] }, NOW);
+    expect(rp).toMatch(/^bounces\+4/);
+    expect(verifyReturnPath(rp, { ...opts, keys: ['x', '4:pinned'] }, NOW).status).toBe('valid');
+  });
+});
