@@ -227,7 +227,7 @@ export const configRules: Record<string, Rule> = {
   'verp.keys': { kind: 'strings', secret: true },
   'verp.keysFile': optPath,
   'verp.keysEnv': { kind: 'string', nonEmpty: true, optional: true },
-  'verp.maxAgeDays': { kind: 'int', min: 1, max: 3650 },
+  'verp.maxAgeDays': { kind: 'int', min: 1, max: 500 }, // the expiry day wraps at 1000 (verp/sign.ts)
   'imap.mailboxes': { kind: 'mailboxes' },
   'imap.mailboxes[].name': { kind: 'string', nonEmpty: true },
   'imap.mailboxes[].host': { kind: 'string', nonEmpty: true },
