@@ -1,0 +1,102 @@
+/**
+ * pipeline - process one stored message: analyze (parse -> decode -> classify) -> record one event
+ * per recipient -> recompute the Marketo state of every address it touched.
+ *
+ * In: a message row id (the raw bytes are already durable in the store). Out: ProcessOutcome;
+ * the row becomes processed / not-a-bounce / failed(+error) and is never dropped. Idempotent:
+ * a message that is no longer pending is skipped unless `force` (reprocess), and a forced run
+ * replaces the message's events and recomputes the affected addresses, so nothing double-counts.
+ *
+ * Which time counts (docs/STATE-RULES.md): an event's `at` is when the bounce happened - the
+ * bounce's own Date: header - clamped to be no later than our receipt and ignored when it is
+ * unreadable or more than a year earlier; otherwise our receipt time. So a bounce that sat in
+ * an IMAP backlog for two days suspends from when it was written, and its 24 h may have passed.
+ */
+import { analyzeMessage } from './analyze.js';
+import type { Analysis, Envelope } from './types.js';
+import { causeOf, effectOf } from './store/addresses.js';
+import type { EventInput } from './store/events.js';
+import type { MessageState, StoredMessage } from './store/messages.js';
+import { normaliseAddress } from './store/normalise.js';
+
+export type AnalyzeFn = (raw: Buffer, env: Envelope) => Analysis;
+
+export const defaultAnalyze: AnalyzeFn = (raw) => analyzeMessage(raw);
+
+export interface ProcessOutcome {
+  id: number;
+  state: MessageState;
+  /** True when nothing was done (already processed, or raw pruned). */
+  skipped: boolean;
+  messageType?: string;
+  /** Events recorded. */
+  events: number;
+  /** Normalised addresses whose state was recomputed. */
+  addresses: string[];
+  /** Categories of the recorded failures (for summaries). */
+  categories: number[];
+  error?: string;
+}
+
+/** What processing decided about one message, before it is committed. */
+export interface ProcessPlan {
+  id: number;
+  state: MessageState;
+  error: string | null;
+  analysis: Analysis | null;
+  bounceAt: number | null;
+  events: EventInput[];
+}
+
+/** Analyse a loaded message and decide its events; no I/O. Never throws for a bad message. */
+export function planMessage(msg: StoredMessage, analyze: AnalyzeFn): ProcessPlan {
+  const base = { id: msg.id, analysis: null, bounceAt: null, events: [] };
+  if (msg.raw === null) return { ...base, state: 'failed', error: 'raw message pruned; cannot process' };
+  let analysis: Analysis;
+  try {
+    analysis = analyze(msg.raw, msg.env);
+  } catch (err) {
+    // Kept and marked (Postfix's corrupt queue): `rebound reprocess --failed` retries after an upgrade.
+    return { ...base, state: 'failed', error: `analyze: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const receivedAt = msg.env.receivedAt;
+  const bounceAt = bounceTime(msg.raw, receivedAt);
+
+  if (analysis.type === 'not-bounce') {
+    return { ...base, analysis, bounceAt, state: 'not-a-bounce', error: null };
+  }
+  const events: EventInput[] = [];
+  for (const r of analysis.recipients) {
+    const address = normaliseAddress(r.address);
+    events.push({
+      address,
+      rawAddress: r.address,
+      at: bounceAt,
+      receivedAt,
+      messageType: analysis.type,
+      result: r,
+      effect: address === '' ? 'none' : effectOf(analysis.type, r),
+      cause: causeOf(r),
+    });
+  }
+  if (events.every((e) => e.address === '')) {
+    // A report we recognised but could not attribute to any recipient: keep it visible and retryable.
+    const why = analysis.problems.length > 0 ? analysis.problems.join('; ') : 'no recipient found';
+    return { ...base, analysis, bounceAt, events, state: 'failed', error: `${analysis.type}: ${why}` };
+  }
+  return { ...base, analysis, bounceAt, events, state: 'processed', error: null };
+}
+
+const YEAR = 365 * 86_400_000;
+
+/** The bounce's own Date: header, within sane bounds of our receipt time; else the receipt time. */
+export function bounceTime(raw: Buffer, receivedAt: number): number {
+  const head = raw.subarray(0, Math.min(raw.length, 64 * 1024)).toString('latin1');
+  const end = head.search(/\r?\n\r?\n/);
+  const block = end >= 0 ? head.slice(0, end) : head;
+  const m = /^date:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)/im.exec(block);
+  if (!m || m[1] === undefined) return receivedAt;
+  const t = Date.parse(m[1].replace(/\r?\n[ \t]+/g, ' ').replace(/\([^)]*\)/g, '').trim());
+  if (!Number.isFinite(t) || t < receivedAt - YEAR) return receivedAt;
+  return Math.min(t, receivedAt);
+}

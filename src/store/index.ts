@@ -1,0 +1,548 @@
+/**
+ * store - the one API the rest of rebound uses to remember bounces (better-sqlite3 stays in this
+ * folder). Opens the SQLite file (db.ts), stores raw messages (messages.ts), runs the pipeline on
+ * them (../pipeline.ts), records events (events.ts) and keeps Marketo address state (addresses.ts).
+ *
+ * In: Envelope + raw bytes from intake; addresses from the CLI, control socket and policy server.
+ * Out: message ids, ProcessOutcome, MayISend, AddressState, history, lists, stats.
+ * Config keys: store.path, store.busyTimeoutMs, state.suspendHours, state.escalation.*,
+ * jobs.prune.messagesDays / eventsDays (via prune()). Schema: docs/SCHEMA.md; rules: docs/STATE-RULES.md.
+ *
+ * Every write is a short transaction so the daemon and CLI commands can share the file (WAL +
+ * busy timeout). SQLite errors from writes are rethrown as DaemonError ('db-busy', 'disk-full',
+ * 'store-write') so intake can answer 451 4.3.0.
+ */
+import { DaemonError } from '../errors.js';
+import { defaultAnalyze, planMessage, type AnalyzeFn, type ProcessOutcome, type ProcessPlan } from '../pipeline.js';
+import type { Envelope } from '../types.js';
+import {
+  decideSend,
+  defaultStateRules,
+  emptyState,
+  type AddressState,
+  type MayISend,
+  type StateRules,
+} from './addresses.js';
+import { openDb, type Db } from './db.js';
+import {
+  eventStatements,
+  insertEvent,
+  readHistory,
+  recomputeAddress,
+  rowToState,
+  type EventStatements,
+  type HistoryEntry,
+} from './events.js';
+import {
+  insertMessage,
+  loadMessage,
+  messageStatements,
+  type MessageState,
+  type MessageStatements,
+  type StoredMessage,
+} from './messages.js';
+import { normaliseAddress } from './normalise.js';
+
+export type { AddressState, MayISend, SendVerdict, StateRules, Effect } from './addresses.js';
+export type { HistoryEntry } from './events.js';
+export type { MessageState, StoredMessage } from './messages.js';
+export type { ProcessOutcome, AnalyzeFn } from '../pipeline.js';
+export { SchemaTooNewError, SCHEMA_VERSION } from './db.js';
+export { normaliseAddress } from './normalise.js';
+export { defaultStateRules } from './addresses.js';
+
+export interface StoreOptions {
+  /** SQLite file (created with its directory), or ':memory:' for tests. Config: store.path. */
+  path: string;
+  /** Config: store.busyTimeoutMs (default 5000). */
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+  /** Milliseconds since the epoch; injectable so tests can move time. Default Date.now. */
+  clock?: () => number;
+  /** Config slice `state` (suspendHours, escalation). Missing keys take the defaults. */
+  state?: Partial<StateRules> & { escalation?: Partial<StateRules['escalation']> };
+  /** Replace analyzeMessage (tests feed hand-built Analysis objects through this). */
+  analyze?: AnalyzeFn;
+}
+
+export interface SaveResult {
+  id: number;
+  duplicate: boolean;
+}
+
+export type ListKind = 'invalid' | 'suspended' | 'complained';
+
+export interface ListEntry {
+  address: string;
+  /** invalid_at / suspended_at / complained_at. */
+  at: number | null;
+  cause: string;
+  /** Suspended only: when mailing may resume, and whether that is still in the future. */
+  until?: number;
+  active?: boolean;
+}
+
+export type ResetWhat = 'invalid' | 'suspended' | 'complained' | 'all';
+
+export interface ResetResult {
+  address: string;
+  /** False when the address had nothing to reset (still audited). */
+  changed: boolean;
+  before: AddressState;
+  after: AddressState;
+  actionId: number;
+}
+
+export interface ImportRow {
+  address: string;
+  what: 'invalid' | 'suspended' | 'complained';
+  cause?: string;
+  /** When the suppression happened (ms); default now. */
+  at?: number;
+}
+
+export interface ImportResult {
+  imported: number;
+  skipped: { line: number; address: string; why: string }[];
+}
+
+export interface ReprocessFilter {
+  ids?: number[];
+  states?: MessageState[];
+  /** received_at >= since (ms). */
+  since?: number;
+  until?: number;
+  /** Every message (ids/states ignored). */
+  all?: boolean;
+}
+
+export interface Stats {
+  messages: Record<MessageState, number> & { total: number; rawBytes: number; pruned: number };
+  events: { total: number; byCategory: Record<string, number>; byReason: Record<string, number>; byEffect: Record<string, number> };
+  addresses: { known: number; invalid: number; suspended: number; suspendedNow: number; complained: number };
+  schemaVersion: number;
+}
+
+export interface ImapCursor {
+  uidValidity: number;
+  lastUid: number;
+}
+
+export interface AddressStatus extends AddressState {
+  /** False when no event or action mentions the address. */
+  known: boolean;
+  mayISend: MayISend;
+}
+
+export interface Store {
+  readonly path: string;
+  saveMessage(env: Envelope, raw: Buffer): SaveResult;
+  saveMessages(items: { env: Envelope; raw: Buffer }[]): SaveResult[];
+  getMessage(id: number): StoredMessage | undefined;
+  processMessage(id: number, opts?: { force?: boolean }): ProcessOutcome;
+  /** Process up to `limit` pending messages (oldest first), in batches; returns how many. */
+  processPending(limit?: number): number;
+  /** Like processPending but returns every outcome (for summaries). */
+  processIds(ids: number[], opts?: { force?: boolean }): ProcessOutcome[];
+  mayISend(address: string, now?: number): MayISend;
+  addressStatus(address: string, now?: number): AddressStatus;
+  history(address: string, limit?: number): HistoryEntry[];
+  list(kind: ListKind, since?: number, now?: number): ListEntry[];
+  /** Every known address (for export), in address order. */
+  exportAddresses(): IterableIterator<AddressState>;
+  reset(address: string, what: ResetWhat, reason: string, who: string): ResetResult;
+  importSuppressions(rows: ImportRow[], who: string): ImportResult;
+  stats(now?: number): Stats;
+  /** Re-run the pipeline on matching messages (force); returns the outcomes. */
+  reprocess(filter: ReprocessFilter): ProcessOutcome[];
+  setImapCursor(account: string, folder: string, cursor: ImapCursor): void;
+  getImapCursor(account: string, folder: string): ImapCursor | undefined;
+  checkpoint(): void;
+  backup(file: string): Promise<void>;
+  /** Drop raw bodies of finished messages older than messagesOlderThanMs (age, ms); with
+   *  eventsOlderThanMs also delete old events that cannot affect state. */
+  prune(messagesOlderThanMs: number, eventsOlderThanMs?: number): { rawDropped: number; eventsDeleted: number };
+  close(): void;
+}
+
+const BATCH = 200;
+
+export function openStore(opts: StoreOptions): Store {
+  const db = openDb(opts);
+  const rules: StateRules = {
+    suspendHours: opts.state?.suspendHours ?? defaultStateRules.suspendHours,
+    escalation: { ...defaultStateRules.escalation, ...(opts.state?.escalation ?? {}) },
+  };
+  return new SqliteStore(db, opts.path, opts.clock ?? Date.now, rules, opts.analyze ?? defaultAnalyze);
+}
+
+class SqliteStore implements Store {
+  private readonly m: MessageStatements;
+  private readonly e: EventStatements;
+  private closed = false;
+
+  constructor(
+    private readonly db: Db,
+    readonly path: string,
+    private readonly clock: () => number,
+    private readonly rules: StateRules,
+    private readonly analyze: AnalyzeFn,
+  ) {
+    this.m = messageStatements(db);
+    this.e = eventStatements(db);
+  }
+
+  // ---- intake ----
+
+  saveMessage(env: Envelope, raw: Buffer): SaveResult {
+    return this.saveMessages([{ env, raw }])[0]!;
+  }
+
+  saveMessages(items: { env: Envelope; raw: Buffer }[]): SaveResult[] {
+    if (items.length === 0) return [];
+    const now = this.clock();
+    return this.write('save messages', () =>
+      this.db.transaction(() => items.map((it) => insertMessage(this.m, it.env, it.raw, now))).immediate(),
+    );
+  }
+
+  getMessage(id: number): StoredMessage | undefined {
+    return loadMessage(this.m, id);
+  }
+
+  // ---- processing ----
+
+  processMessage(id: number, opts: { force?: boolean } = {}): ProcessOutcome {
+    return this.processIds([id], opts)[0]!;
+  }
+
+  processPending(limit = Number.MAX_SAFE_INTEGER): number {
+    let done = 0;
+    while (done < limit) {
+      const ids = this.m.pending.all(Math.min(BATCH, limit - done)).map((r) => r.id);
+      if (ids.length === 0) break;
+      this.processIds(ids);
+      done += ids.length;
+    }
+    return done;
+  }
+
+  processIds(ids: number[], opts: { force?: boolean } = {}): ProcessOutcome[] {
+    const out: ProcessOutcome[] = [];
+    for (let i = 0; i < ids.length; i += BATCH) {
+      // Analyse outside the transaction (CPU-bound, may be slow) so the write lock is held only
+      // for the inserts; then commit the batch in one IMMEDIATE transaction (group commit).
+      const plans: (ProcessPlan | ProcessOutcome)[] = [];
+      for (const id of ids.slice(i, i + BATCH)) {
+        const msg = loadMessage(this.m, id);
+        if (!msg) throw new DaemonError('internal', `store: no message with id ${id}`);
+        if (msg.state !== 'pending' && !opts.force) plans.push(skipped(msg));
+        else if (msg.raw === null) plans.push(skipped(msg));
+        else plans.push(planMessage(msg, this.analyze));
+      }
+      const committed = this.write('process messages', () =>
+        this.db.transaction(() => plans.map((p) => ('skipped' in p ? p : this.commitPlan(p, opts.force ?? false)))).immediate(),
+      );
+      out.push(...committed);
+    }
+    return out;
+  }
+
+  /** Write one plan (caller holds the transaction). Re-checks the state: another process may have won. */
+  private commitPlan(p: ProcessPlan, force: boolean): ProcessOutcome {
+    const cur = this.m.state.get(p.id);
+    if (!cur) throw new DaemonError('internal', `store: message ${p.id} vanished`);
+    if (cur.state !== 'pending' && !force) {
+      return { id: p.id, state: cur.state, skipped: true, events: 0, addresses: [], categories: [] };
+    }
+    const now = this.clock();
+    const touched = new Set<string>();
+    for (const r of this.e.addressesOfMessage.all(p.id)) touched.add(r.address);
+    this.e.deleteOfMessage.run(p.id);
+    for (const ev of p.events) {
+      insertEvent(this.e, p.id, ev);
+      touched.add(ev.address);
+    }
+    touched.delete('');
+    for (const a of touched) recomputeAddress(this.e, a, this.rules, now);
+    this.m.finish.run({
+      id: p.id,
+      state: p.state,
+      error: p.error,
+      messageType: p.analysis?.type ?? null,
+      decodedBy: p.analysis?.decodedBy ?? null,
+      problems: p.analysis && p.analysis.problems.length > 0 ? JSON.stringify(p.analysis.problems) : null,
+      bounceAt: p.bounceAt,
+      now,
+    });
+    const outcome: ProcessOutcome = {
+      id: p.id,
+      state: p.state,
+      skipped: false,
+      events: p.events.length,
+      addresses: [...touched],
+      categories: p.events.filter((e) => e.effect !== 'none' && e.effect !== 'delivered' && e.effect !== 'complaint').map((e) => e.result.category),
+    };
+    if (p.analysis) outcome.messageType = p.analysis.type;
+    if (p.error !== null) outcome.error = p.error;
+    return outcome;
+  }
+
+  reprocess(filter: ReprocessFilter): ProcessOutcome[] {
+    const where: string[] = ['raw IS NOT NULL'];
+    const args: (string | number)[] = [];
+    if (!filter.all) {
+      if (filter.ids && filter.ids.length > 0) {
+        where.push(`id IN (${filter.ids.map(() => '?').join(',')})`);
+        args.push(...filter.ids);
+      }
+      if (filter.states && filter.states.length > 0) {
+        where.push(`state IN (${filter.states.map(() => '?').join(',')})`);
+        args.push(...filter.states);
+      }
+    }
+    if (filter.since !== undefined) {
+      where.push('received_at >= ?');
+      args.push(filter.since);
+    }
+    if (filter.until !== undefined) {
+      where.push('received_at < ?');
+      args.push(filter.until);
+    }
+    if (!filter.all && !(filter.ids?.length || filter.states?.length) && filter.since === undefined && filter.until === undefined) {
+      throw new Error('reprocess: give ids, states, a time range, or all');
+    }
+    const ids = (this.db.prepare(`SELECT id FROM messages WHERE ${where.join(' AND ')} ORDER BY id`).all(...args) as { id: number }[]).map((r) => r.id);
+    return this.processIds(ids, { force: true });
+  }
+
+  // ---- address state ----
+
+  private state(address: string): { s: AddressState; known: boolean } {
+    const row = this.e.getAddress.get(address);
+    return row ? { s: rowToState(row), known: true } : { s: emptyState(address), known: false };
+  }
+
+  mayISend(address: string, now?: number): MayISend {
+    const a = normaliseAddress(address);
+    return decideSend(this.state(a === '' ? address : a).s, this.rules, now ?? this.clock());
+  }
+
+  addressStatus(address: string, now?: number): AddressStatus {
+    const a = normaliseAddress(address);
+    const { s, known } = this.state(a === '' ? address : a);
+    return { ...s, known, mayISend: decideSend(s, this.rules, now ?? this.clock()) };
+  }
+
+  history(address: string, limit = 100): HistoryEntry[] {
+    const a = normaliseAddress(address);
+    return readHistory(this.e, a === '' ? address : a, limit);
+  }
+
+  list(kind: ListKind, since?: number, now?: number): ListEntry[] {
+    const col = kind === 'invalid' ? 'email_invalid' : kind === 'suspended' ? 'email_suspended' : 'complained';
+    const atCol = kind === 'complained' ? 'complained_at' : `${col}_at`;
+    const causeCol = kind === 'complained' ? "''" : `${col}_cause`;
+    const rows = this.db
+      .prepare(
+        `SELECT address, ${atCol} AS at, ${causeCol} AS cause FROM addresses WHERE ${col} = 1 AND (? IS NULL OR ${atCol} >= ?) ORDER BY ${atCol}, address`,
+      )
+      .all(since ?? null, since ?? null) as { address: string; at: number | null; cause: string }[];
+    const t = now ?? this.clock();
+    return rows.map((r) => {
+      const e: ListEntry = { address: r.address, at: r.at, cause: r.cause };
+      if (kind === 'suspended' && r.at !== null) {
+        e.until = r.at + this.rules.suspendHours * 3_600_000;
+        e.active = t < e.until;
+      }
+      return e;
+    });
+  }
+
+  *exportAddresses(): IterableIterator<AddressState> {
+    const it = this.db.prepare('SELECT * FROM addresses ORDER BY address').iterate() as IterableIterator<Parameters<typeof rowToState>[0]>;
+    for (const r of it) yield rowToState(r);
+  }
+
+  reset(address: string, what: ResetWhat, reason: string, who: string): ResetResult {
+    const a = normaliseAddress(address);
+    if (a === '') throw new Error(`reset: not an email address: ${JSON.stringify(address)}`);
+    if (reason.trim() === '') throw new Error('reset: a reason is required (it is audited)');
+    return this.write('reset', () =>
+      this.db
+        .transaction(() => {
+          const now = this.clock();
+          const before = this.state(a).s;
+          const info = this.e.insertAction.run({
+            address: a,
+            action: 'reset',
+            what,
+            reason,
+            who,
+            at: now,
+            before: JSON.stringify(before),
+            after: null,
+          });
+          const actionId = Number(info.lastInsertRowid);
+          const after = recomputeAddress(this.e, a, this.rules, now);
+          this.e.setActionAfter.run(JSON.stringify(after), actionId);
+          const changed =
+            before.emailInvalid !== after.emailInvalid ||
+            before.emailSuspended !== after.emailSuspended ||
+            before.complained !== after.complained ||
+            before.softBounces !== after.softBounces;
+          return { address: a, changed, before, after, actionId };
+        })
+        .immediate(),
+    );
+  }
+
+  importSuppressions(rows: ImportRow[], who: string): ImportResult {
+    const result: ImportResult = { imported: 0, skipped: [] };
+    const now = this.clock();
+    for (let i = 0; i < rows.length; i += 1000) {
+      this.write('import', () =>
+        this.db
+          .transaction(() => {
+            rows.slice(i, i + 1000).forEach((r, j) => {
+              const a = normaliseAddress(r.address);
+              if (a === '') {
+                result.skipped.push({ line: i + j + 1, address: r.address, why: 'not an email address' });
+                return;
+              }
+              this.e.insertAction.run({
+                address: a,
+                action: 'import',
+                what: r.what,
+                reason: r.cause ?? '',
+                who,
+                at: r.at ?? now,
+                before: null,
+                after: null,
+              });
+              recomputeAddress(this.e, a, this.rules, now);
+              result.imported++;
+            });
+          })
+          .immediate(),
+      );
+    }
+    return result;
+  }
+
+  // ---- reporting ----
+
+  stats(now?: number): Stats {
+    const t = now ?? this.clock();
+    const messages = { pending: 0, processed: 0, 'not-a-bounce': 0, failed: 0, total: 0, rawBytes: 0, pruned: 0 };
+    for (const r of this.db.prepare('SELECT state, count(*) AS n FROM messages GROUP BY state').all() as { state: MessageState; n: number }[]) {
+      messages[r.state] = r.n;
+      messages.total += r.n;
+    }
+    const raw = this.db.prepare('SELECT coalesce(sum(length(raw)), 0) AS b, sum(raw IS NULL) AS p FROM messages').get() as { b: number; p: number | null };
+    messages.rawBytes = raw.b;
+    messages.pruned = raw.p ?? 0;
+    const group = (col: string): Record<string, number> => {
+      const o: Record<string, number> = {};
+      for (const r of this.db.prepare(`SELECT ${col} AS k, count(*) AS n FROM events GROUP BY ${col} ORDER BY ${col}`).all() as { k: string | number; n: number }[]) o[String(r.k)] = r.n;
+      return o;
+    };
+    const byCategory = group('category');
+    const total = Object.values(byCategory).reduce((x, y) => x + y, 0);
+    const addr = this.db
+      .prepare(
+        `SELECT count(*) AS known, coalesce(sum(email_invalid), 0) AS invalid, coalesce(sum(email_suspended), 0) AS suspended,
+           coalesce(sum(email_suspended = 1 AND email_suspended_at + ? > ?), 0) AS suspendedNow,
+           coalesce(sum(complained), 0) AS complained FROM addresses`,
+      )
+      .get(this.rules.suspendHours * 3_600_000, t) as Stats['addresses'];
+    return {
+      messages,
+      events: { total, byCategory, byReason: group('reason'), byEffect: group('effect') },
+      addresses: addr,
+      schemaVersion: this.db.pragma('user_version', { simple: true }) as number,
+    };
+  }
+
+  // ---- IMAP cursor ----
+
+  setImapCursor(account: string, folder: string, cursor: ImapCursor): void {
+    this.write('imap cursor', () =>
+      this.db
+        .prepare(
+          `INSERT INTO imap_cursors (account, folder, uid_validity, last_uid, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (account, folder) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid,
+             updated_at = excluded.updated_at`,
+        )
+        .run(account, folder, cursor.uidValidity, cursor.lastUid, this.clock()),
+    );
+  }
+
+  getImapCursor(account: string, folder: string): ImapCursor | undefined {
+    const r = this.db
+      .prepare('SELECT uid_validity AS uidValidity, last_uid AS lastUid FROM imap_cursors WHERE account = ? AND folder = ?')
+      .get(account, folder) as ImapCursor | undefined;
+    return r ? { uidValidity: Number(r.uidValidity), lastUid: Number(r.lastUid) } : undefined;
+  }
+
+  // ---- maintenance ----
+
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  async backup(file: string): Promise<void> {
+    await this.db.backup(file);
+  }
+
+  prune(messagesOlderThanMs: number, eventsOlderThanMs?: number): { rawDropped: number; eventsDeleted: number } {
+    const now = this.clock();
+    return this.write('prune', () =>
+      this.db
+        .transaction(() => {
+          // Failed and pending messages keep their bytes: they still need (re)processing.
+          const rawDropped = this.db
+            .prepare(`UPDATE messages SET raw = NULL WHERE raw IS NOT NULL AND state IN ('processed', 'not-a-bounce') AND received_at < ?`)
+            .run(now - messagesOlderThanMs).changes;
+          let eventsDeleted = 0;
+          if (eventsOlderThanMs !== undefined) {
+            // Only events that cannot change an address row: the state is a fold over events,
+            // so invalid/suspend/complaint events are kept for ever (they are few).
+            eventsDeleted = this.db
+              .prepare(`DELETE FROM events WHERE at < ? AND effect IN ('none', 'delivered', 'soft')`)
+              .run(now - eventsOlderThanMs).changes;
+          }
+          return { rawDropped, eventsDeleted };
+        })
+        .immediate(),
+    );
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** Run a write; turn SQLite failures into DaemonError with a code intake understands. */
+  private write<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof DaemonError) throw err;
+      const code = String((err as { code?: unknown } | null)?.code ?? '');
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+        throw new DaemonError('db-busy', `store: ${what}: database busy`, { cause: err });
+      }
+      if (code === 'SQLITE_FULL' || code === 'ENOSPC') throw new DaemonError('disk-full', `store: ${what}: disk full`, { cause: err });
+      if (code.startsWith('SQLITE_')) throw new DaemonError('store-write', `store: ${what}: ${(err as Error).message}`, { cause: err });
+      throw err;
+    }
+  }
+}
+
+function skipped(msg: StoredMessage): ProcessOutcome {
+  const o: ProcessOutcome = { id: msg.id, state: msg.state, skipped: true, events: 0, addresses: [], categories: [] };
+  if (msg.raw === null) o.error = 'raw message pruned';
+  return o;
+}

@@ -1,0 +1,155 @@
+/**
+ * store/messages - the `messages` table: every message we received, raw (gzip), with its
+ * envelope, arrival time, sha256 and processing state.
+ *
+ * In: Envelope + raw bytes. Out: row ids; a duplicate (same sha256 of the raw bytes) returns the
+ * existing id and changes nothing. Nothing here deletes a message; prune only drops the raw body
+ * of finished messages (config jobs.prune.messagesDays).
+ */
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Envelope, SourceKind } from '../types.js';
+import type { Db } from './db.js';
+
+export type MessageState = 'pending' | 'processed' | 'not-a-bounce' | 'failed';
+
+export interface StoredMessage {
+  id: number;
+  sha256: string;
+  env: Envelope;
+  storedAt: number;
+  size: number;
+  state: MessageState;
+  error: string | null;
+  messageType: string | null;
+  decodedBy: string | null;
+  problems: string[];
+  bounceAt: number | null;
+  attempts: number;
+  processedAt: number | null;
+  /** The raw bytes; null once pruned. */
+  raw: Buffer | null;
+}
+
+interface MessageRow {
+  id: number;
+  sha256: string;
+  source: string;
+  origin: string;
+  mail_from: string;
+  rcpt_to: string;
+  received_at: number;
+  stored_at: number;
+  size: number;
+  raw: Buffer | null;
+  compression: string;
+  state: MessageState;
+  error: string | null;
+  message_type: string | null;
+  decoded_by: string | null;
+  problems: string | null;
+  bounce_at: number | null;
+  attempts: number;
+  processed_at: number | null;
+}
+
+export function hashRaw(raw: Buffer): string {
+  return createHash('sha256').update(raw).digest('hex');
+}
+
+export function messageStatements(db: Db) {
+  return {
+    byHash: db.prepare<[string], { id: number }>('SELECT id FROM messages WHERE sha256 = ?'),
+    insert: db.prepare(
+      `INSERT INTO messages (sha256, source, origin, mail_from, rcpt_to, received_at, stored_at, size, raw, compression)
+       VALUES (@sha256, @source, @origin, @mailFrom, @rcptTo, @receivedAt, @storedAt, @size, @raw, 'gzip')
+       ON CONFLICT (sha256) DO NOTHING`,
+    ),
+    get: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE id = ?'),
+    state: db.prepare<[number], { state: MessageState }>('SELECT state FROM messages WHERE id = ?'),
+    finish: db.prepare(
+      `UPDATE messages SET state = @state, error = @error, message_type = @messageType, decoded_by = @decodedBy,
+         problems = @problems, bounce_at = @bounceAt, attempts = attempts + 1, processed_at = @now WHERE id = @id`,
+    ),
+    pending: db.prepare<[number], { id: number }>(`SELECT id FROM messages WHERE state = 'pending' ORDER BY id LIMIT ?`),
+  };
+}
+
+export type MessageStatements = ReturnType<typeof messageStatements>;
+
+/** Insert one message (caller holds the transaction). */
+export function insertMessage(
+  st: MessageStatements,
+  env: Envelope,
+  raw: Buffer,
+  now: number,
+): { id: number; duplicate: boolean } {
+  const sha256 = hashRaw(raw);
+  const existing = st.byHash.get(sha256);
+  if (existing) return { id: existing.id, duplicate: true };
+  const info = st.insert.run({
+    sha256,
+    source: env.source,
+    origin: env.origin,
+    mailFrom: env.mailFrom,
+    rcptTo: JSON.stringify(env.rcptTo),
+    receivedAt: Math.floor(env.receivedAt),
+    storedAt: now,
+    size: raw.length,
+    // Level 1: bounces compress ~4x even so, and ingest throughput matters more than bytes.
+    raw: gzipSync(raw, { level: 1 }),
+  });
+  if (info.changes === 0) {
+    // Another process inserted the same content between our SELECT and INSERT.
+    const again = st.byHash.get(sha256);
+    if (!again) throw new Error('store: message insert lost without a conflicting row');
+    return { id: again.id, duplicate: true };
+  }
+  return { id: Number(info.lastInsertRowid), duplicate: false };
+}
+
+export function loadMessage(st: MessageStatements, id: number): StoredMessage | undefined {
+  const r = st.get.get(id);
+  return r ? toStored(r) : undefined;
+}
+
+export function toStored(r: MessageRow): StoredMessage {
+  let rcptTo: string[] = [];
+  try {
+    const parsed: unknown = JSON.parse(r.rcpt_to);
+    if (Array.isArray(parsed)) rcptTo = parsed.map(String);
+  } catch {
+    // Written by us as JSON; an unreadable value is shown as no recipients rather than failing.
+  }
+  let problems: string[] = [];
+  if (r.problems) {
+    try {
+      const p: unknown = JSON.parse(r.problems);
+      if (Array.isArray(p)) problems = p.map(String);
+    } catch {
+      problems = [r.problems];
+    }
+  }
+  return {
+    id: r.id,
+    sha256: r.sha256,
+    env: {
+      source: r.source as SourceKind,
+      origin: r.origin,
+      mailFrom: r.mail_from,
+      rcptTo,
+      receivedAt: r.received_at,
+    },
+    storedAt: r.stored_at,
+    size: r.size,
+    state: r.state,
+    error: r.error,
+    messageType: r.message_type,
+    decodedBy: r.decoded_by,
+    problems,
+    bounceAt: r.bounce_at,
+    attempts: r.attempts,
+    processedAt: r.processed_at,
+    raw: r.raw === null ? null : r.compression === 'gzip' ? gunzipSync(r.raw) : r.raw,
+  };
+}
