@@ -3,6 +3,7 @@
  * exports `register(program)`; add one line here to add a command.
  */
 import { Command } from 'commander';
+import { register as checkConfig } from './check-config.js';
 import { register as evalCommand } from './eval.js';
 import { register as parse } from './parse.js';
 
@@ -12,6 +13,7 @@ type Register = (program: Command) => void;
 const commands: Register[] = [
   parse,
   evalCommand,
+  checkConfig,
 ];
 
 export function buildProgram(): Command {

@@ -306,3 +306,13 @@ export function redactConfig(cfg: Config): unknown {
 }
 
 export { defaultConfig };
+
+/**
+ * The config file a command should read: its `-c/--config` option, else $REBOUND_CONFIG, else
+ * none (the embedded defaults). Callers pass the result to loadConfig().
+ */
+export function resolveConfigPath(option?: string): string | undefined {
+  if (option !== undefined && option !== '') return option;
+  const env = process.env.REBOUND_CONFIG;
+  return env !== undefined && env !== '' ? env : undefined;
+}
