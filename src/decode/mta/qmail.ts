@@ -1,0 +1,176 @@
+/**
+ * qmail - decode the plain-text bounces of qmail-send (and netqmail, notqmail, indimail-mta, s/qmail).
+ * In: DecodeInput (Subject "failure notice", body "Hi. This is the qmail-send program at ...").
+ * Out: one Finding per "<address>:" block, in report order. No RFC 3464 part exists in this format;
+ * the reply code and RFC 3463 status come from "Remote host said:" or qmail's own "(#5.1.2)" tags.
+ * No config keys.
+ *
+ * The format (qmail-send.c, "bounce" message):
+ *   Hi. This is the qmail-send program at mx.example.net.
+ *   I'm afraid I wasn't able to deliver your message to the following addresses.
+ *   This is a permanent error; I've given up. Sorry it didn't work out.
+ *
+ *   <alice@example.org>:
+ *   192.0.2.1 does not like recipient.
+ *   Remote host said: 550 5.1.1 <alice@example.org>: Recipient address rejected: User unknown
+ *   Giving up on 192.0.2.1.
+ *
+ *   --- Below this line is a copy of the message.
+ */
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import type { Finding } from '../../types.js';
+import {
+  cutAt,
+  fillCodes,
+  findStatus,
+  headersFromText,
+  hintFrom,
+  newFinding,
+  splitLines,
+  squeeze,
+  type HintRule,
+} from './text-bounce.js';
+
+const NAME = 'qmail';
+
+// Where the report ends and the copy of the original message begins.
+const END = [
+  /^--- Below this line is a copy of the message\.?/m, // qmail-send
+  /^--- Enclosed is a copy of the message\.?/m, // indimail-mta (MIME variant)
+  /^--- Below the next line is a copy of the message\.?/m, // older qmail
+  /^--- Original message follows\.?/m,
+];
+
+// "<alice@example.org>:" alone on a line starts one recipient's block.
+const RECIPIENT = /^<([^<>\s]*@[^<>\s]+|[^<>\s]+)>:\s*$/;
+
+/** Which SMTP step the qmail sentence names, and the host it names. */
+const STEPS: ReadonlyArray<{ re: RegExp; command: string; seen: string }> = [
+  { re: /Connected to (\S+) but greeting failed/, command: 'CONN', seen: 'Connected to 192.0.2.9 but greeting failed.' },
+  { re: /Connected to (\S+) but my name was rejected/, command: 'HELO', seen: 'Connected to 192.0.2.112 but my name was rejected.' },
+  { re: /Connected to (\S+) but sender was rejected/, command: 'MAIL', seen: 'Connected to 192.0.2.225 but sender was rejected.' },
+  { re: /(\S+) does not like recipient/, command: 'RCPT', seen: '192.0.2.135 does not like recipient.' },
+  { re: /(\S+) failed on DATA command/, command: 'DATA', seen: '192.0.2.1 failed on DATA command.' },
+  { re: /(\S+) failed after I sent the message/, command: 'DATA', seen: '52.101.68.24 failed after I sent the message.' },
+];
+
+/** qmail's own sentences whose words state the reason (the remote host's words come first). */
+const HINTS: readonly HintRule[] = [
+  { phrase: "couldn't find any host named", reason: 'hostunknown', seen: "Sorry, I couldn't find any host named cx.example.com. (#5.1.2)" },
+  { phrase: "couldn't find a mail exchanger or ip address", reason: 'notaccept', seen: "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)" },
+  { phrase: "wasn't able to establish an smtp connection", reason: 'networkerror', seen: "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)" },
+  { phrase: 'no mailbox here by that name', reason: 'userunknown', seen: 'Sorry, no mailbox here by that name. (#5.1.1)' },
+  { phrase: "mailbox is full", reason: 'mailboxfull', seen: 'The users mailfolder is full / mailbox is full (#5.2.2)' },
+  { phrase: 'over the allowed quota', reason: 'mailboxfull', seen: 'The users mailfolder is over the allowed quota (size). (#5.2.2)' },
+];
+
+// "I'm not going to try again; this message has been in the queue too long."
+const EXPIRED = /this message has been in the queue too long/i;
+// Lines that are qmail's own boilerplate inside a block, not the remote server's words.
+const NOISE = /^(?:Giving up on \S+|I'm not going to try again;.*|Remote host said:\s*)$/;
+
+export const qmail: Decoder = {
+  name: NAME,
+
+  detect(input: DecodeInput): boolean {
+    const h = input.msg.headers;
+    if (/failure notice|delivery failure|failed delivery/i.test(input.subject)) return true;
+    // "Received: (qmail 44375 invoked for bounce); 24 Jun 2024 08:48:01 -0000"
+    // "Received: indimail-mta queue 63628 by host email.example.jp (invoked for bounce); ..."
+    if (h.getAll('received').some((r) => r.includes('invoked for bounce'))) return true;
+    return h.get('x-bounced-address') !== undefined;
+  },
+
+  decode(input: DecodeInput): DecodeResult | null {
+    const text = input.text;
+    // "Hi. This is the qmail-send program at nq.example.jp." (translations keep the <addr>: layout)
+    if (!/qmail-send program|wasn't able to deliver your message to the following address/i.test(text)) return null;
+    const report = cutAt(text, END);
+    const findings = readBlocks(report);
+    if (findings.length === 0) return null;
+    const copy = text.slice(report.length);
+    const h = headersFromText(copy);
+    return {
+      findings,
+      ...(h.to || h.from ? { original: { messageId: '', to: h.to, from: h.from, subject: h.subject, returnPath: '' } } : {}),
+    };
+  },
+};
+
+/** Read every "<addr>:" block of the report part. */
+function readBlocks(report: string): Finding[] {
+  const out: Finding[] = [];
+  let cur: { f: Finding; lines: string[] } | null = null;
+  const flush = (): void => {
+    if (cur) out.push(finish(cur.f, cur.lines));
+    cur = null;
+  };
+  for (const line of splitLines(report)) {
+    const m = RECIPIENT.exec(line.trim());
+    if (m && m[1] !== undefined) {
+      flush();
+      cur = { f: newFinding(NAME, m[1]), lines: [] };
+      continue;
+    }
+    if (!cur) continue;
+    if (line.trim() === '') {
+      // A blank line ends the block once it has content (qmail writes one blank line between blocks).
+      if ((cur as { lines: string[] }).lines.length > 0) flush();
+      continue;
+    }
+    (cur as { lines: string[] }).lines.push(line.trim());
+  }
+  flush();
+  return out;
+}
+
+/** Turn one block's lines into the finding's fields. */
+function finish(f: Finding, lines: string[]): Finding {
+  const all = lines.join('\n');
+
+  // The step and host: "192.0.2.135 does not like recipient."
+  for (const s of STEPS) {
+    const m = s.re.exec(all);
+    if (m && m[1] !== undefined) {
+      f.lastCommand = s.command;
+      f.remoteMta = m[1].replace(/\.$/, '');
+      break;
+    }
+  }
+
+  // The remote server's words: "Remote host said: 550 5.1.1 <alice@example.org>: User unknown",
+  // possibly continued on the next lines until qmail's own "Giving up on ..." sentence.
+  const said = lines.findIndex((l) => /^Remote host said:/i.test(l));
+  if (said >= 0) {
+    const words: string[] = [lines[said]!.replace(/^Remote host said:\s*/i, '')];
+    for (let i = said + 1; i < lines.length; i++) {
+      const l = lines[i]!;
+      if (NOISE.test(l) || /^Remote host said:/i.test(l)) break;
+      words.push(l.replace(/^[245]\d\d[-\s](?:[245]\.\d{1,3}\.\d{1,3}\s+)?/, ''));
+    }
+    f.diagnostic = squeeze(words.join(' '));
+    f.diagnosticType = 'smtp';
+  } else {
+    // Only qmail's own sentences: keep those that explain, without the step sentence.
+    const own = lines.filter((l) => !NOISE.test(l) && !STEPS.some((s) => s.re.test(l)));
+    f.diagnostic = squeeze((own.length > 0 ? own : lines).join(' '));
+    f.diagnosticType = f.diagnostic ? 'x-qmail' : '';
+  }
+  fillCodes(f);
+
+  // "(#5.1.2)" is qmail's own status tag; the remote server's code wins when both exist.
+  if (!f.status) {
+    const tag = /\(#([245]\.\d{1,3}\.\d{1,3})\)/.exec(all);
+    if (tag && tag[1] !== undefined) f.status = findStatus(tag[1]);
+  }
+
+  // Reasons qmail states itself. The queue-lifetime sentence only decides when the remote host
+  // gave no answer of its own: "Remote host said: 421 4.7.0 ... deferred" + "in the queue too
+  // long" is a rejection that outlived the queue, and the rejection says more.
+  if (said < 0) {
+    const hint = hintFrom(HINTS, all);
+    if (hint) f.reasonHint = hint;
+    else if (EXPIRED.test(all)) f.reasonHint = 'expired';
+  }
+  return f;
+}

@@ -1,0 +1,180 @@
+/**
+ * text-bounce - small readers shared by the plain-text (non-RFC 3464) MTA decoders of this folder.
+ * In: the human-readable text of a bounce (DecodeInput.text, LF line endings) or the MIME tree.
+ * Out: building blocks for Finding: an empty finding, the enhanced status (RFC 3463) and SMTP reply
+ * code (RFC 5321) found in a line, multi-line SMTP replies joined into one diagnostic, addresses.
+ * No config keys. Pure functions; no regex here may backtrack badly on long lines.
+ */
+import type { MimePart, ParsedMessage } from '../../parse/mime.js';
+import type { Action, Finding, Reason } from '../../types.js';
+
+/** A Finding with every string field empty; the decoder fills what the report states. */
+export function newFinding(decodedBy: string, recipient: string, action: Action = 'failed'): Finding {
+  return {
+    recipient: normalizeAddress(recipient),
+    action,
+    status: '',
+    replyCode: '',
+    diagnostic: '',
+    diagnosticType: '',
+    remoteMta: '',
+    reportingMta: '',
+    lastCommand: '',
+    decodedBy,
+  };
+}
+
+/** Lower-case the domain, drop angle brackets, quotes and a trailing dot or colon. */
+export function normalizeAddress(s: string): string {
+  let a = s.trim();
+  const m = /<([^<>\s]*@[^<>\s]*)>/.exec(a);
+  if (m && m[1] !== undefined) a = m[1];
+  a = a.replace(/^["'<(\[]+|["'>)\].,:;]+$/g, '');
+  const at = a.lastIndexOf('@');
+  if (at < 0) return a;
+  return a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
+}
+
+// An address-looking token: local@domain with a dot in the domain, no spaces.
+const ADDRESS = /[^\s<>()"'\[\],;:]+@[A-Za-z0-9][-A-Za-z0-9.]*\.[A-Za-z0-9-]+/;
+
+/** The first e-mail address in a string ('' if none). Prefers one inside <...>. */
+export function findAddress(s: string): string {
+  const angled = /<([^<>\s]+@[^<>\s]+)>/.exec(s);
+  if (angled && angled[1] !== undefined) return normalizeAddress(angled[1]);
+  const m = ADDRESS.exec(s);
+  return m ? normalizeAddress(m[0]) : '';
+}
+
+// '5.7.606', '4.2.2' - not inside an IP address or a version number such as 4.16.55.1.
+const STATUS = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)/;
+
+/** The first RFC 3463 enhanced status code in a string ('' if none). */
+export function findStatus(s: string): string {
+  const m = STATUS.exec(s);
+  return m ? `${m[1]}.${m[2]}.${m[3]}` : '';
+}
+
+/** The SMTP reply code that opens a reply line ('550 ...', '550-...', '550 5.1.1'); '' if none. */
+export function leadingReplyCode(s: string): string {
+  const m = /^\s*([245]\d\d)(?:[\s-]|$)/.exec(s);
+  return m && m[1] !== undefined ? m[1] : '';
+}
+
+/** A reply code anywhere in a line: first the leading one, then one after "said:" or ": ". */
+export function findReplyCode(s: string): string {
+  const lead = leadingReplyCode(s);
+  if (lead) return lead;
+  const m = /(?:^|[\s:\[(])([245]\d\d)(?=[\s-]+(?:[245]\.\d|[A-Za-z<]))/.exec(s);
+  return m && m[1] !== undefined ? m[1] : '';
+}
+
+/**
+ * Join the lines of one (possibly multi-line) SMTP reply into one string, dropping the repeated
+ * "550-5.7.26 " prefixes of continuation lines but keeping the first code and status:
+ *   550-5.7.26 Unauthenticated email from example.jp is not accepted due to domain's
+ *   550 5.7.26  https://support.google.com/mail/?p=DmarcRejection - gsmtp
+ */
+export function joinReply(lines: readonly string[]): string {
+  const out: string[] = [];
+  let first = true;
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (!line) continue;
+    if (first) {
+      out.push(line.replace(/^([245]\d\d)-/, '$1 '));
+      first = false;
+      continue;
+    }
+    const m = /^([245]\d\d)[\s-](?:[245]\.\d{1,3}\.\d{1,3}\s+)?/.exec(line);
+    out.push(m ? line.slice(m[0].length) : line);
+  }
+  return squeeze(out.join(' '));
+}
+
+/** Collapse runs of white space and trim. */
+export function squeeze(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Split text into lines (the text is LF already; a stray CR is dropped). */
+export function splitLines(text: string): string[] {
+  return text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+}
+
+/** Fill status and reply code from a diagnostic when the finding has none yet. */
+export function fillCodes(f: Finding): Finding {
+  if (!f.status) f.status = findStatus(f.diagnostic);
+  if (!f.replyCode) f.replyCode = findReplyCode(f.diagnostic);
+  return f;
+}
+
+/** The SMTP command a reply answered, from the text that names it ("after RCPT TO:", ">>> DATA"). */
+export function commandOf(s: string): string {
+  const u = s.toUpperCase();
+  if (/\bRCPT\b/.test(u)) return 'RCPT';
+  if (/\bMAIL\s+FROM\b|^\s*(?:>>>\s*)?MAIL\b/.test(u)) return 'MAIL';
+  if (/\bDATA\b|END OF DATA|FINAL DATA|AFTER I SENT THE MESSAGE/.test(u)) return 'DATA';
+  if (/\bEHLO\b/.test(u)) return 'EHLO';
+  if (/\bHELO\b/.test(u)) return 'HELO';
+  if (/INITIAL CONNECTION|GREETING|\bCONNECT/.test(u)) return 'CONN';
+  return '';
+}
+
+/** Depth-first list of the MIME leaves and containers, in order. */
+export function walk(part: MimePart, visit: (p: MimePart) => void): void {
+  visit(part);
+  for (const c of part.parts) walk(c, visit);
+}
+
+/** The first attached original message (message/rfc822 child, or text/rfc822-headers text). */
+export function originalHeaders(msg: ParsedMessage): { to: string; from: string; subject: string } | null {
+  let found: { to: string; from: string; subject: string } | null = null;
+  walk(msg.root, (p) => {
+    if (found) return;
+    if ((p.type === 'message/rfc822' || p.type === 'message/global') && p.parts[0]) {
+      const h = p.parts[0].headers;
+      found = { to: h.text('to'), from: h.text('from'), subject: h.text('subject') };
+    } else if (p.type === 'text/rfc822-headers') {
+      found = headersFromText(p.body);
+    }
+  });
+  return found;
+}
+
+/** Read To/From/Subject from a block of header text (an inline copy of the original message). */
+export function headersFromText(block: string): { to: string; from: string; subject: string } {
+  const get = (name: string): string => {
+    const m = new RegExp(`^\\s*${name}:[ \\t]*(.*(?:\\n[ \\t]+.*)*)`, 'im').exec(block);
+    return m && m[1] !== undefined ? squeeze(m[1]) : '';
+  };
+  return { to: get('To'), from: get('From'), subject: get('Subject') };
+}
+
+/** A small named rule: the reason a format states in words of its own. */
+export interface HintRule {
+  /** Lower-case substring or pattern matched against the (lower-cased) error text. */
+  phrase: string | RegExp;
+  reason: Reason;
+  /** The bounce line this rule was written from. */
+  seen: string;
+}
+
+/** The reason of the first rule whose phrase occurs in the text, or undefined. */
+export function hintFrom(rules: readonly HintRule[], text: string): Reason | undefined {
+  const low = text.toLowerCase();
+  for (const r of rules) {
+    if (typeof r.phrase === 'string' ? low.includes(r.phrase) : r.phrase.test(low)) return r.reason;
+  }
+  return undefined;
+}
+
+/** Text of the bounce up to the first line that starts the copy of the original message. */
+export function cutAt(text: string, markers: readonly RegExp[]): string {
+  let end = text.length;
+  for (const re of markers) {
+    const m = re.exec(text);
+    if (m && m.index < end) end = m.index;
+  }
+  return text.slice(0, end);
+}
