@@ -32,4 +32,10 @@ export interface Decoder {
   detect(input: DecodeInput): boolean;
   /** Read the message; null when it is not in this decoder's format after all. */
   decode(input: DecodeInput): DecodeResult | null;
+  /**
+   * Optional: improve a report that another decoder (rfc3464) already read, in place, when this
+   * decoder's detect() passes (e.g. the real diagnostic is only in the human-readable part).
+   * Fill what is missing or plainly generic; never drop or reorder findings.
+   */
+  enrich?(report: Report, input: DecodeInput): void;
 }
