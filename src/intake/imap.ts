@@ -1,0 +1,463 @@
+/**
+ * intake/imap - read bounces from an IMAP mailbox: one bounded pass (pollMailbox) and an IDLE
+ * watcher (watchMailbox) that says when new mail arrived. The only file that imports imapflow.
+ *
+ * In: one `[[imap.mailboxes]]` entry (config keys imap.mailboxes[].name, host, port, tls, user,
+ * password (already resolved from passwordFile/passwordEnv by config/load.ts; never logged),
+ * folders, moveTo.{processed,notBounce,failed}, markSeen, delete, maxMessagesPerRun,
+ * maxRunSeconds, idle) and the store. Out: PollResult (counts, backlog, why the pass stopped);
+ * messages committed to the store, then moved / flagged / deleted on the server.
+ *
+ * What is "handled" is remembered per folder as UIDVALIDITY + last UID (RFC 3501 2.3.1.1) in the
+ * store's imap_cursors table. Order per batch, so that a crash or a dropped connection at any point
+ * loses nothing and counts nothing twice:
+ *   1. FETCH the batch (UID FETCH BODY.PEEK[], so nothing is marked \Seen by reading it),
+ *   2. commit the raw messages (one transaction; the store dedupes by content hash),
+ *   3. process them (parse, classify, record: idempotent),
+ *   4. only then MOVE (RFC 6851) / STORE \Seen / delete on the server,
+ *   5. advance the cursor.
+ * A failure between 2 and 5 refetches the batch next time; the store answers `duplicate` and
+ * the message is moved then. A UIDVALIDITY change (folder recreated, server restored) restarts
+ * the folder from UID 1 and relies on the same dedupe.
+ */
+import { ImapFlow, type FetchMessageObject } from 'imapflow';
+import type { ImapMailboxConfig } from '../config/schema.js';
+import { DaemonError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { MessageState, Store } from '../store/index.js';
+import type { Envelope } from '../types.js';
+
+/** What one processed message became; decides where it goes on the server. */
+export type HandledState = MessageState;
+
+/** The part of the store the poller needs. */
+export type ImapStore = Pick<Store, 'saveMessages' | 'processIds' | 'getImapCursor' | 'setImapCursor'>;
+
+export interface PollProgress {
+  mailbox: string;
+  folder: string;
+  /** Messages handled so far in this pass (all folders). */
+  done: number;
+  /** Messages this pass will try to handle (grows as folders are opened). */
+  total: number;
+}
+
+export interface FolderResult {
+  folder: string;
+  uidValidity: number;
+  /** True when UIDVALIDITY differed from the stored cursor, so the folder was rescanned. */
+  rescanned: boolean;
+  /** Messages found that were not handled before this pass. */
+  found: number;
+  fetched: number;
+  stored: number;
+  duplicates: number;
+  /** Found but left for the next pass (limits). */
+  backlog: number;
+}
+
+export type StopReason = 'done' | 'max-messages' | 'max-time' | 'aborted';
+
+export interface PollResult {
+  mailbox: string;
+  folders: FolderResult[];
+  fetched: number;
+  stored: number;
+  duplicates: number;
+  /** By outcome: how many went where. */
+  outcomes: Record<HandledState, number>;
+  backlog: number;
+  stoppedBy: StopReason;
+  durationMs: number;
+}
+
+export interface PollOptions {
+  store: ImapStore;
+  log?: Logger;
+  /** Aborting closes the connection; the pass rejects with an 'aborted' DaemonError. */
+  signal?: AbortSignal;
+  onProgress?: (p: PollProgress) => void;
+  /** Messages per FETCH + commit + MOVE round (default 50). */
+  batchSize?: number;
+  /** Override the config's limits (the CLI backfill); 0 = no limit. */
+  maxMessages?: number;
+  maxRunSeconds?: number;
+  clock?: () => number;
+}
+
+/** Where a message goes after it is committed: a folder, or '' for "leave it here". */
+function destinationOf(cfg: ImapMailboxConfig, state: HandledState): string {
+  if (state === 'processed') return cfg.moveTo.processed ?? '';
+  if (state === 'not-a-bounce') return cfg.moveTo.notBounce ?? '';
+  if (state === 'failed') return cfg.moveTo.failed ?? '';
+  return '';
+}
+
+/** "name (user@host:port)" - how a mailbox is named in every log line and error; no password. */
+export function describeMailbox(cfg: ImapMailboxConfig): string {
+  return `imap mailbox "${cfg.name}" (${cfg.user}@${cfg.host}:${cfg.port})`;
+}
+
+function newClient(cfg: ImapMailboxConfig, opts: { idle: boolean; timeoutMs: number }): ImapFlow {
+  // tls: implicit = TLS from the first byte (993); starttls = must upgrade, never send the
+  // password in clear; none = cleartext, meant for loopback only.
+  return new ImapFlow({
+    host: cfg.host,
+    port: cfg.port,
+    secure: cfg.tls === 'implicit',
+    doSTARTTLS: cfg.tls === 'starttls' ? true : cfg.tls === 'none' ? false : undefined,
+    auth: { user: cfg.user, pass: cfg.password ?? '' },
+    logger: false,
+    disableAutoIdle: !opts.idle,
+    autoIdleDelay: opts.idle ? 1000 : undefined,
+    // A slow or silent server must fail the pass, not hang it.
+    connectionTimeout: Math.min(opts.timeoutMs, 30_000),
+    greetingTimeout: Math.min(opts.timeoutMs, 16_000),
+    socketTimeout: opts.idle ? 5 * 60_000 : Math.max(opts.timeoutMs, 10_000),
+    clientInfo: { name: 'rebound' },
+  });
+}
+
+/** Turn whatever imapflow threw into one DaemonError that says what failed, for whom, and why. */
+export function imapError(cfg: ImapMailboxConfig, doing: string, err: unknown): DaemonError {
+  if (err instanceof DaemonError) return err;
+  const e = (err ?? {}) as {
+    message?: string;
+    code?: string;
+    authenticationFailed?: boolean;
+    response?: string;
+    responseText?: string;
+    serverResponseCode?: string;
+  };
+  const where = describeMailbox(cfg);
+  if (e.authenticationFailed) {
+    const said = e.responseText ?? e.response ?? e.message ?? '';
+    // A wrong password will not fix itself; retrying is still right (the operator may fix the
+    // file), but the job backs off to its longest interval.
+    return new DaemonError('imap', `${where}: login failed for user "${cfg.user}": ${said.trim() || 'authentication failed'}`, {
+      cause: err,
+      temporary: false,
+    });
+  }
+  const code = e.code ? ` [${e.code}]` : '';
+  const text = (e.responseText ?? e.message ?? String(err)).trim();
+  return new DaemonError('imap', `${where}: ${doing} failed${code}: ${text}`, { cause: err });
+}
+
+function headerBlock(raw: Buffer): string {
+  let end = raw.indexOf('\r\n\r\n');
+  if (end < 0) end = raw.indexOf('\n\n');
+  if (end < 0) end = Math.min(raw.length, 64 * 1024);
+  return raw.subarray(0, Math.min(end, 256 * 1024)).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
+}
+
+function addressOf(v: string): string {
+  const m = /<([^>]*)>/.exec(v);
+  return (m ? m[1]! : v).trim();
+}
+
+/**
+ * The envelope an SMTP intake would have seen, recovered from the delivery headers the final MTA
+ * added: Return-Path (RFC 5321 4.4) and Delivered-To / X-Original-To / Envelope-To (the VERP
+ * address the bounce was sent to; Postfix and Exim write these, Dovecot LDA keeps them).
+ */
+export function envelopeFromHeaders(raw: Buffer, origin: string, receivedAt: number): Envelope {
+  const lines = headerBlock(raw).split(/\r?\n/);
+  let mailFrom = '';
+  const rcpt: string[] = [];
+  for (const line of lines) {
+    const m = /^([A-Za-z-]+):\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const name = m[1]!.toLowerCase();
+    if (name === 'return-path' && mailFrom === '') mailFrom = addressOf(m[2]!);
+    else if (name === 'delivered-to' || name === 'x-original-to' || name === 'envelope-to') {
+      for (const part of m[2]!.split(',')) {
+        const a = addressOf(part);
+        if (a && !rcpt.includes(a)) rcpt.push(a);
+      }
+    }
+  }
+  return { source: 'imap', origin, mailFrom, rcptTo: rcpt, receivedAt };
+}
+
+/** Make sure every configured destination folder exists (RFC 3501 CREATE). */
+async function ensureFolders(client: ImapFlow, cfg: ImapMailboxConfig, log: Logger | undefined): Promise<void> {
+  const wanted = [cfg.moveTo.processed, cfg.moveTo.notBounce, cfg.moveTo.failed].filter((f): f is string => Boolean(f));
+  if (wanted.length === 0) return;
+  const existing = new Set((await client.list()).map((l) => l.path));
+  for (const f of new Set(wanted)) {
+    if (existing.has(f)) continue;
+    await client.mailboxCreate(f);
+    log?.info({ folder: f }, 'created IMAP folder');
+  }
+}
+
+/**
+ * One pass over every folder of one mailbox: fetch what is not handled yet, commit, process,
+ * then move/flag and advance the cursor, in batches, until done or a limit is reached.
+ * Rejects with DaemonError('imap') on a connection, login or command failure; whatever was
+ * committed and acknowledged before the failure stays handled.
+ */
+export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Promise<PollResult> {
+  const clock = opts.clock ?? Date.now;
+  const started = clock();
+  const log = opts.log;
+  const maxMessages = opts.maxMessages ?? cfg.maxMessagesPerRun;
+  const maxSeconds = opts.maxRunSeconds ?? cfg.maxRunSeconds;
+  const deadline = maxSeconds > 0 ? started + maxSeconds * 1000 : Infinity;
+  const batchSize = Math.max(1, opts.batchSize ?? 50);
+  const result: PollResult = {
+    mailbox: cfg.name,
+    folders: [],
+    fetched: 0,
+    stored: 0,
+    duplicates: 0,
+    outcomes: { pending: 0, processed: 0, 'not-a-bounce': 0, failed: 0 },
+    backlog: 0,
+    stoppedBy: 'done',
+    durationMs: 0,
+  };
+  if (opts.signal?.aborted) throw new DaemonError('imap', `${describeMailbox(cfg)}: poll aborted before it started`);
+
+  const client = newClient(cfg, { idle: false, timeoutMs: Number.isFinite(deadline) ? deadline - started : 60_000 });
+  // imapflow emits 'error' for socket trouble; the pending command rejects as well, so the event
+  // only needs a listener (an unhandled 'error' event would crash the daemon).
+  client.on('error', (err: Error) => log?.debug({ err: err.message }, 'imap connection error'));
+
+  // Hard bound: the soft deadline is checked between batches; if one command hangs past it (a
+  // server that stops answering), closing the socket makes that command reject.
+  let killedBy: 'max-time' | 'aborted' | null = null;
+  const kill = (why: 'max-time' | 'aborted'): void => {
+    if (killedBy) return;
+    killedBy = why;
+    client.close();
+  };
+  const grace = Number.isFinite(deadline) ? Math.min(30_000, Math.max(1000, (deadline - started) / 4)) : 0;
+  const watchdog = Number.isFinite(deadline) ? setTimeout(() => kill('max-time'), deadline - started + grace) : undefined;
+  watchdog?.unref();
+  const onAbort = (): void => kill('aborted');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let doing = 'connect';
+  try {
+    await client.connect();
+    doing = 'create destination folders';
+    await ensureFolders(client, cfg, log);
+
+    let total = 0;
+    let done = 0;
+    for (const folder of cfg.folders) {
+      if (result.stoppedBy !== 'done') break;
+      doing = `open folder "${folder}"`;
+      const lock = await client.getMailboxLock(folder);
+      try {
+        const mb = client.mailbox;
+        if (!mb) throw new Error(`folder "${folder}" is not selected`);
+        const uidValidity = Number(mb.uidValidity);
+        const cursor = opts.store.getImapCursor(cfg.name, folder);
+        const rescanned = Boolean(cursor && cursor.uidValidity !== uidValidity);
+        if (rescanned)
+          log?.warn(
+            { folder, was: cursor?.uidValidity, now: uidValidity },
+            'UIDVALIDITY changed: rescanning the folder (duplicates are recognised by content)',
+          );
+        const lastUid = cursor && !rescanned ? cursor.lastUid : 0;
+        const fr: FolderResult = { folder, uidValidity, rescanned, found: 0, fetched: 0, stored: 0, duplicates: 0, backlog: 0 };
+        result.folders.push(fr);
+
+        // Which UIDs are new. "n:*" always matches the highest UID, even below n: filter.
+        doing = `search folder "${folder}"`;
+        let uids: number[] = [];
+        if (mb.exists > 0) {
+          const found = await client.search({ uid: `${lastUid + 1}:*` }, { uid: true });
+          if (found === false || found === undefined) throw new Error('UID SEARCH was refused');
+          uids = found.filter((u) => u > lastUid).sort((a, b) => a - b);
+        }
+        if (rescanned && uids.length === 0) opts.store.setImapCursor(cfg.name, folder, { uidValidity, lastUid: 0 });
+        fr.found = uids.length;
+        const budget = maxMessages > 0 ? Math.max(0, maxMessages - done) : Infinity;
+        const todo = uids.slice(0, budget === Infinity ? uids.length : budget);
+        total += todo.length;
+        opts.onProgress?.({ mailbox: cfg.name, folder, done, total });
+
+        let handledHere = 0;
+        for (let i = 0; i < todo.length; i += batchSize) {
+          if (clock() >= deadline) {
+            result.stoppedBy = 'max-time';
+            break;
+          }
+          const batch = todo.slice(i, i + batchSize);
+
+          // 1. Fetch (PEEK: reading does not set \Seen; only a committed message is flagged).
+          doing = `fetch from "${folder}"`;
+          const msgs: FetchMessageObject[] = [];
+          for await (const msg of client.fetch(batch.join(','), { uid: true, source: true, internalDate: true }, { uid: true })) {
+            if (msg.source) msgs.push(msg);
+          }
+          msgs.sort((a, b) => a.uid - b.uid);
+          fr.fetched += msgs.length;
+          result.fetched += msgs.length;
+
+          // 2. Commit before anything is acknowledged on the server.
+          const now = clock();
+          const items = msgs.map((m) => {
+            const internal = m.internalDate ? new Date(m.internalDate).getTime() : NaN;
+            const receivedAt = Number.isFinite(internal) ? Math.min(internal, now) : now;
+            return { env: envelopeFromHeaders(m.source!, `${cfg.name}/${folder}/${uidValidity}/${m.uid}`, receivedAt), raw: m.source! };
+          });
+          const saved = items.length > 0 ? opts.store.saveMessages(items) : [];
+
+          // 3. Process (one group commit). A duplicate - refetched after a crash, or found again
+          // by a rescan - is not processed twice; the store reports the state it already has. A
+          // store failure (busy, disk full) rejects the pass before anything is acknowledged.
+          const outcomes = saved.length > 0 ? opts.store.processIds(saved.map((s) => s.id)) : [];
+          const byDest = new Map<string, number[]>();
+          for (const [k, s] of saved.entries()) {
+            const uid = msgs[k]!.uid;
+            if (s.duplicate) {
+              fr.duplicates++;
+              result.duplicates++;
+            } else {
+              fr.stored++;
+              result.stored++;
+            }
+            const state = outcomes[k]?.state ?? 'pending';
+            if (state === 'failed') log?.warn({ messageRowId: s.id, uid, folder, error: outcomes[k]?.error }, 'message kept as failed');
+            result.outcomes[state]++;
+            const dest = destinationOf(cfg, state);
+            byDest.set(dest, [...(byDest.get(dest) ?? []), uid]);
+          }
+          // Parsing is synchronous: give SMTP intake and the status socket a turn between batches.
+          await new Promise((r) => setImmediate(r));
+
+          // 4. Acknowledge on the server, now that everything is durable.
+          for (const [dest, list] of byDest) {
+            const range = list.join(',');
+            if (cfg.markSeen) {
+              doing = `flag \\Seen in "${folder}"`;
+              if (!(await client.messageFlagsAdd(range, ['\\Seen'], { uid: true }))) throw new Error('STORE +FLAGS (\\Seen) was refused');
+            }
+            if (dest && dest !== folder) {
+              doing = `move from "${folder}" to "${dest}"`;
+              if (!(await client.messageMove(range, dest, { uid: true }))) throw new Error('MOVE was refused');
+            } else if (cfg.delete) {
+              doing = `delete from "${folder}"`;
+              if (!(await client.messageDelete(range, { uid: true }))) throw new Error('delete (STORE \\Deleted + EXPUNGE) was refused');
+            }
+          }
+
+          // 5. Remember how far we got.
+          const maxUid = batch[batch.length - 1]!;
+          opts.store.setImapCursor(cfg.name, folder, { uidValidity, lastUid: maxUid });
+          done += batch.length;
+          handledHere += batch.length;
+          opts.onProgress?.({ mailbox: cfg.name, folder, done, total });
+        }
+        fr.backlog = uids.length - handledHere;
+        result.backlog += fr.backlog;
+        if (result.stoppedBy === 'done' && todo.length < uids.length) result.stoppedBy = 'max-messages';
+      } finally {
+        lock.release();
+      }
+    }
+    doing = 'logout';
+    await client.logout();
+  } catch (err) {
+    client.close();
+    if (killedBy === 'max-time')
+      throw new DaemonError('imap', `${describeMailbox(cfg)}: pass exceeded maxRunSeconds=${maxSeconds} during ${doing}; connection closed`, {
+        cause: err,
+      });
+    if (killedBy === 'aborted') throw new DaemonError('imap', `${describeMailbox(cfg)}: poll aborted during ${doing}`, { cause: err });
+    throw imapError(cfg, doing, err);
+  } finally {
+    if (watchdog) clearTimeout(watchdog);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  result.durationMs = clock() - started;
+  return result;
+}
+
+export interface Watcher {
+  stop(): Promise<void>;
+  /** 'connecting' | 'idle' | 'down' - for health. */
+  state(): string;
+}
+
+/**
+ * Keep one connection open on the mailbox's first folder in IMAP IDLE (RFC 2177) and call
+ * `onNewMail` when the server reports new messages. It never reads or changes messages: the
+ * scheduled pass does that, so there is one code path that commits and moves. Reconnects with
+ * exponential backoff (1 s doubling to 5 min) when the connection drops.
+ */
+export function watchMailbox(
+  cfg: ImapMailboxConfig,
+  opts: { onNewMail: () => void; log?: Logger; minBackoffMs?: number; maxBackoffMs?: number },
+): Watcher {
+  const folder = cfg.folders[0] ?? 'INBOX';
+  const minBackoff = opts.minBackoffMs ?? 1000;
+  const maxBackoff = opts.maxBackoffMs ?? 5 * 60_000;
+  let stopped = false;
+  let state = 'connecting';
+  let client: ImapFlow | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let failures = 0;
+
+  const schedule = (): void => {
+    if (stopped) return;
+    state = 'down';
+    const delay = Math.min(maxBackoff, minBackoff * 2 ** Math.min(failures, 20));
+    failures++;
+    timer = setTimeout(() => void connect(), delay);
+    timer.unref();
+  };
+
+  const connect = async (): Promise<void> => {
+    if (stopped) return;
+    state = 'connecting';
+    const c = newClient(cfg, { idle: true, timeoutMs: 30_000 });
+    client = c;
+    c.on('error', (err: Error) => opts.log?.debug({ err: err.message }, 'imap idle connection error'));
+    c.on('exists', (ev: { count: number; prevCount: number }) => {
+      if (ev.count > ev.prevCount) opts.onNewMail();
+    });
+    c.on('close', () => {
+      if (client !== c || stopped) return;
+      opts.log?.warn({ folder }, 'IMAP IDLE connection closed; reconnecting with backoff');
+      schedule();
+    });
+    try {
+      await c.connect();
+      await c.mailboxOpen(folder, { readOnly: true });
+      failures = 0;
+      state = 'idle';
+      opts.log?.info({ folder }, 'IMAP IDLE watching');
+      // Mail that arrived while we were away is picked up by a pass now.
+      opts.onNewMail();
+    } catch (err) {
+      const e = imapError(cfg, `IDLE on "${folder}"`, err);
+      opts.log?.warn({ err: e.message }, 'IMAP IDLE connection failed');
+      if (client === c) {
+        client = null;
+        c.close();
+        schedule();
+      }
+    }
+  };
+
+  void connect();
+  return {
+    state: () => state,
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      const c = client;
+      client = null;
+      if (c) {
+        // LOGOUT politely, but never wait on a server that does not answer.
+        await Promise.race([c.logout().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+        c.close();
+      }
+    },
+  };
+}

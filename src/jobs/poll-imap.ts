@@ -1,0 +1,222 @@
+/**
+ * jobs/poll-imap - run intake/imap passes for every configured mailbox: on its node-cron schedule,
+ * once at start, when IMAP IDLE reports new mail (idle = true), and by hand (runNow, `rebound poll`
+ * uses pollMailbox directly). The only file that imports node-cron for IMAP.
+ *
+ * In: config slice `imap` (imap.mailboxes[].schedule, idle, and everything pollMailbox reads) and
+ * the store. Out: { stop(), health(), runNow() }; health() is what `show stats`/`health` on the
+ * status socket report per mailbox: last success, last error, backlog, failures, next retry.
+ *
+ * Guarantees: at most one pass per mailbox at a time (a trigger during a pass queues one more pass,
+ * never a parallel one); each pass is bounded by maxMessagesPerRun / maxRunSeconds (pollMailbox);
+ * after a failure the mailbox waits 30 s, doubling per failure up to 30 min, before it connects
+ * again (scheduled ticks in between are skipped); a mailbox that is slow, unreachable or refuses
+ * the login affects only itself - everything here is asynchronous and never throws to the caller.
+ */
+import cron from 'node-cron';
+import type { ImapMailboxConfig } from '../config/schema.js';
+import { describeMailbox, pollMailbox, watchMailbox, type ImapStore, type PollResult, type Watcher } from '../intake/imap.js';
+import { child, type Logger } from '../log.js';
+
+export interface MailboxHealth {
+  name: string;
+  host: string;
+  user: string;
+  folders: string[];
+  schedule: string;
+  /** 'off' when idle = false; else the IDLE connection's state: 'connecting' | 'idle' | 'down'. */
+  idle: string;
+  running: boolean;
+  lastRunAt: number | null;
+  lastSuccessAt: number | null;
+  lastErrorAt: number | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+  /** While backing off: no pass starts before this time (ms since epoch). */
+  nextRetryAt: number | null;
+  /** Messages found but not yet handled at the end of the last successful pass; null = unknown yet. */
+  backlog: number | null;
+  lastRun: Pick<PollResult, 'fetched' | 'stored' | 'duplicates' | 'durationMs' | 'stoppedBy'> | null;
+  totals: { runs: number; failures: number; fetched: number; stored: number; duplicates: number };
+}
+
+export interface ImapPolling {
+  /** Stop schedules, IDLE connections and retries; abort running passes and wait for them. */
+  stop(): Promise<void>;
+  health(): MailboxHealth[];
+  /** Run one pass now (waits for a running one first). Rejects if the pass fails. */
+  runNow(name: string): Promise<PollResult>;
+}
+
+export interface ImapPollingDeps {
+  store: ImapStore;
+  log?: Logger;
+  clock?: () => number;
+  /** Backoff after a failed pass: minMs doubling up to maxMs (defaults 30 s and 30 min). */
+  backoff?: { minMs: number; maxMs: number };
+  /** Run a pass right after start (default true), instead of waiting for the first cron tick. */
+  runAtStart?: boolean;
+}
+
+type Trigger = 'start' | 'schedule' | 'idle' | 'retry' | 'manual';
+
+class MailboxRunner {
+  private running: Promise<PollResult> | null = null;
+  private again = false;
+  private stopped = false;
+  private abort: AbortController | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private task: ReturnType<typeof cron.schedule> | null = null;
+  private watcher: Watcher | null = null;
+  readonly h: MailboxHealth;
+
+  constructor(
+    readonly cfg: ImapMailboxConfig,
+    private readonly deps: Required<Pick<ImapPollingDeps, 'clock' | 'backoff'>> & { store: ImapStore },
+    private readonly log: Logger,
+  ) {
+    this.h = {
+      name: cfg.name,
+      host: cfg.host,
+      user: cfg.user,
+      folders: [...cfg.folders],
+      schedule: cfg.schedule,
+      idle: cfg.idle ? 'connecting' : 'off',
+      running: false,
+      lastRunAt: null,
+      lastSuccessAt: null,
+      lastErrorAt: null,
+      lastError: null,
+      consecutiveFailures: 0,
+      nextRetryAt: null,
+      backlog: null,
+      lastRun: null,
+      totals: { runs: 0, failures: 0, fetched: 0, stored: 0, duplicates: 0 },
+    };
+  }
+
+  start(runAtStart: boolean): void {
+    this.task = cron.schedule(this.cfg.schedule, () => this.trigger('schedule'), { name: `imap:${this.cfg.name}` });
+    if (this.cfg.idle) this.watcher = watchMailbox(this.cfg, { onNewMail: () => this.trigger('idle'), log: this.log });
+    if (runAtStart) setImmediate(() => this.trigger('start'));
+  }
+
+  health(): MailboxHealth {
+    return { ...this.h, idle: this.watcher ? this.watcher.state() : 'off', folders: [...this.h.folders], totals: { ...this.h.totals } };
+  }
+
+  /** Start a pass unless one is running (then queue one) or we are backing off. Never throws. */
+  trigger(why: Trigger): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    const now = this.deps.clock();
+    if (why !== 'manual' && why !== 'retry' && this.h.nextRetryAt !== null && now < this.h.nextRetryAt) {
+      this.log.debug({ why, nextRetryAt: new Date(this.h.nextRetryAt).toISOString() }, 'backing off; pass skipped');
+      return;
+    }
+    this.run(why).catch(() => undefined);
+  }
+
+  async runNow(): Promise<PollResult> {
+    if (this.stopped) throw new Error(`${describeMailbox(this.cfg)}: polling is stopped`);
+    while (this.running) await this.running.catch(() => undefined);
+    return this.run('manual');
+  }
+
+  private run(why: Trigger): Promise<PollResult> {
+    const p = this.pass(why);
+    this.running = p;
+    this.h.running = true;
+    const done = (): void => {
+      if (this.running === p) this.running = null;
+      this.h.running = false;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        setImmediate(() => this.trigger('idle'));
+      }
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  private async pass(why: Trigger): Promise<PollResult> {
+    const started = this.deps.clock();
+    this.h.lastRunAt = started;
+    this.h.totals.runs++;
+    this.abort = new AbortController();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    try {
+      const r = await pollMailbox(this.cfg, { store: this.deps.store, log: this.log, signal: this.abort.signal, clock: this.deps.clock });
+      this.h.lastSuccessAt = this.deps.clock();
+      this.h.consecutiveFailures = 0;
+      this.h.nextRetryAt = null;
+      this.h.backlog = r.backlog;
+      this.h.lastRun = { fetched: r.fetched, stored: r.stored, duplicates: r.duplicates, durationMs: r.durationMs, stoppedBy: r.stoppedBy };
+      this.h.totals.fetched += r.fetched;
+      this.h.totals.stored += r.stored;
+      this.h.totals.duplicates += r.duplicates;
+      const line = { why, fetched: r.fetched, stored: r.stored, duplicates: r.duplicates, outcomes: r.outcomes, backlog: r.backlog, stoppedBy: r.stoppedBy, ms: r.durationMs };
+      if (r.fetched > 0 || r.backlog > 0) this.log.info(line, 'IMAP pass done');
+      else this.log.debug(line, 'IMAP pass done: nothing new');
+      return r;
+    } catch (err) {
+      const now = this.deps.clock();
+      const message = err instanceof Error ? err.message : String(err);
+      this.h.lastErrorAt = now;
+      this.h.lastError = message;
+      this.h.totals.failures++;
+      if (this.stopped) throw err;
+      this.h.consecutiveFailures++;
+      const { minMs, maxMs } = this.deps.backoff;
+      const delay = Math.min(maxMs, minMs * 2 ** Math.min(this.h.consecutiveFailures - 1, 30));
+      this.h.nextRetryAt = now + delay;
+      this.log.error(
+        { why, err: message, failures: this.h.consecutiveFailures, retryInMs: delay },
+        'IMAP pass failed; will retry with backoff',
+      );
+      this.retryTimer = setTimeout(() => this.trigger('retry'), delay);
+      this.retryTimer.unref();
+      throw err;
+    } finally {
+      this.abort = null;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.task) await this.task.destroy();
+    this.abort?.abort();
+    const watcher = this.watcher;
+    await Promise.all([watcher?.stop(), this.running?.catch(() => undefined)]);
+  }
+}
+
+/** Start polling every configured mailbox. With no mailboxes this does nothing and costs nothing. */
+export function startImapPolling(config: { mailboxes: readonly ImapMailboxConfig[] }, deps: ImapPollingDeps): ImapPolling {
+  const log = deps.log ?? child('imap');
+  const runners = config.mailboxes.map(
+    (cfg) =>
+      new MailboxRunner(
+        cfg,
+        { store: deps.store, clock: deps.clock ?? Date.now, backoff: deps.backoff ?? { minMs: 30_000, maxMs: 30 * 60_000 } },
+        log.child({ mailbox: cfg.name }),
+      ),
+  );
+  for (const r of runners) r.start(deps.runAtStart ?? true);
+  return {
+    health: () => runners.map((r) => r.health()),
+    runNow: (name) => {
+      const r = runners.find((x) => x.cfg.name === name);
+      if (!r) return Promise.reject(new Error(`no IMAP mailbox named "${name}"`));
+      return r.runNow();
+    },
+    stop: async () => {
+      await Promise.all(runners.map((r) => r.stop()));
+    },
+  };
+}
