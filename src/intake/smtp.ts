@@ -1,0 +1,297 @@
+/**
+ * intake/smtp - receive bounces over SMTP or LMTP (npm smtp-server; imported only here).
+ * In: TCP (host:port) or a Unix socket. Out: raw message + Envelope committed to the store, then
+ * the reply: 250 only after the commit (once per recipient under LMTP, RFC 2033 4.2).
+ *
+ * RCPT: only return paths at a configured bounce domain with the VERP prefix (verp/sign.ts
+ * checkReturnPath): anything else 550 5.1.1 (never a relay); bad/expired signature 550 5.7.1 when
+ * verp.requireSignature, else accepted and logged unverified.
+ * DATA: collected up to intake.smtp.maxMessageBytes (SIZE, RFC 1870; over it: 552, nothing kept), so
+ * memory per connection is bounded; committed through a group committer that gathers every message
+ * finished in the same event-loop turn into one store.saveMessages transaction and acks them all
+ * after it. A failed commit answers 451 4.3.0 (the sender retries); nothing is acked before commit.
+ * Other limits: intake.smtp.maxClients, intake.smtp.socketTimeoutMs (idle/command), AUTH disabled,
+ * STARTTLS only with intake.smtp.tls.cert + key, reverse DNS off (it stalls without DNS).
+ * Logs: one line per message with its outcome (scope 'smtp' or 'lmtp').
+ * Config keys: intake.smtp.*, intake.lmtp.*, verp.*.
+ */
+import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { DaemonError, isTemporary } from '../errors.js';
+import { child, type Logger } from '../log.js';
+import type { Envelope } from '../types.js';
+import { checkReturnPath, type CheckOptions, type RcptDecision } from '../verp/sign.js';
+
+/** What intake needs from the store: one transaction for many messages. */
+export interface IntakeStore {
+  saveMessages(items: { env: Envelope; raw: Buffer }[]): { id: number; duplicate: boolean }[];
+}
+
+export interface SaveOutcome {
+  id: number;
+  duplicate: boolean;
+}
+
+/**
+ * Group commit: messages submitted during one event-loop turn share one transaction. Under load
+ * the store call itself blocks the loop, so every message finished meanwhile joins the next batch.
+ */
+export class GroupCommitter {
+  private queue: { env: Envelope; raw: Buffer; resolve: (r: SaveOutcome) => void; reject: (e: unknown) => void }[] = [];
+  private scheduled = false;
+  private idle: (() => void)[] = [];
+  /** Largest batch committed so far, for the bench and the logs. */
+  maxBatch = 0;
+  batches = 0;
+
+  constructor(
+    private readonly store: IntakeStore,
+    private readonly onCommitted: (ids: number[]) => void = () => {},
+    private readonly maxBatchSize = 500,
+  ) {}
+
+  submit(env: Envelope, raw: Buffer): Promise<SaveOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ env, raw, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Resolves once nothing is queued (used when draining). */
+  drained(): Promise<void> {
+    if (this.queue.length === 0 && !this.scheduled) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue.splice(0, this.maxBatchSize);
+    if (this.queue.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    if (batch.length > 0) {
+      let results: SaveOutcome[] | undefined;
+      try {
+        results = this.store.saveMessages(batch.map(({ env, raw }) => ({ env, raw })));
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+      if (results) {
+        this.batches++;
+        this.maxBatch = Math.max(this.maxBatch, batch.length);
+        // Ack only now: the transaction has committed.
+        batch.forEach((b, i) => b.resolve(results![i]!));
+        try {
+          this.onCommitted(results.filter((r) => !r.duplicate).map((r) => r.id));
+        } catch {
+          // Processing is best effort here; pending rows are picked up again at start.
+        }
+      }
+    }
+    if (this.queue.length === 0 && !this.scheduled) for (const r of this.idle.splice(0)) r();
+  }
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** Unix socket path; when set it wins over host:port. */
+  socket?: string;
+}
+
+export interface IntakeLimits {
+  /** Greeting name; '' = os.hostname(). */
+  hostname: string;
+  maxClients: number;
+  maxMessageBytes: number;
+  socketTimeoutMs: number;
+  tls: { cert?: string; key?: string };
+  /** How long stop() waits for open sessions before it cuts them (421). Default 10 s. */
+  closeTimeoutMs?: number;
+}
+
+export interface SmtpIntakeOptions {
+  protocol: 'smtp' | 'lmtp';
+  listen: ListenOptions;
+  limits: IntakeLimits;
+  verp: CheckOptions;
+}
+
+export interface SmtpIntakeDeps {
+  committer: GroupCommitter;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface SmtpIntake {
+  readonly protocol: 'smtp' | 'lmtp';
+  start(): Promise<void>;
+  /** Stop accepting, let sessions in DATA finish (their commit included), then close. */
+  stop(): Promise<void>;
+  /** Bound port (TCP) or socket path. */
+  address(): { host: string; port: number } | { socket: string };
+  /** Sessions currently open. */
+  connections(): number;
+  /** Replace the VERP rules without dropping sessions (SIGHUP reload). */
+  setVerp(verp: CheckOptions): void;
+}
+
+/** An smtp-server reply: message text becomes the reply line after the code. */
+function reply(code: number, text: string): Error & { responseCode: number } {
+  return Object.assign(new Error(text), { responseCode: code });
+}
+
+export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps): SmtpIntake {
+  const { protocol, listen, limits } = opts;
+  const log = deps.logger ?? child(protocol);
+  const now = deps.now ?? Date.now;
+  let verp = opts.verp;
+  // RCPT decisions of the current transaction, keyed by the envelope object (replaced on RSET/next MAIL).
+  const decisions = new WeakMap<object, Map<string, RcptDecision>>();
+  let open = 0;
+
+  const tls = limits.tls.cert && limits.tls.key ? { cert: readFileSync(limits.tls.cert), key: readFileSync(limits.tls.key) } : null;
+
+  const server = new SMTPServer({
+    lmtp: protocol === 'lmtp',
+    name: limits.hostname || osHostname(),
+    banner: 'rebound bounce intake',
+    size: limits.maxMessageBytes,
+    maxClients: limits.maxClients,
+    socketTimeout: limits.socketTimeoutMs,
+    closeTimeout: limits.closeTimeoutMs ?? 10_000,
+    disableReverseLookup: true,
+    authOptional: true,
+    disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: !tls,
+    ...(tls ?? {}),
+    // smtp-server logs through its own logger; ours writes one line per message instead.
+    logger: false,
+
+    onConnect(_session: SMTPServerSession, cb: (err?: Error | null) => void) {
+      open++;
+      cb();
+    },
+    onClose() {
+      open--;
+    },
+
+    onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void) {
+      const d = checkReturnPath(address.address, verp, now());
+      if (!d.accept) {
+        log.info({ peer: session.remoteAddress, rcpt: address.address, status: d.status, outcome: 'refused-rcpt' }, 'recipient refused');
+        return cb(reply(d.code, `${d.enhanced} <${address.address}>: ${d.text}`));
+      }
+      let m = decisions.get(session.envelope);
+      if (!m) decisions.set(session.envelope, (m = new Map()));
+      m.set(address.address.toLowerCase(), d);
+      cb();
+    },
+
+    onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string | Array<string | Error>) => void) {
+      const started = Date.now();
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      stream.on('data', (c: Buffer) => {
+        // Stop buffering once over the limit: smtp-server answers 552 for it, memory stays bounded.
+        bytes += c.length;
+        if (bytes <= limits.maxMessageBytes) chunks.push(c);
+      });
+      stream.on('error', (err) => cb(reply(451, `4.3.0 read error: ${err.message}`)));
+      stream.on('end', () => {
+        const rcpts = session.envelope.rcptTo.map((r) => r.address);
+        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+        const peer = session.remoteAddress || 'local';
+        const m = decisions.get(session.envelope);
+        const unverified = rcpts.filter((r) => {
+          const d = m?.get(r.toLowerCase());
+          return d?.accept === true && !d.verified;
+        });
+        const base = { peer, from, rcpt: rcpts, size: bytes, session: session.id };
+        if (stream.sizeExceeded || bytes > limits.maxMessageBytes) {
+          log.info({ ...base, outcome: 'refused-size', limit: limits.maxMessageBytes }, 'message refused');
+          return cb(reply(552, `5.3.4 message exceeds fixed maximum message size ${limits.maxMessageBytes}`));
+        }
+        const env: Envelope = {
+          source: protocol,
+          origin: `${peer}${session.remotePort ? `:${session.remotePort}` : ''} helo=${session.hostNameAppearsAs || session.clientHostname || ''}`,
+          mailFrom: from,
+          rcptTo: rcpts,
+          receivedAt: now(),
+        };
+        const raw = Buffer.concat(chunks, bytes);
+        chunks.length = 0;
+        // Commit before replying.
+        deps.committer.submit(env, raw).then(
+          (r) => {
+            log.info(
+              { ...base, id: r.id, outcome: r.duplicate ? 'duplicate' : 'stored', unverified: unverified.length ? unverified : undefined, ms: Date.now() - started },
+              'message accepted',
+            );
+            const text = `2.0.0 Ok: stored as ${r.id}${r.duplicate ? ' (duplicate)' : ''}`;
+            cb(null, protocol === 'lmtp' ? rcpts.map(() => text) : text);
+          },
+          (err: unknown) => {
+            const temporary = isTemporary(err);
+            log.error({ ...base, outcome: 'tempfail', err, code: err instanceof DaemonError ? err.code : undefined }, 'commit failed');
+            // Both cases are answered 4xx: the message is intact, only our side failed.
+            cb(reply(451, temporary ? '4.3.0 temporary failure, try again later' : '4.3.0 local error, try again later'));
+          },
+        );
+      });
+    },
+  });
+
+  server.on('error', (err: Error) => log.error({ err }, 'listener error'));
+
+  let bound: { host: string; port: number } | { socket: string } = listen.socket ? { socket: listen.socket } : { host: listen.host, port: listen.port };
+
+  return {
+    protocol,
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => reject(new DaemonError('listen', `${protocol}: cannot listen on ${describe(bound)}: ${err.message}`, { cause: err }));
+        server.server.once('error', onError);
+        const done = () => {
+          server.server.off('error', onError);
+          if (!listen.socket) {
+            const a = server.server.address() as AddressInfo;
+            bound = { host: a.address, port: a.port };
+          } else {
+            // Postfix's lmtp client runs as a different user: let the group in, nobody else.
+            chmodSync(listen.socket, 0o660);
+          }
+          resolve();
+        };
+        if (listen.socket) {
+          // A socket left by a crash blocks listen(); remove it only if it is a socket.
+          if (existsSync(listen.socket) && statSync(listen.socket).isSocket()) rmSync(listen.socket);
+          server.listen(listen.socket, done);
+        } else {
+          server.listen(listen.port, listen.host, done);
+        }
+      });
+      log.info({ listen: bound, protocol }, 'listening');
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await deps.committer.drained();
+      log.info({ listen: bound }, 'stopped');
+    },
+    address: () => bound,
+    connections: () => open,
+    setVerp(v: CheckOptions) {
+      verp = v;
+    },
+  };
+
+  function describe(b: typeof bound): string {
+    return 'socket' in b ? b.socket : `${b.host}:${b.port}`;
+  }
+}

@@ -1,0 +1,229 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSmtpIntake, GroupCommitter, type IntakeStore, type SmtpIntake, type SmtpIntakeOptions } from '../../src/intake/smtp.js';
+import { signReturnPath } from '../../src/verp/sign.js';
+import { DaemonError } from '../../src/errors.js';
+import type { Envelope } from '../../src/types.js';
+import { setLogLevel } from '../../src/log.js';
+
+setLogLevel('silent');
+
+/** A store that keeps messages in memory and records the order of commits. */
+class MemStore implements IntakeStore {
+  saved: { env: Envelope; raw: Buffer }[] = [];
+  batches: number[] = [];
+  fail: Error | null = null;
+  saveMessages(items: { env: Envelope; raw: Buffer }[]) {
+    if (this.fail) throw this.fail;
+    this.batches.push(items.length);
+    return items.map((it) => {
+      this.saved.push(it);
+      return { id: this.saved.length, duplicate: false };
+    });
+  }
+}
+
+/** Minimal SMTP/LMTP client over a raw socket: send a line, read one reply (multi-line aware). */
+class Wire {
+  private buf = '';
+  private waiters: (() => void)[] = [];
+  closed = false;
+  constructor(readonly sock: Socket) {
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      for (const w of this.waiters.splice(0)) w();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w();
+    });
+    sock.on('error', () => {});
+  }
+  static open(target: { port: number } | { path: string }): Promise<Wire> {
+    return new Promise((resolve, reject) => {
+      const s = 'path' in target ? connect(target.path) : connect(target.port, '127.0.0.1');
+      s.once('connect', () => resolve(new Wire(s)));
+      s.once('error', reject);
+    });
+  }
+  async reply(): Promise<string> {
+    for (;;) {
+      const m = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\r?\n/.exec(this.buf);
+      if (m) {
+        this.buf = this.buf.slice(m[0].length);
+        return m[0].trimEnd();
+      }
+      if (this.closed) return '';
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+  async cmd(line: string): Promise<string> {
+    this.sock.write(`${line}\r\n`);
+    return this.reply();
+  }
+  end(): void {
+    this.sock.end();
+  }
+}
+
+const verp = { domains: ['bounces.test'], prefix: 'b', delimiter: '+', equals: '=', keys: ['1:k1'], maxAgeDays: 30 };
+const limits = { hostname: 'mx.test', maxClients: 50, maxMessageBytes: 4096, socketTimeoutMs: 5000, tls: {}, closeTimeoutMs: 2000 };
+
+let intake: SmtpIntake | null = null;
+const dirs: string[] = [];
+afterEach(async () => {
+  await intake?.stop();
+  intake = null;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function start(store: IntakeStore, over: Partial<SmtpIntakeOptions> = {}): Promise<{ port: number } | { path: string }> {
+  const committer = new GroupCommitter(store);
+  intake = createSmtpIntake({ protocol: 'smtp', listen: { host: '127.0.0.1', port: 0 }, limits, verp, ...over }, { committer });
+  await intake.start();
+  const a = intake.address();
+  return 'socket' in a ? { path: a.socket } : { port: a.port };
+}
+
+const body = 'From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\n\r\nhello\r\n.';
+
+async function session(w: Wire, rcpts: string[], data = body, helo = 'EHLO client.test'): Promise<string[]> {
+  const out = [await w.reply(), await w.cmd(helo), await w.cmd('MAIL FROM:<>')];
+  for (const r of rcpts) out.push(await w.cmd(`RCPT TO:<${r}>`));
+  return out;
+}
+
+describe('SMTP intake', () => {
+  it('refuses a non-bounce domain at RCPT with 550 5.1.1 and stores nothing', async () => {
+    const store = new MemStore();
+    const w = await Wire.open(await start(store));
+    const r = await session(w, ['alice@example.com', 'b+alice=example.com@other.test']);
+    expect(r[3]).toMatch(/^550 5\.1\.1 /);
+    expect(r[4]).toMatch(/^550 5\.1\.1 /);
+    expect(await w.cmd('DATA')).toMatch(/^503/);
+    w.end();
+    expect(store.saved).toHaveLength(0);
+  });
+
+  it('refuses a bad signature with 550 5.7.1 when signatures are required', async () => {
+    const store = new MemStore();
+    const w = await Wire.open(await start(store, { verp: { ...verp, requireSignature: true } }));
+    const good = signReturnPath('bob@example.org', verp);
+    const forged = good.replace('bob=', 'eve=');
+    const r = await session(w, [forged, 'b+carol=example.org@bounces.test', good]);
+    expect(r[3]).toMatch(/^550 5\.7\.1 /);
+    expect(r[4]).toMatch(/^550 5\.7\.1 /);
+    expect(r[5]).toMatch(/^250/);
+    expect(await w.cmd('DATA')).toMatch(/^354/);
+    expect(await w.cmd(body)).toMatch(/^250 2\.0\.0 Ok: stored as 1/);
+    w.end();
+    expect(store.saved[0]!.env.rcptTo).toEqual([good]);
+  });
+
+  it('accepts a bad signature when not required (stored; unverified is decided again from the envelope)', async () => {
+    const store = new MemStore();
+    const w = await Wire.open(await start(store));
+    const forged = signReturnPath('bob@example.org', verp).replace('bob=', 'eve=');
+    const r = await session(w, [forged]);
+    expect(r[3]).toMatch(/^250/);
+    await w.cmd('DATA');
+    expect(await w.cmd(body)).toMatch(/^250/);
+    w.end();
+    expect(store.saved).toHaveLength(1);
+  });
+
+  it('refuses an oversize message (SIZE in MAIL and at DATA) and keeps nothing', async () => {
+    const store = new MemStore();
+    const w = await Wire.open(await start(store));
+    await w.reply();
+    expect(await w.cmd('EHLO c.test')).toMatch(/SIZE 4096/);
+    expect(await w.cmd('MAIL FROM:<> SIZE=999999')).toMatch(/^552/);
+    expect(await w.cmd('MAIL FROM:<>')).toMatch(/^250/);
+    expect(await w.cmd('RCPT TO:<b+x=y.test@bounces.test>')).toMatch(/^250/);
+    expect(await w.cmd('DATA')).toMatch(/^354/);
+    expect(await w.cmd(`Subject: big\r\n\r\n${'x'.repeat(8000)}\r\n.`)).toMatch(/^552/);
+    // The session stays usable after a refusal.
+    expect(await w.cmd('MAIL FROM:<>')).toMatch(/^250/);
+    w.end();
+    expect(store.saved).toHaveLength(0);
+  });
+
+  it('answers 451 4.3.0 when the commit fails, and acks nothing', async () => {
+    const store = new MemStore();
+    store.fail = new DaemonError('db-busy', 'database is locked');
+    const w = await Wire.open(await start(store));
+    await session(w, ['b+x=y.test@bounces.test']);
+    await w.cmd('DATA');
+    expect(await w.cmd(body)).toMatch(/^451 4\.3\.0/);
+    w.end();
+    expect(store.saved).toHaveLength(0);
+  });
+
+  it('gathers concurrent messages into fewer transactions (group commit), acking each', async () => {
+    const store = new MemStore();
+    const target = await start(store);
+    const n = 30;
+    const replies = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const w = await Wire.open(target);
+        await session(w, [`b+u${i}=y.test@bounces.test`]);
+        await w.cmd('DATA');
+        w.sock.write(`Subject: ${i}\r\n\r\nbody ${i}\r\n.\r\n`);
+        const r = await w.reply();
+        w.end();
+        return r;
+      }),
+    );
+    expect(replies.every((r) => r.startsWith('250 '))).toBe(true);
+    expect(store.saved).toHaveLength(n);
+    expect(store.batches.reduce((a, b) => a + b, 0)).toBe(n);
+    // The sessions finish DATA together, so several share a transaction.
+    expect(store.batches.length).toBeLessThan(n);
+  });
+
+  it('survives abusive input: junk, an over-long line, early talk, and keeps serving', async () => {
+    const store = new MemStore();
+    const target = await start(store);
+    const junk = await Wire.open(target);
+    junk.sock.write(Buffer.from([0, 255, 13, 10, 1, 2, 3]));
+    junk.sock.write(`${'A'.repeat(100_000)}\r\n`);
+    const http = await Wire.open(target);
+    await http.reply();
+    expect(await http.cmd('GET / HTTP/1.1')).toMatch(/^421/);
+    const w = await Wire.open(target);
+    await session(w, ['b+x=y.test@bounces.test']);
+    await w.cmd('DATA');
+    expect(await w.cmd(body)).toMatch(/^250/);
+    w.end();
+    junk.end();
+    expect(store.saved).toHaveLength(1);
+  });
+});
+
+describe('LMTP intake', () => {
+  it('gives one reply per recipient after the commit, over a Unix socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rebound-lmtp-'));
+    dirs.push(dir);
+    const store = new MemStore();
+    const target = await start(store, { protocol: 'lmtp', listen: { host: '127.0.0.1', port: 0, socket: join(dir, 'lmtp.sock') } });
+    const w = await Wire.open(target);
+    expect(await w.reply()).toMatch(/LMTP/);
+    expect(await w.cmd('EHLO c.test')).toMatch(/^5/); // LMTP wants LHLO
+    expect(await w.cmd('LHLO c.test')).toMatch(/^250/);
+    expect(await w.cmd('MAIL FROM:<>')).toMatch(/^250/);
+    expect(await w.cmd('RCPT TO:<b+a=x.test@bounces.test>')).toMatch(/^250/);
+    expect(await w.cmd('RCPT TO:<nobody@x.test>')).toMatch(/^550 5\.1\.1/);
+    expect(await w.cmd('RCPT TO:<b+c=x.test@bounces.test>')).toMatch(/^250/);
+    expect(await w.cmd('DATA')).toMatch(/^354/);
+    w.sock.write(`${body}\r\n`);
+    const r1 = await w.reply();
+    const r2 = await w.reply();
+    expect([r1, r2]).toEqual(['250 2.0.0 Ok: stored as 1', '250 2.0.0 Ok: stored as 1']);
+    w.end();
+    expect(store.saved[0]!.env).toMatchObject({ source: 'lmtp', mailFrom: '', rcptTo: ['b+a=x.test@bounces.test', 'b+c=x.test@bounces.test'] });
+  });
+});
