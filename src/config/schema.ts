@@ -67,13 +67,9 @@ export interface ControlConfig {
   group: string;
   tcp: { enabled: boolean; host: string; port: number };
   socketmap: { enabled: boolean; socket?: string; host: string; port: number };
-  policy: {
-    enabled: boolean;
-    host: string;
-    port: number;
-    /** What a suspended recipient gets: DEFER_IF_PERMIT (default) or REJECT. */
-    suspended: 'defer' | 'reject';
-  };
+  policy: { enabled: boolean; host: string; port: number };
+  /** What Postfix lookups answer for a suspended recipient: DEFER_IF_PERMIT 4.7.1 or REJECT 5.7.1. */
+  suspended: 'defer' | 'reject';
   /** On an internal error answer DUNNO/NOTFOUND (true) or TEMP/DEFER (false). */
   failOpen: boolean;
   maxLineBytes: number;
@@ -169,7 +165,8 @@ export const defaultConfig = {
     group: '',
     tcp: { enabled: false, host: '127.0.0.1', port: 10040 },
     socketmap: { enabled: false, host: '127.0.0.1', port: 10041 },
-    policy: { enabled: false, host: '127.0.0.1', port: 10042, suspended: 'defer' },
+    policy: { enabled: false, host: '127.0.0.1', port: 10042 },
+    suspended: 'defer',
     failOpen: true,
     maxLineBytes: 4096,
     maxClients: 1000,
@@ -250,7 +247,7 @@ export const configRules: Record<string, Rule> = {
   'control.socketmap.socket': optPath,
   'control.socketmap.port': port,
   'control.policy.port': port,
-  'control.policy.suspended': { kind: 'enum', values: ['defer', 'reject'] },
+  'control.suspended': { kind: 'enum', values: ['defer', 'reject'] },
   'control.maxLineBytes': { kind: 'int', min: 256, max: 1_048_576 },
   'control.maxClients': { kind: 'int', min: 1, max: 100_000 },
   'metrics.http.port': port,

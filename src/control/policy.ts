@@ -1,0 +1,86 @@
+/**
+ * control/policy - a Postfix SMTPD policy delegation server (SMTPD_POLICY_README), so that
+ * `check_policy_service inet:127.0.0.1:10042` on the submission smtpd refuses or defers mail to
+ * suppressed recipients. Wire format: bounce-semantics.md §5.3.
+ *
+ * In: `name=value` lines ending in an empty line, many requests per connection.
+ * Out: `action=<access(5) action>` plus an empty line:
+ *   invalid -> `REJECT 5.7.1 Recipient suppressed (Email Invalid)`,
+ *   complained -> `REJECT 5.7.1 Recipient suppressed (complained)`,
+ *   suspended -> `DEFER_IF_PERMIT 4.7.1 Recipient suspended until <ts>` (control.suspended = "reject": REJECT 5.7.1),
+ *   anything else (other protocol states, no recipient, ok) -> `DUNNO`.
+ * On a store failure: DUNNO when control.failOpen, otherwise no reply and a disconnect, which
+ * Postfix turns into a temporary error (the README's rule for internal errors).
+ * Config keys: control.policy.*, control.failOpen, control.suspended, control.maxLineBytes.
+ */
+import type { Socket } from 'node:net';
+import { child } from '../log.js';
+import { suppressionFor, type LookupOptions } from './commands.js';
+
+const log = child('policy');
+
+/** A request is ~30 attributes; 64 KiB leaves room for long certificate subjects. */
+const MAX_REQUEST = 65_536;
+/** Postfix keeps policy connections for policy_time_limit (1000 s by default). */
+const IDLE_MS = 1_100_000;
+
+/** Decide one parsed request. Returns the action, or undefined for "disconnect without reply". */
+export function answerPolicy(attrs: Map<string, string>, opts: LookupOptions): string | undefined {
+  if (attrs.get('request') !== 'smtpd_access_policy') return undefined;
+  const recipient = attrs.get('recipient') ?? '';
+  if (attrs.get('protocol_state') !== 'RCPT' || recipient === '') return 'DUNNO';
+  const s = suppressionFor(opts.store, recipient, { suspended: opts.suspended, now: opts.now?.() });
+  if (s.verdict === 'error') {
+    opts.metrics?.lookupErrors.inc({ via: 'policy' });
+    log.error({ recipient, err: s.error }, 'policy lookup failed');
+    return opts.failOpen ? 'DUNNO' : undefined;
+  }
+  opts.metrics?.lookups.inc({ via: 'policy', verdict: s.verdict });
+  return s.verdict === 'ok' ? 'DUNNO' : s.action;
+}
+
+export function handlePolicyConnection(sock: Socket, opts: LookupOptions): void {
+  sock.setEncoding('utf8');
+  sock.setTimeout(IDLE_MS, () => sock.destroy());
+  let buf = '';
+  let attrs = new Map<string, string>();
+  let size = 0;
+  sock.on('data', (chunk: string) => {
+    buf += chunk;
+    let out = '';
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf('\n', start);
+      if (nl < 0) break;
+      let line = buf.slice(start, nl);
+      start = nl + 1;
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line !== '') {
+        size += line.length + 1;
+        const eq = line.indexOf('=');
+        // Unknown attributes are ignored; a repeated name keeps the last value (both allowed).
+        if (eq > 0) attrs.set(line.slice(0, eq), line.slice(eq + 1));
+        continue;
+      }
+      const action = answerPolicy(attrs, opts);
+      attrs = new Map();
+      size = 0;
+      if (action === undefined) {
+        opts.metrics?.badRequests.inc({ via: 'policy' });
+        if (out !== '') sock.write(out);
+        sock.destroy();
+        return;
+      }
+      out += `action=${action}\n\n`;
+    }
+    buf = buf.slice(start);
+    if (buf.length + size > MAX_REQUEST) {
+      log.warn('policy request too large; closing connection');
+      opts.metrics?.badRequests.inc({ via: 'policy' });
+      sock.destroy();
+      return;
+    }
+    if (out !== '') sock.write(out);
+  });
+  sock.on('error', () => sock.destroy());
+}

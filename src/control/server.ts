@@ -1,0 +1,234 @@
+/**
+ * control/server - the status socket (Unix, optionally loopback TCP) and the listeners for the
+ * Postfix socketmap and policy responders. One text command per line in, one JSON line out.
+ *
+ * In: ControlConfig and ControlDeps (a read-only store, metrics, daemon health callbacks).
+ * Out: `startControl(config.control, deps)` -> { stop(), addresses }. The Unix socket gets mode
+ * control.mode and group control.group set explicitly; a stale socket file is replaced, a live
+ * one is an error. Malformed or oversized lines get an error line; the connection stays usable.
+ * Config keys: control.socket, control.mode, control.group, control.tcp.*, control.socketmap.*,
+ * control.policy.*, control.maxLineBytes, control.maxClients, control.failOpen, control.suspended.
+ */
+import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import type { ControlConfig } from '../config/schema.js';
+import { DaemonError } from '../errors.js';
+import { child } from '../log.js';
+import { openStore, type StoreOptions } from '../store/index.js';
+import { runCommand, type CommandContext, type ControlDeps, type ControlStore, type Reply } from './commands.js';
+import { handlePolicyConnection } from './policy.js';
+import { handleSocketmapConnection } from './socketmap.js';
+
+const log = child('control');
+
+export interface ControlHandle {
+  /** Where each listener ended up (TCP ports resolved when 0 was configured). */
+  addresses: { socket: string; tcp?: number; socketmap?: string | number; policy?: number };
+  stop(): Promise<void>;
+}
+
+/** ControlDeps, except that the store may be opened here (read-only) and closed on stop(). */
+export type StartControlDeps = Omit<ControlDeps, 'store'> &
+  ({ store: ControlStore; storeOptions?: undefined } | { store?: undefined; storeOptions: StoreOptions });
+
+/** Resolve a group name from /etc/group, or accept a numeric gid. */
+export function resolveGid(group: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  let text = '';
+  try {
+    text = readFileSync('/etc/group', 'utf8');
+  } catch {
+    // fall through to the error below
+  }
+  for (const line of text.split('\n')) {
+    const [name, , gid] = line.split(':');
+    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  throw new DaemonError('listen', `control.group: no such group ${JSON.stringify(group)} in /etc/group`);
+}
+
+/** True when something accepts connections on the Unix socket at `path`. */
+function socketIsLive(path: string): Promise<boolean> {
+  return new Promise((res) => {
+    const c = createConnection(path);
+    c.once('connect', () => {
+      c.destroy();
+      res(true);
+    });
+    c.once('error', () => res(false));
+  });
+}
+
+/** Remove a stale socket file left by a crash; refuse to touch a live socket or a non-socket. */
+async function clearSocketPath(path: string): Promise<void> {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw new DaemonError('listen', `${path} exists and is not a socket; refusing to replace it`);
+  if (await socketIsLive(path)) throw new DaemonError('listen', `${path} is in use by another process`);
+  unlinkSync(path);
+}
+
+function listen(server: Server, where: { path: string } | { host: string; port: number }): Promise<void> {
+  return new Promise((res, rej) => {
+    const onError = (err: Error): void => {
+      rej(new DaemonError('listen', `cannot listen on ${'path' in where ? where.path : `${where.host}:${where.port}`}: ${err.message}`, { cause: err }));
+    };
+    server.once('error', onError);
+    const done = (): void => {
+      server.off('error', onError);
+      res();
+    };
+    if ('path' in where) server.listen(where.path, done);
+    else server.listen(where.port, where.host, done);
+  });
+}
+
+async function listenUnix(server: Server, path: string, mode: number, group: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  await clearSocketPath(path);
+  await listen(server, { path });
+  // Set explicitly rather than trusting the umask: the socket is the access control.
+  chmodSync(path, mode);
+  if (group !== '') chownSync(path, -1, resolveGid(group));
+}
+
+/**
+ * Serve the line protocol on one connection. Replies to a burst of pipelined lines are written
+ * with one write() call, which is what makes 50k lookups/s possible from one client.
+ */
+export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: CommandContext, maxLine: number): void {
+  sock.setEncoding('utf8');
+  sock.setNoDelay?.(true);
+  let buf = '';
+  let discarding = false;
+  const tooLong = (): string =>
+    `${JSON.stringify({ ok: false, error: `line longer than ${maxLine} bytes; ignored` } satisfies Reply)}\n`;
+
+  sock.on('data', (chunk: string) => {
+    let out = '';
+    let quit = false;
+    buf += chunk;
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf('\n', start);
+      if (nl < 0) break;
+      const line = buf.slice(start, nl);
+      start = nl + 1;
+      if (discarding) {
+        // The tail of an oversized line: already answered, drop it.
+        discarding = false;
+        continue;
+      }
+      if (line.length > maxLine || Buffer.byteLength(line) > maxLine) {
+        deps.metrics?.badRequests.inc({ via: 'socket' });
+        out += tooLong();
+        continue;
+      }
+      const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+      if (text.trim() === '') continue;
+      const reply = runCommand(text, deps, ctx);
+      if (reply === 'quit') {
+        quit = true;
+        break;
+      }
+      out += `${JSON.stringify(reply)}\n`;
+    }
+    buf = quit ? '' : buf.slice(start);
+    if (!quit && buf.length > maxLine) {
+      // No newline yet and already too long: answer now, then skip to the next newline.
+      deps.metrics?.badRequests.inc({ via: 'socket' });
+      out += tooLong();
+      buf = '';
+      discarding = true;
+    }
+    if (out !== '' && !sock.destroyed) {
+      if (!sock.write(out)) {
+        // A client that does not read its replies must not make us buffer without limit.
+        sock.pause();
+        sock.once('drain', () => sock.resume());
+      }
+    }
+    if (quit) sock.end();
+  });
+  sock.on('error', () => sock.destroy());
+}
+
+/** Start every enabled control listener. Rejects (DaemonError 'listen') if any cannot bind. */
+export async function startControl(cfg: ControlConfig, startDeps: StartControlDeps): Promise<ControlHandle> {
+  const ownsStore = startDeps.store === undefined;
+  const store: ControlStore & { close?: () => void } =
+    startDeps.store ?? openStore({ ...startDeps.storeOptions, readonly: true });
+  const deps: ControlDeps = { ...startDeps, store };
+  const ctx: CommandContext = { startedAt: deps.now?.() ?? Date.now() };
+  const servers: Server[] = [];
+  const sockets = new Set<Socket>();
+  const unixPaths: string[] = [];
+  const track = (s: Socket): void => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  };
+  const makeServer = (handler: (s: Socket) => void): Server => {
+    const srv = createServer((s) => {
+      track(s);
+      handler(s);
+    });
+    srv.maxConnections = cfg.maxClients;
+    servers.push(srv);
+    return srv;
+  };
+  const lines = (s: Socket): void => handleLineConnection(s, deps, ctx, cfg.maxLineBytes);
+  const addresses: ControlHandle['addresses'] = { socket: resolve(cfg.socket) };
+  const lookupOpts = { store, failOpen: cfg.failOpen, suspended: cfg.suspended, metrics: deps.metrics, now: deps.now };
+
+  const stop = async (): Promise<void> => {
+    for (const s of sockets) s.destroy();
+    await Promise.all(servers.map((srv) => new Promise<void>((res) => (srv.listening ? srv.close(() => res()) : res()))));
+    for (const p of unixPaths) {
+      try {
+        unlinkSync(p);
+      } catch {
+        // already gone
+      }
+    }
+    if (ownsStore) store.close?.();
+  };
+
+  try {
+    // Status socket: always on (it is how operators and `rebound` commands ask).
+    await listenUnix(makeServer(lines), addresses.socket, cfg.mode, cfg.group);
+    unixPaths.push(addresses.socket);
+
+    if (cfg.tcp.enabled) {
+      const srv = makeServer(lines);
+      await listen(srv, { host: cfg.tcp.host, port: cfg.tcp.port });
+      addresses.tcp = (srv.address() as { port: number }).port;
+    }
+    if (cfg.socketmap.enabled) {
+      const srv = makeServer((s) => handleSocketmapConnection(s, lookupOpts));
+      if (cfg.socketmap.socket !== undefined) {
+        const p = resolve(cfg.socketmap.socket);
+        await listenUnix(srv, p, cfg.mode, cfg.group);
+        unixPaths.push(p);
+        addresses.socketmap = p;
+      } else {
+        await listen(srv, { host: cfg.socketmap.host, port: cfg.socketmap.port });
+        addresses.socketmap = (srv.address() as { port: number }).port;
+      }
+    }
+    if (cfg.policy.enabled) {
+      const srv = makeServer((s) => handlePolicyConnection(s, lookupOpts));
+      await listen(srv, { host: cfg.policy.host, port: cfg.policy.port });
+      addresses.policy = (srv.address() as { port: number }).port;
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  log.info({ addresses }, 'control listening');
+  return { addresses, stop };
+}

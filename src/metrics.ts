@@ -1,0 +1,215 @@
+/**
+ * metrics - process-wide counters and a latency histogram in the Prometheus text format (0.0.4).
+ *
+ * In: calls from intake/pipeline (`metrics.recordOutcome(source, outcome, seconds)`), from the
+ * Postfix responders (`metrics.lookups`), and collectors registered by the daemon (gauges read at
+ * scrape time, e.g. store stats). Out: `metrics.render()` text, served by the control socket's
+ * `metrics` command and, when `metrics.http.enabled`, by a loopback HTTP endpoint (`/metrics`).
+ * Config keys: metrics.http.enabled, metrics.http.host, metrics.http.port.
+ *
+ * No client library: the format is a few lines of text and the counters sit on the hot path.
+ */
+import { createServer, type Server } from 'node:http';
+
+type Labels = Record<string, string | number>;
+
+function esc(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function labelText(names: readonly string[], values: readonly string[]): string {
+  if (names.length === 0) return '';
+  return `{${names.map((n, i) => `${n}="${esc(values[i] ?? '')}"`).join(',')}}`;
+}
+
+/** A monotonically increasing counter with a fixed set of label names. */
+export class Counter {
+  private readonly values = new Map<string, { labels: string[]; n: number }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[] = [],
+  ) {}
+
+  inc(labels: Labels = {}, n = 1): void {
+    const vals = this.labelNames.map((l) => String(labels[l] ?? ''));
+    const key = vals.join('\u0000');
+    const cur = this.values.get(key);
+    if (cur) cur.n += n;
+    else this.values.set(key, { labels: vals, n });
+  }
+
+  get(labels: Labels = {}): number {
+    return this.values.get(this.labelNames.map((l) => String(labels[l] ?? '')).join('\u0000'))?.n ?? 0;
+  }
+
+  /** Sum over all label values, optionally grouped by one label (for `stats`). */
+  totals(by?: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    const i = by === undefined ? -1 : this.labelNames.indexOf(by);
+    for (const { labels, n } of this.values.values()) {
+      const k = i < 0 ? 'total' : (labels[i] ?? '');
+      out[k] = (out[k] ?? 0) + n;
+    }
+    return out;
+  }
+
+  render(): string {
+    let s = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
+    for (const { labels, n } of this.values.values()) s += `${this.name}${labelText(this.labelNames, labels)} ${n}\n`;
+    return s;
+  }
+}
+
+/** A cumulative histogram (seconds) with fixed buckets. */
+export class Histogram {
+  private readonly series = new Map<string, { labels: string[]; counts: number[]; sum: number; count: number }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[] = [],
+    readonly buckets: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  ) {}
+
+  observe(labels: Labels, seconds: number): void {
+    const vals = this.labelNames.map((l) => String(labels[l] ?? ''));
+    const key = vals.join('\u0000');
+    let s = this.series.get(key);
+    if (!s) {
+      s = { labels: vals, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+      this.series.set(key, s);
+    }
+    for (let i = 0; i < this.buckets.length; i++) if (seconds <= this.buckets[i]!) s.counts[i]! += 1;
+    s.sum += seconds;
+    s.count += 1;
+  }
+
+  render(): string {
+    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
+    for (const s of this.series.values()) {
+      const names = [...this.labelNames, 'le'];
+      this.buckets.forEach((b, i) => {
+        out += `${this.name}_bucket${labelText(names, [...s.labels, String(b)])} ${s.counts[i]}\n`;
+      });
+      out += `${this.name}_bucket${labelText(names, [...s.labels, '+Inf'])} ${s.count}\n`;
+      out += `${this.name}_sum${labelText(this.labelNames, s.labels)} ${s.sum}\n`;
+      out += `${this.name}_count${labelText(this.labelNames, s.labels)} ${s.count}\n`;
+    }
+    return out;
+  }
+}
+
+/** A gauge sample produced at scrape time by a collector. */
+export interface GaugeSample {
+  name: string;
+  help: string;
+  labels?: Labels;
+  value: number;
+}
+
+export class Metrics {
+  /** Messages by intake source (smtp, lmtp, imap, file) and outcome (processed, not-a-bounce, failed, duplicate, refused). */
+  readonly messages = new Counter('rebound_messages_total', 'Messages handled, by intake source and outcome.', ['source', 'outcome']);
+  /** Classified failed recipients by Marketo category (1,2,3,4,9) and hard/soft. */
+  readonly recipients = new Counter('rebound_recipients_total', 'Bounced recipients recorded, by Marketo category.', ['category']);
+  /** Intake-to-verdict time per message. */
+  readonly latency = new Histogram('rebound_processing_seconds', 'Time to parse, classify and store one message.', ['source']);
+  /** Answers given by the status socket (check), socketmap and policy responders. */
+  readonly lookups = new Counter('rebound_lookups_total', 'Suppression lookups answered, by interface and verdict.', ['via', 'verdict']);
+  /** Lookups that failed inside rebound (store error) and were answered fail-open or fail-closed. */
+  readonly lookupErrors = new Counter('rebound_lookup_errors_total', 'Lookups that hit an internal error.', ['via']);
+  /** Control requests refused as malformed, unknown or oversized. */
+  readonly badRequests = new Counter('rebound_control_bad_requests_total', 'Malformed, unknown or oversized control requests.', ['via']);
+  /** Housekeeping job runs by job and result. */
+  readonly jobs = new Counter('rebound_job_runs_total', 'Housekeeping job runs, by job and result.', ['job', 'result']);
+
+  private readonly startedAt = Date.now();
+  private readonly collectors: (() => GaugeSample[])[] = [];
+
+  /** One message finished: count it, time it, and count its recipients' categories. */
+  recordOutcome(source: string, outcome: string, seconds: number, categories: readonly number[] = []): void {
+    this.messages.inc({ source, outcome });
+    this.latency.observe({ source }, seconds);
+    for (const c of categories) this.recipients.inc({ category: c });
+  }
+
+  /** Add gauges computed at scrape time (e.g. addresses suspended now). Returns a remover. */
+  addCollector(fn: () => GaugeSample[]): () => void {
+    this.collectors.push(fn);
+    return () => {
+      const i = this.collectors.indexOf(fn);
+      if (i >= 0) this.collectors.splice(i, 1);
+    };
+  }
+
+  uptimeSeconds(): number {
+    return (Date.now() - this.startedAt) / 1000;
+  }
+
+  render(): string {
+    let out = '';
+    for (const m of [this.messages, this.recipients, this.latency, this.lookups, this.lookupErrors, this.badRequests, this.jobs])
+      out += m.render();
+    const gauges: GaugeSample[] = [
+      { name: 'rebound_uptime_seconds', help: 'Seconds since the process started.', value: this.uptimeSeconds() },
+    ];
+    for (const c of this.collectors) {
+      try {
+        gauges.push(...c());
+      } catch {
+        // A failing collector (store closed during shutdown) must not break the scrape.
+      }
+    }
+    const seen = new Set<string>();
+    for (const g of gauges) {
+      if (!seen.has(g.name)) {
+        out += `# HELP ${g.name} ${g.help}\n# TYPE ${g.name} gauge\n`;
+        seen.add(g.name);
+      }
+      const names = Object.keys(g.labels ?? {});
+      out += `${g.name}${labelText(names, names.map((n) => String(g.labels![n])))} ${g.value}\n`;
+    }
+    return out;
+  }
+}
+
+/** The process-wide registry. Tests may build their own `new Metrics()`. */
+export const metrics = new Metrics();
+
+/**
+ * Serve `GET /metrics` on loopback (metrics.http). Returns a handle whose stop() closes it.
+ * Resolves once listening; rejects if the port cannot be bound.
+ */
+export async function startMetricsHttp(
+  cfg: { enabled: boolean; host: string; port: number },
+  registry: Metrics = metrics,
+): Promise<{ stop(): Promise<void>; address(): { host: string; port: number } } | undefined> {
+  if (!cfg.enabled) return undefined;
+  const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(registry.render());
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found; try /metrics\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.port, cfg.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+    address: () => {
+      const a = server.address();
+      return typeof a === 'object' && a ? { host: a.address, port: a.port } : { host: cfg.host, port: cfg.port };
+    },
+  };
+}
