@@ -1,0 +1,214 @@
+/**
+ * classify - decide, for one failed recipient, the Sisimai reason, hard/soft, the Marketo category
+ * and whether the rejection is a likely false positive (spam filter, blocklist, reputation).
+ * In: a Finding and the Report it came from. Out: a Verdict. Pure, synchronous, never throws.
+ * RFCs: 3463 (enhanced status), 3464 (Action), 5321/7504 (reply codes), 5965 (feedback), 3834 (vacation).
+ * Config keys: none.
+ *
+ * Evidence, strongest first:
+ *   1. the message type and Action: delivered / feedback / vacation are not bounces;
+ *   2. the decoder's reasonHint, where the format itself names the reason;
+ *   3. provider rules, for the receiving provider recognised by host name or its own marks;
+ *   4. "decisive" status codes whose meaning no text overrides (X.1.6, X.7.17, X.7.18: moved);
+ *   5. phrase tables over the diagnostic, in the order of reasons.ts;
+ *   6. the enhanced status code (status-codes.ts), then the bare reply code;
+ *   7. the SMTP command alone (refused at connect: blocked; at MAIL FROM: rejected);
+ *   8. 'expired' for a delay, 'onhold' for an unreadable diagnostic, else 'undefined'.
+ * Afterwards, false-positive evidence (false-positive.ts) turns an address verdict into a block,
+ * and marks any verdict as a likely false positive; hardness and category follow from the result.
+ */
+import type { Finding, Reason, Report, Verdict } from '../types.js';
+import { categoryOf } from './category.js';
+import { findFalsePositive, reasonOf } from './false-positive.js';
+import { isHard } from './hardness.js';
+import { COMPILED, PROVIDERS } from './reasons.js';
+import type { Context, Provider } from './rules.js';
+import { compileRules } from './rules.js';
+import { classOf, normalise, reasonFromReply, reasonFromStatus, replyInText, specificStatus } from './status-codes.js';
+
+interface Pick {
+  reason: Reason;
+  rule: string;
+  evidence: string;
+}
+
+/** Hints that mean "the decoder could not tell": they leave the decision to the text. */
+const WEAK_HINTS: ReadonlySet<Reason> = new Set<Reason>(['undefined', 'onhold']);
+
+/** Reasons that say something about the address; false-positive evidence overrides them. */
+const ADDRESS_REASONS: ReadonlySet<Reason> = new Set<Reason>([
+  'userunknown',
+  'hostunknown',
+  'hasmoved',
+  'notaccept',
+  'filtered',
+  'suspend',
+  'undefined',
+  'onhold',
+  'securityerror',
+  'systemerror',
+]);
+
+const DECISIVE_STATUS = /^[45]\.(?:1\.6|7\.17|7\.18)$/;
+
+/** Providers with their rule lists compiled once. */
+const COMPILED_PROVIDERS = PROVIDERS.map((p) => ({
+  p,
+  rules: p.rules.map((r) => ({ r, re: r.phrase || r.pattern ? compileRules([r]) : null })),
+}));
+
+function buildContext(f: Finding): Context {
+  const diagnostic = f.diagnostic ?? '';
+  const status = specificStatus(f.status ?? '', diagnostic);
+  const replyCode = /^[245]\d\d$/.test(f.replyCode ?? '') ? f.replyCode : replyInText(diagnostic);
+  const hosts = `${f.remoteMta ?? ''} ${f.reportingMta ?? ''}`.toLowerCase();
+  return {
+    text: normalise(diagnostic),
+    status,
+    replyCode,
+    klass: classOf(status, replyCode),
+    command: (f.lastCommand ?? '').toUpperCase(),
+    action: f.action ?? '',
+    hosts,
+    decodedBy: f.decodedBy ?? '',
+  };
+}
+
+function statusMatches(want: string | RegExp | undefined, status: string): boolean {
+  if (want === undefined) return true;
+  return typeof want === 'string' ? want === status : want.test(status);
+}
+
+function byProvider(ctx: Context): Pick | null {
+  for (const { p, rules } of COMPILED_PROVIDERS) {
+    if (!recognises(p, ctx)) continue;
+    if (p.decide) {
+      const d = p.decide(ctx);
+      if (d) return { reason: d.reason, rule: `provider:${p.name}`, evidence: d.evidence };
+    }
+    for (const { r, re } of rules) {
+      if (!statusMatches(r.status, ctx.status)) continue;
+      if (re) {
+        const m = re.exec(ctx.text);
+        if (!m) continue;
+        return { reason: r.reason, rule: `provider:${p.name}`, evidence: m[0] };
+      }
+      if (r.status !== undefined) return { reason: r.reason, rule: `provider:${p.name}`, evidence: ctx.status };
+    }
+  }
+  return null;
+}
+
+function recognises(p: Provider, ctx: Context): boolean {
+  if (ctx.hosts.length > 1 && p.hosts.test(ctx.hosts)) return true;
+  return p.marks !== undefined && ctx.text.length > 0 && p.marks.test(ctx.text);
+}
+
+function byPhrase(ctx: Context): Pick | null {
+  if (ctx.text.length === 0) return null;
+  for (const t of COMPILED) {
+    const m = t.re.exec(ctx.text);
+    if (!m) continue;
+    const reason = t.refine ? t.refine(ctx, m[0]) : t.reason;
+    if (reason) return { reason, rule: `phrase:${t.reason}`, evidence: m[0] };
+  }
+  return null;
+}
+
+/** The reason alone, before false-positive evidence and hardness. */
+function pickReason(f: Finding, report: Report, ctx: Context): Pick {
+  // Not bounces.
+  if (ctx.action === 'delivered' || report.type === 'delivered' || f.reasonHint === 'delivered') {
+    return { reason: 'delivered', rule: 'action:delivered', evidence: '' };
+  }
+  if (report.type === 'feedback' || f.reasonHint === 'feedback' || (f.feedbackType ?? '') !== '') {
+    return { reason: 'feedback', rule: 'type:feedback', evidence: f.feedbackType ?? '' };
+  }
+  if (report.type === 'autoreply' || f.reasonHint === 'vacation') {
+    return { reason: 'vacation', rule: 'type:autoreply', evidence: '' };
+  }
+
+  // The decoder knew from the format.
+  if (f.reasonHint && !WEAK_HINTS.has(f.reasonHint)) {
+    return { reason: f.reasonHint, rule: `hint:${f.decodedBy || 'decoder'}`, evidence: '' };
+  }
+
+  const provider = byProvider(ctx);
+  if (provider) return provider;
+
+  if (DECISIVE_STATUS.test(ctx.status)) return { reason: 'hasmoved', rule: `status:${ctx.status}`, evidence: ctx.status };
+
+  const phrase = byPhrase(ctx);
+  if (phrase) return phrase;
+
+  const fromStatus = reasonFromStatus(ctx.status);
+  if (fromStatus) return { reason: fromStatus, rule: `status:${ctx.status}`, evidence: ctx.status };
+
+  const fromReply = ctx.replyCode ? reasonFromReply(ctx.replyCode) : null;
+  if (fromReply) return { reason: fromReply, rule: `reply:${ctx.replyCode}`, evidence: ctx.replyCode };
+
+  switch (ctx.command) {
+    case 'CONN':
+    case 'HELO':
+    case 'EHLO':
+      return { reason: 'blocked', rule: `command:${ctx.command}`, evidence: '' };
+    case 'MAIL':
+      return { reason: 'rejected', rule: 'command:MAIL', evidence: '' };
+    default:
+      break;
+  }
+
+  if (ctx.action === 'delayed') return { reason: 'expired', rule: 'action:delayed', evidence: '' };
+  if (f.reasonHint) return { reason: f.reasonHint, rule: `hint:${f.decodedBy || 'decoder'}`, evidence: '' };
+  if (ctx.text.length > 0) return { reason: 'onhold', rule: 'fallback:onhold', evidence: '' };
+  return { reason: 'undefined', rule: 'fallback:undefined', evidence: '' };
+}
+
+const NOT_BOUNCE: ReadonlySet<Reason> = new Set<Reason>(['delivered', 'feedback', 'vacation']);
+
+function decide(f: Finding, report: Report): Verdict {
+  const ctx = buildContext(f);
+  let pick = pickReason(f, report, ctx);
+  let likelyFalsePositive = false;
+
+  if (!NOT_BOUNCE.has(pick.reason)) {
+    const fp = findFalsePositive(ctx);
+    if (fp) {
+      likelyFalsePositive = true;
+      if (ADDRESS_REASONS.has(pick.reason)) {
+        pick = { reason: reasonOf[fp.kind], rule: `false-positive:${fp.kind}`, evidence: fp.evidence };
+      } else if (pick.evidence === '') {
+        pick = { ...pick, evidence: fp.evidence };
+      }
+    } else if (categoryOf(pick.reason, false, false) === 1) {
+      // blocked, spamdetected, badreputation, virusdetected decided by a rule: the same judgement.
+      likelyFalsePositive = true;
+    }
+  }
+
+  const hard = isHard(pick.reason, ctx.klass, ctx.action, likelyFalsePositive);
+  return {
+    reason: pick.reason,
+    hard,
+    category: categoryOf(pick.reason, hard, likelyFalsePositive),
+    likelyFalsePositive,
+    evidence: pick.evidence,
+    rule: pick.rule,
+  };
+}
+
+/** Classify one finding. Never throws: a bug in a rule yields 'undefined' with the error as rule. */
+export function classify(finding: Finding, report: Report): Verdict {
+  try {
+    return decide(finding, report);
+  } catch (err) {
+    return {
+      reason: 'undefined',
+      hard: false,
+      category: 9,
+      likelyFalsePositive: false,
+      evidence: '',
+      rule: `error:${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+}

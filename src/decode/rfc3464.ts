@@ -1,0 +1,209 @@
+/**
+ * rfc3464 - the generic decoder for standard delivery status notifications.
+ * In: DecodeInput whose tree holds a message/delivery-status or message/global-delivery-status part
+ * (RFC 3464, RFC 6533), usually inside multipart/report (RFC 6522), at any depth.
+ * Out: one Finding per recipient record, in report order; Report.original from the returned
+ * message (message/rfc822) or headers (text/rfc822-headers).
+ * Also `rfc3464Text`: the same fields written as plain text (a multipart/report whose boundary is
+ * broken, or a DSN pasted into the body), tried after the MTA decoders.
+ * No config keys.
+ *
+ * Sample (Postfix):
+ *   Reporting-MTA: dns; mail.example.jp
+ *
+ *   Final-Recipient: rfc822; kijitora@example.org
+ *   Action: failed
+ *   Status: 5.1.1
+ *   Remote-MTA: dns; mx.example.org
+ *   Diagnostic-Code: smtp; 550 5.1.1 <kijitora@example.org>: Recipient address rejected:
+ *       User unknown in local recipient table
+ */
+import {
+  findLastCommand,
+  findReplyCode,
+  mostSpecificStatus,
+  parseDeliveryStatus,
+  readAddressField,
+  readMtaField,
+  readStatusField,
+  splitTyped,
+  squeeze,
+  stripComments,
+  type Fields,
+} from '../parse/dsn.js';
+import type { MimePart } from '../parse/mime.js';
+import type { Action, Finding } from '../types.js';
+import { findOriginal } from './text.js';
+import type { DecodeInput, DecodeResult, Decoder } from './types.js';
+
+const NAME = 'rfc3464';
+
+const DS_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status']);
+const ATTACHED = new Set(['message/rfc822', 'message/global', 'message/partial-rfc822']);
+
+/**
+ * The delivery-status parts of a tree. Those outside any attached message come first; a DSN that
+ * only exists inside an attached message (a forwarded bounce) is used when there is no other.
+ * A multipart/report;report-type=delivery-status whose second part is mislabelled (text/plain) but
+ * holds the fields counts too.
+ */
+export function findDeliveryStatusParts(root: MimePart): MimePart[] {
+  const outer: MimePart[] = [];
+  const inner: MimePart[] = [];
+  const visit = (p: MimePart, attached: boolean): void => {
+    if (DS_TYPES.has(p.type)) {
+      (attached ? inner : outer).push(p);
+      return;
+    }
+    if (p.type === 'multipart/report' && (p.params['report-type'] ?? '').toLowerCase().includes('delivery-status')) {
+      const second = p.parts[1];
+      if (second && !DS_TYPES.has(second.type) && !ATTACHED.has(second.type) && looksLikeDsn(second.body)) {
+        (attached ? inner : outer).push(second);
+      }
+    }
+    const a = attached || ATTACHED.has(p.type);
+    for (const c of p.parts) visit(c, a);
+  };
+  visit(root, false);
+  return outer.length > 0 ? outer : inner;
+}
+
+/** Cheap check that a text holds RFC 3464 recipient fields. */
+export function looksLikeDsn(text: string): boolean {
+  return /^(?:Final|Original)-Recipient[ \t]*:/im.test(text) && /^(?:Action|Status)[ \t]*:/im.test(text);
+}
+
+function readAction(v: string | undefined, status: string, fields: Fields): Action {
+  if (v !== undefined) {
+    const a = stripComments(v).toLowerCase().split(/[\s;]/)[0] ?? '';
+    if (a === 'failed' || a === 'delayed' || a === 'delivered' || a === 'relayed' || a === 'expanded') return a;
+    if (a.startsWith('fail')) return 'failed';
+    if (a.startsWith('delay')) return 'delayed';
+    if (a.startsWith('deliver')) return 'delivered';
+  }
+  // No (usable) Action: infer from the status class.
+  if (status.startsWith('2.')) return 'delivered';
+  if (status.startsWith('4.') && fields['will-retry-until'] !== undefined) return 'delayed';
+  if (status.startsWith('5.') || status.startsWith('4.')) return 'failed';
+  return '';
+}
+
+/** One recipient record to a Finding. */
+function toFinding(r: Fields, message: Fields, decodedBy: string): Finding {
+  // Which address: Final-Recipient unless it is not an address (a local alias or pipe).
+  let recipient = readAddressField(r['final-recipient']);
+  if (!recipient.includes('@')) {
+    const orig = readAddressField(r['original-recipient']);
+    const actual = readAddressField(r['x-actual-recipient']);
+    if (orig.includes('@')) recipient = orig;
+    else if (actual.includes('@') && !/\s|\|/.test(actual)) recipient = actual;
+    else if (recipient === '') recipient = orig || actual;
+  }
+
+  const diag = r['diagnostic-code'] !== undefined ? splitTyped(r['diagnostic-code']) : { type: '', value: '' };
+  const diagnostic = squeeze(diag.value);
+  const statusField = readStatusField(r['status']);
+  const status = mostSpecificStatus(statusField, diagnostic);
+  return {
+    recipient,
+    action: readAction(r['action'], status, r),
+    status,
+    replyCode: findReplyCode(diagnostic),
+    diagnostic,
+    diagnosticType: diag.type,
+    remoteMta: readMtaField(r['remote-mta']),
+    reportingMta: readMtaField(message['reporting-mta']),
+    lastCommand: findLastCommand(diagnostic),
+    decodedBy,
+  };
+}
+
+/**
+ * Fill what the DSN fields left out from the human-readable part, per recipient (cheap regexes
+ * on the paragraph that names the address):
+ *   Postfix:  <a@example.org>: host mx.example.org[192.0.2.1] said: 550 5.1.1 ... (in reply to RCPT TO command)
+ *   Sendmail: ... while talking to mx.example.org.:  >>> RCPT To:<a@example.org>  <<< 550 5.1.1 ...
+ */
+export function fillFromText(f: Finding, text: string): void {
+  if (text === '' || f.recipient === '') return;
+  const low = text.toLowerCase();
+  const at = low.indexOf(f.recipient.toLowerCase());
+  if (at < 0) return;
+  // The paragraph from the address to the next blank line (bounded).
+  let end = text.indexOf('\n\n', at);
+  if (end < 0 || end - at > 2000) end = Math.min(text.length, at + 2000);
+  const para = text.slice(at, end);
+
+  if (f.remoteMta === '') {
+    const m = /\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[[0-9A-Fa-f:.]+\]\s+said:/.exec(para)
+      ?? /while talking to\s+\[?([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\]?\.?:/.exec(para);
+    if (m) f.remoteMta = m[1]!;
+  }
+  if (f.lastCommand === '') f.lastCommand = findLastCommand(para);
+  if (f.diagnostic === '') {
+    const m = /\bsaid:\s*([\s\S]*?)(?:\s*\(in reply to [^)]*\))?\s*$/.exec(para);
+    if (m && m[1]) {
+      f.diagnostic = squeeze(m[1]);
+      if (f.replyCode === '') f.replyCode = findReplyCode(f.diagnostic);
+      f.status = mostSpecificStatus(f.status, f.diagnostic);
+    }
+  }
+}
+
+function decodeParts(input: DecodeInput, texts: string[]): DecodeResult | null {
+  const findings: Finding[] = [];
+  const problems: string[] = [];
+  for (const t of texts) {
+    const ds = parseDeliveryStatus(t);
+    problems.push(...ds.problems);
+    for (const r of ds.recipients) findings.push(toFinding(r, ds.message, NAME));
+  }
+  if (findings.length === 0) return null;
+  for (const f of findings) fillFromText(f, input.text);
+  const original = findOriginal(input.msg.root);
+  return { findings, ...(original ? { original } : {}), problems };
+}
+
+export const rfc3464: Decoder = {
+  name: NAME,
+  detect(input: DecodeInput): boolean {
+    return findDeliveryStatusParts(input.msg.root).length > 0;
+  },
+  decode(input: DecodeInput): DecodeResult | null {
+    const parts = findDeliveryStatusParts(input.msg.root);
+    if (parts.length === 0) return null;
+    return decodeParts(
+      input,
+      parts.map((p) => p.body),
+    );
+  },
+};
+
+/** The first line of the DSN fields in a text (Reporting-MTA or the first recipient field). */
+function dsnStart(text: string): number {
+  const m = /^(?:Reporting-MTA|Original-Recipient|Final-Recipient)[ \t]*:/im.exec(text);
+  return m ? m.index : -1;
+}
+
+/**
+ * DSN fields in plain text: a multipart/report whose parts could not be split, or an MTA that
+ * pastes the fields into the body. Tried after the MTA decoders.
+ */
+export const rfc3464Text: Decoder = {
+  name: NAME,
+  detect(input: DecodeInput): boolean {
+    return looksLikeDsn(input.text) || looksLikeDsn(input.msg.root.body);
+  },
+  decode(input: DecodeInput): DecodeResult | null {
+    const src = looksLikeDsn(input.text) ? input.text : input.msg.root.body;
+    const start = dsnStart(src);
+    if (start < 0) return null;
+    // Stop at the returned message: its headers would be read as fields.
+    let rest = src.slice(start);
+    const stop = /^(?:Return-Path|Received|DKIM-Signature)[ \t]*:|^Content-Type:[ \t]*message\/rfc822/im.exec(rest);
+    if (stop) rest = rest.slice(0, stop.index);
+    const r = decodeParts(input, [rest]);
+    if (r) r.problems = [...(r.problems ?? []), 'delivery-status fields read from plain text'];
+    return r;
+  },
+};

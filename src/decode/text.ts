@@ -1,0 +1,141 @@
+/**
+ * decode/text - the views of a parsed bounce that every decoder uses: the human-readable text
+ * (text/plain outside any attached original, or text/html stripped when there is no plain part),
+ * and the headers of the attached original message.
+ * In: ParsedMessage. Out: DecodeInput, Report['original']. No config keys. RFCs: 2046 (multipart),
+ * 3462/6522 (text/rfc822-headers), 6532 (message/global).
+ */
+import { parseHeaders, type Headers, type MimePart, type ParsedMessage } from '../parse/mime.js';
+import type { Report } from '../types.js';
+import type { DecodeInput } from './types.js';
+
+/** Parts whose subtree is the returned original message, not the bounce's own words. */
+const ATTACHED = new Set(['message/rfc822', 'message/global', 'message/partial-rfc822']);
+
+/** Machine-readable parts: never part of the human text. */
+const MACHINE = new Set([
+  'message/delivery-status',
+  'message/global-delivery-status',
+  'message/feedback-report',
+  'message/disposition-notification',
+  'message/global-disposition-notification',
+  'text/rfc822-headers',
+  'message/rfc822-headers',
+  'message/global-headers',
+]);
+
+/** Compute from/subject/text for the decoders. */
+export function buildDecodeInput(msg: ParsedMessage): DecodeInput {
+  const plain: string[] = [];
+  const html: string[] = [];
+  collectText(msg.root, plain, html);
+  const text = plain.length > 0 ? plain.join('\n') : html.map(htmlToText).join('\n');
+  return {
+    msg,
+    from: msg.headers.text('from'),
+    subject: msg.headers.text('subject'),
+    text,
+  };
+}
+
+function collectText(p: MimePart, plain: string[], html: string[]): void {
+  if (ATTACHED.has(p.type) || MACHINE.has(p.type)) return;
+  if (p.type.startsWith('multipart/')) {
+    // A preamble is text too: some MTAs write the whole report there. "This is a multi-part
+    // message in MIME format." adds nothing, but is harmless.
+    if (p.body.trim() !== '') plain.push(p.body);
+    if (p.parts.length === 0) return;
+    for (const c of p.parts) collectText(c, plain, html);
+    return;
+  }
+  if (p.type === 'text/html') {
+    html.push(p.body);
+    return;
+  }
+  if (p.type === 'text/plain' || p.type === 'text/enriched' || (p.type.startsWith('text/') && p.type !== 'text/calendar')) {
+    plain.push(p.body);
+  }
+}
+
+const ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  copy: '(c)',
+  reg: '(R)',
+  ndash: '-',
+  mdash: '-',
+  hellip: '...',
+  laquo: '"',
+  raquo: '"',
+};
+
+/** Strip HTML to plain text: block ends become line breaks, entities decoded. Linear, no DOM. */
+export function htmlToText(html: string): string {
+  // Bounce prose is short; a huge HTML part is a returned newsletter, not worth the time.
+  let s = html.length > 512 * 1024 ? html.slice(0, 512 * 1024) : html;
+  // Drop invisible blocks and comments.
+  s = s.replace(/<(script|style|head|title)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '');
+  s = s.replace(/<!--[\s\S]*?-->/g, '');
+  s = s.replace(/\n/g, ' ');
+  s = s.replace(/<(?:br|\/p|\/div|\/tr|\/li|\/h[1-6]|\/table|p|div|tr|li|h[1-6]|hr)\b[^>]*>/gi, '\n');
+  s = s.replace(/<\/t[dh]\s*>/gi, ' ');
+  s = s.replace(/<[^>]*>/g, '');
+  s = s.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{2,8});/gi, (m, e: string) => {
+    if (e[0] === '#') {
+      const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+      return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+    }
+    return ENTITIES[e.toLowerCase()] ?? m;
+  });
+  s = s.replace(/[ \t\u00a0]+/g, ' ').replace(/ *\n */g, '\n').replace(/\n{3,}/g, '\n\n');
+  return s.trim();
+}
+
+/** The headers of the returned original message, if the bounce carries them. */
+export function findOriginalHeaders(root: MimePart): Headers | undefined {
+  let found: Headers | undefined;
+  const visit = (p: MimePart, inAttached: boolean): void => {
+    if (found) return;
+    if (ATTACHED.has(p.type)) {
+      const child = p.parts[0];
+      if (child && child.headers.list.length > 0) {
+        found = child.headers;
+        return;
+      }
+      if (p.body.trim() !== '') {
+        const h = parseHeaders(p.body);
+        if (h.list.length > 0) found = h;
+      }
+      return;
+    }
+    if ((p.type === 'text/rfc822-headers' || p.type === 'message/rfc822-headers' || p.type === 'message/global-headers') && !inAttached) {
+      const h = parseHeaders(p.body);
+      if (h.list.length > 0) found = h;
+      return;
+    }
+    for (const c of p.parts) visit(c, inAttached);
+  };
+  visit(root, false);
+  return found;
+}
+
+/** Report.original from the returned headers. */
+export function findOriginal(root: MimePart): Report['original'] | undefined {
+  const h = findOriginalHeaders(root);
+  if (!h) return undefined;
+  const addr = (v: string): string => {
+    const m = /<([^<>]*)>/.exec(v);
+    return (m ? m[1]! : v).trim();
+  };
+  return {
+    messageId: addr(h.get('message-id') ?? ''),
+    to: h.text('to'),
+    from: h.text('from'),
+    subject: h.text('subject'),
+    returnPath: addr(h.get('return-path') ?? ''),
+  };
+}
