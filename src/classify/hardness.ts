@@ -1,0 +1,24 @@
+/**
+ * hardness - is this bounce proof that the address itself is bad? (Sisimai's hard/soft rule.)
+ * In: reason, code class, action, false-positive flag. Out: boolean.
+ * Hard only for userunknown, hostunknown, hasmoved, and notaccept with a 5xx code; never for a
+ * delay (Action: delayed), never for a likely false positive (bounce-semantics.md §0.2, §4).
+ * hostunknown with a 4xx code is a temporary DNS failure, so it is soft as well.
+ * Config keys: none.
+ */
+import type { Action, Reason } from '../types.js';
+
+export function isHard(reason: Reason, klass: string, action: Action, likelyFalsePositive: boolean): boolean {
+  if (likelyFalsePositive || action === 'delayed') return false;
+  switch (reason) {
+    case 'userunknown':
+    case 'hasmoved':
+      return true;
+    case 'hostunknown':
+      return klass !== '4';
+    case 'notaccept':
+      return klass === '5';
+    default:
+      return false;
+  }
+}

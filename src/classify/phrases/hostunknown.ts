@@ -1,0 +1,21 @@
+/**
+ * phrases/hostunknown - the recipient's domain does not exist or has no mail host (RFC 3463 X.1.2, X.4.4). Hard (5xx).
+ * In: normalised diagnostic (lower-case, whitespace folded). Out: 'hostunknown' when a rule matches.
+ * Config keys: none.
+ */
+import type { PhraseRule, ReasonPhrases } from '../rules.js';
+
+export const rules: PhraseRule[] = [
+  { pattern: /\bhost (?:or domain name )?(?:not found|unknown)\b/, seen: 'Host or domain name not found. Name service error for name=example.jp type=A: Host not found' },
+  { pattern: /\b(?:domain|host) (?:name )?(?:does not|doesn't) exist\b/, seen: 'x@example.jp: Domain does not exist' },
+  { pattern: /\bno such domain\b/, seen: 'No such domain.' },
+  { pattern: /\bunknown (?:host|domain)\b/, seen: 'x@example.com ... unknown host' },
+  { pattern: /\b(?:couldn't|could not|cannot|can't|unable to) find any host named\b/, seen: "Sorry, I couldn't find any host named cx.example.com. (#5.1.2)", note: 'qmail' },
+  { pattern: /\billegal host\/domain name\b/, seen: 'Illegal host/domain name found' },
+  { pattern: /\bdomain (?:is )?not reachable\b/, seen: '554 The mail could not be delivered to the recipient because the domain is not reachable.', note: 'Outlook.com' },
+  { pattern: /\b(?:recipient )?domain (?:name )?(?:not found|is invalid|invalid)\b|\binvalid domain\b/, seen: '550 5.4.4 Invalid domain' },
+  { pattern: /\bweren't able to find the recipient domain\b/, seen: "553 5.1.2 We weren't able to find the recipient domain.", note: 'Gmail' },
+  { pattern: /\bname service error\b.*\bhost not found\b/, seen: 'Name service error for name=x type=AAAA: Host not found' },
+];
+
+export const table: ReasonPhrases = { reason: 'hostunknown', rules };

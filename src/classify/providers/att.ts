@@ -1,0 +1,14 @@
+/**
+ * providers/att - AT&T (att.net, sbcglobal, bellsouth): DNSBL:RBL and _is_blocked texts.
+ * In: Context. Out: a reason or null. Config keys: none.
+ */
+import type { Provider } from '../rules.js';
+
+export const provider: Provider = {
+  name: 'att',
+  hosts: /\b(?:att\.net|sbcglobal\.net|bellsouth\.net|prodigy\.net)\b/,
+  marks: /abuse_rbl@abuse-att\.net|\bdnsbl:(?:rbl|att)\b/,
+  rules: [
+    { pattern: /\bdnsbl:\w+\b|_is_blocked\b|\bis blocked\b|abuse_rbl@/, reason: 'blocked', seen: '553 5.3.0 flpd575 DNSBL:RBL 521< 192.0.2.1 >_is_blocked. For assistance forward this error to abuse_rbl@abuse-att.net' },
+  ],
+};

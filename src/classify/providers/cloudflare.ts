@@ -1,0 +1,16 @@
+/**
+ * providers/cloudflare - Cloudflare Email Routing (route*.mx.cloudflare.net).
+ * In: Context. Out: a reason or null. Config keys: none.
+ */
+import type { Provider } from '../rules.js';
+
+export const provider: Provider = {
+  name: 'cloudflare',
+  hosts: /\bmx\.cloudflare\.net\b/,
+  marks: /developers\.cloudflare\.com\/email-routing/,
+  rules: [
+    { pattern: /\bupstream error\b/, reason: 'systemerror', seen: '421 4.3.0 Upstream error, please check https://developers.cloudflare.com/email-routing/postmaster' },
+    { pattern: /\bdmarc\b|\bspf\b|\bdkim\b/, reason: 'authfailure', seen: '550 5.7.26 DMARC policy violation' },
+    { pattern: /\baddress does not exist\b|\bunknown address\b/, reason: 'userunknown', seen: '550 5.1.1 Address does not exist' },
+  ],
+};

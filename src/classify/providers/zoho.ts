@@ -1,0 +1,17 @@
+/**
+ * providers/zoho - Zoho Mail (smtpin.zoho.com, mx.zoho.com): texts.
+ * In: Context. Out: a reason or null. Config keys: none.
+ */
+import type { Provider } from '../rules.js';
+
+export const provider: Provider = {
+  name: 'zoho',
+  hosts: /\b(?:zoho\.com|zoho\.eu|zohomail\.com|zoho\.in)\b/,
+  rules: [
+    { pattern: /\buser does not exist\b|\bno such user\b/, reason: 'userunknown', seen: '550 5.1.1 User does not exist - <x@zoho.example.com>' },
+    { pattern: /\bpolicy violation\b/, reason: 'policyviolation', seen: '554 5.7.7 Email policy violation detected' },
+    { pattern: /\bflagged as spam\b/, reason: 'rejected', seen: '554 5.7.1 Email cannot be delivered. Reason: Email flagged as Spam.', note: 'recorded as a rejection of our message (the label set agrees); false-positive evidence still applies' },
+    { pattern: /\bmail rejected by destination domain\b/, reason: 'rejected', seen: '541 5.4.1 Mail rejected by destination domain' },
+    { pattern: /\bdmarc\b|\bspf\b/, reason: 'authfailure', seen: '550 5.7.1 Email rejected per DMARC policy for example.org' },
+  ],
+};
