@@ -1,0 +1,67 @@
+/**
+ * dragonfly - decode the bounces of the DragonFly Mail Agent (dma), used on DragonFly BSD and
+ * Debian as a small sendmail replacement. Plain text, one recipient per bounce.
+ * In: DecodeInput ("This is the DragonFly Mail Agent v0.13 at host."). Out: one Finding.
+ * The remote reply (RFC 5321, possibly multi-line) gives reply code and RFC 3463 status.
+ * No config keys.
+ *
+ * The format (dma's bounce.c):
+ *   This is the DragonFly Mail Agent v0.13 at df.example.jp.
+ *
+ *   There was an error delivering your mail to <alice@example.org>.
+ *
+ *   mx.example.org [192.0.2.25] did not like our RCPT TO:
+ *   550 5.1.1 <alice@example.org>: Recipient address rejected: User unknown
+ *
+ *   Message headers follow.
+ */
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { commandOf, cutAt, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule } from './text-bounce.js';
+
+const NAME = 'dragonfly';
+
+// "There was an error delivering your mail to <alice@example.org>."
+const START = /^There was an error delivering your mail to (.+?)\.?\s*$/m;
+const END = [/^Message headers follow\./m, /^Original message follows\./m];
+
+/** dma's own sentences (no remote server answered) that state the reason. */
+const HINTS: readonly HintRule[] = [
+  { phrase: /could not deliver for the last \d+ seconds/, reason: 'expired', seen: 'Could not deliver for the last 432000 seconds. Giving up.' },
+  { phrase: 'no such user', reason: 'userunknown', seen: 'no such user (local delivery)' },
+];
+
+export const dragonfly: Decoder = {
+  name: NAME,
+
+  detect(input: DecodeInput): boolean {
+    // "Received: ... by df.example.jp (DragonFly Mail Agent v0.13);"
+    if (input.msg.headers.getAll('received').some((r) => r.includes('DragonFly Mail Agent'))) return true;
+    return /^Mail delivery failed$/i.test(input.subject.trim());
+  },
+
+  decode(input: DecodeInput): DecodeResult | null {
+    if (!input.text.includes('DragonFly Mail Agent') && !START.test(input.text)) return null;
+    const report = cutAt(input.text, END);
+    const start = START.exec(report);
+    if (!start || start[1] === undefined) return null;
+    const f = newFinding(NAME, findAddress(start[1]) || start[1]);
+
+    // Everything after the "There was an error" line: the step line and the remote reply.
+    const rest = splitLines(report.slice(start.index + start[0].length)).map((l) => l.trim()).filter((l) => l !== '');
+    // "gmail-smtp-in.l.google.com [74.125.203.27] did not like our final DATA:"
+    const step = rest.length > 0 ? /^(\S+)\s+\[[^\]]*\]\s+did not like our (.+?):\s*$/.exec(rest[0]!) : null;
+    if (step && step[1] !== undefined && step[2] !== undefined) {
+      f.remoteMta = step[1];
+      f.lastCommand = commandOf(step[2]);
+      f.diagnostic = joinReply(rest.slice(1));
+      f.diagnosticType = 'smtp';
+    } else {
+      f.diagnostic = rest.join(' ');
+      f.diagnosticType = f.diagnostic ? 'x-dma' : '';
+      const hint = hintFrom(HINTS, f.diagnostic);
+      if (hint) f.reasonHint = hint;
+    }
+    fillCodes(f);
+    return { findings: [f] };
+  },
+};

@@ -1,0 +1,70 @@
+/**
+ * v5sendmail - decode bounces of Sendmail version 5 (and other pre-DSN Sendmails): a transcript
+ * only, no address list and no RFC 3464 part, no enhanced status codes.
+ * In: DecodeInput ("   ----- Transcript of session follows -----"). Out: one Finding per
+ * "NNN <address>... text" line, in report order. No config keys.
+ *
+ * The format:
+ *      ----- Transcript of session follows -----
+ *   While talking to mail.example.co.jp:
+ *   >>> RCPT To:<bob@example.co.jp>
+ *   <<< 550 Requested User Mailbox not found. No such user here.
+ *   550 <bob@example.co.jp>... User unknown
+ *   550 example.org (smtp)... 550 Host unknown
+ *   554 <carol@example.org>... 550 Host unknown (Authoritative answer from name server)
+ *      ----- Unsent message follows -----
+ */
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { findAddress, headersFromText, hintFrom, newFinding, type HintRule } from './text-bounce.js';
+import { readSendmailText, SENDMAIL_END } from './sendmail.js';
+import { cutAt } from './text-bounce.js';
+
+const NAME = 'v5sendmail';
+
+/** Sendmail's own words (its resolver or queue), not a remote server's. */
+const HINTS: readonly HintRule[] = [
+  { phrase: 'host unknown (authoritative answer from name server)', reason: 'hostunknown', seen: '554 <bob@example.org>... 550 Host unknown (Authoritative answer from name server)' },
+];
+
+export const v5sendmail: Decoder = {
+  name: NAME,
+
+  detect(input: DecodeInput): boolean {
+    // "Subject: Returned mail: User unknown", "Returned mail: Cannot send message for 4 days"
+    return /^Returned mail:/i.test(input.subject) || /Mail Delivery Subsystem/i.test(input.from);
+  },
+
+  decode(input: DecodeInput): DecodeResult | null {
+    // Version 8 writes an address list before the transcript; that is the sendmail decoder's.
+    if (!/^\s*-{3,}\s*Transcript of session follows/im.test(input.text)) return null;
+    if (/-{3,}\s*The following addresses? (?:had|has)/i.test(input.text)) return null;
+    const findings = readSendmailText(input.text, NAME);
+    for (const f of findings) {
+      // Sendmail's resolver verdict decides only when no remote server answered.
+      if (!f.lastCommand) {
+        const hint = hintFrom(HINTS, f.diagnostic);
+        if (hint) f.reasonHint = hint;
+      }
+      if (!f.diagnostic) continue;
+    }
+    const copy = headersFromText(input.text.slice(cutAt(input.text, SENDMAIL_END).length));
+    if (findings.length === 0) {
+      // "421 example.com (smtp)... Deferred: Connection timed out during user open with example.com"
+      // names only the host; the returned message's To: names the recipient.
+      const host = /^\s*[245]\d\d\s+(\S+)\s+\((?:smtp|esmtp)\)\.\.\.\s*(.*)$/m.exec(input.text);
+      const to = findAddress(copy.to);
+      if (!host || !to) return null;
+      const f = newFinding(NAME, to);
+      f.diagnostic = host[2] ?? '';
+      f.diagnosticType = 'smtp';
+      f.remoteMta = host[1] ?? '';
+      // "Subject: Returned mail: Cannot send message for 4 days": the queue lifetime ran out.
+      if (/Cannot send message for \d+ (?:days?|hours?)/i.test(input.subject)) f.reasonHint = 'expired';
+      findings.push(f);
+    }
+    return {
+      findings,
+      ...(copy.to || copy.from ? { original: { messageId: '', to: copy.to, from: copy.from, subject: copy.subject, returnPath: '' } } : {}),
+    };
+  },
+};
