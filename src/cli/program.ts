@@ -6,6 +6,16 @@ import { Command } from 'commander';
 import { register as checkConfig } from './check-config.js';
 import { register as evalCommand } from './eval.js';
 import { register as parse } from './parse.js';
+import { register as serve } from './serve.js';
+import { register as ingest } from './ingest.js';
+import { register as status } from './status.js';
+import { register as history } from './history.js';
+import { register as list } from './list.js';
+import { register as reset } from './reset.js';
+import { register as exportCommand } from './export.js';
+import { register as importCommand } from './import.js';
+import { register as stats } from './stats.js';
+import { register as reprocess } from './reprocess.js';
 
 type Register = (program: Command) => void;
 
@@ -14,6 +24,16 @@ const commands: Register[] = [
   parse,
   evalCommand,
   checkConfig,
+  serve,
+  ingest,
+  status,
+  history,
+  list,
+  reset,
+  exportCommand,
+  importCommand,
+  stats,
+  reprocess,
 ];
 
 export function buildProgram(): Command {

@@ -1,0 +1,241 @@
+/**
+ * daemon - build rebound's long-running components from Config, start them in order and stop
+ * them in reverse (maddy lifetime.go). In: a frozen Config (and a way to reload it). Out: a
+ * running daemon; stop() drains.
+ *
+ * Start order: store -> processor (pending rows left by a crash first) -> control socket ->
+ * metrics http -> SMTP -> LMTP -> IMAP polling. Stop is the reverse: listeners stop accepting and
+ * let sessions in DATA finish and commit, the processor finishes its current batch (what is left
+ * stays pending for the next start), then the control socket and the database close.
+ * SIGHUP (reload()): re-read the config; VERP rules and log level apply at once, other changes
+ * are logged as needing a restart. A bad config on reload is logged and the old one kept.
+ * Config keys: all sections; each component gets only its slice.
+ */
+import { child } from './log.js';
+import { setLogLevel } from './log.js';
+import type { Config } from './config/schema.js';
+import { openStore, type Store } from './store/index.js';
+import { GroupCommitter, createSmtpIntake, type SmtpIntake } from './intake/smtp.js';
+import type { CheckOptions } from './verp/sign.js';
+import { startControl, type ControlHandle } from './control/server.js';
+import { metrics, startMetricsHttp } from './metrics.js';
+import { startImapPolling, type ImapPolling } from './jobs/poll-imap.js';
+import type { SourceKind } from './types.js';
+
+const log = child('daemon');
+
+/** The VERP slice as intake's RCPT check wants it. */
+export function verpOptions(cfg: Config['verp']): CheckOptions {
+  return {
+    domains: cfg.domains,
+    prefix: cfg.prefix,
+    delimiter: cfg.delimiter,
+    equals: cfg.equals,
+    keys: cfg.keys,
+    maxAgeDays: cfg.maxAgeDays,
+    requireSignature: cfg.requireSignature,
+  };
+}
+
+/**
+ * Runs the pipeline on committed messages a few at a time, yielding to the event loop between
+ * batches so that parsing never holds up SMTP replies for long.
+ */
+class Processor {
+  private queue: { id: number; source: SourceKind | 'pending'; at: number }[] = [];
+  private running = false;
+  private stopped = false;
+  private pendingSweep = true;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly batch = 20,
+  ) {}
+
+  enqueue(ids: number[], source: SourceKind): void {
+    const at = Date.now();
+    for (const id of ids) this.queue.push({ id, source, at });
+    this.kick();
+  }
+
+  /** Process rows left pending (crash, or IMAP/CLI writers) before new arrivals. */
+  sweepPending(): void {
+    this.pendingSweep = true;
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    setImmediate(() => this.step());
+  }
+
+  private step(): void {
+    if (this.stopped) return this.finish();
+    try {
+      if (this.pendingSweep) {
+        const t0 = Date.now();
+        const n = this.store.processPending(this.batch);
+        if (n > 0) metrics.latency.observe({ source: 'pending' }, (Date.now() - t0) / 1000 / n);
+        if (n < this.batch) this.pendingSweep = false;
+      } else {
+        const items = this.queue.splice(0, this.batch);
+        const outcomes = this.store.processIds(items.map((i) => i.id));
+        const now = Date.now();
+        outcomes.forEach((o, i) => {
+          const it = items[i]!;
+          if (!o.skipped) metrics.recordOutcome(it.source, o.state, (now - it.at) / 1000, o.categories);
+          log.debug({ id: o.id, state: o.state, type: o.messageType, events: o.events, error: o.error }, 'processed');
+        });
+      }
+    } catch (err) {
+      // The rows stay pending; the next start (or the next sweep) retries them.
+      log.error({ err }, 'processing failed; messages stay pending');
+      this.queue.length = 0;
+    }
+    if (this.pendingSweep || this.queue.length > 0) setImmediate(() => this.step());
+    else this.finish();
+  }
+
+  private finish(): void {
+    this.running = false;
+    for (const r of this.idle.splice(0)) r();
+  }
+
+  /** Stop after the current batch; what is not processed stays pending in the store. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    if (!this.running) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  /** Resolves when nothing is queued (tests). */
+  drained(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  backlog(): number {
+    return this.queue.length;
+  }
+}
+
+export interface DaemonDeps {
+  /** Re-read the config for SIGHUP; throws ConfigError when the file is bad. */
+  reloadConfig?: () => Config;
+}
+
+export interface Daemon {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  reload(): void;
+  /** Listener addresses, for tests and the startup log. */
+  addresses(): Record<string, unknown>;
+  readonly store: Store;
+}
+
+export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
+  let config = initial;
+  setLogLevel(config.log.level);
+  const store = openStore({ path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state });
+  const processor = new Processor(store);
+  const intakes: SmtpIntake[] = [];
+  let control: ControlHandle | undefined;
+  let metricsHttp: Awaited<ReturnType<typeof startMetricsHttp>>;
+  let imap: ImapPolling | undefined;
+  let removeCollector: (() => void) | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const limits = () => ({
+    hostname: config.intake.smtp.hostname,
+    maxClients: config.intake.smtp.maxClients,
+    maxMessageBytes: config.intake.smtp.maxMessageBytes,
+    socketTimeoutMs: config.intake.smtp.socketTimeoutMs,
+    tls: config.intake.smtp.tls,
+  });
+
+  function health(): Record<string, { ok: boolean; detail?: string }> {
+    const h: Record<string, { ok: boolean; detail?: string }> = {};
+    for (const i of intakes) h[i.protocol] = { ok: true, detail: JSON.stringify(i.address()) };
+    h.processor = { ok: true, detail: `${processor.backlog()} queued` };
+    return h;
+  }
+
+  return {
+    store,
+    async start() {
+      // Store first: everything else writes to it or reads from it.
+      processor.sweepPending();
+
+      control = await startControl(config.control, {
+        store,
+        metrics,
+        health,
+        imap: () => imap?.health() ?? [],
+        extraStats: () => ({ processingQueue: processor.backlog() }),
+      });
+      metricsHttp = await startMetricsHttp(config.metrics.http, metrics);
+      removeCollector = metrics.addCollector(() => [
+        { name: 'rebound_processing_queue', help: 'Committed messages waiting for the pipeline.', value: processor.backlog() },
+      ]);
+
+      // One committer for both listeners: one transaction per event-loop turn at most.
+      const onCommitted = (source: SourceKind) => (ids: number[]) => processor.enqueue(ids, source);
+      const verp = verpOptions(config.verp);
+      if (config.intake.smtp.enabled) {
+        const committer = new GroupCommitter(store, onCommitted('smtp'));
+        intakes.push(createSmtpIntake({ protocol: 'smtp', listen: config.intake.smtp, limits: limits(), verp }, { committer }));
+      }
+      if (config.intake.lmtp.enabled) {
+        const committer = new GroupCommitter(store, onCommitted('lmtp'));
+        intakes.push(createSmtpIntake({ protocol: 'lmtp', listen: config.intake.lmtp, limits: limits(), verp }, { committer }));
+      }
+      for (const i of intakes) await i.start();
+
+      if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store });
+      log.info({ addresses: this.addresses() }, 'started');
+    },
+
+    stop() {
+      // Idempotent: SIGTERM twice, or SIGTERM during start-up failure cleanup.
+      stopping ??= (async () => {
+        log.info('stopping: no new sessions; finishing those in flight');
+        await imap?.stop().catch((err: unknown) => log.error({ err }, 'imap stop failed'));
+        await Promise.all(intakes.map((i) => i.stop().catch((err: unknown) => log.error({ err }, 'intake stop failed'))));
+        await processor.stop();
+        removeCollector?.();
+        await metricsHttp?.stop().catch(() => undefined);
+        await control?.stop().catch(() => undefined);
+        store.close();
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+
+    reload() {
+      if (!deps.reloadConfig) return;
+      let next: Config;
+      try {
+        next = deps.reloadConfig();
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'reload: config rejected; keeping the running one');
+        return;
+      }
+      const changed = (Object.keys(next) as (keyof Config)[]).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(config[k]));
+      config = next;
+      setLogLevel(config.log.level);
+      for (const i of intakes) i.setVerp(verpOptions(config.verp));
+      const needRestart = changed.filter((k) => k !== 'verp' && k !== 'log');
+      log.info({ changed, applied: changed.filter((k) => k === 'verp' || k === 'log'), needRestart }, 'reloaded');
+    },
+
+    addresses() {
+      const out: Record<string, unknown> = {};
+      for (const i of intakes) out[i.protocol] = i.address();
+      if (control) out.control = control.addresses;
+      if (metricsHttp) out.metrics = metricsHttp.address();
+      return out;
+    },
+  };
+}
