@@ -21,7 +21,14 @@ import { normaliseAddress } from './store/normalise.js';
 
 export type AnalyzeFn = (raw: Buffer, env: Envelope) => Analysis;
 
-export const defaultAnalyze: AnalyzeFn = (raw) => analyzeMessage(raw);
+/** analyzeMessage never throws; it reports its own crash as a problem. Surface that as an error so
+ *  the message is marked failed (and retried by `reprocess --failed`), not "not a bounce". */
+export const defaultAnalyze: AnalyzeFn = (raw) => {
+  const a = analyzeMessage(raw);
+  const crash = a.type === 'not-bounce' ? a.problems.find((p) => p.startsWith('analysis failed:')) : undefined;
+  if (crash !== undefined) throw new Error(crash.replace(/^analysis failed:\s*/, ''));
+  return a;
+};
 
 export interface ProcessOutcome {
   id: number;

@@ -1,0 +1,54 @@
+/**
+ * cli/list - `rebound list --invalid|--suspended|--complained [--since TIME] [--active]
+ * [--json|--csv]`: the addresses with that flag, oldest first. --active (suspended only) keeps
+ * the addresses still inside their suspension window. Config: store.path, state.suspendHours.
+ */
+import type { Command } from 'commander';
+import type { ListKind } from '../store/index.js';
+import { addStoreOptions, csvLine, formatTime, parseTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+
+interface ListOpts extends StoreCliOptions {
+  invalid?: boolean;
+  suspended?: boolean;
+  complained?: boolean;
+  since?: string;
+  active?: boolean;
+  json?: boolean;
+  csv?: boolean;
+}
+
+export function register(program: Command): void {
+  addStoreOptions(
+    program
+      .command('list')
+      .description('list invalid, suspended or complained addresses')
+      .option('--invalid', 'Email Invalid addresses')
+      .option('--suspended', 'Email Suspended addresses (the flag stays set; see --active)')
+      .option('--complained', 'addresses that sent a complaint')
+      .option('--since <time>', 'only flagged at or after this time (ISO date, or 7d / 36h ago)')
+      .option('--active', 'with --suspended: only those still inside the suspension window')
+      .option('--json', 'one JSON object per line')
+      .option('--csv', 'CSV with a header line'),
+  ).action(async (opts: ListOpts) => {
+    const kinds = (['invalid', 'suspended', 'complained'] as const).filter((k) => opts[k]);
+    if (kinds.length !== 1) throw new UsageError('list: give exactly one of --invalid, --suspended, --complained');
+    if (opts.json && opts.csv) throw new UsageError('list: --json and --csv are exclusive');
+    const kind: ListKind = kinds[0]!;
+    const since = opts.since !== undefined ? parseTime(opts.since) : undefined;
+    let rows = await withStore(opts, (store) => store.list(kind, since));
+    if (opts.active) rows = rows.filter((r) => r.active !== false);
+    const out = process.stdout;
+    if (opts.json) for (const r of rows) out.write(`${JSON.stringify(r)}\n`);
+    else if (opts.csv) {
+      out.write(csvLine(kind === 'suspended' ? ['address', 'at', 'cause', 'until', 'active'] : ['address', 'at', 'cause']));
+      for (const r of rows)
+        out.write(csvLine(kind === 'suspended' ? [r.address, formatTime(r.at), r.cause, formatTime(r.until), r.active] : [r.address, formatTime(r.at), r.cause]));
+    } else {
+      for (const r of rows) {
+        const until = r.until !== undefined ? `  until ${formatTime(r.until)}${r.active ? '' : ' (ended)'}` : '';
+        out.write(`${r.address}\t${formatTime(r.at)}${until}${r.cause ? `\t${r.cause}` : ''}\n`);
+      }
+      process.stderr.write(`${rows.length} ${kind} address${rows.length === 1 ? '' : 'es'}\n`);
+    }
+  });
+}

@@ -1,0 +1,39 @@
+/**
+ * cli/status - `rebound status ADDRESS [--json]`: the Marketo state of one address and the answer
+ * to "may I send to it now?" (verdict, cause, until when).
+ * Config: store.path (--db), state.suspendHours.
+ */
+import type { Command } from 'commander';
+import type { AddressStatus } from '../store/index.js';
+import { addStoreOptions, formatTime, withStore, type StoreCliOptions } from './open-store.js';
+
+export function register(program: Command): void {
+  addStoreOptions(
+    program
+      .command('status')
+      .description('show the state of an address and whether it may be mailed now')
+      .argument('<address>', 'email address')
+      .option('--json', 'print JSON'),
+  ).action(async (address: string, opts: StoreCliOptions & { json?: boolean }) => {
+    const st = await withStore(opts, (store) => store.addressStatus(address));
+    process.stdout.write(opts.json ? `${JSON.stringify(st)}\n` : formatStatus(st));
+  });
+}
+
+export function formatStatus(s: AddressStatus): string {
+  const m = s.mayISend;
+  const lines = [
+    `address:          ${s.address}${s.known ? '' : '  (no bounces recorded)'}`,
+    `may send now:     ${m.verdict === 'ok' ? 'yes' : `no - ${m.verdict}`}${m.until !== undefined ? ` until ${formatTime(m.until)}` : ''}`,
+  ];
+  if (m.cause) lines.push(`why:              ${m.cause}`);
+  lines.push(
+    `email invalid:    ${s.emailInvalid ? `yes since ${formatTime(s.emailInvalidAt)}: ${s.emailInvalidCause}` : 'no'}`,
+    `email suspended:  ${s.emailSuspended ? `yes at ${formatTime(s.emailSuspendedAt)}: ${s.emailSuspendedCause}` : 'no'}`,
+    `complained:       ${s.complained ? `yes at ${formatTime(s.complainedAt)}` : 'no'}`,
+    `soft bounces:     ${s.softBounces} (${s.softDays} counted days)${s.lastSoftAt !== null ? `, last ${formatTime(s.lastSoftAt)}` : ''}`,
+  );
+  if (s.firstBounceAt !== null) lines.push(`bounces:          first ${formatTime(s.firstBounceAt)}, last ${formatTime(s.lastBounceAt)}`);
+  lines.push(`events:           ${s.events}`);
+  return `${lines.join('\n')}\n`;
+}
