@@ -1,0 +1,114 @@
+/**
+ * exchange2003 - non-delivery reports of Microsoft Exchange 5.5 - 2003 (Internet Mail Service /
+ * Internet Mail Connector): plain text, no message/delivery-status part.
+ * In: DecodeInput. Out: one Finding per "<address> on <date>" entry, in order.
+ * RFCs: none (pre-RFC 3464 layout). Config keys: none.
+ *
+ *   Your message
+ *     To:      user@example.jp
+ *     Subject: Hello
+ *   did not reach the following recipient(s):
+ *
+ *   user@example.jp on Thu, 29 Apr 2010 00:00:00 -0000
+ *       The recipient name is not recognized
+ *       The MTS-ID of the original message is: c=jp;a= ;p=org
+ *   ;l=EXCHANGE000000000000000000
+ *       MSEXCH:IMS:ORG:SITE:SERVER 0 (000C05A6) Unknown Recipient
+ */
+import type { Finding, Reason } from '../../types.js';
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+
+const NAME = 'exchange2003';
+
+// "did not reach the following recipient(s):" / "The following recipient(s) could not be reached:"
+const LEAD_RE = /(?:did not reach the following recipient\(s\)|following recipient\(s\) could not be reached)\s*:/i;
+// "user@example.jp on Thu, 29 Apr 2010 00:00:00 -0000" / "user@example.com on 4/29/01 11:34:45 PM"
+const RCPT_RE = /^\s*<?([^\s<>@]+@[^\s<>@]+?)>? on (.+)$/;
+// "The MTS-ID of the original message is: c=jp;a= ;p=org" and its wrapped ";l=..." line
+const MTS_RE = /^The MTS-ID of the original message is:|;l=/i;
+// "MSEXCH:IMS:ORG:SITE:SERVER 0 (000C05A6) Unknown Recipient"
+const MSEXCH_CODE_RE = /\((000[0-9A-F]{5})\)/i;
+
+/** Exchange's own diagnostic codes and sentences that state the reason. */
+const OWN_CODES: ReadonlyArray<{ code: string; reason: Reason; seen: string; sample: string }> = [
+  {
+    code: '000C05A6',
+    reason: 'userunknown',
+    seen: 'MSEXCH:IMS:KIJITORACAT:NEKO 0 (000C05A6) Unknown Recipient',
+    sample: 'lhost-exchange2003-01',
+  },
+];
+const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
+  {
+    phrase: /The recipient name is not recognized/i,
+    reason: 'userunknown',
+    seen: '    The recipient name is not recognized',
+    sample: 'lhost-exchange2003-02',
+  },
+];
+
+export const exchange2003: Decoder = {
+  name: NAME,
+  detect(input: DecodeInput): boolean {
+    // X-Mailer: Internet Mail Service (5.5.1960.3)
+    // X-Mailer: Microsoft Exchange Server Internet Mail Connector Version 4.0.994.63
+    const mailer = input.msg.headers.get('x-mailer') ?? '';
+    return (
+      /Internet Mail (?:Service|Connector)|Microsoft Exchange/i.test(mailer) ||
+      input.msg.headers.get('x-ms-embedded-report') !== undefined ||
+      /^Undeliverable:/i.test(input.subject.trim())
+    );
+  },
+  decode(input: DecodeInput): DecodeResult | null {
+    const lead = LEAD_RE.exec(input.text);
+    if (!lead) return null;
+    const body = input.text.slice(lead.index + lead[0].length);
+
+    const blocks: Array<{ recipient: string; lines: string[] }> = [];
+    for (const line of body.split('\n')) {
+      const m = RCPT_RE.exec(line);
+      if (m) {
+        blocks.push({ recipient: normalizeAddress(m[1] ?? ''), lines: [] });
+        continue;
+      }
+      const current = blocks[blocks.length - 1];
+      if (!current) continue;
+      if (line.trim() === '') {
+        // A blank line after some detail ends the list (the rest is footer or the returned message).
+        if (current.lines.length > 0) current.lines.push('');
+        continue;
+      }
+      if (current.lines.includes('')) continue;
+      if (!MTS_RE.test(line.trim())) current.lines.push(line.trim());
+    }
+    if (blocks.length === 0) return null;
+
+    const findings: Finding[] = blocks.map(({ recipient, lines }) => {
+      const detail = lines.filter((l) => l !== '');
+      const diagnostic = detail.join(' ').replace(/\s+/g, ' ').trim();
+      const code = MSEXCH_CODE_RE.exec(diagnostic)?.[1]?.toUpperCase();
+      const hint =
+        OWN_CODES.find((c) => c.code === code)?.reason ?? OWN_PHRASES.find((p) => p.phrase.test(diagnostic))?.reason;
+      return {
+        recipient,
+        action: 'failed',
+        status: '',
+        replyCode: '',
+        diagnostic,
+        diagnosticType: '',
+        remoteMta: '',
+        reportingMta: '',
+        lastCommand: '',
+        ...(hint ? { reasonHint: hint } : {}),
+        decodedBy: NAME,
+      };
+    });
+    return { findings, type: 'bounce' };
+  },
+};
+
+function normalizeAddress(raw: string): string {
+  const a = raw.trim().replace(/^<|>$/g, '');
+  const at = a.lastIndexOf('@');
+  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
+}

@@ -1,0 +1,187 @@
+/**
+ * gmail - Gmail's legacy plain-text bounce (mailer-daemon@googlemail.com, no message/delivery-status).
+ * In: DecodeInput (From/Subject/X-Failed-Recipients headers, the human-readable text).
+ * Out: one Finding per listed recipient, in the order Gmail lists them; 'delayed' for the
+ * "has been delayed" warning. Newer Gmail bounces ("** Address not found **") carry an RFC 3464
+ * part and go to rfc3464.ts; when that part is empty googleworkspace.ts reads them.
+ * RFCs: 3463 (enhanced codes), 5321 (reply codes). Config keys: none.
+ *
+ * Shape of the message (text/plain only):
+ *   Delivery to the following recipient failed permanently:
+ *        user@example.jp
+ *   Technical details of permanent failure:
+ *   Google tried to deliver your message, but it was rejected by the server for the recipient
+ *   domain example.jp by mx.example.jp. [192.0.2.1].
+ *   The error that the other server returned was:
+ *   550 5.1.1 <user@example.jp>... User Unknown (state 14).
+ *   ----- Original message -----
+ */
+import type { Action, Finding, Reason } from '../../types.js';
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+
+const NAME = 'gmail';
+
+/** Gmail's own phrases (not the remote server's): the only places where the format states the reason. */
+const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
+  {
+    phrase: /did not accept our requests to connect/i,
+    reason: 'expired',
+    seen: 'The recipient server did not accept our requests to connect. Learn more at ...',
+    sample: 'lhost-gmail-10',
+  },
+  {
+    phrase: /DNS Error: (?:Domain name not found|DNS server returned answer with no data)/i,
+    reason: 'hostunknown',
+    seen: 'DNS Error: Domain name not found',
+    sample: 'mta/gmail/dns-error',
+  },
+  {
+    phrase: /DNS Error: Could not contact DNS servers/i,
+    reason: 'expired',
+    seen: 'DNS Error: Could not contact DNS servers',
+    sample: 'mta/gmail/dns-error',
+  },
+  {
+    phrase: /^Storage quota exceeded|account that you tried to reach is over quota/im,
+    reason: 'mailboxfull',
+    seen: 'Technical details of permanent failure: Storage quota exceeded',
+    sample: 'lhost-gmail-19',
+  },
+];
+
+/** Gmail appends "(state N)" naming the SMTP stage at which the remote server answered. */
+const STATE_COMMAND: Record<string, string> = {
+  '9': 'EHLO',
+  '13': 'MAIL',
+  '14': 'RCPT',
+  '17': 'DATA',
+  '18': 'DATA',
+};
+
+// "Delivery to the following recipient failed permanently:" / "...recipients have been delayed:"
+const LEAD_RE = /^Delivery to the following recipients? (failed permanently|(?:has|have) been delayed)\s*:/im;
+// "Technical details of permanent failure:" / "Technical details of temporary failure:"
+const DETAILS_RE = /^Technical details of (?:permanent|temporary) failure:[ \t]*/im;
+// "----- Original message -----" / "----- Message header follows -----"
+const END_RE = /^-{3,} ?(?:Original message|Message header follows) ?-{3,}/im;
+const ADDRESS_RE = /^\s*<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/;
+
+export const gmail: Decoder = {
+  name: NAME,
+  detect(input: DecodeInput): boolean {
+    // From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
+    return (
+      /mailer-daemon@(?:google|googlemail|gmail)\.com/i.test(input.from) &&
+      /Delivery Status Notification/i.test(input.subject)
+    );
+  },
+  decode(input: DecodeInput): DecodeResult | null {
+    return decodeGmailText(input.text, input.msg.headers.getAll('x-failed-recipients'));
+  },
+};
+
+/** Exported for tests: read the legacy Gmail text. */
+export function decodeGmailText(text: string, failedHeader: string[] = []): DecodeResult | null {
+  const lead = LEAD_RE.exec(text);
+  if (!lead) return null;
+  const action: Action = /delayed/i.test(lead[1] ?? '') ? 'delayed' : 'failed';
+  const afterLead = text.slice(lead.index + lead[0].length);
+  const endMatch = END_RE.exec(afterLead);
+  const block = endMatch ? afterLead.slice(0, endMatch.index) : afterLead;
+
+  // Recipients: indented address lines right after the lead, up to the first other text.
+  const recipients: string[] = [];
+  for (const line of block.split('\n')) {
+    if (line.trim() === '') {
+      if (recipients.length > 0) break;
+      continue;
+    }
+    const m = ADDRESS_RE.exec(line);
+    if (!m) break;
+    recipients.push(normalizeAddress(m[1] ?? ''));
+  }
+  if (recipients.length === 0) {
+    for (const v of failedHeader) for (const a of v.split(',')) if (a.trim()) recipients.push(normalizeAddress(a));
+  }
+  if (recipients.length === 0) return null;
+
+  // The technical details, when present, hold the remote server's answer or Gmail's own reason.
+  const details = DETAILS_RE.exec(block);
+  const detailText = details ? block.slice(details.index + details[0].length) : '';
+  const parsed = readDetails(detailText);
+
+  const findings: Finding[] = recipients.map((recipient) => ({
+    recipient,
+    action,
+    status: parsed.status,
+    replyCode: parsed.replyCode,
+    diagnostic: parsed.diagnostic,
+    diagnosticType: parsed.diagnostic ? 'smtp' : '',
+    remoteMta: parsed.remoteMta,
+    reportingMta: '',
+    lastCommand: parsed.lastCommand,
+    ...(parsed.reasonHint ? { reasonHint: parsed.reasonHint } : {}),
+    decodedBy: NAME,
+  }));
+  return { findings, type: action === 'delayed' ? 'delayed' : 'bounce' };
+}
+
+interface Details {
+  status: string;
+  replyCode: string;
+  diagnostic: string;
+  remoteMta: string;
+  lastCommand: string;
+  reasonHint?: Reason;
+}
+
+function readDetails(raw: string): Details {
+  const text = raw.replace(/\s+/g, ' ').trim();
+  const out: Details = { status: '', replyCode: '', diagnostic: '', remoteMta: '', lastCommand: '' };
+  if (!text) return out;
+
+  // "... rejected by the server for the recipient domain example.jp by mx.example.jp. [192.0.2.1]."
+  const mta = /\bby ([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\.? \[[0-9A-Fa-f:.]+\]/.exec(text);
+  if (mta) out.remoteMta = (mta[1] ?? '').toLowerCase();
+
+  // "The error that the other server returned was: 550 550 5.1.1 user unknown (state 14)."
+  const said = /The error that the other server returned was:\s*(.*)$/i.exec(text);
+  if (said) {
+    let diag = (said[1] ?? '').trim();
+    const state = /\(state (\d+)\)\.?\s*$/.exec(diag);
+    if (state) {
+      out.lastCommand = STATE_COMMAND[state[1] ?? ''] ?? '';
+      diag = diag.slice(0, state.index).trim();
+    }
+    // Gmail repeats the reply code: "554 554 5.7.0 Header error".
+    diag = diag.replace(/^([245]\d\d)[ -]\1\b/, '$1').replace(/\.$/, '').trim();
+    out.diagnostic = diag;
+  } else {
+    // Gmail's own explanation: drop its "Learn more at <url>" boilerplate.
+    out.diagnostic = text.replace(/\s*Learn more at \S+/gi, '').trim();
+  }
+
+  const reply = /^([245]\d\d)\b/.exec(out.diagnostic);
+  if (reply) out.replyCode = reply[1] ?? '';
+  out.status = pickStatus(out.diagnostic);
+
+  for (const rule of OWN_PHRASES) {
+    if (rule.phrase.test(raw)) {
+      out.reasonHint = rule.reason;
+      break;
+    }
+  }
+  return out;
+}
+
+/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
+function pickStatus(text: string): string {
+  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
+  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
+}
+
+function normalizeAddress(raw: string): string {
+  const a = raw.trim().replace(/^<|>$/g, '').replace(/^"|"$/g, '');
+  const at = a.lastIndexOf('@');
+  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
+}

@@ -1,0 +1,143 @@
+/**
+ * gmx - GMX / mail.com bounces ("Mail delivery failed: returning message to sender" from
+ * MAILER-DAEMON@*.gmx.*). 1&1 (einsundeins.ts) writes the same layout and reuses
+ * readUnitedInternetReport() from here: both are United Internet's mail system.
+ * In: DecodeInput. Out: one Finding per failed address, in order. RFCs: 3463, 5321.
+ * Config keys: none.
+ *
+ *   This message was created automatically by mail delivery software.
+ *   A message that you sent could not be delivered to one or more of
+ *   its recipients. This is a permanent error. The following address
+ *   failed:
+ *
+ *   "user@example.jp":
+ *   SMTP error from remote server after RCPT command:
+ *   host: mx.example.jp
+ *   5.2.2 <user@example.jp>... Mailbox Full
+ *
+ *   --- The header of the original message is following. ---
+ *
+ * 1&1 puts the whole error on one line:
+ *   user@example.fr:
+ *   SMTP error from remote server for TEXT command, host: smtp-in.example.fr (192.0.2.1) reason: 550 5.2.0 ...
+ */
+import type { Finding, Reason } from '../../types.js';
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+
+const NAME = 'gmx';
+
+// "This is a permanent error. The following address(es)\nfailed:" (wrapped anywhere)
+const LEAD_RE = /The\s+following\s+address(?:\(es\)|es)?\s+failed:/i;
+// "--- The header of the original message is following. ---"
+const END_RE = /^-{2,} ?The header of the original message is following/im;
+// "\"user@example.jp\":", "<user@example.jp>", "user@example.fr:"
+const ADDRESS_LINE_RE = /^\s*["<]?([^\s"<>:]+@[^\s"<>:]+?)[">]?:?\s*$/;
+// "SMTP error from remote server after RCPT command:" / "... for TEXT command,"
+const COMMAND_RE = /SMTP error from remote (?:mail )?server (?:after|for) ([A-Z]+)(?: TO| FROM)? command[:,]?\s*/i;
+const COMMAND_NAME: Record<string, string> = {
+  RCPT: 'RCPT',
+  MAIL: 'MAIL',
+  DATA: 'DATA',
+  TEXT: 'DATA',
+  EHLO: 'EHLO',
+  HELO: 'HELO',
+};
+
+/** The system's own words (not the remote server's) that state the reason. */
+const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
+  {
+    phrase: /delivery retry time ?out exceeded/i,
+    reason: 'expired',
+    seen: 'Reason:\ndelivery retry timeout exceeded',
+    sample: 'lhost-gmx-04',
+  },
+];
+
+export const gmx: Decoder = {
+  name: NAME,
+  detect(input: DecodeInput): boolean {
+    // From: MAILER-DAEMON@mail.gmx.com ; MAILER-DAEMON@gmx.net ; mailer-daemon@mail.com
+    return /mailer-daemon@(?:[\w-]+\.)*(?:gmx\.[a-z]+|mail\.com)\b/i.test(input.from);
+  },
+  decode(input: DecodeInput): DecodeResult | null {
+    const findings = readUnitedInternetReport(input.text, NAME);
+    return findings ? { findings, type: 'bounce' } : null;
+  },
+};
+
+/** Read the United Internet (GMX, 1&1, web.de) report; null when the text is not in that layout. */
+export function readUnitedInternetReport(text: string, decodedBy: string): Finding[] | null {
+  const lead = LEAD_RE.exec(text);
+  if (!lead) return null;
+  let body = text.slice(lead.index + lead[0].length);
+  const end = END_RE.exec(body);
+  if (end) body = body.slice(0, end.index);
+
+  const blocks: Array<{ recipient: string; lines: string[] }> = [];
+  for (const line of body.split('\n')) {
+    const a = ADDRESS_LINE_RE.exec(line);
+    if (a) {
+      blocks.push({ recipient: normalizeAddress(a[1] ?? ''), lines: [] });
+      continue;
+    }
+    const current = blocks[blocks.length - 1];
+    if (current && line.trim() !== '') current.lines.push(line.trim());
+  }
+  if (blocks.length === 0) return null;
+  return blocks.map(({ recipient, lines }) => readBlock(recipient, lines, decodedBy));
+}
+
+function readBlock(recipient: string, lines: string[], decodedBy: string): Finding {
+  let text = lines.join('\n');
+  let lastCommand = '';
+  let remoteMta = '';
+  const cmd = COMMAND_RE.exec(text);
+  if (cmd) {
+    lastCommand = COMMAND_NAME[(cmd[1] ?? '').toUpperCase()] ?? '';
+    text = text.slice(cmd.index + cmd[0].length);
+  }
+  // "host: mx.example.jp" on its own line, or "host: smtp-in.example.fr (192.0.2.1) reason: 550 ..."
+  const host = /^\s*host:\s*([^\s()]+)(?:\s*\([^)]*\))?\s*/i.exec(text);
+  if (host) {
+    remoteMta = (host[1] ?? '').toLowerCase();
+    text = text.slice(host[0].length);
+  }
+  // "reason: 550 5.2.0 Mail rejected." / "Reason:\ndelivery retry timeout exceeded"
+  text = text.replace(/^\s*reason:\s*/i, '');
+  text = text.replace(/\s+/g, ' ').trim();
+  const reply = /^([245]\d\d)\b/.exec(text);
+  let reasonHint: Reason | undefined;
+  if (!cmd) {
+    for (const rule of OWN_PHRASES) {
+      if (rule.phrase.test(text)) {
+        reasonHint = rule.reason;
+        break;
+      }
+    }
+  }
+  return {
+    recipient,
+    action: 'failed',
+    status: pickStatus(text),
+    replyCode: reply?.[1] ?? '',
+    diagnostic: text,
+    diagnosticType: cmd ? 'smtp' : '',
+    remoteMta,
+    reportingMta: '',
+    lastCommand,
+    ...(reasonHint ? { reasonHint } : {}),
+    decodedBy,
+  };
+}
+
+/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
+function pickStatus(text: string): string {
+  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
+  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
+}
+
+function normalizeAddress(raw: string): string {
+  const a = raw.trim().replace(/^<|>$/g, '');
+  const at = a.lastIndexOf('@');
+  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
+}

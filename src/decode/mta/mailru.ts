@@ -1,0 +1,138 @@
+/**
+ * mailru - Mail.Ru's bounce (mailer-daemon@corp.mail.ru): a Russian paragraph, then Exim's
+ * English report ("The following address(es) failed:") with one indented block per recipient.
+ * In: DecodeInput. Out: one Finding per failed recipient, in order. RFCs: 3463, 5321.
+ * Config keys: none.
+ *
+ *   A message that you sent could not be delivered to one or more of its
+ *   recipients. This is a permanent error. The following address(es) failed:
+ *
+ *     user@example.jp
+ *       SMTP error from remote mail server after RCPT TO:<user@example.jp>:
+ *       host mx.example.jp [192.0.2.1]: 550 5.2.2 <user@example.jp>... Mailbox Full
+ *
+ *   ------ This is a copy of the message, including all the headers. ------
+ */
+import type { Finding, Reason } from '../../types.js';
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+
+const NAME = 'mailru';
+
+// English part: "recipients. This is a permanent error. The following address(es) failed:"
+const LEAD_EN_RE = /The following address(?:\(es\)|es)? failed:\s*$/im;
+// Russian part: "К сожалению, Ваше письмо не может быть доставлено одному или нескольким получателям:"
+const LEAD_RU_RE = /одному или нескольким получателям:\s*$/im;
+// "------ This is a copy of the message, including all the headers. ------"
+// "**********************" (ends the Russian part)
+const END_RE = /^(?:-{3,} ?This is a copy of the message|\*{5,}\s*$|Рекомендуем Вам)/im;
+const ADDRESS_LINE_RE = /^ {1,4}<?([^\s<>]+@[^\s<>]+?)>?:?\s*$/;
+
+/** Exim's own words (not the remote server's) that state the reason. */
+const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
+  { phrase: /retry time ?out exceeded/i, reason: 'expired', seen: '    retry timeout exceeded', sample: 'lhost-mailru-10' },
+  {
+    phrase: /Unrouteable address|all (?:relevant )?MX records point to non-existent hosts/i,
+    reason: 'hostunknown',
+    seen: '    Unrouteable address',
+    sample: 'mta/mailru/03-unrouteable',
+  },
+];
+
+// "SMTP error from remote mail server after RCPT TO:<x@example.jp>:"
+const AFTER_RE = /SMTP error from remote (?:mail )?server (?:after|for) (RCPT TO|MAIL FROM|end of data|DATA|initial connection|EHLO|HELO|TEXT)\b[^\n]*?:\s*(?=host |$)/i;
+const AFTER_COMMAND: Record<string, string> = {
+  'rcpt to': 'RCPT',
+  'mail from': 'MAIL',
+  'end of data': 'DATA',
+  data: 'DATA',
+  text: 'DATA',
+  'initial connection': 'CONN',
+  ehlo: 'EHLO',
+  helo: 'HELO',
+};
+
+export const mailru: Decoder = {
+  name: NAME,
+  detect(input: DecodeInput): boolean {
+    // From: mailer-daemon@corp.mail.ru ; Subject: "Ваше сообщение не доставлено. Mail failure."
+    return /mailer-daemon@[\w.-]*\bmail\.ru\b/i.test(input.from) || /Mail failure\.?$/i.test(input.subject.trim());
+  },
+  decode(input: DecodeInput): DecodeResult | null {
+    const findings = readEximBlocks(input.text, LEAD_EN_RE) ?? readEximBlocks(input.text, LEAD_RU_RE);
+    if (!findings || findings.length === 0) return null;
+    return { findings, type: 'bounce' };
+  },
+};
+
+function readEximBlocks(text: string, lead: RegExp): Finding[] | null {
+  const m = lead.exec(text);
+  if (!m) return null;
+  let body = text.slice(m.index + m[0].length);
+  const end = END_RE.exec(body);
+  if (end) body = body.slice(0, end.index);
+
+  const blocks: Array<{ recipient: string; lines: string[] }> = [];
+  for (const line of body.split('\n')) {
+    const a = ADDRESS_LINE_RE.exec(line);
+    if (a) {
+      blocks.push({ recipient: normalizeAddress(a[1] ?? ''), lines: [] });
+      continue;
+    }
+    const current = blocks[blocks.length - 1];
+    // "(generated from x@example.com)" names the alias, not the failed address.
+    if (current && line.trim() !== '' && !/^\s*\(generated from /i.test(line)) current.lines.push(line.trim());
+  }
+  return blocks.map(({ recipient, lines }) => readBlock(recipient, lines.join(' ')));
+}
+
+function readBlock(recipient: string, raw: string): Finding {
+  let text = raw.replace(/\s+/g, ' ').trim();
+  let lastCommand = '';
+  let remoteMta = '';
+  const after = AFTER_RE.exec(text);
+  if (after) {
+    lastCommand = AFTER_COMMAND[(after[1] ?? '').toLowerCase()] ?? '';
+    text = text.slice(after.index + after[0].length);
+  }
+  // "host mx.example.jp [192.0.2.1]: 550 5.2.2 ..."
+  const host = /^host ([^\s\[\]:]+)(?: \[[^\]]*\])?:\s*/i.exec(text);
+  if (host) {
+    remoteMta = (host[1] ?? '').toLowerCase();
+    text = text.slice(host[0].length);
+  }
+  const reply = /^([245]\d\d)\b/.exec(text);
+  let reasonHint: Reason | undefined;
+  if (!after) {
+    for (const rule of OWN_PHRASES) {
+      if (rule.phrase.test(text)) {
+        reasonHint = rule.reason;
+        break;
+      }
+    }
+  }
+  return {
+    recipient,
+    action: 'failed',
+    status: pickStatus(text),
+    replyCode: reply?.[1] ?? '',
+    diagnostic: text,
+    diagnosticType: after ? 'smtp' : '',
+    remoteMta,
+    reportingMta: '',
+    lastCommand,
+    ...(reasonHint ? { reasonHint } : {}),
+    decodedBy: NAME,
+  };
+}
+
+/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
+function pickStatus(text: string): string {
+  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
+  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
+}
+
+function normalizeAddress(raw: string): string {
+  const a = raw.trim().replace(/^<|>$/g, '');
+  const at = a.lastIndexOf('@');
+  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
+}

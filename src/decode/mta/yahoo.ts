@@ -1,0 +1,107 @@
+/**
+ * yahoo - Yahoo! Mail's (and AOL's, Yahoo Japan's) plain-text "Failure Notice".
+ * In: DecodeInput. Out: one Finding per "<address>:" block, in order. RFCs: 3463, 5321.
+ * Config keys: none.
+ *
+ *   Sorry, we were unable to deliver your message to the following address.
+ *
+ *   <user@example.jp>:
+ *   Remote host said: 550 5.2.2 <user@example.jp>... Mailbox Full [RCPT_TO]
+ *
+ *   --- Below this line is a copy of the message.
+ *
+ * Variants seen: the reply on its own lines with "[RCPT_TO]" on the next one; "550: 5.1.1 ..."
+ * without "Remote host said:"; Yahoo's own text ("No mx record found for domain=...",
+ * "Unable to deliver message after multiple retries, giving up.").
+ */
+import type { Finding } from '../../types.js';
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+
+const NAME = 'yahoo';
+
+// "Sorry, we were unable to deliver your message to the following address."
+const LEAD_RE = /^Sorry,? we were unable to deliver your message to the following address(?:es)?\.?/im;
+// "--- Below this line is a copy of the message."
+const END_RE = /^-{2,} ?Below this line is a copy of the message/im;
+// "<user@example.jp>:"
+const RCPT_RE = /^\s*<([^<>\s]+@[^<>\s]+)>:\s*$/;
+// "[RCPT_TO]", "[MAIL_FROM]", "[DATA]": the SMTP stage Yahoo was in when the remote answered.
+const STAGE_RE = /\[(RCPT_TO|MAIL_FROM|DATA|CONNECT|HELO|EHLO)\]/i;
+const STAGE_COMMAND: Record<string, string> = {
+  RCPT_TO: 'RCPT',
+  MAIL_FROM: 'MAIL',
+  DATA: 'DATA',
+  CONNECT: 'CONN',
+  HELO: 'HELO',
+  EHLO: 'EHLO',
+};
+
+export const yahoo: Decoder = {
+  name: NAME,
+  detect(input: DecodeInput): boolean {
+    // From: MAILER-DAEMON@yahoo.com / MAILER-DAEMON@yahoo.co.jp ; Subject: Failure Notice
+    return /mailer-daemon@[\w.-]*yahoo/i.test(input.from) || /^Failure Notice$/i.test(input.subject.trim());
+  },
+  decode(input: DecodeInput): DecodeResult | null {
+    const lead = LEAD_RE.exec(input.text);
+    if (!lead) return null;
+    let body = input.text.slice(lead.index + lead[0].length);
+    const end = END_RE.exec(body);
+    if (end) body = body.slice(0, end.index);
+
+    // Split into "<address>:" blocks.
+    const blocks: Array<{ recipient: string; lines: string[] }> = [];
+    for (const line of body.split('\n')) {
+      const m = RCPT_RE.exec(line);
+      if (m) {
+        blocks.push({ recipient: normalizeAddress(m[1] ?? ''), lines: [] });
+        continue;
+      }
+      const current = blocks[blocks.length - 1];
+      if (current && line.trim() !== '') current.lines.push(line.trim());
+    }
+    if (blocks.length === 0) return null;
+
+    const findings: Finding[] = blocks.map(({ recipient, lines }) => {
+      let text = lines.join(' ');
+      let lastCommand = '';
+      const stage = STAGE_RE.exec(text);
+      if (stage) {
+        lastCommand = STAGE_COMMAND[(stage[1] ?? '').toUpperCase()] ?? '';
+        text = text.replace(STAGE_RE, ' ');
+      }
+      // "Remote host said: 550 5.2.2 ..." : the part after the colon is the remote server's own words.
+      const said = /Remote host said:\s*/i.exec(text);
+      if (said) text = text.slice(said.index + said[0].length);
+      text = text.replace(/\s+/g, ' ').trim();
+      // "550: 5.2.2 <x@example.jp>... Mailbox Full" -> "550 5.2.2 ..."
+      text = text.replace(/^([245]\d\d):\s*/, '$1 ');
+      const reply = /^([245]\d\d)\b/.exec(text);
+      return {
+        recipient,
+        action: 'failed',
+        status: pickStatus(text),
+        replyCode: reply?.[1] ?? '',
+        diagnostic: text,
+        diagnosticType: said || reply ? 'smtp' : '',
+        remoteMta: '',
+        reportingMta: '',
+        lastCommand,
+        decodedBy: NAME,
+      };
+    });
+    return { findings, type: 'bounce' };
+  },
+};
+
+/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
+function pickStatus(text: string): string {
+  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
+  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
+}
+
+function normalizeAddress(raw: string): string {
+  const a = raw.trim().replace(/^<|>$/g, '');
+  const at = a.lastIndexOf('@');
+  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
+}

@@ -1,0 +1,91 @@
+/**
+ * zoho - Zoho Mail bounces (mailer-daemon@mail.zoho.com, X-Mailer: Zoho Mail).
+ * In: DecodeInput. Out: one Finding per failed address, in order; 'delayed' for the
+ * "THIS IS A WARNING MESSAGE ONLY" notice. RFCs: 3463, 5321. Config keys: none.
+ *
+ * Failure (one line per recipient):
+ *   user@example.jp Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <user@example.jp>... User Unknown
+ *   user@example.jp Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable.
+ * Delay:
+ *   ----- The following addresses had fatal errors -----
+ *   [Status: Error, Address: <user@example.jp>, ResponseCode 421, , Host not reachable.]
+ *   Message will be retried for 4 more day(s)
+ */
+import type { Action, Finding, Reason } from '../../types.js';
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+
+const NAME = 'zoho';
+
+// "user@example.jp Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <user@example.jp>... User Unknown"
+const FAIL_LINE_RE = /^\s*<?([^\s<>@]+@[^\s<>@,]+?)>?\s+([^,\n]*?),\s*ERROR_CODE\s*:\s*([^,\n]*?),\s*ERROR_CODE\s*:\s*(.*)$/gm;
+// "[Status: Error, Address: <user@example.jp>, ResponseCode 421, , Host not reachable.]"
+const DELAY_LINE_RE = /^\s*\[Status:\s*[^,\]]*,\s*Address:\s*<?([^\s<>@]+@[^\s<>@,]+?)>?,\s*ResponseCode\s*(\d{3})?\s*,([^\]]*)\]/gm;
+// "THIS IS A WARNING MESSAGE ONLY." / "Message will be retried for 4 more day(s)"
+const WARNING_RE = /THIS IS A WARNING MESSAGE ONLY|Message will be retried for/i;
+// "This is a permanent error."
+const PERMANENT_RE = /This is a permanent error/i;
+
+export const zoho: Decoder = {
+  name: NAME,
+  detect(input: DecodeInput): boolean {
+    // From: mailer-daemon@mail.zoho.com ; X-Mailer: Zoho Mail
+    return (
+      /mailer-daemon@[\w.-]*\bzoho(?:mail)?\.[a-z.]+/i.test(input.from) ||
+      /^Zoho Mail/i.test(input.msg.headers.get('x-mailer')?.trim() ?? '')
+    );
+  },
+  decode(input: DecodeInput): DecodeResult | null {
+    const text = input.text;
+    const delayed = WARNING_RE.test(text);
+    const action: Action = delayed ? 'delayed' : 'failed';
+    const findings: Finding[] = [];
+
+    for (const m of text.matchAll(FAIL_LINE_RE)) {
+      const reply = (m[3] ?? '').trim();
+      const rest = (m[4] ?? '').replace(/^[\s,]+/, '').trim();
+      findings.push(make(m[1] ?? '', action, reply, rest, PERMANENT_RE.test(text) && !delayed));
+    }
+    if (findings.length === 0) {
+      for (const m of text.matchAll(DELAY_LINE_RE)) {
+        const rest = (m[3] ?? '').replace(/^[\s,]+/, '').trim();
+        findings.push(make(m[1] ?? '', action, m[2] ?? '', rest, false));
+      }
+    }
+    if (findings.length === 0) return null;
+    return { findings, type: delayed ? 'delayed' : 'bounce' };
+  },
+};
+
+function make(address: string, action: Action, reply: string, rest: string, permanent: boolean): Finding {
+  const replyCode = /^[245]\d\d$/.test(reply) ? reply : '';
+  const diagnostic = [replyCode, rest].filter((s) => s !== '').join(' ');
+  // Zoho calls the failure permanent although the server only ever answered 4xx: it stopped
+  // retrying, so the format itself says the retry period ran out.
+  //   "This is a permanent error." ... "user@example.jp Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable."
+  const reasonHint: Reason | undefined = permanent && replyCode.startsWith('4') ? 'expired' : undefined;
+  return {
+    recipient: normalizeAddress(address),
+    action,
+    status: pickStatus(rest),
+    replyCode,
+    diagnostic,
+    diagnosticType: diagnostic ? 'smtp' : '',
+    remoteMta: '',
+    reportingMta: '',
+    lastCommand: '',
+    ...(reasonHint ? { reasonHint } : {}),
+    decodedBy: NAME,
+  };
+}
+
+/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
+function pickStatus(text: string): string {
+  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
+  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
+}
+
+function normalizeAddress(raw: string): string {
+  const a = raw.trim().replace(/^<|>$/g, '');
+  const at = a.lastIndexOf('@');
+  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
+}
