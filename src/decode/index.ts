@@ -26,6 +26,12 @@ import type { DecodeInput, DecodeResult, Decoder } from './types.js';
 // MTA decoders: one import here ...
 import { exim } from './mta/exim.js';
 import { qmail } from './mta/qmail.js';
+import { dragonfly } from './mta/dragonfly.js';
+import { v5sendmail } from './mta/v5sendmail.js';
+import { sendmail } from './mta/sendmail.js';
+import { postfix } from './mta/postfix.js';
+import { opensmtpd } from './mta/opensmtpd.js';
+import { courier } from './mta/courier.js';
 
 export { buildDecodeInput } from './text.js';
 
@@ -37,6 +43,12 @@ export { buildDecodeInput } from './text.js';
 export const mtaDecoders: Decoder[] = [
   exim,
   qmail,
+  dragonfly,
+  v5sendmail,
+  sendmail,
+  postfix,
+  opensmtpd,
+  courier,
 ];
 
 const MDN_TYPES = new Set(['message/disposition-notification', 'message/global-disposition-notification']);

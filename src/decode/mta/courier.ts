@@ -74,6 +74,7 @@ function readBlocks(text: string): Finding[] {
 
 export const courier: Decoder = {
   name: NAME,
+  enrich: (report, input) => enrichCourier(report, input),
 
   detect(input: DecodeInput): boolean {
     // "Subject: NOTICE: mail delivery status."

@@ -77,6 +77,7 @@ interface Block {
 
 export const exim: Decoder = {
   name: NAME,
+  enrich: (report, input) => enrichExim(report, input),
 
   detect(input: DecodeInput): boolean {
     const h = input.msg.headers;

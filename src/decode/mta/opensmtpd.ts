@@ -67,6 +67,7 @@ function readLines(report: string, action: 'failed' | 'delayed'): Finding[] {
 
 export const opensmtpd: Decoder = {
   name: NAME,
+  enrich: (report, input) => enrichOpensmtpd(report, input),
 
   detect(input: DecodeInput): boolean {
     // "Subject: Delivery status notification: error" / "...: warning"

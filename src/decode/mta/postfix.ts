@@ -121,6 +121,7 @@ function readTranscript(text: string): Finding[] {
 
 export const postfix: Decoder = {
   name: NAME,
+  enrich: (report, input) => enrichPostfix(report, input),
 
   detect(input: DecodeInput): boolean {
     // "Subject: Undelivered Mail Returned to Sender", "Delayed Mail (still being retried)",

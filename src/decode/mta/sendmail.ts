@@ -202,6 +202,7 @@ function innerCode(own: string): string {
 
 export const sendmail: Decoder = {
   name: NAME,
+  enrich: (report, input) => enrichSendmail(report, input),
 
   detect(input: DecodeInput): boolean {
     // "Subject: Returned mail: see transcript for details", "Warning: could not send message for past 4 hours"

@@ -4,33 +4,16 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseMessage, type MimePart } from '../../../src/parse/mime.js';
+import { parseMessage } from '../../../src/parse/mime.js';
+import { buildDecodeInput } from '../../../src/decode/text.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../../../src/decode/types.js';
 
 export const fixtures = resolve(new URL('.', import.meta.url).pathname, '../../fixtures/mta');
 export const corpusDir = resolve(new URL('.', import.meta.url).pathname, '../../../../shared/sisimai');
 export const corpusPresent = existsSync(resolve(corpusDir, 'labels.json'));
 
-/** The human-readable text of a bounce: text/plain (or stripped html) outside attached messages. */
-function textOf(root: MimePart): string {
-  const plain: string[] = [];
-  const html: string[] = [];
-  const visit = (p: MimePart): void => {
-    if (p.type === 'message/rfc822' || p.type === 'message/global' || p.type === 'text/rfc822-headers') return;
-    if (p.type.startsWith('multipart/')) {
-      for (const c of p.parts) visit(c);
-      return;
-    }
-    if (p.type === 'text/plain') plain.push(p.body);
-    else if (p.type === 'text/html') html.push(p.body.replace(/<[^>]*>/g, ' '));
-  };
-  visit(root);
-  return (plain.length > 0 ? plain : html).join('\n');
-}
-
 export function inputFor(raw: string | Buffer): DecodeInput {
-  const msg = parseMessage(raw);
-  return { msg, from: msg.headers.text('from'), subject: msg.headers.text('subject'), text: textOf(msg.root) };
+  return buildDecodeInput(parseMessage(raw));
 }
 
 /** detect + decode, as the registry would run one decoder. */
