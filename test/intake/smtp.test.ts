@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { signReturnPath } from '../../src/verp/sign.js';
 import { DaemonError } from '../../src/errors.js';
 import type { Envelope } from '../../src/types.js';
 import { setLogLevel } from '../../src/log.js';
+import { Wire } from './smtp-wire.js';
 
 setLogLevel('silent');
 
@@ -23,50 +23,6 @@ class MemStore implements IntakeStore {
       this.saved.push(it);
       return { id: this.saved.length, duplicate: false };
     });
-  }
-}
-
-/** Minimal SMTP/LMTP client over a raw socket: send a line, read one reply (multi-line aware). */
-class Wire {
-  private buf = '';
-  private waiters: (() => void)[] = [];
-  closed = false;
-  constructor(readonly sock: Socket) {
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      for (const w of this.waiters.splice(0)) w();
-    });
-    sock.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-    sock.on('error', () => {});
-  }
-  static open(target: { port: number } | { path: string }): Promise<Wire> {
-    return new Promise((resolve, reject) => {
-      const s = 'path' in target ? connect(target.path) : connect(target.port, '127.0.0.1');
-      s.once('connect', () => resolve(new Wire(s)));
-      s.once('error', reject);
-    });
-  }
-  async reply(): Promise<string> {
-    for (;;) {
-      const m = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\r?\n/.exec(this.buf);
-      if (m) {
-        this.buf = this.buf.slice(m[0].length);
-        return m[0].trimEnd();
-      }
-      if (this.closed) return '';
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-  }
-  async cmd(line: string): Promise<string> {
-    this.sock.write(`${line}\r\n`);
-    return this.reply();
-  }
-  end(): void {
-    this.sock.end();
   }
 }
 
