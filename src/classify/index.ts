@@ -61,7 +61,7 @@ function buildContext(f: Finding): Context {
   const diagnostic = f.diagnostic ?? '';
   const status = specificStatus(f.status ?? '', diagnostic);
   const replyCode = /^[245]\d\d$/.test(f.replyCode ?? '') ? f.replyCode : replyInText(diagnostic);
-  const hosts = `${f.remoteMta ?? ''} ${f.reportingMta ?? ''}`.toLowerCase();
+  const hosts = (f.remoteMta ?? '').toLowerCase();
   return {
     text: normalise(diagnostic),
     status,
@@ -69,7 +69,9 @@ function buildContext(f: Finding): Context {
     klass: classOf(status, replyCode),
     command: (f.lastCommand ?? '').toUpperCase(),
     action: f.action ?? '',
+    diagnosticType: (f.diagnosticType ?? '').toLowerCase(),
     hosts,
+    reportingHost: (f.reportingMta ?? '').toLowerCase(),
     decodedBy: f.decodedBy ?? '',
   };
 }
@@ -79,9 +81,18 @@ function statusMatches(want: string | RegExp | undefined, status: string): boole
   return typeof want === 'string' ? want === status : want.test(status);
 }
 
+/**
+ * The host that rejected names the provider. Only when no provider owns it is the reporting host
+ * asked (providers that write their own bounces), so that a provider relaying someone else's
+ * rejection does not lend its rules to it.
+ */
 function byProvider(ctx: Context): Pick | null {
+  return askProviders(ctx, (p) => recognises(p, ctx.hosts, ctx.text)) ?? askProviders(ctx, (p) => p.hosts.test(ctx.reportingHost));
+}
+
+function askProviders(ctx: Context, match: (p: Provider) => boolean): Pick | null {
   for (const { p, rules } of COMPILED_PROVIDERS) {
-    if (!recognises(p, ctx)) continue;
+    if (!match(p)) continue;
     if (p.decide) {
       const d = p.decide(ctx);
       if (d) return { reason: d.reason, rule: `provider:${p.name}`, evidence: d.evidence };
@@ -99,9 +110,9 @@ function byProvider(ctx: Context): Pick | null {
   return null;
 }
 
-function recognises(p: Provider, ctx: Context): boolean {
-  if (ctx.hosts.length > 1 && p.hosts.test(ctx.hosts)) return true;
-  return p.marks !== undefined && ctx.text.length > 0 && p.marks.test(ctx.text);
+function recognises(p: Provider, host: string, text: string): boolean {
+  if (host.length > 0 && p.hosts.test(host)) return true;
+  return p.marks !== undefined && text.length > 0 && p.marks.test(text);
 }
 
 function byPhrase(ctx: Context): Pick | null {
@@ -139,7 +150,13 @@ function pickReason(f: Finding, report: Report, ctx: Context): Pick {
   if (DECISIVE_STATUS.test(ctx.status)) return { reason: 'hasmoved', rule: `status:${ctx.status}`, evidence: ctx.status };
 
   const phrase = byPhrase(ctx);
-  if (phrase) return phrase;
+  if (phrase && !(ctx.diagnosticType === 'x-unix' && phrase.reason === 'systemerror')) return phrase;
+
+  // A local delivery agent (pipe, procmail) failed: "x-unix; <exit status or its message>".
+  if (ctx.diagnosticType === 'x-unix') {
+    const bare = /^\d{1,3}$/.test(ctx.text) ? reasonFromStatus(ctx.status) : null;
+    return { reason: bare ?? 'mailererror', rule: 'type:x-unix', evidence: ctx.text.slice(0, 80) };
+  }
 
   const fromStatus = reasonFromStatus(ctx.status);
   if (fromStatus) return { reason: fromStatus, rule: `status:${ctx.status}`, evidence: ctx.status };

@@ -36,8 +36,12 @@ export interface Context {
   /** Upper-case SMTP command the rejection answered ('RCPT', 'DATA', ...), '' if unknown. */
   command: string;
   action: Action;
-  /** Lower-case remote host, reporting host, decoder name, joined by spaces (for provider detection). */
+  /** Diagnostic-Code type, lower-case: 'smtp', 'x-unix', 'x-postfix', ... or ''. */
+  diagnosticType: string;
+  /** Lower-case host that rejected (Remote-MTA), '' if unknown. Recognises the receiving provider. */
   hosts: string;
+  /** Lower-case host that wrote the report (Reporting-MTA), '' if unknown. Tried after `hosts`. */
+  reportingHost: string;
   decodedBy: string;
 }
 

@@ -10,7 +10,7 @@ import type { Reason } from '../types.js';
 
 /**
  * Enhanced status -> reason. Only codes whose meaning is specific enough to stand alone are here;
- * x.0.0, x.1.0, x.2.0, x.4.0, x.5.0, x.7.0 and x.7.1 ("delivery not authorized") are left out on
+ * x.0.0, x.1.0, x.2.0, x.3.0, x.4.0, x.5.0, x.7.0 and x.7.1 ("delivery not authorized") are left out on
  * purpose: they are used for everything from unknown users to blocklists.
  */
 const BY_STATUS: Record<string, Reason> = {
@@ -29,7 +29,6 @@ const BY_STATUS: Record<string, Reason> = {
   '2.3': 'exceedlimit', // message length exceeds administrative limit
   '2.4': 'systemerror', // mailing list expansion problem
   // X.3.X mail system
-  '3.0': 'systemerror',
   '3.1': 'systemfull', // mail system full
   '3.2': 'notaccept', // system not accepting network messages
   '3.3': 'systemerror', // system not capable of selected features
@@ -154,19 +153,20 @@ export function replyInText(diagnostic: string): string {
   return m?.[1] ?? '';
 }
 
+/** Leading "smtp; 550 5.1.1 " or "550-5.1.1 " of a diagnostic: kept as is. */
+const LEAD = /^(?:[a-z0-9-]+; ?)?(?:[245]\d\d[ -])?(?:#?[245]\.\d{1,3}\.\d{1,3} )?/;
+/** Reply-code prefixes repeated inside a multi-line reply ("550-5.7.1 ", "550 5.7.1 ", "550-"). */
+const REPEATED = /\b[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\b)?|\b[245]\d\d [245]\.\d{1,3}\.\d{1,3}\b/g;
+
 /**
  * Normalise a diagnostic for phrase matching: lower-case, whitespace folded, and the reply-code
- * prefixes that multi-line replies repeat on every line ("550-5.7.1 ", "550 5.7.1 " in the middle)
- * removed, so that a phrase broken across lines still matches.
+ * prefixes that multi-line replies repeat on every line removed after the first, so that a phrase
+ * broken across lines ("multiple 550-5.7.1 addresses") still matches.
  */
 export function normalise(diagnostic: string): string {
-  let t = diagnostic.toLowerCase().replace(/\s+/g, ' ').trim();
-  if (t.indexOf('-') >= 0) t = t.replace(/\b[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s?)?/g, '');
-  // A later "550 5.1.1 " repeating the reply of a multi-line answer (Gmail ends with one).
-  const first = /\b([245]\d\d) ([245]\.\d{1,3}\.\d{1,3})\b/.exec(t);
-  if (first) {
-    const end = first.index + first[0].length;
-    if (t.indexOf(first[0], end) > 0) t = t.slice(0, end) + t.slice(end).split(first[0]).join(' ');
-  }
-  return t.replace(/\s+/g, ' ').trim();
+  const t = diagnostic.toLowerCase().replace(/\s+/g, ' ').trim();
+  const lead = LEAD.exec(t)?.[0] ?? '';
+  const rest = t.slice(lead.length);
+  if (!/[245]\d\d[ -]/.test(rest)) return t;
+  return (lead + rest.replace(REPEATED, ' ')).replace(/\s+/g, ' ').trim();
 }

@@ -10,7 +10,6 @@ export const rules: PhraseRule[] = [
   { pattern: /\bexceeds? (?:the )?(?:size )?limit set by (?:the )?recipient\b/, seen: '552 5.2.3 Message length exceeds limit set by recipient' },
   { pattern: /\bmessage too large for this recipient\b/, seen: '550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient', note: 'Exchange' },
   { phrase: 'recipsizelimit', seen: 'RESOLVER.RST.RecipSizeLimit', note: 'Exchange' },
-  { pattern: /\bdaily (?:relay |sending )?quota\b/, seen: "554 You've reached your daily relay quota", note: 'a sender-side sending limit' },
 ];
 
 export const table: ReasonPhrases = { reason: 'exceedlimit', rules };

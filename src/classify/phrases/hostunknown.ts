@@ -3,7 +3,8 @@
  * In: normalised diagnostic (lower-case, whitespace folded). Out: 'hostunknown' when a rule matches.
  * Config keys: none.
  */
-import type { PhraseRule, ReasonPhrases } from '../rules.js';
+import type { Context, PhraseRule, ReasonPhrases } from '../rules.js';
+import type { Reason } from '../../types.js';
 
 export const rules: PhraseRule[] = [
   { pattern: /\bhost (?:or domain name )?(?:not found|unknown)\b/, seen: 'Host or domain name not found. Name service error for name=example.jp type=A: Host not found' },
@@ -18,4 +19,23 @@ export const rules: PhraseRule[] = [
   { pattern: /\bname service error\b.*\bhost not found\b/, seen: 'Name service error for name=x type=AAAA: Host not found' },
 ];
 
-export const table: ReasonPhrases = { reason: 'hostunknown', rules };
+/**
+ * "No such domain" is about whichever domain the command named: answered to HELO it is our host
+ * name (blocked), to MAIL FROM our sender domain (rejected). A 4xx answer is a DNS failure that may
+ * pass (networkerror): only a permanent answer proves the recipient domain does not exist.
+ */
+export function refine(ctx: Context): Reason {
+  if (/^[45]\.1\.[78]$/.test(ctx.status)) return 'rejected';
+  switch (ctx.command) {
+    case 'CONN':
+    case 'HELO':
+    case 'EHLO':
+      return 'blocked';
+    case 'MAIL':
+      return 'rejected';
+    default:
+      return ctx.klass === '4' ? 'networkerror' : 'hostunknown';
+  }
+}
+
+export const table: ReasonPhrases = { reason: 'hostunknown', rules, refine };

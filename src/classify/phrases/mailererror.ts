@@ -8,7 +8,6 @@ import type { PhraseRule, ReasonPhrases } from '../rules.js';
 export const rules: PhraseRule[] = [
   { pattern: /\bmailer error\b/, seen: 'Recipient address rejected: Mailer error.' },
   { pattern: /\b(?:command|program|pipe) (?:died|failed|exited|terminated) (?:with|on)\b/, seen: 'Command died with status 1: "/usr/bin/procmail"' },
-  { pattern: /\bx-unix; \d+\b|^\d{1,3}$/, seen: 'X-Unix; 255', note: 'sendmail: exit status of the local mailer' },
   { pattern: /\bprocmail\b|\bmaildrop\b/, seen: '554 "|IFS=\' \' && exec /usr/local/bin/procmail -f- || exit 75"... Service unavailable' },
 ];
 

@@ -10,7 +10,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bpolicy (?:violation|reasons?|rejection)\b/, seen: '554 5.7.7 Email policy violation detected' },
   { pattern: /\bdenied by policy\b/, seen: '550 Denied by policy' },
   { pattern: /\bviolat(?:es|ed|ion of) (?:our |the )?(?:local |email |e-mail |mail )?polic(?:y|ies)\b/, seen: '550 This message violates our email policy' },
-  { pattern: /\bcontent presents a potential security issue\b/, seen: '552-5.7.0 This message was blocked because its content presents a potential security issue.', note: 'Gmail' },
+  { pattern: /\bcontent presents a potential\b/, seen: '552-5.7.0 This message was blocked because its content presents a potential security issue.', note: 'Gmail' },
   { pattern: /\bhas a policy that prohibit/, seen: '550-5.7.1 The user or domain that you are sending to (or from) has a policy that prohibited the mail that you sent.', note: 'Gmail: recipient organisation policy' },
   { pattern: /\b(?:local )?policy violation\b/, seen: '550 5.7.0 Local Policy Violation' },
 ];

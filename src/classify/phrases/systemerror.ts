@@ -11,7 +11,6 @@ export const rules: PhraseRule[] = [
   { pattern: /\b(?:system|server) config(?:uration)? error\b|\bmisconfigur/, seen: '553 5.3.5 system config error' },
   { pattern: /\bqueue file write error\b|\bi\/o error\b|\bwrite error\b/, seen: '451 4.3.0 Error: queue file write error' },
   { pattern: /\btransaction failed\b/, seen: '554 Transaction failed' },
-  { pattern: /\btemporar(?:y|ily) (?:failure|error|unavailable|problem)\b|\bresources temporarily unavailable\b/, seen: 'Resources temporarily unavailable, please try again later [#4.1.9].' },
   { pattern: /\bupstream error\b/, seen: '421 4.3.0 Upstream error, please check https://developers.cloudflare.com/email-routing/postmaster', note: 'Cloudflare Email Routing' },
   { pattern: /\blocal error in processing\b|\berror in processing\b/, seen: '451 Requested action aborted: local error in processing' },
 ];

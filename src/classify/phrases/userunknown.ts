@@ -8,10 +8,11 @@ import type { Reason } from '../../types.js';
 
 export const rules: PhraseRule[] = [
   { pattern: /\b(?:user|recipient|mailbox|addressee|account|address) (?:is )?unknown\b/, seen: '550 5.1.1 <x@example.jp>... User Unknown' },
-  { pattern: /\bunknown (?:user|recipient|mailbox|local[- ]part|address(?:ee)?|e-?mail address)\b/, seen: '550 Unknown user x@example.ne.jp' },
+  { pattern: /\bunknown (?:user|recipient|mailbox|local[- ]part|address(?:ee)?(?! error)|e-?mail address)\b/, seen: '550 Unknown user x@example.ne.jp' },
   { pattern: /\bno such (?:user|recipient|mailbox|account|address|local user|person)\b/, seen: '550 - Requested action not taken: no such user here' },
   { pattern: /\b(?:user|recipient|mailbox|account|address|addressee) (?:was )?not found\b/, seen: '550 5.1.1 <x@privaterelay.appleid.com>: user not found' },
   { pattern: /\b(?:user|recipient|mailbox|account|e-?mail address|address|addressee|user account)(?: \S+)? (?:does not|doesn't|doesnt|did not|no longer) exists?\b/, seen: '550 5.1.1 Mailbox does not exist' },
+  { pattern: /\b(?:user|mailbox|recipient|address) not exists?\b/, seen: '550 <x@example.co.jp>... User not exist' },
   { phrase: 'the email account that you tried to reach does not exist', seen: "550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address", note: 'Gmail; a counter-example to the spam patterns' },
   { pattern: /\bdoesn't have an? [a-z0-9.-]+ account\b/, seen: "554 delivery error: dd This user doesn't have a yahoo.com account (x@yahoo.com) [0]", note: 'Yahoo' },
   { pattern: /\binvalid (?:recipient|mailbox|user|address|e-?mail address|final delivery userid)\b/, seen: '553 Invalid recipient x@example.org (Mode: normal)' },
@@ -55,7 +56,7 @@ export function refine(ctx: Context): Reason {
     case 'DATA':
       return 'filtered';
     default:
-      // No command known: trust the text unless the code says "mailbox status" or nothing at all.
+      // No command known: trust the text unless the code says nothing (X.0.0) or "mailbox status".
       return ctx.status === '' || /^[45]\.(?:0\.0|2\.\d+)$/.test(ctx.status) ? 'filtered' : 'userunknown';
   }
 }

@@ -10,7 +10,7 @@ export const provider: Provider = {
   hosts: /\b(?:yahoodns\.net|yahoo\.com|yahoo\.co\.jp|aol\.com|mx-aol\.mail|yahoo-inc\.|yahooinc\.)/,
   marks: /\bpostmaster\.(?:yahooinc|verizonmedia|yahoo)\.com|senders\.yahooinc\.com/,
   rules: [
-    { pattern: /\[(?:bl\d\d|ts03|tss0[3-9]|tss1\d)\]/, reason: 'blocked', seen: "553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.1, because the ip is in Spamhaus's list" },
+    { pattern: /\[(?:bl\d\d|ts03|tss0[39]|tss1\d)\]/, reason: 'blocked', seen: "553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.1, because the ip is in Spamhaus's list" },
     { pattern: /\[tss?0[124]\]|temporarily deferred due to (?:unexpected volume or )?user complaints/, reason: 'rejected', seen: '421 4.7.0 [TSS04] Messages from 192.0.2.192 temporarily deferred due to unexpected volume or user complaints', note: 'Yahoo defers our IP; recorded as rejected (sender side) with false-positive evidence' },
     { pattern: /\bnot accepted for policy reasons\b|\[ph01\]/, reason: 'policyviolation', seen: '554 5.7.9 Message not accepted for policy reasons. See https://postmaster.yahooinc.com/error-codes' },
     { pattern: /\bsender is unauthenticated\b|\bauthenticate with\b/, reason: 'authfailure', seen: '550 5.7.9 This mail has been blocked because the sender is unauthenticated.' },
