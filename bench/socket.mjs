@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+/**
+ * bench/socket - `check ADDRESS` lookups per second and latency percentiles on the status socket,
+ * against a database of 1,000,000 addresses (npm run bench:socket; needs `npm run build`).
+ *
+ * The server (startControl with a read-only store, as in the daemon) runs in this process; the
+ * clients run in a child process so they do not share its event loop. Scenarios:
+ *   1 client, 1 request in flight     (strict request/response; latency = round trip)
+ *   1 client, 16 in flight            (pipelined, as a batch sender would do)
+ *   32 clients, 1 in flight each
+ * Env: BENCH_DB (default $TMPDIR/rebound-bench-1m.db, built once and reused), BENCH_N (addresses,
+ * default 1000000), BENCH_SECONDS (per scenario, default 5).
+ * Output: a table on stdout and one JSON line per scenario (for docs/BENCHMARKS.md).
+ */
+import { fork } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const N = Number(process.env.BENCH_N ?? 1_000_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const DB = process.env.BENCH_DB ?? join(tmpdir(), `rebound-bench-${N}.db`);
+const address = (i) => `user${i}@d${i % 997}.example.com`;
+
+if (process.argv[2] === 'client') await client(JSON.parse(process.argv[3]));
+else await main();
+
+async function main() {
+  process.env.REBOUND_LOG_LEVEL ??= 'warn';
+  const dist = new URL('../dist/', import.meta.url);
+  const { openStore } = await import(new URL('store/index.js', dist).href);
+  const { startControl } = await import(new URL('control/server.js', dist).href);
+  const { configFromObject } = await import(new URL('config/load.js', dist).href);
+
+  await buildDb(openStore);
+
+  const dir = mkdtempSync(join(tmpdir(), 'rebound-bench-sock-'));
+  const sock = join(dir, 'rebound.sock');
+  const cfg = configFromObject({ control: { socket: sock } });
+  const control = await startControl(cfg.control, { storeOptions: { path: DB } });
+  const results = [];
+  try {
+    for (const sc of [
+      { name: '1 client, 1 in flight', clients: 1, depth: 1 },
+      { name: '1 client, 16 in flight', clients: 1, depth: 16 },
+      { name: '32 clients, 1 in flight each', clients: 32, depth: 1 },
+    ]) {
+      const r = await runScenario({ ...sc, sock, seconds: SECONDS, n: N });
+      results.push({ scenario: sc.name, ...r });
+    }
+  } finally {
+    await control.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`\ncheck lookups on the status socket, ${N.toLocaleString('en')} addresses, ${SECONDS}s per scenario (node ${process.version})`);
+  console.log('scenario                          lookups/s    p50 ms   p99 ms   max ms');
+  for (const r of results)
+    console.log(
+      `${r.scenario.padEnd(32)} ${String(r.perSecond).padStart(10)} ${r.p50.toFixed(3).padStart(9)} ${r.p99.toFixed(3).padStart(8)} ${r.max.toFixed(3).padStart(8)}`,
+    );
+  for (const r of results) console.log(JSON.stringify(r));
+}
+
+/** Build the 1M-address database once: real migrations via openStore, then a bulk insert. */
+async function buildDb(openStore) {
+  if (existsSync(DB)) {
+    const s = openStore({ path: DB, readonly: true });
+    const known = s.stats().addresses.known;
+    s.close();
+    if (known === N) return;
+    rmSync(DB, { force: true });
+    rmSync(`${DB}-wal`, { force: true });
+    rmSync(`${DB}-shm`, { force: true });
+  }
+  const t0 = Date.now();
+  openStore({ path: DB }).close(); // creates the schema with the real migrations
+  // better-sqlite3 directly: 1M rows through importSuppressions would take minutes, and the lookup
+  // only reads the addresses row, which this fills exactly as the store's fold would.
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(DB);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  const ins = db.prepare(`INSERT INTO addresses (address, email_suspended, email_suspended_cause, email_suspended_at,
+      email_invalid, email_invalid_cause, email_invalid_at, complained, complained_at, soft_bounces, soft_days,
+      first_bounce_at, last_bounce_at, events, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
+  const now = Date.now();
+  const fill = db.transaction((from, to) => {
+    for (let i = from; i < to; i++) {
+      // 10% invalid, 5% suspended (half still active), 1% complained, the rest soft or clean.
+      const r = i % 100;
+      const invalid = r < 10 ? 1 : 0;
+      const suspended = r >= 10 && r < 15 ? 1 : 0;
+      const complained = r === 15 ? 1 : 0;
+      const at = now - (i % 2 ? 3_600_000 : 48 * 3_600_000);
+      ins.run(
+        address(i), suspended, suspended ? '554 5.7.1 blocked' : '', suspended ? at : null,
+        invalid, invalid ? '550 5.1.1 user unknown' : '', invalid ? at : null,
+        complained, complained ? at : null, r % 7, r % 3, at, at, 1 + (r % 5), now,
+      );
+    }
+  });
+  for (let i = 0; i < N; i += 50_000) fill(i, Math.min(N, i + 50_000));
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  console.log(`built ${DB} with ${N.toLocaleString('en')} addresses in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+}
+
+function runScenario(opts) {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['client', JSON.stringify(opts)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', resolve);
+    child.once('error', reject);
+    child.once('exit', (code) => code !== 0 && reject(new Error(`client exited ${code}`)));
+  });
+}
+
+/** Client process: open connections, keep `depth` requests in flight on each, time every reply. */
+async function client({ sock, clients, depth, seconds, n }) {
+  const lat = [];
+  let done = 0;
+  let warm = true;
+  const end = Date.now() + 500 + seconds * 1000;
+  setTimeout(() => {
+    warm = false;
+    done = 0;
+    lat.length = 0;
+  }, 500);
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const t0 = { v: 0n };
+  const one = () =>
+    new Promise((res, rej) => {
+      const c = createConnection(sock);
+      c.setEncoding('utf8');
+      const sent = [];
+      let buf = '';
+      const send = () => {
+        // 10% of lookups are for addresses the database has never seen.
+        const i = Math.floor(rnd() * n * 1.1);
+        sent.push(process.hrtime.bigint());
+        c.write(`check ${i < n ? address(i) : `nobody${i}@example.net`}\n`);
+      };
+      c.on('connect', () => {
+        for (let k = 0; k < depth; k++) send();
+      });
+      c.on('data', (d) => {
+        buf += d;
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          const t = sent.shift();
+          if (!line.startsWith('{"ok":true')) return rej(new Error(`bad reply ${line}`));
+          if (!warm) {
+            lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+            done++;
+          }
+          if (Date.now() < end) send();
+          else if (sent.length === 0) {
+            c.end();
+            return res();
+          }
+        }
+      });
+      c.on('error', rej);
+    });
+  await new Promise((r) => setTimeout(r, 10));
+  t0.v = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: clients }, one));
+  lat.sort((a, b) => a - b);
+  const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
+  process.send(
+    { clients, depth, seconds, lookups: done, perSecond: Math.round(done / seconds), p50: q(0.5), p99: q(0.99), max: lat.at(-1) ?? 0 },
+    () => process.exit(0),
+  );
+}
