@@ -24,6 +24,21 @@ import { buildDecodeInput } from './text.js';
 import type { DecodeInput, DecodeResult, Decoder } from './types.js';
 
 // MTA decoders: one import here ...
+// Group B: providers (Microsoft, Google, Yahoo, cloud services), before the generic MTA readers.
+import { office365 } from './mta/office365.js';
+import { exchange2007 } from './mta/exchange2007.js';
+import { exchange2003 } from './mta/exchange2003.js';
+import { googlegroups } from './mta/googlegroups.js';
+import { googleworkspace } from './mta/googleworkspace.js';
+import { gmail } from './mta/gmail.js';
+import { yahoo } from './mta/yahoo.js';
+import { mailru } from './mta/mailru.js';
+import { gmx } from './mta/gmx.js';
+import { einsundeins } from './mta/einsundeins.js';
+import { zoho } from './mta/zoho.js';
+import { verizon } from './mta/verizon.js';
+import { mimecast } from './mta/mimecast.js';
+import { amazonses } from './mta/amazonses.js';
 import { exim } from './mta/exim.js';
 import { qmail } from './mta/qmail.js';
 import { dragonfly } from './mta/dragonfly.js';
@@ -41,6 +56,20 @@ export { buildDecodeInput } from './text.js';
  * (sendmail-like text) so the generic reader does not claim them.
  */
 export const mtaDecoders: Decoder[] = [
+  office365,
+  exchange2007,
+  exchange2003,
+  googlegroups,
+  googleworkspace,
+  gmail,
+  yahoo,
+  mailru,
+  gmx,
+  einsundeins,
+  zoho,
+  verizon,
+  mimecast,
+  amazonses,
   exim,
   qmail,
   dragonfly,
