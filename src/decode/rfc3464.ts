@@ -20,6 +20,8 @@
  */
 import {
   findLastCommand,
+  findStatuses,
+  statusSpecificity,
   findReplyCode,
   mostSpecificStatus,
   parseDeliveryStatus,
@@ -129,9 +131,15 @@ export function fillFromText(f: Finding, text: string): void {
   const low = text.toLowerCase();
   const at = low.indexOf(f.recipient.toLowerCase());
   if (at < 0) return;
-  // The paragraph from the address to the next blank line (bounded).
-  let end = text.indexOf('\n\n', at);
-  if (end < 0 || end - at > 2000) end = Math.min(text.length, at + 2000);
+  // The address's line and its indented continuation lines (bounded).
+  const limit = Math.min(text.length, at + 2000);
+  let end = text.indexOf('\n', at);
+  while (end >= 0 && end < limit) {
+    const c = text.charCodeAt(end + 1);
+    if (c !== 32 && c !== 9) break;
+    end = text.indexOf('\n', end + 1);
+  }
+  if (end < 0 || end > limit) end = limit;
   const para = text.slice(at, end);
 
   if (f.remoteMta === '') {
@@ -141,13 +149,28 @@ export function fillFromText(f: Finding, text: string): void {
   }
   if (f.lastCommand === '') f.lastCommand = findLastCommand(para);
   if (f.diagnostic === '') {
-    const m = /\bsaid:\s*([\s\S]*?)(?:\s*\(in reply to [^)]*\))?\s*$/.exec(para);
+    // "host mx.example.org[192.0.2.1] said: 550 5.1.1 ..." (Postfix) or "a@b: 550 5.7.26 ..." (OpenSMTPD).
+    const m = /\bsaid:\s*([\s\S]*?)(?:\s*\(in reply to [^)]*\))?\s*$/.exec(para) ?? /(?:^|[\s:])([245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b[\s\S]*)$/.exec(para);
     if (m && m[1]) {
       f.diagnostic = squeeze(m[1]);
       if (f.replyCode === '') f.replyCode = findReplyCode(f.diagnostic);
       f.status = mostSpecificStatus(f.status, f.diagnostic);
     }
   }
+}
+
+/**
+ * A generic Status (x.0.0) on the only recipient, and the human text names exactly one code of the
+ * same class ("554 5.3.0 unknown mailer error 255" in a Sendmail transcript): use that code.
+ */
+function refineFromTranscript(findings: Finding[], text: string): void {
+  if (findings.length !== 1 || text === '') return;
+  const f = findings[0]!;
+  if (statusSpecificity(f.status) > 0) return;
+  const codes = new Set(findStatuses(text.length > 20000 ? text.slice(0, 20000) : text));
+  if (codes.size !== 1) return;
+  const c = [...codes][0]!;
+  if (f.status === '' || c[0] === f.status[0]) f.status = c;
 }
 
 function decodeParts(input: DecodeInput, texts: string[]): DecodeResult | null {
@@ -160,6 +183,7 @@ function decodeParts(input: DecodeInput, texts: string[]): DecodeResult | null {
   }
   if (findings.length === 0) return null;
   for (const f of findings) fillFromText(f, input.text);
+  refineFromTranscript(findings, input.text);
   const original = findOriginal(input.msg.root);
   return { findings, ...(original ? { original } : {}), problems };
 }

@@ -26,8 +26,12 @@ const VACATION_SUBJECT =
 /** Replies that say the address is dead, not away: "This email inbox x@y is no longer in use." */
 const GONE = /\b(?:no longer (?:in use|active|valid|monitored|being monitored|exists?)|is (?:not|no longer) (?:monitored|in use|active)|has been (?:closed|deactivated|disabled|deleted))\b/i;
 
+/** Subjects of delivery notices: auto-submitted, but not a person's auto-reply. */
+const NOTICE_SUBJECT = /\b(?:bounce|undeliver|undelivered|delivery (?:status|failure|notification)|returned mail|failure notice|mail delivery failed|non-delivery)/i;
+
 function isAutoReply(input: DecodeInput): boolean {
   const h = input.msg.headers;
+  if (NOTICE_SUBJECT.test(input.subject)) return false;
   const as = (h.get('auto-submitted') ?? '').toLowerCase();
   if (as.startsWith('auto-replied')) return true;
   if (h.get('x-autoreply') !== undefined || h.get('x-autorespond') !== undefined || h.get('x-autoreply-from') !== undefined) return true;

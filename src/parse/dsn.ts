@@ -237,7 +237,6 @@ export function findStatuses(s: string): string[] {
   let m: RegExpExecArray | null;
   while ((m = re.exec(s)) !== null && out.length < 16) {
     out.push(`${m[1]}.${Number(m[2])}.${Number(m[3])}`);
-    re.lastIndex = m.index + m[0].length - 1 > re.lastIndex ? m.index + m[0].length - 1 : re.lastIndex;
   }
   return out;
 }
@@ -252,17 +251,32 @@ export function statusSpecificity(s: string): number {
 }
 
 /**
- * Pick the status to report: the Status field unless the diagnostic carries a more specific code of
- * the same class (Status: 5.0.0 with "550 5.7.606 Access denied" gives 5.7.606). A generic Status
- * of another class gives way too, because the diagnostic is the remote server's own word.
+ * The most telling code in a diagnostic: the most specific; among equals the last, because a relay
+ * quotes the real cause after its own summary:
+ *   "5.1.0 - Unknown address error 550-'5.7.1 ... Access denied'"            => 5.7.1
+ *   "554 4.4.7 Message expired: unable to deliver <421 4.4.2 Connection timed out>" => 4.4.2
+ */
+export function bestStatusIn(diagnostic: string): string {
+  let best = '';
+  for (const c of findStatuses(diagnostic)) {
+    if (best === '' || statusSpecificity(c) >= statusSpecificity(best)) best = c;
+  }
+  return best;
+}
+
+/**
+ * Pick the status to report. The remote server's own code (in Diagnostic-Code) wins over the
+ * Status field the reporting MTA wrote, unless it is less specific:
+ *   Status: 5.0.0 + "550 5.7.606 Access denied"  => 5.7.606
+ *   Status: 5.1.1 + "550 5.7.1 IP blacklisted"    => 5.7.1 (the server said why)
+ *   Status: 5.1.1 + "550 5.0.0 unknown"           => 5.1.1 (never replaced by a vaguer code)
  */
 export function mostSpecificStatus(statusField: string, diagnostic: string): string {
-  const d = findStatus(diagnostic);
+  const d = bestStatusIn(diagnostic);
   if (d === '') return statusField;
   if (statusField === '') return d;
-  if (statusSpecificity(d) <= statusSpecificity(statusField)) return statusField;
-  if (d[0] === statusField[0] || statusSpecificity(statusField) === 0) return d;
-  return statusField;
+  if (statusSpecificity(d) < statusSpecificity(statusField)) return statusField;
+  return d;
 }
 
 /**

@@ -673,7 +673,14 @@ function buildPart(
     const childDefault = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
     let cur = first;
     for (;;) {
-      if (cur.close) break;
+      if (cur.close) {
+        // Hack: two reports concatenated in one file reuse the boundary after the closing
+        // delimiter; read those parts too rather than lose the second report.
+        const again = findDelimiter(s, delim, cur.next, end);
+        if (again === null || again.close) break;
+        ctx.problems.push(`${type}: parts after the closing boundary`);
+        cur = again;
+      }
       const partStart = cur.next;
       const next = findDelimiter(s, delim, partStart, end);
       const partEnd = next === null ? end : next.at > partStart ? next.at - 1 : partStart;
