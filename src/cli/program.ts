@@ -16,6 +16,7 @@ import { register as exportCommand } from './export.js';
 import { register as importCommand } from './import.js';
 import { register as stats } from './stats.js';
 import { register as reprocess } from './reprocess.js';
+import { register as backup } from './backup.js';
 
 type Register = (program: Command) => void;
 
@@ -34,6 +35,7 @@ const commands: Register[] = [
   importCommand,
   stats,
   reprocess,
+  backup,
 ];
 
 export function buildProgram(): Command {
