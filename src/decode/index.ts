@@ -11,15 +11,16 @@
  *   3. MDN           read receipts (RFC 8098 message/disposition-notification): not a bounce
  *   4. mtaDecoders   non-standard MTA formats, in the order of the array below
  *   5. rfc3464 text  DSN fields written as plain text
- *   6. auto-reply    RFC 3834; last, because Exim marks its own DSNs "Auto-Submitted: auto-replied"
- *   7. not-bounce
+ *   6. auto-reply    RFC 3834; after the bounce formats: Exim marks its own DSNs "Auto-Submitted: auto-replied"
+ *   7. rfc3464 loose a free-text bounce from a mail system naming failed addresses on error lines
+ *   8. not-bounce
  * No config keys.
  */
 import { arf } from '../parse/arf.js';
 import { autoReply } from '../parse/auto-reply.js';
 import type { MimePart, ParsedMessage } from '../parse/mime.js';
 import type { Finding, MessageType, Report } from '../types.js';
-import { rfc3464, rfc3464Text } from './rfc3464.js';
+import { rfc3464, rfc3464Loose, rfc3464Text } from './rfc3464.js';
 import { buildDecodeInput } from './text.js';
 import type { DecodeInput, DecodeResult, Decoder } from './types.js';
 
@@ -39,6 +40,27 @@ import { zoho } from './mta/zoho.js';
 import { verizon } from './mta/verizon.js';
 import { mimecast } from './mta/mimecast.js';
 import { amazonses } from './mta/amazonses.js';
+import { amazonworkmail } from './mta/amazonworkmail.js';
+import { outlook } from './mta/outlook.js';
+// Group A: appliances and small MTAs with their own layouts, before the generic Unix MTA readers.
+import { mxlogic } from './mta/mxlogic.js';
+import { activehunter } from './mta/activehunter.js';
+import { mfilter } from './mta/mfilter.js';
+import { fml } from './mta/fml.js';
+import { x1 } from './mta/x1.js';
+import { x2 } from './mta/x2.js';
+import { x3 } from './mta/x3.js';
+import { x4 } from './mta/x4.js';
+import { x6 } from './mta/x6.js';
+import { kddi } from './mta/kddi.js';
+import { ezweb } from './mta/ezweb.js';
+import { biglobe } from './mta/biglobe.js';
+import { imailserver } from './mta/imailserver.js';
+import { trendmicro } from './mta/trendmicro.js';
+import { mailfoundry } from './mta/mailfoundry.js';
+import { apachejames } from './mta/apachejames.js';
+import { domino } from './mta/domino.js';
+import { notes } from './mta/notes.js';
 import { exim } from './mta/exim.js';
 import { qmail } from './mta/qmail.js';
 import { dragonfly } from './mta/dragonfly.js';
@@ -69,7 +91,27 @@ export const mtaDecoders: Decoder[] = [
   zoho,
   verizon,
   mimecast,
+  amazonworkmail,
   amazonses,
+  outlook,
+  mxlogic,
+  activehunter,
+  mfilter,
+  fml,
+  x1,
+  x2,
+  x3,
+  x4,
+  x6,
+  kddi,
+  ezweb,
+  biglobe,
+  imailserver,
+  trendmicro,
+  mailfoundry,
+  apachejames,
+  domino,
+  notes,
   exim,
   qmail,
   dragonfly,
@@ -173,6 +215,10 @@ export function decodeMessage(msg: ParsedMessage): Report {
   // 6. Auto-replies.
   const v = tryDecode(autoReply, input, problems);
   if (v) return toReport(autoReply, v, problems);
+
+  // 7. Last resort: a bounce in free text that names failed addresses.
+  const l = tryDecode(rfc3464Loose, input, problems);
+  if (l) return toReport(rfc3464Loose, l, problems);
 
   return { type: 'not-bounce', findings: [] as Finding[], decodedBy: '', problems };
 }

@@ -22,7 +22,7 @@
  *   Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup'
  *   3/09/2016 8:05:56 PM - Remote Server at host.example.org (192.0.2.3) returned '550 4.4.7 QUEUE.Expired; message expired'
  */
-import type { Finding } from '../../types.js';
+import type { Finding, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 
 const NAME = 'exchange2007';
@@ -77,6 +77,9 @@ export const exchange2007: Decoder = {
     const entries = readExchangeReport(input.text);
     if (!entries) return null;
     return { findings: entries.map((e) => toFinding(e, NAME)), type: 'bounce' };
+  },
+  enrich(report: Report, input: DecodeInput): void {
+    enrichExchangeFindings(input.text, report.findings);
   },
 };
 
@@ -215,16 +218,18 @@ function readFriendly(text: string): ExchangeEntry[] | null {
 export function enrichExchangeFindings(text: string, findings: Finding[]): Finding[] {
   const entries = readExchangeReport(text);
   if (!entries) return findings;
-  return findings.map((f, i) => {
-    const e = entries.find((x) => x.recipient.toLowerCase() === f.recipient.toLowerCase()) ?? entries[i];
-    if (!e) return f;
-    const out = { ...f };
-    if (e.status && (!f.status || isGeneric(f.status)) && !isGeneric(e.status)) out.status = e.status;
-    if (!f.diagnostic && e.diagnostic) out.diagnostic = e.diagnostic;
-    if (!f.replyCode && e.replyCode) out.replyCode = e.replyCode;
-    if (!f.remoteMta && e.remoteMta) out.remoteMta = e.remoteMta;
-    return out;
+  findings.forEach((f, i) => {
+    const e =
+      entries.find((x) => x.recipient.toLowerCase() === f.recipient.toLowerCase()) ??
+      (entries.length === findings.length ? entries[i] : undefined);
+    if (!e) return;
+    // "Status: 5.0.0" while the text says "550 5.7.606 Access denied, banned sending IP".
+    if (e.status && (!f.status || isGeneric(f.status)) && !isGeneric(e.status)) f.status = e.status;
+    if (!f.diagnostic && e.diagnostic) f.diagnostic = e.diagnostic;
+    if (!f.replyCode && e.replyCode) f.replyCode = e.replyCode;
+    if (!f.remoteMta && e.remoteMta) f.remoteMta = e.remoteMta;
   });
+  return findings;
 }
 
 function isGeneric(status: string): boolean {

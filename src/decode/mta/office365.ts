@@ -11,7 +11,8 @@
  *   Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup'
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { readExchangeReport, toFinding } from './exchange2007.js';
+import type { Report } from '../../types.js';
+import { enrichExchangeFindings, readExchangeReport, toFinding } from './exchange2007.js';
 
 const NAME = 'office365';
 
@@ -32,5 +33,8 @@ export const office365: Decoder = {
     const entries = readExchangeReport(input.text);
     if (!entries) return null;
     return { findings: entries.map((e) => toFinding(e, NAME)), type: 'bounce' };
+  },
+  enrich(report: Report, input: DecodeInput): void {
+    enrichExchangeFindings(input.text, report.findings);
   },
 };

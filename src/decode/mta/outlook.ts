@@ -1,0 +1,102 @@
+/**
+ * outlook - Hotmail / Outlook.com (Windows SMTPSVC) delivery status notifications, sent by
+ * postmaster@*.hotmail.com. They normally carry a message/delivery-status part, read by
+ * rfc3464.ts; `enrich` adds Hotmail's own sentence when the DSN has no Diagnostic-Code, and
+ * `decode` reads the text alone when the DSN part is missing.
+ * In: DecodeInput. Out: one Finding per listed recipient. RFCs: 3464, 3463. Config keys: none.
+ *
+ *   This is an automatically generated Delivery Status Notification.
+ *
+ *   Unable to deliver message to the following recipients, due to being unable to connect
+ *   successfully to the destination mail server.
+ *
+ *          user@example.com
+ *
+ * Other lead sentences: "Delivery to the following recipients failed." and (a warning)
+ * "Delivery to the following recipients has been delayed."
+ */
+import type { Action, Finding, Reason, Report } from '../../types.js';
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+
+const NAME = 'outlook';
+
+// "This is an automatically generated Delivery Status Notification."
+const MARK_RE = /This is an automatically generated Delivery Status Notification\./i;
+// "Delivery to the following recipients failed." / "... has been delayed." /
+// "Unable to deliver message to the following recipients, due to <reason>."
+const LEAD_RE =
+  /^(Delivery to the following recipients (failed|has been delayed)\.|Unable to deliver message to the following recipients,?\s*([^]*?)\.)\s*$/im;
+const ADDRESS_LINE_RE = /^\s+<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/;
+
+/** Hotmail's own reasons, in its lead sentence. */
+const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
+  {
+    // Hotmail gave up after failing to connect for the whole retry period (the DSN says 4.4.7).
+    phrase: /due to being unable to connect successfully to the destination mail server/i,
+    reason: 'expired',
+    seen: 'Unable to deliver message to the following recipients, due to being unable to connect successfully to the destination mail server.',
+    sample: 'lhost-outlook-07',
+  },
+];
+
+export const outlook: Decoder = {
+  name: NAME,
+  detect(input: DecodeInput): boolean {
+    // From: postmaster@mail.hotmail.com ; postmaster@hotmail.com ; postmaster@outlook.com
+    return /postmaster@(?:[\w-]+\.)*(?:hotmail|outlook|live|msn)\.[a-z.]+/i.test(input.from);
+  },
+  decode(input: DecodeInput): DecodeResult | null {
+    const read = readLead(input.text);
+    if (!read || read.recipients.length === 0) return null;
+    const findings: Finding[] = read.recipients.map((recipient) => ({
+      recipient,
+      action: read.action,
+      status: '',
+      replyCode: '',
+      diagnostic: read.reason,
+      diagnosticType: '',
+      remoteMta: '',
+      reportingMta: '',
+      lastCommand: '',
+      ...(read.hint && read.action === 'failed' ? { reasonHint: read.hint } : {}),
+      decodedBy: NAME,
+    }));
+    return { findings, type: read.action === 'delayed' ? 'delayed' : 'bounce' };
+  },
+  enrich(report: Report, input: DecodeInput): void {
+    const read = readLead(input.text);
+    if (!read || !read.reason) return;
+    for (const f of report.findings) {
+      if (f.diagnostic !== '' || !read.recipients.includes(f.recipient)) continue;
+      f.diagnostic = read.reason;
+      if (read.hint && f.action === 'failed' && !f.reasonHint) f.reasonHint = read.hint;
+    }
+  },
+};
+
+function readLead(text: string): { action: Action; reason: string; hint?: Reason; recipients: string[] } | null {
+  if (!MARK_RE.test(text)) return null;
+  const lead = LEAD_RE.exec(text);
+  if (!lead) return null;
+  const action: Action = /delayed/i.test(lead[2] ?? '') ? 'delayed' : 'failed';
+  const reason = (lead[3] ?? '').replace(/\s+/g, ' ').trim();
+  const whole = (lead[1] ?? '').replace(/\s+/g, ' ');
+  const recipients: string[] = [];
+  for (const line of text.slice(lead.index + lead[0].length).split('\n')) {
+    if (line.trim() === '') {
+      if (recipients.length > 0) break;
+      continue;
+    }
+    const m = ADDRESS_LINE_RE.exec(line);
+    if (!m) break;
+    recipients.push(normalizeAddress(m[1] ?? ''));
+  }
+  const hint = OWN_PHRASES.find((r) => r.phrase.test(whole))?.reason;
+  return { action, reason: reason ? whole : '', ...(hint ? { hint } : {}), recipients };
+}
+
+function normalizeAddress(raw: string): string {
+  const a = raw.trim().replace(/^<|>$/g, '');
+  const at = a.lastIndexOf('@');
+  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
+}
