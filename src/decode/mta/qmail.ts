@@ -34,7 +34,7 @@ import {
 const NAME = 'qmail';
 
 // Where the report ends and the copy of the original message begins.
-const END = [
+export const QMAIL_END = [
   /^--- Below this line is a copy of the message\.?/m, // qmail-send
   /^--- Enclosed is a copy of the message\.?/m, // indimail-mta (MIME variant)
   /^--- Below the next line is a copy of the message\.?/m, // older qmail
@@ -62,6 +62,7 @@ const HINTS: readonly HintRule[] = [
   { phrase: 'no mailbox here by that name', reason: 'userunknown', seen: 'Sorry, no mailbox here by that name. (#5.1.1)' },
   { phrase: "mailbox is full", reason: 'mailboxfull', seen: 'The users mailfolder is full / mailbox is full (#5.2.2)' },
   { phrase: 'over the allowed quota', reason: 'mailboxfull', seen: 'The users mailfolder is over the allowed quota (size). (#5.2.2)' },
+  { phrase: 'mailfolder is full', reason: 'mailboxfull', seen: "child status 100...The e-mail message could not be delivered because the user's mailfolder is full." },
 ];
 
 // "I'm not going to try again; this message has been in the queue too long."
@@ -85,8 +86,8 @@ export const qmail: Decoder = {
     const text = input.text;
     // "Hi. This is the qmail-send program at nq.example.jp." (translations keep the <addr>: layout)
     if (!/qmail-send program|wasn't able to deliver your message to the following address/i.test(text)) return null;
-    const report = cutAt(text, END);
-    const findings = readBlocks(report);
+    const report = cutAt(text, QMAIL_END);
+    const findings = readQmailBlocks(report, NAME);
     if (findings.length === 0) return null;
     const copy = text.slice(report.length);
     const h = headersFromText(copy);
@@ -97,8 +98,8 @@ export const qmail: Decoder = {
   },
 };
 
-/** Read every "<addr>:" block of the report part. */
-function readBlocks(report: string): Finding[] {
+/** Read every "<addr>:" block of the report part (also used by qmail-derived formats). */
+export function readQmailBlocks(report: string, name: string): Finding[] {
   const out: Finding[] = [];
   let cur: { f: Finding; lines: string[] } | null = null;
   const flush = (): void => {
@@ -109,7 +110,7 @@ function readBlocks(report: string): Finding[] {
     const m = RECIPIENT.exec(line.trim());
     if (m && m[1] !== undefined) {
       flush();
-      cur = { f: newFinding(NAME, m[1]), lines: [] };
+      cur = { f: newFinding(name, m[1]), lines: [] };
       continue;
     }
     if (!cur) continue;

@@ -186,6 +186,22 @@ export function readSendmailText(text: string, name: string): Finding[] {
   return findings;
 }
 
+/**
+ * A bounce without MIME headers carries its delivery-status fields as plain text:
+ *   Final-Recipient: RFC822; alice@example.com
+ *   Action: failed
+ *   Status: 5.0.0
+ * Use that Status where the transcript gave none.
+ */
+function statusFromInlineDsn(findings: Finding[], text: string): void {
+  const re = /^Final-Recipient:\s*(?:[^;\n]*;)?\s*(\S+)\s*$([\s\S]*?)(?=^Final-Recipient:|^\s*$|(?![\s\S]))/gim;
+  for (const m of text.matchAll(re)) {
+    const f = findings.find((x) => x.recipient === findAddress(m[1] ?? ''));
+    const st = /^Status:\s*([245]\.\d{1,3}\.\d{1,3})/im.exec(m[2] ?? '');
+    if (f && !f.status && st && st[1] !== undefined) f.status = st[1];
+  }
+}
+
 /** "550 5.1.1 <a@b>... User unknown" -> "User unknown" is Sendmail's verdict text; keep the code. */
 function stripOwn(own: string): string {
   const m = /^([245]\d\d[\s-]+(?:[245]\.\d{1,3}\.\d{1,3}\s+)?)<?[^<>\s]+@[^<>\s]+?>?\.\.\.\s*(.*)$/.exec(own);
@@ -214,6 +230,7 @@ export const sendmail: Decoder = {
     if (!/-{3,}\s*(?:Transcript of session follows|The following addresses? (?:had|has))/i.test(input.text)) return null;
     const findings = readSendmailText(input.text, NAME);
     if (findings.length === 0) return null;
+    statusFromInlineDsn(findings, input.text);
     const h = headersFromText(input.text.slice(cutAt(input.text, SENDMAIL_END).length));
     return {
       findings,

@@ -1,0 +1,64 @@
+/**
+ * biglobe - decode the bounces of BIGLOBE (Japanese ISP): an address list and a
+ * "Non-delivered information" section in English (the Japanese part says the same).
+ * In: DecodeInput (From postmaster@biglobe.ne.jp). Out: one Finding per listed address.
+ * No status codes. No config keys.
+ *
+ * The format:
+ *      ----- The following addresses had delivery problems -----
+ *   alice@example.ne.jp
+ *
+ *      ----- Non-delivered information -----
+ *   The number of messages in recipient's mailbox exceeded the local limit.
+ */
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import type { Finding } from '../../types.js';
+import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule } from './text-bounce.js';
+
+const NAME = 'biglobe';
+
+/** BIGLOBE's own sentences. */
+const HINTS: readonly HintRule[] = [
+  { phrase: "recipient's mailbox exceeded the local limit", reason: 'mailboxfull', seen: "The number of messages in recipient's mailbox exceeded the local limit." },
+  { phrase: 'mailbox is full', reason: 'mailboxfull', seen: "Recipient's mailbox is full" },
+  { phrase: 'user unknown', reason: 'userunknown', seen: 'User unknown' },
+];
+
+export const biglobe: Decoder = {
+  name: NAME,
+
+  detect(input: DecodeInput): boolean {
+    return /@(?:[a-z0-9-]+\.)*biglobe\.ne\.jp\b/i.test(input.from);
+  },
+
+  decode(input: DecodeInput): DecodeResult | null {
+    const findings: Finding[] = [];
+    const info: string[] = [];
+    let section = '';
+    for (const raw of splitLines(input.text)) {
+      const line = raw.trim();
+      const head = /^-{3,}\s*(.*?)\s*-{3,}$/.exec(line);
+      if (head && head[1] !== undefined) {
+        section = /addresses had/i.test(head[1]) ? 'list' : /non-delivered information/i.test(head[1]) ? 'info' : '';
+        continue;
+      }
+      if (!line) continue;
+      if (section === 'list') {
+        const a = findAddress(line);
+        if (a) findings.push(newFinding(NAME, a));
+      } else if (section === 'info') {
+        info.push(line);
+      }
+    }
+    if (findings.length === 0) return null;
+    const diagnostic = squeeze(info.join(' '));
+    const hint = hintFrom(HINTS, diagnostic);
+    for (const f of findings) {
+      f.diagnostic = diagnostic;
+      f.diagnosticType = 'x-biglobe';
+      if (hint) f.reasonHint = hint;
+      fillCodes(f);
+    }
+    return { findings };
+  },
+};

@@ -1,0 +1,92 @@
+/**
+ * ezweb - decode the bounces of au/EZweb (KDDI mobile mail, ezweb.ne.jp): a Japanese preamble
+ * (ISO-2022-JP) and an English part in one of three layouts: a transcript per recipient, a
+ * time-out notice, or a bare rejection with the address alone. DSN-format EZweb bounces are read
+ * by rfc3464. In: DecodeInput (From Postmaster@ezweb.ne.jp). Out: one Finding per recipient.
+ * No config keys.
+ *
+ * The formats:
+ *   Each of the following recipients was rejected by a remote mail server.
+ *       Recipient: <alice@ezweb.ne.jp>
+ *       >>> RCPT TO:<alice@ezweb.ne.jp>
+ *       <<< 550 <alice@ezweb.ne.jp>: User unknown
+ * and
+ *   Your message was not delivered within 0 days and 1 hours.
+ *   Remote host is not responding.
+ *   The following recipients did not receive this message:
+ *   <alice@ezweb.ne.jp>
+ */
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import type { Finding } from '../../types.js';
+import { commandOf, fillCodes, findAddress, joinReply, newFinding, splitLines, squeeze } from './text-bounce.js';
+
+const NAME = 'ezweb';
+
+// "Your message was not delivered within 0 days and 1 hours." - the queue lifetime ran out.
+const EXPIRED = /not delivered within \d+ days? and \d+ hours?/i;
+
+export const ezweb: Decoder = {
+  name: NAME,
+
+  detect(input: DecodeInput): boolean {
+    if (/@ezweb\.ne\.jp\b/i.test(input.from)) return true;
+    // "Received: ... by lsean.ezweb.ne.jp (EZweb Mail) with ..."
+    return input.msg.headers.getAll('received').some((r) => r.includes('(EZweb Mail)'));
+  },
+
+  decode(input: DecodeInput): DecodeResult | null {
+    const lines = splitLines(input.text);
+    const findings: Finding[] = [];
+    let cur: { f: Finding; reply: string[] } | null = null;
+    const flush = (): void => {
+      if (cur && cur.reply.length > 0) {
+        cur.f.diagnostic = joinReply(cur.reply);
+        cur.f.diagnosticType = 'smtp';
+        fillCodes(cur.f);
+      }
+      cur = null;
+    };
+    let listed = false; // after "The following recipients did not receive this message:"
+    const prose: string[] = [];
+    for (const raw of lines) {
+      const line = raw.trim();
+      // "    Recipient: <alice@ezweb.ne.jp>"
+      const r = /^Recipient:\s*(.+)$/i.exec(line);
+      if (r && r[1] !== undefined) {
+        flush();
+        cur = { f: newFinding(NAME, findAddress(r[1])), reply: [] };
+        findings.push(cur.f);
+        continue;
+      }
+      if (cur && line.startsWith('>>>')) {
+        cur.f.lastCommand = commandOf(line.slice(3).trim());
+        continue;
+      }
+      if (cur && line.startsWith('<<<')) {
+        cur.reply.push(line.slice(3).trim());
+        continue;
+      }
+      if (/recipients did not receive this message|recipients was rejected by a remote/i.test(line)) listed = true;
+      // A bare "<alice@ezweb.ne.jp>" line (before or after the sentence) names a recipient.
+      const bare = /^<([^<>\s]+@[^<>\s]+)>$/.exec(line);
+      if (!cur && bare && bare[1] !== undefined) {
+        findings.push(newFinding(NAME, findAddress(`<${bare[1]}>`)));
+        continue;
+      }
+      if (/^[\x20-\x7e]+$/.test(line) && !listed && line) prose.push(line);
+    }
+    flush();
+    if (findings.length === 0) return null;
+    const expired = EXPIRED.test(input.text);
+    for (const f of findings) {
+      if (!f.diagnostic) {
+        // The English sentences that explain the failure ("Remote host is not responding.").
+        f.diagnostic = squeeze(prose.filter((p) => !/^Each of the following|^The following recipients/i.test(p)).join(' '));
+        f.diagnosticType = f.diagnostic ? 'x-ezweb' : '';
+        fillCodes(f);
+      }
+      if (expired && !f.replyCode) f.reasonHint = 'expired';
+    }
+    return { findings };
+  },
+};

@@ -1,0 +1,47 @@
+/**
+ * fml - decode the error notices of the fml mailing-list manager: the list refused our message
+ * (we are not a member, a command failed, a loop was detected).
+ * In: DecodeInput (X-MLServer: fml ...). Out: one Finding for the list address named in the notice.
+ * No status codes. No config keys.
+ *
+ * The formats:
+ *   Subject: You alice@example.org are not member (neko ML)
+ *   You are not a member of this mailing list <neko@example.org>.
+ * and
+ *   Subject: Loop Alert: Duplicated Message-ID (neko ML)
+ *   Duplicated Message-ID in <neko@example.co.jp>.
+ */
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { findAddress, hintFrom, newFinding, splitLines, type HintRule } from './text-bounce.js';
+
+const NAME = 'fml';
+
+/** fml's own notices and what they mean for our message. */
+const HINTS: readonly HintRule[] = [
+  { phrase: 'are not a member', reason: 'rejected', seen: 'You are not a member of this mailing list <neko@example.org>.' },
+  { phrase: 'not member', reason: 'rejected', seen: 'Subject: You alice@example.org are not member (neko ML)' },
+  { phrase: 'duplicated message-id', reason: 'systemerror', seen: 'Duplicated Message-ID in <neko@example.co.jp>.' },
+  { phrase: 'loop alert', reason: 'systemerror', seen: 'Subject: Loop Alert: Duplicated Message-ID (neko ML)' },
+];
+
+export const fml: Decoder = {
+  name: NAME,
+
+  detect(input: DecodeInput): boolean {
+    // "X-MLServer: fml [fml 4.0.3 release (20011202/4.0.3)]"
+    if (/\bfml\b/i.test(input.msg.headers.get('x-mlserver') ?? '')) return true;
+    return /\(\S+ ML\)\s*$/.test(input.subject);
+  },
+
+  decode(input: DecodeInput): DecodeResult | null {
+    // The first line that names an address in <...> is fml's error sentence.
+    const line = splitLines(input.text).find((l) => /<[^<>\s]+@[^<>\s]+>/.test(l) && !/^\s*(?:From|To|Return-Path|Received|Delivered-To):/i.test(l));
+    if (!line) return null;
+    const f = newFinding(NAME, findAddress(line));
+    f.diagnostic = line.trim();
+    f.diagnosticType = 'x-fml';
+    const hint = hintFrom(HINTS, `${input.subject}\n${line}`);
+    if (hint) f.reasonHint = hint;
+    return { findings: [f] };
+  },
+};

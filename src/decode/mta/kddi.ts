@@ -1,0 +1,50 @@
+/**
+ * kddi - decode the error notices of KDDI's au one net mail (dion.ne.jp, auone-net.jp): an English
+ * block under the Japanese preamble (ISO-2022-JP), one "Could not be delivered to:" per recipient.
+ * In: DecodeInput. Out: one Finding per recipient. No status codes. No config keys.
+ *
+ * The format:
+ *   Your mail sent on: Thu, 29 Apr 2013 23:45:22 +0900
+ *        Could not be delivered to: <alice@example.dion.ne.jp>
+ *        As their mailbox is full.
+ */
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import type { Finding } from '../../types.js';
+import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule } from './text-bounce.js';
+
+const NAME = 'kddi';
+
+/** KDDI's own sentences after "Could not be delivered to:". */
+const HINTS: readonly HintRule[] = [
+  { phrase: 'mailbox is full', reason: 'mailboxfull', seen: 'As their mailbox is full.' },
+  { phrase: 'due to the lack of space', reason: 'mailboxfull', seen: 'Due to the lack of space in the mailbox' },
+  { phrase: 'not responding', reason: 'expired', seen: 'As the remote server is not responding.' },
+];
+
+export const kddi: Decoder = {
+  name: NAME,
+
+  detect(input: DecodeInput): boolean {
+    // "From: no-reply@x0000000000000.dion.ne.jp"; Message-ID "<...@nm00lds000.auone-net.jp>"
+    if (/@(?:[a-z0-9-]+\.)*dion\.ne\.jp\b/i.test(input.from)) return true;
+    return (input.msg.headers.get('message-id') ?? '').includes('.auone-net.jp');
+  },
+
+  decode(input: DecodeInput): DecodeResult | null {
+    const lines = splitLines(input.text).map((l) => l.trim());
+    const findings: Finding[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const m = /^Could not be delivered to:\s*(.+)$/i.exec(lines[i]!);
+      if (!m || m[1] === undefined) continue;
+      const f = newFinding(NAME, findAddress(m[1]));
+      const why: string[] = [];
+      for (let j = i + 1; j < lines.length && lines[j] !== '' && !/^Could not be delivered to:/i.test(lines[j]!); j++) why.push(lines[j]!);
+      f.diagnostic = squeeze(why.join(' '));
+      f.diagnosticType = 'x-kddi';
+      const hint = hintFrom(HINTS, f.diagnostic);
+      if (hint) f.reasonHint = hint;
+      findings.push(fillCodes(f));
+    }
+    return findings.length > 0 ? { findings } : null;
+  },
+};

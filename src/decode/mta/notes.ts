@@ -1,0 +1,56 @@
+/**
+ * notes - decode the bounces of the old Lotus Notes SMTP MTA ("Undeliverable message"): a
+ * "Failure Reasons" section with the reason and then the address, in English or Japanese.
+ * In: DecodeInput. Out: one Finding per address in the section. No status codes. No config keys.
+ *
+ * The format:
+ *   ------- Failure Reasons  --------
+ *
+ *   User  not listed in public Name & Address Book
+ *   alice@example.com
+ *
+ *   ------- Returned Message --------
+ */
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import type { Finding } from '../../types.js';
+import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze } from './text-bounce.js';
+import { DOMINO_HINTS } from './domino.js';
+
+const NAME = 'notes';
+
+export const notes: Decoder = {
+  name: NAME,
+
+  detect(input: DecodeInput): boolean {
+    // "Subject: Undeliverable message"; "Received: ... (Lotus SMTP MTA v4.6.1 ...)"
+    if (/^Undeliverable message\s*$/i.test(input.subject.trim())) return true;
+    return input.msg.headers.getAll('received').some((r) => r.includes('Lotus SMTP MTA'));
+  },
+
+  decode(input: DecodeInput): DecodeResult | null {
+    const lines = splitLines(input.text);
+    const start = lines.findIndex((l) => /^-{3,}\s*Failure Reasons\s*-{3,}/i.test(l.trim()));
+    if (start < 0) return null;
+    const findings: Finding[] = [];
+    let reason: string[] = [];
+    for (const raw of lines.slice(start + 1)) {
+      const line = raw.trim();
+      if (/^-{3,}/.test(line)) break;
+      if (!line) continue;
+      const a = /^\S+@\S+$/.test(line) ? findAddress(line) : '';
+      if (a) {
+        // The reason lines precede the address they belong to.
+        const f = newFinding(NAME, a);
+        f.diagnostic = squeeze(reason.join(' '));
+        f.diagnosticType = 'x-notes';
+        const hint = hintFrom(DOMINO_HINTS, f.diagnostic);
+        if (hint) f.reasonHint = hint;
+        findings.push(fillCodes(f));
+        reason = [];
+      } else {
+        reason.push(line);
+      }
+    }
+    return findings.length > 0 ? { findings } : null;
+  },
+};

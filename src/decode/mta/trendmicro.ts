@@ -1,0 +1,41 @@
+/**
+ * trendmicro - decode the notices of Trend Micro InterScan Messaging Security Suite / InterScan
+ * VirusWall ("Message from InterScan Messaging Security Suite").
+ * In: DecodeInput. Out: one Finding per "Unable to deliver message to <address>" sentence.
+ * No status codes. No config keys.
+ *
+ * The format:
+ *   Message from InterScan Messaging Security Suite
+ *   Unable to deliver message to <alice@example.jp> (and other recipients in the same domain).
+ *   Please check if address is correct.
+ */
+import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import type { Finding } from '../../types.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze } from './text-bounce.js';
+
+const NAME = 'trendmicro';
+
+export const trendmicro: Decoder = {
+  name: NAME,
+
+  detect(input: DecodeInput): boolean {
+    // "From: postmaster@example.jp ("InterScan Notification")"
+    return /InterScan/i.test(input.from) || /InterScan/i.test(input.msg.headers.get('content-type') ?? '');
+  },
+
+  decode(input: DecodeInput): DecodeResult | null {
+    if (!/InterScan|Unable to deliver message to/i.test(input.text)) return null;
+    const findings: Finding[] = [];
+    for (const raw of splitLines(input.text)) {
+      const line = raw.trim();
+      // "Unable to deliver message to <alice@example.jp> (and other recipients ...)."
+      const m = /^Unable to deliver message to\s+(<[^<>]+>|\S+@\S+)\s*(.*)$/i.exec(line);
+      if (!m || m[1] === undefined) continue;
+      const f = newFinding(NAME, findAddress(m[1]));
+      f.diagnostic = squeeze(line);
+      f.diagnosticType = 'x-interscan';
+      findings.push(fillCodes(f));
+    }
+    return findings.length > 0 ? { findings } : null;
+  },
+};
