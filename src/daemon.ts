@@ -159,6 +159,9 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     const h: Record<string, { ok: boolean; detail?: string }> = {};
     for (const i of intakes) h[i.protocol] = { ok: true, detail: JSON.stringify(i.address()) };
     h.processor = { ok: true, detail: `${processor.backlog()} queued` };
+    // One entry per IMAP mailbox: down while its passes fail (the error says why).
+    for (const m of imap?.health() ?? [])
+      h[`imap:${m.name}`] = { ok: m.consecutiveFailures === 0, detail: m.lastError ?? `backlog ${m.backlog ?? 'unknown'}` };
     return h;
   }
 

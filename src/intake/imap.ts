@@ -299,6 +299,7 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
           result.fetched += msgs.length;
 
           // 2. Commit before anything is acknowledged on the server.
+          doing = `commit messages from "${folder}"`;
           const now = clock();
           const items = msgs.map((m) => {
             const internal = m.internalDate ? new Date(m.internalDate).getTime() : NaN;
@@ -310,6 +311,7 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
           // 3. Process (one group commit). A duplicate - refetched after a crash, or found again
           // by a rescan - is not processed twice; the store reports the state it already has. A
           // store failure (busy, disk full) rejects the pass before anything is acknowledged.
+          doing = `process messages from "${folder}"`;
           const outcomes = saved.length > 0 ? opts.store.processIds(saved.map((s) => s.id)) : [];
           const byDest = new Map<string, number[]>();
           for (const [k, s] of saved.entries()) {
@@ -347,6 +349,7 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
           }
 
           // 5. Remember how far we got.
+          doing = `save the cursor of "${folder}"`;
           const maxUid = batch[batch.length - 1]!;
           opts.store.setImapCursor(cfg.name, folder, { uidValidity, lastUid: maxUid });
           done += batch.length;
@@ -360,8 +363,8 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
         lock.release();
       }
     }
-    doing = 'logout';
-    await client.logout();
+    // Everything is committed and acknowledged; a failed LOGOUT loses nothing.
+    await client.logout().catch(() => client.close());
   } catch (err) {
     client.close();
     if (killedBy === 'max-time')

@@ -3,7 +3,7 @@
  *
  * In: nothing (a temp dir and a free loopback port are chosen here). Out: { host, port, user,
  * password, stop(), restart(), doveadm() } plus small IMAP helpers (append, list, count) that talk
- * to it the way an MTA's delivery or a mail client would.
+ * to it the way an MTA's delivery or a mail client would; bounce() fills in a fixture message.
  *
  * The instance has its own base_dir/state_dir/log under the temp dir, listens on 127.0.0.1 only,
  * uses a passwd-file user with a Maildir and plaintext auth without TLS (loopback only), so it
@@ -13,7 +13,7 @@
  * `dovecotMissing()` tells a test to skip; under CI a missing Dovecot is an error instead (.ci/run
  * installs it).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -45,7 +45,7 @@ export interface Dovecot {
   user: string;
   password: string;
   dir: string;
-  /** Stop the server (kills the master; every IMAP session dies with it). */
+  /** Stop the server: master and every IMAP session, like a service restart. */
   kill(): Promise<void>;
   start(): Promise<void>;
   restart(): Promise<void>;
@@ -59,6 +59,22 @@ export interface Dovecot {
   /** Flags of every message in a folder, by UID. */
   flags(folder: string): Promise<Map<number, Set<string>>>;
   folders(): Promise<string[]>;
+}
+
+const fixtures = new URL('../fixtures/imap/', import.meta.url);
+
+/**
+ * A bounce from test/fixtures/imap/ with its placeholders filled: N makes every message distinct
+ * (the store dedupes by content hash), RCPT is the failed recipient, DATE is now (so a 24 h
+ * suspension is still running when the test looks).
+ */
+export function bounce(kind: 'user-unknown' | 'spam-blocked' | 'mailbox-full' | 'human-reply', n: number, rcpt = `user${n}@example.org`): string {
+  return readFileSync(new URL(`${kind}.eml`, fixtures), 'utf8')
+    .replaceAll('{{N}}', String(n))
+    .replaceAll('{{RCPT}}', rcpt)
+    .replaceAll('{{TAG}}', `m${n}`)
+    .replaceAll('{{DATE}}', new Date().toUTCString().replace('GMT', '+0000'))
+    .replace(/\r?\n/g, '\r\n');
 }
 
 async function freePort(): Promise<number> {
@@ -177,7 +193,13 @@ export async function startDovecot(opts: { user?: string; password?: string } = 
 
   const start = async (): Promise<void> => {
     try {
-      await run(DOVECOT_BIN, ['-c', conf]);
+      // The master daemonizes; wait for the launching process only (stdio ignored, so no pipe
+      // is held open by the daemon).
+      await new Promise<void>((resolve, reject) => {
+        const p = spawn(DOVECOT_BIN, ['-c', conf], { stdio: 'ignore' });
+        p.once('error', reject);
+        p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exit code ${code}`))));
+      });
     } catch (err) {
       let log = '';
       try {
@@ -189,14 +211,24 @@ export async function startDovecot(opts: { user?: string; password?: string } = 
     }
     await waitForPort(port, 10_000);
   };
-  // Killing the master ends every session at once: the hard restart the tests want.
+  // A restart as systemd does it: the whole process group (master, login, every IMAP session)
+  // goes at once. Killing only the master would leave running sessions served.
+  const groupAlive = (pid: number): boolean => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const kill = async (): Promise<void> => {
     const pid = readPid();
     if (pid === undefined || !alive(pid)) return;
-    process.kill(pid, 'SIGTERM');
+    process.kill(-pid, 'SIGTERM');
     const deadline = Date.now() + 10_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    if (groupAlive(pid)) process.kill(-pid, 'SIGKILL');
+    while (groupAlive(pid)) await new Promise((r) => setTimeout(r, 25));
   };
 
   await start();
