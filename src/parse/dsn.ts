@@ -290,7 +290,7 @@ export function findReplyCode(s: string): string {
   if (m) return m[1]!;
   m = /(?:said|reply|replied|response|error|code|answer)\s*(?:was|is)?\s*[:=]?\s*\(?\s*([245]\d\d)(?=[\s\-)]|$)/i.exec(s);
   if (m) return m[1]!;
-  m = /(?:^|[\s:(\[])([245]\d\d)[ -](?=[A-Za-z<#])/.exec(s);
+  m = /(?:^|[\s:(\[])([245]\d\d)[ -](?=[A-Z<#])/.exec(s);
   return m ? m[1]! : '';
 }
 

@@ -1,0 +1,157 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeMessage } from '../../src/decode/index.js';
+import { parseMessage } from '../../src/parse/mime.js';
+
+/** A Postfix-style DSN written for these tests (not from any corpus). */
+function dsn(opts: { recipients: string; text?: string; reportType?: string; dsType?: string; original?: string }): string {
+  return `From: MAILER-DAEMON@mx.example.net (Mail Delivery System)
+To: bounces+alice=example.org@example.com
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=${opts.reportType ?? 'delivery-status'}; boundary="BND"
+
+--BND
+Content-Type: text/plain
+
+${opts.text ?? 'This is the mail system at host mx.example.net.'}
+
+--BND
+Content-Type: ${opts.dsType ?? 'message/delivery-status'}
+
+Reporting-MTA: dns; mx.example.net
+Arrival-Date: Mon,  3 Mar 2025 10:00:00 +0000
+
+${opts.recipients}
+--BND
+Content-Type: ${opts.original ? 'message/rfc822' : 'text/rfc822-headers'}
+
+Return-Path: <bounces+alice=example.org@example.com>
+From: News <news@example.com>
+To: alice@example.org
+Subject: Our news
+Message-ID: <n-1@example.com>
+${opts.original ?? ''}
+--BND--
+`;
+}
+
+function decode(raw: string) {
+  return decodeMessage(parseMessage(raw));
+}
+
+describe('rfc3464 decoder', () => {
+  it('reads every recipient field, in report order', () => {
+    const r = decode(dsn({
+      recipients: `Final-Recipient: rfc822; alice@example.org
+Original-Recipient: rfc822; alice@example.org
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; mx.example.org
+Diagnostic-Code: smtp; 550 5.1.1 <alice@example.org>: Recipient address
+    rejected: User unknown in virtual mailbox table
+Last-Attempt-Date: Mon,  3 Mar 2025 10:00:01 +0000
+
+Final-Recipient: rfc822; bob@Example.ORG
+Action: failed
+Status: 5.0.0
+Diagnostic-Code: smtp; 550 5.7.606 Access denied, banned sending IP [192.0.2.1]
+`,
+      text: '<alice@example.org>: host mx.example.org[192.0.2.25] said: 550 5.1.1\n    <alice@example.org>: Recipient address rejected (in reply to RCPT TO command)',
+    }));
+    expect(r.type).toBe('bounce');
+    expect(r.decodedBy).toBe('rfc3464');
+    expect(r.findings.map((f) => [f.recipient, f.action, f.status, f.replyCode])).toEqual([
+      ['alice@example.org', 'failed', '5.1.1', '550'],
+      ['bob@example.org', 'failed', '5.7.606', '550'],
+    ]);
+    const a = r.findings[0]!;
+    expect(a.diagnostic).toBe('550 5.1.1 <alice@example.org>: Recipient address rejected: User unknown in virtual mailbox table');
+    expect(a.diagnosticType).toBe('smtp');
+    expect(a.remoteMta).toBe('mx.example.org');
+    expect(a.reportingMta).toBe('mx.example.net');
+    expect(a.lastCommand).toBe('RCPT');
+    expect(r.original).toEqual({ messageId: 'n-1@example.com', to: 'alice@example.org', from: 'News <news@example.com>', subject: 'Our news', returnPath: 'bounces+alice=example.org@example.com' });
+  });
+
+  it('fills the diagnostic and remote MTA from the human text when the DSN has none', () => {
+    const r = decode(dsn({
+      recipients: 'Final-Recipient: rfc822; carol@example.org\nAction: failed\nStatus: 5.0.0\n',
+      text: '<carol@example.org>: host mx.example.org[192.0.2.25] said: 552 5.2.2\n    Mailbox full (in reply to end of DATA command)',
+    }));
+    const f = r.findings[0]!;
+    expect([f.status, f.replyCode, f.remoteMta, f.lastCommand]).toEqual(['5.2.2', '552', 'mx.example.org', 'DATA']);
+    expect(f.diagnostic).toBe('552 5.2.2 Mailbox full');
+  });
+
+  it('types delayed and delivered reports', () => {
+    const delayed = decode(dsn({ recipients: 'Final-Recipient: rfc822; d@example.org\nAction: delayed\nStatus: 4.4.1\nWill-Retry-Until: Tue, 4 Mar 2025 10:00:00 +0000\n' }));
+    expect(delayed.type).toBe('delayed');
+    expect(delayed.findings[0]!.action).toBe('delayed');
+    const ok = decode(dsn({ recipients: 'Final-Recipient: rfc822; e@example.org\nAction: delivered\nStatus: 2.0.0\n' }));
+    expect(ok.type).toBe('delivered');
+    const mixed = decode(dsn({ recipients: 'Final-Recipient: rfc822; e@example.org\nAction: delivered\nStatus: 2.0.0\n\nFinal-Recipient: rfc822; f@example.org\nAction: failed\nStatus: 5.1.1\n' }));
+    expect(mixed.type).toBe('bounce');
+  });
+
+  it('reads message/global-delivery-status with utf-8 addresses (RFC 6533)', () => {
+    const r = decode(dsn({
+      dsType: 'message/global-delivery-status',
+      recipients: 'Final-Recipient: utf-8; \\x{7530}\\x{4E2D}@example.jp\nAction: failed\nStatus: 5.1.1\n',
+    }));
+    expect(r.findings[0]!.recipient).toBe('田中@example.jp');
+  });
+
+  it('falls back to Original-Recipient when Final-Recipient is not an address', () => {
+    const r = decode(dsn({ recipients: 'Original-Recipient: rfc822; g@example.org\nFinal-Recipient: X-Unix; |/usr/bin/procmail\nAction: failed\nStatus: 5.3.0\n' }));
+    expect(r.findings[0]!.recipient).toBe('g@example.org');
+  });
+
+  it('reads DSN fields from text when the report has no parts', () => {
+    const raw = `From: MAILER-DAEMON@old.example.net
+Subject: Returned mail: see transcript
+Content-Type: multipart/report; report-type=delivery-status; boundary="missing"
+
+The original message was received.
+
+Reporting-MTA: dns; old.example.net
+
+Final-Recipient: RFC822; h@example.org
+Action: failed
+Status: 5.1.1
+
+Return-Path: <x@example.com>
+Subject: hi
+`;
+    const r = decode(raw);
+    expect(r.decodedBy).toBe('rfc3464');
+    expect(r.findings.map((f) => [f.recipient, f.status])).toEqual([['h@example.org', '5.1.1']]);
+  });
+
+  it('reads a free-text bounce as a last resort', () => {
+    const raw = 'From: MAILER-DAEMON@old.example.net\nTo: sender@example.com\nSubject: Returned mail: failure\n\nUser\'s mailbox is full: <i@example.org>\nUnable to deliver mail.\n';
+    const r = decode(raw);
+    expect(r.findings.map((f) => [f.recipient, f.action])).toEqual([['i@example.org', 'failed']]);
+    expect(r.findings[0]!.diagnostic).toContain('mailbox is full');
+  });
+});
+
+// The labelled corpus: RFC 3464 samples must give the right recipient count and status.
+const SHARED = '/work/shared/sisimai';
+describe.skipIf(!existsSync(`${SHARED}/labels.json`))('rfc3464 corpus samples (needs /work/shared/sisimai)', () => {
+  interface Entry { deliverystatus: string }
+  interface Sample { path: string; entries: Entry[] }
+  const samples: Sample[] = existsSync(`${SHARED}/labels.json`)
+    ? (JSON.parse(readFileSync(`${SHARED}/labels.json`, 'utf8')) as { samples: Sample[] }).samples.filter((s) => /\/rfc3464-/.test(s.path))
+    : [];
+  const placeholder = (s: string): boolean => /^\d\.0\.9\d\d$|^5\.9\.2\d\d$/.test(s);
+  it.each(samples.map((s) => [s.path.split('/').pop()!, s] as const))('%s', (_name, s) => {
+    const r = decodeMessage(parseMessage(readFileSync(`${SHARED}/corpus/${s.path}`)));
+    expect(r.findings.length, `recipients: got ${r.findings.length}, want ${s.entries.length}`).toBe(s.entries.length);
+    s.entries.forEach((e, i) => {
+      if (e.deliverystatus && !placeholder(e.deliverystatus)) {
+        expect(r.findings[i]!.status, `status #${i}`).toBe(e.deliverystatus);
+      }
+    });
+  });
+});
