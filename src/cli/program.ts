@@ -7,6 +7,7 @@ import { register as checkConfig } from './check-config.js';
 import { register as evalCommand } from './eval.js';
 import { register as parse } from './parse.js';
 import { register as serve } from './serve.js';
+import { register as verp } from './verp.js';
 import { register as ingest } from './ingest.js';
 import { register as status } from './status.js';
 import { register as history } from './history.js';
@@ -26,6 +27,7 @@ const commands: Register[] = [
   evalCommand,
   checkConfig,
   serve,
+  verp,
   ingest,
   status,
   history,

@@ -174,3 +174,27 @@ export function checkReturnPath(address: string, opts: CheckOptions, now: number
   if (opts.requireSignature) return { accept: false, code: 550, enhanced: '5.7.1', text: 'invalid bounce address', status: r.status };
   return { accept: true, recipient: r.recipient, verified: r.status === 'unsigned', status: r.status };
 }
+
+/** One envelope recipient of a stored bounce, read back for the pipeline. */
+export interface EnvelopeRecipient {
+  returnPath: string;
+  /** The address the bounce is about according to the VERP token ('' when it names none). */
+  recipient: string;
+  /** False for a bad or expired signature: record the bounce, change no state unless
+   *  verp.allowUnverifiedState. Plain VERP counts as verified unless signatures are required. */
+  verified: boolean;
+  status: VerifyStatus;
+}
+
+/**
+ * For the pipeline: what the VERP tokens of a stored envelope say, judged as of its receipt time
+ * (so reprocessing later does not turn a then-valid signature into an expired one).
+ * The token's recipient comes first; the report's recipient is the fallback when it is ''.
+ */
+export function envelopeRecipients(env: { rcptTo: readonly string[]; receivedAt: number }, opts: CheckOptions): EnvelopeRecipient[] {
+  return env.rcptTo.map((returnPath) => {
+    const r = verifyReturnPath(returnPath, opts, env.receivedAt);
+    const verified = r.status === 'valid' || (r.status === 'unsigned' && !opts.requireSignature);
+    return { returnPath, recipient: r.recipient, verified, status: r.status };
+  });
+}

@@ -111,3 +111,17 @@ describe('keys as config gives them (strings)', () => {
     expect(verifyReturnPath(rp, { ...opts, keys: ['x', '4:pinned'] }, NOW).status).toBe('valid');
   });
 });
+
+describe('envelopeRecipients (for the pipeline)', () => {
+  it('judges each return path as of the receipt time', async () => {
+    const { envelopeRecipients } = await import('../../src/verp/sign.js');
+    const good = signReturnPath('bob@example.org', opts, NOW);
+    const env = { rcptTo: [good, good.replace('bob=', 'eve='), 'bounces+pat=example.net@bounces.example.com'], receivedAt: NOW + 5 * DAY };
+    expect(envelopeRecipients(env, opts)).toMatchObject([
+      { recipient: 'bob@example.org', verified: true, status: 'valid' },
+      { recipient: 'eve@example.org', verified: false, status: 'bad-signature' },
+      { recipient: 'pat@example.net', verified: true, status: 'unsigned' },
+    ]);
+    expect(envelopeRecipients({ ...env, receivedAt: NOW + 60 * DAY }, opts)[0]).toMatchObject({ verified: false, status: 'expired' });
+  });
+});
