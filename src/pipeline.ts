@@ -56,7 +56,7 @@ export interface ProcessPlan {
 }
 
 /** Analyse a loaded message and decide its events; no I/O. Never throws for a bad message. */
-export function planMessage(msg: StoredMessage, analyze: AnalyzeFn): ProcessPlan {
+export function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, analyze: AnalyzeFn): ProcessPlan {
   const base = { id: msg.id, analysis: null, bounceAt: null, events: [] };
   if (msg.raw === null) return { ...base, state: 'failed', error: 'raw message pruned; cannot process' };
   let analysis: Analysis;

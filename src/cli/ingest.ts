@@ -95,11 +95,13 @@ export async function ingest(
   let pending: { env: Envelope; raw: Buffer; source: string }[] = [];
   const flush = () => {
     if (pending.length === 0) return;
-    const saved = store.saveMessages(pending.map(({ env, raw }) => ({ env, raw })));
-    for (const r of saved) r.duplicate ? s.duplicates++ : s.stored++;
-    // Duplicates are processed too if still pending (a previous run died half-way).
-    const ids = [...new Set(saved.map((r) => r.id))];
-    for (const o of store.processIds(ids)) tally(s, o);
+    // One transaction per batch (group commit); duplicates still pending (a previous run died
+    // half-way) are processed too, finished ones are skipped.
+    for (const r of store.ingestMessages(pending.map(({ env, raw }) => ({ env, raw })))) {
+      if (r.duplicate) s.duplicates++;
+      else s.stored++;
+      tally(s, r.outcome);
+    }
     pending = [];
     if (bar) {
       if (s.messages > total) bar.setTotal((total = s.messages));

@@ -34,6 +34,7 @@ import {
   type HistoryEntry,
 } from './events.js';
 import {
+  hashRaw,
   insertMessage,
   loadMessage,
   messageStatements,
@@ -139,6 +140,9 @@ export interface Store {
   saveMessage(env: Envelope, raw: Buffer): SaveResult;
   saveMessages(items: { env: Envelope; raw: Buffer }[]): SaveResult[];
   getMessage(id: number): StoredMessage | undefined;
+  /** Save and process a batch in one go (CLI ingest, bench): analysis runs before the write
+   *  transaction, and the raw bytes are not read back. Same results as saveMessages + processIds. */
+  ingestMessages(items: { env: Envelope; raw: Buffer }[]): (SaveResult & { outcome: ProcessOutcome })[];
   processMessage(id: number, opts?: { force?: boolean }): ProcessOutcome;
   /** Process up to `limit` pending messages (oldest first), in batches; returns how many. */
   processPending(limit?: number): number;
@@ -208,6 +212,31 @@ class SqliteStore implements Store {
 
   getMessage(id: number): StoredMessage | undefined {
     return loadMessage(this.m, id);
+  }
+
+  ingestMessages(items: { env: Envelope; raw: Buffer }[]): (SaveResult & { outcome: ProcessOutcome })[] {
+    // Analyse outside the write lock; skip the analysis of messages we already finished.
+    const plans = items.map((it) => {
+      const known = this.m.byHash.get(hashRaw(it.raw));
+      const state = known ? this.m.state.get(known.id)?.state : undefined;
+      return state !== undefined && state !== 'pending' ? null : planMessage({ id: 0, raw: it.raw, env: it.env }, this.analyze);
+    });
+    const now = this.clock();
+    return this.write('ingest messages', () =>
+      this.db
+        .transaction(() =>
+          items.map((it, i) => {
+            const saved = insertMessage(this.m, it.env, it.raw, now);
+            const plan = plans[i];
+            const outcome: ProcessOutcome =
+              plan === null || plan === undefined
+                ? { id: saved.id, state: this.m.state.get(saved.id)!.state, skipped: true, events: 0, addresses: [], categories: [] }
+                : this.commitPlan({ ...plan, id: saved.id }, false);
+            return { ...saved, outcome };
+          }),
+        )
+        .immediate(),
+    );
   }
 
   // ---- processing ----
