@@ -23,7 +23,7 @@ export const rules: FalsePositiveRule[] = [
   { pattern: /\b(?:spamhaus|spamcop|barracuda(?:central)?|sorbs|cloudmark|senderscore|invaluement|ivmsip|abuseat|uribl|surbl|uceprotect|psbl|mailspike)\b/, kind: 'block', seen: '554 Refused. Your IP address is listed in the RBL at b.barracudacentral.org' },
   { pattern: /\b(?:rbl|dnsbl|rhsbl)\b|\bproofpoint\.com\/dnsbl|\bipcheck\.proofpoint\.com\b/, kind: 'block', seen: '550 5.7.0 Blocked - see https://support.proofpoint.com/dnsbl-lookup.cgi?ip=192.0.2.1' },
   { pattern: /\b(?:black|block|deny)[- ]?list(?:ed)?\b/, kind: 'block', seen: '550 5.7.1 IP address blacklisted by recipient' },
-  { pattern: /\b(?:is |are |been )?listed (?:at|in|on|by) (?:the )?(?:[a-z0-9-]+\.)+[a-z]{2,}\b/, kind: 'block', seen: 'Your IP address is listed in the RBL at b.barracudacentral.org' },
+  { pattern: /\blisted (?:at|in|on|by) (?:the )?(?:(?:[a-z0-9-]+\.)+[a-z]{2,}\b|(?:rbl|dnsbl|block ?list|black ?list)\b)/, kind: 'block', seen: 'Your IP address is listed in the RBL at b.barracudacentral.org' },
   { pattern: /\bbanned sending ip\b|\baccess denied, banned sender\b|\busing customer block list\b|\baccess denied, rejected by recipient\b/, kind: 'block', seen: '550 5.7.606 Access denied, banned sending IP [192.0.2.1].', note: 'Microsoft' },
   { pattern: /\bpart of their network is on our block list\b|\b(?:s3150|as3140|sc-00[1-4])\b/, kind: 'block', seen: '550 5.7.1 Unfortunately, messages from [192.0.2.1] weren\'t sent. ... on our block list (S3150).', note: 'Outlook.com' },
   { pattern: /\bpermanently deferred\b|\[(?:tss?\d\d|bl\d\d|ph\d\d)\]|\bnot accepted for policy reasons\b/, kind: 'block', seen: '553 5.7.2 [TSS09] All messages from 192.0.2.1 will be permanently deferred', note: 'Yahoo/AOL/AT&T' },

@@ -87,7 +87,12 @@ function statusMatches(want: string | RegExp | undefined, status: string): boole
  * rejection does not lend its rules to it.
  */
 function byProvider(ctx: Context): Pick | null {
-  return askProviders(ctx, (p) => recognises(p, ctx.hosts, ctx.text)) ?? askProviders(ctx, (p) => p.hosts.test(ctx.reportingHost));
+  return (
+    (ctx.hosts && askProviders(ctx, (p) => p.hosts.test(ctx.hosts))) ||
+    (ctx.text && askProviders(ctx, (p) => p.marks !== undefined && p.marks.test(ctx.text))) ||
+    (ctx.reportingHost && askProviders(ctx, (p) => p.hosts.test(ctx.reportingHost))) ||
+    null
+  );
 }
 
 function askProviders(ctx: Context, match: (p: Provider) => boolean): Pick | null {
@@ -110,10 +115,6 @@ function askProviders(ctx: Context, match: (p: Provider) => boolean): Pick | nul
   return null;
 }
 
-function recognises(p: Provider, host: string, text: string): boolean {
-  if (host.length > 0 && p.hosts.test(host)) return true;
-  return p.marks !== undefined && text.length > 0 && p.marks.test(text);
-}
 
 function byPhrase(ctx: Context): Pick | null {
   if (ctx.text.length === 0) return null;

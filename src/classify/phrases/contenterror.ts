@@ -8,8 +8,8 @@ import type { PhraseRule, ReasonPhrases } from '../rules.js';
 export const rules: PhraseRule[] = [
   { pattern: /\bimproper use of 8-bit data\b/, seen: '550 5.6.9 improper use of 8-bit data in message header' },
   { pattern: /\bmedia (?:error|type not supported)\b/, seen: 'Recipient address rejected: Media error.' },
-  { pattern: /\b(?:message|content) (?:encoding|conversion) (?:error|failed|required)\b/, seen: '554 5.6.5 conversion failed' },
-  { pattern: /\bheader (?:line )?too long\b/, seen: '552 5.6.0 Headers too long' },
+  { pattern: /\b(?:encoding|conversion) (?:error|failed|required|not possible)\b/, seen: '554 5.6.5 conversion failed' },
+  { pattern: /\bheaders? (?:line )?too long\b/, seen: '552 5.6.0 Headers too long' },
   { pattern: /\battachment(?:s)? (?:type )?(?:not allowed|rejected|blocked|prohibited)\b/, seen: '552 attachment type not allowed' },
 ];
 

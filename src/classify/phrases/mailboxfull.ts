@@ -14,7 +14,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\b(?:user|recipient|account)(?:'s)? (?:mailbox|mail ?folder|inbox|storage) is full\b/, seen: "User's mailbox is full: <x@example.jp>" },
   { pattern: /\bmailbox (?:size|space) (?:limit )?exceeded\b/, seen: '552 Mailbox size limit exceeded' },
   { pattern: /\bmailbox exceeds (?:allowed|its) size\b/, seen: 'User mailbox exceeds allowed size: x@example.co.jp' },
-  { pattern: /\b(?:insufficient|not enough) (?:storage|space) (?:in|for) (?:the )?(?:user|mailbox|recipient)/, seen: '452 4.2.2 Insufficient storage space for the recipient' },
+  { pattern: /\b(?:insufficient|not enough) (?:storage space|storage|space) (?:in|for) (?:the )?(?:user|mailbox|recipient)/, seen: '452 4.2.2 Insufficient storage space for the recipient' },
   { pattern: /\bexceeded (?:storage|the) (?:allocation|quota|storage)\b/, seen: '552 Requested mail action aborted: exceeded storage allocation' },
   { pattern: /\b(?:account|mailbox) (?:is )?over (?:its )?(?:quota|limit|storage)\b/, seen: 'This account is over quota.' },
   { pattern: /\b(?:inbox|mailbox) is out of (?:storage|space)\b/, seen: "552-5.2.2 The recipient's inbox is out of storage space and inactive.", note: 'Gmail OverQuotaPerm' },

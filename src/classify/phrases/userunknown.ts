@@ -35,7 +35,6 @@ export const rules: PhraseRule[] = [
   { phrase: "wasn't found at the destination domain", seen: "The email address wasn't found at the destination domain.", note: 'Exchange Online' },
   { pattern: /\bunrouteable address\b/, seen: 'Unrouteable address', note: 'Exim: no router accepted the local part' },
   { pattern: /\binactive (?:e-?mail )?address\b/, seen: '550 5.1.1 <x@icloud.com>: inactive email address', note: 'iCloud: the address is gone (a counter-example in spam-block-patterns.tsv)' },
-  { pattern: /\baddress rejected\b/, seen: '550 5.1.1 Address rejected x@example.co.jp', note: 'generic; sender-side texts ("sender address rejected") are matched by rejected first' },
 ];
 
 /** Status details that name the mailbox itself (RFC 3463 X.1.0/1/3/4). */

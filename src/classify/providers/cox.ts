@@ -7,10 +7,10 @@ import type { Provider } from '../rules.js';
 export const provider: Provider = {
   name: 'cox',
   hosts: /\b(?:cox\.net|cloudfilter\.net)\b/,
-  marks: /\bcox\.com\/.*error-codes|aup#(?:cx|ip|url|cd|in|rr)/,
+  marks: /\bcox\.com\/.*error-codes|aup#(?:cx|ipbl|urlbl|cdrbl)/,
   rules: [
     { pattern: /\b(?:cxbl|cdrbl|ipbl\d*|urlbl\d*|rrbl)\b|aup#(?:cx|cd|ip|url)/, reason: 'blocked', seen: '550 5.1.0 <bounce@example.com> sender rejected. Refer to Error Codes section at https://www.cox.com/... AUP#CDRBL', note: 'Cox blocklists (CSI/Spamhaus/URL)' },
-    { pattern: /aup#(?:in|cxtoomany)|\btoo many\b/, reason: 'toomanyconn', seen: '421 AUP#CXTOOMANY too many connections' },
+    { pattern: /aup#cxtoomany|\btoo many connections\b/, reason: 'toomanyconn', seen: '421 AUP#CXTOOMANY too many connections' },
     { pattern: /aup#cxdns|\bdns\b/, reason: 'requireptr', seen: '550 AUP#CXDNS reverse DNS lookup failed' },
   ],
 };

@@ -13,6 +13,6 @@ export const provider: Provider = {
     { pattern: /\bdmarc\b|\bspf\b|\bdkim\b/, reason: 'authfailure', seen: '550 DMARC check failed. http://service.mail.qq.com/cgi-bin/help?subtype=1&&no=1001508&&id=16.' },
     { pattern: /\bmailbox (?:unavailable|not found)\b|\bdoes not exist\b|\bno such user\b/, reason: 'userunknown', seen: '550 Mailbox not found. http://service.mail.qq.com/' },
     { pattern: /\bmailbox (?:is )?full\b|\bquota\b/, reason: 'mailboxfull', seen: '552 Quota exceeded or service disabled.' },
-    { pattern: /\bspam\b|\bcontent (?:rejected|is rejected)\b/, reason: 'spamdetected', seen: '550 Mail content denied. http://service.mail.qq.com/' },
+    { pattern: /\bspam\b|\bcontent (?:rejected|is rejected|denied)\b/, reason: 'spamdetected', seen: '550 Mail content denied. http://service.mail.qq.com/' },
   ],
 };

@@ -1,0 +1,67 @@
+/**
+ * Spam-filter, blocklist and reputation rejections: never hard, never category 2, always with the
+ * matched text as evidence - even when the code is 5.1.1. And the counter-examples that ARE invalid
+ * addresses must stay invalid. The shared pattern list is replayed when ../shared is present.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { classify } from '../../src/classify/index.js';
+import { finding, replyOf, report } from './support.js';
+
+const verdict = (diagnostic: string, status = '5.1.1', lastCommand = 'RCPT') => {
+  const f = finding({ diagnostic, status, lastCommand, replyCode: replyOf(diagnostic) });
+  return classify(f, report([f]));
+};
+
+describe('false positives win over 5.1.1', () => {
+  it.each([
+    '550 5.1.1 <a@example.org>: Recipient address rejected: client 192.0.2.1 blocked using zen.spamhaus.org',
+    '550 5.1.1 User unknown; your server is listed in bl.spamcop.net',
+    '550 5.1.1 Mailbox unavailable - sender IP blacklisted',
+    '550 5.1.1 Access denied, banned sending IP [192.0.2.1]',
+    '550 5.1.1 Message content rejected: spam content detected',
+    '550 5.1.1 no such user - [TSS09] all messages permanently deferred',
+  ])('%s', (diag) => {
+    const v = verdict(diag);
+    expect(v.likelyFalsePositive).toBe(true);
+    expect(v.hard).toBe(false);
+    expect(v.category).toBe(1);
+    expect(v.evidence).not.toBe('');
+    expect(diag.toLowerCase()).toContain(v.evidence.split(' ')[0]!);
+  });
+});
+
+describe('counter-examples stay invalid addresses', () => {
+  it.each([
+    ['550-5.1.1 The email account that you tried to reach does not exist. To protect our users from spam, this is final.', '5.1.1'],
+    ['550 5.4.1 Recipient address rejected: Access denied. AS(201806281)', '5.4.1'],
+    ["554 delivery error: dd This user doesn't have a yahoo.com account (x@yahoo.com) [0]", '5.0.0'],
+    ['550 5.1.1 <x@icloud.com>: inactive email address', '5.1.1'],
+    ['550 5.1.6 recipient no longer on server', '5.1.6'],
+    ["553 5.1.2 We weren't able to find the recipient domain.", '5.1.2'],
+  ])('%s', (diag, status) => {
+    const v = verdict(diag, status);
+    expect(v.likelyFalsePositive).toBe(false);
+    expect(v.hard).toBe(true);
+    expect(v.category).toBe(2);
+  });
+});
+
+const tsv = new URL('../../../shared/reference/spam-block-patterns.tsv', import.meta.url).pathname;
+
+describe.skipIf(!existsSync(tsv))('spam-block-patterns.tsv examples (skipped: ../shared/reference is absent)', () => {
+  // Column 1 is a substring or /regex/; we feed the literal ones, embedded in a 5.1.1 reply.
+  const rows = existsSync(tsv)
+    ? readFileSync(tsv, 'utf8')
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => l.split('\t'))
+        .filter((c) => c[0] && !c[0].startsWith('/') && (c[1] ?? '').startsWith('cat1'))
+        .map((c) => [c[0]!, c[1]!] as const)
+    : [];
+  it.each(rows)('%s (%s) is a likely false positive, not hard', (text) => {
+    const v = verdict(`550 5.1.1 Recipient rejected: ${text}`);
+    expect(v.likelyFalsePositive).toBe(true);
+    expect(v.hard).toBe(false);
+  });
+});
