@@ -17,16 +17,24 @@
  *   <alice@ezweb.ne.jp>
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import type { Finding } from '../../types.js';
+import type { Finding, Report } from '../../types.js';
 import { commandOf, fillCodes, findAddress, joinReply, newFinding, splitLines, squeeze } from './text-bounce.js';
+import { readPostfixEntries } from './postfix.js';
 
 const NAME = 'ezweb';
 
 // "Your message was not delivered within 0 days and 1 hours." - the queue lifetime ran out.
 const EXPIRED = /not delivered within \d+ days? and \d+ hours?/i;
 
+// "The user(s) account is disabled." - EZweb's own sentence above the reply.
+const DISABLED = /The user\(s\) account is disabled/i;
+// "Each of the following recipients was rejected by a remote mail server." with no reply: the
+// recipient's own reception filter (EZweb's "domain filter") refused the message.
+const FILTERED = /recipients was rejected by a remote\s+mail server/i;
+
 export const ezweb: Decoder = {
   name: NAME,
+  enrich: (report, input) => enrichEzweb(report, input),
 
   detect(input: DecodeInput): boolean {
     if (/@ezweb\.ne\.jp\b/i.test(input.from)) return true;
@@ -86,7 +94,26 @@ export const ezweb: Decoder = {
         fillCodes(f);
       }
       if (expired && !f.replyCode) f.reasonHint = 'expired';
+      else if (!f.replyCode && !f.lastCommand && FILTERED.test(input.text)) {
+        f.reasonHint = 'filtered';
+        if (!f.diagnostic) f.diagnostic = 'Each of the following recipients was rejected by a remote mail server.';
+      }
     }
     return { findings };
   },
 };
+
+/** EZweb's DSN often has no Diagnostic-Code; its text part has a Postfix-style line and a sentence. */
+export function enrichEzweb(report: Report, input: DecodeInput): void {
+  const entries = readPostfixEntries(input.text, NAME);
+  const disabled = DISABLED.test(input.text);
+  for (const f of report.findings) {
+    const t = entries.find((x) => x.recipient === f.recipient);
+    if (t) {
+      if (!f.diagnostic && t.diagnostic) f.diagnostic = t.diagnostic;
+      if (!f.replyCode && t.replyCode) f.replyCode = t.replyCode;
+      if (!f.lastCommand && t.lastCommand) f.lastCommand = t.lastCommand;
+    }
+    if (disabled && !f.reasonHint) f.reasonHint = 'suspend';
+  }
+}

@@ -61,6 +61,15 @@ function readEntries(text: string): Entry[] {
   return out.map((e) => ({ ...e, text: squeeze(e.text) }));
 }
 
+/** Postfix-style "<addr>: host x said: ..." entries of a text, as findings (also used by ezweb). */
+export function readPostfixEntries(text: string, name: string = NAME): Finding[] {
+  return readEntries(text).map((e) => {
+    const f = toFinding(e);
+    f.decodedBy = name;
+    return f;
+  });
+}
+
 /** Fields of one entry: remote host, reply, command. */
 function toFinding(e: Entry): Finding {
   const f = newFinding(NAME, e.recipient);
@@ -78,6 +87,12 @@ function toFinding(e: Entry): Finding {
     f.diagnostic = refused[2] ?? '';
     f.diagnosticType = 'smtp';
     f.lastCommand = 'CONN';
+  } else if (/^[245]\d\d[\s-]/.test(e.text)) {
+    // "<alice@ezweb.ne.jp>: 550 user unknown (in reply to RCPT TO command)"
+    const m = /^(.*?)(?:\s*\(in reply to (.+?) command\))?$/.exec(e.text);
+    f.diagnostic = m?.[1] ?? e.text;
+    f.diagnosticType = 'smtp';
+    f.lastCommand = m?.[2] ? commandOf(m[2]) : '';
   } else {
     f.diagnostic = e.text;
     f.diagnosticType = 'x-postfix';

@@ -250,7 +250,8 @@ export function enrichSendmail(report: Report, input: DecodeInput): void {
   for (const f of report.findings) {
     const t = fromText.find((x) => x.recipient === f.recipient);
     if (!t) continue;
-    if (!f.diagnostic && t.diagnostic) f.diagnostic = t.diagnostic;
+    // "Diagnostic-Code: X-Unix; 77" is only a local mailer's exit status; the transcript has words.
+    if ((!f.diagnostic || /^\d+$/.test(f.diagnostic.trim())) && t.diagnostic) f.diagnostic = t.diagnostic;
     if (!f.lastCommand && t.lastCommand) f.lastCommand = t.lastCommand;
     if (!f.remoteMta && t.remoteMta) f.remoteMta = t.remoteMta;
     if (!f.replyCode && t.replyCode) f.replyCode = t.replyCode;
