@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { decodeMessage } from '../../src/decode/index.js';
+import { parseMessage } from '../../src/parse/mime.js';
+
+function reply(headers: string, body = 'I am out of the office until Monday.'): string {
+  return `From: "Doe, Jo" <jo@example.org>\nTo: news@example.com\n${headers}\n\n${body}\n`;
+}
+
+describe('auto-reply (RFC 3834)', () => {
+  it.each([
+    ['Auto-Submitted', 'Subject: Re: news\nAuto-Submitted: auto-replied'],
+    ['X-Autoreply', 'Subject: Re: news\nX-Autoreply: yes'],
+    ['Precedence', 'Subject: Re: news\nPrecedence: auto_reply'],
+    ['Exchange subject', 'Subject: Automatic reply: news\nX-Auto-Response-Suppress: All'],
+    ['Out of Office', 'Subject: Out of Office: news'],
+    ['encoded subject', 'Subject: =?UTF-8?Q?R=C3=A9ponse_automatique?= : news'],
+  ])('recognises %s', (_name, headers) => {
+    const r = decodeMessage(parseMessage(reply(headers)));
+    expect(r.type).toBe('autoreply');
+    expect(r.findings.map((f) => [f.recipient, f.reasonHint])).toEqual([['jo@example.org', 'vacation']]);
+  });
+
+  it('says suspend when the reply says the mailbox is no longer in use', () => {
+    const r = decodeMessage(parseMessage(reply('Subject: AutoResponse: news\nAuto-Submitted: auto-replied', 'This inbox jo@example.org is no longer in use.')));
+    expect(r.findings[0]!.reasonHint).toBe('suspend');
+  });
+
+  it('ignores ordinary replies and auto-submitted delivery notices', () => {
+    expect(decodeMessage(parseMessage(reply('Subject: Re: news'))).type).toBe('not-bounce');
+    const notice = decodeMessage(parseMessage(reply('Subject: email bounce notification\nAuto-Submitted: auto-replied', 'Something happened.')));
+    expect(notice.type).not.toBe('autoreply');
+  });
+});
