@@ -18,6 +18,7 @@ import { register as importCommand } from './import.js';
 import { register as stats } from './stats.js';
 import { register as reprocess } from './reprocess.js';
 import { register as backup } from './backup.js';
+import { register as poll } from './poll.js';
 
 type Register = (program: Command) => void;
 
@@ -38,6 +39,7 @@ const commands: Register[] = [
   stats,
   reprocess,
   backup,
+  poll,
 ];
 
 export function buildProgram(): Command {
