@@ -24,7 +24,7 @@ const RESPONSE_RE = /^The response (?:from the remote server )?was:[ \t]*$/im;
 // "Your message wasn't delivered to kijitora@example.de because ..."
 // "There was a problem delivering your message to kijitora@example.com."
 // "There was a temporary problem delivering your message to kijitora@example.com."
-const TO_RE = /(?:wasn't delivered to|delivering your message to|has not been delivered to)\s+<?([^\s<>@]+@[^\s<>@]+?)>?[\s.,]/i;
+const TO_RE = /(?:wasn't delivered to|delivering your message to|has not been delivered to)\s+<?([^\s<>@]+@[A-Za-z0-9.-]*[A-Za-z0-9])>?(?=[\s.,]|$)/i;
 
 /** Google's own words that state the reason (not the remote server's). */
 const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
