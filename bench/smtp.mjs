@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+/**
+ * bench/smtp - SMTP intake throughput: bounces/s acknowledged-and-committed with 20 concurrent
+ * connections, connections reused and not reused; p50/p99 latency per message (MAIL FROM to the
+ * 250 after DATA); peak RSS of the daemon. The same client against Postfix's smtp-sink gives the
+ * ceiling on this machine (a server that acks without storing anything).
+ *
+ * Run: npm run bench:smtp  [-- --seconds 10 --clients 20]
+ * The daemon runs as a child process (dist/main.js serve) on a temp SQLite file, logging as in
+ * production (one info line per message, to /dev/null). After the run the store is opened and every
+ * acked message id is checked to be there; then the time to finish processing is measured.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const SECONDS = opt('seconds', 10);
+const CLIENTS = opt('clients', 20);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitPort(port, ms = 20000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const ok = await new Promise((r) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), r(true)));
+      s.once('error', () => (s.destroy(), r(false)));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+/** Line-reply reader over a raw socket (pipelining off: one command, one reply). */
+class Conn {
+  constructor(sock) {
+    this.sock = sock;
+    this.buf = '';
+    this.waiter = null;
+    sock.setEncoding('latin1');
+    sock.setNoDelay(true);
+    sock.on('data', (d) => {
+      this.buf += d;
+      this.waiter?.();
+    });
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      this.closed = true;
+      this.waiter?.();
+    });
+  }
+  static open(port) {
+    return new Promise((resolve, reject) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => resolve(new Conn(s)));
+      s.once('error', reject);
+    });
+  }
+  async reply() {
+    for (;;) {
+      const m = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\r?\n/.exec(this.buf);
+      if (m) {
+        this.buf = this.buf.slice(m[0].length);
+        return m[0];
+      }
+      if (this.closed) throw new Error('connection closed');
+      await new Promise((r) => (this.waiter = r));
+      this.waiter = null;
+    }
+  }
+  cmd(line) {
+    this.sock.write(`${line}\r\n`);
+    return this.reply();
+  }
+}
+
+// A realistic ~2.5 KB Postfix-style DSN; the token keeps every message unique (no dedupe shortcut).
+function bounce(token) {
+  const rcpt = `user-${token}@example.com`;
+  return [
+    'Return-Path: <>',
+    'From: MAILER-DAEMON@mta.example.net (Mail Delivery System)',
+    `To: bounces+user-${token}=example.com@bounces.localhost`,
+    'Subject: Undelivered Mail Returned to Sender',
+    `Message-Id: <${token}.bench@mta.example.net>`,
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="B1"',
+    '',
+    '--B1',
+    'Content-Type: text/plain; charset=us-ascii',
+    '',
+    'This is the mail system at host mta.example.net.',
+    '',
+    "I'm sorry to have to inform you that your message could not",
+    'be delivered to one or more recipients.',
+    '',
+    `<${rcpt}>: host mx.example.com[192.0.2.1] said: 550 5.1.1 <${rcpt}>:`,
+    '    Recipient address rejected: User unknown in virtual mailbox table (in reply',
+    '    to RCPT TO command)',
+    '',
+    '--B1',
+    'Content-Type: message/delivery-status',
+    '',
+    'Reporting-MTA: dns; mta.example.net',
+    `X-Postfix-Queue-ID: ${token.slice(0, 10)}`,
+    'Arrival-Date: Thu, 26 Nov 2026 04:00:00 +0000 (UTC)',
+    '',
+    `Final-Recipient: rfc822; ${rcpt}`,
+    `Original-Recipient: rfc822;${rcpt}`,
+    'Action: failed',
+    'Status: 5.1.1',
+    'Remote-MTA: dns; mx.example.com',
+    `Diagnostic-Code: smtp; 550 5.1.1 <${rcpt}>: Recipient address rejected: User unknown in virtual mailbox table`,
+    '',
+    '--B1',
+    'Content-Type: text/rfc822-headers',
+    '',
+    'From: news@sender.example.org',
+    `To: ${rcpt}`,
+    'Subject: Our newsletter',
+    `Message-ID: <${token}@sender.example.org>`,
+    'Date: Thu, 26 Nov 2026 03:59:00 +0000',
+    ...Array.from({ length: 12 }, (_, i) => `X-Filler-${i}: ${'x'.repeat(90)}`),
+    '',
+    '--B1--',
+    '.',
+  ].join('\r\n');
+}
+
+/** One transaction on an open connection; returns the stored id (or 0 for smtp-sink). */
+async function send(c, token) {
+  const r1 = await c.cmd('MAIL FROM:<>');
+  if (!r1.startsWith('250')) throw new Error(`MAIL: ${r1}`);
+  const r2 = await c.cmd(`RCPT TO:<bounces+user-${token}=example.com@bounces.localhost>`);
+  if (!r2.startsWith('250')) throw new Error(`RCPT: ${r2}`);
+  const r3 = await c.cmd('DATA');
+  if (!r3.startsWith('354')) throw new Error(`DATA: ${r3}`);
+  const r4 = await c.cmd(bounce(token));
+  if (!r4.startsWith('250')) throw new Error(`end of DATA: ${r4}`);
+  return Number(/stored as (\d+)/.exec(r4)?.[1] ?? 0);
+}
+
+async function run(port, reuse, label) {
+  const lat = [];
+  const ids = [];
+  let errors = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, w) => {
+      let c = null;
+      for (let i = 0; Date.now() < end; i++) {
+        try {
+          if (!c) {
+            c = await Conn.open(port);
+            await c.reply();
+            await c.cmd('EHLO bench.example.net');
+          }
+          const s = performance.now();
+          const id = await send(c, `${label}${w}n${i}r${Math.random().toString(36).slice(2, 10)}`);
+          lat.push(performance.now() - s);
+          ids.push(id);
+          if (!reuse) {
+            await c.cmd('QUIT');
+            c.sock.destroy();
+            c = null;
+          }
+        } catch {
+          errors++;
+          c?.sock.destroy();
+          c = null;
+        }
+      }
+      if (c) {
+        await c.cmd('QUIT').catch(() => {});
+        c.sock.destroy();
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : NaN);
+  return { acked: ids.length, ids, errors, rate: ids.length / secs, p50: q(0.5), p99: q(0.99) };
+}
+
+function peakRssMb(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'rebound-bench-smtp-'));
+const results = [];
+try {
+  // rebound
+  const port = await freePort();
+  const db = join(dir, 'rebound.db');
+  const cfg = join(dir, 'rebound.toml');
+  writeFileSync(
+    cfg,
+    `[store]\npath = "${db}"\n[intake.smtp]\nport = ${port}\nmaxClients = 500\n[control]\nsocket = "${join(dir, 'ctl.sock')}"\n[jobs.prune]\nenabled = false\n[jobs.checkpoint]\nenabled = false\n`,
+  );
+  const daemon = spawn(process.execPath, [join(root, 'dist/main.js'), 'serve', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitPort(port);
+  const allIds = [];
+  for (const reuse of [true, false]) {
+    const r = await run(port, reuse, reuse ? 'R' : 'N');
+    allIds.push(...r.ids);
+    results.push({ server: "rebound", reuse, ...r, rssMb: peakRssMb(daemon.pid) });
+  }
+  // Every acked id must be in the store (opened by the daemon's own code).
+  const { openStore } = await import(join(root, 'dist/store/index.js'));
+  const t = Date.now();
+  let pending = Infinity;
+  let store;
+  for (;;) {
+    store = openStore({ path: db, readonly: true });
+    const st = store.stats();
+    pending = st.messages.pending;
+    if (pending === 0 || Date.now() - t > 300_000) break;
+    store.close();
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const drainSecs = (Date.now() - t) / 1000;
+  let missing = 0;
+  for (const id of allIds) if (!store.getMessage(id)) missing++;
+  const total = store.stats().messages.total;
+  store.close();
+  daemon.kill('SIGTERM');
+  await new Promise((r) => daemon.once('exit', r));
+  console.log(`rebound: ${allIds.length} acked, ${total} stored, ${missing} acked-but-missing; processing backlog drained ${drainSecs.toFixed(1)} s after the load stopped`);
+
+  // smtp-sink ceiling
+  if (existsSync('/usr/sbin/smtp-sink')) {
+    const sinkPort = await freePort();
+    const sink = spawn('/usr/sbin/smtp-sink', [...(process.getuid?.() === 0 ? ['-u', 'postfix'] : []), `127.0.0.1:${sinkPort}`, '512'], { stdio: 'ignore' });
+    await waitPort(sinkPort);
+    for (const reuse of [true, false]) {
+      const r = await run(sinkPort, reuse, 'S');
+      results.push({ server: 'smtp-sink', reuse, ...r, rssMb: peakRssMb(sink.pid) });
+    }
+    sink.kill('SIGTERM');
+  } else {
+    console.log('smtp-sink not installed (apt-get install postfix): no ceiling measured');
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const cpu = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim();
+console.log(`\n${CLIENTS} concurrent connections, ${SECONDS} s per row, ${cpu} cores, node ${process.version}\n`);
+console.log('| server | connections | bounces/s acked | p50 ms | p99 ms | errors | peak RSS MB |');
+console.log('|---|---|---:|---:|---:|---:|---:|');
+for (const r of results)
+  console.log(
+    `| ${r.server} | ${r.reuse ? 'reused' : 'new per message'} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.rssMb.toFixed(0)} |`,
+  );
+const reb = results.find((r) => r.server === 'rebound' && r.reuse);
+const sinkR = results.find((r) => r.server === 'smtp-sink' && r.reuse);
+if (reb && sinkR) console.log(`\nrebound / smtp-sink (reused): ${((100 * reb.rate) / sinkR.rate).toFixed(0)}%`);
