@@ -13,7 +13,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -270,7 +270,7 @@ try {
 }
 
 const cpu = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim();
-console.log(`\n${CLIENTS} concurrent connections, ${SECONDS} s per row, ${cpu} cores, node ${process.version}\n`);
+console.log(`\n${CLIENTS} concurrent connections, ${SECONDS} s per row, ${cpu} cores, node ${process.version}, load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 console.log('| server | connections | bounces/s acked | p50 ms | p99 ms | errors | peak RSS MB |');
 console.log('|---|---|---:|---:|---:|---:|---:|');
 for (const r of results)
