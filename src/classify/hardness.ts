@@ -3,7 +3,8 @@
  * In: reason, code class, action, false-positive flag. Out: boolean.
  * Hard only for userunknown, hostunknown, hasmoved, and notaccept with a 5xx code; never for a
  * delay (Action: delayed), never for a likely false positive (bounce-semantics.md §0.2, §4).
- * hostunknown with a 4xx code is a temporary DNS failure, so it is soft as well.
+ * hostunknown with a 4xx code is a temporary DNS failure, so it is soft as well. With no code at all,
+ * Action: failed stands for the permanent class.
  * Config keys: none.
  */
 import type { Action, Reason } from '../types.js';
@@ -17,7 +18,8 @@ export function isHard(reason: Reason, klass: string, action: Action, likelyFals
     case 'hostunknown':
       return klass !== '4';
     case 'notaccept':
-      return klass === '5';
+      // No code at all on a failed (not delayed) action: the reporter gave up for good.
+      return klass === '5' || (klass === '' && action === 'failed');
     default:
       return false;
   }

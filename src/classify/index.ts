@@ -72,6 +72,7 @@ function buildContext(f: Finding): Context {
     diagnosticType: (f.diagnosticType ?? '').toLowerCase(),
     hosts,
     reportingHost: (f.reportingMta ?? '').toLowerCase(),
+    recipientDomain: (f.recipient ?? '').slice((f.recipient ?? '').lastIndexOf('@') + 1).toLowerCase(),
     decodedBy: f.decodedBy ?? '',
   };
 }
@@ -82,14 +83,16 @@ function statusMatches(want: string | RegExp | undefined, status: string): boole
 }
 
 /**
- * The host that rejected names the provider. Only when no provider owns it is the reporting host
- * asked (providers that write their own bounces), so that a provider relaying someone else's
- * rejection does not lend its rules to it.
+ * The host that rejected names the provider; then texts only one provider writes; then, when the
+ * rejecting host is unknown, the recipient's domain. Only when none of these names a provider is the
+ * reporting host asked (providers that write their own bounces), so that a provider relaying
+ * someone else's rejection does not lend its rules to it.
  */
 function byProvider(ctx: Context): Pick | null {
   return (
     (ctx.hosts && askProviders(ctx, (p) => p.hosts.test(ctx.hosts))) ||
     (ctx.text && askProviders(ctx, (p) => p.marks !== undefined && p.marks.test(ctx.text))) ||
+    (!ctx.hosts && ctx.recipientDomain && askProviders(ctx, (p) => p.hosts.test(ctx.recipientDomain))) ||
     (ctx.reportingHost && askProviders(ctx, (p) => p.hosts.test(ctx.reportingHost))) ||
     null
   );
@@ -137,6 +140,10 @@ function pickReason(f: Finding, report: Report, ctx: Context): Pick {
     return { reason: 'feedback', rule: 'type:feedback', evidence: f.feedbackType ?? '' };
   }
   if (report.type === 'autoreply' || f.reasonHint === 'vacation') {
+    // An auto-reply decoder may recognise "this mailbox is no longer in use": its hint wins.
+    if (f.reasonHint && f.reasonHint !== 'vacation' && !WEAK_HINTS.has(f.reasonHint)) {
+      return { reason: f.reasonHint, rule: `hint:${f.decodedBy || 'auto-reply'}`, evidence: '' };
+    }
     return { reason: 'vacation', rule: 'type:autoreply', evidence: '' };
   }
 
@@ -151,7 +158,7 @@ function pickReason(f: Finding, report: Report, ctx: Context): Pick {
   if (DECISIVE_STATUS.test(ctx.status)) return { reason: 'hasmoved', rule: `status:${ctx.status}`, evidence: ctx.status };
 
   const phrase = byPhrase(ctx);
-  if (phrase && !(ctx.diagnosticType === 'x-unix' && phrase.reason === 'systemerror')) return phrase;
+  if (phrase) return phrase;
 
   // A local delivery agent (pipe, procmail) failed: "x-unix; <exit status or its message>".
   if (ctx.diagnosticType === 'x-unix') {

@@ -42,6 +42,8 @@ export interface Context {
   hosts: string;
   /** Lower-case host that wrote the report (Reporting-MTA), '' if unknown. Tried after `hosts`. */
   reportingHost: string;
+  /** Lower-case domain of the failed recipient, '' if unknown: names the receiving provider too. */
+  recipientDomain: string;
   decodedBy: string;
 }
 

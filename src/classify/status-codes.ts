@@ -10,11 +10,12 @@ import type { Reason } from '../types.js';
 
 /**
  * Enhanced status -> reason. Only codes whose meaning is specific enough to stand alone are here;
- * x.0.0, x.1.0, x.2.0, x.3.0, x.4.0, x.5.0, x.7.0 and x.7.1 ("delivery not authorized") are left out on
+ * x.0.0, x.2.0, x.3.0, x.4.0, x.5.0, x.7.0 and x.7.1 ("delivery not authorized") are left out on
  * purpose: they are used for everything from unknown users to blocklists.
  */
 const BY_STATUS: Record<string, Reason> = {
   // X.1.X addressing
+  '1.0': 'userunknown', // other address status: the addressing class, nothing else named
   '1.1': 'userunknown', // bad destination mailbox address
   '1.2': 'hostunknown', // bad destination system address
   '1.3': 'userunknown', // bad destination mailbox address syntax

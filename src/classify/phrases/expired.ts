@@ -12,6 +12,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bqueue\.expired\b|\bdelivery time expired\b/, seen: '550 4.4.7 QUEUE.Expired; message expired' },
   { pattern: /\b(?:could not|unable to|did not) (?:be delivered|deliver)(?: \S+){0,3} (?:within|in|after) \d+ (?:days?|hours?|minutes?)\b/, seen: 'unable to deliver this message after 1 day' },
   { pattern: /\bremote host is not responding\b|\bhost not reachable\b|\bnot accept our requests to connect\b|\bunable to connect successfully\b/, seen: 'The recipient server did not accept our requests to connect.' },
+  { pattern: /\bafter (?:multiple|several|repeated|\d+) (?:retries|attempts)\b|\bgiving up\b/, seen: 'Unable to deliver message after multiple retries, giving up.' },
   { pattern: /\bconnection refused\b/, seen: '550 5.4.316 Message expired, connection refused' },
   { pattern: /\bsocket error\b/, seen: '[example.com. [192.0.2.1]:25: socket error]', note: 'Gmail retry notices' },
   { pattern: /\bhas been delayed\b|\bdeferred: connection\b/, seen: 'Deferred: Connection timed out during user open with example.com' },

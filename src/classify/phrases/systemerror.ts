@@ -10,6 +10,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bservice (?:currently |temporarily )?(?:unavailable|not available)\b/, seen: '554 Service currently unavailable' },
   { pattern: /\b(?:system|server) config(?:uration)? error\b|\bmisconfigur/, seen: '553 5.3.5 system config error' },
   { pattern: /\bqueue file write error\b|\bi\/o error\b|\bwrite error\b/, seen: '451 4.3.0 Error: queue file write error' },
+  { pattern: /\binsufficient permission\b|\bpermission denied\b/, seen: 'X-Unix; 550 5.0.0 Insufficient permission', note: 'the local delivery agent exited with EX_NOPERM' },
   { pattern: /\btransaction failed\b/, seen: '554 Transaction failed' },
   { pattern: /\bupstream error\b/, seen: '421 4.3.0 Upstream error, please check https://developers.cloudflare.com/email-routing/postmaster', note: 'Cloudflare Email Routing' },
   { pattern: /\blocal error in processing\b|\berror in processing\b/, seen: '451 Requested action aborted: local error in processing' },
