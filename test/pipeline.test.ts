@@ -6,7 +6,7 @@
  * All fixtures carry `Date: Sat, 10 Jan 2026 12:00:00 +0000` (the ARF one 14:30); we "receive"
  * them ten minutes later, so the bounce time (Date header) and the receipt time differ.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -137,6 +137,19 @@ describe('pipeline: file -> store -> state', () => {
     expect(again).toHaveLength(1);
     expect(again[0]!.state).toBe('failed');
     expect(store.getMessage(failedId)!.attempts).toBe(2);
+  });
+});
+
+describe('pipeline: mbox', () => {
+  it('each message of an mbox is stored and processed on its own', async () => {
+    const mbox = join(dir, 'bounces.mbox');
+    const from = 'From MAILER-DAEMON Sat Jan 10 12:00:00 2026\n';
+    const read = (name: string) => readFileSync(f(name), 'utf8');
+    writeFileSync(mbox, `${from}${read('user-unknown-511')}\n${from}${read('spam-block-571')}\n`);
+    const s = await ingest(store, [mbox], { now: () => now });
+    expect(s).toMatchObject({ messages: 2, stored: 2, processed: 2, byCategory: { '1': 1, '2': 1 } });
+    expect(store.mayISend('bob@invalid.example').verdict).toBe('invalid');
+    expect(store.mayISend('carol@blocked.example').verdict).toBe('suspended');
   });
 });
 

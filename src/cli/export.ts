@@ -35,9 +35,9 @@ export function register(program: Command): void {
       .option('--out <file>', 'write to a file instead of stdout'),
   ).action(async (opts: StoreCliOptions & { csv?: boolean; json?: boolean; flagged?: boolean; out?: string }) => {
     if (Boolean(opts.csv) === Boolean(opts.json)) throw new UsageError('export: give exactly one of --csv, --json');
-    const out = opts.out ? createWriteStream(opts.out) : process.stdout;
     let n = 0;
     await withStore(opts, async (store) => {
+      const out = opts.out ? createWriteStream(opts.out) : process.stdout;
       if (opts.csv) out.write(csvLine([...EXPORT_COLUMNS]));
       for (const a of store.exportAddresses()) {
         if (opts.flagged && !a.emailInvalid && !a.emailSuspended && !a.complained) continue;
@@ -45,8 +45,8 @@ export function register(program: Command): void {
         n++;
         if (!ok) await new Promise<void>((r) => (out as NodeJS.WritableStream).once('drain', () => r()));
       }
-    });
-    if (opts.out) await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? rej(e) : res())));
+      if (opts.out) await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? rej(e) : res())));
+    }, { mustExist: true });
     process.stderr.write(`exported ${n} address${n === 1 ? '' : 'es'}\n`);
   });
 }

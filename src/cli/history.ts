@@ -18,7 +18,7 @@ export function register(program: Command): void {
   ).action(async (address: string, opts: StoreCliOptions & { json?: boolean; limit: string }) => {
     const limit = Number(opts.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: expected a positive integer, got ${JSON.stringify(opts.limit)}`);
-    const entries = await withStore(opts, (store) => store.history(address, limit));
+    const entries = await withStore(opts, (store) => store.history(address, limit), { mustExist: true });
     if (opts.json) {
       for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
       return;

@@ -35,7 +35,7 @@ export function register(program: Command): void {
     if (opts.json && opts.csv) throw new UsageError('list: --json and --csv are exclusive');
     const kind: ListKind = kinds[0]!;
     const since = opts.since !== undefined ? parseTime(opts.since) : undefined;
-    let rows = await withStore(opts, (store) => store.list(kind, since));
+    let rows = await withStore(opts, (store) => store.list(kind, since), { mustExist: true });
     if (opts.active) rows = rows.filter((r) => r.active !== false);
     const out = process.stdout;
     if (opts.json) for (const r of rows) out.write(`${JSON.stringify(r)}\n`);

@@ -8,7 +8,9 @@
  * the busy timeout make that safe, and each command's writes are short transactions.
  */
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { openStore, type Store } from '../store/index.js';
@@ -24,9 +26,16 @@ export function addStoreOptions(cmd: Command): Command {
     .option('-c, --config <path>', 'config file (default: $REBOUND_CONFIG, else built-in defaults)');
 }
 
-export function openStoreFromCli(opts: StoreCliOptions, how: { readonly?: boolean } = {}): { store: Store; config: Config } {
+export function openStoreFromCli(
+  opts: StoreCliOptions,
+  how: { readonly?: boolean; mustExist?: boolean } = {},
+): { store: Store; config: Config } {
   const config = loadConfig(resolveConfigPath(opts.config));
   const path = opts.db !== undefined && opts.db !== '' ? opts.db : config.store.path;
+  // A query run from the wrong directory must not quietly create an empty ./data/rebound.db.
+  if (how.mustExist && !existsSync(path)) {
+    throw new Error(`no database at ${resolve(path)} (give --db PATH, or store.path in the config)`);
+  }
   const store = openStore({
     path,
     busyTimeoutMs: config.store.busyTimeoutMs,
@@ -37,8 +46,12 @@ export function openStoreFromCli(opts: StoreCliOptions, how: { readonly?: boolea
 }
 
 /** Run `fn` with an open store and always close it. */
-export async function withStore<T>(opts: StoreCliOptions, fn: (store: Store, config: Config) => T | Promise<T>): Promise<T> {
-  const { store, config } = openStoreFromCli(opts);
+export async function withStore<T>(
+  opts: StoreCliOptions,
+  fn: (store: Store, config: Config) => T | Promise<T>,
+  how: { mustExist?: boolean } = {},
+): Promise<T> {
+  const { store, config } = openStoreFromCli(opts, how);
   try {
     return await fn(store, config);
   } finally {

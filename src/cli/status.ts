@@ -15,7 +15,7 @@ export function register(program: Command): void {
       .argument('<address>', 'email address')
       .option('--json', 'print JSON'),
   ).action(async (address: string, opts: StoreCliOptions & { json?: boolean }) => {
-    const st = await withStore(opts, (store) => store.addressStatus(address));
+    const st = await withStore(opts, (store) => store.addressStatus(address), { mustExist: true });
     process.stdout.write(opts.json ? `${JSON.stringify(st)}\n` : formatStatus(st));
   });
 }

@@ -26,6 +26,12 @@ function rebound(args: string[], input?: string) {
 }
 
 describe('store CLI commands', () => {
+  it('queries refuse to create a missing database', () => {
+    const r = spawnSync(process.execPath, [main, 'status', 'a@b.example', '--db', join(dir, 'nope', 'x.db')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no database at .*nope\/x\.db/);
+  });
+
   it('ingest stores and processes a directory and prints a summary', () => {
     const r = rebound(['ingest', fix, '--json']);
     expect(r.err).toBe('');
