@@ -92,3 +92,15 @@ describe('classify: reason rules', () => {
     if (fp) expect(v.evidence, 'a false positive names its evidence').not.toBe('');
   });
 });
+
+describe('classify: generality guards', () => {
+  it.each<[string, string, string, Reason]>([
+    ['550 5.1.1 User someone (someone@example.com) not listed in Domino Directory', '5.1.1', 'RCPT', 'userunknown'],
+    ['450 4.2.0 Requested mail action not taken: mailbox unavailable', '4.2.0', 'RCPT', 'onhold'],
+    ['553 5.1.8 Sender domain not found', '5.1.8', 'MAIL', 'rejected'],
+    ['550 5.7.1 Email flagged as spam by the recipient filter', '5.7.1', 'DATA', 'spamdetected'],
+  ])('%s -> %s', (diagnostic, status, lastCommand, reason) => {
+    const f = finding({ diagnostic, status, lastCommand, replyCode: replyOf(diagnostic) });
+    expect(classify(f, report([f])).reason).toBe(reason);
+  });
+});

@@ -11,7 +11,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\b(?:spamhaus|spamcop|barracuda(?:central)?|sorbs|cloudmark|senderscore|invaluement|ivmsip|abuseat|uceprotect|psbl|mailspike|spamrats|dnsbl|rbl)\b/, seen: '554 Refused. Your IP address is listed in the RBL at b.barracudacentral.org' },
   { pattern: /\b(?:ip|host|address|sender|domain|server|client|you)(?: \S+)? (?:is |are |was |has been )?(?:currently )?(?:black|block|deny)[- ]?listed\b/, seen: '550 5.7.1 IP address blacklisted by recipient' },
   { pattern: /\b(?:black|block|deny)[- ]?list(?:ed)?\b/, seen: 'part of their network is on our block list (S3150)' },
-  { pattern: /\b(?:is |are |been )?listed (?:at|in|on|by)\b/, seen: '554 Refused. Your IP address is listed in the RBL at b.barracudacentral.org' },
+  { pattern: /(?<!not )\blisted (?:at|in|on|by)\b/, seen: '554 Refused. Your IP address is listed in the RBL at b.barracudacentral.org' },
   { pattern: /\bclient host (?:\[[^\]]*\] )?(?:rejected|blocked)\b/, seen: '450 4.7.1 <c.example.ne.jp[192.0.2.56]>: Client host rejected: may not be mail exchanger', note: 'Postfix client restrictions' },
   { pattern: /\bbanned sending ip\b|\baccess denied, banned sender\b/, seen: '550 5.7.606 Access denied, banned sending IP [192.0.2.1].', note: 'Microsoft 5.7.606-649, 5.7.511' },
   { pattern: /\b(?:your|the sending|sending|this) (?:ip|ip address|host|server|network|domain)(?: \S+)? (?:has been |is |was )?(?:temporarily |permanently )?(?:blocked|banned|rejected|refused|not allowed|denied)\b/, seen: '550 Your IP address has been blocked' },

@@ -9,7 +9,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bsender (?:address |domain )?(?:rejected|denied|refused|not allowed|blocked|verify failed|verification failed)\b/, seen: '501 5.1.8 Sender address rejected' },
   { pattern: /\bdomain of sender address \S+ does not exist\b/, seen: '553 5.1.8 <root@host.example>... Domain of sender address root@host.example does not exist' },
   { pattern: /\b(?:unroutable|unrouteable|invalid|unknown|bad) sender\b/, seen: '550 Unroutable sender address' },
-  { pattern: /\bsender (?:address|domain) (?:must exist|does not exist|is invalid|has null mx)\b/, seen: '553 sender domain does not exist' },
+  { pattern: /\bsender (?:address|domain) (?:must exist|does not exist|is invalid|not found|has null mx)\b/, seen: '553 sender domain does not exist' },
   { pattern: /\bpurported responsible address\b/, seen: "550 5.7.1 can't determine Purported Responsible Address", note: 'Sender ID: the PRA is our sender' },
   { pattern: /\bno such domain (?:at|for) sender\b/, seen: '550 no such domain for sender' },
   { pattern: /\bfrom:? domain is invalid\b|\bdomain is invalid\. please provide a valid from\b/, seen: '550 5.2.0 <x@example.com> From: Domain is invalid. Please provide a valid From:', note: 'GoDaddy' },

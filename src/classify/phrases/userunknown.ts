@@ -34,6 +34,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\b(?:email|e-mail) address (?:you entered )?couldn't be found\b/, seen: "The email address you entered couldn't be found.", note: 'Exchange Online' },
   { phrase: "wasn't found at the destination domain", seen: "The email address wasn't found at the destination domain.", note: 'Exchange Online' },
   { pattern: /\bunrouteable address\b/, seen: 'Unrouteable address', note: 'Exim: no router accepted the local part' },
+  { pattern: /\bnot listed in (?:the )?(?:domino directory|public name & address book|address book|directory)\b/, seen: 'User someone (someone@example.com) not listed in Domino Directory', note: 'Lotus Domino' },
   { pattern: /\binactive (?:e-?mail )?address\b/, seen: '550 5.1.1 <x@icloud.com>: inactive email address', note: 'iCloud: the address is gone (a counter-example in spam-block-patterns.tsv)' },
 ];
 
@@ -45,7 +46,9 @@ const ADDRESS_STATUS = /^[45]\.1\.(?:0|1|3|4)$/;
  * Answered to DATA (or with no command and no such code) it is a per-recipient filter after the
  * address was accepted (Sisimai "filtered"); answered to MAIL FROM it is about our sender.
  */
-export function refine(ctx: Context): Reason {
+export function refine(ctx: Context, evidence: string): Reason | null {
+  // RFC 5321's 450 "mailbox unavailable" is "busy, try later": not about existence.
+  if (evidence === 'mailbox unavailable' && ctx.klass === '4') return null;
   if (ADDRESS_STATUS.test(ctx.status)) return 'userunknown';
   switch (ctx.command) {
     case 'RCPT':

@@ -10,7 +10,7 @@ export const provider: Provider = {
   rules: [
     { pattern: /\buser does not exist\b|\bno such user\b/, reason: 'userunknown', seen: '550 5.1.1 User does not exist - <x@zoho.example.com>' },
     { pattern: /\bpolicy violation\b/, reason: 'policyviolation', seen: '554 5.7.7 Email policy violation detected' },
-    { pattern: /\bflagged as spam\b/, reason: 'rejected', seen: '554 5.7.1 Email cannot be delivered. Reason: Email flagged as Spam.', note: 'recorded as a rejection of our message (the label set agrees); false-positive evidence still applies' },
+    { pattern: /\bflagged as spam\b/, reason: 'spamdetected', seen: '554 5.7.1 Email cannot be delivered. Reason: Email flagged as Spam.' },
     { pattern: /\bmail rejected by destination domain\b/, reason: 'rejected', seen: '541 5.4.1 Mail rejected by destination domain' },
     { pattern: /\bdmarc\b|\bspf\b/, reason: 'authfailure', seen: '550 5.7.1 Email rejected per DMARC policy for example.org' },
   ],
