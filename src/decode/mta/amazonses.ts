@@ -17,6 +17,7 @@
  */
 import type { Action, Finding, MessageType, Reason, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'amazonses';
 
@@ -74,7 +75,7 @@ function unwrapSesDiagnostic(f: Finding): void {
     f.replyCode = wrapped[1] ?? f.replyCode;
     // SES's "Unknown address error" is its label for any rejection; keep the remote's words only.
     f.diagnostic = `${f.replyCode} ${inner}`.trim();
-    const st = pickStatus(inner);
+    const st = bestStatusIn(inner);
     if (st) f.status = st;
     return;
   }
@@ -82,7 +83,7 @@ function unwrapSesDiagnostic(f: Finding): void {
   if (expired) {
     // SES's own words say why it gave up; the quoted reply is the last remote answer.
     f.replyCode = expired[1] ?? f.replyCode;
-    const st = pickStatus(expired[2] ?? '');
+    const st = bestStatusIn(expired[2] ?? '');
     if (st) f.status = st;
     if (!f.reasonHint) f.reasonHint = 'expired';
   }
@@ -129,7 +130,7 @@ export function readNotification(text: string): DecodeResult | null {
         return {
           recipient: normalizeAddress(String(r.emailAddress)),
           action: (['failed', 'delayed', 'delivered', 'relayed', 'expanded'].includes(action) ? action : 'failed') as Action,
-          status: pickStatus(`${status} ${diag.value}`) || status,
+          status: bestStatusIn(`${status} ${diag.value}`) || status,
           replyCode: reply?.[1] ?? '',
           diagnostic: diag.value,
           diagnosticType: diag.type,
@@ -171,7 +172,7 @@ export function readNotification(text: string): DecodeResult | null {
       .filter((r): r is string => typeof r === 'string')
       .map((r) => ({
         ...empty(normalizeAddress(r), 'delivered'),
-        status: pickStatus(response),
+        status: bestStatusIn(response),
         replyCode: reply?.[1] ?? '',
         diagnostic: response,
         diagnosticType: response ? 'smtp' : '',
@@ -190,7 +191,7 @@ function readSesText(text: string): DecodeResult | null {
   if (!lead) return null;
   const reason = (TEXT_REASON_RE.exec(text)?.[1] ?? '').replace(/\s+/g, ' ').trim();
   const f: Finding = { ...empty(normalizeAddress(lead[1] ?? ''), 'failed'), diagnostic: reason, diagnosticType: reason ? 'smtp' : '' };
-  f.status = pickStatus(reason);
+  f.status = bestStatusIn(reason);
   f.replyCode = /^([245]\d\d)\b/.exec(reason)?.[1] ?? '';
   unwrapSesDiagnostic(f);
   return { findings: [f], type: 'bounce' };
@@ -256,16 +257,4 @@ function empty(recipient: string, action: Action): Finding {
     lastCommand: '',
     decodedBy: NAME,
   };
-}
-
-/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
-function pickStatus(text: string): string {
-  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
-  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
-}
-
-function normalizeAddress(raw: string): string {
-  const a = raw.trim().replace(/^<|>$/g, '');
-  const at = a.lastIndexOf('@');
-  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
 }

@@ -17,7 +17,7 @@
  *   Diagnostic-Code: smtp; 550 5.1.1 <user@example.jp>... User Unknown
  *   Status: 5.1.1
  */
-import { parseDeliveryStatus, splitTyped } from '../../parse/dsn.js';
+import { bestStatusIn, normalizeAddress, parseDeliveryStatus, splitTyped } from '../../parse/dsn.js';
 import type { Action, Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 
@@ -65,7 +65,7 @@ export const amazonworkmail: Decoder = {
       const diag = splitTyped(fields['diagnostic-code'] ?? '');
       const diagnostic = diag.value.replace(/\s+/g, ' ').trim();
       const action = (fields['action'] ?? 'failed').trim().toLowerCase() as Action;
-      const status = pickStatus(`${diagnostic} ${fields['status'] ?? ''}`);
+      const status = bestStatusIn(`${diagnostic} ${fields['status'] ?? ''}`);
       return {
         recipient,
         action: ACTIONS.includes(action) ? action : 'failed',
@@ -82,15 +82,3 @@ export const amazonworkmail: Decoder = {
     return { findings, type: findings.every((f) => f.action === 'delayed') ? 'delayed' : 'bounce' };
   },
 };
-
-/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
-function pickStatus(text: string): string {
-  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
-  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
-}
-
-function normalizeAddress(raw: string): string {
-  const a = raw.trim().replace(/^<|>$/g, '');
-  const at = a.lastIndexOf('@');
-  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
-}

@@ -17,6 +17,7 @@
  */
 import type { Finding, Reason } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'exchange2003';
 
@@ -106,9 +107,3 @@ export const exchange2003: Decoder = {
     return { findings, type: 'bounce' };
   },
 };
-
-function normalizeAddress(raw: string): string {
-  const a = raw.trim().replace(/^<|>$/g, '');
-  const at = a.lastIndexOf('@');
-  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
-}

@@ -24,6 +24,7 @@
  */
 import type { Finding, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'exchange2007';
 
@@ -129,7 +130,7 @@ export function readExchangeReport(text: string): ExchangeEntry[] | null {
     const reply = /^([245]\d\d)\b/.exec(diagnostic);
     return {
       recipient,
-      status: pickStatus(diagnostic),
+      status: bestStatusIn(diagnostic),
       replyCode: reply?.[1] ?? '',
       diagnostic,
       remoteMta: remoteMta || receiving,
@@ -191,7 +192,7 @@ function readErrorDetails(text: string): ExchangeEntry[] | null {
   const reply = /^([245]\d\d)\b/.exec(diagnostic);
   return recipients.map((recipient) => ({
     recipient,
-    status: pickStatus(diagnostic),
+    status: bestStatusIn(diagnostic),
     replyCode: reply?.[1] ?? '',
     diagnostic,
     remoteMta,
@@ -238,16 +239,4 @@ function isGeneric(status: string): boolean {
 
 function unfold(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
-}
-
-/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
-function pickStatus(text: string): string {
-  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
-  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
-}
-
-function normalizeAddress(raw: string): string {
-  const a = raw.trim().replace(/^<|>$/g, '');
-  const at = a.lastIndexOf('@');
-  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
 }

@@ -18,6 +18,7 @@
  */
 import type { Action, Finding, Reason } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'gmail';
 
@@ -163,7 +164,7 @@ function readDetails(raw: string): Details {
 
   const reply = /^([245]\d\d)\b/.exec(out.diagnostic);
   if (reply) out.replyCode = reply[1] ?? '';
-  out.status = pickStatus(out.diagnostic);
+  out.status = bestStatusIn(out.diagnostic);
 
   for (const rule of OWN_PHRASES) {
     if (rule.phrase.test(raw)) {
@@ -172,16 +173,4 @@ function readDetails(raw: string): Details {
     }
   }
   return out;
-}
-
-/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
-function pickStatus(text: string): string {
-  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
-  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
-}
-
-function normalizeAddress(raw: string): string {
-  const a = raw.trim().replace(/^<|>$/g, '').replace(/^"|"$/g, '');
-  const at = a.lastIndexOf('@');
-  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
 }

@@ -23,6 +23,7 @@
  */
 import type { Finding, Reason } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'gmx';
 
@@ -118,7 +119,7 @@ function readBlock(recipient: string, lines: string[], decodedBy: string): Findi
   return {
     recipient,
     action: 'failed',
-    status: pickStatus(text),
+    status: bestStatusIn(text),
     replyCode: reply?.[1] ?? '',
     diagnostic: text,
     diagnosticType: cmd ? 'smtp' : '',
@@ -128,16 +129,4 @@ function readBlock(recipient: string, lines: string[], decodedBy: string): Findi
     ...(reasonHint ? { reasonHint } : {}),
     decodedBy,
   };
-}
-
-/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
-function pickStatus(text: string): string {
-  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
-  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
-}
-
-function normalizeAddress(raw: string): string {
-  const a = raw.trim().replace(/^<|>$/g, '');
-  const at = a.lastIndexOf('@');
-  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
 }

@@ -8,6 +8,7 @@
  */
 import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'googlegroups';
 
@@ -66,9 +67,3 @@ export const googlegroups: Decoder = {
     return { findings, type: 'bounce' };
   },
 };
-
-function normalizeAddress(raw: string): string {
-  const a = raw.trim().replace(/^<|>$/g, '');
-  const at = a.lastIndexOf('@');
-  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
-}

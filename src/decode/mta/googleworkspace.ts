@@ -13,6 +13,7 @@
  */
 import type { Action, Finding, Reason } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'googleworkspace';
 
@@ -75,7 +76,7 @@ export const googleworkspace: Decoder = {
       diagnostic = para.replace(/\s+/g, ' ').trim();
     }
     const reply = /^([245]\d\d)\b/.exec(diagnostic);
-    const status = pickStatus(diagnostic);
+    const status = bestStatusIn(diagnostic);
     let reasonHint: Reason | undefined;
     for (const rule of OWN_PHRASES) {
       if (rule.phrase.test(text)) {
@@ -100,16 +101,3 @@ export const googleworkspace: Decoder = {
     return { findings, type: action === 'delayed' ? 'delayed' : 'bounce' };
   },
 };
-
-/** The most specific enhanced status code in a text: the first one that is not x.0.0.
- *  Google sometimes writes it with a '#': "550 #5.1.0 Address rejected." */
-function pickStatus(text: string): string {
-  const codes = [...text.matchAll(/(?<![\d.])#?([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
-  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
-}
-
-function normalizeAddress(raw: string): string {
-  const a = raw.trim().replace(/^<|>$/g, '');
-  const at = a.lastIndexOf('@');
-  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
-}

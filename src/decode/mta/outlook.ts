@@ -17,6 +17,7 @@
  */
 import type { Action, Finding, Reason, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'outlook';
 
@@ -93,10 +94,4 @@ function readLead(text: string): { action: Action; reason: string; hint?: Reason
   }
   const hint = OWN_PHRASES.find((r) => r.phrase.test(whole))?.reason;
   return { action, reason: reason ? whole : '', ...(hint ? { hint } : {}), recipients };
-}
-
-function normalizeAddress(raw: string): string {
-  const a = raw.trim().replace(/^<|>$/g, '');
-  const at = a.lastIndexOf('@');
-  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
 }

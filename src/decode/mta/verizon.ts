@@ -15,6 +15,7 @@
  */
 import type { Finding, Reason } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'verizon';
 
@@ -57,7 +58,7 @@ export const verizon: Decoder = {
     const finding: Finding = {
       recipient: normalizeAddress(rcpt[1] ?? ''),
       action: 'failed',
-      status: pickStatus(diagnostic),
+      status: bestStatusIn(diagnostic),
       replyCode: reply?.[1] ?? '',
       diagnostic,
       diagnosticType: reply ? 'smtp' : '',
@@ -70,15 +71,3 @@ export const verizon: Decoder = {
     return { findings: [finding], type: 'bounce' };
   },
 };
-
-/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
-function pickStatus(text: string): string {
-  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
-  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
-}
-
-function normalizeAddress(raw: string): string {
-  const a = raw.trim().replace(/^<|>$/g, '');
-  const at = a.lastIndexOf('@');
-  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
-}

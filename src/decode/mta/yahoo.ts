@@ -16,6 +16,7 @@
  */
 import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'yahoo';
 
@@ -80,7 +81,7 @@ export const yahoo: Decoder = {
       return {
         recipient,
         action: 'failed',
-        status: pickStatus(text),
+        status: bestStatusIn(text),
         replyCode: reply?.[1] ?? '',
         diagnostic: text,
         diagnosticType: said || reply ? 'smtp' : '',
@@ -93,15 +94,3 @@ export const yahoo: Decoder = {
     return { findings, type: 'bounce' };
   },
 };
-
-/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
-function pickStatus(text: string): string {
-  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
-  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
-}
-
-function normalizeAddress(raw: string): string {
-  const a = raw.trim().replace(/^<|>$/g, '');
-  const at = a.lastIndexOf('@');
-  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
-}

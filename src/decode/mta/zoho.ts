@@ -13,6 +13,7 @@
  */
 import type { Action, Finding, Reason } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'zoho';
 
@@ -66,7 +67,7 @@ function make(address: string, action: Action, reply: string, rest: string, perm
   return {
     recipient: normalizeAddress(address),
     action,
-    status: pickStatus(rest),
+    status: bestStatusIn(rest),
     replyCode,
     diagnostic,
     diagnosticType: diagnostic ? 'smtp' : '',
@@ -76,16 +77,4 @@ function make(address: string, action: Action, reply: string, rest: string, perm
     ...(reasonHint ? { reasonHint } : {}),
     decodedBy: NAME,
   };
-}
-
-/** The most specific enhanced status code in a text: the first one that is not x.0.0. */
-function pickStatus(text: string): string {
-  const codes = [...text.matchAll(/(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/g)].map((m) => m[1] ?? '');
-  return codes.find((c) => !/^\d\.0\.0$/.test(c)) ?? codes[0] ?? '';
-}
-
-function normalizeAddress(raw: string): string {
-  const a = raw.trim().replace(/^<|>$/g, '');
-  const at = a.lastIndexOf('@');
-  return at < 0 ? a : a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
 }
