@@ -9,6 +9,9 @@
  * stays pending for the next start), then the control socket and the database close.
  * SIGHUP (reload()): re-read the config; VERP rules and log level apply at once, other changes
  * are logged as needing a restart. A bad config on reload is logged and the old one kept.
+ * The pipeline runs in a worker thread (daemon-worker.ts) with its own store connection, so
+ * parsing never competes with SMTP replies for the event loop (REBOUND_INLINE_PIPELINE=1 keeps it
+ * in-thread, batched between I/O turns).
  * Config keys: all sections; each component gets only its slice.
  */
 import { child } from './log.js';
@@ -20,7 +23,9 @@ import type { CheckOptions } from './verp/sign.js';
 import { startControl, type ControlHandle } from './control/server.js';
 import { metrics, startMetricsHttp } from './metrics.js';
 import { startImapPolling, type ImapPolling } from './jobs/poll-imap.js';
+import { startJobs, type JobsHandle } from './jobs/schedule.js';
 import type { SourceKind } from './types.js';
+import { Worker } from 'node:worker_threads';
 
 const log = child('daemon');
 
@@ -121,6 +126,68 @@ class Processor {
   }
 }
 
+/** The same job as Processor, in a worker thread (daemon-worker.ts): the pipeline gets its own core. */
+class WorkerProcessor {
+  private worker: Worker;
+  private queued = 0;
+  private stopped: Promise<void> | undefined;
+
+  constructor(private readonly storeOptions: { path: string; busyTimeoutMs: number; state: Config['state'] }) {
+    this.worker = this.spawn();
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(new URL('./daemon-worker.js', import.meta.url), { workerData: this.storeOptions });
+    w.on('message', (m: { type: string; outcomes?: { id: number; state: string; skipped: boolean; categories: number[]; error?: string }[]; source?: string; at?: number; message?: string }) => {
+      if (m.type === 'done' && m.outcomes) {
+        this.queued = Math.max(0, this.queued - m.outcomes.length);
+        const now = Date.now();
+        for (const o of m.outcomes) {
+          if (!o.skipped) metrics.recordOutcome(m.source ?? 'pending', o.state, (now - (m.at ?? now)) / 1000, o.categories);
+          log.debug({ id: o.id, state: o.state, error: o.error }, 'processed');
+        }
+      } else if (m.type === 'error') {
+        this.queued = 0;
+        log.error({ err: m.message }, 'processing failed; messages stay pending');
+      }
+    });
+    w.on('error', (err) => {
+      // A crashed pipeline must not take intake down: start a new worker, which sweeps pending rows.
+      log.error({ err }, 'processing worker crashed; restarting it');
+      this.queued = 0;
+      if (!this.stopped) this.worker = this.spawn();
+    });
+    return w;
+  }
+
+  enqueue(ids: number[], source: SourceKind): void {
+    if (ids.length === 0 || this.stopped) return;
+    this.queued += ids.length;
+    this.worker.postMessage({ type: 'process', ids, source, at: Date.now() });
+  }
+
+  sweepPending(): void {
+    this.worker.postMessage({ type: 'sweep' });
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= new Promise<void>((resolve) => {
+      const w = this.worker;
+      const t = setTimeout(() => void w.terminate(), 10_000);
+      w.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      w.postMessage({ type: 'stop' });
+    });
+    return this.stopped;
+  }
+
+  backlog(): number {
+    return this.queued;
+  }
+}
+
 export interface DaemonDeps {
   /** Re-read the config for SIGHUP; throws ConfigError when the file is bad. */
   reloadConfig?: () => Config;
@@ -139,11 +206,16 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   let config = initial;
   setLogLevel(config.log.level);
   const store = openStore({ path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state });
-  const processor = new Processor(store);
+  // The pipeline runs in a worker thread unless REBOUND_INLINE_PIPELINE=1 (debugging, profiling).
+  const processor: Pick<Processor, 'enqueue' | 'sweepPending' | 'stop' | 'backlog'> =
+    process.env.REBOUND_INLINE_PIPELINE === '1'
+      ? new Processor(store)
+      : new WorkerProcessor({ path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state });
   const intakes: SmtpIntake[] = [];
   let control: ControlHandle | undefined;
   let metricsHttp: Awaited<ReturnType<typeof startMetricsHttp>>;
   let imap: ImapPolling | undefined;
+  let jobs: JobsHandle | undefined;
   let removeCollector: (() => void) | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -171,14 +243,19 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       // Store first: everything else writes to it or reads from it.
       processor.sweepPending();
 
+      // A separate read-only handle: the status socket and Postfix lookups can never write.
       control = await startControl(config.control, {
-        store,
+        // (':memory:' cannot be opened twice; tests that use it share the writer's handle.)
+        ...(config.store.path === ':memory:'
+          ? { store }
+          : { storeOptions: { path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state } }),
         metrics,
         health,
         imap: () => imap?.health() ?? [],
         extraStats: () => ({ processingQueue: processor.backlog() }),
       });
       metricsHttp = await startMetricsHttp(config.metrics.http, metrics);
+      jobs = startJobs(config.jobs, { store, metrics });
       removeCollector = metrics.addCollector(() => [
         { name: 'rebound_processing_queue', help: 'Committed messages waiting for the pipeline.', value: processor.backlog() },
       ]);
@@ -208,6 +285,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         await Promise.all(intakes.map((i) => i.stop().catch((err: unknown) => log.error({ err }, 'intake stop failed'))));
         await processor.stop();
         removeCollector?.();
+        await jobs?.stop().catch(() => undefined);
         await metricsHttp?.stop().catch(() => undefined);
         await control?.stop().catch(() => undefined);
         store.close();
