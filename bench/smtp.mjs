@@ -222,7 +222,8 @@ try {
     cfg,
     `[store]\npath = "${db}"\n[intake.smtp]\nport = ${port}\nmaxClients = 500\n[control]\nsocket = "${join(dir, 'ctl.sock')}"\n[jobs.prune]\nenabled = false\n[jobs.checkpoint]\nenabled = false\n`,
   );
-  const daemon = spawn(process.execPath, [join(root, 'dist/main.js'), 'serve', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+  const daemon = spawn(process.execPath, [...nodeArgs, join(root, 'dist/main.js'), 'serve', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitPort(port);
   const allIds = [];
   for (const reuse of [true, false]) {
