@@ -95,7 +95,8 @@ export function readTranscript(lines: readonly string[]): TranscriptEntry[] {
       continue;
     }
     // "550 5.1.1 <alice@example.com>... User unknown", "554 <bob@example.org>... 550 Host unknown"
-    const own = /^([245]\d\d)[\s-]+(?:[245]\.\d{1,3}\.\d{1,3}\s+)?<?([^<>\s]+@[^<>\s]+?)>?\.\.\.\s*(.*)$/.exec(line);
+    // "<carol@example.org>... Deferred: Connection timed out with mx.example.org." (no code)
+    const own = /^(?:([245]\d\d)[\s-]+(?:[245]\.\d{1,3}\.\d{1,3}\s+)?)?<?([^<>\s]+@[^<>\s]+?)>?\.\.\.\s*(.*)$/.exec(line);
     if (own && own[2] !== undefined) {
       const recipient = findAddress(own[2]);
       const existing = out.find((e) => e.recipient === recipient);
@@ -204,7 +205,7 @@ function statusFromInlineDsn(findings: Finding[], text: string): void {
 
 /** "550 5.1.1 <a@b>... User unknown" -> "User unknown" is Sendmail's verdict text; keep the code. */
 function stripOwn(own: string): string {
-  const m = /^([245]\d\d[\s-]+(?:[245]\.\d{1,3}\.\d{1,3}\s+)?)<?[^<>\s]+@[^<>\s]+?>?\.\.\.\s*(.*)$/.exec(own);
+  const m = /^((?:[245]\d\d[\s-]+(?:[245]\.\d{1,3}\.\d{1,3}\s+)?)?)<?[^<>\s]+@[^<>\s]+?>?\.\.\.\s*(.*)$/.exec(own);
   if (!m || m[1] === undefined || m[2] === undefined) return own;
   // "554 <a@b>... 550 Host unknown": the quoted code is the more precise one; keep only it.
   return /^[245]\d\d\s/.test(m[2]) ? squeeze(m[2]) : squeeze(m[1] + m[2]);

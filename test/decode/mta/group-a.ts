@@ -4,8 +4,10 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../../src/parse/mime.js';
 import { buildDecodeInput } from '../../../src/decode/text.js';
+import { decodeMessage } from '../../../src/decode/index.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../../../src/decode/types.js';
 
 export const fixtures = resolve(new URL('.', import.meta.url).pathname, '../../fixtures/mta');
@@ -56,4 +58,60 @@ export function corpusRaw(file: string): Buffer {
 /** Sisimai's invented codes (x.0.9xx, 5.9.2xx) stand for "no status in the message". */
 export function isPlaceholder(status: string): boolean {
   return /^\d\.0\.9\d\d$/.test(status) || /^\d\.9\.2\d\d$/.test(status);
+}
+
+/** One expected finding of a fixture: [file, index, recipient, status, replyCode, reasonHint, diagnostic part, action]. */
+export type Row = [file: string, index: number, recipient: string, status: string, replyCode: string, hint: string, diagnostic: string, action?: string];
+
+/**
+ * The decoder's it.each table over its own fixtures (test/fixtures/mta/<name>/), plus the checks
+ * every decoder shares: each fixture yields exactly the listed findings, and a message that is not
+ * a bounce yields nothing.
+ */
+export function fixtureSuite(decoder: Decoder, rows: Row[]): void {
+  describe(`${decoder.name} fixtures`, () => {
+    it.each(rows)('%s #%i: %s %s', (file, index, recipient, status, replyCode, hint, diagnostic, action) => {
+      const r = run(decoder, fixture(decoder.name, file));
+      expect(r, `${file}: want a result, got null`).not.toBeNull();
+      const f = r!.findings[index];
+      expect(f, `${file}: want finding #${index}, got ${r!.findings.length} findings`).toBeDefined();
+      expect({ recipient: f!.recipient, status: f!.status, replyCode: f!.replyCode, hint: f!.reasonHint ?? '', action: f!.action }).toEqual({
+        recipient,
+        status,
+        replyCode,
+        hint,
+        action: action ?? 'failed',
+      });
+      expect(f!.diagnostic).toContain(diagnostic);
+      expect(f!.decodedBy).toBe(decoder.name);
+    });
+
+    it.each(fixtureFiles(decoder.name))('%s: finding count matches the table', (file) => {
+      const r = run(decoder, fixture(decoder.name, file));
+      const want = rows.filter((row) => row[0] === file).length;
+      expect(r?.findings.length ?? 0).toBe(want);
+    });
+
+    it('returns nothing for a message that is not a bounce', () => {
+      const raw = readFileSync(resolve(fixtures, 'plain-message.eml'), 'utf8');
+      const r = run(decoder, raw);
+      expect(r?.findings ?? []).toEqual([]);
+    });
+  });
+}
+
+/**
+ * The labelled Sisimai samples of one format, through the whole decode stage (RFC 3464 first, then
+ * the MTA decoders): recipient count and order, and every real (non-placeholder) status.
+ */
+export function corpusSuite(format: string): void {
+  const samples = corpusSamples(format);
+  describe.skipIf(!corpusPresent)(`${format} corpus (skipped: ../shared/sisimai is absent)`, () => {
+    it.each(samples)('%s', (file, entries) => {
+      const report = decodeMessage(parseMessage(corpusRaw(file)));
+      const got = report.findings.map((f) => f.status);
+      const want = entries.map((e, i) => (isPlaceholder(e.deliverystatus) ? got[i] ?? '(missing)' : e.deliverystatus));
+      expect(got, `${file}: statuses got ${JSON.stringify(got)} want ${JSON.stringify(want)}`).toEqual(want);
+    });
+  });
 }

@@ -1,0 +1,14 @@
+/**
+ * fml decoder: fixtures written for this project (test/fixtures/mta/fml/), then the labelled
+ * corpus samples of the format (skipped when ../shared is absent).
+ */
+import { fml } from '../../../src/decode/mta/fml.js';
+import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
+
+const rows: Row[] = [
+  // The list address is what refused our message.
+  ['01-not-member.eml', 0, 'cats@lists.example.org', '', '', 'rejected', 'You are not a member of this mailing list'],
+];
+
+fixtureSuite(fml, rows);
+corpusSuite('fml');
