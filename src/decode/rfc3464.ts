@@ -217,10 +217,10 @@ function dsnStart(text: string): number {
 export const rfc3464Text: Decoder = {
   name: NAME,
   detect(input: DecodeInput): boolean {
-    return looksLikeDsn(input.text) || looksLikeDsn(input.msg.root.body);
+    return looksLikeDsn(input.text);
   },
   decode(input: DecodeInput): DecodeResult | null {
-    const src = looksLikeDsn(input.text) ? input.text : input.msg.root.body;
+    const src = input.text;
     const start = dsnStart(src);
     if (start < 0) return null;
     // Stop at the returned message: its headers would be read as fields.

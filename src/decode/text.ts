@@ -24,6 +24,14 @@ const MACHINE = new Set([
   'message/global-headers',
 ]);
 
+/** Bounce prose is short; beyond this a part is a returned newsletter or garbage, and decoders'
+ *  regexes over it would cost time for nothing. */
+const MAX_TEXT_PER_PART = 256 * 1024;
+
+function capped(s: string): string {
+  return s.length > MAX_TEXT_PER_PART ? s.slice(0, MAX_TEXT_PER_PART) : s;
+}
+
 /** Compute from/subject/text for the decoders. */
 export function buildDecodeInput(msg: ParsedMessage): DecodeInput {
   const plain: string[] = [];
@@ -43,17 +51,17 @@ function collectText(p: MimePart, plain: string[], html: string[]): void {
   if (p.type.startsWith('multipart/')) {
     // A preamble is text too: some MTAs write the whole report there. "This is a multi-part
     // message in MIME format." adds nothing, but is harmless.
-    if (p.body.trim() !== '') plain.push(p.body);
+    if (p.body.trim() !== '') plain.push(capped(p.body));
     if (p.parts.length === 0) return;
     for (const c of p.parts) collectText(c, plain, html);
     return;
   }
   if (p.type === 'text/html') {
-    html.push(p.body);
+    html.push(capped(p.body));
     return;
   }
   if (p.type === 'text/plain' || p.type === 'text/enriched' || (p.type.startsWith('text/') && p.type !== 'text/calendar')) {
-    plain.push(p.body);
+    plain.push(capped(p.body));
   }
 }
 
@@ -76,7 +84,7 @@ const ENTITIES: Record<string, string> = {
 /** Strip HTML to plain text: block ends become line breaks, entities decoded. Linear, no DOM. */
 export function htmlToText(html: string): string {
   // Bounce prose is short; a huge HTML part is a returned newsletter, not worth the time.
-  let s = html.length > 512 * 1024 ? html.slice(0, 512 * 1024) : html;
+  let s = html.length > MAX_TEXT_PER_PART ? html.slice(0, MAX_TEXT_PER_PART) : html;
   // Drop invisible blocks and comments.
   s = s.replace(/<(script|style|head|title)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '');
   s = s.replace(/<!--[\s\S]*?-->/g, '');

@@ -14,6 +14,7 @@
  *
  * CONTRACT used by every decoder (owned by the parse stage; keep these shapes stable):
  */
+import { isUtf8 } from 'node:buffer';
 import { decode as decodeCharset } from 'libmime/lib/charset.js';
 
 export interface Headers {
@@ -64,6 +65,10 @@ const DEFAULT_MAX_DEPTH = 16;
 const DEFAULT_MAX_PARTS = 512;
 /** Header fields kept per entity; beyond this a flood of lines is body, not headers. */
 const MAX_HEADER_FIELDS = 2000;
+
+/** Text parts above this size are junk or attachments mislabelled as text: decode them cheaply. */
+const LARGE_TEXT = 1024 * 1024;
+const HUGE_TEXT = 8 * 1024 * 1024;
 
 const NON_ASCII = /[^\x00-\x7f]/;
 const HAS_CR = /\r/;
@@ -474,10 +479,10 @@ function decodeTransfer(s: string, cte: string): string {
 function decodeText(buf: Buffer, charset: string): string {
   const cs = charset.trim().toLowerCase();
   if (cs === '' || cs === 'utf-8' || cs === 'utf8' || cs === 'us-ascii' || cs === 'ascii') {
-    const u = buf.toString('utf8');
-    if (!u.includes('\uFFFD')) return u;
-    // Declared UTF-8/ASCII but it is not: the usual case is latin1 or cp1252 text.
-    return decodeCharset(buf, 'windows-1252');
+    if (isUtf8(buf)) return buf.toString('utf8');
+    // Declared UTF-8/ASCII but it is not: the usual case is latin1 or cp1252 text. Big blobs are
+    // binary junk: latin1 is a plain byte copy, cp1252 through iconv would cost seconds.
+    return buf.length > LARGE_TEXT ? buf.toString('latin1') : decodeCharset(buf, 'windows-1252');
   }
   try {
     return decodeCharset(buf, cs);
@@ -488,6 +493,9 @@ function decodeText(buf: Buffer, charset: string): string {
 
 /** A binary string (one char per byte) to text in a charset, with LF line endings. */
 function binaryToText(bin: string, charset: string): string {
+  // Megabytes of "text" are an attachment or junk: no decoder reads that far, so skip the
+  // round trip through a Buffer and keep the bytes as latin1.
+  if (bin.length > HUGE_TEXT) return HAS_CR.test(bin) ? bin.replace(/\r\n?/g, '\n') : bin;
   let out: string;
   if (!NON_ASCII.test(bin)) {
     const cs = charset.toLowerCase();
