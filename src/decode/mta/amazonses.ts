@@ -218,7 +218,9 @@ function originalOf(mail: Record<string, unknown>): DecodeResult['original'] {
  * (e.g. `{"name":"!\n Content-Transfer-Encoding"`), and are followed by "--" and an unsubscribe link.
  */
 function parseJsonBlock(text: string): Record<string, unknown> | null {
-  const start = text.indexOf('{');
+  // The notification is the whole body: do not go looking for braces inside ordinary bounces.
+  const start = text.search(/\S/);
+  if (start < 0 || text[start] !== '{') return null;
   const end = text.lastIndexOf('}');
   if (start < 0 || end <= start) return null;
   const raw = text.slice(start, end + 1);

@@ -27,6 +27,8 @@ const LEAD_RE = /(?:did not reach the following recipient\(s\)|following recipie
 const RCPT_RE = /^\s*<?([^\s<>@]+@[^\s<>@]+?)>? on (.+)$/;
 // "The MTS-ID of the original message is: c=jp;a= ;p=org" and its wrapped ";l=..." line
 const MTS_RE = /^The MTS-ID of the original message is:|;l=/i;
+// "<mx.example.org #5.1.1>" or "<mx.example.org #5.0.0 smtp;550 ...>" (Exchange 2000/2003 SMTP)
+const SMTP_TAIL_RE = /<([A-Za-z0-9][A-Za-z0-9.-]*) #(\d\.\d{1,3}\.\d{1,3})\b[^<>]*>\s*$/;
 // "MSEXCH:IMS:ORG:SITE:SERVER 0 (000C05A6) Unknown Recipient"
 const MSEXCH_CODE_RE = /\((000[0-9A-F]{5})\)/i;
 
@@ -86,18 +88,29 @@ export const exchange2003: Decoder = {
 
     const findings: Finding[] = blocks.map(({ recipient, lines }) => {
       const detail = lines.filter((l) => l !== '');
-      const diagnostic = detail.join(' ').replace(/\s+/g, ' ').trim();
+      let diagnostic = detail.join(' ').replace(/\s+/g, ' ').trim();
+      // Exchange 2000/2003 over SMTP ends the entry with the host and code that refused it:
+      //   "The e-mail account does not exist at the organization this message was sent to. ...
+      //    <mx.example.org #5.1.1>"
+      const tail = SMTP_TAIL_RE.exec(diagnostic);
+      let status = '';
+      let remoteMta = '';
+      if (tail) {
+        remoteMta = (tail[1] ?? '').toLowerCase();
+        status = tail[2] ?? '';
+        diagnostic = diagnostic.slice(0, tail.index).trim() || diagnostic;
+      }
       const code = MSEXCH_CODE_RE.exec(diagnostic)?.[1]?.toUpperCase();
       const hint =
         OWN_CODES.find((c) => c.code === code)?.reason ?? OWN_PHRASES.find((p) => p.phrase.test(diagnostic))?.reason;
       return {
         recipient,
         action: 'failed',
-        status: '',
+        status,
         replyCode: '',
         diagnostic,
         diagnosticType: '',
-        remoteMta: '',
+        remoteMta,
         reportingMta: '',
         lastCommand: '',
         ...(hint ? { reasonHint: hint } : {}),

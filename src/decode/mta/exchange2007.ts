@@ -126,7 +126,7 @@ export function readExchangeReport(text: string): ExchangeEntry[] | null {
   if (entries.length === 0) return readFriendly(text);
 
   return entries.map(({ recipient, lines }) => {
-    const { diagnostic, remoteMta } = readAnswer(lines);
+    const { diagnostic, remoteMta } = unwrapSmtp(readAnswer(lines));
     const reply = /^([245]\d\d)\b/.exec(diagnostic);
     return {
       recipient,
@@ -137,6 +137,17 @@ export function readExchangeReport(text: string): ExchangeEntry[] | null {
       reportingMta,
     };
   });
+}
+
+/**
+ * Exchange relays quote the remote reply inside its own code:
+ *   Remote Server returned '< #5.0.0 smtp; 550 5.1.1 <user@example.jp>... User unknown>'
+ *   #< #5.1.1 smtp;550 5.1.1 User unknown> #SMTP#
+ * The remote server's words are the part after "smtp;".
+ */
+function unwrapSmtp(a: { diagnostic: string; remoteMta: string }): { diagnostic: string; remoteMta: string } {
+  const m = /^#?<\s*#\d\.\d{1,3}\.\d{1,3}\s+smtp;\s*(.*)>(?:\s*#SMTP#)?$/i.exec(a.diagnostic);
+  return m && m[1] ? { diagnostic: m[1].trim(), remoteMta: a.remoteMta } : a;
 }
 
 /** The per-recipient answer. Exchange lists attempts newest first, so the first one wins. */

@@ -11,7 +11,7 @@
  *   The response was:
  *   Unspecified Error (SENT_SECOND_EHLO): Smtp server does not advertise AUTH capability
  */
-import type { Action, Finding, Reason } from '../../types.js';
+import type { Action, Finding, Reason, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 
@@ -50,54 +50,80 @@ export const googleworkspace: Decoder = {
     return /mailer-daemon@(?:google|googlemail|gmail)\.com/i.test(input.from);
   },
   decode(input: DecodeInput): DecodeResult | null {
-    const text = input.text;
-    const banner = BANNER_RE.exec(text);
-    if (!banner) return null;
-    const action: Action = /incomplete|delayed/i.test(banner[1] ?? '') ? 'delayed' : 'failed';
-
-    // Recipients: the sentence naming the address, else X-Failed-Recipients.
-    const recipients: string[] = [];
-    const to = TO_RE.exec(text);
-    if (to) recipients.push(normalizeAddress(to[1] ?? ''));
-    for (const v of input.msg.headers.getAll('x-failed-recipients')) {
-      for (const a of v.split(',')) {
-        const r = normalizeAddress(a);
-        if (r.includes('@') && !recipients.includes(r)) recipients.push(r);
-      }
-    }
-    if (recipients.length === 0) return null;
-
-    // The remote (or Google's) answer: the paragraph after "The response was:".
-    let diagnostic = '';
-    const resp = RESPONSE_RE.exec(text);
-    if (resp) {
-      const rest = text.slice(resp.index + resp[0].length).replace(/^\s*\n/, '');
-      const para = rest.split(/\n\s*\n/)[0] ?? '';
-      diagnostic = para.replace(/\s+/g, ' ').trim();
-    }
-    const reply = /^([245]\d\d)\b/.exec(diagnostic);
-    const status = bestStatusIn(diagnostic);
-    let reasonHint: Reason | undefined;
-    for (const rule of OWN_PHRASES) {
-      if (rule.phrase.test(text)) {
-        reasonHint = rule.reason;
-        break;
-      }
-    }
-
-    const findings: Finding[] = recipients.map((recipient) => ({
+    const read = readGoogleText(input);
+    if (!read || read.recipients.length === 0) return null;
+    const findings: Finding[] = read.recipients.map((recipient) => ({
       recipient,
-      action,
-      status,
-      replyCode: reply?.[1] ?? '',
-      diagnostic,
-      diagnosticType: diagnostic ? 'smtp' : '',
+      action: read.action,
+      status: read.status,
+      replyCode: read.replyCode,
+      diagnostic: read.diagnostic,
+      diagnosticType: read.diagnostic ? 'smtp' : '',
       remoteMta: '',
       reportingMta: '',
       lastCommand: '',
-      ...(reasonHint ? { reasonHint } : {}),
+      ...(read.reasonHint ? { reasonHint: read.reasonHint } : {}),
       decodedBy: NAME,
     }));
-    return { findings, type: action === 'delayed' ? 'delayed' : 'bounce' };
+    return { findings, type: read.action === 'delayed' ? 'delayed' : 'bounce' };
+  },
+  /** Google's DSN part sometimes has no Diagnostic-Code; the text's "The response was:" has it. */
+  enrich(report: Report, input: DecodeInput): void {
+    const read = readGoogleText(input);
+    if (!read || !read.diagnostic) return;
+    for (const f of report.findings) {
+      if (f.diagnostic !== '') continue;
+      if (!read.recipients.includes(f.recipient) && report.findings.length !== 1) continue;
+      f.diagnostic = read.diagnostic;
+      if (!f.diagnosticType) f.diagnosticType = 'smtp';
+      if (!f.replyCode) f.replyCode = read.replyCode;
+      if (read.status && (f.status === '' || /^\d\.0\.0$/.test(f.status))) f.status = read.status;
+      if (read.reasonHint && !f.reasonHint) f.reasonHint = read.reasonHint;
+    }
   },
 };
+
+interface GoogleText {
+  action: Action;
+  recipients: string[];
+  diagnostic: string;
+  status: string;
+  replyCode: string;
+  reasonHint?: Reason;
+}
+
+function readGoogleText(input: DecodeInput): GoogleText | null {
+  const text = input.text;
+  const banner = BANNER_RE.exec(text);
+  if (!banner) return null;
+  const action: Action = /incomplete|delayed/i.test(banner[1] ?? '') ? 'delayed' : 'failed';
+
+  // Recipients: the sentence naming the address, else X-Failed-Recipients.
+  const recipients: string[] = [];
+  const to = TO_RE.exec(text);
+  if (to) recipients.push(normalizeAddress(to[1] ?? ''));
+  for (const v of input.msg.headers.getAll('x-failed-recipients')) {
+    for (const a of v.split(',')) {
+      const r = normalizeAddress(a);
+      if (r.includes('@') && !recipients.includes(r)) recipients.push(r);
+    }
+  }
+
+  // The remote (or Google's) answer: the paragraph after "The response was:".
+  let diagnostic = '';
+  const resp = RESPONSE_RE.exec(text);
+  if (resp) {
+    const rest = text.slice(resp.index + resp[0].length).replace(/^\s*\n/, '');
+    const para = rest.split(/\n\s*\n/)[0] ?? '';
+    diagnostic = para.replace(/\s+/g, ' ').trim();
+  }
+  const reasonHint = OWN_PHRASES.find((rule) => rule.phrase.test(text))?.reason;
+  return {
+    action,
+    recipients,
+    diagnostic,
+    status: bestStatusIn(diagnostic),
+    replyCode: /^([245]\d\d)\b/.exec(diagnostic)?.[1] ?? '',
+    ...(reasonHint ? { reasonHint } : {}),
+  };
+}

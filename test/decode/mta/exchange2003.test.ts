@@ -9,6 +9,7 @@ const rows: Row[] = [
   { file: '01-unknown-recipient', count: 2, i: 0, by: 'exchange2003', type: 'bounce', recipient: 'jsmith@corp.example.com', action: 'failed', status: '', replyCode: '', diag: 'The recipient name is not recognized MSEXCH:IMS:Corp:Site:EXCHANGE 0 (000C05A6) Unknown Recipient', hint: 'userunknown' },
   { file: '01-unknown-recipient', count: 2, i: 1, by: 'exchange2003', type: 'bounce', recipient: 'mjones@corp.example.com', action: 'failed', status: '', replyCode: '', diag: '(000C05A6) Unknown Recipient', hint: 'userunknown' },
   { file: '02-imc', count: 1, i: 0, by: 'exchange2003', type: 'bounce', recipient: 'team@old.example.com', action: 'failed', status: '', replyCode: '', diag: 'The message exceeds the maximum message size allowed' },
+  { file: '03-smtp-connector', count: 1, i: 0, by: 'exchange2003', type: 'bounce', recipient: 'buyer@shop.example.org', action: 'failed', status: '5.1.1', replyCode: '', diag: 'The e-mail account does not exist at the organization', remoteMta: 'mx.shop.example.org' },
 ];
 
 describe('exchange2003', () => {

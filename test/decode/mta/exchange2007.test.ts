@@ -9,6 +9,8 @@ const rows: Row[] = [
   { file: '01-text-two-recipients', count: 2, i: 0, by: 'exchange2007', type: 'bounce', recipient: 'ann@corp.example.com', action: 'failed', status: '5.1.1', replyCode: '550', diag: '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found' },
   { file: '01-text-two-recipients', count: 2, i: 1, by: 'exchange2007', type: 'bounce', recipient: 'bo@corp.example.com', action: 'failed', status: '5.2.2', replyCode: '550', diag: '550 5.2.2 STOREDRV.Deliver; recipient mailbox is full' },
   { file: '02-italian', count: 1, i: 0, by: 'exchange2007', type: 'bounce', recipient: 'rossi@azienda.example.it', action: 'failed', status: '5.1.1', replyCode: '550', diag: '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found' },
+  // An Exchange hub relays the remote reply inside its own "#< #5.0.0 smtp;...> #SMTP#" wrapper.
+  { file: '04-relay-quoted', count: 1, i: 0, by: 'exchange2007', type: 'bounce', recipient: 'buyer@shop.example.org', action: 'failed', status: '5.1.1', replyCode: '550', diag: '550 5.1.1 <buyer@shop.example.org>... User unknown' },
   // The DSN says 5.0.0 and nothing else; enrich takes 5.7.606 and the remote's words from the text.
   { file: '03-dsn-generic-status', count: 1, i: 0, by: 'rfc3464', type: 'bounce', recipient: 'reader@partner.example.org', action: 'failed', status: '5.7.606', replyCode: '550', diag: '550 5.7.606 Access denied, banned sending IP [192.0.2.1]', remoteMta: 'mx.partner.example.org' },
 ];
