@@ -49,6 +49,9 @@ const ADDRESS_REASONS: ReadonlySet<Reason> = new Set<Reason>([
   'systemerror',
 ]);
 
+/** An IPv4 address, a client host, or reputation: a 5.7.1 that talks about the sending side. */
+const SENDER_HOST = /\b\d{1,3}(?:\.\d{1,3}){3}\b|\bclient host\b|\bsending (?:ip|host|server)\b|\breputation\b/;
+
 const DECISIVE_STATUS = /^[45]\.(?:1\.6|7\.17|7\.18)$/;
 
 /** Providers with their rule lists compiled once. */
@@ -56,6 +59,9 @@ const COMPILED_PROVIDERS = PROVIDERS.map((p) => ({
   p,
   rules: p.rules.map((r) => ({ r, re: r.phrase || r.pattern ? compileRules([r]) : null })),
 }));
+
+const ANY_HOST = new RegExp(PROVIDERS.map((p) => `(?:${p.hosts.source})`).join('|'));
+const ANY_MARK = new RegExp(PROVIDERS.filter((p) => p.marks).map((p) => `(?:${p.marks!.source})`).join('|'));
 
 function buildContext(f: Finding): Context {
   const diagnostic = f.diagnostic ?? '';
@@ -89,11 +95,13 @@ function statusMatches(want: string | RegExp | undefined, status: string): boole
  * someone else's rejection does not lend its rules to it.
  */
 function byProvider(ctx: Context): Pick | null {
+  // One scan each decides whether any provider could be meant before asking them one by one.
+  const host = (s: string) => s.length > 0 && ANY_HOST.test(s);
   return (
-    (ctx.hosts && askProviders(ctx, (p) => p.hosts.test(ctx.hosts))) ||
-    (ctx.text && askProviders(ctx, (p) => p.marks !== undefined && p.marks.test(ctx.text))) ||
-    (!ctx.hosts && ctx.recipientDomain && askProviders(ctx, (p) => p.hosts.test(ctx.recipientDomain))) ||
-    (ctx.reportingHost && askProviders(ctx, (p) => p.hosts.test(ctx.reportingHost))) ||
+    (host(ctx.hosts) && askProviders(ctx, (p) => p.hosts.test(ctx.hosts))) ||
+    (ctx.text.length > 0 && ANY_MARK.test(ctx.text) && askProviders(ctx, (p) => p.marks !== undefined && p.marks.test(ctx.text))) ||
+    (!ctx.hosts && host(ctx.recipientDomain) && askProviders(ctx, (p) => p.hosts.test(ctx.recipientDomain))) ||
+    (host(ctx.reportingHost) && askProviders(ctx, (p) => p.hosts.test(ctx.reportingHost))) ||
     null
   );
 }
@@ -168,6 +176,14 @@ function pickReason(f: Finding, report: Report, ctx: Context): Pick {
 
   const fromStatus = reasonFromStatus(ctx.status);
   if (fromStatus) return { reason: fromStatus, rule: `status:${ctx.status}`, evidence: ctx.status };
+
+  // X.7.0/X.7.1 with no telling text (bounce-semantics.md §4.7): about our host when the reply
+  // names an IP address, a client host or reputation; otherwise the receiver's policy. Never an address.
+  if (/^[45]\.7\.[01]$/.test(ctx.status)) {
+    const about = SENDER_HOST.exec(ctx.text);
+    if (about) return { reason: 'blocked', rule: `status:${ctx.status}+host`, evidence: about[0] };
+    return { reason: 'policyviolation', rule: `status:${ctx.status}`, evidence: ctx.status };
+  }
 
   const fromReply = ctx.replyCode ? reasonFromReply(ctx.replyCode) : null;
   if (fromReply) return { reason: fromReply, rule: `reply:${ctx.replyCode}`, evidence: ctx.replyCode };

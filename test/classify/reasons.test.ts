@@ -79,6 +79,9 @@ const rows: Row[] = [
   ['550 5.7.1 Message content rejected, UBE, id=12345-01', '5.7.1', 'DATA', 'spamdetected', false, 1, true],
   ['550 Virus Detected; Content Rejected', '', 'DATA', 'virusdetected', false, 1, true],
   ['451 4.7.650 The mail server [192.0.2.5] has been temporarily rate limited due to IP reputation.', '4.7.650', 'MAIL', 'badreputation', false, 1, true],
+  // a bare 5.7.1: about our host when it names an IP, else the receiver's policy; never an address
+  ['550 5.7.1 Message from 192.0.2.77 refused', '5.7.1', 'RCPT', 'blocked', false, 1, true],
+  ['550 5.7.1 Delivery refused', '5.7.1', 'RCPT', 'policyviolation', false, 4, false],
   // nothing to go on
   ['550 Go away', '', '', 'onhold', false, 9, false],
   ['', '', '', 'undefined', false, 9, false],
