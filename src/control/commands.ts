@@ -75,10 +75,11 @@ export function verdictReply(m: MayISend): Reply {
   return r;
 }
 
-const STATS_TTL_MS = 1000;
+// `stats` counts every row (a full scan on a million addresses); cache it so that operators and
+// scrapers polling it cannot keep the event loop busy and push up lookup latency.
+const STATS_TTL_MS = 5000;
 
 function stats(deps: ControlDeps, ctx: CommandContext): Stats {
-  // Counting a million rows takes tens of ms; many operators polling `stats` must not stall lookups.
   const now = deps.now?.() ?? Date.now();
   if (ctx.statsCache && now - ctx.statsCache.at < STATS_TTL_MS) return ctx.statsCache.value;
   const value = deps.store.stats(now);
