@@ -184,7 +184,7 @@ const commands: Command[] = [
   {
     verb: 'health',
     usage: 'health',
-    help: 'is the daemon well? store reachable, components up; ok false when anything is down',
+    help: 'is the daemon well? store reachable, components up; healthy false when anything is down',
     minArgs: 0,
     maxArgs: 0,
     run(_args, deps, ctx) {
