@@ -22,7 +22,7 @@ export const rules: FalsePositiveRule[] = [
   { pattern: /\bblocked using\b/, kind: 'block', seen: '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org' },
   { pattern: /\b(?:spamhaus|spamcop|barracuda(?:central)?|sorbs|cloudmark|senderscore|invaluement|ivmsip|abuseat|uribl|surbl|uceprotect|psbl|mailspike)\b/, kind: 'block', seen: '554 Refused. Your IP address is listed in the RBL at b.barracudacentral.org' },
   { pattern: /\b(?:rbl|dnsbl|rhsbl)\b|\bproofpoint\.com\/dnsbl|\bipcheck\.proofpoint\.com\b/, kind: 'block', seen: '550 5.7.0 Blocked - see https://support.proofpoint.com/dnsbl-lookup.cgi?ip=192.0.2.1' },
-  { pattern: /\b(?:black|block|deny)[- ]?list(?:ed)?\b/, kind: 'block', seen: '550 5.7.1 IP address blacklisted by recipient' },
+  { pattern: /(?<!may be )\b(?:black|block|deny)[- ]?list(?:ed)?\b/, kind: 'block', seen: '550 5.7.1 IP address blacklisted by recipient' },
   { pattern: /\blisted (?:at|in|on|by) (?:the )?(?:(?:[a-z0-9-]+\.)+[a-z]{2,}\b|(?:rbl|dnsbl|block ?list|black ?list)\b)/, kind: 'block', seen: 'Your IP address is listed in the RBL at b.barracudacentral.org' },
   { pattern: /\bbanned sending ip\b|\baccess denied, banned sender\b|\busing customer block list\b|\baccess denied, rejected by recipient\b/, kind: 'block', seen: '550 5.7.606 Access denied, banned sending IP [192.0.2.1].', note: 'Microsoft' },
   { pattern: /\bpart of their network is on our block list\b|\b(?:s3150|as3140|sc-00[1-4])\b/, kind: 'block', seen: '550 5.7.1 Unfortunately, messages from [192.0.2.1] weren\'t sent. ... on our block list (S3150).', note: 'Outlook.com' },

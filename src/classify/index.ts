@@ -178,10 +178,14 @@ function pickReason(f: Finding, report: Report, ctx: Context): Pick {
   if (fromStatus) return { reason: fromStatus, rule: `status:${ctx.status}`, evidence: ctx.status };
 
   // X.7.0/X.7.1 with no telling text (bounce-semantics.md §4.7): about our host when the reply
-  // names an IP address, a client host or reputation; otherwise the receiver's policy. Never an address.
+  // names an IP address, a client host or reputation, or came before MAIL FROM; otherwise the
+  // receiver's policy. Never an address.
   if (/^[45]\.7\.[01]$/.test(ctx.status)) {
     const about = SENDER_HOST.exec(ctx.text);
     if (about) return { reason: 'blocked', rule: `status:${ctx.status}+host`, evidence: about[0] };
+    if (ctx.command === 'CONN' || ctx.command === 'HELO' || ctx.command === 'EHLO') {
+      return { reason: 'blocked', rule: `status:${ctx.status}+${ctx.command}`, evidence: ctx.status };
+    }
     return { reason: 'policyviolation', rule: `status:${ctx.status}`, evidence: ctx.status };
   }
 

@@ -82,6 +82,10 @@ const rows: Row[] = [
   // a bare 5.7.1: about our host when it names an IP, else the receiver's policy; never an address
   ['550 5.7.1 Message from 192.0.2.77 refused', '5.7.1', 'RCPT', 'blocked', false, 1, true],
   ['550 5.7.1 Delivery refused', '5.7.1', 'RCPT', 'policyviolation', false, 4, false],
+  // greylisting is throttling; cPanel's callout text names no blocklist
+  ['450 4.7.1 <a@example.org>: Recipient address rejected: Greylisted, see http://postgrey.example/help', '4.7.1', 'RCPT', 'speeding', false, 3, false],
+  ['The mail server could not deliver mail to a@example.net. The account or domain may not exist, they may be blacklisted, or missing the proper dns entries.', '', '', 'hostunknown', true, 2, false],
+  ['421 4.7.0 Try again later, closing connection. (EHLO)', '4.7.0', 'EHLO', 'blocked', false, 1, true],
   // nothing to go on
   ['550 Go away', '', '', 'onhold', false, 9, false],
   ['', '', '', 'undefined', false, 9, false],

@@ -10,7 +10,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bblocked using\b/, seen: '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org', note: 'Postfix reject_rbl_client' },
   { pattern: /\b(?:spamhaus|spamcop|barracuda(?:central)?|sorbs|cloudmark|senderscore|invaluement|ivmsip|abuseat|uceprotect|psbl|mailspike|spamrats|dnsbl|rbl)\b/, seen: '554 Refused. Your IP address is listed in the RBL at b.barracudacentral.org' },
   { pattern: /\b(?:ip|host|address|sender|domain|server|client|you)(?: \S+)? (?:is |are |was |has been )?(?:currently )?(?:black|block|deny)[- ]?listed\b/, seen: '550 5.7.1 IP address blacklisted by recipient' },
-  { pattern: /\b(?:black|block|deny)[- ]?list(?:ed)?\b/, seen: 'part of their network is on our block list (S3150)' },
+  { pattern: /(?<!may be )\b(?:black|block|deny)[- ]?list(?:ed)?\b/, seen: 'part of their network is on our block list (S3150)' },
   { pattern: /(?<!not )\blisted (?:at|in|on|by)\b/, seen: '554 Refused. Your IP address is listed in the RBL at b.barracudacentral.org' },
   { pattern: /\bclient host (?:\[[^\]]*\] )?(?:rejected|blocked)\b/, seen: '450 4.7.1 <c.example.ne.jp[192.0.2.56]>: Client host rejected: may not be mail exchanger', note: 'Postfix client restrictions' },
   { pattern: /\bbanned sending ip\b|\baccess denied, banned sender\b/, seen: '550 5.7.606 Access denied, banned sending IP [192.0.2.1].', note: 'Microsoft 5.7.606-649, 5.7.511' },

@@ -12,6 +12,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\b(?:looks|look|looked) like (?:spam|junk)\b/, seen: 'Your message looks like SPAM or has been reported as SPAM' },
   { pattern: /\b(?:message|mail|email) (?:is|was|appears to be|seems to be) (?:a )?(?:spam|junk)\b/, seen: '550 Your message is spam' },
   { pattern: /\bhigh (?:probability|likelihood) of (?:being )?spam\b/, seen: '554 high probability of spam' },
+  { pattern: /\bconsider(?:ed)? (?:to be |as )?(?:spam|junk)\b|\bspam policy\b|\banti-?spam polic(?:y|ies)\b/, seen: '554 5.7.1 The message from (<x@example.com>) with the subject of (hello) matches a profile the Internet community may consider spam.' },
   { phrase: 'spamassassin', seen: '550 rejected: SpamAssassin score 12.3 > 5.0' },
   { pattern: /\b(?:message|mail) content (?:rejected|refused|denied)\b/, seen: '550 5.7.1 Message content rejected, UBE, id=00000-22-225' },
   { pattern: /\bcontent (?:rejected|filtered|refused)\b/, seen: '550 5.7.1 message content rejected' },

@@ -10,6 +10,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\b(?:rate|frequency) limit(?:ed|ing)?\b(?! due to (?:ip |domain )?reputation)/, seen: '450 4.2.1 The user you are trying to contact is receiving mail too quickly; rate limited' },
   { pattern: /\btoo (?:many|much) (?:mail|messages|emails) (?:too quickly|in a short|per)\b|\bsending (?:too fast|too quickly)\b/, seen: '421 4.7.0 Too many messages in a short period' },
   { pattern: /\b(?:exceeded|exceeds) (?:the )?(?:message |sending |hourly |daily )?rate\b/, seen: '452 exceeded message rate' },
+  { pattern: /\bgrey ?list(?:ed|ing)?\b|\bgray ?list(?:ed|ing)?\b/, seen: '450 4.7.1 <x@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html', note: 'greylisting: come back later; Marketo category 3 (throttling)' },
   { pattern: /\bunusual rate of mail\b/, seen: '421-4.7.28 Gmail has detected an unusual rate of mail originating from your IP address.', note: 'Gmail 4.7.28' },
 ];
 

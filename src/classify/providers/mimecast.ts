@@ -10,7 +10,7 @@ export const provider: Provider = {
   hosts: /\bmimecast(?:-offshore)?\.(?:com|co\.za|net)\b/,
   marks: /community\.mimecast\.com|\bmimecast\b/,
   rules: [
-    { pattern: /\benvelope blocked\b|\bip (?:address )?(?:is )?blocked\b|\brejected by (?:a )?(?:policy|blocked senders)\b/, reason: 'blocked', seen: '550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550' },
+    { pattern: /\benvelope blocked\b|\bip (?:address )?(?:is )?blocked\b|\bblocked senders\b|\brejected by (?:a )?policy\b/, reason: 'blocked', seen: '550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550' },
     { pattern: /\binvalid recipient\b|\brecipient address rejected: access denied\b|\buser unknown\b/, reason: 'userunknown', seen: '550 Invalid Recipient - https://community.mimecast.com/docs/DOC-1369#550' },
     { pattern: /\bunable to relay\b|\brelay(?:ing)? (?:denied|not permitted)\b/, reason: 'norelaying', seen: '550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain' },
     { pattern: /\bspam\b|\bcontent (?:rejected|blocked)\b/, reason: 'spamdetected', seen: '554 Message rejected: spam signature detected' },
