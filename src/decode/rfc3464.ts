@@ -158,6 +158,30 @@ export function fillFromText(f: Finding, text: string): void {
       f.status = mostSpecificStatus(f.status, f.diagnostic);
     }
   }
+  if (f.diagnostic === '') {
+    // The sentence that names the address: "Your message wasn't delivered to a@example.org
+    // because the address couldn't be found." (Gmail). Only when it reads like an error.
+    const ls = text.lastIndexOf('\n', at) + 1;
+    let le = text.indexOf('\n', at);
+    if (le < 0) le = text.length;
+    const line = text.slice(ls, Math.min(le, ls + 1000));
+    if (ERROR_WORDS.test(line.replace(f.recipient, ''))) f.diagnostic = squeeze(line);
+  }
+}
+
+/**
+ * The only recipient has no diagnostic at all: the transcript's reply line is the best evidence.
+ *   ----- Transcript of session follows -----
+ *   554 "|IFS=' ' && exec /usr/bin/procmail -f- || exit 75 #kijitora"... Service unavailable
+ */
+function diagnosticFromTranscript(findings: Finding[], text: string): void {
+  if (findings.length !== 1 || findings[0]!.diagnostic !== '' || text === '') return;
+  const m = /^[ \t]*(?:<<<[ \t]*)?([45]\d\d[ -].{3,300})$/m.exec(text.length > 20000 ? text.slice(0, 20000) : text);
+  if (!m) return;
+  const f = findings[0]!;
+  f.diagnostic = squeeze(m[1]!);
+  if (f.replyCode === '') f.replyCode = findReplyCode(f.diagnostic);
+  f.status = mostSpecificStatus(f.status, f.diagnostic);
 }
 
 /**
@@ -184,6 +208,7 @@ function decodeParts(input: DecodeInput, texts: string[]): DecodeResult | null {
   }
   if (findings.length === 0) return null;
   for (const f of findings) fillFromText(f, input.text);
+  diagnosticFromTranscript(findings, input.text);
   refineFromTranscript(findings, input.text);
   const original = findOriginal(input.msg.root);
   return { findings, ...(original ? { original } : {}), problems };
@@ -248,7 +273,7 @@ const COPY_START =
 
 /** Words that make a line about an address an error line. */
 const ERROR_WORDS =
-  /\b(?:not reach|undeliver|unknown|full|quota|fail|reject|refused|denied|no such|invalid|not found|does not exist|doesn't exist|unable|error|disabled|suspended|expired|blocked|unavailable|unrouteable|bad|over|exceed|permanent|temporar)/i;
+  /\b(?:not reach|could not|couldn't|cannot|can't|wasn't delivered|not (?:be )?delivered|undeliver|unknown|full|quota|fail|reject|refused|denied|no such|invalid|not found|does not exist|doesn't exist|unable|error|disabled|suspended|expired|blocked|unavailable|unrouteable|bad|over|exceed|permanent|temporar)/i;
 
 const ADDRESS_IN_LINE = /<?([A-Za-z0-9._%+!=\/'-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)>?/;
 

@@ -84,6 +84,22 @@ Diagnostic-Code: smtp; 550 5.7.606 Access denied, banned sending IP [192.0.2.1]
     expect(f.diagnostic).toBe('552 5.2.2 Mailbox full');
   });
 
+  it('takes the sentence naming the address when there is no diagnostic anywhere else', () => {
+    const r = decode(dsn({
+      recipients: 'Final-Recipient: rfc822; m@example.org\nAction: failed\nStatus: 5.0.0\n',
+      text: "** Address not found **\n\nYour message wasn't delivered to m@example.org because the address couldn't be found.",
+    }));
+    expect(r.findings[0]!.diagnostic).toBe("Your message wasn't delivered to m@example.org because the address couldn't be found.");
+  });
+
+  it('takes the transcript reply line for a single recipient without diagnostic', () => {
+    const r = decode(dsn({
+      recipients: 'Final-Recipient: rfc822; n@example.org\nAction: failed\nStatus: 5.0.0\n',
+      text: '   ----- Transcript of session follows -----\n554 5.3.0 unknown mailer error 75',
+    }));
+    expect([r.findings[0]!.diagnostic, r.findings[0]!.status, r.findings[0]!.replyCode]).toEqual(['554 5.3.0 unknown mailer error 75', '5.3.0', '554']);
+  });
+
   it('types delayed and delivered reports', () => {
     const delayed = decode(dsn({ recipients: 'Final-Recipient: rfc822; d@example.org\nAction: delayed\nStatus: 4.4.1\nWill-Retry-Until: Tue, 4 Mar 2025 10:00:00 +0000\n' }));
     expect(delayed.type).toBe('delayed');
