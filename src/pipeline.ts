@@ -55,8 +55,14 @@ export interface ProcessPlan {
   events: EventInput[];
 }
 
+/**
+ * Who a result is about when the report itself names nobody: typically the VERP-decoded envelope
+ * recipient (the integrator wires this with verp.* and its signature policy). '' = unknown.
+ */
+export type AttributeFn = (env: Envelope, analysis: Analysis) => string;
+
 /** Analyse a loaded message and decide its events; no I/O. Never throws for a bad message. */
-export function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, analyze: AnalyzeFn): ProcessPlan {
+export function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, analyze: AnalyzeFn, attribute?: AttributeFn): ProcessPlan {
   const base = { id: msg.id, analysis: null, bounceAt: null, events: [] };
   if (msg.raw === null) return { ...base, state: 'failed', error: 'raw message pruned; cannot process' };
   let analysis: Analysis;
@@ -73,8 +79,13 @@ export function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, anal
     return { ...base, analysis, bounceAt, state: 'not-a-bounce', error: null };
   }
   const events: EventInput[] = [];
+  let fallback: string | undefined;
   for (const r of analysis.recipients) {
-    const address = normaliseAddress(r.address);
+    let address = normaliseAddress(r.address);
+    if (address === '' && attribute) {
+      fallback ??= normaliseAddress(attribute(msg.env, analysis));
+      address = fallback;
+    }
     events.push({
       address,
       rawAddress: r.address,

@@ -13,7 +13,7 @@
  * 'store-write') so intake can answer 451 4.3.0.
  */
 import { DaemonError } from '../errors.js';
-import { defaultAnalyze, planMessage, type AnalyzeFn, type ProcessOutcome, type ProcessPlan } from '../pipeline.js';
+import { defaultAnalyze, planMessage, type AnalyzeFn, type AttributeFn, type ProcessOutcome, type ProcessPlan } from '../pipeline.js';
 import type { Envelope } from '../types.js';
 import {
   decideSend,
@@ -47,7 +47,7 @@ import { normaliseAddress } from './normalise.js';
 export type { AddressState, MayISend, SendVerdict, StateRules, Effect } from './addresses.js';
 export type { HistoryEntry } from './events.js';
 export type { MessageState, StoredMessage } from './messages.js';
-export type { ProcessOutcome, AnalyzeFn } from '../pipeline.js';
+export type { ProcessOutcome, AnalyzeFn, AttributeFn } from '../pipeline.js';
 export { SchemaTooNewError, SCHEMA_VERSION } from './db.js';
 export { normaliseAddress } from './normalise.js';
 export { defaultStateRules } from './addresses.js';
@@ -64,6 +64,8 @@ export interface StoreOptions {
   state?: Partial<StateRules> & { escalation?: Partial<StateRules['escalation']> };
   /** Replace analyzeMessage (tests feed hand-built Analysis objects through this). */
   analyze?: AnalyzeFn;
+  /** Recipient for results whose report names none (e.g. from the VERP return path). */
+  attribute?: AttributeFn;
 }
 
 export interface SaveResult {
@@ -177,7 +179,7 @@ export function openStore(opts: StoreOptions): Store {
     suspendHours: opts.state?.suspendHours ?? defaultStateRules.suspendHours,
     escalation: { ...defaultStateRules.escalation, ...(opts.state?.escalation ?? {}) },
   };
-  return new SqliteStore(db, opts.path, opts.clock ?? Date.now, rules, opts.analyze ?? defaultAnalyze);
+  return new SqliteStore(db, opts.path, opts.clock ?? Date.now, rules, opts.analyze ?? defaultAnalyze, opts.attribute);
 }
 
 class SqliteStore implements Store {
@@ -191,6 +193,7 @@ class SqliteStore implements Store {
     private readonly clock: () => number,
     private readonly rules: StateRules,
     private readonly analyze: AnalyzeFn,
+    private readonly attribute: AttributeFn | undefined,
   ) {
     this.m = messageStatements(db);
     this.e = eventStatements(db);
@@ -219,7 +222,7 @@ class SqliteStore implements Store {
     const plans = items.map((it) => {
       const known = this.m.byHash.get(hashRaw(it.raw));
       const state = known ? this.m.state.get(known.id)?.state : undefined;
-      return state !== undefined && state !== 'pending' ? null : planMessage({ id: 0, raw: it.raw, env: it.env }, this.analyze);
+      return state !== undefined && state !== 'pending' ? null : planMessage({ id: 0, raw: it.raw, env: it.env }, this.analyze, this.attribute);
     });
     const now = this.clock();
     return this.write('ingest messages', () =>
@@ -267,7 +270,7 @@ class SqliteStore implements Store {
         if (!msg) throw new DaemonError('internal', `store: no message with id ${id}`);
         if (msg.state !== 'pending' && !opts.force) plans.push(skipped(msg));
         else if (msg.raw === null) plans.push(skipped(msg));
-        else plans.push(planMessage(msg, this.analyze));
+        else plans.push(planMessage(msg, this.analyze, this.attribute));
       }
       const committed = this.write('process messages', () =>
         this.db.transaction(() => plans.map((p) => ('skipped' in p ? p : this.commitPlan(p, opts.force ?? false)))).immediate(),

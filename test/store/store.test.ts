@@ -300,6 +300,24 @@ describe('store: Marketo state rules', () => {
   });
 });
 
+describe('store: attribution hook', () => {
+  it('a result without an address is attributed through the hook (e.g. VERP), else recorded only', () => {
+    const store = openStore({
+      path: ':memory:',
+      clock: () => T0,
+      analyze: (raw) => JSON.parse(raw.toString('utf8')) as Analysis,
+      attribute: (env) => (env.rcptTo[0] === 'bounces+zoe=x.example@b.example' ? 'Zoe@X.example' : ''),
+    });
+    const env = (rcpt: string): Envelope => ({ source: 'smtp', origin: '', mailFrom: '', rcptTo: [rcpt], receivedAt: T0 });
+    const a = JSON.stringify(analysis('bounce', [rr('')]));
+    const one = store.saveMessage(env('bounces+zoe=x.example@b.example'), Buffer.from(a + ' '));
+    expect(store.processMessage(one.id).state).toBe('processed');
+    expect(store.mayISend('zoe@x.example').verdict).toBe('invalid');
+    const two = store.saveMessage(env('someone@else.example'), Buffer.from(a + '  '));
+    expect(store.processMessage(two.id)).toMatchObject({ state: 'failed', error: 'bounce: no recipient found' });
+  });
+});
+
 describe('store: IMAP cursor, prune, schema version', () => {
   it('keeps an IMAP cursor per account and folder', () => {
     const { store } = setup();
