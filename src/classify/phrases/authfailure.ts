@@ -6,6 +6,7 @@
 import type { PhraseRule, ReasonPhrases } from '../rules.js';
 
 export const rules: PhraseRule[] = [
+  { pattern: /\b(?:rejected|blocked|denied|refused) (?:by|due to|per) (?:the |our |its )?(?:spf|dkim|dmarc)\b/, seen: '554 5.7.1 <x@example.com>: Recipient address rejected: Rejected by SPF policy' },
   { pattern: /\bdmarc\b/, seen: "550-5.7.26 Unauthenticated email from example.org is not accepted due to domain's DMARC policy." },
   { pattern: /\bspf (?:check )?(?:fail|failed|failure|record|validation|error|hard ?fail)/, seen: '550 Bad SPF records for [example.org:192.0.2.2]' },
   { pattern: /\b(?:bad|invalid|no) spf\b/, seen: '550 Bad SPF records for [example.org:192.0.2.2]' },

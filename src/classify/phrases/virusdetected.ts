@@ -8,6 +8,7 @@ import type { PhraseRule, ReasonPhrases } from '../rules.js';
 export const rules: PhraseRule[] = [
   { pattern: /\bvirus(?:es)? (?:detected|found|infected)\b/, seen: '550 Virus Detected; Content Rejected' },
   { pattern: /\b(?:contains?|infected (?:with|by)) (?:a )?(?:virus|malware|worm|trojan)\b/, seen: '554 5.7.0 message contains a virus' },
+  { pattern: /\binfected (?:attachment|file|message|content)\b/, seen: '550 Message contains infected attachment' },
   { pattern: /\bmalware (?:detected|found)\b/, seen: '554 malware detected' },
 ];
 
