@@ -202,6 +202,16 @@ async function run(port, reuse, label) {
   return { acked: ids.length, ids, errors, rate: ids.length / secs, p50: q(0.5), p99: q(0.99) };
 }
 
+/** CPU seconds (user + system) used so far by a process, all its threads (from /proc). */
+function cpuSeconds(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
 function peakRssMb(pid) {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -227,9 +237,10 @@ try {
   await waitPort(port);
   const allIds = [];
   for (const reuse of [true, false]) {
+    const c0 = cpuSeconds(daemon.pid);
     const r = await run(port, reuse, reuse ? 'R' : 'N');
     allIds.push(...r.ids);
-    results.push({ server: "rebound", reuse, ...r, rssMb: peakRssMb(daemon.pid) });
+    results.push({ server: 'rebound', reuse, ...r, cpuMs: ((cpuSeconds(daemon.pid) - c0) * 1000) / r.acked, rssMb: peakRssMb(daemon.pid) });
   }
   // Every acked id must be in the store (opened by the daemon's own code).
   const { openStore } = await import(join(root, 'dist/store/index.js'));
@@ -259,8 +270,9 @@ try {
     const sink = spawn('/usr/sbin/smtp-sink', [...(process.getuid?.() === 0 ? ['-u', 'postfix'] : []), `127.0.0.1:${sinkPort}`, '512'], { stdio: 'ignore' });
     await waitPort(sinkPort);
     for (const reuse of [true, false]) {
+      const c0 = cpuSeconds(sink.pid);
       const r = await run(sinkPort, reuse, 'S');
-      results.push({ server: 'smtp-sink', reuse, ...r, rssMb: peakRssMb(sink.pid) });
+      results.push({ server: 'smtp-sink', reuse, ...r, cpuMs: ((cpuSeconds(sink.pid) - c0) * 1000) / r.acked, rssMb: peakRssMb(sink.pid) });
     }
     sink.kill('SIGTERM');
   } else {
@@ -272,11 +284,11 @@ try {
 
 const cpu = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim();
 console.log(`\n${CLIENTS} concurrent connections, ${SECONDS} s per row, ${cpu} cores, node ${process.version}, load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
-console.log('| server | connections | bounces/s acked | p50 ms | p99 ms | errors | peak RSS MB |');
-console.log('|---|---|---:|---:|---:|---:|---:|');
+console.log('| server | connections | bounces/s acked | p50 ms | p99 ms | errors | server CPU ms/msg | peak RSS MB |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|');
 for (const r of results)
   console.log(
-    `| ${r.server} | ${r.reuse ? 'reused' : 'new per message'} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.rssMb.toFixed(0)} |`,
+    `| ${r.server} | ${r.reuse ? 'reused' : 'new per message'} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.cpuMs.toFixed(2)} | ${r.rssMb.toFixed(0)} |`,
   );
 const reb = results.find((r) => r.server === 'rebound' && r.reuse);
 const sinkR = results.find((r) => r.server === 'smtp-sink' && r.reuse);

@@ -45,6 +45,8 @@ export class GroupCommitter {
   /** Largest batch committed so far, for the bench and the logs. */
   maxBatch = 0;
   batches = 0;
+  /** When the last batch committed (ms); the daemon lets processing yield while this is recent. */
+  lastCommitAt = 0;
 
   constructor(
     private readonly store: IntakeStore,
@@ -83,6 +85,7 @@ export class GroupCommitter {
         for (const b of batch) b.reject(err);
       }
       if (results) {
+        this.lastCommitAt = Date.now();
         this.batches++;
         this.maxBatch = Math.max(this.maxBatch, batch.length);
         // Ack only now: the transaction has committed.
