@@ -15,7 +15,7 @@
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,6 +35,7 @@ async function main() {
   const { configFromObject } = await import(new URL('config/load.js', dist).href);
 
   await buildDb(openStore);
+  const loadBefore = os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
   const dir = mkdtempSync(join(tmpdir(), 'rebound-bench-sock-'));
   const sock = join(dir, 'rebound.sock');
@@ -47,18 +48,23 @@ async function main() {
       { name: '1 client, 16 in flight', clients: 1, depth: 16 },
       { name: '32 clients, 1 in flight each', clients: 32, depth: 1 },
     ]) {
+      const cpu0 = process.cpuUsage();
       const r = await runScenario({ ...sc, sock, seconds: SECONDS, n: N });
-      results.push({ scenario: sc.name, ...r });
+      const cpu = process.cpuUsage(cpu0);
+      // Server CPU per lookup: less sensitive than wall-clock figures to other load on the machine.
+      const serverCpuUs = r.lookups ? (cpu.user + cpu.system) / (r.lookups + (r.warmupLookups ?? 0)) : 0;
+      results.push({ scenario: sc.name, ...r, serverCpuUsPerLookup: Number(serverCpuUs.toFixed(1)) });
     }
   } finally {
     await control.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`\ncheck lookups on the status socket, ${N.toLocaleString('en')} addresses, ${SECONDS}s per scenario (node ${process.version})`);
-  console.log('scenario                          lookups/s    p50 ms   p99 ms   max ms');
+  console.log(`load average before: ${loadBefore}; after: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log('scenario                          lookups/s    p50 ms   p99 ms   max ms   server CPU us/lookup');
   for (const r of results)
     console.log(
-      `${r.scenario.padEnd(32)} ${String(r.perSecond).padStart(10)} ${r.p50.toFixed(3).padStart(9)} ${r.p99.toFixed(3).padStart(8)} ${r.max.toFixed(3).padStart(8)}`,
+      `${r.scenario.padEnd(32)} ${String(r.perSecond).padStart(10)} ${r.p50.toFixed(3).padStart(9)} ${r.p99.toFixed(3).padStart(8)} ${r.max.toFixed(3).padStart(8)} ${String(r.serverCpuUsPerLookup).padStart(12)}`,
     );
   for (const r of results) console.log(JSON.stringify(r));
 }
@@ -120,10 +126,12 @@ function runScenario(opts) {
 async function client({ sock, clients, depth, seconds, n }) {
   const lat = [];
   let done = 0;
+  let warmDone = 0;
   let warm = true;
   const end = Date.now() + 500 + seconds * 1000;
   setTimeout(() => {
     warm = false;
+    warmDone = done;
     done = 0;
     lat.length = 0;
   }, 500);
@@ -153,10 +161,8 @@ async function client({ sock, clients, depth, seconds, n }) {
           buf = buf.slice(nl + 1);
           const t = sent.shift();
           if (!line.startsWith('{"ok":true')) return rej(new Error(`bad reply ${line}`));
-          if (!warm) {
-            lat.push(Number(process.hrtime.bigint() - t) / 1e6);
-            done++;
-          }
+          done++;
+          if (!warm) lat.push(Number(process.hrtime.bigint() - t) / 1e6);
           if (Date.now() < end) send();
           else if (sent.length === 0) {
             c.end();
@@ -172,7 +178,7 @@ async function client({ sock, clients, depth, seconds, n }) {
   lat.sort((a, b) => a - b);
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
   process.send(
-    { clients, depth, seconds, lookups: done, perSecond: Math.round(done / seconds), p50: q(0.5), p99: q(0.99), max: lat.at(-1) ?? 0 },
+    { clients, depth, seconds, lookups: done, warmupLookups: warmDone, perSecond: Math.round(done / seconds), p50: q(0.5), p99: q(0.99), max: lat.at(-1) ?? 0 },
     () => process.exit(0),
   );
 }
