@@ -11,7 +11,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\brefused due to (?:the )?recipient(?:'s)? preferences?\b/, seen: '550 5.1.1 RCP-P2 Refused due to recipient preferences', note: 'Facebook' },
   { pattern: /\bheader error\b/, seen: '554 5.7.0 Header error (state 18).' },
   { pattern: /\bblocked by (?:the )?(?:recipient|user)(?:'s)? (?:filter|rules?|settings?)\b/, seen: 'blocked by the recipient filter' },
-  { pattern: /\b(?:recipient|user) (?:has )?(?:blocked|rejected|refused) (?:you|your (?:address|message|mail)|the sender|mail from)\b/, seen: '550 the recipient has blocked your address' },
+  { pattern: /\b(?:recipient|user) (?:has )?(?:blocked|rejected|refused) (?:you|your (?:address|message|mail)|(?:the )?sender|mail from)\b/, seen: '550 the recipient has blocked your address' },
 ];
 
 export const table: ReasonPhrases = { reason: 'filtered', rules };

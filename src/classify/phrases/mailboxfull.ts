@@ -18,6 +18,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bexceeded (?:storage|the) (?:allocation|quota|storage)\b/, seen: '552 Requested mail action aborted: exceeded storage allocation' },
   { pattern: /\b(?:account|mailbox) (?:is )?over (?:its )?(?:quota|limit|storage)\b/, seen: 'This account is over quota.' },
   { pattern: /\b(?:inbox|mailbox) is out of (?:storage|space)\b/, seen: "552-5.2.2 The recipient's inbox is out of storage space and inactive.", note: 'Gmail OverQuotaPerm' },
+  { pattern: /\bwould exceed (?:the )?(?:maximum )?(?:allowed )?(?:storage|quota|mailbox size)\b/, seen: '550 Recipient Rejected: Mailbox would exceed maximum allowed storage' },
   { phrase: 'mailbox is full', seen: 'mailbox is full: retry timeout exceeded', note: 'Exim local delivery' },
   { phrase: 'too much mail data', seen: '552 too much mail data', note: 'NTT docomo' },
   { phrase: 'their mailbox is full', seen: 'As their mailbox is full.', note: 'KDDI au' },
