@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,5 +175,34 @@ describe('daemon process', () => {
     } finally {
       store.close();
     }
+  }, 60_000);
+  it('SIGHUP reloads the VERP rules: after requireSignature = true a plain return path is refused', async () => {
+    const { cfg, port } = await setup();
+    const { child, exited } = await startDaemon(cfg);
+    const rcpt = async () => {
+      const w = await Wire.open({ port });
+      await w.reply();
+      await w.cmd('EHLO hup.test');
+      await w.cmd('MAIL FROM:<>');
+      const r = await w.cmd('RCPT TO:<bounces+x=example.com@bounces.test>');
+      w.sock.destroy();
+      return r;
+    };
+    expect(await rcpt()).toMatch(/^250/);
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('[verp]\n', '[verp]\nrequireSignature = true\nkeys = ["1:hup"]\n'));
+    child.kill('SIGHUP');
+    let r = '';
+    for (let i = 0; i < 50 && !r.startsWith('550'); i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await rcpt();
+    }
+    expect(r).toMatch(/^550 5\.7\.1/);
+    // A broken file on reload is rejected and the running config kept.
+    writeFileSync(cfg, 'this is not toml = = =');
+    child.kill('SIGHUP');
+    await new Promise((res) => setTimeout(res, 500));
+    expect(await rcpt()).toMatch(/^550 5\.7\.1/);
+    child.kill('SIGTERM');
+    expect((await exited).code).toBe(0);
   }, 60_000);
 });

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSmtpIntake, GroupCommitter, type IntakeStore, type SmtpIntake, type SmtpIntakeOptions } from '../../src/intake/smtp.js';
@@ -181,5 +183,67 @@ describe('LMTP intake', () => {
     expect([r1, r2]).toEqual(['250 2.0.0 Ok: stored as 1', '250 2.0.0 Ok: stored as 1']);
     w.end();
     expect(store.saved[0]!.env).toMatchObject({ source: 'lmtp', mailFrom: '', rcptTo: ['b+a=x.test@bounces.test', 'b+c=x.test@bounces.test'] });
+  });
+});
+
+describe('SMTP intake limits', () => {
+  it('refuses sessions over maxClients with 421 and serves again once they leave', async () => {
+    const store = new MemStore();
+    const target = await start(store, { limits: { ...limits, maxClients: 2 } });
+    const a = await Wire.open(target);
+    const b = await Wire.open(target);
+    expect(await a.reply()).toMatch(/^220/);
+    expect(await b.reply()).toMatch(/^220/);
+    const c = await Wire.open(target);
+    expect(await c.reply()).toMatch(/^421/);
+    a.end();
+    b.end();
+    await new Promise((r) => setTimeout(r, 200));
+    const d = await Wire.open(target);
+    expect(await d.reply()).toMatch(/^220/);
+    d.end();
+  });
+
+  it('closes an idle session after socketTimeoutMs', async () => {
+    const store = new MemStore();
+    const target = await start(store, { limits: { ...limits, socketTimeoutMs: 1000 } });
+    const w = await Wire.open(target);
+    await w.reply();
+    const t0 = Date.now();
+    const r = await w.reply(); // the server speaks first: 421 timeout, then closes
+    expect(r).toMatch(/^421/);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/openssl'))('offers STARTTLS only with a cert and key, and accepts mail over it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rebound-tls-'));
+    dirs.push(dir);
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const store = new MemStore();
+    const target = (await start(store, { limits: { ...limits, tls: { cert, key } } })) as { port: number };
+    const w = await Wire.open(target);
+    await w.reply();
+    expect(await w.cmd('EHLO c.test')).toMatch(/STARTTLS/);
+    expect(await w.cmd('STARTTLS')).toMatch(/^220/);
+    const secure = tlsConnect({ socket: w.sock, rejectUnauthorized: false });
+    await new Promise<void>((r) => secure.once('secureConnect', () => r()));
+    const t = new Wire(secure as unknown as import('node:net').Socket);
+    expect(await t.cmd('EHLO c.test')).toMatch(/^250/);
+    await t.cmd('MAIL FROM:<>');
+    expect(await t.cmd('RCPT TO:<b+x=y.test@bounces.test>')).toMatch(/^250/);
+    await t.cmd('DATA');
+    expect(await t.cmd(body)).toMatch(/^250/);
+    secure.end();
+    expect(store.saved).toHaveLength(1);
+    // Without cert/key it is not offered.
+    await intake!.stop();
+    const plain = await Wire.open(await start(new MemStore()));
+    await plain.reply();
+    expect(await plain.cmd('EHLO c.test')).not.toMatch(/STARTTLS/);
+    expect(await plain.cmd('STARTTLS')).toMatch(/^5/);
+    plain.end();
   });
 });
