@@ -34,9 +34,9 @@ import {
   type HistoryEntry,
 } from './events.js';
 import {
-  hashRaw,
   insertMessage,
   loadMessage,
+  prepareMessage,
   messageStatements,
   type MessageState,
   type MessageStatements,
@@ -207,9 +207,11 @@ class SqliteStore implements Store {
 
   saveMessages(items: { env: Envelope; raw: Buffer }[]): SaveResult[] {
     if (items.length === 0) return [];
+    // Hash and compress before taking the write lock, so other writers wait only for the inserts.
+    const prepared = items.map((it) => prepareMessage(it.env, it.raw));
     const now = this.clock();
     return this.write('save messages', () =>
-      this.db.transaction(() => items.map((it) => insertMessage(this.m, it.env, it.raw, now))).immediate(),
+      this.db.transaction(() => prepared.map((p) => insertMessage(this.m, p, now))).immediate(),
     );
   }
 
@@ -219,8 +221,9 @@ class SqliteStore implements Store {
 
   ingestMessages(items: { env: Envelope; raw: Buffer }[]): (SaveResult & { outcome: ProcessOutcome })[] {
     // Analyse outside the write lock; skip the analysis of messages we already finished.
-    const plans = items.map((it) => {
-      const known = this.m.byHash.get(hashRaw(it.raw));
+    const prepared = items.map((it) => prepareMessage(it.env, it.raw));
+    const plans = items.map((it, i) => {
+      const known = this.m.byHash.get(prepared[i]!.sha256);
       const state = known ? this.m.state.get(known.id)?.state : undefined;
       return state !== undefined && state !== 'pending' ? null : planMessage({ id: 0, raw: it.raw, env: it.env }, this.analyze, this.attribute);
     });
@@ -229,7 +232,7 @@ class SqliteStore implements Store {
       this.db
         .transaction(() =>
           items.map((it, i) => {
-            const saved = insertMessage(this.m, it.env, it.raw, now);
+            const saved = insertMessage(this.m, prepared[i]!, now);
             const plan = plans[i];
             const outcome: ProcessOutcome =
               plan === null || plan === undefined

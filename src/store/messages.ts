@@ -77,31 +77,37 @@ export function messageStatements(db: Db) {
 
 export type MessageStatements = ReturnType<typeof messageStatements>;
 
-/** Insert one message (caller holds the transaction). */
-export function insertMessage(
-  st: MessageStatements,
-  env: Envelope,
-  raw: Buffer,
-  now: number,
-): { id: number; duplicate: boolean } {
-  const sha256 = hashRaw(raw);
-  const existing = st.byHash.get(sha256);
+/** A message ready to insert: hashed and compressed outside the write transaction. */
+export interface PreparedMessage {
+  env: Envelope;
+  sha256: string;
+  size: number;
+  gz: Buffer;
+}
+
+export function prepareMessage(env: Envelope, raw: Buffer): PreparedMessage {
+  // Level 1: bounces compress ~4x even so, and ingest throughput matters more than bytes.
+  return { env, sha256: hashRaw(raw), size: raw.length, gz: gzipSync(raw, { level: 1 }) };
+}
+
+/** Insert one prepared message (caller holds the transaction). */
+export function insertMessage(st: MessageStatements, p: PreparedMessage, now: number): { id: number; duplicate: boolean } {
+  const existing = st.byHash.get(p.sha256);
   if (existing) return { id: existing.id, duplicate: true };
   const info = st.insert.run({
-    sha256,
-    source: env.source,
-    origin: env.origin,
-    mailFrom: env.mailFrom,
-    rcptTo: JSON.stringify(env.rcptTo),
-    receivedAt: Math.floor(env.receivedAt),
+    sha256: p.sha256,
+    source: p.env.source,
+    origin: p.env.origin,
+    mailFrom: p.env.mailFrom,
+    rcptTo: JSON.stringify(p.env.rcptTo),
+    receivedAt: Math.floor(p.env.receivedAt),
     storedAt: now,
-    size: raw.length,
-    // Level 1: bounces compress ~4x even so, and ingest throughput matters more than bytes.
-    raw: gzipSync(raw, { level: 1 }),
+    size: p.size,
+    raw: p.gz,
   });
   if (info.changes === 0) {
     // Another process inserted the same content between our SELECT and INSERT.
-    const again = st.byHash.get(sha256);
+    const again = st.byHash.get(p.sha256);
     if (!again) throw new Error('store: message insert lost without a conflicting row');
     return { id: again.id, duplicate: true };
   }
