@@ -111,3 +111,14 @@ describe('classify: generality guards', () => {
     expect(classify(f, report([f])).reason).toBe(reason);
   });
 });
+
+describe('classify: explicit statements about the address need no SMTP command', () => {
+  it.each([
+    "Your message wasn't delivered to a@example.it because the address couldn't be found. Check for typos or unnecessary spaces and try again.",
+    "554 delivery error: dd This user doesn't have a yahoo.com account (a@yahoo.com) [0]",
+    "Sorry, no mailbox here by that name. (#5.1.1)",
+  ])('%s', (diagnostic) => {
+    const f = finding({ diagnostic, status: '5.0.0' });
+    expect(classify(f, report([f]))).toMatchObject({ reason: 'userunknown', hard: true, category: 2 });
+  });
+});

@@ -31,12 +31,20 @@ export const rules: PhraseRule[] = [
   { pattern: /\b(?:this|the) (?:user|recipient|mailbox) (?:is )?(?:does not|doesn't) exist\b/, seen: '550 This user does not exist' },
   { pattern: /\bmailbox (?:name )?not allowed\b/, seen: '553 mailbox name not allowed' },
   { phrase: 'address not found', seen: '** Address not found **', note: 'Gmail/G Suite human-readable bounce' },
-  { pattern: /\b(?:email|e-mail) address (?:you entered )?couldn't be found\b/, seen: "The email address you entered couldn't be found.", note: 'Exchange Online' },
+  { pattern: /\b(?:email |e-mail )?address (?:you entered )?(?:couldn't|could not) be found\b/, seen: "Your message wasn't delivered to x@example.it because the address couldn't be found.", note: 'Gmail, Exchange Online' },
   { phrase: "wasn't found at the destination domain", seen: "The email address wasn't found at the destination domain.", note: 'Exchange Online' },
   { pattern: /\bunrouteable address\b/, seen: 'Unrouteable address', note: 'Exim: no router accepted the local part' },
   { pattern: /\bnot listed in (?:the )?(?:domino directory|public name & address book|address book|directory)\b/, seen: 'User someone (someone@example.com) not listed in Domino Directory', note: 'Lotus Domino' },
   { pattern: /\binactive (?:e-?mail )?address\b/, seen: '550 5.1.1 <x@icloud.com>: inactive email address', note: 'iCloud: the address is gone (a counter-example in spam-block-patterns.tsv)' },
 ];
+
+/**
+ * Statements a provider makes about the address itself, whatever the SMTP stage: no refinement.
+ * The generic replies ("user unknown", "no such user") are relayed from a remote server and depend
+ * on the command they answered.
+ */
+const EXPLICIT =
+  /tried to reach does not exist|doesn't have an? [a-z0-9.-]+ account|address (?:you entered )?(?:couldn't|could not) be found|wasn't found at the destination domain|recip(?:ient)?notfound|no mailbox here by that name|adresse destinataire invalide/;
 
 /** Status details that name the mailbox itself (RFC 3463 X.1.0/1/3/4). */
 const ADDRESS_STATUS = /^[45]\.1\.(?:0|1|3|4)$/;
@@ -49,7 +57,7 @@ const ADDRESS_STATUS = /^[45]\.1\.(?:0|1|3|4)$/;
 export function refine(ctx: Context, evidence: string): Reason | null {
   // RFC 5321's 450 "mailbox unavailable" is "busy, try later": not about existence.
   if (evidence === 'mailbox unavailable' && ctx.klass === '4') return null;
-  if (ADDRESS_STATUS.test(ctx.status)) return 'userunknown';
+  if (ADDRESS_STATUS.test(ctx.status) || EXPLICIT.test(evidence)) return 'userunknown';
   switch (ctx.command) {
     case 'RCPT':
       return 'userunknown';
