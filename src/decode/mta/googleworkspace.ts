@@ -27,6 +27,9 @@ const RESPONSE_RE = /^The response (?:from the remote server )?was:[ \t]*$/im;
 // "There was a temporary problem delivering your message to kijitora@example.com."
 const TO_RE = /(?:wasn't delivered to|delivering your message to|has not been delivered to)\s+<?([^\s<>@]+@[A-Za-z0-9.-]*[A-Za-z0-9])>?(?=[\s.,]|$)/i;
 
+// The whole sentence around TO_RE's match, up to its full stop.
+const SENTENCE_RE = /(?:Your message|There was)[^.\n]*?(?:wasn't delivered to|delivering your message to|has not been delivered to)[^\n]*?\.(?=\s|$)/i;
+
 /** Google's own words that state the reason (not the remote server's). */
 const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
   {
@@ -34,6 +37,13 @@ const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string;
     reason: 'rejected',
     seen: "You're sending this from a different address or alias using the 'Send mail as' feature.",
     sample: 'lhost-googleworkspace-01',
+  },
+  {
+    // Only the plain form: "..., or is unable to receive mail" also covers full or disabled mailboxes.
+    phrase: /because the address couldn't be found\. /i,
+    reason: 'userunknown',
+    seen: "Your message wasn't delivered to x@example.it because the address couldn't be found. Check for typos ...",
+    sample: 'mta/googleworkspace/05-address-not-found',
   },
   {
     phrase: /because the domain \S+ couldn't be found|Domain name not found/i,
@@ -67,17 +77,26 @@ export const googleworkspace: Decoder = {
     }));
     return { findings, type: read.action === 'delayed' ? 'delayed' : 'bounce' };
   },
-  /** Google's DSN part sometimes has no Diagnostic-Code; the text's "The response was:" has it. */
+  /**
+   * Google's DSN part sometimes has no Diagnostic-Code. The remote's answer is then only in the
+   * text ("The response was:"), and Google's own sentence says what it made of it.
+   */
   enrich(report: Report, input: DecodeInput): void {
     const read = readGoogleText(input);
-    if (!read || !read.diagnostic) return;
+    if (!read) return;
     for (const f of report.findings) {
-      if (f.diagnostic !== '') continue;
       if (!read.recipients.includes(f.recipient) && report.findings.length !== 1) continue;
-      f.diagnostic = read.diagnostic;
-      if (!f.diagnosticType) f.diagnosticType = 'smtp';
-      if (!f.replyCode) f.replyCode = read.replyCode;
-      if (read.status && (f.status === '' || /^\d\.0\.0$/.test(f.status))) f.status = read.status;
+      // Empty, or only Google's sentence copied from the text ("Your message wasn't delivered to ...").
+      const ownWords = f.diagnostic === '' || /^(?:Your message|There was a)\b/i.test(f.diagnostic);
+      if (!ownWords) continue;
+      if (read.diagnostic) {
+        f.diagnostic = read.diagnostic;
+        if (!f.diagnosticType) f.diagnosticType = 'smtp';
+        if (!f.replyCode) f.replyCode = read.replyCode;
+        if (read.status && (f.status === '' || /^\d\.0\.0$/.test(f.status))) f.status = read.status;
+      } else if (f.diagnostic === '') {
+        f.diagnostic = read.sentence;
+      }
       if (read.reasonHint && !f.reasonHint) f.reasonHint = read.reasonHint;
     }
   },
@@ -89,6 +108,8 @@ interface GoogleText {
   diagnostic: string;
   status: string;
   replyCode: string;
+  /** Google's sentence naming the recipient ("Your message wasn't delivered to x because ..."). */
+  sentence: string;
   reasonHint?: Reason;
 }
 
@@ -118,10 +139,12 @@ function readGoogleText(input: DecodeInput): GoogleText | null {
     diagnostic = para.replace(/\s+/g, ' ').trim();
   }
   const reasonHint = OWN_PHRASES.find((rule) => rule.phrase.test(text))?.reason;
+  const sentence = to ? (SENTENCE_RE.exec(text.slice(Math.max(0, to.index - 200)))?.[0] ?? '').replace(/\s+/g, ' ').trim() : '';
   return {
     action,
     recipients,
     diagnostic,
+    sentence,
     status: bestStatusIn(diagnostic),
     replyCode: /^([245]\d\d)\b/.exec(diagnostic)?.[1] ?? '',
     ...(reasonHint ? { reasonHint } : {}),

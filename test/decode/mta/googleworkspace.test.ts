@@ -11,6 +11,8 @@ const rows: Row[] = [
   { file: '03-delay', count: 1, i: 0, by: 'googleworkspace', type: 'delayed', recipient: 'slow@example.net', action: 'delayed', status: '4.7.0', replyCode: '421', diag: '421 4.7.0 [192.0.2.10] Try again later' },
   // A DSN part without Diagnostic-Code: enrich takes the response and its 5.7.1 from the text.
   { file: '04-dsn-without-diagnostic', count: 1, i: 0, by: 'rfc3464', type: 'bounce', recipient: 'customer@shop.example.org', action: 'failed', status: '5.7.1', replyCode: '550', diag: '550 5.7.1 Message rejected per content policy: suspected spam' },
+  // No response at all: Google's own sentence becomes the diagnostic and states the reason.
+  { file: '05-address-not-found', count: 1, i: 0, by: 'rfc3464', type: 'bounce', recipient: 'typo@example.it', action: 'failed', status: '5.0.0', replyCode: '', diag: "Your message wasn't delivered to typo@example.it because the address couldn't be found.", hint: 'userunknown' },
 ];
 
 describe('googleworkspace', () => {
