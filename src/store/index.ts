@@ -272,7 +272,9 @@ class SqliteStore implements Store {
         const msg = loadMessage(this.m, id);
         if (!msg) throw new DaemonError('internal', `store: no message with id ${id}`);
         if (msg.state !== 'pending' && !opts.force) plans.push(skipped(msg));
-        else if (msg.raw === null) plans.push(skipped(msg));
+        // A pruned finished message keeps its events (reprocessing it would erase them); a pending
+        // one without raw bytes becomes 'failed' (planMessage says why) rather than pending for ever.
+        else if (msg.raw === null && msg.state !== 'pending') plans.push(skipped(msg));
         else plans.push(planMessage(msg, this.analyze, this.attribute));
       }
       const committed = this.write('process messages', () =>

@@ -339,5 +339,9 @@ describe('store: IMAP cursor, prune, schema version', () => {
     expect(store.getMessage(failed.id)!.raw).not.toBeNull();
     store.reprocess({ all: true });
     expect(store.mayISend('s@x.example').verdict).toBe('invalid');
+    // Forcing one pruned message directly does not erase its events either.
+    const first = store.history('s@x.example').find((e) => e.effect === 'invalid')!.messageId!;
+    expect(store.processMessage(first, { force: true })).toMatchObject({ skipped: true, error: 'raw message pruned' });
+    expect(store.mayISend('s@x.example').verdict).toBe('invalid');
   });
 });
