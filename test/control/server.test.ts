@@ -3,8 +3,8 @@
  * permissions, stale-socket handling. Runs against a real SQLite store in a temp dir, opened
  * read-only by the control server as the daemon does.
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +210,30 @@ describe('concurrency and permissions', () => {
       expect(st.gid).toBe(gid);
     } finally {
       await h.stop();
+    }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('lets group members in and keeps others out (needs root to switch users)', async () => {
+    const pub = mkdtempSync(join(tmpdir(), 'rebound-perm-'));
+    chmodSync(pub, 0o755);
+    const p = join(pub, 'perm.sock');
+    const h = await startControl(configFromObject({ control: { socket: p, mode: 0o660, group: '0' } }).control, { storeOptions: { path: dbPath } });
+    // Async: the server runs in this process, so a blocking spawnSync would deadlock it.
+    const tryAs = (gid: number) =>
+      new Promise<string>((res) => {
+        execFile(
+          process.execPath,
+          ['-e', `const c=require('net').createConnection(${JSON.stringify(p)});c.on('connect',()=>{c.write('check invalid@example.com\\n')});c.on('data',d=>{process.stdout.write(String(d));process.exit(0)});c.on('error',e=>{process.stdout.write(e.code);process.exit(0)})`],
+          { uid: 65534, gid, encoding: 'utf8', timeout: 20_000 },
+          (_err, stdout) => res(stdout),
+        );
+      });
+    try {
+      expect(await tryAs(65534)).toBe('EACCES');
+      expect(await tryAs(0)).toContain('"verdict":"invalid"');
+    } finally {
+      await h.stop();
+      rmSync(pub, { recursive: true, force: true });
     }
   });
 
