@@ -112,13 +112,23 @@ describe('classify: generality guards', () => {
   });
 });
 
-describe('classify: explicit statements about the address need no SMTP command', () => {
+describe("classify: the reporter's own lookup needs no SMTP command", () => {
   it.each([
     "Your message wasn't delivered to a@example.it because the address couldn't be found. Check for typos or unnecessary spaces and try again.",
-    "554 delivery error: dd This user doesn't have a yahoo.com account (a@yahoo.com) [0]",
+    "The email address wasn't found at the destination domain. It might be misspelled or it might not exist any longer.",
     "Sorry, no mailbox here by that name. (#5.1.1)",
   ])('%s', (diagnostic) => {
     const f = finding({ diagnostic, status: '5.0.0' });
     expect(classify(f, report([f]))).toMatchObject({ reason: 'userunknown', hard: true, category: 2 });
+  });
+});
+
+describe('classify: a relayed reply without stage or code is not proof', () => {
+  it.each([
+    "This user doesn't have a example.com account (a@example.com) [0]",
+    'The email account that you tried to reach does not exist.',
+  ])('%s -> filtered', (diagnostic) => {
+    const f = finding({ diagnostic, status: '5.0.0' });
+    expect(classify(f, report([f]))).toMatchObject({ reason: 'filtered', hard: false });
   });
 });

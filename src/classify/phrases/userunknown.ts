@@ -39,12 +39,13 @@ export const rules: PhraseRule[] = [
 ];
 
 /**
- * Statements a provider makes about the address itself, whatever the SMTP stage: no refinement.
- * The generic replies ("user unknown", "no such user") are relayed from a remote server and depend
- * on the command they answered.
+ * The reporting system's own lookup failed (Gmail's and Exchange's directory resolution, qmail's
+ * local delivery): a statement about the address itself, whatever the SMTP stage. Replies relayed
+ * from a remote server ("user unknown", Gmail's and Yahoo's SMTP texts included) depend on the
+ * command they answered, which the text alone does not tell.
  */
 const EXPLICIT =
-  /tried to reach does not exist|doesn't have an? [a-z0-9.-]+ account|address (?:you entered )?(?:couldn't|could not) be found|wasn't found at the destination domain|recip(?:ient)?notfound|no mailbox here by that name|adresse destinataire invalide/;
+  /address (?:you entered )?(?:couldn't|could not) be found|wasn't found at the destination domain|recip(?:ient)?notfound|no mailbox here by that name/;
 
 /** Status details that name the mailbox itself (RFC 3463 X.1.0/1/3/4). */
 const ADDRESS_STATUS = /^[45]\.1\.(?:0|1|3|4)$/;
