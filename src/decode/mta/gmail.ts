@@ -50,11 +50,17 @@ const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string;
   },
 ];
 
-/** Gmail appends "(state N)" naming the SMTP stage at which the remote server answered. */
+/**
+ * Gmail appends "(state N)": the stage of its SMTP client when the remote server answered.
+ *   "550 550 5.7.1 <sender@gmail.com>... Access denied (state 13)."   the sender, so MAIL FROM
+ *   "550 550 5.1.1 <user@example.jp>... User Unknown (state 14)."     RCPT TO
+ *   "554 554 5.7.0 Header error (state 18)."                           after DATA
+ * Other states (TLS, AUTH) have no command of our own to name.
+ */
 const STATE_COMMAND: Record<string, string> = {
-  '9': 'EHLO',
   '13': 'MAIL',
   '14': 'RCPT',
+  '15': 'DATA',
   '17': 'DATA',
   '18': 'DATA',
 };
@@ -144,6 +150,9 @@ function readDetails(raw: string): Details {
   // "... rejected by the server for the recipient domain example.jp by mx.example.jp. [192.0.2.1]."
   const mta = /\bby ([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\.? \[[0-9A-Fa-f:.]+\]/.exec(text);
   if (mta) out.remoteMta = (mta[1] ?? '').toLowerCase();
+  // "[(0) mx.example.jp. [192.0.2.1]:25: socket error]" / "[example.org 192.0.2.1: socket error]"
+  const conn = mta ? null : /\[(?:\(\d+\) )?([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\.? \[?[0-9A-Fa-f:.]+\]?(?::\d+)?: [^\]]*\]/.exec(text);
+  if (conn) out.remoteMta = (conn[1] ?? '').toLowerCase();
 
   // "The error that the other server returned was: 550 550 5.1.1 user unknown (state 14)."
   const said = /The error that the other server returned was:\s*(.*)$/i.exec(text);

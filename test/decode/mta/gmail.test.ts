@@ -10,7 +10,7 @@ const rows: Row[] = [
   { file: '02-header-error-state', count: 2, i: 0, by: 'gmail', type: 'bounce', recipient: 'dave@example.net', action: 'failed', status: '5.7.1', replyCode: '554', diag: '554 5.7.1 Service unavailable; Client host [192.0.2.77] blocked using dnsbl.example.org', lastCommand: 'MAIL' },
   { file: '02-header-error-state', count: 2, i: 1, by: 'gmail', type: 'bounce', recipient: 'erin@example.net', action: 'failed', status: '5.7.1', replyCode: '554', diag: 'blocked using dnsbl.example.org' },
   { file: '03-delay-mailbox-full', count: 1, i: 0, by: 'gmail', type: 'delayed', recipient: 'grace@example.com', action: 'delayed', status: '4.2.2', replyCode: '452', diag: '452 4.2.2 <grace@example.com>... Mailbox over quota', lastCommand: 'RCPT' },
-  { file: '04-connect-failed', count: 1, i: 0, by: 'gmail', type: 'bounce', recipient: 'ivan@unreachable.example', action: 'failed', status: '', replyCode: '', diag: 'did not accept our requests to connect', hint: 'expired' },
+  { file: '04-connect-failed', count: 1, i: 0, by: 'gmail', type: 'bounce', recipient: 'ivan@unreachable.example', action: 'failed', status: '', replyCode: '', diag: 'did not accept our requests to connect', hint: 'expired', remoteMta: 'unreachable.example' },
   { file: '05-quota', count: 1, i: 0, by: 'gmail', type: 'bounce', recipient: 'mallory@gmail.com', action: 'failed', status: '', replyCode: '', diag: 'Storage quota exceeded', hint: 'mailboxfull' },
 ];
 
