@@ -15,6 +15,7 @@
  * CONTRACT used by every decoder (owned by the parse stage; keep these shapes stable):
  */
 import { isUtf8 } from 'node:buffer';
+import iconv from 'iconv-lite';
 import { decode as decodeCharset } from 'libmime/lib/charset.js';
 
 export interface Headers {
@@ -148,7 +149,9 @@ function fieldFollows(s: string, pos: number, end: number): boolean {
  * Read header fields from s[start, end). Stops at the first empty line. A first line that is not a
  * header field means the entity has no headers at all (bare text): the body starts at `start`.
  */
-function readHeaderBlock(s: string, start: number, end: number, problems: string[] | null): HeaderBlock {
+function readHeaderBlock(s: string, start: number, end: number, problems: string[] | null, ascii = false): HeaderBlock {
+  // An all-ASCII source needs no per-field charset check.
+  const conv = ascii ? (v: string): string => v : headerBytesToText;
   const list: Array<readonly [string, string]> = [];
   let pos = start;
   let name = '';
@@ -204,7 +207,7 @@ function readHeaderBlock(s: string, start: number, end: number, problems: string
       bodyStart = pos;
       break;
     }
-    if (open) list.push([name, headerBytesToText(value)]);
+    if (open) list.push([name, conv(value)]);
     if (list.length >= MAX_HEADER_FIELDS) {
       if (problems) problems.push(`more than ${MAX_HEADER_FIELDS} header fields; rest treated as body`);
       open = false;
@@ -216,7 +219,7 @@ function readHeaderBlock(s: string, start: number, end: number, problems: string
     open = true;
     pos = nl + 1;
   }
-  if (open) list.push([name, headerBytesToText(value)]);
+  if (open) list.push([name, conv(value)]);
   if (pos >= end && bodyStart === end && list.length === 0) bodyStart = start;
   return { headers: new HeaderList(list), bodyStart };
 }
@@ -443,29 +446,33 @@ export function parseContentType(value: string | undefined): ContentType {
 function decodeQuotedPrintable(s: string): string {
   let i = s.indexOf('=');
   if (i < 0) return s;
-  const parts: string[] = [];
-  let last = 0;
-  while (i >= 0) {
-    parts.push(s.slice(last, i));
+  const out = Buffer.allocUnsafe(s.length);
+  let n = out.write(s.slice(0, i), 0, 'latin1');
+  const len = s.length;
+  for (; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 61) {
+      out[n++] = c;
+      continue;
+    }
     const c1 = s.charCodeAt(i + 1);
     if (c1 === 10) {
       // Soft line break.
-      last = i + 2;
+      i++;
     } else if (isHex(c1) && isHex(s.charCodeAt(i + 2))) {
-      parts.push(String.fromCharCode((hexVal(c1) << 4) | hexVal(s.charCodeAt(i + 2))));
-      last = i + 3;
-    } else if ((c1 === 32 || c1 === 9) && /^[ \t]*(\n|$)/.test(s.slice(i + 1, i + 80))) {
-      // "=  \n": a soft break with trailing blanks some encoders leave.
-      const nl = s.indexOf('\n', i);
-      last = nl < 0 ? s.length : nl + 1;
+      out[n++] = (hexVal(c1) << 4) | hexVal(s.charCodeAt(i + 2));
+      i += 2;
+    } else if (c1 === 32 || c1 === 9) {
+      // "=  \n": a soft break with trailing blanks some encoders leave; else a literal '='.
+      let j = i + 1;
+      while (j < len && (s.charCodeAt(j) === 32 || s.charCodeAt(j) === 9)) j++;
+      if (j >= len || s.charCodeAt(j) === 10) i = j;
+      else out[n++] = 61;
     } else {
-      parts.push('=');
-      last = i + 1;
+      out[n++] = 61;
     }
-    i = s.indexOf('=', last);
   }
-  parts.push(s.slice(last));
-  return parts.join('');
+  return out.toString('latin1', 0, n);
 }
 
 /** Remove the transfer encoding; result is a binary string (one char per byte). */
@@ -475,9 +482,65 @@ function decodeTransfer(s: string, cte: string): string {
   return s;
 }
 
+/**
+ * ISO-2022-JP (RFC 1468, and the common -JP-2/-JP-3 subsets) to EUC-JP bytes, which iconv-lite
+ * decodes fast from a table: JIS X 0208 pairs get the high bit set, half-width katakana get an
+ * SS2 prefix. A stateful decoder written by hand because the general one (encoding-japanese)
+ * costs milliseconds per Japanese bounce.
+ */
+function iso2022jpToEucJp(buf: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(buf.length * 2);
+  let n = 0;
+  let mode = 0; // 0 ASCII/Roman, 1 JIS X 0208 (two bytes), 2 half-width katakana, 3 JIS X 0212
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i]!;
+    if (b === 0x1b) {
+      const b1 = buf[i + 1];
+      const b2 = buf[i + 2];
+      if (b1 === 0x24 && (b2 === 0x42 || b2 === 0x40)) mode = 1; // ESC $ B, ESC $ @
+      else if (b1 === 0x24 && b2 === 0x28 && (buf[i + 3] === 0x44)) { mode = 3; i++; } // ESC $ ( D
+      else if (b1 === 0x24 && b2 === 0x28 && (buf[i + 3] === 0x51 || buf[i + 3] === 0x4f)) { mode = 1; i++; } // JIS X 0213 plane 1 ~ 0208
+      else if (b1 === 0x28 && (b2 === 0x42 || b2 === 0x4a)) mode = 0; // ESC ( B, ESC ( J
+      else if (b1 === 0x28 && b2 === 0x49) mode = 2; // ESC ( I
+      else {
+        out[n++] = b;
+        continue;
+      }
+      i += 2;
+      continue;
+    }
+    if (b === 0x0a || b === 0x0d) {
+      // Line ends reset nothing by the RFC, but broken senders forget ESC ( B: text lines
+      // starting in two-byte mode would be garbage anyway.
+      out[n++] = b;
+      continue;
+    }
+    if (mode === 1 || mode === 3) {
+      const b1 = buf[i + 1];
+      if (b1 === undefined || b1 === 0x0a || b1 === 0x0d || b1 === 0x1b) {
+        out[n++] = b;
+        continue;
+      }
+      if (mode === 3) out[n++] = 0x8f;
+      out[n++] = b | 0x80;
+      out[n++] = b1 | 0x80;
+      i++;
+    } else if (mode === 2) {
+      out[n++] = 0x8e;
+      out[n++] = b | 0x80;
+    } else {
+      out[n++] = b;
+    }
+  }
+  return out.subarray(0, n);
+}
+
 /** Bytes to text in a charset; '' or unknown => UTF-8 when valid, else windows-1252. */
 function decodeText(buf: Buffer, charset: string): string {
   const cs = charset.trim().toLowerCase();
+  if (cs === 'iso-2022-jp' || cs === 'iso2022jp' || cs === 'iso-2022-jp-2' || cs === 'iso-2022-jp-3' || cs === 'jis' || cs === 'csiso2022jp') {
+    return iconv.decode(iso2022jpToEucJp(buf), 'euc-jp');
+  }
   if (cs === '' || cs === 'utf-8' || cs === 'utf8' || cs === 'us-ascii' || cs === 'ascii') {
     if (isUtf8(buf)) return buf.toString('utf8');
     // Declared UTF-8/ASCII but it is not: the usual case is latin1 or cp1252 text. Big blobs are
@@ -570,6 +633,9 @@ class Part implements MimePart {
 
 interface Ctx {
   problems: string[];
+  /** The top-level source string, and whether it is pure ASCII (then so is every slice of it). */
+  source: string;
+  ascii: boolean;
   maxDepth: number;
   maxParts: number;
   parts: number;
@@ -627,7 +693,7 @@ function guessBoundary(s: string, start: number, end: number): string | null {
 }
 
 function parseEntity(s: string, start: number, end: number, depth: number, ctx: Ctx, defaultType: string): Part {
-  const hb = readHeaderBlock(s, start, end, ctx.problems);
+  const hb = readHeaderBlock(s, start, end, ctx.problems, ctx.ascii && s === ctx.source);
   return buildPart(s, hb.headers, hb.bodyStart, end, depth, ctx, defaultType);
 }
 
@@ -746,6 +812,8 @@ export function parseMessage(raw: Buffer | string, opts?: ParseOptions): ParsedM
     maxParts: opts?.maxParts ?? DEFAULT_MAX_PARTS,
     parts: 0,
     partLimitHit: false,
+    source: '',
+    ascii: false,
   };
   try {
     let s: string;
@@ -770,7 +838,9 @@ export function parseMessage(raw: Buffer | string, opts?: ParseOptions): ParsedM
       const nl = s.indexOf('\n', start);
       start = nl < 0 ? s.length : nl + 1;
     }
-    const hb = readHeaderBlock(s, start, s.length, problems);
+    ctx.source = s;
+    ctx.ascii = !NON_ASCII.test(s);
+    const hb = readHeaderBlock(s, start, s.length, problems, ctx.ascii);
     if (hb.headers.list.length === 0) problems.push('message has no header fields');
     const root = buildPart(s, hb.headers, hb.bodyStart, s.length, 0, ctx, 'text/plain');
     return { headers: root.headers, root, problems };
