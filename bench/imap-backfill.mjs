@@ -1,0 +1,213 @@
+#!/usr/bin/env node
+// bench:imap - backfill of one IMAP mailbox: N bounces (default 10,000) waiting in one folder of a
+// private Dovecot on loopback; one unbounded pollMailbox pass (the same code as `rebound poll
+// --max-messages 0 --max-seconds 0`) fetches, commits (SQLite file, WAL), processes (parse +
+// classify + state) and MOVEs every message. Prints wall time, messages/s and peak memory (RSS
+// sampled every 20 ms, and the process's maxRSS; V8 heap peak).
+// Input: the four fixtures in test/fixtures/imap/, each copy made distinct. The messages are
+// written straight into the Maildir before the timer starts (Dovecot indexes them on first open,
+// which is part of the measured pass, as on a real server after a long outage).
+// Usage: npm run bench:imap [-- --count N --batch B]. Needs dovecot (apt-get install
+// dovecot-imapd). Runs against dist/ (npm run build first; the npm script does this).
+import { spawn, execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const root = new URL('..', import.meta.url).pathname;
+const count = Number(opt('--count', '10000'));
+const batch = Number(opt('--batch', '200'));
+
+process.env.REBOUND_LOG_LEVEL ??= 'silent';
+const { pollMailbox } = await import(join(root, 'dist', 'intake', 'imap.js'));
+const { openStore } = await import(join(root, 'dist', 'store', 'index.js'));
+
+try {
+  execFileSync('dovecot', ['--version'], { stdio: 'pipe' });
+} catch {
+  console.error('bench:imap needs dovecot (apt-get install dovecot-imapd)');
+  process.exit(1);
+}
+
+// ---- a private Dovecot (same settings as test/support/dovecot.ts) ----
+const dir = mkdtempSync(join(tmpdir(), 'rebound-bench-imap-'));
+chmodSync(dir, 0o755);
+for (const sub of ['run', 'state', 'mail']) mkdirSync(join(dir, sub));
+const me = userInfo();
+const rootUser = me.uid === 0;
+const uid = rootUser ? 65534 : me.uid;
+const gid = rootUser ? 65534 : me.gid;
+const port = await new Promise((resolve) => {
+  const s = createServer();
+  s.listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => resolve(p));
+  });
+});
+const user = 'bounces';
+const password = 'bench-password';
+writeFileSync(join(dir, 'users'), `${user}:${password}:${uid}:${gid}::${dir}/mail/${user}\n`);
+const conf = join(dir, 'dovecot.conf');
+writeFileSync(
+  conf,
+  `protocols = imap
+listen = 127.0.0.1
+base_dir = ${dir}/run
+state_dir = ${dir}/state
+instance_name = rebound-bench-${port}
+log_path = ${dir}/dovecot.log
+${rootUser ? '' : `default_login_user = ${me.username}\ndefault_internal_user = ${me.username}\n`}ssl = no
+disable_plaintext_auth = no
+mail_location = maildir:${dir}/mail/%u
+# Throw-away mail: no fsync (a real server fsyncs; that is its disk's cost, not ours).
+mail_fsync = never
+first_valid_uid = 1
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN ${dir}/users
+}
+userdb {
+  driver = passwd-file
+  args = ${dir}/users
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+  chroot =
+}
+service anvil {
+  chroot =
+}
+service stats {
+  unix_listener stats-writer {
+    mode = 0666
+  }
+}
+`,
+);
+
+// ---- the backlog: N distinct bounces in Maildir++ folder "backfill" ----
+const fixtures = join(root, 'test', 'fixtures', 'imap');
+const templates = readdirSync(fixtures)
+  .filter((f) => f.endsWith('.eml'))
+  .sort()
+  .map((f) => readFileSync(join(fixtures, f), 'utf8'));
+const date = new Date().toUTCString().replace('GMT', '+0000');
+const home = join(dir, 'mail', user);
+const folderDir = join(home, '.backfill');
+for (const d of [home, folderDir, join(folderDir, 'cur'), join(folderDir, 'new'), join(folderDir, 'tmp')]) mkdirSync(d, { recursive: true });
+let bytes = 0;
+const t0prep = Date.now();
+for (let i = 0; i < count; i++) {
+  const t = templates[i % templates.length];
+  const msg = t
+    .replaceAll('{{N}}', String(i))
+    .replaceAll('{{RCPT}}', `user${i}@example.org`)
+    .replaceAll('{{TAG}}', `m${i}`)
+    .replaceAll('{{DATE}}', date)
+    .replace(/\r?\n/g, '\r\n');
+  bytes += Buffer.byteLength(msg);
+  writeFileSync(join(folderDir, 'new', `${1700000000 + i}.M${i}P1.bench`), msg);
+}
+writeFileSync(join(home, 'subscriptions'), 'backfill\n');
+if (rootUser) execFileSync('chown', ['-R', `${uid}:${gid}`, join(dir, 'mail')]);
+else chownSync(join(dir, 'mail'), uid, gid);
+
+await new Promise((resolve, reject) => {
+  const p = spawn('dovecot', ['-c', conf], { stdio: 'ignore' });
+  p.once('exit', (c) => (c === 0 ? resolve() : reject(new Error(`dovecot exit ${c}`))));
+});
+for (let i = 0; ; i++) {
+  const ok = await new Promise((r) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), r(true)));
+    s.once('error', () => r(false));
+  });
+  if (ok) break;
+  if (i > 200) throw new Error('dovecot did not start');
+  await new Promise((r) => setTimeout(r, 50));
+}
+const prepSecs = (Date.now() - t0prep) / 1000;
+
+// ---- the measured pass ----
+const store = openStore({ path: join(dir, "bench.db") });
+const timing = { save: 0, process: 0, cursor: 0 };
+for (const [k, f] of [["save", "saveMessages"], ["process", "processIds"], ["cursor", "setImapCursor"]]) {
+  const orig = store[f].bind(store);
+  store[f] = (...a) => { const t = performance.now(); try { return orig(...a); } finally { timing[k] += performance.now() - t; } };
+}
+const cfg = {
+  name: 'bench',
+  host: '127.0.0.1',
+  port,
+  tls: 'none',
+  user,
+  password,
+  folders: ['backfill'],
+  schedule: '*/5 * * * *',
+  idle: false,
+  moveTo: { processed: 'Processed', notBounce: 'NotBounce', failed: 'Failed' },
+  markSeen: true,
+  delete: false,
+  maxMessagesPerRun: 0,
+  maxRunSeconds: 0,
+};
+const base = process.memoryUsage();
+let peakRss = base.rss;
+let peakHeap = base.heapUsed;
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  peakHeap = Math.max(peakHeap, m.heapUsed);
+}, 20);
+let firstProgress = 0;
+const t0 = process.hrtime.bigint();
+let result;
+try {
+  result = await pollMailbox(cfg, { store, batchSize: batch, maxMessages: 0, maxRunSeconds: 0, onProgress: (p) => {
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (p.done === 0) firstProgress = s;
+    if (p.done % 1000 === 0 && p.done > 0) process.stderr.write(`  ${p.done} handled at ${s.toFixed(1)} s\n`);
+  } });
+} finally {
+  clearInterval(sampler);
+}
+const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+const st = store.stats();
+store.close();
+const maxRssMb = process.resourceUsage().maxRSS / 1024;
+
+// ---- tear down ----
+try {
+  const pid = Number(readFileSync(join(dir, 'run', 'master.pid'), 'utf8'));
+  process.kill(-pid, 'SIGTERM');
+} catch {
+  /* already gone */
+}
+await new Promise((r) => setTimeout(r, 300));
+rmSync(dir, { recursive: true, force: true });
+
+const mb = (n) => (n / 1024 / 1024).toFixed(0);
+console.log(`bench:imap  ${count} messages (${(bytes / 1024 / 1024).toFixed(1)} MiB) in one folder, batch ${batch}, node ${process.version}`);
+console.log(`  backlog written in ${prepSecs.toFixed(1)} s (not measured); connect + SELECT (indexing) + SEARCH took ${firstProgress.toFixed(1)} s of the pass`);
+console.log(
+  `  pass: ${secs.toFixed(1)} s, ${(count / secs).toFixed(0)} msg/s; fetched ${result.fetched}, stored ${result.stored}, ` +
+    `duplicates ${result.duplicates}; processed ${result.outcomes.processed}, not-a-bounce ${result.outcomes['not-a-bounce']}, failed ${result.outcomes.failed}; backlog ${result.backlog}`,
+);
+console.log(`  store: ${st.messages.total} messages, ${st.events.total} events; time in store: commit ${(timing.save / 1000).toFixed(1)} s, process ${(timing.process / 1000).toFixed(1)} s, cursor ${(timing.cursor / 1000).toFixed(1)} s; the rest is IMAP`);
+console.log(`  memory: RSS ${mb(base.rss)} MiB before, peak ${mb(peakRss)} MiB sampled (maxRSS ${maxRssMb.toFixed(0)} MiB); V8 heap peak ${mb(peakHeap)} MiB`);
+if (result.fetched !== count || st.messages.total !== count) {
+  console.error('bench:imap: not every message was ingested');
+  process.exit(1);
+}
