@@ -65,3 +65,14 @@ describe.skipIf(!existsSync(tsv))('spam-block-patterns.tsv examples (skipped: ..
     expect(v.hard).toBe(false);
   });
 });
+
+describe('words that look like blocklists but are not', () => {
+  it.each([
+    ['550 5.1.1 <a@example.org>: Recipient address rejected: not listed in example.org user database', 'userunknown'],
+    ['550 5.1.1 User a (a@example.com) not listed in Domino Directory', 'userunknown'],
+  ])('%s', (diag, reason) => {
+    const v = verdict(diag);
+    expect(v.reason).toBe(reason);
+    expect(v.likelyFalsePositive).toBe(false);
+  });
+});
