@@ -2,7 +2,7 @@
  * The store commands as an operator runs them: `node dist/main.js <command> --db FILE`, on the
  * bounce fixtures in test/fixtures/store/. dist/ is built by test/support/global-setup.ts.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,8 @@ function node(args: string[], input?: string, env: NodeJS.ProcessEnv = process.e
   });
 }
 
+const hasScript = spawnSync('sh', ['-c', 'command -v script'], { encoding: 'utf8' }).status === 0;
+
 const rebound = (args: string[], input?: string) => node([...args, '--db', db], input, { ...process.env, REBOUND_CONFIG: '' });
 
 describe('store CLI commands', async () => {
@@ -56,6 +58,19 @@ describe('store CLI commands', async () => {
     const r = await rebound(['ingest', join(fix, 'user-unknown-511.eml'), join(fix, 'spam-block-571.eml')]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('2 read, 0 stored, 2 duplicates');
+  });
+
+  it.skipIf(!hasScript)('ingest shows a progress bar on a terminal (util-linux script gives it a pty)', async () => {
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(main)} ingest ${JSON.stringify(join(fix, 'delayed.eml'))} --db ${JSON.stringify(join(dir, 'tty.db'))}`;
+    const out = await new Promise<string>((resolve) => {
+      const p = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let o = '';
+      p.stdout.on('data', (d: Buffer) => (o += d.toString()));
+      p.on('close', () => resolve(o));
+      p.stdin.end();
+    });
+    expect(out).toMatch(/ingest \[=+\] 1\/1 messages/);
+    expect(out).toContain('1 read, 1 stored');
   });
 
   it('ingest reads stdin', async () => {
