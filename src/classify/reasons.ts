@@ -57,6 +57,7 @@ import { provider as mimecast } from './providers/mimecast.js';
 import { provider as nttdocomo } from './providers/nttdocomo.js';
 import { provider as orange } from './providers/orange.js';
 import { provider as spectrum } from './providers/spectrum.js';
+import { provider as tOnline } from './providers/t-online.js';
 import { provider as tencent } from './providers/tencent.js';
 import { provider as yahoo } from './providers/yahoo.js';
 import { provider as zoho } from './providers/zoho.js';
@@ -118,4 +119,5 @@ export const PROVIDERS: readonly Provider[] = [
   messagelabs,
   mimecast,
   godaddy,
+  tOnline,
 ];

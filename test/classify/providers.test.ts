@@ -54,6 +54,7 @@ const rows: Row[] = [
   ['facebook', 'mx.facebook.com', '550 5.1.1 RCP-P1 http://postmaster.facebook.com/response_codes#rcp Recipient address does not exist', '5.1.1', 'RCPT', 'userunknown', true, 2, false],
   ['messagelabs', 'cluster1.eu.messagelabs.com', '550-Please turn on SMTP Authentication in your mail client.', '', 'MAIL', 'securityerror', false, 4, false],
   ['mimecast', 'eu-smtp-inbound-1.mimecast.com', '550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550', '', 'RCPT', 'blocked', false, 1, true],
+  ['t-online', 'mx00.t-online.de', '554 IP=192.0.2.1 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.) (BL)', '5.5.0', 'CONN', 'blocked', false, 1, true],
   ['godaddy', 'smtp.secureserver.net', '552 This message has been rejected due to content judged to be spam by the internet community IB212', '', 'DATA', 'spamdetected', false, 1, true],
 ];
 

@@ -1,0 +1,17 @@
+/**
+ * providers/t-online - Deutsche Telekom T-Online (mx*.t-online.de, rx.t-online.de). Its refusals
+ * read "IP=<ip> - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de
+ * to clarify.) (<tag>)", the tag naming the cause: (BL) block list, none/bad reputation.
+ * In: Context. Out: a reason or null. Config keys: none.
+ */
+import type { Provider } from '../rules.js';
+
+export const provider: Provider = {
+  name: 't-online',
+  hosts: /\bt-online\.de\b/,
+  marks: /\bask your postmaster for help or to contact \S+ to clarify\b/,
+  rules: [
+    { pattern: /\(bl\)/, reason: 'blocked', seen: '554 IP=192.0.2.254 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.) (BL)', note: 'the sending IP is on a block list' },
+    { pattern: /\bnone\/bad reputation\b|\bbad reputation\b/, reason: 'badreputation', seen: '554 IP=192.0.2.1 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.) none/bad reputation' },
+  ],
+};
