@@ -109,7 +109,10 @@ export function eventStatements(db: Db) {
     ),
     deleteOfMessage: db.prepare<[number]>('DELETE FROM events WHERE message_id = ?'),
     foldEvents: db.prepare<[string], Pick<EventRow, 'id' | 'at' | 'received_at' | 'effect' | 'diagnostic' | 'reply_code' | 'status' | 'reason'>>(
-      `SELECT id, at, received_at, effect, diagnostic, reply_code, status, reason FROM events WHERE address = ? ORDER BY received_at, id`,
+      // Folded in the order rebound learnt of them: the message's stored_at (our clock at commit),
+      // not received_at, which for IMAP is the mailbox's INTERNALDATE and may predate a reset.
+      `SELECT e.id, e.at, m.stored_at AS received_at, e.effect, e.diagnostic, e.reply_code, e.status, e.reason
+         FROM events e JOIN messages m ON m.id = e.message_id WHERE e.address = ? ORDER BY m.stored_at, e.id`,
     ),
     foldActions: db.prepare<[string], ActionRow>('SELECT * FROM address_actions WHERE address = ? ORDER BY at, id'),
     getAddress: db.prepare<[string], AddressRow>('SELECT * FROM addresses WHERE address = ?'),

@@ -271,6 +271,16 @@ describe('store: Marketo state rules', () => {
     expect(store.mayISend('n@x.example').verdict).toBe('invalid');
   });
 
+  it('the fold follows when rebound stored a message, not its (IMAP INTERNALDATE) receipt time', () => {
+    const { store, ingest, setNow } = setup();
+    setNow(T0 + 2 * HOUR);
+    store.reset('u@x.example', 'all', 'customer asked', 'ops');
+    setNow(T0 + 3 * HOUR);
+    // Sat in the IMAP folder since T0 + 1 h, fetched after the reset: the operator never saw it.
+    ingest(analysis('bounce', [rr('u@x.example')]), T0 + HOUR);
+    expect(store.addressStatus('u@x.example')).toMatchObject({ emailInvalid: true, emailInvalidAt: T0 + HOUR });
+  });
+
   it('lists, imports and stats', () => {
     const { store, ingest } = setup();
     ingest(analysis('bounce', [rr('o@x.example'), rr('p@x.example', { category: 1, reason: 'blocked', likelyFalsePositive: true })]));
