@@ -9,7 +9,7 @@
  * Why a fold and not in-place updates: the `addresses` row is a cache of fold(events, actions).
  * Re-processing a message after an upgrade, a duplicate, or two processes racing can then never
  * double-count or leave stale state - the row is recomputed from the facts in one transaction.
- * Items are folded in the order we learnt them (message received_at / action time), so a late
+ * Items are folded in the order we learnt them (message stored_at / action time), so a late
  * bounce that reaches us after an operator reset is applied after the reset; the times written
  * into the row (suspended_at, invalid_at) are the bounce's own time. See docs/STATE-RULES.md.
  */
