@@ -21,6 +21,8 @@ import { handlePolicyConnection } from './policy.js';
 import { handleSocketmapConnection } from './socketmap.js';
 
 const log = child('control');
+/** A status-socket connection with no request for this long is closed. */
+const IDLE_MS = 15 * 60_000;
 
 export interface ControlHandle {
   /** Where each listener ended up (TCP ports resolved when 0 was configured). */
@@ -104,6 +106,8 @@ async function listenUnix(server: Server, path: string, mode: number, group: str
 export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: CommandContext, maxLine: number): void {
   sock.setEncoding('utf8');
   sock.setNoDelay?.(true);
+  // Forgotten interactive sessions must not hold one of control.maxClients slots for ever.
+  sock.setTimeout(IDLE_MS, () => sock.destroy());
   let buf = '';
   let discarding = false;
   const tooLong = (): string =>

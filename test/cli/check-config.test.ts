@@ -1,12 +1,14 @@
 /**
- * `rebound check-config`, `show-config` and `backup` through the built binary: exit codes (0 ok,
- * 2 config error, 1 failure), messages on stderr, secrets hidden in show-config.
+ * `rebound check-config` through the built binary (exit 0 ok, 2 config error, messages on stderr);
+ * `show-config` (secrets hidden) and `backup` in-process, to keep the suite fast.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runBackup } from '../../src/cli/backup.js';
+import { showConfig } from '../../src/cli/check-config.js';
 import { openStore } from '../../src/store/index.js';
 
 const main = new URL('../../dist/main.js', import.meta.url).pathname;
@@ -48,28 +50,27 @@ describe('check-config / show-config / backup', () => {
   it('shows the effective config with secrets hidden, and only changes with --changed', () => {
     const f = join(dir, 'show.toml');
     writeFileSync(f, '[intake.smtp]\nport = 2600\n[verp]\nkeys = ["very-secret-key"]\n');
-    const all = rebound('show-config', '-c', f);
-    expect(all.code).toBe(0);
-    expect(all.out).toContain('port = 2600');
-    expect(all.out).toContain('[store]');
-    expect(all.out).not.toContain('very-secret-key');
-    const changed = rebound('show-config', '-c', f, '--changed', '--json');
-    expect(JSON.parse(changed.out)).toEqual({ intake: { smtp: { port: 2600 } }, verp: { keys: ['(secret)'] } });
+    const all = showConfig(f, { json: false, changed: false });
+    expect(all).toContain('port = 2600');
+    expect(all).toContain('[store]');
+    expect(all).not.toContain('very-secret-key');
+    const changed = showConfig(f, { json: true, changed: true });
+    expect(JSON.parse(changed)).toEqual({ intake: { smtp: { port: 2600 } }, verp: { keys: ['(secret)'] } });
   });
 
-  it('backs up the database and refuses to overwrite without --force', () => {
+  it('backs up the database and refuses to overwrite without --force', async () => {
     const db = join(dir, 'live.db');
     openStore({ path: db }).close();
     const f = join(dir, 'b.toml');
     writeFileSync(f, `[store]\npath = "${db}"\n`);
     const out = join(dir, 'copy.db');
-    const r = rebound('backup', out, '-c', f);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
+    expect(await runBackup(out, { config: f })).toBe(out);
     expect(existsSync(out)).toBe(true);
-    const again = rebound('backup', out, '-c', f);
-    expect(again.code).toBe(1);
-    expect(again.err).toContain('exists; use --force');
-    expect(rebound('backup', out, '-c', f, '--force').code).toBe(0);
+    const copy = openStore({ path: out, readonly: true });
+    expect(copy.stats().messages.total).toBe(0);
+    copy.close();
+    await expect(runBackup(out, { config: f })).rejects.toThrow(/exists; use --force/);
+    expect(await runBackup(out, { config: f, force: true })).toBe(out);
+    await expect(runBackup(join(dir, 'other.db'), { config: join(dir, 'nope.toml') })).rejects.toThrow(/cannot read config file/);
   });
 });
