@@ -13,7 +13,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, joinReply, newFinding, splitLines } from './text-bounce.js';
+import { fillCodes, findAddress, joinReply, newFinding, splitLines, bounded } from './text-bounce.js';
 
 const NAME = 'activehunter';
 
@@ -25,6 +25,7 @@ export const activehunter: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     const lines = splitLines(input.text);
     const findings: Finding[] = [];
     let section: 'list' | 'transcript' | '' = '';

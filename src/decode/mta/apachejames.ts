@@ -17,7 +17,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, newFinding, splitLines, squeeze } from './text-bounce.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'apachejames';
 
@@ -31,6 +31,7 @@ export const apachejames: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     const lines = splitLines(input.text);
     const at = lines.findIndex((l) => /^\s*Error message below:/i.test(l));
     const details = lines.findIndex((l) => /^\s*Message details:/i.test(l));

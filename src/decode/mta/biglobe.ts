@@ -13,7 +13,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule } from './text-bounce.js';
+import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
 
 const NAME = 'biglobe';
 
@@ -32,6 +32,7 @@ export const biglobe: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     const findings: Finding[] = [];
     const info: string[] = [];
     let section = '';

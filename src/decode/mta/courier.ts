@@ -15,7 +15,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding, Report } from '../../types.js';
-import { commandOf, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule } from './text-bounce.js';
+import { commandOf, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule, bounded } from './text-bounce.js';
 
 const NAME = 'courier';
 
@@ -83,6 +83,7 @@ export const courier: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     if (!/running the Courier mail server/i.test(input.text)) return null;
     const findings = readBlocks(input.text);
     if (findings.length === 0) return null;
@@ -92,6 +93,7 @@ export const courier: Decoder = {
 
 /** Add the SMTP command and remote host from Courier's text to the DSN findings. */
 export function enrichCourier(report: Report, input: DecodeInput): void {
+  input = bounded(input);
   if (!/running the Courier mail server/i.test(input.text)) return;
   const fromText = readBlocks(input.text);
   for (const f of report.findings) {

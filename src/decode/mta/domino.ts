@@ -13,7 +13,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule } from './text-bounce.js';
+import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
 
 const NAME = 'domino';
 
@@ -34,6 +34,7 @@ export const domino: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     const lines = splitLines(input.text);
     const to = lines.findIndex((l) => /^\s*was not delivered to:\s*$/i.test(l));
     if (to < 0) return null;

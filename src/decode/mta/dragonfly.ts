@@ -16,7 +16,7 @@
  *   Message headers follow.
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { commandOf, cutAt, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule } from './text-bounce.js';
+import { commandOf, cutAt, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule, bounded } from './text-bounce.js';
 
 const NAME = 'dragonfly';
 
@@ -40,6 +40,7 @@ export const dragonfly: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     if (!input.text.includes('DragonFly Mail Agent') && !START.test(input.text)) return null;
     const report = cutAt(input.text, END);
     const start = START.exec(report);

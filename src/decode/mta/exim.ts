@@ -30,6 +30,7 @@ import {
   splitLines,
   squeeze,
   type HintRule,
+  bounded,
 } from './text-bounce.js';
 
 const NAME = 'exim';
@@ -90,6 +91,7 @@ export const exim: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     // "This message was created automatically by mail delivery software."
     if (!/created automatically by mail delivery software|following address(?:\(es\)|es)? (?:failed|have not yet been delivered)|incorrectly constructed/i.test(input.text)) {
       return null;
@@ -111,6 +113,7 @@ export const exim: Decoder = {
  * ("save to" / "pipe to" local failures) while the text part says what happened.
  */
 export function enrichExim(report: Report, input: DecodeInput): void {
+  input = bounded(input);
   if (!/created automatically by mail delivery software/i.test(input.text)) return;
   const fromText = readEximReport(input.text);
   report.findings.forEach((f, i) => {

@@ -18,7 +18,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding, Report } from '../../types.js';
-import { commandOf, fillCodes, findAddress, joinReply, newFinding, splitLines, squeeze } from './text-bounce.js';
+import { commandOf, fillCodes, findAddress, joinReply, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 import { readPostfixEntries } from './postfix.js';
 
 const NAME = 'ezweb';
@@ -43,6 +43,7 @@ export const ezweb: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     const lines = splitLines(input.text);
     const findings: Finding[] = [];
     let cur: { f: Finding; reply: string[] } | null = null;
@@ -105,6 +106,7 @@ export const ezweb: Decoder = {
 
 /** EZweb's DSN often has no Diagnostic-Code; its text part has a Postfix-style line and a sentence. */
 export function enrichEzweb(report: Report, input: DecodeInput): void {
+  input = bounded(input);
   const entries = readPostfixEntries(input.text, NAME);
   const disabled = DISABLED.test(input.text);
   for (const f of report.findings) {

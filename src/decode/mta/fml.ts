@@ -12,7 +12,7 @@
  *   Duplicated Message-ID in <neko@example.co.jp>.
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { findAddress, hintFrom, newFinding, splitLines, type HintRule } from './text-bounce.js';
+import { findAddress, hintFrom, newFinding, splitLines, type HintRule, bounded } from './text-bounce.js';
 
 const NAME = 'fml';
 
@@ -34,6 +34,7 @@ export const fml: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     // The first line that names an address in <...> is fml's error sentence.
     const line = splitLines(input.text).find((l) => /<[^<>\s]+@[^<>\s]+>/.test(l) && !/^\s*(?:From|To|Return-Path|Received|Delivered-To):/i.test(l));
     if (!line) return null;

@@ -18,7 +18,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { cutAt, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule } from './text-bounce.js';
+import { cutAt, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule, bounded } from './text-bounce.js';
 
 const NAME = 'imailserver';
 
@@ -40,7 +40,8 @@ export const imailserver: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
-    const report = cutAt(input.text, [/^\s*Original message follows\.?/im]);
+    input = bounded(input);
+    const report = cutAt(input.text, [/^[ \t]*Original message follows\.?/im]);
     const lines = splitLines(report).map((l) => l.trim());
     const findings: Finding[] = [];
     for (let i = 0; i < lines.length; i++) {

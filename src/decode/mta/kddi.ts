@@ -10,7 +10,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule } from './text-bounce.js';
+import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
 
 const NAME = 'kddi';
 
@@ -31,6 +31,7 @@ export const kddi: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     const lines = splitLines(input.text).map((l) => l.trim());
     const findings: Finding[] = [];
     for (let i = 0; i < lines.length; i++) {

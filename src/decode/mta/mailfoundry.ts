@@ -12,7 +12,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, newFinding, splitLines, squeeze } from './text-bounce.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'mailfoundry';
 
@@ -24,6 +24,7 @@ export const mailfoundry: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     const findings: Finding[] = [];
     let cur: Finding | null = null;
     let words: string[] = [];

@@ -17,7 +17,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { commandOf, fillCodes, findAddress, joinReply, newFinding, splitLines } from './text-bounce.js';
+import { commandOf, fillCodes, findAddress, joinReply, newFinding, splitLines, bounded } from './text-bounce.js';
 
 const NAME = 'mfilter';
 
@@ -30,6 +30,7 @@ export const mfilter: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     const lines = splitLines(input.text);
     const server = lines.findIndex((l) => /^-{5,}server message\s*$/i.test(l.trim()));
     if (server < 0) return null;

@@ -14,6 +14,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { readEximReport } from './exim.js';
+import { bounded } from './text-bounce.js';
 
 const NAME = 'mxlogic';
 
@@ -28,6 +29,7 @@ export const mxlogic: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     if (!/could not be delivered to one or more/i.test(input.text)) return null;
     const findings = readEximReport(input.text, NAME);
     return findings.length > 0 ? { findings } : null;

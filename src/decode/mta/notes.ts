@@ -13,7 +13,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze } from './text-bounce.js';
+import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 import { DOMINO_HINTS } from './domino.js';
 
 const NAME = 'notes';
@@ -28,6 +28,7 @@ export const notes: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     const lines = splitLines(input.text);
     const start = lines.findIndex((l) => /^-{3,}\s*Failure Reasons\s*-{3,}/i.test(l.trim()));
     if (start < 0) return null;

@@ -16,11 +16,11 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding, Report } from '../../types.js';
-import { cutAt, fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule } from './text-bounce.js';
+import { cutAt, fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
 
 const NAME = 'opensmtpd';
 
-const END = [/^\s*Below is a copy of the original message:?/m, /^\s*Below is a copy of the message:?/m];
+const END = [/^[ \t]*Below is a copy of the original message:?/m, /^[ \t]*Below is a copy of the message:?/m];
 
 /** OpenSMTPD's own error texts (mta.c, mta_session.c) that state the reason. */
 const HINTS: readonly HintRule[] = [
@@ -76,6 +76,7 @@ export const opensmtpd: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     if (!/This is the MAILER-DAEMON, please DO NOT REPLY/i.test(input.text)) return null;
     // "A message is delayed for more than 10 minutes for the following list of recipients:"
     const delayed = /message is delayed for more than|only a temporary failure report/i.test(input.text);
@@ -87,6 +88,7 @@ export const opensmtpd: Decoder = {
 
 /** OpenSMTPD's DSN has the reply; the text adds nothing we lack except, sometimes, the reply. */
 export function enrichOpensmtpd(report: Report, input: DecodeInput): void {
+  input = bounded(input);
   if (!/This is the MAILER-DAEMON, please DO NOT REPLY/i.test(input.text)) return;
   const fromText = readLines(cutAt(input.text, END), 'failed');
   for (const f of report.findings) {

@@ -20,7 +20,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding, Report } from '../../types.js';
-import { commandOf, fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule } from './text-bounce.js';
+import { commandOf, fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
 
 const NAME = 'postfix';
 
@@ -146,6 +146,7 @@ export const postfix: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     if (/^Postfix SMTP server: errors from/i.test(input.subject)) {
       const findings = readTranscript(input.text);
       return findings.length > 0 ? { findings } : null;
@@ -165,6 +166,7 @@ export const postfix: Decoder = {
 
 /** Add what only Postfix's text has (SMTP command, remote host) to the DSN findings. */
 export function enrichPostfix(report: Report, input: DecodeInput): void {
+  input = bounded(input);
   if (!/This is the (?:mail system|Postfix program) at host/i.test(input.text)) return;
   const fromText = readEntries(input.text).map(toFinding);
   for (const f of report.findings) {

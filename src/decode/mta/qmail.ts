@@ -29,6 +29,7 @@ import {
   splitLines,
   squeeze,
   type HintRule,
+  bounded,
 } from './text-bounce.js';
 
 const NAME = 'qmail';
@@ -49,9 +50,9 @@ const STEPS: ReadonlyArray<{ re: RegExp; command: string; seen: string }> = [
   { re: /Connected to (\S+) but greeting failed/, command: 'CONN', seen: 'Connected to 192.0.2.9 but greeting failed.' },
   { re: /Connected to (\S+) but my name was rejected/, command: 'HELO', seen: 'Connected to 192.0.2.112 but my name was rejected.' },
   { re: /Connected to (\S+) but sender was rejected/, command: 'MAIL', seen: 'Connected to 192.0.2.225 but sender was rejected.' },
-  { re: /(\S+) does not like recipient/, command: 'RCPT', seen: '192.0.2.135 does not like recipient.' },
-  { re: /(\S+) failed on DATA command/, command: 'DATA', seen: '192.0.2.1 failed on DATA command.' },
-  { re: /(\S+) failed after I sent the message/, command: 'DATA', seen: '52.101.68.24 failed after I sent the message.' },
+  { re: /(?:^|\s)(\S+) does not like recipient/, command: 'RCPT', seen: '192.0.2.135 does not like recipient.' },
+  { re: /(?:^|\s)(\S+) failed on DATA command/, command: 'DATA', seen: '192.0.2.1 failed on DATA command.' },
+  { re: /(?:^|\s)(\S+) failed after I sent the message/, command: 'DATA', seen: '52.101.68.24 failed after I sent the message.' },
 ];
 
 /** qmail's own sentences whose words state the reason (the remote host's words come first). */
@@ -83,6 +84,7 @@ export const qmail: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     const text = input.text;
     // "Hi. This is the qmail-send program at nq.example.jp." (translations keep the <addr>: layout)
     if (!/qmail-send program|wasn't able to deliver your message to the following address/i.test(text)) return null;

@@ -33,14 +33,15 @@ import {
   newFinding,
   splitLines,
   squeeze,
+  bounded,
 } from './text-bounce.js';
 
 const NAME = 'sendmail';
 
 export const SENDMAIL_END = [
-  /^\s*-{3,} ?(?:Original message|Unsent message|Message|Returned message)(?: follows| below)?[^\n]*-{3,}/im,
-  /^\s*-{3,} ?(?:The )?(?:original )?message header(?:s)? follows/im,
-  /^\s*-{3,} Below this line is a copy of the message/im,
+  /^[ \t]*-{3,} ?(?:Original message|Unsent message|Message|Returned message)(?: follows| below)?[^\n]*-{3,}/im,
+  /^[ \t]*-{3,} ?(?:The )?(?:original )?message header(?:s)? follows/im,
+  /^[ \t]*-{3,} Below this line is a copy of the message/im,
 ];
 
 /** One recipient's facts read from a Sendmail transcript. */
@@ -228,7 +229,9 @@ export const sendmail: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
-    if (!/-{3,}\s*(?:Transcript of session follows|The following addresses? (?:had|has))/i.test(input.text)) return null;
+    input = bounded(input);
+    // A forwarded bounce is quoted ("> ----- Transcript of session follows -----").
+    if (!/^[ \t]*-{3,}[ \t]*(?:Transcript of session follows|The following addresses? (?:had|has))/im.test(unquote(input.text))) return null;
     const findings = readSendmailText(input.text, NAME);
     if (findings.length === 0) return null;
     statusFromInlineDsn(findings, input.text);
@@ -246,6 +249,7 @@ export const sendmail: Decoder = {
  * SMTP command, host) from the transcript.
  */
 export function enrichSendmail(report: Report, input: DecodeInput): void {
+  input = bounded(input);
   if (!/Transcript of session follows/i.test(input.text)) return;
   const fromText = readSendmailText(input.text, NAME);
   for (const f of report.findings) {

@@ -6,6 +6,7 @@
  * No config keys. Pure functions; no regex here may backtrack badly on long lines.
  */
 import type { MimePart, ParsedMessage } from '../../parse/mime.js';
+import type { DecodeInput } from '../types.js';
 import type { Action, Finding, Reason } from '../../types.js';
 
 /** A Finding with every string field empty; the decoder fills what the report states. */
@@ -35,15 +36,23 @@ export function normalizeAddress(s: string): string {
   return a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
 }
 
-// An address-looking token: local@domain with a dot in the domain, no spaces.
-const ADDRESS = /[^\s<>()"'\[\],;:]+@[A-Za-z0-9][-A-Za-z0-9.]*\.[A-Za-z0-9-]+/;
+const LOCAL_STOP = new Set([..." \t\n<>()\"'[],;:@"]);
+const DOMAIN_CHAR = /[-A-Za-z0-9.]/;
 
 /** The first e-mail address in a string ('' if none). Prefers one inside <...>. */
 export function findAddress(s: string): string {
   const angled = /<([^<>\s]+@[^<>\s]+)>/.exec(s);
   if (angled && angled[1] !== undefined) return normalizeAddress(angled[1]);
-  const m = ADDRESS.exec(s);
-  return m ? normalizeAddress(m[0]) : '';
+  // A bare local@domain.tld: grow around each '@' by hand (a regex here backtracks on long tokens).
+  for (let at = s.indexOf('@'); at >= 0; at = s.indexOf('@', at + 1)) {
+    let a = at;
+    while (a > 0 && !LOCAL_STOP.has(s[a - 1]!)) a--;
+    let b = at + 1;
+    while (b < s.length && DOMAIN_CHAR.test(s[b]!)) b++;
+    const domain = s.slice(at + 1, b).replace(/\.+$/, '');
+    if (a < at && /^[A-Za-z0-9][-A-Za-z0-9.]*\.[A-Za-z0-9-]+$/.test(domain)) return normalizeAddress(s.slice(a, at + 1) + domain);
+  }
+  return '';
 }
 
 // '5.7.606', '4.2.2' - not inside an IP address or a version number such as 4.16.55.1.
@@ -65,7 +74,7 @@ export function leadingReplyCode(s: string): string {
 export function findReplyCode(s: string): string {
   const lead = leadingReplyCode(s);
   if (lead) return lead;
-  const m = /(?:^|[\s:\[(])([245]\d\d)(?=[\s-]+(?:[245]\.\d|[A-Za-z<]))/.exec(s);
+  const m = /(?:^|[\s:\[(])([245]\d\d)(?=[\s-]{1,4}(?:[245]\.\d|[A-Za-z<]))/.exec(s);
   return m && m[1] !== undefined ? m[1] : '';
 }
 
@@ -97,9 +106,24 @@ export function squeeze(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
 }
 
-/** Split text into lines (the text is LF already; a stray CR is dropped). */
+/**
+ * Bounds on what the decoders read. A bounce's own report is a few KB; anything beyond these
+ * limits is an attached copy or garbage, and cutting it keeps every regex here linear in practice.
+ */
+export const MAX_TEXT = 256 * 1024;
+export const MAX_LINE = 8 * 1024;
+
+/** The input with its text cut to MAX_TEXT (decoders call this first). */
+export function bounded(input: DecodeInput): DecodeInput {
+  return input.text.length <= MAX_TEXT ? input : { ...input, text: input.text.slice(0, MAX_TEXT) };
+}
+
+/** Split text into lines (the text is LF already; a stray CR is dropped; long lines are cut). */
 export function splitLines(text: string): string[] {
-  return text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  return text.split('\n').map((l) => {
+    const line = l.length > MAX_LINE ? l.slice(0, MAX_LINE) : l;
+    return line.endsWith('\r') ? line.slice(0, -1) : line;
+  });
 }
 
 /** Fill status and reply code from a diagnostic when the finding has none yet. */

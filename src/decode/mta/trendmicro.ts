@@ -11,7 +11,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, newFinding, splitLines, squeeze } from './text-bounce.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'trendmicro';
 
@@ -24,6 +24,7 @@ export const trendmicro: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     if (!/InterScan|Unable to deliver message to/i.test(input.text)) return null;
     const findings: Finding[] = [];
     for (const raw of splitLines(input.text)) {

@@ -15,9 +15,8 @@
  *      ----- Unsent message follows -----
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { findAddress, headersFromText, hintFrom, newFinding, type HintRule } from './text-bounce.js';
+import { bounded, cutAt, findAddress, headersFromText, hintFrom, newFinding, type HintRule } from './text-bounce.js';
 import { readSendmailText, SENDMAIL_END } from './sendmail.js';
-import { cutAt } from './text-bounce.js';
 
 const NAME = 'v5sendmail';
 
@@ -35,9 +34,10 @@ export const v5sendmail: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     // Version 8 writes an address list before the transcript; that is the sendmail decoder's.
-    if (!/^\s*-{3,}\s*Transcript of session follows/im.test(input.text)) return null;
-    if (/-{3,}\s*The following addresses? (?:had|has)/i.test(input.text)) return null;
+    if (!/^[ \t]*-{3,}[ \t]*Transcript of session follows/im.test(input.text)) return null;
+    if (/^[ \t]*-{3,}[ \t]*The following addresses? (?:had|has)/im.test(input.text)) return null;
     const findings = readSendmailText(input.text, NAME);
     for (const f of findings) {
       // Sendmail's resolver verdict decides only when no remote server answered.
@@ -51,7 +51,7 @@ export const v5sendmail: Decoder = {
     if (findings.length === 0) {
       // "421 example.com (smtp)... Deferred: Connection timed out during user open with example.com"
       // names only the host; the returned message's To: names the recipient.
-      const host = /^\s*[245]\d\d\s+(\S+)\s+\((?:smtp|esmtp)\)\.\.\.\s*(.*)$/m.exec(input.text);
+      const host = /^[ \t]*[245]\d\d[ \t]+(\S+)[ \t]+\((?:smtp|esmtp)\)\.\.\.[ \t]*(.*)$/m.exec(input.text);
       const to = findAddress(copy.to);
       if (!host || !to) return null;
       const f = newFinding(NAME, to);

@@ -14,7 +14,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, newFinding, splitLines } from './text-bounce.js';
+import { fillCodes, findAddress, newFinding, splitLines, bounded } from './text-bounce.js';
 
 const NAME = 'x1';
 
@@ -27,6 +27,7 @@ export const x1: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     const lines = splitLines(input.text);
     // "---The following addresses had delivery errors---"
     const start = lines.findIndex((l) => /^-{3,}\s*The following addresses had delivery errors\s*-{3,}/i.test(l.trim()));

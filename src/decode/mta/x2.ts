@@ -20,7 +20,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { commandOf, cutAt, fillCodes, findAddress, newFinding, splitLines, squeeze } from './text-bounce.js';
+import { commandOf, cutAt, fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 import { QMAIL_END, readQmailBlocks } from './qmail.js';
 
 const NAME = 'x2';
@@ -68,12 +68,13 @@ export const x2: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     if (/Unable to deliver message to the following address/i.test(input.text)) {
       const findings = readQmailBlocks(cutAt(input.text, QMAIL_END), NAME);
       return findings.length > 0 ? { findings } : null;
     }
     // "Your delivery to the following address has been failed."
-    if (/^Delivery failed:\s*\S+@/im.test(input.text)) {
+    if (/^Delivery failed:[ \t]*\S+@/im.test(input.text)) {
       const findings = readNotice(input.text);
       return findings.length > 0 ? { findings } : null;
     }

@@ -14,7 +14,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { commandOf, fillCodes, findAddress, newFinding, splitLines, squeeze } from './text-bounce.js';
+import { commandOf, fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'x3';
 
@@ -27,6 +27,7 @@ export const x3: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     // "Delivery to the following recipients failed permanently:" (also misspelt "Delevery")
     if (!/Del[ei]very to the following recipients? (?:failed|has been delayed|was delayed)/i.test(input.text)) return null;
     const lines = splitLines(input.text);

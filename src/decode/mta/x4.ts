@@ -14,7 +14,7 @@
  *   --- Below this line is a copy of the message.
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { cutAt } from './text-bounce.js';
+import { cutAt, bounded } from './text-bounce.js';
 import { QMAIL_END, readQmailBlocks } from './qmail.js';
 
 const NAME = 'x4';
@@ -27,6 +27,7 @@ export const x4: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     // "Your mail message to the following address(es) could not be delivered."
     if (!/Your mail message to the following address(?:\(es\))? could not be delivered/i.test(input.text)) return null;
     const findings = readQmailBlocks(cutAt(input.text, QMAIL_END), NAME);

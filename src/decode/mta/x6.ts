@@ -11,7 +11,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { commandOf, fillCodes, findAddress, newFinding, squeeze } from './text-bounce.js';
+import { commandOf, fillCodes, findAddress, newFinding, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'x6';
 
@@ -26,6 +26,7 @@ export const x6: Decoder = {
   },
 
   decode(input: DecodeInput): DecodeResult | null {
+    input = bounded(input);
     const text = squeeze(input.text);
     const findings: Finding[] = [];
     for (const m of text.matchAll(LINE)) {
