@@ -7,7 +7,7 @@
 // Input: the four fixtures in test/fixtures/imap/, each copy made distinct. The messages are
 // written straight into the Maildir before the timer starts (Dovecot indexes them on first open,
 // which is part of the measured pass, as on a real server after a long outage).
-// Usage: npm run bench:imap [-- --count N --batch B]. Needs dovecot (apt-get install
+// Usage: npm run bench:imap [-- --count N --batch B --tmp DIR]. Needs dovecot (apt-get install
 // dovecot-imapd). Runs against dist/ (npm run build first; the npm script does this).
 import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,8 @@ const opt = (name, dflt) => {
 const root = new URL('..', import.meta.url).pathname;
 const count = Number(opt('--count', '10000'));
 const batch = Number(opt('--batch', '200'));
+// Where Dovecot's Maildir and the SQLite file live (e.g. /dev/shm to leave the disk out of it).
+const tmpBase = opt('--tmp', tmpdir());
 
 process.env.REBOUND_LOG_LEVEL ??= 'silent';
 const { pollMailbox } = await import(join(root, 'dist', 'intake', 'imap.js'));
@@ -36,7 +38,7 @@ try {
 }
 
 // ---- a private Dovecot (same settings as test/support/dovecot.ts) ----
-const dir = mkdtempSync(join(tmpdir(), 'rebound-bench-imap-'));
+const dir = mkdtempSync(join(tmpBase, 'rebound-bench-imap-'));
 chmodSync(dir, 0o755);
 for (const sub of ['run', 'state', 'mail']) mkdirSync(join(dir, sub));
 const me = userInfo();
@@ -199,7 +201,7 @@ await new Promise((r) => setTimeout(r, 300));
 rmSync(dir, { recursive: true, force: true });
 
 const mb = (n) => (n / 1024 / 1024).toFixed(0);
-console.log(`bench:imap  ${count} messages (${(bytes / 1024 / 1024).toFixed(1)} MiB) in one folder, batch ${batch}, node ${process.version}`);
+console.log(`bench:imap  ${count} messages (${(bytes / 1024 / 1024).toFixed(1)} MiB) in one folder, batch ${batch}, under ${tmpBase}, node ${process.version}`);
 console.log(`  backlog written in ${prepSecs.toFixed(1)} s (not measured); connect + SELECT (indexing) + SEARCH took ${firstProgress.toFixed(1)} s of the pass`);
 console.log(
   `  pass: ${secs.toFixed(1)} s, ${(count / secs).toFixed(0)} msg/s; fetched ${result.fetched}, stored ${result.stored}, ` +
