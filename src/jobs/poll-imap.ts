@@ -207,7 +207,12 @@ export function startImapPolling(config: { mailboxes: readonly ImapMailboxConfig
         log.child({ mailbox: cfg.name }),
       ),
   );
-  for (const r of runners) r.start(deps.runAtStart ?? true);
+  for (const r of runners) {
+    // tls = "none" is meant for a server on the same host; anywhere else the password travels in clear.
+    if (r.cfg.tls === 'none' && !/^(127\.|::1$|localhost$)/i.test(r.cfg.host))
+      log.warn({ mailbox: r.cfg.name, host: r.cfg.host }, 'IMAP without TLS to a host that is not loopback: the password is sent in clear');
+    r.start(deps.runAtStart ?? true);
+  }
   return {
     health: () => runners.map((r) => r.health()),
     runNow: (name) => {
