@@ -57,6 +57,16 @@ describe('config/rebound.example.toml', () => {
     }
   });
 
+  it('is described key by key in docs/CONFIG.md', () => {
+    const doc = readFileSync(new URL('../../docs/CONFIG.md', import.meta.url), 'utf8');
+    const leaves = (v: unknown, path: string): string[] =>
+      typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0
+        ? Object.entries(v).flatMap(([k, x]) => leaves(x, path ? `${path}.${k}` : k))
+        : [path];
+    const keys = [...leaves(defaultConfig, '').filter((k) => k !== 'intake.smtp.tls'), ...commentedKeys().keys()];
+    expect(keys.filter((k) => !doc.includes(`| \`${k}\` |`))).toEqual([]);
+  });
+
   it('has no key that the schema does not know', () => {
     const commented = [...commentedKeys().keys()];
     const known = (k: string): boolean => {
