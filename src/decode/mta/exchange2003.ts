@@ -67,28 +67,26 @@ export const exchange2003: Decoder = {
     if (!lead) return null;
     const body = input.text.slice(lead.index + lead[0].length);
 
-    const blocks: Array<{ recipient: string; lines: string[] }> = [];
+    const blocks: Array<{ recipient: string; lines: string[]; closed: boolean }> = [];
     for (const line of body.split('\n')) {
       const m = RCPT_RE.exec(line);
       if (m) {
-        blocks.push({ recipient: normalizeAddress(m[1] ?? ''), lines: [] });
+        blocks.push({ recipient: normalizeAddress(m[1] ?? ''), lines: [], closed: false });
         continue;
       }
       const current = blocks[blocks.length - 1];
-      if (!current) continue;
+      if (!current || current.closed) continue;
       if (line.trim() === '') {
-        // A blank line after some detail ends the list (the rest is footer or the returned message).
-        if (current.lines.length > 0) current.lines.push('');
+        // A blank line after some detail ends the entry (the rest is footer or the returned message).
+        if (current.lines.length > 0) current.closed = true;
         continue;
       }
-      if (current.lines.includes('')) continue;
       if (!MTS_RE.test(line.trim())) current.lines.push(line.trim());
     }
     if (blocks.length === 0) return null;
 
     const findings: Finding[] = blocks.map(({ recipient, lines }) => {
-      const detail = lines.filter((l) => l !== '');
-      let diagnostic = detail.join(' ').replace(/\s+/g, ' ').trim();
+      let diagnostic = lines.join(' ').replace(/\s+/g, ' ').trim();
       // Exchange 2000/2003 over SMTP ends the entry with the host and code that refused it:
       //   "The e-mail account does not exist at the organization this message was sent to. ...
       //    <mx.example.org #5.1.1>"
