@@ -86,6 +86,13 @@ const rows: Row[] = [
   ['450 4.7.1 <a@example.org>: Recipient address rejected: Greylisted, see http://postgrey.example/help', '4.7.1', 'RCPT', 'speeding', false, 3, false],
   ['The mail server could not deliver mail to a@example.net. The account or domain may not exist, they may be blacklisted, or missing the proper dns entries.', '', '', 'hostunknown', true, 2, false],
   ['421 4.7.0 Try again later, closing connection. (EHLO)', '4.7.0', 'EHLO', 'blocked', false, 1, true],
+  // Exim and Exchange wordings
+  ["all hosts for 'example.com' have been failing for a long time (and retry time not reached)", '', '', 'expired', false, 3, false],
+  ['all relevant MX records point to non-existent hosts', '', '', 'hostunknown', true, 2, false],
+  ['554 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain', '5.4.4', '', 'hostunknown', true, 2, false],
+  ['#550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found ##', '5.1.1', '', 'userunknown', true, 2, false],
+  ['550 5.7.1 RESOLVER.RST.NotAuthorized; not authorized', '5.7.1', 'RCPT', 'securityerror', false, 4, false],
+  ['Message could not be delivered for 5 days', '4.4.7', '', 'expired', false, 3, false],
   // nothing to go on
   ['550 Go away', '', '', 'onhold', false, 9, false],
   ['', '', '', 'undefined', false, 9, false],

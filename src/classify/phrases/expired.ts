@@ -7,10 +7,11 @@ import type { PhraseRule, ReasonPhrases } from '../rules.js';
 
 export const rules: PhraseRule[] = [
   { pattern: /\b(?:message|envelope|delivery) (?:has )?expired\b|\bmessage expired\b/, seen: '554 4.4.7 Message expired: unable to deliver in 840 minutes.' },
-  { pattern: /\bretry (?:time(?:out)?|period) (?:exceeded|expired)\b/, seen: 'retry timeout exceeded' },
+  { pattern: /\bretry (?:time(?:out)?|period) (?:exceeded|expired)\b|\bretry time not reached\b/, seen: 'retry timeout exceeded' },
+  { pattern: /\bhave been failing for a long time\b/, seen: "all hosts for 'example.com' have been failing for a long time (and retry time not reached)", note: 'Exim' },
   { pattern: /\b(?:connection|connect|operation) timed? ?out\b|\btimed out\b/, seen: 'connect to example.org[203.0.113.225]:25: Connection timed out' },
   { pattern: /\bqueue\.expired\b|\bdelivery time expired\b/, seen: '550 4.4.7 QUEUE.Expired; message expired' },
-  { pattern: /\b(?:could not|unable to|did not) (?:be delivered|deliver)(?: \S+){0,3} (?:within|in|after) \d+ (?:days?|hours?|minutes?)\b/, seen: 'unable to deliver this message after 1 day' },
+  { pattern: /\b(?:could not|unable to|did not) (?:be delivered|deliver)(?: \S+){0,3} (?:within|in|after|for) \d+ (?:days?|hours?|minutes?)\b/, seen: 'unable to deliver this message after 1 day' },
   { pattern: /\bremote host is not responding\b|\bhost not reachable\b|\bnot accept our requests to connect\b|\bunable to connect successfully\b/, seen: 'The recipient server did not accept our requests to connect.' },
   { pattern: /\bafter (?:multiple|several|repeated|\d+) (?:retries|attempts)\b|\bgiving up\b/, seen: 'Unable to deliver message after multiple retries, giving up.' },
   { pattern: /\bconnection refused\b/, seen: '550 5.4.316 Message expired, connection refused' },

@@ -11,6 +11,8 @@ export const rules: PhraseRule[] = [
   { pattern: /\b(?:domain|host) (?:name )?(?:does not|doesn't) exist\b/, seen: 'x@example.jp: Domain does not exist' },
   { pattern: /\bdns domain \S+ does not exist\b/, seen: '550 5.4.310 DNS domain nowhere.example does not exist', note: 'Exchange Online' },
   { pattern: /\bthe account or domain may not exist\b/, seen: 'The mail server could not deliver mail to x@example.net. The account or domain may not exist, they may be blacklisted, or missing the proper dns entries.', note: "cPanel/Exim callout failure: the remote could not verify the address at all; 'may be blacklisted' is boilerplate, not evidence. Account or domain: both are hard." },
+  { pattern: /\bunrouteable address\b|\bmx records? points? to non-?existent hosts?\b/, seen: 'all relevant MX records point to non-existent hosts', note: 'Exim: the dnslookup router found no usable host for the domain' },
+  { pattern: /\bnon-?existent domain\b/, seen: '554 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain', note: 'Exchange' },
   { pattern: /\bno such domain\b/, seen: 'No such domain.' },
   { pattern: /\bunknown (?:host|domain)\b/, seen: 'x@example.com ... unknown host' },
   { pattern: /\b(?:couldn't|could not|cannot|can't|unable to) find any host named\b/, seen: "Sorry, I couldn't find any host named cx.example.com. (#5.1.2)", note: 'qmail' },

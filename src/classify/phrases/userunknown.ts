@@ -18,7 +18,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\binvalid (?:recipient|mailbox|user|address|e-?mail address|final delivery userid)\b/, seen: '553 Invalid recipient x@example.org (Mode: normal)' },
   { pattern: /\brecipient (?:address )?(?:is )?invalid\b/, seen: '550 5.1.1 Recipient address is invalid' },
   { phrase: 'adresse destinataire invalide', seen: '550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416', note: 'La Poste' },
-  { pattern: /\brecip(?:ient)?notfound\b/, seen: '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found', note: 'Exchange' },
+  { pattern: /\b(?:ex)?recip(?:ient)?notfound\b/, seen: '#550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found ##', note: 'Exchange' },
   { phrase: 'recipient address rejected: access denied', seen: '550 5.4.1 Recipient address rejected: Access denied. AS(201806281)', note: 'Microsoft 365 directory-based edge blocking: the address is not in the tenant' },
   { phrase: 'no mailbox here by that name', seen: "Sorry, no mailbox here by that name. (#5.1.1)", note: 'qmail' },
   { phrase: 'mailbox unavailable', seen: '550 Requested action not taken: mailbox unavailable', note: 'Outlook.com and Amazon SES inbound use it for a missing mailbox' },
@@ -33,7 +33,6 @@ export const rules: PhraseRule[] = [
   { phrase: 'address not found', seen: '** Address not found **', note: 'Gmail/G Suite human-readable bounce' },
   { pattern: /\b(?:email |e-mail )?address (?:you entered )?(?:couldn't|could not) be found\b/, seen: "Your message wasn't delivered to x@example.it because the address couldn't be found.", note: 'Gmail, Exchange Online' },
   { phrase: "wasn't found at the destination domain", seen: "The email address wasn't found at the destination domain.", note: 'Exchange Online' },
-  { pattern: /\bunrouteable address\b/, seen: 'Unrouteable address', note: 'Exim: no router accepted the local part' },
   { pattern: /\bnot listed in (?:the )?(?:domino directory|public name & address book|address book|directory)\b/, seen: 'User someone (someone@example.com) not listed in Domino Directory', note: 'Lotus Domino' },
   { pattern: /\binactive (?:e-?mail )?address\b/, seen: '550 5.1.1 <x@icloud.com>: inactive email address', note: 'iCloud: the address is gone (a counter-example in spam-block-patterns.tsv)' },
 ];
