@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { createDaemon } from '../daemon.js';
-import { child } from '../log.js';
+import { child, flushLogs } from '../log.js';
 
 export function register(program: Command): void {
   program
@@ -48,6 +48,7 @@ export async function serve(option?: string): Promise<void> {
   }
   log.info({ config: path ?? '(built-in defaults)' }, 'ready');
   await done;
+  flushLogs();
   // Safety net: if a library left a handle open, do not hang systemd's stop; the timer is unref'd,
   // so it only fires when something else is still keeping the process alive.
   setTimeout(() => process.exit(process.exitCode ?? 0), 3000).unref();
