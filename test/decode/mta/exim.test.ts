@@ -3,7 +3,10 @@
  * corpus samples of the format (skipped when ../shared is absent).
  */
 import { exim } from '../../../src/decode/mta/exim.js';
-import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
+import { describe, expect, it } from 'vitest';
+import { decodeMessage } from '../../../src/decode/index.js';
+import { parseMessage } from '../../../src/parse/mime.js';
+import { corpusSuite, fixture, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
   // A multi-line reply is joined without its repeated "550-5.1.1" prefixes.
@@ -14,7 +17,17 @@ const rows: Row[] = [
   ['02-local.eml', 1, 'dave@example.net', '', '', 'mailboxfull', 'mailbox is full'],
   ['02-local.eml', 2, 'erin@example.net', '', '', 'mailererror', 'address_pipe transport returned 69'],
   ['03-delayed.eml', 0, 'frank@example.org', '4.3.0', '451', '', '451 4.3.0 Temporary lookup failure', 'delayed'],
+  ['04-dsn-local.eml', 0, 'grace@example.net', '', '', 'mailboxfull', 'mailbox is full'],
 ];
 
 fixtureSuite(exim, rows);
 corpusSuite('exim');
+
+describe('exim enrich', () => {
+  it('fills the diagnostic and hint an Exim DSN leaves out', () => {
+    const report = decodeMessage(parseMessage(fixture('exim', '04-dsn-local.eml')));
+    expect(report.decodedBy).toBe('rfc3464');
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatchObject({ recipient: 'grace@example.net', diagnostic: 'mailbox is full: retry timeout exceeded', reasonHint: 'mailboxfull' });
+  });
+});

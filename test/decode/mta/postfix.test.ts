@@ -3,14 +3,26 @@
  * corpus samples of the format (skipped when ../shared is absent).
  */
 import { postfix } from '../../../src/decode/mta/postfix.js';
-import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
+import { describe, expect, it } from 'vitest';
+import { decodeMessage } from '../../../src/decode/index.js';
+import { parseMessage } from '../../../src/parse/mime.js';
+import { corpusSuite, fixture, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
   ['01-text.eml', 0, 'alice@example.org', '5.1.1', '550', '', 'Recipient address rejected: User unknown in virtual mailbox table'],
   ['01-text.eml', 1, 'bob@nowhere.example', '', '', 'hostunknown', 'Host or domain name not found'],
   ['01-text.eml', 2, 'carol@example.net', '5.7.1', '554', '', 'blocked using zen.example.org'],
   ['02-transcript.eml', 0, 'dave@example.net', '4.3.1', '452', '', '452 4.3.1 Insufficient system storage'],
+  ['03-dsn.eml', 0, 'henry@example.org', '5.2.2', '552', '', 'Recipient address rejected: mailbox full'],
 ];
 
 fixtureSuite(postfix, rows);
 corpusSuite('postfix');
+
+describe('postfix enrich', () => {
+  it('adds the SMTP command that only the text names', () => {
+    const report = decodeMessage(parseMessage(fixture('postfix', '03-dsn.eml')));
+    expect(report.decodedBy).toBe('rfc3464');
+    expect(report.findings[0]).toMatchObject({ recipient: 'henry@example.org', status: '5.2.2', lastCommand: 'RCPT' });
+  });
+});
