@@ -127,10 +127,10 @@ function toFinding(r: Fields, message: Fields, decodedBy: string): Finding {
  *   Postfix:  <a@example.org>: host mx.example.org[192.0.2.1] said: 550 5.1.1 ... (in reply to RCPT TO command)
  *   Sendmail: ... while talking to mx.example.org.:  >>> RCPT To:<a@example.org>  <<< 550 5.1.1 ...
  */
-export function fillFromText(f: Finding, text: string): void {
+export function fillFromText(f: Finding, text: string, lower?: () => string): void {
   if (text === '' || f.recipient === '') return;
-  const low = text.toLowerCase();
-  const at = low.indexOf(f.recipient.toLowerCase());
+  let at = text.indexOf(f.recipient);
+  if (at < 0) at = (lower ? lower() : text.toLowerCase()).indexOf(f.recipient.toLowerCase());
   if (at < 0) return;
   // The address's line and its indented continuation lines (bounded).
   const limit = Math.min(text.length, at + 2000);
@@ -175,7 +175,10 @@ export function fillFromText(f: Finding, text: string): void {
  *   554 "|IFS=' ' && exec /usr/bin/procmail -f- || exit 75 #kijitora"... Service unavailable
  */
 function diagnosticFromTranscript(findings: Finding[], text: string): void {
-  if (findings.length !== 1 || findings[0]!.diagnostic !== '' || text === '') return;
+  if (findings.length !== 1 || text === '') return;
+  // Sendmail's transcript names the command on its own line: ">>> RCPT To:<a@example.org>".
+  if (findings[0]!.lastCommand === '' && text.indexOf('>>> ') >= 0) findings[0]!.lastCommand = findLastCommand(text);
+  if (findings[0]!.diagnostic !== '') return;
   const m = /^[ \t]*(?:<<<[ \t]*)?([45]\d\d[ -].{3,300})$/m.exec(text.length > 20000 ? text.slice(0, 20000) : text);
   if (!m) return;
   const f = findings[0]!;
@@ -207,7 +210,10 @@ function decodeParts(input: DecodeInput, texts: string[]): DecodeResult | null {
     for (const r of ds.recipients) findings.push(toFinding(r, ds.message, NAME));
   }
   if (findings.length === 0) return null;
-  for (const f of findings) fillFromText(f, input.text);
+  // Lower-cased text computed once, and only when an address is not found as written.
+  let low: string | undefined;
+  const lower = (): string => (low ??= input.text.toLowerCase());
+  for (const f of findings) fillFromText(f, input.text, lower);
   diagnosticFromTranscript(findings, input.text);
   refineFromTranscript(findings, input.text);
   const original = findOriginal(input.msg.root);

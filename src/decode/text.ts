@@ -35,9 +35,10 @@ function capped(s: string): string {
 /** Compute from/subject/text for the decoders. */
 export function buildDecodeInput(msg: ParsedMessage): DecodeInput {
   const plain: string[] = [];
-  const html: string[] = [];
+  const html: MimePart[] = [];
   collectText(msg.root, plain, html);
-  const text = plain.length > 0 ? plain.join('\n') : html.map(htmlToText).join('\n');
+  // HTML parts are decoded only when there is no plain text at all (bodies decode lazily).
+  const text = plain.length > 0 ? plain.join('\n') : html.map((p) => htmlToText(capped(p.body))).join('\n');
   return {
     msg,
     from: msg.headers.text('from'),
@@ -46,7 +47,7 @@ export function buildDecodeInput(msg: ParsedMessage): DecodeInput {
   };
 }
 
-function collectText(p: MimePart, plain: string[], html: string[]): void {
+function collectText(p: MimePart, plain: string[], html: MimePart[]): void {
   if (ATTACHED.has(p.type) || MACHINE.has(p.type)) return;
   if (p.type.startsWith('multipart/')) {
     // A preamble is text too: some MTAs write the whole report there. "This is a multi-part
@@ -57,7 +58,7 @@ function collectText(p: MimePart, plain: string[], html: string[]): void {
     return;
   }
   if (p.type === 'text/html') {
-    html.push(capped(p.body));
+    html.push(p);
     return;
   }
   if (p.type === 'text/plain' || p.type === 'text/enriched' || (p.type.startsWith('text/') && p.type !== 'text/calendar')) {

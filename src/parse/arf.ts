@@ -64,15 +64,21 @@ function feedbackFinding(recipient: string, feedbackType: string, reportingMta: 
   };
 }
 
+/** An attached message/rfc822 carrying Hotmail's X-HmXmrOriginalRecipient (already parsed: cheap). */
+function hasHotmailRecipient(p: MimePart): boolean {
+  if ((p.type === 'message/rfc822' || p.type === 'message/global') && p.parts[0]) {
+    return p.parts[0].headers.get('x-hmxmroriginalrecipient') !== undefined;
+  }
+  return p.parts.some(hasHotmailRecipient);
+}
+
 /** Non-standard loops: a complaint that just attaches the original message. */
 function isForwardedComplaint(input: DecodeInput): boolean {
-  const orig = findOriginalHeaders(input.msg.root);
-  if (orig?.get('x-hmxmroriginalrecipient') !== undefined) return true;
-  if (!orig) return false;
   // "Subject: complaint about message from 192.0.2.222" (Hotmail), "Email Feedback Report for IP" (AOL).
   const subj = /complaint about message from|feedback report for ip|\babuse report\b|spam complaint/i.test(input.subject);
   const from = /staff@hotmail\.com|scomp@aol\.net|\b(?:fbl|feedbackloop|feedback-loop|complaints?)[^@]*@/i.test(input.from);
-  return subj && from;
+  if (subj && from) return findOriginalHeaders(input.msg.root) !== undefined;
+  return hasHotmailRecipient(input.msg.root);
 }
 
 export const arf: Decoder = {
