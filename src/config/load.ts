@@ -244,8 +244,8 @@ function resolveVerpKeys(c: Checker, verp: Table): void {
     try {
       keys.push(...readFileSync(verp.keysFile, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#')));
     } catch (err) {
-      c.fail('verp.keysFile', 'a readable file', `${verp.keysFile}`);
-      void err;
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      c.problems.push(`${c.file}: verp.keysFile: expected a readable file, got ${JSON.stringify(verp.keysFile)} (${code})`);
     }
   }
   if (typeof verp.keysEnv === 'string') {

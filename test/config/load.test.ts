@@ -216,6 +216,10 @@ describe('imap mailboxes and secrets', () => {
     }
   });
 
+  it('names an unreadable VERP key file', () => {
+    expect(problem(`[verp]\nkeysFile = "${join(dir, 'no-keys')}"\n`)).toMatch(/^rebound\.toml: verp\.keysFile: expected a readable file, got ".*no-keys" \(ENOENT\)$/);
+  });
+
   it('redacts secrets for show-config', () => {
     const c = configFromObject({ verp: { keys: ['k1'] }, imap: { mailboxes: [{ name: 'a', host: 'h', user: 'u', password: 'pw' }] } });
     const r = JSON.stringify(redactConfig(c));
