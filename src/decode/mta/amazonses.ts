@@ -117,7 +117,6 @@ export function readNotification(text: string): DecodeResult | null {
     const reportingMta = typed(String(bounce['reportingMTA'] ?? '')).value;
     const remoteMta = String(bounce['remoteMtaIp'] ?? '');
     const subType = String(bounce['bounceSubType'] ?? '').toLowerCase();
-    const transient = /^transient$/i.test(String(bounce['bounceType'] ?? ''));
     const hint = SUBTYPE_REASON.find((r) => r.subType === subType)?.reason;
     const list = Array.isArray(bounce['bouncedRecipients']) ? (bounce['bouncedRecipients'] as SesRecipient[]) : [];
     const findings: Finding[] = list
@@ -126,7 +125,8 @@ export function readNotification(text: string): DecodeResult | null {
         const diag = typed(String(r.diagnosticCode ?? ''));
         const reply = /^([245]\d\d)\b/.exec(diag.value);
         const status = String(r.status ?? '');
-        const action = String(r.action ?? (transient ? 'delayed' : 'failed')).toLowerCase();
+        // SES reports a bounce once it has given up, Transient ones included: 'failed' unless it says.
+        const action = String(r.action ?? 'failed').toLowerCase();
         return {
           recipient: normalizeAddress(String(r.emailAddress)),
           action: (['failed', 'delayed', 'delivered', 'relayed', 'expanded'].includes(action) ? action : 'failed') as Action,
