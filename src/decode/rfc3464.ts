@@ -177,7 +177,13 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
 function diagnosticFromTranscript(findings: Finding[], text: string): void {
   if (findings.length !== 1 || text === '') return;
   // Sendmail's transcript names the command on its own line: ">>> RCPT To:<a@example.org>".
-  if (findings[0]!.lastCommand === '' && text.indexOf('>>> ') >= 0) findings[0]!.lastCommand = findLastCommand(text);
+  // The command is the ">>>" line just before the first error reply "<<< 5xx".
+  if (findings[0]!.lastCommand === '' && text.indexOf('>>> ') >= 0) {
+    const err = /^<<< ?[45]\d\d/m.exec(text);
+    const upto = err ? text.slice(0, err.index) : text;
+    const sent = upto.lastIndexOf('\n>>> ');
+    if (sent >= 0) findings[0]!.lastCommand = findLastCommand(upto.slice(sent + 1));
+  }
   if (findings[0]!.diagnostic !== '') return;
   const m = /^[ \t]*(?:<<<[ \t]*)?([45]\d\d[ -].{3,300})$/m.exec(text.length > 20000 ? text.slice(0, 20000) : text);
   if (!m) return;

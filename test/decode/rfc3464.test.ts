@@ -100,6 +100,14 @@ Diagnostic-Code: smtp; 550 5.7.606 Access denied, banned sending IP [192.0.2.1]
     expect([r.findings[0]!.diagnostic, r.findings[0]!.status, r.findings[0]!.replyCode]).toEqual(['554 5.3.0 unknown mailer error 75', '5.3.0', '554']);
   });
 
+  it('takes the last command from a Sendmail transcript', () => {
+    const r = decode(dsn({
+      recipients: 'Final-Recipient: rfc822; o@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 unknown\n',
+      text: '... while talking to mx.example.org.:\n>>> MAIL From:<s@example.com>\n<<< 250 ok\n>>> RCPT To:<o@example.org>\n<<< 550 5.1.1 unknown\n',
+    }));
+    expect(r.findings[0]!.lastCommand).toBe('RCPT');
+  });
+
   it('types delayed and delivered reports', () => {
     const delayed = decode(dsn({ recipients: 'Final-Recipient: rfc822; d@example.org\nAction: delayed\nStatus: 4.4.1\nWill-Retry-Until: Tue, 4 Mar 2025 10:00:00 +0000\n' }));
     expect(delayed.type).toBe('delayed');
