@@ -33,8 +33,8 @@ const NAME = 'exchange2007';
 // "Diagnoseinformationen für Administratoren:", French, Spanish, Portuguese, Dutch, Japanese).
 const DIAG_RE =
   /^(?:Diagnostic information for administrators|Informazioni di diagnostica per gli amministratori|Diagnoseinformationen f\u00fcr Administratoren|Informations de diagnostic pour les administrateurs|Informaci\u00f3n de diagn\u00f3stico para administradores|Informa\u00e7\u00f5es de diagn\u00f3stico para administradores|Diagnostische gegevens voor beheerders|\u7ba1\u7406\u8005\u5411\u3051\u306e\u8a3a\u65ad\u60c5\u5831)\s*[:\uff1a]\s*$/im;
-// "Original message headers:" ("Intestazioni originali del messaggio:", "Urspr\u00fcngliche
-// Nachrichtenkopfzeilen:", "En-t\u00eates de message d'origine :", ...) ends the block.
+// "Original message headers:" ("Intestazioni originali del messaggio:", "Ursprüngliche
+// Nachrichtenkopfzeilen:", "En-têtes de message d'origine :", ...) ends the block.
 const END_RE =
   /^(?:Original message headers|Intestazioni originali del messaggio|Urspr\u00fcngliche Nachrichtenkopfzeilen|En-t\u00eates de message d'origine|Encabezados del mensaje original|Cabe\u00e7alhos de mensagens originais|Oorspronkelijke berichtkoppen|\u5143\u306e\u30e1\u30c3\u30bb\u30fc\u30b8 \u30d8\u30c3\u30c0\u30fc)\s*[:\uff1a]\s*$/im;
 // "Generating server: mta4.example.org" ("Server di generazione: ...", "Generierender Server: ...")
