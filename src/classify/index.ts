@@ -63,8 +63,11 @@ const COMPILED_PROVIDERS = PROVIDERS.map((p) => ({
 const ANY_HOST = new RegExp(PROVIDERS.map((p) => `(?:${p.hosts.source})`).join('|'));
 const ANY_MARK = new RegExp(PROVIDERS.filter((p) => p.marks).map((p) => `(?:${p.marks!.source})`).join('|'));
 
+/** A reply longer than this is not a reply; reading only its head keeps the time per finding bounded. */
+const MAX_DIAGNOSTIC = 8192;
+
 function buildContext(f: Finding): Context {
-  const diagnostic = f.diagnostic ?? '';
+  const diagnostic = (f.diagnostic ?? '').slice(0, MAX_DIAGNOSTIC);
   const status = specificStatus(f.status ?? '', diagnostic);
   const replyCode = /^[245]\d\d$/.test(f.replyCode ?? '') ? f.replyCode : replyInText(diagnostic);
   const hosts = (f.remoteMta ?? '').toLowerCase();

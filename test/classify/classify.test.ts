@@ -119,3 +119,14 @@ describe('robustness', () => {
     expect(perFinding).toBeLessThan(250);
   });
 });
+
+describe('bounded input', () => {
+  it('reads only the head of a huge diagnostic, quickly', () => {
+    const huge = '550 5.1.1 <a@example.org>: Recipient address rejected: User unknown ' + 'x '.repeat(2_000_000);
+    const f = finding({ diagnostic: huge, status: '5.1.1', lastCommand: 'RCPT' });
+    const t0 = performance.now();
+    const v = classify(f, report([f]));
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(v.reason).toBe('userunknown');
+  });
+});
