@@ -284,20 +284,61 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
         opts.onProgress?.({ mailbox: cfg.name, folder, done, total });
 
         let handledHere = 0;
-        for (let i = 0; i < todo.length; i += batchSize) {
-          if (clock() >= deadline) {
-            result.stoppedBy = 'max-time';
-            break;
-          }
-          const batch = todo.slice(i, i + batchSize);
-
-          // 1. Fetch (PEEK: reading does not set \Seen; only a committed message is flagged).
-          doing = `fetch from "${folder}"`;
+        const fetchBatch = async (batch: number[]): Promise<FetchMessageObject[]> => {
+          // PEEK: reading does not set \Seen; only a committed message is acknowledged.
           const msgs: FetchMessageObject[] = [];
           for await (const msg of client.fetch(batch.join(','), { uid: true, source: true, internalDate: true }, { uid: true })) {
             if (msg.source) msgs.push(msg);
           }
-          msgs.sort((a, b) => a.uid - b.uid);
+          return msgs.sort((a, b) => a.uid - b.uid);
+        };
+        // Move, else delete, else flag \Seen: one command per destination and batch (on a Maildir
+        // server each costs time in proportion to the folder size, so fewer and larger is faster).
+        const acknowledge = async (byDest: Map<string, number[]>): Promise<void> => {
+          for (const [dest, list] of byDest) {
+            const range = list.join(',');
+            let what = '';
+            try {
+              if (dest && dest !== folder) {
+                what = `move from "${folder}" to "${dest}"`;
+                if (!(await client.messageMove(range, dest, { uid: true }))) throw new Error('MOVE was refused');
+              } else if (cfg.delete) {
+                what = `delete from "${folder}"`;
+                if (!(await client.messageDelete(range, { uid: true }))) throw new Error('delete (STORE \\Deleted + EXPUNGE) was refused');
+              } else if (cfg.markSeen) {
+                what = `flag \\Seen in "${folder}"`;
+                if (!(await client.messageFlagsAdd(range, ['\\Seen'], { uid: true }))) throw new Error('STORE +FLAGS (\\Seen) was refused');
+              }
+            } catch (err) {
+              throw killedBy ? err : imapError(cfg, what, err);
+            }
+          }
+        };
+        // The acknowledgement of batch k runs on the server while batch k+1 is processed here;
+        // the cursor passes batch k only once its acknowledgement succeeded.
+        let inflight: { ack: Promise<void>; batch: number[] } | null = null;
+        const settle = async (): Promise<void> => {
+          if (!inflight) return;
+          const { ack, batch } = inflight;
+          inflight = null;
+          doing = `acknowledge messages in "${folder}"`;
+          await ack;
+          // 5. Remember how far we got.
+          opts.store.setImapCursor(cfg.name, folder, { uidValidity, lastUid: batch[batch.length - 1]! });
+          done += batch.length;
+          handledHere += batch.length;
+          opts.onProgress?.({ mailbox: cfg.name, folder, done, total });
+        };
+
+        let next: Promise<FetchMessageObject[]> | null = todo.length > 0 ? fetchBatch(todo.slice(0, batchSize)) : null;
+        next?.catch(() => undefined);
+        for (let i = 0; next; i += batchSize) {
+          const batch = todo.slice(i, i + batchSize);
+
+          // 1. Fetch (requested while the previous batch was being acknowledged).
+          doing = `fetch from "${folder}"`;
+          const msgs = await next;
+          next = null;
           fr.fetched += msgs.length;
           result.fetched += msgs.length;
 
@@ -338,31 +379,20 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
             byDest.set(dest, [...(byDest.get(dest) ?? []), uid]);
           }
 
-          // 4. Acknowledge on the server, now that everything is durable: move, else delete,
-          // else flag \Seen. One command per destination and batch - on a Maildir server each
-          // costs time proportional to the folder size, so fewer and larger is much faster.
-          for (const [dest, list] of byDest) {
-            const range = list.join(',');
-            if (dest && dest !== folder) {
-              doing = `move from "${folder}" to "${dest}"`;
-              if (!(await client.messageMove(range, dest, { uid: true }))) throw new Error('MOVE was refused');
-            } else if (cfg.delete) {
-              doing = `delete from "${folder}"`;
-              if (!(await client.messageDelete(range, { uid: true }))) throw new Error('delete (STORE \\Deleted + EXPUNGE) was refused');
-            } else if (cfg.markSeen) {
-              doing = `flag \\Seen in "${folder}"`;
-              if (!(await client.messageFlagsAdd(range, ['\\Seen'], { uid: true }))) throw new Error('STORE +FLAGS (\\Seen) was refused');
-            }
-          }
-
-          // 5. Remember how far we got.
-          doing = `save the cursor of "${folder}"`;
-          const maxUid = batch[batch.length - 1]!;
-          opts.store.setImapCursor(cfg.name, folder, { uidValidity, lastUid: maxUid });
-          done += batch.length;
-          handledHere += batch.length;
-          opts.onProgress?.({ mailbox: cfg.name, folder, done, total });
+          // 4. Acknowledge, now that everything is durable: first wait for the previous batch's
+          // acknowledgement (the cursor moves in order), ask for the next batch, then queue this
+          // batch's acknowledgement behind that FETCH so that it overlaps the next processing.
+          await settle();
+          const more = i + batchSize < todo.length;
+          if (more && clock() < deadline) {
+            next = fetchBatch(todo.slice(i + batchSize, i + 2 * batchSize));
+            next.catch(() => undefined);
+          } else if (more) result.stoppedBy = 'max-time';
+          const ack = acknowledge(byDest);
+          ack.catch(() => undefined);
+          inflight = { ack, batch };
         }
+        await settle();
         fr.backlog = uids.length - handledHere;
         result.backlog += fr.backlog;
         if (result.stoppedBy === 'done' && todo.length < uids.length) result.stoppedBy = 'max-messages';

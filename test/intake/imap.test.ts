@@ -140,6 +140,20 @@ describe.skipIf(missing !== '')(`pollMailbox against a real Dovecot${missing ? `
     expect(await dv.count('limited-done')).toBe(25);
   });
 
+  it('stops between batches when maxRunSeconds is used up, and the next pass continues', async () => {
+    await dv.append('timed', Array.from({ length: 12 }, (_, i) => bounce('mailbox-full', 200 + i)));
+    const store = newStore();
+    const cfg = mailbox(dv, { folders: ['timed'], maxRunSeconds: 5, moveTo: { processed: 'timed-done' } });
+    // A clock that jumps 1.5 s per reading: the 5 s budget runs out after the second batch.
+    let t = 1_000_000;
+    const a = await pollMailbox(cfg, { store, batchSize: 4, clock: () => (t += 1500) });
+    expect(a).toMatchObject({ fetched: 8, stored: 8, backlog: 4, stoppedBy: 'max-time' });
+    expect(await dv.count('timed')).toBe(4);
+    const b = await pollMailbox(cfg, { store, batchSize: 4 });
+    expect(b).toMatchObject({ fetched: 4, stored: 4, duplicates: 0, backlog: 0, stoppedBy: 'done' });
+    expect(await dv.count('timed-done')).toBe(12);
+  });
+
   it('a Dovecot restart in the middle of a pass loses nothing and duplicates nothing', async () => {
     const n = 120;
     await dv.append('restart', Array.from({ length: n }, (_, i) => bounce('user-unknown', 1000 + i)));
