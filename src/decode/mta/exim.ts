@@ -67,6 +67,7 @@ const HINTS: readonly HintRule[] = [
   { phrase: 'too many "received" headers', reason: 'contenterror', seen: 'Too many "Received" headers - suspected mail loop' },
   { phrase: 'retry timeout exceeded', reason: 'expired', seen: 'retry timeout exceeded' },
   { phrase: 'retry time not reached for any host after a long failure period', reason: 'expired', seen: 'retry time not reached for any host after a long failure period' },
+  { phrase: /all hosts for .* have been failing for a long time/, reason: 'expired', seen: "all hosts for 'example.org' have been failing for a long time (and retry time not reached)" },
 ];
 
 interface Block {

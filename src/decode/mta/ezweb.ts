@@ -37,7 +37,8 @@ export const ezweb: Decoder = {
   enrich: (report, input) => enrichEzweb(report, input),
 
   detect(input: DecodeInput): boolean {
-    if (/@ezweb\.ne\.jp\b/i.test(input.from)) return true;
+    // "From: Postmaster@ezweb.ne.jp" (not the subscribers' own mail, e.g. their auto-replies)
+    if (/(?:postmaster|mailer-daemon)@ezweb\.ne\.jp\b/i.test(input.from)) return true;
     // "Received: ... by lsean.ezweb.ne.jp (EZweb Mail) with ..."
     return input.msg.headers.getAll('received').some((r) => r.includes('(EZweb Mail)'));
   },
@@ -86,6 +87,8 @@ export const ezweb: Decoder = {
     }
     flush();
     if (findings.length === 0) return null;
+    // Bare "<address>" lines count only in one of EZweb's notices.
+    if (!listed && !findings.some((f) => f.lastCommand || f.diagnostic)) return null;
     const expired = EXPIRED.test(input.text);
     for (const f of findings) {
       if (!f.diagnostic) {

@@ -64,7 +64,7 @@ export const imailserver: Decoder = {
       }
       // "Unknown user: alice@example.com"
       const key = /^([A-Za-z][A-Za-z ]+?):\s*(\S+@\S+)\s*$/.exec(line);
-      if (key && key[1] !== undefined && key[2] !== undefined && !/^(?:To|CC|From|Reply-To)$/i.test(key[1])) {
+      if (key && key[1] !== undefined && key[2] !== undefined && !/^(?:To|CC|Bcc|From|Reply-To|Sender|Return-Path|Delivered-To|Received|Subject|Date|Message-ID|X-[\w-]+)$/i.test(key[1])) {
         const f = newFinding(NAME, findAddress(key[2]));
         f.diagnostic = key[1];
         f.diagnosticType = 'x-imail';
