@@ -4,7 +4,7 @@
  * running daemon; stop() drains.
  *
  * Start order: store -> processor (pending rows left by a crash first) -> control socket ->
- * metrics http -> SMTP -> LMTP -> IMAP polling. Stop is the reverse: listeners stop accepting and
+ * metrics http -> SMTP -> LMTP -> IMAP polling -> housekeeping jobs. Stop is the reverse: listeners stop accepting and
  * let sessions in DATA finish and commit, the processor finishes its current batch (what is left
  * stays pending for the next start), then the control socket and the database close.
  * SIGHUP (reload()): re-read the config; VERP rules and log level apply at once, other changes
@@ -239,6 +239,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     const h: Record<string, { ok: boolean; detail?: string }> = {};
     for (const i of intakes) h[i.protocol] = { ok: true, detail: JSON.stringify(i.address()) };
     h.processor = { ok: true, detail: `${processor.backlog()} queued` };
+    for (const j of jobs?.status() ?? []) if (j.enabled) h[`job:${j.name}`] = { ok: j.lastError === null, detail: j.lastError ?? undefined };
     // One entry per IMAP mailbox: down while its passes fail (the error says why).
     for (const m of imap?.health() ?? [])
       h[`imap:${m.name}`] = { ok: m.consecutiveFailures === 0, detail: m.lastError ?? `backlog ${m.backlog ?? 'unknown'}` };
@@ -263,7 +264,6 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         extraStats: () => ({ processingQueue: processor.backlog() }),
       });
       metricsHttp = await startMetricsHttp(config.metrics.http, metrics);
-      jobs = startJobs(config.jobs, { store, metrics });
       removeCollector = metrics.addCollector(() => [
         { name: 'rebound_processing_queue', help: 'Committed messages waiting for the pipeline.', value: processor.backlog() },
       ]);
@@ -284,6 +284,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       for (const i of intakes) await i.start();
 
       if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store });
+      jobs = startJobs(config.jobs, { store, metrics });
       log.info({ addresses: this.addresses() }, 'started');
     },
 
@@ -291,11 +292,11 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       // Idempotent: SIGTERM twice, or SIGTERM during start-up failure cleanup.
       stopping ??= (async () => {
         log.info('stopping: no new sessions; finishing those in flight');
+        await jobs?.stop().catch((err: unknown) => log.error({ err }, 'jobs stop failed'));
         await imap?.stop().catch((err: unknown) => log.error({ err }, 'imap stop failed'));
         await Promise.all(intakes.map((i) => i.stop().catch((err: unknown) => log.error({ err }, 'intake stop failed'))));
         await processor.stop();
         removeCollector?.();
-        await jobs?.stop().catch(() => undefined);
         await metricsHttp?.stop().catch(() => undefined);
         await control?.stop().catch(() => undefined);
         store.close();
