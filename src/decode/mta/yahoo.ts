@@ -24,8 +24,8 @@ const NAME = 'yahoo';
 const LEAD_RE = /^Sorry,? we were unable to deliver your message to the following address(?:es)?\.?/im;
 // "--- Below this line is a copy of the message."
 const END_RE = /^-{2,} ?Below this line is a copy of the message/im;
-// "<user@example.jp>:"
-const RCPT_RE = /^\s*<([^<>\s]+@[^<>\s]+)>:\s*$/;
+// "<user@example.jp>:" (and the same without brackets)
+const RCPT_RE = /^\s*<?([^<>\s]+@[^<>\s:]+)>?:\s*$/;
 // "[RCPT_TO]", "[MAIL_FROM]", "[DATA]": the SMTP stage Yahoo was in when the remote answered.
 const STAGE_RE = /\[(RCPT_TO|MAIL_FROM|DATA|CONNECT|HELO|EHLO)\]/i;
 const STAGE_COMMAND: Record<string, string> = {

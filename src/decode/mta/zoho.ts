@@ -18,7 +18,10 @@ import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 const NAME = 'zoho';
 
 // "user@example.jp Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <user@example.jp>... User Unknown"
-const FAIL_LINE_RE = /^\s*<?([^\s<>@]+@[^\s<>@,]+?)>?\s+([^,\n]*?),\s*ERROR_CODE\s*:\s*([^,\n]*?),\s*ERROR_CODE\s*:\s*(.*)$/gm;
+// "user@example.jp Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable."
+// "user@example.jp, ERROR CODE :550 - 5.1.1 <user@example.jp>: Recipient address rejected" (newer)
+const FAIL_LINE_RE =
+  /^[ \t]*<?([^\s<>@,]+@[^\s<>@,]+?)>?,?[ \t]+(?:([^,\n]*?),[ \t]*)?ERROR[_ ]CODE[ \t]*:[ \t]*([245]\d\d)?[ \t]*(?:,[ \t]*ERROR[_ ]CODE[ \t]*:|-)[ \t]*(.*)$/gm;
 // "[Status: Error, Address: <user@example.jp>, ResponseCode 421, , Host not reachable.]"
 const DELAY_LINE_RE = /^\s*\[Status:\s*[^,\]]*,\s*Address:\s*<?([^\s<>@]+@[^\s<>@,]+?)>?,\s*ResponseCode\s*(\d{3})?\s*,([^\]]*)\]/gm;
 // "THIS IS A WARNING MESSAGE ONLY." / "Message will be retried for 4 more day(s)"
