@@ -34,13 +34,13 @@ const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string;
     phrase: /DNS Error: (?:Domain name not found|DNS server returned answer with no data)/i,
     reason: 'hostunknown',
     seen: 'DNS Error: Domain name not found',
-    sample: 'mta/gmail/dns-error',
+    sample: 'mta/gmail/06-dns-error',
   },
   {
     phrase: /DNS Error: Could not contact DNS servers/i,
     reason: 'expired',
     seen: 'DNS Error: Could not contact DNS servers',
-    sample: 'mta/gmail/dns-error',
+    sample: 'mta/gmail/06-dns-error',
   },
   {
     phrase: /^Storage quota exceeded|account that you tried to reach is over quota/im,

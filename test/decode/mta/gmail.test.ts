@@ -12,6 +12,7 @@ const rows: Row[] = [
   { file: '03-delay-mailbox-full', count: 1, i: 0, by: 'gmail', type: 'delayed', recipient: 'grace@example.com', action: 'delayed', status: '4.2.2', replyCode: '452', diag: '452 4.2.2 <grace@example.com>... Mailbox over quota', lastCommand: 'RCPT' },
   { file: '04-connect-failed', count: 1, i: 0, by: 'gmail', type: 'bounce', recipient: 'ivan@unreachable.example', action: 'failed', status: '', replyCode: '', diag: 'did not accept our requests to connect', hint: 'expired', remoteMta: 'unreachable.example' },
   { file: '05-quota', count: 1, i: 0, by: 'gmail', type: 'bounce', recipient: 'mallory@gmail.com', action: 'failed', status: '', replyCode: '', diag: 'Storage quota exceeded', hint: 'mailboxfull' },
+  { file: '06-dns-error', count: 1, i: 0, by: 'gmail', type: 'bounce', recipient: 'ivan@no-such-domain.example', action: 'failed', status: '', replyCode: '', diag: 'DNS Error: Domain name not found', hint: 'hostunknown' },
 ];
 
 describe('gmail', () => {
