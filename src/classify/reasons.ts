@@ -44,6 +44,7 @@ import { table as userunknown } from './phrases/userunknown.js';
 import { table as virusdetected } from './phrases/virusdetected.js';
 import { provider as apple } from './providers/apple.js';
 import { provider as att } from './providers/att.js';
+import { provider as barracuda } from './providers/barracuda.js';
 import { provider as cloudflare } from './providers/cloudflare.js';
 import { provider as comcast } from './providers/comcast.js';
 import { provider as cox } from './providers/cox.js';
@@ -120,4 +121,5 @@ export const PROVIDERS: readonly Provider[] = [
   mimecast,
   godaddy,
   tOnline,
+  barracuda,
 ];

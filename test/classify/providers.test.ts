@@ -55,6 +55,8 @@ const rows: Row[] = [
   ['messagelabs', 'cluster1.eu.messagelabs.com', '550-Please turn on SMTP Authentication in your mail client.', '', 'MAIL', 'securityerror', false, 4, false],
   ['mimecast', 'eu-smtp-inbound-1.mimecast.com', '550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550', '', 'RCPT', 'blocked', false, 1, true],
   ['t-online', 'mx00.t-online.de', '554 IP=192.0.2.1 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.) (BL)', '5.5.0', 'CONN', 'blocked', false, 1, true],
+  ['barracuda', 'd123.ess.barracudanetworks.com', '550 permanent failure for one or more recipients (someone@example.com:blocked)', '', 'DATA', 'blocked', false, 1, true],
+  ['yahoo', 'mta7.am0.yahoodns.net', '421 4.7.0 [GL01] Message from (192.0.2.1) temporarily deferred - 4.16.50', '4.7.0', 'MAIL', 'speeding', false, 3, false],
   ['godaddy', 'smtp.secureserver.net', '552 This message has been rejected due to content judged to be spam by the internet community IB212', '', 'DATA', 'spamdetected', false, 1, true],
 ];
 

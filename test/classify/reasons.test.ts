@@ -93,6 +93,9 @@ const rows: Row[] = [
   ['#550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found ##', '5.1.1', '', 'userunknown', true, 2, false],
   ['550 5.7.1 RESOLVER.RST.NotAuthorized; not authorized', '5.7.1', 'RCPT', 'securityerror', false, 4, false],
   ['Message could not be delivered for 5 days', '4.4.7', '', 'expired', false, 3, false],
+  // the sending service's own suppression
+  ['Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.', '5.1.1', '', 'suppressed', false, 4, false],
+  ['You tried to send to a recipient that has been marked as inactive.', '', '', 'suppressed', false, 4, false],
   // nothing to go on
   ['550 Go away', '', '', 'onhold', false, 9, false],
   ['', '', '', 'undefined', false, 9, false],
