@@ -37,12 +37,6 @@ const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string;
     sample: 'mta/gmail/06-dns-error',
   },
   {
-    phrase: /DNS Error: Could not contact DNS servers/i,
-    reason: 'expired',
-    seen: 'DNS Error: Could not contact DNS servers',
-    sample: 'mta/gmail/06-dns-error',
-  },
-  {
     phrase: /^Storage quota exceeded|account that you tried to reach is over quota/im,
     reason: 'mailboxfull',
     seen: 'Technical details of permanent failure: Storage quota exceeded',
