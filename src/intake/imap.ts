@@ -249,10 +249,21 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
 
     let total = 0;
     let done = 0;
+    const folderErrors: string[] = [];
     for (const folder of cfg.folders) {
       if (result.stoppedBy !== 'done') break;
       doing = `open folder "${folder}"`;
-      const lock = await client.getMailboxLock(folder);
+      let lock: Awaited<ReturnType<ImapFlow['getMailboxLock']>>;
+      try {
+        lock = await client.getMailboxLock(folder);
+      } catch (err) {
+        // A missing or unreadable folder (a typo in `folders`) must not stop the others.
+        if (killedBy || !client.usable) throw err;
+        const e = imapError(cfg, doing, err);
+        log?.error({ folder, err: e.message }, 'IMAP folder skipped');
+        folderErrors.push(e.message);
+        continue;
+      }
       try {
         const mb = client.mailbox;
         if (!mb) throw new Error(`folder "${folder}" is not selected`);
@@ -402,6 +413,8 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
     }
     // Everything is committed and acknowledged; a failed LOGOUT loses nothing.
     await client.logout().catch(() => client.close());
+    if (folderErrors.length > 0)
+      throw new DaemonError('imap', folderErrors.join('; ') + ` (the other folders were read: ${result.fetched} messages)`);
   } catch (err) {
     client.close();
     if (killedBy === 'max-time')

@@ -154,6 +154,16 @@ describe.skipIf(missing !== '')(`pollMailbox against a real Dovecot${missing ? `
     expect(await dv.count('timed-done')).toBe(12);
   });
 
+  it('a missing folder is reported but does not stop the other folders', async () => {
+    await dv.append('present', [bounce('user-unknown', 250)]);
+    const store = newStore();
+    const cfg = mailbox(dv, { folders: ['No-Such-Folder', 'present'] });
+    const err = (await pollMailbox(cfg, { store }).catch((e: unknown) => e)) as DaemonError;
+    expect(err).toBeInstanceOf(DaemonError);
+    expect(err.message).toMatch(/^imap mailbox "bounces" \(bounces@127\.0\.0\.1:\d+\): open folder "No-Such-Folder" failed: .*\(the other folders were read: 1 messages\)$/);
+    expect(store.stats().messages.total).toBe(1);
+  });
+
   it('a Dovecot restart in the middle of a pass loses nothing and duplicates nothing', async () => {
     const n = 120;
     await dv.append('restart', Array.from({ length: n }, (_, i) => bounce('user-unknown', 1000 + i)));
