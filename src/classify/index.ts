@@ -8,12 +8,14 @@
  * Evidence, strongest first:
  *   1. the message type and Action: delivered / feedback / vacation are not bounces;
  *   2. the decoder's reasonHint, where the format itself names the reason;
- *   3. provider rules, for the receiving provider recognised by host name or its own marks;
+ *   3. provider rules, for the receiving provider recognised by remote host, its own marks in the
+ *      text, the recipient's domain, or (last) the reporting host;
  *   4. "decisive" status codes whose meaning no text overrides (X.1.6, X.7.17, X.7.18: moved);
  *   5. phrase tables over the diagnostic, in the order of reasons.ts;
- *   6. the enhanced status code (status-codes.ts), then the bare reply code;
- *   7. the SMTP command alone (refused at connect: blocked; at MAIL FROM: rejected);
- *   8. 'expired' for a delay, 'onhold' for an unreadable diagnostic, else 'undefined'.
+ *   6. a local mailer's failure (Diagnostic-Code type x-unix): mailererror;
+ *   7. the enhanced status code (status-codes.ts), a bare X.7.0/X.7.1, then the bare reply code;
+ *   8. the SMTP command alone (refused at connect: blocked; at MAIL FROM: rejected);
+ *   9. 'expired' for a delay, 'onhold' for an unreadable diagnostic, else 'undefined'.
  * Afterwards, false-positive evidence (false-positive.ts) turns an address verdict into a block,
  * and marks any verdict as a likely false positive; hardness and category follow from the result.
  */
@@ -128,7 +130,6 @@ function askProviders(ctx: Context, match: (p: Provider) => boolean): Pick | nul
   }
   return null;
 }
-
 
 function byPhrase(ctx: Context): Pick | null {
   if (ctx.text.length === 0) return null;
