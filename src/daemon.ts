@@ -4,8 +4,8 @@
  * running daemon; stop() drains.
  *
  * Start order: store -> processor (pending rows left by a crash first) -> control socket ->
- * metrics http -> SMTP -> LMTP -> IMAP polling -> housekeeping jobs. Stop is the reverse: listeners stop accepting and
- * let sessions in DATA finish and commit, the processor finishes its current batch (what is left
+ * metrics http -> SMTP -> LMTP -> IMAP polling -> housekeeping jobs. Stop is the reverse:
+ * listeners stop accepting and let sessions in DATA finish and commit, the processor finishes its current batch (what is left
  * stays pending for the next start), then the control socket and the database close.
  * SIGHUP (reload()): re-read the config; VERP rules and log level apply at once, other changes
  * are logged as needing a restart. A bad config on reload is logged and the old one kept.
@@ -13,8 +13,7 @@
  * moves it to a worker thread with its own store connection (daemon-worker.ts).
  * Config keys: all sections; each component gets only its slice.
  */
-import { child } from './log.js';
-import { setLogLevel } from './log.js';
+import { child, setLogLevel } from './log.js';
 import type { Config } from './config/schema.js';
 import { openStore, type Store } from './store/index.js';
 import { GroupCommitter, createSmtpIntake, type SmtpIntake } from './intake/smtp.js';
