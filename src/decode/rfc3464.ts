@@ -111,7 +111,8 @@ function toFinding(r: Fields, message: Fields, decodedBy: string): Finding {
     recipient,
     action: readAction(r['action'], status, r),
     status,
-    replyCode: findReplyCode(diagnostic),
+    // "X-Unix; 255" is an exit status, not an SMTP reply.
+    replyCode: diag.type === '' || diag.type === 'smtp' ? findReplyCode(diagnostic) : '',
     diagnostic,
     diagnosticType: diag.type,
     remoteMta: readMtaField(r['remote-mta']),
@@ -184,10 +185,15 @@ function diagnosticFromTranscript(findings: Finding[], text: string): void {
     const sent = upto.lastIndexOf('\n>>> ');
     if (sent >= 0) findings[0]!.lastCommand = findLastCommand(upto.slice(sent + 1));
   }
-  if (findings[0]!.diagnostic !== '') return;
+  const f = findings[0]!;
+  if (f.diagnostic !== '' && f.replyCode !== '') return;
   const m = /^[ \t]*(?:<<<[ \t]*)?([45]\d\d[ -].{3,300})$/m.exec(text.length > 20000 ? text.slice(0, 20000) : text);
   if (!m) return;
-  const f = findings[0]!;
+  if (f.diagnostic !== '') {
+    // "Diagnostic-Code: X-Unix; 255" with "554 5.3.0 unknown mailer error 255" in the transcript.
+    if (f.diagnosticType !== '' && f.diagnosticType !== 'smtp') f.replyCode = findReplyCode(m[1]!);
+    return;
+  }
   f.diagnostic = squeeze(m[1]!);
   if (f.replyCode === '') f.replyCode = findReplyCode(f.diagnostic);
   f.status = mostSpecificStatus(f.status, f.diagnostic);
@@ -216,6 +222,12 @@ function decodeParts(input: DecodeInput, texts: string[]): DecodeResult | null {
     for (const r of ds.recipients) findings.push(toFinding(r, ds.message, NAME));
   }
   if (findings.length === 0) return null;
+  // A recipient that is a path or pipe ("Final-Recipient: rfc822;/var/mail/x"): the bounce's
+  // X-Failed-Recipients (Exim) names the address, one per finding.
+  if (findings.some((f) => !f.recipient.includes('@'))) {
+    const failed = (input.msg.headers.get('x-failed-recipients') ?? '').split(',').map((a) => readAddressField(a)).filter((a) => a.includes('@'));
+    if (failed.length === findings.length) findings.forEach((f, i) => { if (!f.recipient.includes('@')) f.recipient = failed[i]!; });
+  }
   // Lower-cased text computed once, and only when an address is not found as written.
   let low: string | undefined;
   const lower = (): string => (low ??= input.text.toLowerCase());
