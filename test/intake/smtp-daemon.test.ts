@@ -53,7 +53,7 @@ function startDaemon(cfg: string): Promise<{ child: ChildProcess; exited: Promis
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${out}\n${err}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${out}\n${err}`)), 45_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('"msg":"ready"')) {

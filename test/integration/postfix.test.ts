@@ -86,7 +86,7 @@ describe.skipIf(skip)(`Postfix end to end${skip ? ` (skipped: ${missing})` : ''}
     );
     daemon = spawn(process.execPath, [join(root, 'dist/main.js'), 'serve', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`rebound did not start: ${daemonOut}`)), 20_000);
+      const t = setTimeout(() => reject(new Error(`rebound did not start: ${daemonOut}`)), 45_000);
       const onData = (d: Buffer) => {
         daemonOut += d.toString();
         if (daemonOut.includes('"msg":"ready"')) {
@@ -110,7 +110,7 @@ describe.skipIf(skip)(`Postfix end to end${skip ? ` (skipped: ${missing})` : ''}
       },
       transport: [`smtp.bounces.test smtp:[127.0.0.1]:${smtpPort}`, `lmtp.bounces.test lmtp:inet:127.0.0.1:${lmtpPort}`],
     });
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await postfix?.stop();

@@ -135,15 +135,17 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<PostfixIn
   writeFileSync(join(etc, 'main.cf'), Object.entries(main).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
   writeFileSync(join(etc, 'master.cf'), MASTER_CF(port));
 
-  const run = (...args: string[]) => spawnSync(POSTFIX, ['-c', etc, ...args], { encoding: 'utf8', timeout: 30_000 });
+  // postfix-script runs `postfix check` and post-install first: slow on a loaded machine.
+  const run = (...args: string[]) => spawnSync(POSTFIX, ['-c', etc, ...args], { encoding: 'utf8', timeout: 100_000 });
   const started = run('start');
   if (started.status !== 0) {
-    const why = `${started.stdout}${started.stderr}\n${readLog(dir)}`;
+    const why = `status ${started.status} signal ${started.signal} ${started.error?.message ?? ''}\n${started.stdout}${started.stderr}\n${readLog(dir)}`;
+    run('stop');
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`postfix -c ${etc} start failed: ${why}`);
   }
   // master needs a moment to bind smtpd; wait until the port answers.
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const ok = await canConnect(port);
     if (ok) break;
