@@ -10,7 +10,8 @@
  * memory per connection is bounded; committed through a group committer that gathers every message
  * finished in the same event-loop turn into one store.saveMessages transaction and acks them all
  * after it. A failed commit answers 451 4.3.0 (the sender retries); nothing is acked before commit.
- * Other limits: intake.smtp.maxClients, intake.smtp.socketTimeoutMs (idle/command), AUTH disabled,
+ * Other limits: intake.smtp.maxClients, intake.smtp.socketTimeoutMs (idle/command), 1000 RCPTs per
+ * transaction, AUTH disabled,
  * STARTTLS only with intake.smtp.tls.cert + key, reverse DNS off (it stalls without DNS).
  * Logs: one line per message with its outcome (scope 'smtp' or 'lmtp').
  * Config keys: intake.smtp.*, intake.lmtp.*, verp.*.
@@ -145,6 +146,9 @@ export interface SmtpIntake {
   setVerp(verp: CheckOptions): void;
 }
 
+/** RCPTs per transaction; more get 452 (RFC 5321 4.5.3.1.8 allows a server to limit them). */
+export const MAX_RECIPIENTS = 1000;
+
 /** An smtp-server reply: message text becomes the reply line after the code. */
 function reply(code: number, text: string): Error & { responseCode: number } {
   return Object.assign(new Error(text), { responseCode: code });
@@ -167,6 +171,9 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     banner: 'rebound bounce intake',
     size: limits.maxMessageBytes,
     maxClients: limits.maxClients,
+    // A bounce names one return path; Postfix's LMTP client batches up to 50 by default. The cap
+    // keeps a session's envelope (and our per-RCPT decisions) bounded.
+    maxRecipients: MAX_RECIPIENTS,
     socketTimeout: limits.socketTimeoutMs,
     closeTimeout: limits.closeTimeoutMs ?? 10_000,
     disableReverseLookup: true,

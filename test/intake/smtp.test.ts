@@ -204,6 +204,22 @@ describe('SMTP intake limits', () => {
     d.end();
   });
 
+  it('caps recipients per transaction (452 after MAX_RECIPIENTS)', async () => {
+    const { MAX_RECIPIENTS } = await import('../../src/intake/smtp.js');
+    const store = new MemStore();
+    const w = await Wire.open(await start(store));
+    await w.reply();
+    await w.cmd('EHLO c.test');
+    await w.cmd('MAIL FROM:<>');
+    // Pipelined: send every RCPT at once, then read the replies.
+    w.sock.write(Array.from({ length: MAX_RECIPIENTS + 1 }, (_, i) => `RCPT TO:<b+u${i}=y.test@bounces.test>\r\n`).join(''));
+    const replies: string[] = [];
+    for (let i = 0; i <= MAX_RECIPIENTS; i++) replies.push(await w.reply());
+    expect(replies.slice(0, MAX_RECIPIENTS).every((r) => r.startsWith('250'))).toBe(true);
+    expect(replies[MAX_RECIPIENTS]).toMatch(/^452/);
+    w.end();
+  });
+
   it('closes an idle session after socketTimeoutMs', async () => {
     const store = new MemStore();
     const target = await start(store, { limits: { ...limits, socketTimeoutMs: 1000 } });
