@@ -145,8 +145,9 @@ function byPhrase(ctx: Context): Pick | null {
 /** The reason alone, before false-positive evidence and hardness. */
 function pickReason(f: Finding, report: Report, ctx: Context): Pick {
   // Not bounces.
-  if (ctx.action === 'delivered' || report.type === 'delivered' || f.reasonHint === 'delivered') {
-    return { reason: 'delivered', rule: 'action:delivered', evidence: '' };
+  // RFC 3464: relayed and expanded are success notices too (handed on, or expanded to a list).
+  if (ctx.action === 'delivered' || ctx.action === 'relayed' || ctx.action === 'expanded' || report.type === 'delivered' || f.reasonHint === 'delivered') {
+    return { reason: 'delivered', rule: `action:${ctx.action || 'delivered'}`, evidence: '' };
   }
   if (report.type === 'feedback' || f.reasonHint === 'feedback' || (f.feedbackType ?? '') !== '') {
     return { reason: 'feedback', rule: 'type:feedback', evidence: f.feedbackType ?? '' };

@@ -14,6 +14,10 @@ describe('not bounces', () => {
     const f = finding({ action: 'delivered', status: '2.0.0', diagnostic: '250 2.0.0 OK' });
     expect(classify(f, report([f]))).toMatchObject({ reason: 'delivered', hard: false, category: 0, likelyFalsePositive: false });
   });
+  it.each(['relayed', 'expanded'] as const)('Action %s is a success notice too', (action) => {
+    const f = finding({ action, status: '2.0.0' });
+    expect(classify(f, report([f]))).toMatchObject({ reason: 'delivered', category: 0, hard: false });
+  });
   it('a feedback report is feedback with its type as evidence', () => {
     const f = finding({ action: '', feedbackType: 'abuse', reasonHint: 'feedback' });
     expect(classify(f, report([f], { type: 'feedback' }))).toMatchObject({ reason: 'feedback', category: 0, evidence: 'abuse' });
