@@ -22,7 +22,7 @@ const opt = (name, dflt) => {
 };
 const root = new URL('..', import.meta.url).pathname;
 const count = Number(opt('--count', '10000'));
-const batch = Number(opt('--batch', '200'));
+const batch = Number(opt('--batch', '500'));
 // Where Dovecot's Maildir and the SQLite file live (e.g. /dev/shm to leave the disk out of it).
 const tmpBase = opt('--tmp', tmpdir());
 

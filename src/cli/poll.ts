@@ -35,7 +35,7 @@ export function register(program: Command): void {
       .option('--until-empty', 'repeat passes until no backlog is left')
       .option('--max-messages <n>', 'messages per pass (default: maxMessagesPerRun; 0 = no limit)')
       .option('--max-seconds <n>', 'seconds per pass (default: maxRunSeconds; 0 = no limit)')
-      .option('--batch <n>', 'messages per FETCH + commit + MOVE round', '50')
+      .option('--batch <n>', 'most messages per FETCH + commit + MOVE round (default 500)')
       .option('--json', 'one JSON object per mailbox, one per line')
       .option('--no-progress', 'no progress bar even on a terminal'),
   ).action(async (opts: PollOpts) => {
@@ -45,7 +45,7 @@ export function register(program: Command): void {
         untilEmpty: Boolean(opts.untilEmpty),
         maxMessages: count(opts.maxMessages, '--max-messages'),
         maxRunSeconds: count(opts.maxSeconds, '--max-seconds'),
-        batchSize: count(opts.batch, '--batch') || 50,
+        batchSize: count(opts.batch, '--batch') || undefined,
         json: Boolean(opts.json),
         progress: opts.progress !== false && process.stderr.isTTY === true,
         write: (s) => process.stdout.write(s),

@@ -77,12 +77,51 @@ export interface PollOptions {
   /** Aborting closes the connection; the pass rejects with an 'aborted' DaemonError. */
   signal?: AbortSignal;
   onProgress?: (p: PollProgress) => void;
-  /** Messages per FETCH + commit + MOVE round (default 200). */
+  /** Most messages per FETCH + commit + MOVE round (default 500; also at most 16 MiB). */
   batchSize?: number;
   /** Override the config's limits (the CLI backfill); 0 = no limit. */
   maxMessages?: number;
   maxRunSeconds?: number;
   clock?: () => number;
+}
+
+/** Most bytes of raw messages held in memory per batch. */
+const BATCH_BYTES = 16 * 1024 * 1024;
+
+/** "1:3,7,9:10" for [1,2,3,7,9,10]: short command lines even for big batches (RFC 3501 sequence-set). */
+export function uidSet(uids: readonly number[]): string {
+  const sorted = [...uids].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/** Split UIDs (ascending) into batches bounded by count and by RFC822.SIZE total. */
+async function planBatches(client: ImapFlow, todo: number[], maxCount: number): Promise<number[][]> {
+  const sizes = new Map<number, number>();
+  // One FETCH over the span (not the list: a list of 10,000 UIDs would exceed line limits).
+  for await (const m of client.fetch(`${todo[0]}:${todo[todo.length - 1]}`, { uid: true, size: true }, { uid: true }))
+    sizes.set(m.uid, m.size ?? 0);
+  const out: number[][] = [];
+  let cur: number[] = [];
+  let bytes = 0;
+  for (const uid of todo) {
+    const size = sizes.get(uid) ?? 0;
+    if (cur.length > 0 && (cur.length >= maxCount || bytes + size > BATCH_BYTES)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(uid);
+    bytes += size;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }
 
 /** Messages processed between two turns of the event loop (about 3 ms each). */
@@ -208,7 +247,7 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
   const maxMessages = opts.maxMessages ?? cfg.maxMessagesPerRun;
   const maxSeconds = opts.maxRunSeconds ?? cfg.maxRunSeconds;
   const deadline = maxSeconds > 0 ? started + maxSeconds * 1000 : Infinity;
-  const batchSize = Math.max(1, opts.batchSize ?? 200);
+  const batchSize = Math.max(1, opts.batchSize ?? 500);
   const result: PollResult = {
     mailbox: cfg.name,
     folders: [],
@@ -298,7 +337,7 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
         const fetchBatch = async (batch: number[]): Promise<FetchMessageObject[]> => {
           // PEEK: reading does not set \Seen; only a committed message is acknowledged.
           const msgs: FetchMessageObject[] = [];
-          for await (const msg of client.fetch(batch.join(','), { uid: true, source: true, internalDate: true }, { uid: true })) {
+          for await (const msg of client.fetch(uidSet(batch), { uid: true, source: true, internalDate: true }, { uid: true })) {
             if (msg.source) msgs.push(msg);
           }
           return msgs.sort((a, b) => a.uid - b.uid);
@@ -307,7 +346,7 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
         // server each costs time in proportion to the folder size, so fewer and larger is faster).
         const acknowledge = async (byDest: Map<string, number[]>): Promise<void> => {
           for (const [dest, list] of byDest) {
-            const range = list.join(',');
+            const range = uidSet(list);
             let what = '';
             try {
               if (dest && dest !== folder) {
@@ -341,10 +380,14 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
           opts.onProgress?.({ mailbox: cfg.name, folder, done, total });
         };
 
-        let next: Promise<FetchMessageObject[]> | null = todo.length > 0 ? fetchBatch(todo.slice(0, batchSize)) : null;
+        // Cut the work into batches of at most batchSize messages and BATCH_BYTES bytes (bounces
+        // may carry big originals: memory stays bounded), using the sizes the server reports.
+        doing = `read message sizes in "${folder}"`;
+        const batches = todo.length > 0 ? await planBatches(client, todo, batchSize) : [];
+        let next: Promise<FetchMessageObject[]> | null = batches.length > 0 ? fetchBatch(batches[0]!) : null;
         next?.catch(() => undefined);
-        for (let i = 0; next; i += batchSize) {
-          const batch = todo.slice(i, i + batchSize);
+        for (let i = 0; next; i++) {
+          const batch = batches[i]!;
 
           // 1. Fetch (requested while the previous batch was being acknowledged).
           doing = `fetch from "${folder}"`;
@@ -394,9 +437,9 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
           // acknowledgement (the cursor moves in order), ask for the next batch, then queue this
           // batch's acknowledgement behind that FETCH so that it overlaps the next processing.
           await settle();
-          const more = i + batchSize < todo.length;
+          const more = i + 1 < batches.length;
           if (more && clock() < deadline) {
-            next = fetchBatch(todo.slice(i + batchSize, i + 2 * batchSize));
+            next = fetchBatch(batches[i + 1]!);
             next.catch(() => undefined);
           } else if (more) result.stoppedBy = 'max-time';
           const ack = acknowledge(byDest);

@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapMailboxConfig } from '../../src/config/schema.js';
 import { DaemonError } from '../../src/errors.js';
-import { envelopeFromHeaders, pollMailbox, type PollProgress } from '../../src/intake/imap.js';
+import { envelopeFromHeaders, pollMailbox, uidSet, type PollProgress } from '../../src/intake/imap.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { bounce, dovecotMissing, startDovecot, type Dovecot } from '../support/dovecot.js';
 
@@ -43,6 +43,15 @@ describe('envelopeFromHeaders', () => {
     expect(envelopeFromHeaders(Buffer.from(raw), 'o', 1).rcptTo).toEqual(['b+1@y.example']);
     expect(envelopeFromHeaders(Buffer.from(raw), 'o', 1).mailFrom).toBe('a@x.example');
   });
+});
+
+describe('uidSet', () => {
+  it.each([
+    [[1, 2, 3, 7, 9, 10], '1:3,7,9:10'],
+    [[5], '5'],
+    [[10, 2, 3, 1], '1:3,10'],
+    [[], ''],
+  ])('%j -> %s', (uids, want) => expect(uidSet(uids)).toBe(want));
 });
 
 const missing = dovecotMissing();
