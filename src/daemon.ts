@@ -17,7 +17,7 @@ import { child, setLogLevel } from './log.js';
 import type { Config } from './config/schema.js';
 import { openStore, type Store } from './store/index.js';
 import { GroupCommitter, createSmtpIntake, type SmtpIntake } from './intake/smtp.js';
-import type { CheckOptions } from './verp/sign.js';
+import { attributeByVerp, type CheckOptions } from './verp/sign.js';
 import { startControl, type ControlHandle } from './control/server.js';
 import { metrics, startMetricsHttp } from './metrics.js';
 import { startImapPolling, type ImapPolling } from './jobs/poll-imap.js';
@@ -209,7 +209,14 @@ export interface Daemon {
 export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   let config = initial;
   setLogLevel(config.log.level);
-  const store = openStore({ path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state });
+  // A report that names no recipient is attributed to the VERP token's recipient (verified, or
+  // unverified when verp.allowUnverifiedState). The hook reads `config`, so SIGHUP applies to it.
+  const store = openStore({
+    path: config.store.path,
+    busyTimeoutMs: config.store.busyTimeoutMs,
+    state: config.state,
+    attribute: (env) => attributeByVerp(config.verp)(env),
+  });
   // In-thread by default: measured (bench:smtp) faster than the worker, because two connections
   // writing the same SQLite file make SQLite's busy handler sleep inside intake's commit.
   // REBOUND_PIPELINE_WORKER=1 runs it in a worker thread instead (worth it with slow parsing).

@@ -198,3 +198,17 @@ export function envelopeRecipients(env: { rcptTo: readonly string[]; receivedAt:
     return { returnPath, recipient: r.recipient, verified, status: r.status };
   });
 }
+
+/**
+ * The store's `attribute` hook (pipeline.ts AttributeFn): who a bounce is about when its report
+ * names nobody. The first envelope recipient whose token names an address, if it is verified or
+ * verp.allowUnverifiedState lets unverified ones count; else '' (no state change).
+ */
+export function attributeByVerp(opts: CheckOptions & { allowUnverifiedState?: boolean }): (env: { rcptTo: readonly string[]; receivedAt: number }) => string {
+  return (env) => {
+    for (const r of envelopeRecipients(env, opts)) {
+      if (r.recipient && (r.verified || opts.allowUnverifiedState)) return r.recipient;
+    }
+    return '';
+  };
+}

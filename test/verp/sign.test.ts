@@ -125,3 +125,15 @@ describe('envelopeRecipients (for the pipeline)', () => {
     expect(envelopeRecipients({ ...env, receivedAt: NOW + 60 * DAY }, opts)[0]).toMatchObject({ verified: false, status: 'expired' });
   });
 });
+
+describe('attributeByVerp (the store attribute hook)', () => {
+  it('names the verified token recipient, and an unverified one only when allowed', async () => {
+    const { attributeByVerp } = await import('../../src/verp/sign.js');
+    const good = signReturnPath('bob@example.org', opts, NOW);
+    const forged = good.replace('bob=', 'eve=');
+    expect(attributeByVerp(opts)({ rcptTo: [good], receivedAt: NOW })).toBe('bob@example.org');
+    expect(attributeByVerp(opts)({ rcptTo: [forged], receivedAt: NOW })).toBe('');
+    expect(attributeByVerp({ ...opts, allowUnverifiedState: true })({ rcptTo: [forged], receivedAt: NOW })).toBe('eve@example.org');
+    expect(attributeByVerp(opts)({ rcptTo: ['bounces@bounces.example.com'], receivedAt: NOW })).toBe('');
+  });
+});
