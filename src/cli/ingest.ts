@@ -6,7 +6,8 @@
  * category, not-a-bounce, failures, unreadable inputs); a progress bar on stderr when it is a
  * terminal. Messages are committed in batches (one transaction per batch: group commit), then
  * processed in batches, so a long run is fast and another process (the daemon) is never locked out
- * for long. Exit 1 when an input could not be read or a message failed to process.
+ * for long. Exit 1 when an input could not be read; messages that fail to parse are stored, marked
+ * failed and listed in the summary (exit 0).
  * Config: store.path (--db), store.busyTimeoutMs, state.*.
  */
 import { SingleBar } from 'cli-progress';
@@ -57,7 +58,8 @@ export function register(program: Command): void {
     const showBar = opts.progress !== false && process.stderr.isTTY === true;
     const summary = await withStore(opts, (store) => ingest(store, paths, { batch, progress: showBar }));
     process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
-    if (summary.unreadable > 0 || summary.failed > 0) process.exitCode = 1;
+    // A message that fails to parse is stored and marked (reprocess later): not an ingest error.
+    if (summary.unreadable > 0) process.exitCode = 1;
   });
 }
 
