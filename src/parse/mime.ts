@@ -14,7 +14,7 @@
  *
  * CONTRACT used by every decoder (owned by the parse stage; keep these shapes stable):
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import { decode as decodeCharset } from 'libmime/lib/charset.js';
 
@@ -555,12 +555,12 @@ function decodeText(buf: Buffer, charset: string): string {
 }
 
 /** A binary string (one char per byte) to text in a charset, with LF line endings. */
-function binaryToText(bin: string, charset: string): string {
+function binaryToText(bin: string, charset: string, knownAscii = false): string {
   // Megabytes of "text" are an attachment or junk: no decoder reads that far, so skip the
   // round trip through a Buffer and keep the bytes as latin1.
   if (bin.length > HUGE_TEXT) return HAS_CR.test(bin) ? bin.replace(/\r\n?/g, '\n') : bin;
   let out: string;
-  if (!NON_ASCII.test(bin)) {
+  if (knownAscii || !NON_ASCII.test(bin)) {
     const cs = charset.toLowerCase();
     // Seven-bit charsets that still need decoding: ISO-2022-* (ESC sequences) and UTF-7.
     if ((cs.startsWith('iso-2022') || cs.startsWith('utf-7') || cs === 'jis') && bin.length > 0) {
@@ -610,11 +610,16 @@ class Part implements MimePart {
     private raw: string,
     private cte: string,
     private charset: string,
+    /** The raw body is known to be 7-bit (a slice of an all-ASCII message). */
+    private ascii = false,
   ) {}
 
   get body(): string {
     if (this.decoded === undefined) {
-      this.decoded = binaryToText(decodeTransfer(this.raw, this.cte), this.charset);
+      const bin = decodeTransfer(this.raw, this.cte);
+      this.decoded = this.ascii && (this.cte === '' || this.cte === '7bit' || this.cte === '8bit' || this.cte === 'binary')
+        ? binaryToText(bin, this.charset, true)
+        : binaryToText(bin, this.charset);
       this.raw = '';
     }
     return this.decoded;
@@ -717,6 +722,7 @@ function buildPart(
   const charset = ct.params['charset'] ?? '';
   if (bodyStart > end) bodyStart = end;
   const rawBody = s.slice(bodyStart, end);
+  const asciiSrc = ctx.ascii && s === ctx.source;
 
   // Multipart: split on the boundary.
   if (type.startsWith('multipart/')) {
@@ -738,11 +744,11 @@ function buildPart(
     }
     if (first === null) {
       ctx.problems.push(`${type} has no parts (boundary not found); body read as text`);
-      return new Part(headers, type, ct.params, rawBody, cte, charset);
+      return new Part(headers, type, ct.params, rawBody, cte, charset, asciiSrc);
     }
     // Preamble: text before the first delimiter, without the line break that belongs to it.
     const preEnd = first.at > bodyStart ? first.at - 1 : bodyStart;
-    const part = new Part(headers, type, ct.params, s.slice(bodyStart, preEnd), '', charset);
+    const part = new Part(headers, type, ct.params, s.slice(bodyStart, preEnd), '', charset, asciiSrc);
     const delim = '--' + boundary;
     const childDefault = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
     let cur = first;
@@ -789,7 +795,7 @@ function buildPart(
       return part;
     }
     let innerS = inner;
-    if (cte !== '' && HAS_CR.test(innerS)) innerS = innerS.replace(/\r\n?/g, '\n');
+    if (cte !== '' && innerS.indexOf('\r') >= 0) innerS = innerS.replace(/\r\n?/g, '\n');
     let st = 0;
     while (st < innerS.length && innerS.charCodeAt(st) === 10) st++;
     part.parts.push(parseEntity(innerS, st, innerS.length, depth + 1, ctx, 'text/plain'));
@@ -797,9 +803,9 @@ function buildPart(
   }
 
   if (TEXT_AS_IS.has(type)) {
-    return new Part(headers, type, ct.params, rawBody, cte, charset || 'utf-8');
+    return new Part(headers, type, ct.params, rawBody, cte, charset || 'utf-8', asciiSrc);
   }
-  return new Part(headers, type, ct.params, rawBody, cte, charset);
+  return new Part(headers, type, ct.params, rawBody, cte, charset, asciiSrc);
 }
 
 /** Read one raw message into a MIME tree. Never throws on bad input. */
@@ -819,17 +825,22 @@ export function parseMessage(raw: Buffer | string, opts?: ParseOptions): ParsedM
     let s: string;
     let truncated = false;
     if (typeof raw === 'string') {
-      s = toBinary(raw);
+      // Strings are text: non-ASCII characters become their UTF-8 bytes.
+      ctx.ascii = !NON_ASCII.test(raw);
+      s = ctx.ascii ? raw : Buffer.from(raw, 'utf8').toString('latin1');
       if (s.length > maxBytes) {
         s = s.slice(0, maxBytes);
         truncated = true;
       }
     } else {
       truncated = raw.length > maxBytes;
-      s = (truncated ? raw.subarray(0, maxBytes) : raw).toString('latin1');
+      const bytes = truncated ? raw.subarray(0, maxBytes) : raw;
+      // isAscii is a native scan, many times faster than a regex over the string.
+      ctx.ascii = isAscii(bytes);
+      s = bytes.toString('latin1');
     }
     if (truncated) problems.push(`message larger than ${maxBytes} bytes; rest ignored`);
-    if (HAS_CR.test(s)) s = s.replace(/\r\n?/g, '\n');
+    if (s.indexOf('\r') >= 0) s = s.replace(/\r\n?/g, '\n');
 
     // Leading blank lines and an mbox "From " separator are not part of the message.
     let start = 0;
@@ -839,7 +850,6 @@ export function parseMessage(raw: Buffer | string, opts?: ParseOptions): ParsedM
       start = nl < 0 ? s.length : nl + 1;
     }
     ctx.source = s;
-    ctx.ascii = !NON_ASCII.test(s);
     const hb = readHeaderBlock(s, start, s.length, problems, ctx.ascii);
     if (hb.headers.list.length === 0) problems.push('message has no header fields');
     const root = buildPart(s, hb.headers, hb.bodyStart, s.length, 0, ctx, 'text/plain');
