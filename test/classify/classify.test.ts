@@ -134,3 +134,15 @@ describe('bounded input', () => {
     expect(v.reason).toBe('userunknown');
   });
 });
+
+describe('local mailer (x-unix)', () => {
+  it.each([
+    ['temporary failure', '4.3.0', 'mailererror'],
+    ['255', '5.0.0', 'mailererror'],
+    ['/home/a/Maildir/tmp/1.host: Disk quota exceeded', '4.3.0', 'mailboxfull'],
+    ['550 5.0.0 Insufficient permission', '5.3.0', 'systemerror'],
+  ])('x-unix; %s -> %s', (diagnostic, status, reason) => {
+    const f = finding({ diagnostic, status, diagnosticType: 'x-unix' });
+    expect(classify(f, report([f])).reason).toBe(reason);
+  });
+});

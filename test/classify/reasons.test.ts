@@ -67,6 +67,7 @@ const rows: Row[] = [
   ['530 5.7.0 Authentication required', '5.7.0', 'MAIL', 'securityerror', false, 4, false],
   ['550 5.7.1 Access denied', '5.7.1', 'MAIL', 'rejected', false, 4, false],
   ['550 Access denied', '', 'CONN', 'blocked', false, 1, true],
+  ['TLS negotiation failed with error: certificate verify failed', '4.7.5', '', 'failedstarttls', false, 4, false],
   // system
   ['452 4.4.5 Insufficient disk space; try again later', '4.4.5', 'MAIL', 'systemfull', false, 3, false],
   ['554 5.3.0 Internal system error', '5.3.0', 'DATA', 'systemerror', false, 4, false],
