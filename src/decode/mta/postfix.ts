@@ -156,7 +156,8 @@ export const postfix: Decoder = {
     const findings = readEntries(input.text).map(toFinding);
     if (findings.length === 0) return null;
     // "Delayed Mail (still being retried)": the same layout, a warning only.
-    if (/Delayed Mail/i.test(input.subject) || /This is a delivery status notification, NOT an error/i.test(input.text)) {
+    // "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #"
+    if (/Delayed Mail/i.test(input.subject) || /THIS IS A WARNING ONLY|This is a delivery status notification, NOT an error/i.test(input.text)) {
       for (const f of findings) f.action = 'delayed';
       return { findings, type: 'delayed' };
     }

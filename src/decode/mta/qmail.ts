@@ -25,6 +25,7 @@ import {
   findStatus,
   headersFromText,
   hintFrom,
+  joinReply,
   newFinding,
   splitLines,
   squeeze,
@@ -149,9 +150,10 @@ function finish(f: Finding, lines: string[]): Finding {
     for (let i = said + 1; i < lines.length; i++) {
       const l = lines[i]!;
       if (NOISE.test(l) || /^Remote host said:/i.test(l)) break;
-      words.push(l.replace(/^[245]\d\d[-\s](?:[245]\.\d{1,3}\.\d{1,3}\s+)?/, ''));
+      words.push(l);
     }
-    f.diagnostic = squeeze(words.join(' '));
+    // "554-5.7.1 first line" / "554 5.7.1 last line": one reply, prefixes of continuations dropped.
+    f.diagnostic = joinReply(words);
     f.diagnosticType = 'smtp';
   } else {
     // Only qmail's own sentences: keep those that explain, without the step sentence.

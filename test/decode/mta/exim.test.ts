@@ -18,6 +18,7 @@ const rows: Row[] = [
   ['02-local.eml', 2, 'erin@example.net', '', '', 'mailererror', 'address_pipe transport returned 69'],
   ['03-delayed.eml', 0, 'frank@example.org', '4.3.0', '451', '', '451 4.3.0 Temporary lookup failure', 'delayed'],
   ['04-dsn-local.eml', 0, 'grace@example.net', '', '', 'mailboxfull', 'mailbox is full'],
+  ['05-generated.eml', 0, 'liam@example.org', '5.3.4', '552', '', '552 5.3.4 Message size exceeds fixed maximum message size'],
 ];
 
 fixtureSuite(exim, rows);

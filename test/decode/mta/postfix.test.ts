@@ -14,6 +14,8 @@ const rows: Row[] = [
   ['01-text.eml', 2, 'carol@example.net', '5.7.1', '554', '', 'blocked using zen.example.org'],
   ['02-transcript.eml', 0, 'dave@example.net', '4.3.1', '452', '', '452 4.3.1 Insufficient system storage'],
   ['03-dsn.eml', 0, 'henry@example.org', '5.2.2', '552', '', 'Recipient address rejected: mailbox full'],
+  // The warning template: same entries, action delayed.
+  ['04-delayed.eml', 0, 'ivan@example.org', '', '', '', 'Connection timed out', 'delayed'],
 ];
 
 fixtureSuite(postfix, rows);

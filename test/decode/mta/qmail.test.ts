@@ -13,6 +13,8 @@ const rows: Row[] = [
   // A remote answer outranks qmail's queue-lifetime sentence: no 'expired' hint here.
   ['02-no-host.eml', 2, 'erin@example.net', '4.7.0', '421', '', '421 4.7.0 Too many connections'],
   ['03-expired.eml', 0, 'frank@example.net', '', '', 'expired', 'in the queue too long'],
+  ['04-multiline.eml', 0, 'judy@example.org', '5.7.1', '554', '', '554 5.7.1 This message was classified as bulk mail and refused by policy'],
+  ['04-multiline.eml', 1, 'karl@example.net', '5.4.6', '', '', 'This message is looping'],
 ];
 
 fixtureSuite(qmail, rows);
