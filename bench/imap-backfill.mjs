@@ -12,7 +12,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { loadavg, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -174,6 +174,8 @@ const sampler = setInterval(() => {
   peakHeap = Math.max(peakHeap, m.heapUsed);
 }, 20);
 let firstProgress = 0;
+const load0 = loadavg()[0];
+const cpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
 let result;
 try {
@@ -186,6 +188,19 @@ try {
   clearInterval(sampler);
 }
 const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+const cpu = process.cpuUsage(cpu0);
+const nodeCpu = (cpu.user + cpu.system) / 1e6;
+// CPU seconds used by Dovecot's processes (the master's session), for "who is busy".
+let dovecotCpu = NaN;
+try {
+  const pid = Number(readFileSync(join(dir, 'run', 'master.pid'), 'utf8'));
+  dovecotCpu = execFileSync('ps', ['-o', 'times=', '--sid', String(pid)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.trim())
+    .reduce((n, l) => n + Number(l.trim()), 0);
+} catch {
+  /* ps missing: leave NaN */
+}
 const st = store.stats();
 store.close();
 const maxRssMb = process.resourceUsage().maxRSS / 1024;
@@ -208,8 +223,14 @@ console.log(
     `duplicates ${result.duplicates}; processed ${result.outcomes.processed}, not-a-bounce ${result.outcomes['not-a-bounce']}, failed ${result.outcomes.failed}; backlog ${result.backlog}`,
 );
 console.log(`  store: ${st.messages.total} messages, ${st.events.total} events; time in store: commit ${(timing.save / 1000).toFixed(1)} s, process ${(timing.process / 1000).toFixed(1)} s, cursor ${(timing.cursor / 1000).toFixed(1)} s; the rest is IMAP`);
+console.log(`  machine: ${navigatorCores()} cores, load average ${load0.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end (other work on the machine inflates wall time, not CPU time)`);
+console.log(`  CPU during the pass: rebound ${nodeCpu.toFixed(1)} s, dovecot ${dovecotCpu.toFixed(1)} s (wall ${secs.toFixed(1)} s)`);
 console.log(`  memory: RSS ${mb(base.rss)} MiB before, peak ${mb(peakRss)} MiB sampled (maxRSS ${maxRssMb.toFixed(0)} MiB); V8 heap peak ${mb(peakHeap)} MiB`);
 if (result.fetched !== count || st.messages.total !== count) {
   console.error('bench:imap: not every message was ingested');
   process.exit(1);
+}
+
+function navigatorCores() {
+  return globalThis.navigator?.hardwareConcurrency ?? '?';
 }
