@@ -12,7 +12,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { loadavg, tmpdir, userInfo } from 'node:os';
+import { availableParallelism, loadavg, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -223,14 +223,10 @@ console.log(
     `duplicates ${result.duplicates}; processed ${result.outcomes.processed}, not-a-bounce ${result.outcomes['not-a-bounce']}, failed ${result.outcomes.failed}; backlog ${result.backlog}`,
 );
 console.log(`  store: ${st.messages.total} messages, ${st.events.total} events; time in store: commit ${(timing.save / 1000).toFixed(1)} s, process ${(timing.process / 1000).toFixed(1)} s, cursor ${(timing.cursor / 1000).toFixed(1)} s; the rest is IMAP`);
-console.log(`  machine: ${navigatorCores()} cores, load average ${load0.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end (other work on the machine inflates wall time, not CPU time)`);
+console.log(`  machine: ${availableParallelism()} cores, load average ${load0.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end (other work on the machine inflates wall time, not CPU time)`);
 console.log(`  CPU during the pass: rebound ${nodeCpu.toFixed(1)} s, dovecot ${dovecotCpu.toFixed(1)} s (wall ${secs.toFixed(1)} s)`);
 console.log(`  memory: RSS ${mb(base.rss)} MiB before, peak ${mb(peakRss)} MiB sampled (maxRSS ${maxRssMb.toFixed(0)} MiB); V8 heap peak ${mb(peakHeap)} MiB`);
 if (result.fetched !== count || st.messages.total !== count) {
   console.error('bench:imap: not every message was ingested');
   process.exit(1);
-}
-
-function navigatorCores() {
-  return globalThis.navigator?.hardwareConcurrency ?? '?';
 }
