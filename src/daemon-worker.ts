@@ -5,10 +5,11 @@
  * timeout).
  * In (messages from daemon.ts): {type:'process', ids, source, at} | {type:'sweep'} | {type:'stop'}.
  * Out: {type:'done', outcomes, source, at} per batch | {type:'error', message} | {type:'stopped'}.
- * Config keys: store.path, store.busyTimeoutMs, state.* (passed in workerData).
+ * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (passed in workerData).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore, type StoreOptions } from './store/index.js';
+import { attributeByVerp, type CheckOptions } from './verp/sign.js';
 
 interface Job {
   type: 'process' | 'sweep' | 'stop';
@@ -21,7 +22,9 @@ const BATCH = 20;
 const port = parentPort;
 if (!port) throw new Error('daemon-worker must run in a worker thread');
 
-const store = openStore(workerData as StoreOptions);
+// Functions do not cross threads: the VERP attribute hook is rebuilt here from the config slice.
+const { verp, ...storeOptions } = workerData as StoreOptions & { verp: CheckOptions & { allowUnverifiedState?: boolean } };
+const store = openStore({ ...storeOptions, attribute: attributeByVerp(verp) });
 const queue: Job[] = [];
 let sweeping = true;
 let stopping = false;

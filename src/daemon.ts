@@ -136,7 +136,7 @@ class WorkerProcessor {
   private queued = 0;
   private stopped: Promise<void> | undefined;
 
-  constructor(private readonly storeOptions: { path: string; busyTimeoutMs: number; state: Config['state'] }) {
+  constructor(private readonly storeOptions: { path: string; busyTimeoutMs: number; state: Config['state']; verp: Config['verp'] }) {
     this.worker = this.spawn();
   }
 
@@ -222,7 +222,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   // REBOUND_PIPELINE_WORKER=1 runs it in a worker thread instead (worth it with slow parsing).
   const processor: Pick<Processor, 'enqueue' | 'sweepPending' | 'stop' | 'backlog'> =
     process.env.REBOUND_PIPELINE_WORKER === '1'
-      ? new WorkerProcessor({ path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state })
+      ? new WorkerProcessor({ path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state, verp: config.verp })
       : new Processor(store, () => committers.some((c) => Date.now() - c.lastCommitAt < 20));
   const intakes: SmtpIntake[] = [];
   const committers: GroupCommitter[] = [];
