@@ -3,16 +3,23 @@
  * bounce fixtures in test/fixtures/store/. dist/ is built by test/support/global-setup.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
-const main = join(root, 'dist', 'main.js');
 const fix = join(root, 'test', 'fixtures', 'store');
 const dir = mkdtempSync(join(tmpdir(), 'rebound-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// A private copy of the build: another test run that rebuilds dist/ meanwhile (global-setup
+// rebuilds when src/ is newer) cannot hand us a half-written module.
+const app = join(dir, 'app');
+cpSync(join(root, 'dist'), join(app, 'dist'), { recursive: true });
+writeFileSync(join(app, 'package.json'), '{ "type": "module" }\n');
+symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'), 'dir');
+const main = join(app, 'dist', 'main.js');
 const db = join(dir, 'data', 'r.db');
 
 /** Run the CLI without blocking the test worker (spawnSync starves vitest's RPC on a busy machine). */

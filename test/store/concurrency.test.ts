@@ -5,7 +5,7 @@
  * ingest the same 30 messages, which must end up stored once.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,12 @@ import { openStore } from '../../src/store/index.js';
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'rebound-conc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// A private copy of the build, so a concurrent rebuild of dist/ cannot break the children.
+const app = join(dir, 'app');
+cpSync(join(root, 'dist'), join(app, 'dist'), { recursive: true });
+writeFileSync(join(app, 'package.json'), '{ "type": "module" }\n');
+symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'), 'dir');
 
 const template = readFileSync(join(root, 'test', 'fixtures', 'store', 'user-unknown-511.eml'), 'utf8');
 const message = (who: string) => template.replaceAll('bob@invalid.example', `${who}@invalid.example`);
@@ -56,7 +62,7 @@ describe('store: two writers at once', () => {
       daemonScript,
       `import { readdirSync, readFileSync } from 'node:fs';
        import { join } from 'node:path';
-       import { openStore } from ${JSON.stringify(join(root, 'dist', 'store', 'index.js'))};
+       import { openStore } from ${JSON.stringify(join(app, 'dist', 'store', 'index.js'))};
        const store = openStore({ path: process.argv[2], busyTimeoutMs: 60000 });
        let n = 0;
        for (const f of readdirSync(process.argv[3]).sort()) {
@@ -70,7 +76,7 @@ describe('store: two writers at once', () => {
     );
     const [d, c] = await Promise.all([
       run(process.execPath, [daemonScript, db, daemonDir]),
-      run(process.execPath, [join(root, 'dist', 'main.js'), 'ingest', cliDir, '--db', db, '-c', cfg, '--batch', '25', '--json']),
+      run(process.execPath, [join(app, 'dist', 'main.js'), 'ingest', cliDir, '--db', db, '-c', cfg, '--batch', '25', '--json']),
     ]);
     expect(d.err).toBe('');
     expect(d.code).toBe(0);
