@@ -50,8 +50,9 @@ const ANSWER_RE = /(?:Remote )?Server (?:at \S+ .*?)?returned '|^#\s*[245]\d\d\b
 const ADDRESS_LINE_RE = /^\s*<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/;
 // Friendly part, used when the administrator block is missing: "Neko<mailto:user@example.co.jp>"
 const MAILTO_RE = /<mailto:([^\s<>@]+@[^\s<>]+?)>/gi;
-// "Delivery has failed to these recipients or groups:" / "... or distribution lists:"
-const FRIENDLY_RE = /Delivery has failed to these recipients or (?:groups|distribution lists)\s*:|couldn't be delivered|could not be delivered/i;
+// "Delivery has failed to these recipients or groups:" / "... or distribution lists:" (Exchange's own
+// heading only: generic phrases such as "could not be delivered" would let this claim other MTAs' text)
+const FRIENDLY_RE = /Delivery has failed to these recipients or (?:groups|distribution lists)\s*:/i;
 
 export interface ExchangeEntry {
   recipient: string;
