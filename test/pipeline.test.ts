@@ -140,6 +140,31 @@ describe('pipeline: file -> store -> state', () => {
   });
 });
 
+describe('pipeline: soft-bounce escalation end to end', () => {
+  it('mailbox-full bounces on 3 distinct days escalate to invalid; two on one day count once', async () => {
+    const esc = openStore({
+      path: join(dir, 'escalation.db'),
+      clock: () => now,
+      state: { escalation: { enabled: true, softBounces: 3, distinctDays: 3, withinDays: 30, action: 'invalid' } },
+    });
+    const copy = (date: string, n: number) => {
+      const p = join(dir, `full-${n}.eml`);
+      writeFileSync(p, readFileSync(f('mailbox-full'), 'utf8').replace(/^Date: .*$/m, `Date: ${date}`).replace('id 4XyZ1234ABC;', `id 4XyZ1234AB${n};`));
+      return p;
+    };
+    now = Date.UTC(2026, 0, 20);
+    const days = ['Sat, 10 Jan 2026 08:00:00 +0000', 'Sat, 10 Jan 2026 18:00:00 +0000', 'Mon, 12 Jan 2026 09:00:00 +0000'];
+    await ingest(esc, days.map(copy), { now: () => now });
+    expect(esc.addressStatus('erin@full.example')).toMatchObject({ softBounces: 3, softDays: 2, emailInvalid: false });
+    await ingest(esc, [copy('Wed, 14 Jan 2026 09:00:00 +0000', 9)], { now: () => now });
+    const st = esc.addressStatus('erin@full.example');
+    expect(st.emailInvalid).toBe(true);
+    expect(st.emailInvalidAt).toBe(Date.UTC(2026, 0, 14, 9));
+    expect(st.emailInvalidCause).toMatch(/^escalated: 3 soft bounces .*Mailbox full/);
+    esc.close();
+  });
+});
+
 describe('pipeline: mbox', () => {
   it('each message of an mbox is stored and processed on its own', async () => {
     const mbox = join(dir, 'bounces.mbox');
