@@ -142,6 +142,27 @@ function byPhrase(ctx: Context): Pick | null {
   return null;
 }
 
+/** Reasons that accuse the recipient address (they make a bounce hard). */
+const ADDRESS_VERDICTS: ReadonlySet<Reason> = new Set<Reason>(['userunknown', 'hostunknown', 'hasmoved', 'notaccept']);
+
+/**
+ * Before RCPT TO the recipient has not been named yet: an address verdict answered to the greeting
+ * or HELO is about our host (blocked), answered to MAIL FROM about our sender (rejected).
+ */
+function beforeRcpt(pick: Pick, ctx: Context): Pick {
+  if (!ADDRESS_VERDICTS.has(pick.reason)) return pick;
+  switch (ctx.command) {
+    case 'CONN':
+    case 'HELO':
+    case 'EHLO':
+      return { ...pick, reason: 'blocked', rule: `${pick.rule}+${ctx.command}` };
+    case 'MAIL':
+      return { ...pick, reason: 'rejected', rule: `${pick.rule}+MAIL` };
+    default:
+      return pick;
+  }
+}
+
 /** The reason alone, before false-positive evidence and hardness. */
 function pickReason(f: Finding, report: Report, ctx: Context): Pick {
   // Not bounces.
@@ -166,12 +187,12 @@ function pickReason(f: Finding, report: Report, ctx: Context): Pick {
   }
 
   const provider = byProvider(ctx);
-  if (provider) return provider;
+  if (provider) return beforeRcpt(provider, ctx);
 
-  if (DECISIVE_STATUS.test(ctx.status)) return { reason: 'hasmoved', rule: `status:${ctx.status}`, evidence: ctx.status };
+  if (DECISIVE_STATUS.test(ctx.status)) return beforeRcpt({ reason: 'hasmoved', rule: `status:${ctx.status}`, evidence: ctx.status }, ctx);
 
   const phrase = byPhrase(ctx);
-  if (phrase) return phrase;
+  if (phrase) return beforeRcpt(phrase, ctx);
 
   // A local delivery agent (pipe, procmail) failed: "x-unix; <exit status or its message>".
   if (ctx.diagnosticType === 'x-unix') {
@@ -180,7 +201,7 @@ function pickReason(f: Finding, report: Report, ctx: Context): Pick {
   }
 
   const fromStatus = reasonFromStatus(ctx.status);
-  if (fromStatus) return { reason: fromStatus, rule: `status:${ctx.status}`, evidence: ctx.status };
+  if (fromStatus) return beforeRcpt({ reason: fromStatus, rule: `status:${ctx.status}`, evidence: ctx.status }, ctx);
 
   // X.7.0/X.7.1 with no telling text (bounce-semantics.md §4.7): about our host when the reply
   // names an IP address, a client host or reputation, or came before MAIL FROM; otherwise the
@@ -195,7 +216,7 @@ function pickReason(f: Finding, report: Report, ctx: Context): Pick {
   }
 
   const fromReply = ctx.replyCode ? reasonFromReply(ctx.replyCode) : null;
-  if (fromReply) return { reason: fromReply, rule: `reply:${ctx.replyCode}`, evidence: ctx.replyCode };
+  if (fromReply) return beforeRcpt({ reason: fromReply, rule: `reply:${ctx.replyCode}`, evidence: ctx.replyCode }, ctx);
 
   switch (ctx.command) {
     case 'CONN':

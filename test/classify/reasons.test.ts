@@ -28,6 +28,10 @@ const rows: Row[] = [
   ['501 5.1.8 Sender address rejected: Domain not found', '5.1.8', 'MAIL', 'rejected', false, 4, false],
   ['550 5.1.7 No such domain sender.example.net.', '5.1.7', 'MAIL', 'rejected', false, 4, false],
   ['550 Unknown user someone@example.com', '', 'MAIL', 'rejected', false, 4, false],
+  // before RCPT TO the recipient has not been named: address verdicts are about us
+  ['550 5.1.1 <bounce@example.com>... User unknown', '5.1.1', 'MAIL', 'rejected', false, 4, false],
+  ['553 Requested action not taken', '', 'MAIL', 'rejected', false, 4, false],
+  ['550 5.1.2 Host unknown', '5.1.2', 'EHLO', 'blocked', false, 1, true],
   // hostunknown / notaccept / networkerror
   ['Host or domain name not found. Name service error for name=nowhere.example type=A: Host not found', '5.4.4', '', 'hostunknown', true, 2, false],
   ["Sorry, I couldn't find any host named nowhere.example. (#5.1.2)", '5.1.2', '', 'hostunknown', true, 2, false],

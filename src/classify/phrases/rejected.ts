@@ -6,7 +6,7 @@
 import type { PhraseRule, ReasonPhrases } from '../rules.js';
 
 export const rules: PhraseRule[] = [
-  { pattern: /\bsender (?:address |domain )?(?:rejected|denied|refused|not allowed|blocked|verify failed|verification failed)\b/, seen: '501 5.1.8 Sender address rejected' },
+  { pattern: /\bsender (?:address |domain )?(?:rejected|denied|refused|not allowed|blocked|unknown|verify failed|verification failed)\b/, seen: '501 5.1.8 Sender address rejected' },
   { pattern: /\bdomain of sender address \S+ does not exist\b/, seen: '553 5.1.8 <root@host.example>... Domain of sender address root@host.example does not exist' },
   { pattern: /\b(?:unroutable|unrouteable|invalid|unknown|bad) sender\b/, seen: '550 Unroutable sender address' },
   { pattern: /\bsender (?:address|domain) (?:must exist|does not exist|is invalid|not found|has null mx)\b/, seen: '553 sender domain does not exist' },
