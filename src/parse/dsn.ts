@@ -244,9 +244,11 @@ export function findStatuses(s: string): string[] {
 /** 0 for x.0.0, 1 for x.y.0 or x.0.z, 2 for x.y.z with y and z set. */
 export function statusSpecificity(s: string): number {
   if (s === '') return -1;
-  const p = s.split('.');
-  const subj = p[1] !== '0' ? 1 : 0;
-  const det = p[2] !== '0' ? 1 : 0;
+  const a = s.indexOf('.');
+  const b = s.indexOf('.', a + 1);
+  if (a < 0 || b < 0) return 0;
+  const subj = b - a === 2 && s.charCodeAt(a + 1) === 48 ? 0 : 1;
+  const det = s.length - b === 2 && s.charCodeAt(b + 1) === 48 ? 0 : 1;
   return subj + det;
 }
 

@@ -442,36 +442,40 @@ export function parseContentType(value: string | undefined): ContentType {
 /* Transfer encodings and charsets                                                               */
 /* ------------------------------------------------------------------------------------------- */
 
-/** Quoted-printable to a binary string (one char per byte). */
+/** Quoted-printable to a binary string (one char per byte). Runs without '=' are copied whole. */
 function decodeQuotedPrintable(s: string): string {
   let i = s.indexOf('=');
   if (i < 0) return s;
-  const out = Buffer.allocUnsafe(s.length);
-  let n = out.write(s.slice(0, i), 0, 'latin1');
   const len = s.length;
-  for (; i < len; i++) {
-    const c = s.charCodeAt(i);
-    if (c !== 61) {
-      out[n++] = c;
-      continue;
-    }
+  const out = Buffer.allocUnsafe(len);
+  let n = 0;
+  let last = 0;
+  while (i >= 0) {
+    if (i > last) n += out.write(s.slice(last, i), n, 'latin1');
     const c1 = s.charCodeAt(i + 1);
     if (c1 === 10) {
       // Soft line break.
-      i++;
+      last = i + 2;
     } else if (isHex(c1) && isHex(s.charCodeAt(i + 2))) {
       out[n++] = (hexVal(c1) << 4) | hexVal(s.charCodeAt(i + 2));
-      i += 2;
+      last = i + 3;
     } else if (c1 === 32 || c1 === 9) {
       // "=  \n": a soft break with trailing blanks some encoders leave; else a literal '='.
       let j = i + 1;
       while (j < len && (s.charCodeAt(j) === 32 || s.charCodeAt(j) === 9)) j++;
-      if (j >= len || s.charCodeAt(j) === 10) i = j;
-      else out[n++] = 61;
+      if (j >= len || s.charCodeAt(j) === 10) {
+        last = j + 1;
+      } else {
+        out[n++] = 61;
+        last = i + 1;
+      }
     } else {
       out[n++] = 61;
+      last = i + 1;
     }
+    i = last < len ? s.indexOf('=', last) : -1;
   }
+  if (last < len) n += out.write(s.slice(last), n, 'latin1');
   return out.toString('latin1', 0, n);
 }
 
