@@ -5,9 +5,10 @@
  */
 import { buildProgram } from './cli/program.js';
 
-const program = buildProgram();
-program.parseAsync(process.argv).catch((err: unknown) => {
-  const e = err as { exitCode?: number; message?: string };
-  process.stderr.write(`rebound: ${e?.message ?? String(err)}\n`);
-  process.exitCode = typeof e?.exitCode === 'number' ? e.exitCode : 1;
-});
+buildProgram(process.argv)
+  .then((program) => program.parseAsync(process.argv))
+  .catch((err: unknown) => {
+    const e = err as { exitCode?: number; message?: string };
+    process.stderr.write(`rebound: ${e?.message ?? String(err)}\n`);
+    process.exitCode = typeof e?.exitCode === 'number' ? e.exitCode : 1;
+  });

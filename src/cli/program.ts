@@ -1,48 +1,38 @@
 /**
  * cli/program - the table of subcommands. Each subcommand lives in its own file in cli/ and
- * exports `register(program)`; add one line here to add a command.
+ * exports `register(program)`; add one row here to add a command.
+ *
+ * Modules are loaded lazily: `rebound status x` loads only cli/status.ts (and what it imports), not
+ * smtp-server, imapflow and the whole daemon, so operator commands start fast. `rebound --help`
+ * and unknown commands load every row to list them.
  */
 import { Command } from 'commander';
-import { register as checkConfig } from './check-config.js';
-import { register as evalCommand } from './eval.js';
-import { register as parse } from './parse.js';
-import { register as serve } from './serve.js';
-import { register as verp } from './verp.js';
-import { register as ingest } from './ingest.js';
-import { register as status } from './status.js';
-import { register as history } from './history.js';
-import { register as list } from './list.js';
-import { register as reset } from './reset.js';
-import { register as exportCommand } from './export.js';
-import { register as importCommand } from './import.js';
-import { register as stats } from './stats.js';
-import { register as reprocess } from './reprocess.js';
-import { register as backup } from './backup.js';
-import { register as poll } from './poll.js';
 
 type Register = (program: Command) => void;
+type Loader = () => Promise<{ register: Register }>;
 
-// One entry per subcommand file, in the order `rebound --help` lists them.
-const commands: Register[] = [
-  parse,
-  evalCommand,
-  checkConfig,
-  serve,
-  verp,
-  ingest,
-  status,
-  history,
-  list,
-  reset,
-  exportCommand,
-  importCommand,
-  stats,
-  reprocess,
-  backup,
-  poll,
+// [command names the file registers, loader], in the order `rebound --help` lists them.
+const commands: Array<[string[], Loader]> = [
+  [['parse'], () => import('./parse.js')],
+  [['eval'], () => import('./eval.js')],
+  [['serve'], () => import('./serve.js')],
+  [['check-config', 'show-config'], () => import('./check-config.js')],
+  [['verp'], () => import('./verp.js')],
+  [['ingest'], () => import('./ingest.js')],
+  [['status'], () => import('./status.js')],
+  [['history'], () => import('./history.js')],
+  [['list'], () => import('./list.js')],
+  [['reset'], () => import('./reset.js')],
+  [['export'], () => import('./export.js')],
+  [['import'], () => import('./import.js')],
+  [['stats'], () => import('./stats.js')],
+  [['reprocess'], () => import('./reprocess.js')],
+  [['poll'], () => import('./poll.js')],
+  [['backup'], () => import('./backup.js')],
 ];
 
-export function buildProgram(): Command {
+/** Build the program with every command (help), or only the one named in argv. */
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('rebound')
     .description('Bounce-mail processor: parse, classify and remember bounces; answer "may I send?"')
     .version('0.1.0')
@@ -52,6 +42,10 @@ export function buildProgram(): Command {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
       process.exit(err.exitCode === 0 ? 0 : 2);
     });
-  for (const register of commands) register(program);
+  const name = argv[2];
+  const only = commands.find(([names]) => name !== undefined && names.includes(name));
+  const rows = only ? [only] : commands;
+  const modules = await Promise.all(rows.map(([, load]) => load()));
+  for (const m of modules) m.register(program);
   return program;
 }
