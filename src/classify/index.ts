@@ -142,8 +142,11 @@ function byPhrase(ctx: Context): Pick | null {
   return null;
 }
 
-/** Reasons that accuse the recipient address (they make a bounce hard). */
-const ADDRESS_VERDICTS: ReadonlySet<Reason> = new Set<Reason>(['userunknown', 'hostunknown', 'hasmoved', 'notaccept']);
+/**
+ * Reasons that accuse the recipient address (they make a bounce hard). notaccept is not among them:
+ * RFC 7504's 521 "does not accept mail" is sent at connection time by design.
+ */
+const ADDRESS_VERDICTS: ReadonlySet<Reason> = new Set<Reason>(['userunknown', 'hostunknown', 'hasmoved']);
 
 /**
  * Before RCPT TO the recipient has not been named yet: an address verdict answered to the greeting
