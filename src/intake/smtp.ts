@@ -161,7 +161,6 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
   let verp = opts.verp;
   // RCPT decisions of the current transaction, keyed by the envelope object (replaced on RSET/next MAIL).
   const decisions = new WeakMap<object, Map<string, RcptDecision>>();
-  let open = 0;
 
   const tls = limits.tls.cert && limits.tls.key ? { cert: readFileSync(limits.tls.cert), key: readFileSync(limits.tls.key) } : null;
 
@@ -183,14 +182,6 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     ...(tls ?? {}),
     // smtp-server logs through its own logger; ours writes one line per message instead.
     logger: false,
-
-    onConnect(_session: SMTPServerSession, cb: (err?: Error | null) => void) {
-      open++;
-      cb();
-    },
-    onClose() {
-      open--;
-    },
 
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void) {
       const d = checkReturnPath(address.address, verp, now());
@@ -295,7 +286,9 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
       log.info({ listen: bound }, 'stopped');
     },
     address: () => bound,
-    connections: () => open,
+    // smtp-server keeps its sessions in a public-but-untyped Set; counting there also covers
+    // sessions refused over maxClients, which our own onConnect/onClose counters did not.
+    connections: () => (server as unknown as { connections?: Set<unknown> }).connections?.size ?? 0,
     setVerp(v: CheckOptions) {
       verp = v;
     },

@@ -201,6 +201,7 @@ describe('SMTP intake limits', () => {
     await new Promise((r) => setTimeout(r, 200));
     const d = await Wire.open(target);
     expect(await d.reply()).toMatch(/^220/);
+    expect(intake!.connections()).toBe(1);
     d.end();
   });
 
