@@ -192,7 +192,9 @@ export function normalizeAddress(a: string): string {
     const inner = s.slice(lt + 1, gt < 0 ? s.length : gt).trim();
     if (inner.indexOf('@') > 0 || s.indexOf('@') < 0) s = inner;
   }
-  s = s.replace(/^[\s"'<(\[]+|[\s"'>)\].,:;]+$/g, '');
+  // Strip wrappers, but keep the quotes of a quoted local part ("a..b"@example.org).
+  s = s.replace(/^[\s'<(\[]+|[\s'>)\].,:;]+$/g, '');
+  if (s.startsWith('"') && (s.endsWith('"') || s.indexOf('"@') < 0)) s = s.replace(/^"+|"+$/g, '');
   if (s.toLowerCase().startsWith('mailto:')) s = s.slice(7);
   const at = s.lastIndexOf('@');
   if (at < 0) return s;

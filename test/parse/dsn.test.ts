@@ -62,6 +62,8 @@ describe('field values', () => {
     ['rfc822; a+2Bb@example.org (comment)', 'a+b@example.org'],
     ['utf-8; \\x{65E5}\\x{672C}@example.jp', '日本@example.jp'],
     ['utf-8; user@例え.jp', 'user@例え.jp'],
+    ['rfc822; "neko..nyaan."@example.org', '"neko..nyaan."@example.org'],
+    ['rfc822; "a@example.org"', 'a@example.org'],
   ])('address %s', (v, want) => {
     expect(readAddressField(v)).toBe(want);
   });
