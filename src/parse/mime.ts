@@ -40,6 +40,7 @@ export interface MimePart {
    * message/rfc822, message/global, text/rfc822-headers, message/delivery-status,
    * message/global-delivery-status, message/feedback-report: the (transfer-decoded) text as-is.
    * Multipart: the preamble text (some MTAs write their report there).
+   * Implemented as a getter that decodes on first read, so spreading a part ({...part}) loses it.
    */
   body: string;
   /** Multipart children; for message/rfc822 and message/global: one child, the parsed inner message. */
