@@ -16,7 +16,9 @@ const rows: Row[] = [
 ];
 
 describe('amazonses', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('amazonses', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('amazonses', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('amazonses corpus (needs ../shared/sisimai; absent here)', () => {

@@ -11,7 +11,9 @@ const rows: Row[] = [
 ];
 
 describe('amazonworkmail', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('amazonworkmail', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('amazonworkmail', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('amazonworkmail corpus (needs ../shared/sisimai; absent here)', () => {

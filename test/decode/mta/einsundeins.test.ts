@@ -11,7 +11,9 @@ const rows: Row[] = [
 ];
 
 describe('einsundeins', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('einsundeins', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('einsundeins', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('einsundeins corpus (needs ../shared/sisimai; absent here)', () => {

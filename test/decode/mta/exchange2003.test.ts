@@ -13,7 +13,9 @@ const rows: Row[] = [
 ];
 
 describe('exchange2003', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('exchange2003', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('exchange2003', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('exchange2003 corpus (needs ../shared/sisimai; absent here)', () => {

@@ -16,7 +16,9 @@ const rows: Row[] = [
 ];
 
 describe('exchange2007', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('exchange2007', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('exchange2007', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('exchange2007 corpus (needs ../shared/sisimai; absent here)', () => {

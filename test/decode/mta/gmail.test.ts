@@ -16,7 +16,9 @@ const rows: Row[] = [
 ];
 
 describe('gmail', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('gmail', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('gmail', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('gmail corpus (needs ../shared/sisimai; absent here)', () => {

@@ -12,7 +12,9 @@ const rows: Row[] = [
 ];
 
 describe('gmx', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('gmx', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('gmx', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('gmx corpus (needs ../shared/sisimai; absent here)', () => {

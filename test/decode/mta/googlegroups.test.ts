@@ -13,7 +13,9 @@ const rows: Row[] = [
 ];
 
 describe('googlegroups', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('googlegroups', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('googlegroups', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('googlegroups corpus (needs ../shared/sisimai; absent here)', () => {

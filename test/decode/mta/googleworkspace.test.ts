@@ -16,7 +16,9 @@ const rows: Row[] = [
 ];
 
 describe('googleworkspace', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('googleworkspace', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('googleworkspace', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('googleworkspace corpus (needs ../shared/sisimai; absent here)', () => {

@@ -14,7 +14,9 @@ const rows: Row[] = [
 ];
 
 describe('mailru', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('mailru', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('mailru', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('mailru corpus (needs ../shared/sisimai; absent here)', () => {

@@ -11,7 +11,9 @@ const rows: Row[] = [
 ];
 
 describe('mimecast', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('mimecast', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('mimecast', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('mimecast corpus (needs ../shared/sisimai; absent here)', () => {

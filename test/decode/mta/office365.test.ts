@@ -11,7 +11,9 @@ const rows: Row[] = [
 ];
 
 describe('office365', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('office365', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('office365', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('office365 corpus (needs ../shared/sisimai; absent here)', () => {

@@ -13,7 +13,9 @@ const rows: Row[] = [
 ];
 
 describe('outlook', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('outlook', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('outlook', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('outlook corpus (needs ../shared/sisimai; absent here)', () => {

@@ -10,7 +10,9 @@ const rows: Row[] = [
 ];
 
 describe('verizon', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('verizon', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('verizon', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('verizon corpus (needs ../shared/sisimai; absent here)', () => {

@@ -13,7 +13,9 @@ const rows: Row[] = [
 ];
 
 describe('yahoo', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('yahoo', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('yahoo', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('yahoo corpus (needs ../shared/sisimai; absent here)', () => {

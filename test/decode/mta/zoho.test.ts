@@ -14,7 +14,9 @@ const rows: Row[] = [
 ];
 
 describe('zoho', () => {
-  it.each(rows)('$file #$i $recipient', (row) => checkRow('zoho', row));
+  it.each(rows.map((r) => [`${r.file} #${r.i} ${r.recipient}`, r] as const))('%s', (_name, row) =>
+    checkRow('zoho', row),
+  );
 });
 
 describe.skipIf(!corpusPresent)('zoho corpus (needs ../shared/sisimai; absent here)', () => {
