@@ -172,6 +172,7 @@ export interface Store {
 }
 
 const BATCH = 200;
+const PRUNE_CHUNK = 5000;
 
 export function openStore(opts: StoreOptions): Store {
   const db = openDb(opts);
@@ -534,25 +535,33 @@ class SqliteStore implements Store {
 
   prune(messagesOlderThanMs: number, eventsOlderThanMs?: number): { rawDropped: number; eventsDeleted: number } {
     const now = this.clock();
-    return this.write('prune', () =>
-      this.db
-        .transaction(() => {
-          // Failed and pending messages keep their bytes: they still need (re)processing.
-          const rawDropped = this.db
-            .prepare(`UPDATE messages SET raw = NULL WHERE raw IS NOT NULL AND state IN ('processed', 'not-a-bounce') AND received_at < ?`)
-            .run(now - messagesOlderThanMs).changes;
-          let eventsDeleted = 0;
-          if (eventsOlderThanMs !== undefined) {
-            // Only events that cannot change an address row: the state is a fold over events,
-            // so invalid/suspend/complaint events are kept for ever (they are few).
-            eventsDeleted = this.db
-              .prepare(`DELETE FROM events WHERE at < ? AND effect IN ('none', 'delivered', 'soft')`)
-              .run(now - eventsOlderThanMs).changes;
-          }
-          return { rawDropped, eventsDeleted };
-        })
-        .immediate(),
+    // Chunks of PRUNE_CHUNK rows, one short transaction each: a prune of a year of mail must not
+    // hold the write lock long enough for SMTP intake to hit its busy timeout.
+    const chunked = (sql: string, cutoff: number): number => {
+      const stmt = this.db.prepare(sql);
+      let total = 0;
+      for (;;) {
+        const n = this.write('prune', () => this.db.transaction(() => stmt.run(cutoff, PRUNE_CHUNK).changes).immediate());
+        total += n;
+        if (n < PRUNE_CHUNK) return total;
+      }
+    };
+    // Failed and pending messages keep their bytes: they still need (re)processing.
+    const rawDropped = chunked(
+      `UPDATE messages SET raw = NULL WHERE id IN (SELECT id FROM messages
+         WHERE raw IS NOT NULL AND state IN ('processed', 'not-a-bounce') AND received_at < ? LIMIT ?)`,
+      now - messagesOlderThanMs,
     );
+    let eventsDeleted = 0;
+    if (eventsOlderThanMs !== undefined) {
+      // Only events that cannot set a flag: the address row is a fold over events, so invalid,
+      // suspend and complaint events are kept for ever (they are few).
+      eventsDeleted = chunked(
+        `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? AND effect IN ('none', 'delivered', 'soft') LIMIT ?)`,
+        now - eventsOlderThanMs,
+      );
+    }
+    return { rawDropped, eventsDeleted };
   }
 
   close(): void {
