@@ -48,9 +48,13 @@ export const autoReply: Decoder = {
     if (!isAutoReply(input)) return null;
     const from = addressList(input.from)[0] ?? '';
     const text = squeeze(input.text).slice(0, 500);
-    const reasonHint: Reason = GONE.test(text) ? 'suspend' : 'vacation';
+    const gone = GONE.test(text);
+    const reasonHint: Reason = gone ? 'suspend' : 'vacation';
+    // "This email inbox a@example.org is no longer in use" from noreply@example.org: the dead
+    // address is the one the text names, not the robot that answered.
+    const named = gone ? addressList(text).find((a) => a.toLowerCase() !== from.toLowerCase()) : undefined;
     const f: Finding = {
-      recipient: from,
+      recipient: named ?? from,
       action: '',
       status: '',
       replyCode: '',

@@ -20,9 +20,9 @@ describe('auto-reply (RFC 3834)', () => {
     expect(r.findings.map((f) => [f.recipient, f.reasonHint])).toEqual([['jo@example.org', 'vacation']]);
   });
 
-  it('says suspend when the reply says the mailbox is no longer in use', () => {
-    const r = decodeMessage(parseMessage(reply('Subject: AutoResponse: news\nAuto-Submitted: auto-replied', 'This inbox jo@example.org is no longer in use.')));
-    expect(r.findings[0]!.reasonHint).toBe('suspend');
+  it('says suspend when the reply says the mailbox is no longer in use, naming the dead address', () => {
+    const r = decodeMessage(parseMessage(reply('Subject: AutoResponse: news\nAuto-Submitted: auto-replied', 'This inbox old@example.org is no longer in use.')));
+    expect(r.findings.map((f) => [f.recipient, f.reasonHint])).toEqual([['old@example.org', 'suspend']]);
   });
 
   it('ignores ordinary replies and auto-submitted delivery notices', () => {
