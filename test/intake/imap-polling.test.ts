@@ -141,7 +141,8 @@ describe.skipIf(missing !== '')(`startImapPolling against a real Dovecot${missin
       expect(good!.totals.stored).toBe(3);
       expect(await dv.count('good-done')).toBe(2);
       expect(await dv.count('good-other')).toBe(1);
-      expect(Math.max(...latencies)).toBeLessThan(250);
+      // Generous for a loaded CI machine; a blocked event loop would stall for seconds.
+      expect(Math.max(...latencies)).toBeLessThan(1000);
     } finally {
       const t = Date.now();
       await polling.stop();
