@@ -37,6 +37,14 @@ const STAGE_COMMAND: Record<string, string> = {
   EHLO: 'EHLO',
 };
 
+const QMAIL_STAGES: ReadonlyArray<{ re: RegExp; command: string }> = [
+  { re: /(\S+) does not like recipient\./i, command: 'RCPT' },
+  { re: /Connected to (\S+) but sender was rejected\./i, command: 'MAIL' },
+  { re: /(\S+) failed after I sent the message\./i, command: 'DATA' },
+];
+// "Giving up on 192.0.2.1." (qmail's last line for the address, not the remote's words)
+const GIVING_UP_RE = /\s*Giving up on \S+?\.?(?=\s|$)/i;
+
 export const yahoo: Decoder = {
   name: NAME,
   detect(input: DecodeInput): boolean {
@@ -71,6 +79,21 @@ export const yahoo: Decoder = {
         lastCommand = STAGE_COMMAND[(stage[1] ?? '').toUpperCase()] ?? '';
         text = text.replace(STAGE_RE, ' ');
       }
+      // Yahoo's qmail-derived sender names the host and the stage before quoting it:
+      //   "192.0.2.1 does not like recipient."            (RCPT)
+      //   "Connected to 192.0.2.1 but sender was rejected." (MAIL)
+      //   "192.0.2.1 failed after I sent the message."     (DATA)
+      // and may end with "Giving up on 192.0.2.1."
+      let remoteMta = '';
+      for (const rule of QMAIL_STAGES) {
+        const m = rule.re.exec(text);
+        if (m) {
+          remoteMta = (m[1] ?? '').replace(/\.$/, '').toLowerCase();
+          if (!lastCommand) lastCommand = rule.command;
+          break;
+        }
+      }
+      text = text.replace(GIVING_UP_RE, ' ');
       // "Remote host said: 550 5.2.2 ..." : the part after the colon is the remote server's own words.
       const said = /Remote host said:\s*/i.exec(text);
       if (said) text = text.slice(said.index + said[0].length);
@@ -85,7 +108,7 @@ export const yahoo: Decoder = {
         replyCode: reply?.[1] ?? '',
         diagnostic: text,
         diagnosticType: said || reply ? 'smtp' : '',
-        remoteMta: '',
+        remoteMta,
         reportingMta: '',
         lastCommand,
         decodedBy: NAME,

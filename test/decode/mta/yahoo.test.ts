@@ -10,6 +10,8 @@ const rows: Row[] = [
   { file: '02-two-recipients', count: 2, i: 0, by: 'yahoo', type: 'bounce', recipient: 'sam@example.jp', action: 'failed', status: '5.1.8', replyCode: '501', diag: '501 5.1.8 Sender address rejected', lastCommand: 'MAIL' },
   { file: '02-two-recipients', count: 2, i: 1, by: 'yahoo', type: 'bounce', recipient: 'tom@example.jp', action: 'failed', status: '5.1.1', replyCode: '550', diag: '550 5.1.1 <tom@example.jp>... User Unknown', lastCommand: '' },
   { file: '03-no-mx', count: 1, i: 0, by: 'yahoo', type: 'bounce', recipient: 'victor@nomx.example', action: 'failed', status: '', replyCode: '', diag: 'No mx record found for domain=nomx.example' },
+  { file: '04-qmail-stages', count: 2, i: 0, by: 'yahoo', type: 'bounce', recipient: 'wendy@example.net', action: 'failed', status: '5.1.1', replyCode: '550', diag: '550 5.1.1 <wendy@example.net>: Recipient address rejected: User unknown in virtual alias table', lastCommand: 'RCPT', remoteMta: '192.0.2.45' },
+  { file: '04-qmail-stages', count: 2, i: 1, by: 'yahoo', type: 'bounce', recipient: 'xavier@example.net', action: 'failed', status: '5.7.1', replyCode: '553', diag: '553 5.7.1 <uma@yahoo.com>: Sender address rejected: Access denied', lastCommand: 'MAIL', remoteMta: '192.0.2.45' },
 ];
 
 describe('yahoo', () => {
