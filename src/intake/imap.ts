@@ -155,7 +155,9 @@ function newClient(cfg: ImapMailboxConfig, opts: { idle: boolean; timeoutMs: num
     // A slow or silent server must fail the pass, not hang it.
     connectionTimeout: Math.min(opts.timeoutMs, 30_000),
     greetingTimeout: Math.min(opts.timeoutMs, 16_000),
-    socketTimeout: opts.idle ? 5 * 60_000 : Math.max(opts.timeoutMs, 10_000),
+    socketTimeout: opts.idle ? 10 * 60_000 : Math.max(opts.timeoutMs, 10_000),
+    // Re-issue IDLE every 5 min: NAT boxes and some servers drop sessions silent for longer.
+    maxIdleTime: opts.idle ? 5 * 60_000 : undefined,
     clientInfo: { name: 'rebound' },
   });
 }
