@@ -28,7 +28,9 @@ describe('store/db', () => {
     const db = new Database(path);
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
-    expect(() => openStore({ path })).toThrow(/schema version 2 is newer than this rebound understands \(1\); upgrade rebound/);
+    expect(() => openStore({ path })).toThrow(
+      `schema version ${SCHEMA_VERSION + 1} is newer than this rebound understands (${SCHEMA_VERSION}); upgrade rebound`,
+    );
   });
 
   it('readonly opens work for queries', () => {
