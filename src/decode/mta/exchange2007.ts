@@ -70,7 +70,8 @@ export const exchange2007: Decoder = {
     const h = input.msg.headers;
     return (
       h.get('x-ms-exchange-message-is-ndr') !== undefined ||
-      /^(?:Undeliverable|Non remis|Unzustellbar|Non recapitabile|No se puede entregar|Onbestelbaar)\s*:/i.test(
+      // The subject prefix in the languages Exchange ships: "Unzustellbar:", "Non remis :", "配信不能:", ...
+      /^(?:Undeliverable|Non remis|Unzustellbar|Non recapitabile|No se puede entregar|Onbestelbaar|Não é possível entregar|Olevererbart|Nie można dostarczyć|配信不能|无法传递|無法傳遞)\s*[:：]/i.test(
         input.subject.trim(),
       )
     );
