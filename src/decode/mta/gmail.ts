@@ -19,6 +19,7 @@
 import type { Action, Finding, Reason } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
+import { joinReply } from './text-bounce.js';
 
 const NAME = 'gmail';
 
@@ -152,6 +153,12 @@ function readDetails(raw: string): Details {
   const said = /The error that the other server returned was:\s*(.*)$/i.exec(text);
   if (said) {
     let diag = (said[1] ?? '').trim();
+    // A multi-line reply keeps its code on every line; join it once, as the server meant it:
+    //   550-5.1.1 The email account that you tried to reach does not exist. Please try
+    //   550 5.1.1 double-checking the recipient's email address for typos ...
+    const rawSaid = /The error that the other server returned was:[ \t]*\n?([^]*)$/i.exec(raw);
+    const replyLines = (rawSaid?.[1] ?? '').split('\n').filter((l) => l.trim() !== '');
+    if (replyLines.length > 1 && replyLines.every((l) => /^\s*[245]\d\d[ -]/.test(l))) diag = joinReply(replyLines);
     const state = /\(state (\d+)\)\.?\s*$/.exec(diag);
     if (state) {
       out.lastCommand = STATE_COMMAND[state[1] ?? ''] ?? '';

@@ -13,6 +13,7 @@ const rows: Row[] = [
   { file: '04-connect-failed', count: 1, i: 0, by: 'gmail', type: 'bounce', recipient: 'ivan@unreachable.example', action: 'failed', status: '', replyCode: '', diag: 'did not accept our requests to connect', hint: 'expired', remoteMta: 'unreachable.example' },
   { file: '05-quota', count: 1, i: 0, by: 'gmail', type: 'bounce', recipient: 'mallory@gmail.com', action: 'failed', status: '', replyCode: '', diag: 'Storage quota exceeded', hint: 'mailboxfull' },
   { file: '06-dns-error', count: 1, i: 0, by: 'gmail', type: 'bounce', recipient: 'ivan@no-such-domain.example', action: 'failed', status: '', replyCode: '', diag: 'DNS Error: Domain name not found', hint: 'hostunknown' },
+  { file: '07-multiline-reply', count: 1, i: 0, by: 'gmail', type: 'bounce', recipient: 'nobody@gmail.com', action: 'failed', status: '5.1.1', replyCode: '550', diag: '550 5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient', remoteMta: 'gmail-smtp-in.l.google.com' },
 ];
 
 describe('gmail', () => {
