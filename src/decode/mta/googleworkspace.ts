@@ -14,6 +14,7 @@
 import type { Action, Finding, Reason, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
+import { joinReply } from './text-bounce.js';
 
 const NAME = 'googleworkspace';
 
@@ -136,7 +137,10 @@ function readGoogleText(input: DecodeInput): GoogleText | null {
   if (resp) {
     const rest = text.slice(resp.index + resp[0].length).replace(/^\s*\n/, '');
     const para = rest.split(/\n\s*\n/)[0] ?? '';
-    diagnostic = para.replace(/\s+/g, ' ').trim();
+    // "550-5.7.26 This mail has been blocked because ..." / "550 5.7.26 ...": one reply over lines.
+    const lines = para.split('\n').filter((l) => l.trim() !== '');
+    diagnostic =
+      lines.length > 1 && lines.every((l) => /^\s*[245]\d\d[ -]/.test(l)) ? joinReply(lines) : para.replace(/\s+/g, ' ').trim();
   }
   const reasonHint = OWN_PHRASES.find((rule) => rule.phrase.test(text))?.reason;
   const sentence = to ? (SENTENCE_RE.exec(text.slice(Math.max(0, to.index - 200)))?.[0] ?? '').replace(/\s+/g, ' ').trim() : '';
