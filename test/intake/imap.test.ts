@@ -256,6 +256,15 @@ describe.skipIf(missing !== '')(`pollMailbox against a real Dovecot${missing ? `
     expect(await pollMailbox(cfg, { store })).toMatchObject({ fetched: 0 });
   });
 
+  it('tls = "starttls" refuses to log in when the server offers no STARTTLS', async () => {
+    const store = newStore();
+    const err = (await pollMailbox(mailbox(dv, { tls: 'starttls' }), { store }).catch((e: unknown) => e)) as DaemonError;
+    expect(err).toBeInstanceOf(DaemonError);
+    expect(err.message).toMatch(/^imap mailbox "bounces" \(bounces@127\.0\.0\.1:\d+\): connect failed/);
+    expect(err.message).toMatch(/STARTTLS/i);
+    expect(store.stats().messages.total).toBe(0);
+  });
+
   it('a wrong password fails with a clear error that names the mailbox and user, never the password', async () => {
     const store = newStore();
     const cfg = mailbox(dv, { password: 'not-the-Password-42' });

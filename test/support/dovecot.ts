@@ -45,6 +45,9 @@ export interface Dovecot {
   user: string;
   password: string;
   dir: string;
+  /** With `tls: true`: the implicit-TLS port, and the self-signed certificate (for NODE_EXTRA_CA_CERTS). */
+  tlsPort?: number;
+  caFile?: string;
   /** Stop the server: master and every IMAP session, like a service restart. */
   kill(): Promise<void>;
   start(): Promise<void>;
@@ -89,7 +92,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-function configText(dir: string, port: number, unprivileged: string | undefined): string {
+function configText(dir: string, port: number, unprivileged: string | undefined, tlsPort?: number): string {
   // Running as a normal user, every Dovecot service must run as that user too.
   const users = unprivileged
     ? `default_login_user = ${unprivileged}\ndefault_internal_user = ${unprivileged}\n`
@@ -102,8 +105,11 @@ state_dir = ${dir}/state
 instance_name = rebound-test-${port}
 log_path = ${dir}/dovecot.log
 info_log_path = ${dir}/dovecot.log
-${users}ssl = no
-disable_plaintext_auth = no
+${users}${
+    tlsPort
+      ? `ssl = yes\nssl_cert = <${dir}/cert.pem\nssl_key = <${dir}/key.pem\nssl_min_protocol = TLSv1.2\n`
+      : 'ssl = no\n'
+  }disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:${dir}/mail/%u
 # Throw-away mail: no fsync (a real server fsyncs; that is its disk's cost, not ours).
@@ -125,7 +131,9 @@ service imap-login {
     port = ${port}
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = ${tlsPort ?? 0}
+    ssl = yes
   }
   chroot =
 }
@@ -158,7 +166,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function startDovecot(opts: { user?: string; password?: string } = {}): Promise<Dovecot> {
+export async function startDovecot(opts: { user?: string; password?: string; tls?: boolean } = {}): Promise<Dovecot> {
   const dir = mkdtempSync(join(tmpdir(), 'rebound-dovecot-'));
   // Mail processes (running as `nobody` under root) must be able to reach the Maildir.
   chmodSync(dir, 0o755);
@@ -172,8 +180,17 @@ export async function startDovecot(opts: { user?: string; password?: string } = 
   const password = opts.password ?? 'test-password-1';
   writeFileSync(join(dir, 'users'), `${user}:${password}:${uid}:${gid}::${dir}/mail/${user}\n`);
   const port = await freePort();
+  let tlsPort: number | undefined;
+  if (opts.tls) {
+    // A self-signed certificate for 127.0.0.1; clients trust it through NODE_EXTRA_CA_CERTS.
+    tlsPort = await freePort();
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'pipe' });
+  }
   const conf = join(dir, 'dovecot.conf');
-  writeFileSync(conf, configText(dir, port, root ? undefined : me.username));
+  writeFileSync(conf, configText(dir, port, root ? undefined : me.username, tlsPort));
 
   const pidFile = join(dir, 'run', 'master.pid');
   const readPid = (): number | undefined => {
@@ -240,6 +257,8 @@ export async function startDovecot(opts: { user?: string; password?: string } = 
       host: '127.0.0.1',
       port,
       secure: false,
+      // The helper stays in cleartext on loopback, also when the server offers STARTTLS.
+      doSTARTTLS: false,
       auth: { user, pass: password },
       logger: false,
       disableAutoIdle: true,
@@ -254,6 +273,7 @@ export async function startDovecot(opts: { user?: string; password?: string } = 
     user,
     password,
     dir,
+    ...(tlsPort ? { tlsPort, caFile: join(dir, 'cert.pem') } : {}),
     kill,
     start,
     restart: async () => {
