@@ -152,9 +152,19 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
   if (f.lastCommand === '') f.lastCommand = findLastCommand(para);
   if (f.diagnostic === '') {
     // "host mx.example.org[192.0.2.1] said: 550 5.1.1 ..." (Postfix) or "a@b: 550 5.7.26 ..." (OpenSMTPD).
-    const m = /\bsaid:\s*([\s\S]*?)(?:\s*\(in reply to [^)]*\))?\s*$/.exec(para) ?? /(?:^|[\s:])([245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b[\s\S]*)$/.exec(para);
-    if (m && m[1]) {
-      f.diagnostic = squeeze(m[1]);
+    // Plain index/slice work: a lazy regex up to "(in reply to ...)" backtracks quadratically.
+    let reply = '';
+    const said = para.indexOf('said:');
+    if (said >= 0) {
+      reply = para.slice(said + 5);
+    } else {
+      const m = /(?:^|[\s:])([245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b)/.exec(para);
+      if (m) reply = para.slice(m.index + m[0].length - m[1]!.length);
+    }
+    const inReply = reply.lastIndexOf('(in reply to ');
+    if (inReply >= 0) reply = reply.slice(0, inReply);
+    if (reply.trim() !== '') {
+      f.diagnostic = squeeze(reply);
       if (f.replyCode === '') f.replyCode = findReplyCode(f.diagnostic);
       f.status = mostSpecificStatus(f.status, f.diagnostic);
     }
