@@ -45,7 +45,7 @@ async function setup(): Promise<{ dir: string; cfg: string; port: number; db: st
 }
 
 /** Start the daemon and resolve once it logs "ready". */
-function startDaemon(cfg: string): Promise<{ child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null }> }> {
+function startDaemon(cfg: string): Promise<{ child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null }>; output: () => string }> {
   const child = spawn(process.execPath, [join(root, 'dist/main.js'), 'serve', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
@@ -58,7 +58,7 @@ function startDaemon(cfg: string): Promise<{ child: ChildProcess; exited: Promis
       out += d.toString();
       if (out.includes('"msg":"ready"')) {
         clearTimeout(timer);
-        resolve({ child, exited });
+        resolve({ child, exited, output: () => out });
       }
     });
     void exited.then(({ code }) => reject(new Error(`daemon exited ${code} before ready:\n${out}\n${err}`)));
@@ -148,7 +148,7 @@ describe('daemon process', () => {
 
   it('SIGTERM drains: a session in DATA gets its 250 after the commit, new connections are refused, exit 0', async () => {
     const { cfg, port, db } = await setup();
-    const { child, exited } = await startDaemon(cfg);
+    const { child, exited, output } = await startDaemon(cfg);
     const w = await Wire.open({ port });
     await w.reply();
     await w.cmd('EHLO drain.test');
@@ -168,6 +168,10 @@ describe('daemon process', () => {
     expect(await w.cmd('MAIL FROM:<>')).toMatch(/^421/);
     w.sock.destroy();
     expect(await exited).toEqual({ code: 0, signal: null });
+    // One structured log line for the message, with its outcome and row id (flushed at exit).
+    const lines = output().split('\n').filter((l) => l.includes('"msg":"message accepted"'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ scope: 'smtp', outcome: 'stored', rcpt: ['bounces+late=example.com@bounces.test'], from: '' });
     const store = openStore({ path: db, readonly: true });
     try {
       const id = Number(/stored as (\d+)/.exec(reply)![1]);
