@@ -16,7 +16,7 @@ import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import os, { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
@@ -29,7 +29,8 @@ else await main();
 
 async function main() {
   process.env.REBOUND_LOG_LEVEL ??= 'warn';
-  const dist = new URL('../dist/', import.meta.url);
+  // BENCH_DIST: a private build (tsc --outDir) so a concurrent `npm run build` cannot change it mid-run.
+  const dist = process.env.BENCH_DIST ? new URL(`file://${resolve(process.env.BENCH_DIST)}/`) : new URL('../dist/', import.meta.url);
   const { openStore } = await import(new URL('store/index.js', dist).href);
   const { startControl } = await import(new URL('control/server.js', dist).href);
   const { configFromObject } = await import(new URL('config/load.js', dist).href);

@@ -75,6 +75,32 @@ export function verdictReply(m: MayISend): Reply {
   return r;
 }
 
+/**
+ * `verdictReply(m)` as its JSON text (the same bytes as JSON.stringify), without building and
+ * serialising an object for the common answers: this is the status socket's hot path.
+ */
+export function verdictJson(m: MayISend): string {
+  if (m.verdict === 'ok') return `{"ok":true,"address":${JSON.stringify(m.address)},"verdict":"ok","cause":""}`;
+  return JSON.stringify(verdictReply(m));
+}
+
+/**
+ * The `check ADDRESS` command for a line already known to be exactly that (server.ts fast path):
+ * the same answers, metrics and errors as runCommand, as one JSON line without the newline.
+ */
+export function checkJson(address: string, deps: ControlDeps): string {
+  const bad = checkAddress(address);
+  if (bad) return JSON.stringify({ ok: false, error: bad } satisfies Reply);
+  let m: MayISend;
+  try {
+    m = deps.store.mayISend(address, deps.now?.());
+  } catch (err) {
+    return JSON.stringify({ ok: false, error: `internal error: ${(err as Error).message}` } satisfies Reply);
+  }
+  deps.metrics?.lookups.inc({ via: 'socket', verdict: m.verdict });
+  return verdictJson(m);
+}
+
 // `stats` counts every row (a full scan on a million addresses); cache it so that operators and
 // scrapers polling it cannot keep the event loop busy and push up lookup latency.
 const STATS_TTL_MS = 5000;

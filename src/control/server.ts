@@ -16,13 +16,16 @@ import type { ControlConfig } from '../config/schema.js';
 import { DaemonError } from '../errors.js';
 import { child } from '../log.js';
 import { openStore, type StoreOptions } from '../store/index.js';
-import { runCommand, type CommandContext, type ControlDeps, type ControlStore, type Reply } from './commands.js';
+import { checkJson, runCommand, type CommandContext, type ControlDeps, type ControlStore, type Reply } from './commands.js';
+import { openLookup, type Lookup } from './lookup.js';
 import { handlePolicyConnection } from './policy.js';
 import { handleSocketmapConnection } from './socketmap.js';
 
 const log = child('control');
 /** A status-socket connection with no request for this long is closed. */
 const IDLE_MS = 15 * 60_000;
+/** What runCommand splits words on (String.prototype.trim's whitespace). */
+const WS = /\s/;
 
 export interface ControlHandle {
   /** Where each listener ended up (TCP ports resolved when 0 was configured). */
@@ -134,6 +137,12 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
         continue;
       }
       const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+      // Fast path for the one hot request, `check ADDRESS` spelled plainly; anything else (case,
+      // extra spaces or words) goes through runCommand, which gives the same answers.
+      if (text.startsWith('check ') && text.length > 6 && !WS.test(text.slice(6))) {
+        out += `${checkJson(text.slice(6), deps)}\n`;
+        continue;
+      }
       if (text.trim() === '') continue;
       const reply = runCommand(text, deps, ctx);
       if (reply === 'quit') {
@@ -165,8 +174,27 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
 /** Start every enabled control listener. Rejects (DaemonError 'listen') if any cannot bind. */
 export async function startControl(cfg: ControlConfig, startDeps: StartControlDeps): Promise<ControlHandle> {
   const ownsStore = startDeps.store === undefined;
-  const store: ControlStore & { close?: () => void } =
+  const full: ControlStore & { close?: () => void } =
     startDeps.store ?? openStore({ ...startDeps.storeOptions, readonly: true });
+  // Lookups (check, socketmap, policy, health) go through the faster read path when we open the
+  // file ourselves; a store handed in (':memory:', tests) answers everything itself.
+  let fast: Lookup | undefined;
+  if (startDeps.storeOptions !== undefined) {
+    try {
+      fast = openLookup(startDeps.storeOptions);
+    } catch (err) {
+      full.close?.();
+      throw err;
+    }
+  }
+  const store: ControlStore = fast
+    ? {
+        mayISend: fast.mayISend,
+        addressStatus: (a, n) => full.addressStatus(a, n),
+        history: (a, l) => full.history(a, l),
+        stats: (n) => full.stats(n),
+      }
+    : full;
   const deps: ControlDeps = { ...startDeps, store };
   const ctx: CommandContext = { startedAt: deps.now?.() ?? Date.now() };
   const servers: Server[] = [];
@@ -199,7 +227,8 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
         // already gone
       }
     }
-    if (ownsStore) store.close?.();
+    fast?.close();
+    if (ownsStore) full.close?.();
   };
 
   try {
