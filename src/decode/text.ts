@@ -82,17 +82,62 @@ const ENTITIES: Record<string, string> = {
   raquo: '"',
 };
 
+/** Remove <script>/<style>/<head>/<title> elements and <!-- comments -->; unclosed ones run to the end. */
+function dropBlocks(html: string): string {
+  const low = html.toLowerCase();
+  const out: string[] = [];
+  const open = /<(script|style|head|title)\b|<!--/g;
+  let last = 0;
+  let m: RegExpExecArray | null;
+  while ((m = open.exec(low)) !== null) {
+    out.push(html.slice(last, m.index));
+    let end: number;
+    if (m[0] === '<!--') {
+      const c = low.indexOf('-->', m.index + 4);
+      end = c < 0 ? low.length : c + 3;
+    } else {
+      const c = low.indexOf('</' + m[1]!, m.index + m[0].length);
+      const gt = c < 0 ? -1 : low.indexOf('>', c);
+      end = gt < 0 ? low.length : gt + 1;
+    }
+    last = end;
+    open.lastIndex = end;
+  }
+  out.push(html.slice(last));
+  return out.join('');
+}
+
+const BLOCK_TAG = /^\/?(?:br|p|div|tr|li|h[1-6]|table|hr)\b/;
+const CELL_END = /^\/t[dh]\b/;
+
+/** Remove tags in one pass: block tags become line breaks, cell ends a space. Linear even when a
+ *  '<' is never closed (then the rest is text). */
+function stripTags(s: string): string {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    const lt = s.indexOf('<', i);
+    if (lt < 0) break;
+    const gt = s.indexOf('>', lt + 1);
+    if (gt < 0) break;
+    out.push(s.slice(i, lt));
+    const head = s.slice(lt + 1, Math.min(gt, lt + 12)).toLowerCase();
+    if (BLOCK_TAG.test(head)) out.push('\n');
+    else if (CELL_END.test(head)) out.push(' ');
+    i = gt + 1;
+  }
+  out.push(s.slice(i));
+  return out.join('');
+}
+
 /** Strip HTML to plain text: block ends become line breaks, entities decoded. Linear, no DOM. */
 export function htmlToText(html: string): string {
   // Bounce prose is short; a huge HTML part is a returned newsletter, not worth the time.
   let s = html.length > MAX_TEXT_PER_PART ? html.slice(0, MAX_TEXT_PER_PART) : html;
-  // Drop invisible blocks and comments.
-  s = s.replace(/<(script|style|head|title)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '');
-  s = s.replace(/<!--[\s\S]*?-->/g, '');
-  s = s.replace(/\n/g, ' ');
-  s = s.replace(/<(?:br|\/p|\/div|\/tr|\/li|\/h[1-6]|\/table|p|div|tr|li|h[1-6]|hr)\b[^>]*>/gi, '\n');
-  s = s.replace(/<\/t[dh]\s*>/gi, ' ');
-  s = s.replace(/<[^>]*>/g, '');
+  // Drop invisible blocks and comments (by index: a lazy regex rescans to the end for every
+  // unclosed opener, which is quadratic on hostile input).
+  s = dropBlocks(s);
+  s = stripTags(s.replace(/\n/g, ' '));
   s = s.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{2,8});/gi, (m, e: string) => {
     if (e[0] === '#') {
       const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);

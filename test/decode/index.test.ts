@@ -137,6 +137,15 @@ original body must not be in the text
     expect(input.text).toBe('Delivery failed!\n\nto a@example.org');
   });
 
+  it('strips hostile HTML (unclosed tags, comments, scripts) in linear time', () => {
+    for (const junk of ['<a '.repeat(60_000), '<!--'.repeat(60_000), '<script>'.repeat(30_000)]) {
+      const raw = `Subject: x\nContent-Type: text/html\n\n${junk}`;
+      const t0 = performance.now();
+      buildDecodeInput(parseMessage(raw));
+      expect(performance.now() - t0).toBeLessThan(3000);
+    }
+  });
+
   it('joins several plain parts with a newline', () => {
     const raw = 'Content-Type: multipart/mixed; boundary=Y\n\n--Y\nContent-Type: text/plain\n\none\n--Y\nContent-Type: text/plain\n\ntwo\n--Y--\n';
     expect(buildDecodeInput(parseMessage(raw)).text).toBe('one\ntwo');
