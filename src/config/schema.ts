@@ -38,6 +38,8 @@ export interface LmtpIntakeConfig {
   port: number;
   /** Unix socket path; when set, LMTP listens here instead of host:port. */
   socket?: string;
+  /** Group that owns the socket (name or gid; mode 0660) so the MTA's LMTP client can connect; '' = the daemon's group. */
+  group: string;
 }
 
 export interface ImapMailboxConfig {
@@ -146,7 +148,7 @@ export const defaultConfig = {
       socketTimeoutMs: 60_000,
       tls: {},
     },
-    lmtp: { enabled: false, host: '127.0.0.1', port: 2424 },
+    lmtp: { enabled: false, host: '127.0.0.1', port: 2424, group: '' },
   },
   verp: {
     domains: ['bounces.localhost'],

@@ -14,9 +14,9 @@
  * transaction, AUTH disabled,
  * STARTTLS only with intake.smtp.tls.cert + key, reverse DNS off (it stalls without DNS).
  * Logs: one line per message with its outcome (scope 'smtp' or 'lmtp').
- * Config keys: intake.smtp.*, intake.lmtp.*, verp.*.
+ * Config keys: intake.smtp.*, intake.lmtp.* (socket, group), verp.*.
  */
-import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
@@ -107,6 +107,19 @@ export interface ListenOptions {
   port: number;
   /** Unix socket path; when set it wins over host:port. */
   socket?: string;
+  /** Group for the socket (name or gid); '' or absent = the process's group. */
+  group?: string;
+}
+
+/** A group name from /etc/group, or a numeric gid. */
+function groupId(group: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  const line = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[0] === group);
+  const gid = line?.split(':')[2];
+  if (gid === undefined || !/^\d+$/.test(gid)) throw new DaemonError('listen', `intake.lmtp.group: no such group ${JSON.stringify(group)}`);
+  return Number(gid);
 }
 
 export interface IntakeLimits {
@@ -266,7 +279,13 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
             bound = { host: a.address, port: a.port };
           } else {
             // Postfix's lmtp client runs as a different user: let the group in, nobody else.
-            chmodSync(listen.socket, 0o660);
+            try {
+              chmodSync(listen.socket, 0o660);
+              if (listen.group) chownSync(listen.socket, -1, groupId(listen.group));
+            } catch (err) {
+              server.close();
+              return reject(err instanceof DaemonError ? err : new DaemonError('listen', `${protocol}: socket ${listen.socket}: ${(err as Error).message}`, { cause: err }));
+            }
           }
           resolve();
         };

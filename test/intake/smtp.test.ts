@@ -163,6 +163,21 @@ describe('SMTP intake', () => {
 });
 
 describe('LMTP intake', () => {
+  it('answers per recipient over TCP too', async () => {
+    const store = new MemStore();
+    const w = await Wire.open(await start(store, { protocol: 'lmtp' }));
+    expect(await w.reply()).toMatch(/^220 .*LMTP/);
+    expect(await w.cmd('LHLO c.test')).toMatch(/^250/);
+    await w.cmd('MAIL FROM:<>');
+    expect(await w.cmd('RCPT TO:<b+a=x.test@bounces.test>')).toMatch(/^250/);
+    expect(await w.cmd('RCPT TO:<b+b=x.test@bounces.test>')).toMatch(/^250/);
+    await w.cmd('DATA');
+    w.sock.write(`${body}\r\n`);
+    expect([await w.reply(), await w.reply()]).toEqual(['250 2.0.0 Ok: stored as 1', '250 2.0.0 Ok: stored as 1']);
+    w.end();
+    expect(store.saved).toHaveLength(1);
+  });
+
   it('gives one reply per recipient after the commit, over a Unix socket', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rebound-lmtp-'));
     dirs.push(dir);

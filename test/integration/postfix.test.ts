@@ -2,13 +2,13 @@
  * End to end with a REAL Postfix on loopback: Postfix relays mail to a fake remote MX (smtp-server
  * in this process) that refuses each recipient its own way; Postfix writes real RFC 3464 DSNs to
  * the VERP return path; its transport map routes the bounce domains to rebound (the built daemon,
- * a child process) over SMTP (signed return paths) and over LMTP (Postfix's own XVERP, plain
- * form); the test reads the resulting address states from the store.
+ * a child process) over SMTP (signed return paths) and over LMTP on a Unix socket (Postfix's own
+ * XVERP, plain form); the test reads the resulting address states from the store.
  * Skips without postfix or root, except under CI (then it fails: .ci/run installs postfix).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -39,12 +39,16 @@ describe.skipIf(skip)(`Postfix end to end${skip ? ` (skipped: ${missing})` : ''}
   let daemon: ChildProcess | undefined;
   let daemonOut = '';
   let db = '';
+  let lmtpSocket = '';
   const delivered: string[] = [];
 
   beforeAll(async () => {
     if (missing) throw new Error(`CI is set but ${missing}`);
     dir = mkdtempSync(join(tmpdir(), 'rebound-e2e-'));
+    // Postfix's lmtp client (user postfix) must reach the socket inside.
+    chmodSync(dir, 0o755);
     db = join(dir, 'rebound.db');
+    lmtpSocket = join(dir, 'lmtp.sock');
 
     // The fake remote MX: refuses at RCPT by local part, accepts the rest.
     const mxPort = await freePort();
@@ -69,16 +73,15 @@ describe.skipIf(skip)(`Postfix end to end${skip ? ` (skipped: ${missing})` : ''}
     });
     await new Promise<void>((r) => mx!.listen(mxPort, '127.0.0.1', r));
 
-    // rebound: SMTP and LMTP on loopback.
+    // rebound: SMTP on loopback, LMTP on a Unix socket owned by group postfix.
     const smtpPort = await freePort();
-    const lmtpPort = await freePort();
     const cfg = join(dir, 'rebound.toml');
     writeFileSync(
       cfg,
       [
         `[store]\npath = "${db}"`,
         `[intake.smtp]\nport = ${smtpPort}\nhostname = "rebound.test"`,
-        `[intake.lmtp]\nenabled = true\nport = ${lmtpPort}`,
+        `[intake.lmtp]\nenabled = true\nsocket = "${lmtpSocket}"\ngroup = "postfix"`,
         `[control]\nsocket = "${join(dir, 'ctl.sock')}"`,
         `[verp]\ndomains = ${JSON.stringify(verp.domains)}\nkeys = ${JSON.stringify([KEY])}`,
         `[jobs.prune]\nenabled = false\n[jobs.checkpoint]\nenabled = false`,
@@ -108,7 +111,7 @@ describe.skipIf(skip)(`Postfix end to end${skip ? ` (skipped: ${missing})` : ''}
         bounce_queue_lifetime: '0',
         relay_domains: verp.domains.join(', '),
       },
-      transport: [`smtp.bounces.test smtp:[127.0.0.1]:${smtpPort}`, `lmtp.bounces.test lmtp:inet:127.0.0.1:${lmtpPort}`],
+      transport: [`smtp.bounces.test smtp:[127.0.0.1]:${smtpPort}`, `lmtp.bounces.test lmtp:unix:${lmtpSocket}`],
     });
   }, 240_000);
 
@@ -160,7 +163,8 @@ describe.skipIf(skip)(`Postfix end to end${skip ? ` (skipped: ${missing})` : ''}
     );
   }
 
-  it('real DSNs from Postfix reach rebound over SMTP (signed VERP) and LMTP (XVERP) and set address states', async () => {
+  it('real DSNs from Postfix reach rebound over SMTP (signed VERP) and LMTP on a Unix socket (XVERP) and set address states', async () => {
+    expect((statSync(lmtpSocket).mode & 0o777).toString(8)).toBe('660');
     const kinds = Object.keys(REFUSALS);
     const viaSmtp = kinds.map((k) => `s-${k}@remote.test`);
     const viaLmtp = kinds.map((k) => `l-${k}@remote.test`);
