@@ -13,11 +13,15 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { sql as m0001 } from './migrations/0001-initial.js';
+import { sql as m0002 } from './migrations/0002-imap-health.js';
 
 export type Db = Database.Database;
 
 /** Every migration, in order; index + 1 is the user_version it produces. */
-const MIGRATIONS: readonly { name: string; sql: string }[] = [{ name: '0001-initial', sql: m0001 }];
+const MIGRATIONS: readonly { name: string; sql: string }[] = [
+  { name: '0001-initial', sql: m0001 },
+  { name: '0002-imap-health', sql: m0002 },
+];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -4,7 +4,8 @@
  * them (../pipeline.ts), records events (events.ts) and keeps Marketo address state (addresses.ts).
  *
  * In: Envelope + raw bytes from intake; addresses from the CLI, control socket and policy server.
- * Out: message ids, ProcessOutcome, MayISend, AddressState, history, lists, stats.
+ * Out: message ids, ProcessOutcome, MayISend, AddressState, history, lists, stats (including the
+ * per-mailbox IMAP health rows the poller saves, so CLI processes can see them).
  * Config keys: store.path, store.busyTimeoutMs, state.suspendHours, state.escalation.*,
  * jobs.prune.messagesDays / eventsDays (via prune()). Schema: docs/SCHEMA.md; rules: docs/STATE-RULES.md.
  *
@@ -123,8 +124,30 @@ export interface Stats {
   messages: Record<MessageState, number> & { total: number; rawBytes: number; pruned: number };
   events: { total: number; byCategory: Record<string, number>; byReason: Record<string, number>; byEffect: Record<string, number> };
   addresses: { known: number; invalid: number; suspended: number; suspendedNow: number; complained: number };
+  /** Per IMAP mailbox, as the poller last saved it (table imap_health), in mailbox name order. */
+  imap: ImapHealth[];
   schemaVersion: number;
 }
+
+/** One IMAP mailbox's latest pass outcomes (table imap_health). null = never / unknown. */
+export interface ImapHealth {
+  /** imap.mailboxes[].name */
+  mailbox: string;
+  lastRunAt: number | null;
+  lastSuccessAt: number | null;
+  /** The most recent failure's message (kept after a later success; compare the times). */
+  lastError: string | null;
+  lastErrorAt: number | null;
+  /** Found but not handled at the end of the last successful pass. */
+  backlog: number | null;
+  /** Messages fetched by the last pass; null when it failed (a partial count is not known). */
+  messagesLastRun: number | null;
+  /** When the row was last written (the store's clock). */
+  updatedAt: number;
+}
+
+/** What saveImapHealth takes: fields left undefined keep their stored value (null clears). */
+export type ImapHealthUpdate = { mailbox: string } & Partial<Omit<ImapHealth, 'mailbox' | 'updatedAt'>>;
 
 export interface ImapCursor {
   uidValidity: number;
@@ -163,6 +186,10 @@ export interface Store {
   reprocess(filter: ReprocessFilter): ProcessOutcome[];
   setImapCursor(account: string, folder: string, cursor: ImapCursor): void;
   getImapCursor(account: string, folder: string): ImapCursor | undefined;
+  /** Upsert one mailbox's health row (merge: undefined fields keep their stored value); returns the row. */
+  saveImapHealth(h: ImapHealthUpdate): ImapHealth;
+  /** Every mailbox's health row, or one (by name), in name order. */
+  getImapHealth(mailbox?: string): ImapHealth[];
   checkpoint(): void;
   backup(file: string): Promise<void>;
   /** Drop raw bodies of finished messages older than messagesOlderThanMs (age, ms); with
@@ -498,6 +525,7 @@ class SqliteStore implements Store {
       messages,
       events: { total, byCategory, byReason: group('reason'), byEffect: group('effect') },
       addresses: addr,
+      imap: this.getImapHealth(),
       schemaVersion: this.db.pragma('user_version', { simple: true }) as number,
     };
   }
@@ -521,6 +549,51 @@ class SqliteStore implements Store {
       .prepare('SELECT uid_validity AS uidValidity, last_uid AS lastUid FROM imap_cursors WHERE account = ? AND folder = ?')
       .get(account, folder) as ImapCursor | undefined;
     return r ? { uidValidity: Number(r.uidValidity), lastUid: Number(r.lastUid) } : undefined;
+  }
+
+  // ---- IMAP mailbox health ----
+
+  saveImapHealth(h: ImapHealthUpdate): ImapHealth {
+    return this.write('imap health', () =>
+      this.db
+        .transaction(() => {
+          // Read-merge-write in one IMMEDIATE transaction: `rebound poll` and the daemon may both
+          // write the same mailbox, and a failure must not erase the last success (or vice versa).
+          const cur = this.getImapHealth(h.mailbox)[0];
+          const keep = <T>(v: T | null | undefined, old: T | null | undefined): T | null => (v !== undefined ? v : (old ?? null));
+          const row: ImapHealth = {
+            mailbox: h.mailbox,
+            lastRunAt: keep(h.lastRunAt, cur?.lastRunAt),
+            lastSuccessAt: keep(h.lastSuccessAt, cur?.lastSuccessAt),
+            lastError: keep(h.lastError, cur?.lastError),
+            lastErrorAt: keep(h.lastErrorAt, cur?.lastErrorAt),
+            backlog: keep(h.backlog, cur?.backlog),
+            messagesLastRun: keep(h.messagesLastRun, cur?.messagesLastRun),
+            updatedAt: this.clock(),
+          };
+          this.db
+            .prepare(
+              `INSERT INTO imap_health (mailbox, last_run_at, last_success_at, last_error, last_error_at, backlog, messages_last_run, updated_at)
+               VALUES (@mailbox, @lastRunAt, @lastSuccessAt, @lastError, @lastErrorAt, @backlog, @messagesLastRun, @updatedAt)
+               ON CONFLICT (mailbox) DO UPDATE SET last_run_at = excluded.last_run_at, last_success_at = excluded.last_success_at,
+                 last_error = excluded.last_error, last_error_at = excluded.last_error_at, backlog = excluded.backlog,
+                 messages_last_run = excluded.messages_last_run, updated_at = excluded.updated_at`,
+            )
+            .run(row);
+          return row;
+        })
+        .immediate(),
+    );
+  }
+
+  getImapHealth(mailbox?: string): ImapHealth[] {
+    return this.db
+      .prepare(
+        `SELECT mailbox, last_run_at AS lastRunAt, last_success_at AS lastSuccessAt, last_error AS lastError,
+           last_error_at AS lastErrorAt, backlog, messages_last_run AS messagesLastRun, updated_at AS updatedAt
+         FROM imap_health WHERE ? IS NULL OR mailbox = ? ORDER BY mailbox`,
+      )
+      .all(mailbox ?? null, mailbox ?? null) as ImapHealth[];
   }
 
   // ---- maintenance ----

@@ -338,6 +338,49 @@ describe('store: IMAP cursor, prune, schema version', () => {
     expect(store.getImapCursor('acct', 'Junk')).toBeUndefined();
   });
 
+  it('saves IMAP mailbox health, merges updates (a failure keeps the last success), and shows it in stats', () => {
+    const { store, setNow } = setup();
+    expect(store.getImapHealth()).toEqual([]);
+    expect(store.stats().imap).toEqual([]);
+
+    // A successful pass.
+    expect(store.saveImapHealth({ mailbox: 'main', lastRunAt: T0, lastSuccessAt: T0 + 5, backlog: 3, messagesLastRun: 25 })).toEqual({
+      mailbox: 'main',
+      lastRunAt: T0,
+      lastSuccessAt: T0 + 5,
+      lastError: null,
+      lastErrorAt: null,
+      backlog: 3,
+      messagesLastRun: 25,
+      updatedAt: T0,
+    });
+
+    // A failed pass overwrites run time, error and count; the success and backlog stay.
+    setNow(T0 + HOUR);
+    store.saveImapHealth({ mailbox: 'main', lastRunAt: T0 + HOUR, lastError: 'login failed', lastErrorAt: T0 + HOUR, messagesLastRun: null });
+    store.saveImapHealth({ mailbox: 'junk', lastRunAt: T0 + HOUR, lastSuccessAt: T0 + HOUR, backlog: 0, messagesLastRun: 0 });
+    expect(store.getImapHealth('main')).toEqual([
+      {
+        mailbox: 'main',
+        lastRunAt: T0 + HOUR,
+        lastSuccessAt: T0 + 5,
+        lastError: 'login failed',
+        lastErrorAt: T0 + HOUR,
+        backlog: 3,
+        messagesLastRun: null,
+        updatedAt: T0 + HOUR,
+      },
+    ]);
+
+    // A later success: the error stays as history, its time tells it is older than the success.
+    setNow(T0 + 2 * HOUR);
+    store.saveImapHealth({ mailbox: 'main', lastRunAt: T0 + 2 * HOUR, lastSuccessAt: T0 + 2 * HOUR, backlog: 0, messagesLastRun: 3 });
+    const st = store.stats();
+    expect(st.imap.map((h) => h.mailbox)).toEqual(['junk', 'main']);
+    expect(st.imap[1]).toMatchObject({ lastSuccessAt: T0 + 2 * HOUR, lastError: 'login failed', lastErrorAt: T0 + HOUR, backlog: 0, messagesLastRun: 3 });
+    expect(store.getImapHealth('nope')).toEqual([]);
+  });
+
   it('prune drops raw bytes of finished messages but keeps state-bearing events', () => {
     const { store, ingest, setNow } = setup();
     ingest(analysis('bounce', [rr('s@x.example')]));
