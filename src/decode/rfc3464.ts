@@ -342,7 +342,8 @@ export const rfc3464Loose: Decoder = {
     let listOpen = false;
     for (let i = 0; i < lines.length && findings.length < 100; i++) {
       const line = lines[i]!;
-      const m = ADDRESS_IN_LINE.exec(line);
+      // Long lines are encoded junk, and the address regex would rescan them from every start.
+      const m = line.length > 500 || line.indexOf('@') < 0 ? null : ADDRESS_IN_LINE.exec(line);
       const errorLine = ERROR_WORDS.test(line);
       if (!m) {
         // "The following addresses had permanent fatal errors -----" introduces a list.

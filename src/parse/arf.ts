@@ -37,8 +37,10 @@ function isArfReport(root: MimePart): boolean {
 }
 
 /** Split an address list header ("A <a@x>, b@y") into addresses. */
-export function addressList(v: string): string[] {
+export function addressList(value: string): string[] {
   const out: string[] = [];
+  // Bounded: the token regex rescans a long '@'-less run from every start.
+  const v = value.length > 10_000 ? value.slice(0, 10_000) : value;
   const re = /<([^<>\s]+@[^<>\s]+)>|([^\s<>,;:"()]+@[^\s<>,;:"()]+)/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(v)) !== null && out.length < 1000) {

@@ -287,7 +287,9 @@ export function mostSpecificStatus(statusField: string, diagnostic: string): str
  * The SMTP reply code in a diagnostic: the one that opens it ("550 5.1.1 ..."), else one followed by
  * an enhanced status ("said: 550 5.1.1"), else one after "said:"/"reply:"/"error:" ('' if none).
  */
-export function findReplyCode(s: string): string {
+export function findReplyCode(text: string): string {
+  // The code sits near the start of a reply; bounding the input bounds the regexes too.
+  const s = text.length > 2000 ? text.slice(0, 2000) : text;
   let m = /^\s*(?:[a-z0-9-]+;\s*)?([245]\d\d)(?=[\s-]|$)/i.exec(s);
   if (m) return m[1]!;
   m = /(?:^|[^\d.#])([245]\d\d)[\s-]{1,3}[245]\.\d{1,3}\.\d{1,3}/.exec(s);

@@ -134,6 +134,20 @@ describe('large inputs', () => {
     expect(performance.now() - t0).toBeLessThan(30_000);
   }, 120_000);
 
+  it.each([
+    ['a 200 kB line', 'From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail\n\n' + 'a'.repeat(200_000) + '\n'],
+    ['dots before one @', 'From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail\n\n' + 'a.'.repeat(100_000) + '@\n'],
+    ['a run of blanks after said:', 'From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail\n\nsaid:' + ' '.repeat(100_000) + 'x\n'],
+    ['20,000 error lines', 'From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail\n\n' + 'user@example.org unknown\n'.repeat(20_000)],
+    ['a 100 kB diagnostic', 'From: MAILER-DAEMON@x.example\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@b.example\nDiagnostic-Code: smtp; ' + '5'.repeat(100_000) + '\n--B--\n'],
+    ['a 300 kB header', 'To: ' + 'x'.repeat(300_000) + '\nFrom: staff@hotmail.com\nSubject: complaint about message from 192.0.2.1\n\nhi'],
+    ['200 kB of unclosed tags', 'From: MAILER-DAEMON@x.example\nContent-Type: text/html\n\n' + '<a '.repeat(70_000)],
+  ])('stays fast on hostile input: %s', (_name, raw) => {
+    const t0 = performance.now();
+    analyzeMessage(raw);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+  });
+
   it('handles a header section of many thousands of lines', () => {
     const raw = 'Received: from x\n'.repeat(200_000) + 'Subject: s\n\nbody\n';
     const t0 = performance.now();
