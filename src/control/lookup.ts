@@ -1,7 +1,8 @@
 /**
  * control/lookup - the fast read path for "may I send?" (`check`, Postfix socketmap and policy):
  * a read-only SQLite handle of its own that answers mayISend exactly as the store does (same
- * normalisation, row mapping and decision), only cheaper per lookup.
+ * normalisation and decision function, reading only the columns the decision needs), only cheaper
+ * per lookup.
  *
  * In: the store path, busy timeout and state rules (StoreOptions). Out: `openLookup(opts)` ->
  * { mayISend(address, now?), close() }. Config keys: store.path, store.busyTimeoutMs,
@@ -18,9 +19,8 @@
  * transaction starts with the second. Pages are read through mmap rather than read(2).
  */
 import type Database from 'better-sqlite3';
-import { decideSend, defaultStateRules, emptyState, type MayISend, type StateRules } from '../store/addresses.js';
+import { decideSend, defaultStateRules, emptyState, type AddressState, type MayISend, type StateRules } from '../store/addresses.js';
 import { openDb } from '../store/db.js';
-import { rowToState } from '../store/events.js';
 import { normaliseAddress } from '../store/normalise.js';
 import type { StoreOptions } from '../store/index.js';
 
@@ -33,7 +33,21 @@ export interface Lookup {
   close(): void;
 }
 
-type Row = Parameters<typeof rowToState>[0];
+/** email_invalid, email_invalid_cause, complained, email_suspended, email_suspended_cause, email_suspended_at */
+type Decision = [number, string, number, number, string, number | null];
+
+/** The fields of AddressState that decideSend reads, from a Decision row (as rowToState maps them). */
+function decisionState(address: string, r: Decision): AddressState {
+  return {
+    address,
+    emailInvalid: r[0] === 1,
+    emailInvalidCause: r[1],
+    complained: r[2] === 1,
+    emailSuspended: r[3] === 1,
+    emailSuspendedCause: r[4],
+    emailSuspendedAt: r[5],
+  } as AddressState;
+}
 
 export function openLookup(opts: Pick<StoreOptions, 'path' | 'busyTimeoutMs' | 'state' | 'clock'>): Lookup {
   const db: Database.Database = openDb({ path: opts.path, busyTimeoutMs: opts.busyTimeoutMs, readonly: true });
@@ -47,8 +61,15 @@ export function openLookup(opts: Pick<StoreOptions, 'path' | 'busyTimeoutMs' | '
     escalation: { ...defaultStateRules.escalation, ...(opts.state?.escalation ?? {}) },
   };
   const clock = opts.clock ?? Date.now;
-  // The same statement the store uses (store/events.ts getAddress), so rowToState sees every column.
-  const get = db.prepare<[string], Row>('SELECT * FROM addresses WHERE address = ?');
+  // Only the columns decideSend reads (store/addresses.ts), as an array: about 2 us cheaper per
+  // hit than the store's `SELECT *` into an object. test/control/lookup.test.ts compares every
+  // verdict with store.mayISend; if decideSend starts reading another field, add it here.
+  const get = db
+    .prepare<[string], Decision>(
+      `SELECT email_invalid, email_invalid_cause, complained, email_suspended, email_suspended_cause,
+         email_suspended_at FROM addresses WHERE address = ?`,
+    )
+    .raw(true);
   const begin = db.prepare('BEGIN');
   const commit = db.prepare('COMMIT');
 
@@ -78,8 +99,8 @@ export function openLookup(opts: Pick<StoreOptions, 'path' | 'busyTimeoutMs' | '
       }
       const a = normaliseAddress(address);
       const key = a === '' ? address : a;
-      const row = get.get(key);
-      return decideSend(row ? rowToState(row) : emptyState(key), rules, now ?? clock());
+      const r = get.get(key) as Decision | undefined;
+      return decideSend(r ? decisionState(key, r) : emptyState(key), rules, now ?? clock());
     },
     close(): void {
       if (closed) return;
