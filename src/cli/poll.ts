@@ -8,12 +8,14 @@
  * mailbox (or one JSON object per line); exit 0 when every pass succeeded, 1 when one failed (the
  * error says which mailbox and why), 2 for an unknown --mailbox or no mailboxes configured.
  * Safe next to a running daemon: the store dedupes by content, and each pass commits before it
- * moves anything on the server.
+ * moves anything on the server. Each pass (and a failure) is recorded in the store's imap_health
+ * table like the daemon's passes, so `rebound stats` shows it; passwords never appear.
  */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { ImapMailboxConfig } from '../config/schema.js';
-import { pollMailbox, type ImapStore, type PollResult } from '../intake/imap.js';
+import { errorText, pollMailbox, type PollResult } from '../intake/imap.js';
+import { saveMailboxHealth, type ImapPollStore } from '../jobs/poll-imap.js';
 import { addStoreOptions, UsageError, withStore, type StoreCliOptions } from './open-store.js';
 
 interface PollOpts extends StoreCliOptions {
@@ -75,7 +77,7 @@ export interface RunPollOptions {
 }
 
 /** Poll the selected mailboxes one after the other; returns how many failed. */
-export async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: ImapStore, o: RunPollOptions): Promise<number> {
+export async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: ImapPollStore, o: RunPollOptions): Promise<number> {
   if (mailboxes.length === 0) throw new UsageError('no IMAP mailboxes are configured ([[imap.mailboxes]] in the config file)');
   const chosen = o.mailbox === undefined ? mailboxes : mailboxes.filter((m) => m.name === o.mailbox);
   if (chosen.length === 0)
@@ -96,8 +98,10 @@ export async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: Im
     let error: string | undefined;
     let base = 0;
     bar?.start(1, 0, { folder: '', rate: 0 });
+    let passStarted = started;
     try {
       for (;;) {
+        passStarted = Date.now();
         const r = await pollMailbox(cfg, {
           store,
           batchSize: o.batchSize,
@@ -110,6 +114,7 @@ export async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: Im
           },
         });
         last = r;
+        saveMailboxHealth(store, cfg, { startedAt: passStarted, endedAt: Date.now(), result: r }, (m) => o.warn(`rebound poll: ${m}\n`));
         sum.passes++;
         sum.fetched += r.fetched;
         sum.stored += r.stored;
@@ -121,7 +126,8 @@ export async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: Im
         if (!o.untilEmpty || r.backlog === 0 || r.fetched === 0) break;
       }
     } catch (err) {
-      error = err instanceof Error ? err.message : String(err);
+      error = errorText(cfg, err);
+      saveMailboxHealth(store, cfg, { startedAt: passStarted, endedAt: Date.now(), error: err }, (m) => o.warn(`rebound poll: ${m}\n`));
       failures++;
     } finally {
       bar?.stop();

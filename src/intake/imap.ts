@@ -140,6 +140,16 @@ export function describeMailbox(cfg: ImapMailboxConfig): string {
   return `imap mailbox "${cfg.name}" (${cfg.user}@${cfg.host}:${cfg.port})`;
 }
 
+/**
+ * An error message fit to log and to store (imap_health.last_error): imapError never quotes the
+ * password, but a server's free-text reply might echo what it was sent, so cut it out anyway.
+ */
+export function errorText(cfg: ImapMailboxConfig, err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const pw = cfg.password ?? '';
+  return pw.length >= 3 ? text.split(pw).join('[password]') : text;
+}
+
 function newClient(cfg: ImapMailboxConfig, opts: { idle: boolean; timeoutMs: number }): ImapFlow {
   // tls: implicit = TLS from the first byte (993); starttls = must upgrade, never send the
   // password in clear; none = cleartext, meant for loopback only.

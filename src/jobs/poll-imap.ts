@@ -6,6 +6,10 @@
  * In: config slice `imap` (imap.mailboxes[].schedule, idle, and everything pollMailbox reads) and
  * the store. Out: { stop(), health(), runNow() }; health() is what `show stats`/`health` on the
  * status socket report per mailbox: last success, last error, backlog, failures, next retry.
+ * After every pass (success or failure) the same facts go to the store's imap_health table
+ * (saveMailboxHealth, also used by `rebound poll`), which is where `rebound stats` - another
+ * process - reads them; at start each mailbox's live view is seeded from that row, so the socket
+ * and the CLI agree after a restart. Passwords never reach a log line or the table (errorText).
  *
  * Guarantees: at most one pass per mailbox at a time (a trigger during a pass queues one more pass,
  * never a parallel one); each pass is bounded by maxMessagesPerRun / maxRunSeconds (pollMailbox);
@@ -15,8 +19,46 @@
  */
 import cron from 'node-cron';
 import type { ImapMailboxConfig } from '../config/schema.js';
-import { describeMailbox, pollMailbox, watchMailbox, type ImapStore, type PollResult, type Watcher } from '../intake/imap.js';
+import { describeMailbox, errorText, pollMailbox, watchMailbox, type ImapStore, type PollResult, type Watcher } from '../intake/imap.js';
 import { child, type Logger } from '../log.js';
+import type { Store } from '../store/index.js';
+
+/** The store as the poll job and `rebound poll` use it: the poller's part plus the health table. */
+export type ImapPollStore = ImapStore & Pick<Store, 'saveImapHealth' | 'getImapHealth'>;
+
+/**
+ * Record one pass in the imap_health table: on success the run, success time, backlog and count;
+ * on failure the run and the error (the last success and backlog stay as they were). A store
+ * that cannot write (busy, disk full) goes to onError (a message without the password) and does
+ * not fail the pass.
+ */
+export function saveMailboxHealth(
+  store: Pick<Store, 'saveImapHealth'>,
+  cfg: ImapMailboxConfig,
+  pass: { startedAt: number; endedAt: number } & ({ result: Pick<PollResult, 'fetched' | 'backlog'> } | { error: unknown }),
+  onError: (message: string) => void,
+): void {
+  try {
+    if ('result' in pass)
+      store.saveImapHealth({
+        mailbox: cfg.name,
+        lastRunAt: pass.startedAt,
+        lastSuccessAt: pass.endedAt,
+        backlog: pass.result.backlog,
+        messagesLastRun: pass.result.fetched,
+      });
+    else
+      store.saveImapHealth({
+        mailbox: cfg.name,
+        lastRunAt: pass.startedAt,
+        lastError: errorText(cfg, pass.error),
+        lastErrorAt: pass.endedAt,
+        messagesLastRun: null,
+      });
+  } catch (err) {
+    onError(`${describeMailbox(cfg)}: could not save its health to the store: ${errorText(cfg, err)}`);
+  }
+}
 
 export interface MailboxHealth {
   name: string;
@@ -49,7 +91,7 @@ export interface ImapPolling {
 }
 
 export interface ImapPollingDeps {
-  store: ImapStore;
+  store: ImapPollStore;
   log?: Logger;
   clock?: () => number;
   /** Backoff after a failed pass: minMs doubling up to maxMs (defaults 30 s and 30 min). */
@@ -72,7 +114,7 @@ class MailboxRunner {
 
   constructor(
     readonly cfg: ImapMailboxConfig,
-    private readonly deps: Required<Pick<ImapPollingDeps, 'clock' | 'backoff'>> & { store: ImapStore },
+    private readonly deps: Required<Pick<ImapPollingDeps, 'clock' | 'backoff'>> & { store: ImapPollStore },
     private readonly log: Logger,
   ) {
     this.h = {
@@ -93,7 +135,22 @@ class MailboxRunner {
       lastRun: null,
       totals: { runs: 0, failures: 0, fetched: 0, stored: 0, duplicates: 0 },
     };
+    // What earlier runs (this daemon before a restart, or `rebound poll`) saved.
+    try {
+      const saved = deps.store.getImapHealth(cfg.name)[0];
+      if (saved) {
+        this.h.lastRunAt = saved.lastRunAt;
+        this.h.lastSuccessAt = saved.lastSuccessAt;
+        this.h.lastError = saved.lastError;
+        this.h.lastErrorAt = saved.lastErrorAt;
+        this.h.backlog = saved.backlog;
+      }
+    } catch (err) {
+      log.warn({ err: errorText(cfg, err) }, 'could not read saved IMAP mailbox health');
+    }
   }
+
+  private readonly saveFailed = (message: string): void => this.log.warn(message);
 
   start(runAtStart: boolean): void {
     this.task = cron.schedule(this.cfg.schedule, () => this.trigger('schedule'), { name: `imap:${this.cfg.name}` });
@@ -159,17 +216,20 @@ class MailboxRunner {
       this.h.totals.fetched += r.fetched;
       this.h.totals.stored += r.stored;
       this.h.totals.duplicates += r.duplicates;
+      saveMailboxHealth(this.deps.store, this.cfg, { startedAt: started, endedAt: this.h.lastSuccessAt, result: r }, this.saveFailed);
       const line = { why, fetched: r.fetched, stored: r.stored, duplicates: r.duplicates, outcomes: r.outcomes, backlog: r.backlog, stoppedBy: r.stoppedBy, ms: r.durationMs };
       if (r.fetched > 0 || r.backlog > 0) this.log.info(line, 'IMAP pass done');
       else this.log.debug(line, 'IMAP pass done: nothing new');
       return r;
     } catch (err) {
       const now = this.deps.clock();
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorText(this.cfg, err);
       this.h.lastErrorAt = now;
       this.h.lastError = message;
       this.h.totals.failures++;
+      // A pass aborted by stop() is not the mailbox's fault: keep it out of the table.
       if (this.stopped) throw err;
+      saveMailboxHealth(this.deps.store, this.cfg, { startedAt: started, endedAt: now, error: err }, this.saveFailed);
       this.h.consecutiveFailures++;
       const { minMs, maxMs } = this.deps.backoff;
       const delay = Math.min(maxMs, minMs * 2 ** Math.min(this.h.consecutiveFailures - 1, 30));

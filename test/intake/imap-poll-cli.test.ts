@@ -1,7 +1,8 @@
 /**
  * `rebound poll` through the built binary against a real private Dovecot: a backfill larger than
  * maxMessagesPerRun with --until-empty, a second run that finds nothing, --mailbox selection,
- * an unknown mailbox (exit 2) and a wrong password (exit 1, clear error, password not shown).
+ * an unknown mailbox (exit 2) and a wrong password (exit 1, clear error, password not shown),
+ * which `rebound stats` then reports as that mailbox's last error.
  * Skips (with the reason) without Dovecot, except under CI.
  */
 import { execFile } from 'node:child_process';
@@ -89,5 +90,18 @@ describe.skipIf(missing !== '')(`rebound poll${missing ? ` (skipped: ${missing})
     expect(w.code).toBe(1);
     expect(w.stderr).toMatch(/^rebound poll: imap mailbox "broken" \(bounces@127\.0\.0\.1:\d+\): login failed for user "bounces": Authentication failed\.\n$/);
     expect(w.stderr + w.stdout).not.toContain(WRONG);
+
+    // `rebound stats` (a separate process) shows both mailboxes' last passes from the store.
+    const st = await rebound(['stats', '-c', cfg, '--json']);
+    expect(st.code, st.stderr).toBe(0);
+    expect(st.stdout).not.toContain(WRONG);
+    const imap = (JSON.parse(st.stdout) as { imap: Record<string, unknown>[] }).imap;
+    expect(imap.map((h) => h.mailbox)).toEqual(['broken', 'main']);
+    expect(imap[0]).toMatchObject({ lastSuccessAt: null, backlog: null, messagesLastRun: null, lastErrorAt: expect.any(Number) });
+    expect(imap[0]!.lastError).toMatch(/^imap mailbox "broken" \(bounces@127\.0\.0\.1:\d+\): login failed for user "bounces": Authentication failed\.$/);
+    expect(imap[1]).toMatchObject({ lastError: null, backlog: 0, messagesLastRun: 0, lastSuccessAt: expect.any(Number) });
+    const human = await rebound(['stats', '-c', cfg]);
+    expect(human.stdout).toMatch(/^ {2}broken: FAILING; .*last error .*login failed/m);
+    expect(human.stdout).toMatch(/^ {2}main: ok; /m);
   });
 });

@@ -2,7 +2,7 @@
  * jobs/poll-imap against a real, private Dovecot: passes of one mailbox never overlap; IMAP IDLE
  * picks up new mail between scheduled polls; a mailbox with a wrong password reports a clear error
  * in health(), backs off, and neither blocks the other mailbox nor the event loop (a listener in
- * the same process keeps answering at once). Skips (with the reason) without Dovecot, except in CI.
+ * the same process keeps answering at once); each pass is saved to the store's imap_health. Skips (with the reason) without Dovecot, except in CI.
  */
 import { createServer, connect, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,13 @@ describe.skipIf(missing !== '')(`startImapPolling against a real Dovecot${missin
       expect(good!.totals.stored).toBe(3);
       expect(await dv.count('good-done')).toBe(2);
       expect(await dv.count('good-other')).toBe(1);
+      // The same facts are in the store for `rebound stats` (another process), without the password.
+      const saved = store.getImapHealth();
+      expect(saved.map((r) => r.mailbox)).toEqual(['good', 'wrong-pw']);
+      expect(saved[0]).toMatchObject({ lastError: null, lastSuccessAt: good!.lastSuccessAt, backlog: 0, messagesLastRun: 3 });
+      expect(saved[1]!.lastError).toMatch(/login failed for user "bounces": Authentication failed\.$/);
+      expect(saved[1]).toMatchObject({ lastSuccessAt: null, lastErrorAt: expect.any(Number), messagesLastRun: null });
+      expect(JSON.stringify(saved)).not.toContain('definitely-wrong-77');
       // Generous for a loaded CI machine; a blocked event loop would stall for seconds.
       expect(Math.max(...latencies)).toBeLessThan(1000);
     } finally {
