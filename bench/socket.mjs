@@ -8,6 +8,7 @@
  *   1 client, 1 request in flight     (strict request/response; latency = round trip)
  *   1 client, 16 in flight            (pipelined, as a batch sender would do)
  *   32 clients, 1 in flight each
+ *   32 clients, 4 in flight each       (e.g. several lookups per message from each sender process)
  * Env: BENCH_DB (default $TMPDIR/rebound-bench-1m.db, built once and reused), BENCH_N (addresses,
  * default 1000000), BENCH_SECONDS (per scenario, default 5), BENCH_SCENARIOS (e.g. "1,3": run only
  * those), BENCH_DIST (a private build to load instead of ../dist).
@@ -49,6 +50,7 @@ async function main() {
       { name: '1 client, 1 in flight', clients: 1, depth: 1 },
       { name: '1 client, 16 in flight', clients: 1, depth: 16 },
       { name: '32 clients, 1 in flight each', clients: 32, depth: 1 },
+      { name: '32 clients, 4 in flight each', clients: 32, depth: 4 },
     ].filter((sc, i) => !process.env.BENCH_SCENARIOS || process.env.BENCH_SCENARIOS.split(',').includes(String(i + 1)))) {
       const cpu0 = process.cpuUsage();
       const r = await runScenario({ ...sc, sock, seconds: SECONDS, n: N });
