@@ -217,8 +217,16 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
         bytes += c.length;
         if (bytes <= limits.maxMessageBytes) chunks.push(c);
       });
-      stream.on('error', (err) => cb(reply(451, `4.3.0 read error: ${err.message}`)));
+      // One answer per transaction, whichever of 'error' and 'end' comes first.
+      let answered = false;
+      stream.on('error', (err) => {
+        if (answered) return;
+        answered = true;
+        cb(reply(451, `4.3.0 read error: ${err.message}`));
+      });
       stream.on('end', () => {
+        if (answered) return;
+        answered = true;
         const rcpts = session.envelope.rcptTo.map((r) => r.address);
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const peer = session.remoteAddress || 'local';
