@@ -18,7 +18,7 @@
  */
 import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { DaemonError, isTemporary } from '../errors.js';
 import { child, type Logger } from '../log.js';
@@ -109,6 +109,18 @@ export interface ListenOptions {
   socket?: string;
   /** Group for the socket (name or gid); '' or absent = the process's group. */
   group?: string;
+}
+
+/** True when something accepts connections on the Unix socket at `path`. */
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(path);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
 }
 
 /** A group name from /etc/group, or a numeric gid. */
@@ -277,6 +289,12 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
   return {
     protocol,
     async start() {
+      // A socket file left by a crash blocks listen(); one a running daemon still answers on is
+      // not ours to take.
+      if (listen.socket && existsSync(listen.socket) && statSync(listen.socket).isSocket()) {
+        if (await socketAnswers(listen.socket)) throw new DaemonError('listen', `${protocol}: ${listen.socket} is in use by another process`);
+        rmSync(listen.socket);
+      }
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error) => reject(new DaemonError('listen', `${protocol}: cannot listen on ${describe(bound)}: ${err.message}`, { cause: err }));
         server.server.once('error', onError);
@@ -298,8 +316,6 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
           resolve();
         };
         if (listen.socket) {
-          // A socket left by a crash blocks listen(); remove it only if it is a socket.
-          if (existsSync(listen.socket) && statSync(listen.socket).isSocket()) rmSync(listen.socket);
           server.listen(listen.socket, done);
         } else {
           server.listen(listen.port, listen.host, done);

@@ -198,6 +198,12 @@ describe('LMTP intake', () => {
     expect([r1, r2]).toEqual(['250 2.0.0 Ok: stored as 1', '250 2.0.0 Ok: stored as 1']);
     w.end();
     expect(store.saved[0]!.env).toMatchObject({ source: 'lmtp', mailFrom: '', rcptTo: ['b+a=x.test@bounces.test', 'b+c=x.test@bounces.test'] });
+    // A second listener on the same live socket is refused instead of stealing it.
+    const again = createSmtpIntake(
+      { protocol: 'lmtp', listen: { host: '127.0.0.1', port: 0, socket: join(dir, 'lmtp.sock') }, limits, verp },
+      { committer: new GroupCommitter(new MemStore()) },
+    );
+    await expect(again.start()).rejects.toThrow(/in use by another process/);
   });
 });
 
