@@ -11,7 +11,7 @@ import { addStoreOptions, formatTime, withStore, type StoreCliOptions } from './
 
 export function register(program: Command): void {
   addStoreOptions(
-    program.command('stats').description('counts of messages, events and flagged addresses').option('--json', 'print JSON'),
+    program.command('stats').description('counts of messages, events and flagged addresses; IMAP mailbox health').option('--json', 'print JSON'),
   ).action(async (opts: StoreCliOptions & { json?: boolean }) => {
     const st = await withStore(opts, (store) => store.stats(), { mustExist: true });
     process.stdout.write(opts.json ? `${JSON.stringify(st)}\n` : formatStats(st));
