@@ -209,8 +209,9 @@ export interface Daemon {
 export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   let config = initial;
   setLogLevel(config.log.level);
-  // A report that names no recipient is attributed to the VERP token's recipient (verified, or
-  // unverified when verp.allowUnverifiedState). The hook reads `config`, so SIGHUP applies to it.
+  // The VERP token of the envelope names the address first, the report second; a token whose
+  // signature failed changes no state unless verp.allowUnverifiedState (pipeline.ts).
+  // The hook reads `config`, so SIGHUP applies to it.
   const store = openStore({
     path: config.store.path,
     busyTimeoutMs: config.store.busyTimeoutMs,

@@ -56,10 +56,11 @@ export interface ProcessPlan {
 }
 
 /**
- * Who a result is about when the report itself names nobody: typically the VERP-decoded envelope
- * recipient (the integrator wires this with verp.* and its signature policy). '' = unknown.
+ * Who a bounce is about according to its envelope: the VERP token of the return path it was sent
+ * to (verp/sign.ts attributeByVerp), and whether that token may change state (a bad or expired
+ * signature may not, unless verp.allowUnverifiedState). null: no token (files, IMAP without one).
  */
-export type AttributeFn = (env: Envelope, analysis: Analysis) => string;
+export type AttributeFn = (env: Envelope) => { address: string; mayChangeState: boolean } | null;
 
 /** Analyse a loaded message and decide its events; no I/O. Never throws for a bad message. */
 export function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, analyze: AnalyzeFn, attribute?: AttributeFn): ProcessPlan {
@@ -78,14 +79,21 @@ export function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, anal
   if (analysis.type === 'not-bounce') {
     return { ...base, analysis, bounceAt, state: 'not-a-bounce', error: null };
   }
+  // The VERP token names the address first, the report second (issue 4). A VERP return path is
+  // made for one recipient, so when the report names at most one distinct address the token's
+  // address is the one the bounce is about (the report may show a forwarding target or nothing).
+  // A report naming several addresses (an alias expanded at the far end) keeps them, since the
+  // token cannot say which of them failed.
+  const token = attribute?.(msg.env) ?? null;
+  const tokenAddress = token ? normaliseAddress(token.address) : '';
+  const reported = new Set(analysis.recipients.map((r) => normaliseAddress(r.address)).filter((a) => a !== ''));
+  const useToken = tokenAddress !== '' && reported.size <= 1;
   const events: EventInput[] = [];
-  let fallback: string | undefined;
   for (const r of analysis.recipients) {
-    let address = normaliseAddress(r.address);
-    if (address === '' && attribute) {
-      fallback ??= normaliseAddress(attribute(msg.env, analysis));
-      address = fallback;
-    }
+    const own = normaliseAddress(r.address);
+    const address = useToken ? tokenAddress : own;
+    // A bounce at a return path whose signature failed is recorded but changes nothing.
+    const mayChange = address !== '' && (token === null || token.mayChangeState);
     events.push({
       address,
       rawAddress: r.address,
@@ -93,7 +101,7 @@ export function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, anal
       receivedAt,
       messageType: analysis.type,
       result: r,
-      effect: address === '' ? 'none' : effectOf(analysis.type, r),
+      effect: mayChange ? effectOf(analysis.type, r) : 'none',
       cause: causeOf(r),
     });
   }

@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { openStore, type Store } from '../store/index.js';
+import { attributeByVerp } from '../verp/sign.js';
 
 export interface StoreCliOptions {
   db?: string;
@@ -41,6 +42,8 @@ export function openStoreFromCli(
     busyTimeoutMs: config.store.busyTimeoutMs,
     readonly: how.readonly ?? false,
     state: { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } },
+    // Same attribution as the daemon, so `rebound reprocess` of SMTP-received bounces agrees with it.
+    attribute: attributeByVerp(config.verp),
   });
   return { store, config };
 }

@@ -199,16 +199,25 @@ export function envelopeRecipients(env: { rcptTo: readonly string[]; receivedAt:
   });
 }
 
+/** Who a stored bounce is about according to its envelope, and whether that may change state. */
+export interface ReturnPathRecipient {
+  address: string;
+  /** False for a bad or expired signature unless verp.allowUnverifiedState. */
+  mayChangeState: boolean;
+}
+
 /**
- * The store's `attribute` hook (pipeline.ts AttributeFn): who a bounce is about when its report
- * names nobody. The first envelope recipient whose token names an address, if it is verified or
- * verp.allowUnverifiedState lets unverified ones count; else '' (no state change).
+ * The store's `attribute` hook (pipeline.ts AttributeFn): the first envelope recipient whose VERP
+ * token names an address, verified or not; null when no envelope recipient is one of our tokens
+ * (files, stdin, foreign addresses), in which case the report alone decides.
  */
-export function attributeByVerp(opts: CheckOptions & { allowUnverifiedState?: boolean }): (env: { rcptTo: readonly string[]; receivedAt: number }) => string {
+export function attributeByVerp(
+  opts: CheckOptions & { allowUnverifiedState?: boolean },
+): (env: { rcptTo: readonly string[]; receivedAt: number }) => ReturnPathRecipient | null {
   return (env) => {
-    for (const r of envelopeRecipients(env, opts)) {
-      if (r.recipient && (r.verified || opts.allowUnverifiedState)) return r.recipient;
-    }
-    return '';
+    const found = envelopeRecipients(env, opts).filter((r) => r.recipient !== '');
+    const best = found.find((r) => r.verified) ?? found[0];
+    if (!best) return null;
+    return { address: best.recipient, mayChangeState: best.verified || Boolean(opts.allowUnverifiedState) };
   };
 }

@@ -310,21 +310,54 @@ describe('store: Marketo state rules', () => {
   });
 });
 
-describe('store: attribution hook', () => {
-  it('a result without an address is attributed through the hook (e.g. VERP), else recorded only', () => {
-    const store = openStore({
+describe('store: attribution by the VERP token', () => {
+  const tokens: Record<string, { address: string; mayChangeState: boolean }> = {
+    'bounces+zoe=x.example@b.example': { address: 'Zoe@X.example', mayChangeState: true },
+    'bounces+forged@b.example': { address: 'victim@x.example', mayChangeState: false },
+  };
+  const make = () =>
+    openStore({
       path: ':memory:',
       clock: () => T0,
       analyze: (raw) => JSON.parse(raw.toString('utf8')) as Analysis,
-      attribute: (env) => (env.rcptTo[0] === 'bounces+zoe=x.example@b.example' ? 'Zoe@X.example' : ''),
+      attribute: (env) => tokens[env.rcptTo[0] ?? ''] ?? null,
     });
-    const env = (rcpt: string): Envelope => ({ source: 'smtp', origin: '', mailFrom: '', rcptTo: [rcpt], receivedAt: T0 });
-    const a = JSON.stringify(analysis('bounce', [rr('')]));
-    const one = store.saveMessage(env('bounces+zoe=x.example@b.example'), Buffer.from(a + ' '));
+  const env = (rcpt: string): Envelope => ({ source: 'smtp', origin: '', mailFrom: '', rcptTo: [rcpt], receivedAt: T0 });
+  let n = 0;
+  const save = (store: ReturnType<typeof make>, rcpt: string, results: ReturnType<typeof rr>[]) =>
+    store.saveMessage(env(rcpt), Buffer.from(JSON.stringify(analysis('bounce', results)) + ' '.repeat(++n)));
+
+  it('a report naming nobody is attributed to the token; without a token it is recorded only', () => {
+    const store = make();
+    const one = save(store, 'bounces+zoe=x.example@b.example', [rr('')]);
     expect(store.processMessage(one.id).state).toBe('processed');
     expect(store.mayISend('zoe@x.example').verdict).toBe('invalid');
-    const two = store.saveMessage(env('someone@else.example'), Buffer.from(a + '  '));
+    const two = save(store, 'someone@else.example', [rr('')]);
     expect(store.processMessage(two.id)).toMatchObject({ state: 'failed', error: 'bounce: no recipient found' });
+  });
+
+  it('the token names the address before the report does (a forwarding target in the report)', () => {
+    const store = make();
+    const m = save(store, 'bounces+zoe=x.example@b.example', [rr('zoe.forward@elsewhere.example')]);
+    store.processMessage(m.id);
+    expect(store.mayISend('zoe@x.example').verdict).toBe('invalid');
+    expect(store.mayISend('zoe.forward@elsewhere.example').verdict).toBe('ok');
+  });
+
+  it('a report naming several addresses keeps them: the token cannot say which failed', () => {
+    const store = make();
+    const m = save(store, 'bounces+zoe=x.example@b.example', [rr('a@alias.example'), rr('b@alias.example')]);
+    store.processMessage(m.id);
+    expect(store.mayISend('a@alias.example').verdict).toBe('invalid');
+    expect(store.mayISend('b@alias.example').verdict).toBe('invalid');
+  });
+
+  it('a token whose signature failed records the bounce but changes no state', () => {
+    const store = make();
+    const m = save(store, 'bounces+forged@b.example', [rr('victim@x.example')]);
+    expect(store.processMessage(m.id).state).toBe('processed');
+    expect(store.mayISend('victim@x.example').verdict).toBe('ok');
+    expect(store.history('victim@x.example').length).toBeGreaterThan(0);
   });
 });
 

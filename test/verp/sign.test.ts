@@ -127,13 +127,18 @@ describe('envelopeRecipients (for the pipeline)', () => {
 });
 
 describe('attributeByVerp (the store attribute hook)', () => {
-  it('names the verified token recipient, and an unverified one only when allowed', async () => {
+  it('names the token recipient; an unverified one may change state only when allowed', async () => {
     const { attributeByVerp } = await import('../../src/verp/sign.js');
     const good = signReturnPath('bob@example.org', opts, NOW);
     const forged = good.replace('bob=', 'eve=');
-    expect(attributeByVerp(opts)({ rcptTo: [good], receivedAt: NOW })).toBe('bob@example.org');
-    expect(attributeByVerp(opts)({ rcptTo: [forged], receivedAt: NOW })).toBe('');
-    expect(attributeByVerp({ ...opts, allowUnverifiedState: true })({ rcptTo: [forged], receivedAt: NOW })).toBe('eve@example.org');
-    expect(attributeByVerp(opts)({ rcptTo: ['bounces@bounces.example.com'], receivedAt: NOW })).toBe('');
+    expect(attributeByVerp(opts)({ rcptTo: [good], receivedAt: NOW })).toEqual({ address: 'bob@example.org', mayChangeState: true });
+    expect(attributeByVerp(opts)({ rcptTo: [forged], receivedAt: NOW })).toEqual({ address: 'eve@example.org', mayChangeState: false });
+    expect(attributeByVerp({ ...opts, allowUnverifiedState: true })({ rcptTo: [forged], receivedAt: NOW })).toEqual({
+      address: 'eve@example.org',
+      mayChangeState: true,
+    });
+    // A verified token wins over an unverified one in the same envelope.
+    expect(attributeByVerp(opts)({ rcptTo: [forged, good], receivedAt: NOW })).toEqual({ address: 'bob@example.org', mayChangeState: true });
+    expect(attributeByVerp(opts)({ rcptTo: ['bounces@bounces.example.com'], receivedAt: NOW })).toBeNull();
   });
 });
