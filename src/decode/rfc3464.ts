@@ -26,6 +26,7 @@ import {
   findReplyCode,
   mostSpecificStatus,
   parseDeliveryStatus,
+  looksLikeAddress,
   readAddressField,
   readMtaField,
   readStatusField,
@@ -226,10 +227,16 @@ function refineFromTranscript(findings: Finding[], text: string): void {
 function decodeParts(input: DecodeInput, texts: string[]): DecodeResult | null {
   const findings: Finding[] = [];
   const problems: string[] = [];
+  /** Records with neither Action nor Status: a report cut short may end inside one. */
+  const bare = new Set<Finding>();
   for (const t of texts) {
     const ds = parseDeliveryStatus(t);
     problems.push(...ds.problems);
-    for (const r of ds.recipients) findings.push(toFinding(r, ds.message, NAME));
+    for (const r of ds.recipients) {
+      const f = toFinding(r, ds.message, NAME);
+      if (r['action'] === undefined && r['status'] === undefined) bare.add(f);
+      findings.push(f);
+    }
   }
   if (findings.length === 0) return null;
   // A recipient that is a path or pipe ("Final-Recipient: rfc822;/var/mail/x"): the bounce's
@@ -238,6 +245,19 @@ function decodeParts(input: DecodeInput, texts: string[]): DecodeResult | null {
     const failed = (input.msg.headers.get('x-failed-recipients') ?? '').split(',').map((a) => readAddressField(a)).filter((a) => a.includes('@'));
     if (failed.length === findings.length) findings.forEach((f, i) => { if (!f.recipient.includes('@')) f.recipient = failed[i]!; });
   }
+  // Still not an address ("rfc822", "ty": the report was cut short mid-field). A record that also
+  // lacks Action and Status is a fragment: drop it. Otherwise keep it, but say so.
+  for (let i = findings.length - 1; i >= 0; i--) {
+    const f = findings[i]!;
+    if (looksLikeAddress(f.recipient)) continue;
+    if (bare.has(f)) {
+      problems.push(`delivery-status: recipient record without an address, Action or Status dropped (cut short?): "${f.recipient.slice(0, 60)}"`);
+      findings.splice(i, 1);
+    } else {
+      problems.push(`delivery-status: recipient "${f.recipient.slice(0, 60)}" is not an address`);
+    }
+  }
+  if (findings.length === 0) return null;
   // Lower-cased text computed once, and only when an address is not found as written.
   let low: string | undefined;
   const lower = (): string => (low ??= input.text.toLowerCase());

@@ -201,6 +201,20 @@ export function normalizeAddress(a: string): string {
   return s.slice(0, at) + '@' + s.slice(at + 1).toLowerCase();
 }
 
+/**
+ * Whether a recipient read from a report looks like an address: a local part, '@', a domain, no
+ * blanks outside a quoted local part. A report cut short mid-field leaves "rfc822", "kijitora@"
+ * or "ty"; those are not recipients. A source route ("@relay:a@host") still counts.
+ */
+export function looksLikeAddress(a: string): boolean {
+  const at = a.lastIndexOf('@');
+  if (at <= 0 || at === a.length - 1) return false;
+  const domain = a.slice(at + 1);
+  if (!/^(?:[A-Za-z0-9_\u0080-\uffff-]+(?:\.[A-Za-z0-9_\u0080-\uffff-]+)*\.?|\[[^\]\s]+\])$/.test(domain)) return false;
+  const local = a.slice(0, at);
+  return local.startsWith('"') ? true : !/\s/.test(local);
+}
+
 /** An address field value ("rfc822; a@b", "utf-8; a\x{40}b", "<a@b>") to the address. */
 export function readAddressField(v: string | undefined): string {
   if (v === undefined) return '';
@@ -226,6 +240,9 @@ export function readStatusField(v: string | undefined): string {
 // 'x.y.z' with class 2/4/5; not part of an IP address or a longer dotted number.
 const STATUS_RE = /(?:^|[^\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)/;
 
+/** The same, for scanning a whole text (shared: findStatuses resets lastIndex before use). */
+const STATUS_RE_G = new RegExp(STATUS_RE.source, 'g');
+
 /** The first RFC 3463 enhanced status code in text ('' if none). */
 export function findStatus(s: string): string {
   const m = STATUS_RE.exec(s);
@@ -235,7 +252,8 @@ export function findStatus(s: string): string {
 /** Every RFC 3463 code in text, in order (bounded). */
 export function findStatuses(s: string): string[] {
   const out: string[] = [];
-  const re = new RegExp(STATUS_RE.source, 'g');
+  const re = STATUS_RE_G;
+  re.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = re.exec(s)) !== null && out.length < 16) {
     out.push(`${m[1]}.${Number(m[2])}.${Number(m[3])}`);
