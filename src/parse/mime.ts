@@ -79,20 +79,55 @@ const HAS_CR = /\r/;
 /* Headers                                                                                      */
 /* ------------------------------------------------------------------------------------------- */
 
+const NO_VALUES: readonly string[] = [];
+
 class HeaderList implements Headers {
+  /** Name -> values, built after a few lookups: some forty decoders each look up two or three
+   *  fields of the bounce's headers, and a linear scan of the list for each was a measurable
+   *  share of decoding. */
+  private index: Map<string, string[]> | undefined;
+  /** Lookups so far: most parts get two (Content-Type, Content-Transfer-Encoding), where a
+   *  scan is cheaper than building the index. */
+  private lookups = 0;
+
   constructor(readonly list: Array<readonly [string, string]>) {}
 
-  get(name: string): string | undefined {
-    const n = name.toLowerCase();
-    for (const f of this.list) if (f[0] === n) return f[1];
-    return undefined;
-  }
-
-  getAll(name: string): string[] {
+  private scan(name: string): string[] {
     const n = name.toLowerCase();
     const out: string[] = [];
     for (const f of this.list) if (f[0] === n) out.push(f[1]);
     return out;
+  }
+
+  private values(name: string): readonly string[] {
+    let idx = this.index;
+    if (idx === undefined) {
+      if (++this.lookups <= 4) return this.scan(name);
+      idx = new Map();
+      for (const f of this.list) {
+        const v = idx.get(f[0]);
+        if (v === undefined) idx.set(f[0], [f[1]]);
+        else v.push(f[1]);
+      }
+      this.index = idx;
+    }
+    return idx.get(name) ?? idx.get(name.toLowerCase()) ?? NO_VALUES;
+  }
+
+  get(name: string): string | undefined {
+    if (this.index === undefined && this.lookups < 4) {
+      this.lookups++;
+      const n = name.toLowerCase();
+      for (const f of this.list) if (f[0] === n) return f[1];
+      return undefined;
+    }
+    return this.values(name)[0];
+  }
+
+  getAll(name: string): string[] {
+    const v = this.values(name);
+    // A copy: callers may keep or change the array (scan() already made one).
+    return this.index === undefined ? (v as string[]) : v.slice();
   }
 
   text(name: string): string {

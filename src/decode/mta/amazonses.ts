@@ -52,7 +52,7 @@ export const amazonses: Decoder = {
     // From: MAILER-DAEMON@email-bounces.amazonses.com ; MAILER-DAEMON@us-west-2.amazonses.com
     const h = input.msg.headers;
     return (
-      /@(?:[\w-]+\.)*(?:amazonses\.com|amazonaws\.com)\b/i.test(input.from) ||
+      (/amazon(?:ses|aws)\.com/i.test(input.from) && /@(?:[\w-]+\.)*(?:amazonses\.com|amazonaws\.com)\b/i.test(input.from)) ||
       /^AWS Notification Message/i.test(input.subject.trim()) ||
       h.get('x-amz-sns-message-type') !== undefined ||
       h.get('x-ses-outgoing') !== undefined

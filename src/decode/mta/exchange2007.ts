@@ -230,6 +230,8 @@ function readFriendly(text: string): ExchangeEntry[] | null {
  * useful in Diagnostic-Code) while the text carries the real code. Fill in what the DSN lacks.
  */
 export function enrichExchangeFindings(text: string, findings: Finding[]): Finding[] {
+  // Nothing to fill: skip reading the text.
+  if (findings.every((f) => f.status && !isGeneric(f.status) && f.diagnostic && f.replyCode && f.remoteMta)) return findings;
   const entries = readExchangeReport(text);
   if (!entries) return findings;
   findings.forEach((f, i) => {

@@ -83,6 +83,8 @@ export const googleworkspace: Decoder = {
    * text ("The response was:"), and Google's own sentence says what it made of it.
    */
   enrich(report: Report, input: DecodeInput): void {
+    // Every finding has its own diagnostic already: nothing to fill, skip reading the text.
+    if (report.findings.every((f) => f.diagnostic !== '' && !/^(?:Your message|There was a)\b/i.test(f.diagnostic))) return;
     const read = readGoogleText(input);
     if (!read) return;
     for (const f of report.findings) {

@@ -46,7 +46,8 @@ function readEntries(text: string): Entry[] {
   let cur: Entry | null = null;
   for (const line of splitLines(text)) {
     // "<alice@example.org>: host ..." / "<alice@example.org> (expanded from <list@example.org>): ..."
-    const head = /^ ?<([^<>\s]+)>(?:\s*\(expanded from <[^<>]*>\))?:\s*(.*)$/.exec(line);
+    const c0 = line.charCodeAt(0);
+    const head = c0 === 60 /* < */ || (c0 === 32 && line.charCodeAt(1) === 60) ? /^ ?<([^<>\s]+)>(?:\s*\(expanded from <[^<>]*>\))?:\s*(.*)$/.exec(line) : null;
     if (head && head[1] !== undefined) {
       cur = { recipient: findAddress(`<${head[1]}>`) || head[1], text: head[2] ?? '' };
       out.push(cur);
@@ -167,6 +168,8 @@ export const postfix: Decoder = {
 
 /** Add what only Postfix's text has (SMTP command, remote host) to the DSN findings. */
 export function enrichPostfix(report: Report, input: DecodeInput): void {
+  // Nothing to fill: skip reading the text (the usual case for a complete Postfix DSN).
+  if (report.findings.every((f) => f.lastCommand && f.remoteMta && f.diagnostic && f.replyCode)) return;
   input = bounded(input);
   if (!/This is the (?:mail system|Postfix program) at host/i.test(input.text)) return;
   const fromText = readEntries(input.text).map(toFinding);

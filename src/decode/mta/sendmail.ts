@@ -116,6 +116,10 @@ export function readTranscript(lines: readonly string[]): TranscriptEntry[] {
 
 /** Strip one level of "> " quoting from a forwarded bounce ("Begin forwarded message:"). */
 export function unquote(text: string): string {
+  // Most bounces have no quoted lines at all: count them without splitting the text.
+  let quotedLines = text.charCodeAt(0) === 62 /* > */ ? 1 : 0;
+  for (let i = text.indexOf('\n>'); i >= 0 && quotedLines < 5; i = text.indexOf('\n>', i + 2)) quotedLines++;
+  if (quotedLines < 5) return text;
   const lines = splitLines(text);
   const quoted = lines.filter((l) => l.startsWith('>')).length;
   if (quoted < 5 || quoted < lines.filter((l) => l.trim() !== '').length / 2) return text;
@@ -249,6 +253,8 @@ export const sendmail: Decoder = {
  * SMTP command, host) from the transcript.
  */
 export function enrichSendmail(report: Report, input: DecodeInput): void {
+  // Nothing to fill: skip reading the transcript.
+  if (report.findings.every((f) => f.diagnostic && !/^\d+$/.test(f.diagnostic.trim()) && f.lastCommand && f.remoteMta && f.replyCode)) return;
   input = bounded(input);
   if (!/Transcript of session follows/i.test(input.text)) return;
   const fromText = readSendmailText(input.text, NAME);

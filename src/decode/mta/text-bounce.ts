@@ -120,10 +120,14 @@ export function bounded(input: DecodeInput): DecodeInput {
 
 /** Split text into lines (the text is LF already; a stray CR is dropped; long lines are cut). */
 export function splitLines(text: string): string[] {
-  return text.split('\n').map((l) => {
-    const line = l.length > MAX_LINE ? l.slice(0, MAX_LINE) : l;
-    return line.endsWith('\r') ? line.slice(0, -1) : line;
-  });
+  const lines = text.split('\n');
+  // Texts are LF-normalised and lines short: fix in place only the lines that need it.
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!;
+    if (line.length > MAX_LINE) line = lines[i] = line.slice(0, MAX_LINE);
+    if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1);
+  }
+  return lines;
 }
 
 /** Fill status and reply code from a diagnostic when the finding has none yet. */
