@@ -24,6 +24,13 @@ const opt = (name, def) => {
 };
 const SECONDS = opt('seconds', 10);
 const CLIENTS = opt('clients', 20);
+const sopt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+// --modes reused|new|both, --servers rebound|sink|both: shorter runs while profiling.
+const MODES = { reused: [true], new: [false], both: [true, false] }[sopt('modes', 'both')];
+const SERVERS = sopt('servers', 'both');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -236,7 +243,8 @@ try {
   const daemon = spawn(process.execPath, [...nodeArgs, join(root, 'dist/main.js'), 'serve', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitPort(port);
   const allIds = [];
-  for (const reuse of [true, false]) {
+  const cpuStart = cpuSeconds(daemon.pid);
+  for (const reuse of MODES) {
     const c0 = cpuSeconds(daemon.pid);
     const r = await run(port, reuse, reuse ? 'R' : 'N');
     allIds.push(...r.ids);
@@ -256,20 +264,24 @@ try {
     await new Promise((r) => setTimeout(r, 250));
   }
   const drainSecs = (Date.now() - t) / 1000;
+  // Intake and the whole pipeline (what was deferred during the load, processed in the drain).
+  const cpuAllMs = ((cpuSeconds(daemon.pid) - cpuStart) * 1000) / allIds.length;
   let missing = 0;
   for (const id of allIds) if (!store.getMessage(id)) missing++;
   const total = store.stats().messages.total;
   store.close();
   daemon.kill('SIGTERM');
   await new Promise((r) => daemon.once('exit', r));
-  console.log(`rebound: ${allIds.length} acked, ${total} stored, ${missing} acked-but-missing; processing backlog drained ${drainSecs.toFixed(1)} s after the load stopped`);
+  console.log(`rebound: ${allIds.length} acked, ${total} stored, ${missing} acked-but-missing; processing backlog drained ${drainSecs.toFixed(1)} s after the load stopped; server CPU incl. processing ${cpuAllMs.toFixed(2)} ms/msg`);
 
   // smtp-sink ceiling
-  if (existsSync('/usr/sbin/smtp-sink')) {
+  if (SERVERS === 'rebound') {
+    // (ceiling not measured on request)
+  } else if (existsSync('/usr/sbin/smtp-sink')) {
     const sinkPort = await freePort();
     const sink = spawn('/usr/sbin/smtp-sink', [...(process.getuid?.() === 0 ? ['-u', 'postfix'] : []), `127.0.0.1:${sinkPort}`, '512'], { stdio: 'ignore' });
     await waitPort(sinkPort);
-    for (const reuse of [true, false]) {
+    for (const reuse of MODES) {
       const c0 = cpuSeconds(sink.pid);
       const r = await run(sinkPort, reuse, 'S');
       results.push({ server: 'smtp-sink', reuse, ...r, cpuMs: ((cpuSeconds(sink.pid) - c0) * 1000) / r.acked, rssMb: peakRssMb(sink.pid) });

@@ -42,14 +42,14 @@ function step(): void {
   try {
     if (sweeping) {
       // Rows left pending by a crash, or written by other processes (CLI ingest).
-      const n = store.processPending(BATCH);
+      const n = store.processPending(BATCH, { relaxed: true });
       if (n < BATCH) sweeping = false;
     } else {
       const job = queue.shift();
       if (job?.ids?.length) {
         const ids = job.ids.splice(0, BATCH);
         if (job.ids.length > 0) queue.unshift(job);
-        const outcomes = store.processIds(ids).map((o) => ({ id: o.id, state: o.state, skipped: o.skipped, categories: o.categories, error: o.error }));
+        const outcomes = store.processIds(ids, { relaxed: true }).map((o) => ({ id: o.id, state: o.state, skipped: o.skipped, categories: o.categories, error: o.error }));
         port!.postMessage({ type: 'done', outcomes, source: job.source, at: job.at });
       }
     }

@@ -28,6 +28,10 @@ import { checkReturnPath, type CheckOptions, type RcptDecision } from '../verp/s
 /** What intake needs from the store: one transaction for many messages. */
 export interface IntakeStore {
   saveMessages(items: { env: Envelope; raw: Buffer }[]): { id: number; duplicate: boolean }[];
+  /** Commit without waiting for the disk (null: not possible, use saveMessages); see syncWal. */
+  saveMessagesUnsynced?(items: { env: Envelope; raw: Buffer }[]): { id: number; duplicate: boolean }[] | null;
+  /** Make every commit so far durable (fdatasync of the WAL, off the event loop). */
+  syncWal?(cb: (err: Error | null) => void): void;
 }
 
 export interface SaveOutcome {
@@ -35,17 +39,31 @@ export interface SaveOutcome {
   duplicate: boolean;
 }
 
+interface Pending {
+  env: Envelope;
+  raw: Buffer;
+  done: (err: unknown, r?: SaveOutcome) => void;
+}
+
 /**
- * Group commit: messages submitted during one event-loop turn share one transaction. Under load
- * the store call itself blocks the loop, so every message finished meanwhile joins the next batch.
+ * Group commit. Messages submitted during one event-loop turn share one transaction. With a store
+ * that can split commit and fsync (a WAL file), the transaction commits without an fsync and the
+ * WAL is then fdatasync'ed in the thread pool, one sync at a time covering every commit before it;
+ * a message is answered only after the sync that covers it, as synchronous=FULL would, but the
+ * event loop keeps serving other sessions (their next batch forms) while the disk works.
+ * Without that (':memory:', test stores) each transaction is a plain durable saveMessages.
  */
 export class GroupCommitter {
-  private queue: { env: Envelope; raw: Buffer; resolve: (r: SaveOutcome) => void; reject: (e: unknown) => void }[] = [];
+  private queue: Pending[] = [];
   private scheduled = false;
+  /** Committed, waiting for a WAL sync. */
+  private unsynced: { p: Pending; r: SaveOutcome }[] = [];
+  private syncing = false;
   private idle: (() => void)[] = [];
   /** Largest batch committed so far, for the bench and the logs. */
   maxBatch = 0;
   batches = 0;
+  syncs = 0;
   /** When the last batch committed (ms); the daemon lets processing yield while this is recent. */
   lastCommitAt = 0;
 
@@ -56,49 +74,93 @@ export class GroupCommitter {
   ) {}
 
   submit(env: Envelope, raw: Buffer): Promise<SaveOutcome> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ env, raw, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return new Promise((resolve, reject) => this.add(env, raw, (err, r) => (err === null ? resolve(r!) : reject(err))));
   }
 
-  /** Resolves once nothing is queued (used when draining). */
+  /** Callback form of submit (no promise per message): done(null, outcome) after the commit is durable. */
+  add(env: Envelope, raw: Buffer, done: (err: unknown, r?: SaveOutcome) => void): void {
+    this.queue.push({ env, raw, done });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Resolves once nothing is queued or waiting for its sync (used when draining). */
   drained(): Promise<void> {
-    if (this.queue.length === 0 && !this.scheduled) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
   }
 
-  private flush(): void {
+  private isIdle(): boolean {
+    return this.queue.length === 0 && !this.scheduled && this.unsynced.length === 0 && !this.syncing;
+  }
+
+  private checkIdle(): void {
+    if (this.isIdle()) for (const r of this.idle.splice(0)) r();
+  }
+
+  private readonly flush = (): void => {
     this.scheduled = false;
     const batch = this.queue.splice(0, this.maxBatchSize);
     if (this.queue.length > 0) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(this.flush);
     }
-    if (batch.length > 0) {
-      let results: SaveOutcome[] | undefined;
-      try {
-        results = this.store.saveMessages(batch.map(({ env, raw }) => ({ env, raw })));
-      } catch (err) {
-        for (const b of batch) b.reject(err);
+    if (batch.length > 0) this.commit(batch);
+    this.checkIdle();
+  };
+
+  private commit(batch: Pending[]): void {
+    const items = batch.map(({ env, raw }) => ({ env, raw }));
+    let results: SaveOutcome[] | null | undefined;
+    let deferred = false;
+    try {
+      if (this.store.saveMessagesUnsynced && this.store.syncWal) {
+        results = this.store.saveMessagesUnsynced(items);
+        deferred = results !== null;
       }
-      if (results) {
-        this.lastCommitAt = Date.now();
-        this.batches++;
-        this.maxBatch = Math.max(this.maxBatch, batch.length);
-        // Ack only now: the transaction has committed.
-        batch.forEach((b, i) => b.resolve(results![i]!));
-        try {
-          this.onCommitted(results.filter((r) => !r.duplicate).map((r) => r.id));
-        } catch {
-          // Processing is best effort here; pending rows are picked up again at start.
-        }
-      }
+      results ??= this.store.saveMessages(items);
+    } catch (err) {
+      for (const b of batch) b.done(err);
+      return;
     }
-    if (this.queue.length === 0 && !this.scheduled) for (const r of this.idle.splice(0)) r();
+    this.lastCommitAt = Date.now();
+    this.batches++;
+    this.maxBatch = Math.max(this.maxBatch, batch.length);
+    if (deferred) {
+      for (let i = 0; i < batch.length; i++) this.unsynced.push({ p: batch[i]!, r: results[i]! });
+      this.startSync();
+    } else {
+      // Ack only now: the transaction has committed (durably: synchronous=FULL).
+      for (let i = 0; i < batch.length; i++) batch[i]!.done(null, results[i]!);
+    }
+    try {
+      // Processing may see the rows before their sync: its own commits come later in the same
+      // WAL, so a power loss can drop them only together with (or after) the messages.
+      const ids: number[] = [];
+      for (const r of results) if (!r.duplicate) ids.push(r.id);
+      this.onCommitted(ids);
+    } catch {
+      // Processing is best effort here; pending rows are picked up again at start.
+    }
+  }
+
+  private startSync(): void {
+    if (this.syncing || this.unsynced.length === 0) return;
+    this.syncing = true;
+    const group = this.unsynced;
+    this.unsynced = [];
+    this.store.syncWal!((err) => {
+      this.syncing = false;
+      this.syncs++;
+      // Committed but not known to be on disk: 451, the sender retries (and the retry is
+      // recognised as a duplicate by its sha256).
+      if (err) for (const g of group) g.p.done(err);
+      else for (const g of group) g.p.done(null, g.r);
+      this.startSync();
+      this.checkIdle();
+    });
   }
 }
 
@@ -262,22 +324,20 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
         const raw = Buffer.concat(chunks, bytes);
         chunks.length = 0;
         // Commit before replying.
-        deps.committer.submit(env, raw).then(
-          (r) => {
+        deps.committer.add(env, raw, (err, r) => {
+          if (err === null && r) {
             log.info(
               { ...base, id: r.id, outcome: r.duplicate ? 'duplicate' : 'stored', unverified: unverified.length ? unverified : undefined, ms: Date.now() - started },
               'message accepted',
             );
             const text = `2.0.0 Ok: stored as ${r.id}${r.duplicate ? ' (duplicate)' : ''}`;
-            cb(null, protocol === 'lmtp' ? rcpts.map(() => text) : text);
-          },
-          (err: unknown) => {
-            const temporary = isTemporary(err);
-            log.error({ ...base, outcome: 'tempfail', err, code: err instanceof DaemonError ? err.code : undefined }, 'commit failed');
-            // Both cases are answered 4xx: the message is intact, only our side failed.
-            cb(reply(451, temporary ? '4.3.0 temporary failure, try again later' : '4.3.0 local error, try again later'));
-          },
-        );
+            return cb(null, protocol === 'lmtp' ? rcpts.map(() => text) : text);
+          }
+          const temporary = isTemporary(err);
+          log.error({ ...base, outcome: 'tempfail', err, code: err instanceof DaemonError ? err.code : undefined }, 'commit failed');
+          // Both cases are answered 4xx: the message is intact, only our side failed.
+          cb(reply(451, temporary ? '4.3.0 temporary failure, try again later' : '4.3.0 local error, try again later'));
+        });
       });
     },
   });

@@ -13,6 +13,9 @@
  * busy timeout). SQLite errors from writes are rethrown as DaemonError ('db-busy', 'disk-full',
  * 'store-write') so intake can answer 451 4.3.0.
  */
+import type Database from 'better-sqlite3';
+import { closeSync, fdatasync, openSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DaemonError } from '../errors.js';
 import { defaultAnalyze, planMessage, type AnalyzeFn, type AttributeFn, type ProcessOutcome, type ProcessPlan } from '../pipeline.js';
 import type { Envelope } from '../types.js';
@@ -164,15 +167,28 @@ export interface Store {
   readonly path: string;
   saveMessage(env: Envelope, raw: Buffer): SaveResult;
   saveMessages(items: { env: Envelope; raw: Buffer }[]): SaveResult[];
+  /**
+   * saveMessages whose commit does not wait for the disk (synchronous=NORMAL for this one
+   * transaction: written to the WAL, not yet fsynced), so the event loop is not blocked by an
+   * fsync; syncWal() then makes every commit so far durable from the libuv thread pool. The caller
+   * must not tell anyone a message is safe before syncWal's callback. Returns null when the store
+   * is not a WAL file (':memory:', read-only): use saveMessages then.
+   */
+  saveMessagesUnsynced(items: { env: Envelope; raw: Buffer }[]): SaveResult[] | null;
+  /** fdatasync the WAL file off the event loop: with the commits before it, this is what
+   *  synchronous=FULL does after each commit. Calls back with null when there is no WAL. */
+  syncWal(cb: (err: Error | null) => void): void;
   getMessage(id: number): StoredMessage | undefined;
   /** Save and process a batch in one go (CLI ingest, bench): analysis runs before the write
    *  transaction, and the raw bytes are not read back. Same results as saveMessages + processIds. */
   ingestMessages(items: { env: Envelope; raw: Buffer }[]): (SaveResult & { outcome: ProcessOutcome })[];
   processMessage(id: number, opts?: { force?: boolean }): ProcessOutcome;
   /** Process up to `limit` pending messages (oldest first), in batches; returns how many. */
-  processPending(limit?: number): number;
-  /** Like processPending but returns every outcome (for summaries). */
-  processIds(ids: number[], opts?: { force?: boolean }): ProcessOutcome[];
+  processPending(limit?: number, opts?: { relaxed?: boolean }): number;
+  /** Like processPending but returns every outcome (for summaries). `relaxed`: commit without an
+   *  fsync (synchronous=NORMAL): for the daemon's pipeline, whose results are derived from the
+   *  durable raw message - a power loss can only put messages back to pending, to be redone. */
+  processIds(ids: number[], opts?: { force?: boolean; relaxed?: boolean }): ProcessOutcome[];
   mayISend(address: string, now?: number): MayISend;
   addressStatus(address: string, now?: number): AddressStatus;
   history(address: string, limit?: number): HistoryEntry[];
@@ -214,6 +230,9 @@ class SqliteStore implements Store {
   private readonly m: MessageStatements;
   private readonly e: EventStatements;
   private closed = false;
+  /** Pre-compiled synchronous switches; null when the file is not in WAL mode. */
+  private readonly sync: { normal: Database.Statement; full: Database.Statement } | null;
+  private walFd: number | null = null;
 
   constructor(
     private readonly db: Db,
@@ -225,6 +244,19 @@ class SqliteStore implements Store {
   ) {
     this.m = messageStatements(db);
     this.e = eventStatements(db);
+    const wal = !db.readonly && !db.memory && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    this.sync = wal ? { normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL') } : null;
+  }
+
+  /** Run fn with synchronous=NORMAL (no fsync at commit), then back to the FULL default. */
+  private relaxed<T>(fn: () => T): T {
+    if (!this.sync) return fn();
+    this.sync.normal.run();
+    try {
+      return fn();
+    } finally {
+      this.sync.full.run();
+    }
   }
 
   // ---- intake ----
@@ -241,6 +273,23 @@ class SqliteStore implements Store {
     return this.write('save messages', () =>
       this.db.transaction(() => prepared.map((p) => insertMessage(this.m, p, now))).immediate(),
     );
+  }
+
+  saveMessagesUnsynced(items: { env: Envelope; raw: Buffer }[]): SaveResult[] | null {
+    if (!this.sync) return null;
+    return this.relaxed(() => this.saveMessages(items));
+  }
+
+  syncWal(cb: (err: Error | null) => void): void {
+    if (!this.sync || this.closed) return void queueMicrotask(() => cb(null));
+    try {
+      // The daemon's own connection keeps the WAL file (same inode) for as long as it is open;
+      // checkpoints truncate or rewrite it in place, and sync it themselves before they copy.
+      this.walFd ??= openSync(`${resolve(this.path)}-wal`, 'r');
+    } catch (err) {
+      return void queueMicrotask(() => cb(err as Error));
+    }
+    fdatasync(this.walFd, (err) => cb(err));
   }
 
   getMessage(id: number): StoredMessage | undefined {
@@ -279,18 +328,18 @@ class SqliteStore implements Store {
     return this.processIds([id], opts)[0]!;
   }
 
-  processPending(limit = Number.MAX_SAFE_INTEGER): number {
+  processPending(limit = Number.MAX_SAFE_INTEGER, opts: { relaxed?: boolean } = {}): number {
     let done = 0;
     while (done < limit) {
       const ids = this.m.pending.all(Math.min(BATCH, limit - done)).map((r) => r.id);
       if (ids.length === 0) break;
-      this.processIds(ids);
+      this.processIds(ids, opts);
       done += ids.length;
     }
     return done;
   }
 
-  processIds(ids: number[], opts: { force?: boolean } = {}): ProcessOutcome[] {
+  processIds(ids: number[], opts: { force?: boolean; relaxed?: boolean } = {}): ProcessOutcome[] {
     const out: ProcessOutcome[] = [];
     for (let i = 0; i < ids.length; i += BATCH) {
       // Analyse outside the transaction (CPU-bound, may be slow) so the write lock is held only
@@ -305,9 +354,8 @@ class SqliteStore implements Store {
         else if (msg.raw === null && msg.state !== 'pending') plans.push(skipped(msg));
         else plans.push(planMessage(msg, this.analyze, this.attribute));
       }
-      const committed = this.write('process messages', () =>
-        this.db.transaction(() => plans.map((p) => ('skipped' in p ? p : this.commitPlan(p, opts.force ?? false)))).immediate(),
-      );
+      const commit = () => this.db.transaction(() => plans.map((p) => ('skipped' in p ? p : this.commitPlan(p, opts.force ?? false)))).immediate();
+      const committed = this.write('process messages', () => (opts.relaxed ? this.relaxed(commit) : commit()));
       out.push(...committed);
     }
     return out;
@@ -641,6 +689,8 @@ class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
+    if (this.walFd !== null) closeSync(this.walFd);
+    this.walFd = null;
   }
 
   /** Run a write; turn SQLite failures into DaemonError with a code intake understands. */
