@@ -36,6 +36,8 @@ const BUSY_PAUSE_MS = 500;
 const INTAKE_BUSY_MS = 200;
 /** Event-loop utilisation between two batches under which the loop counts as having time to spare. */
 const SPARE_UTILIZATION = 0.5;
+/** How long a committed message may wait for the pipeline before spare event-loop time is used. */
+const MAX_DEFER_MS = 10_000;
 
 /** The VERP slice as intake's RCPT check wants it. */
 export function verpOptions(cfg: Config['verp']): CheckOptions {
@@ -66,6 +68,7 @@ class Processor {
   private idle: (() => void)[] = [];
   /** Event-loop utilisation when the last batch ended (null: start of a run). */
   private sinceBatch: EventLoopUtilization | null = null;
+  private lastBatchAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -90,7 +93,10 @@ class Processor {
     if (this.running || this.stopped) return;
     this.running = true;
     this.sinceBatch = null;
-    setImmediate(this.step);
+    // During a burst a new arrival does not start a batch before the pause after the last one.
+    const wait = this.intakeBusy() ? this.lastBatchAt + BUSY_PAUSE_MS - Date.now() : 0;
+    if (wait > 0) setTimeout(this.step, wait);
+    else setImmediate(this.step);
   }
 
   private readonly step = (): void => {
@@ -119,12 +125,16 @@ class Processor {
       log.error({ err }, 'processing failed; messages stay pending');
       this.queue.length = 0;
     }
-    // Acks come first: while intake is busy and the event loop had no spare time since the last
-    // batch, wait BUSY_PAUSE_MS; what is not processed yet is safe in the store (pending) and is
-    // caught up back to back when the burst ends. A loop that is mostly waiting (steady, light
-    // traffic) keeps processing at full speed, so a backlog cannot build up behind a trickle.
-    const spare = this.sinceBatch === null || performance.eventLoopUtilization(this.sinceBatch).utilization < SPARE_UTILIZATION;
+    // Acks come first: while intake is busy, wait BUSY_PAUSE_MS between batches; what is not
+    // processed yet is safe in the store (pending) and is caught up back to back when the burst
+    // ends. Once the oldest waiting message is MAX_DEFER_MS old (traffic that never pauses), the
+    // pipeline also runs whenever the event loop had time to spare since the last batch, so a
+    // backlog cannot grow for ever behind steady traffic the daemon could keep up with.
+    const overdue = this.pendingSweep || (this.queue.length > 0 && Date.now() - this.queue[0]!.at > MAX_DEFER_MS);
+    const spare =
+      overdue && (this.sinceBatch === null || performance.eventLoopUtilization(this.sinceBatch).utilization < SPARE_UTILIZATION);
     this.sinceBatch = performance.eventLoopUtilization();
+    this.lastBatchAt = Date.now();
     if (this.pendingSweep || this.queue.length > 0) {
       if (this.intakeBusy() && !spare) setTimeout(this.step, BUSY_PAUSE_MS);
       else setImmediate(this.step);
