@@ -2,7 +2,8 @@
  * control/server - the status socket (Unix, optionally loopback TCP) and the listeners for the
  * Postfix socketmap and policy responders. One text command per line in, one JSON line out.
  *
- * In: ControlConfig and ControlDeps (a read-only store, metrics, daemon health callbacks).
+ * In: ControlConfig and ControlDeps (a read-only store, metrics, daemon health callbacks). When
+ * the store is opened here, "may I send?" lookups go through control/lookup.ts (the fast path).
  * Out: `startControl(config.control, deps)` -> { stop(), addresses }. The Unix socket gets mode
  * control.mode and group control.group set explicitly; a stale socket file is replaced, a live
  * one is an error. Malformed or oversized lines get an error line; the connection stays usable.
