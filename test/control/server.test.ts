@@ -159,6 +159,26 @@ describe('bad input', () => {
     c.close();
   });
 
+  it('gives the same bytes for `check` whether the fast path or the command parser takes it', async () => {
+    const c = new Client(sockPath);
+    const addrs = [
+      'Suspended@Example.COM', 'invalid@example.com', 'complained@example.com', 'nobody@example.com',
+      '<invalid@example.com>', 'not-an-address', `${'l'.repeat(330)}@example.com`, 'we"ird@example.com',
+    ];
+    const before = metrics.lookups.totals('verdict');
+    for (const a of addrs) {
+      c.sock.write(`check ${a}\n`); // fast path
+      const fast = await c.next();
+      c.sock.write(`  CHECK\t${a} \n`); // same request through runCommand
+      expect(await c.next()).toBe(fast);
+    }
+    const after = metrics.lookups.totals('verdict');
+    // Both paths count the lookups they answered (6 valid addresses, twice each).
+    const total = (t: Record<string, number>): number => Object.values(t).reduce((x, y) => x + y, 0);
+    expect(total(after) - total(before)).toBe(12);
+    c.close();
+  });
+
   it('answers pipelined requests in order', async () => {
     const c = new Client(sockPath);
     c.sock.write('check invalid@example.com\ncheck nobody@example.com\nbogus\ncheck complained@example.com\n');
