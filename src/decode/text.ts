@@ -32,6 +32,21 @@ function capped(s: string): string {
   return s.length > MAX_TEXT_PER_PART ? s.slice(0, MAX_TEXT_PER_PART) : s;
 }
 
+/** Received fields of the bounce, joined by '\n', computed once per message (many decoders' detect()
+ *  look for their MTA's name there). Keyed by the parsed message, so bounded() copies share it. */
+const RECEIVED = new WeakMap<ParsedMessage, string>();
+
+/** The bounce's Received: fields joined by '\n' (a substring test on it is a test on any one field,
+ *  as long as the needle holds no line break). */
+export function receivedText(input: DecodeInput): string {
+  let r = RECEIVED.get(input.msg);
+  if (r === undefined) {
+    r = input.msg.headers.getAll('received').join('\n');
+    RECEIVED.set(input.msg, r);
+  }
+  return r;
+}
+
 /** Compute from/subject/text for the decoders. */
 export function buildDecodeInput(msg: ParsedMessage): DecodeInput {
   const plain: string[] = [];

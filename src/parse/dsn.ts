@@ -49,8 +49,30 @@ const PER_RECIPIENT = new Set([
   'x-display-name',
 ]);
 
-/** A field line "Name: value"; the name is an RFC 5322 field name. */
-const FIELD = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})[ \t]*:[ \t]*(.*)$/;
+/** A field line "Name: value": the name is 1-64 of [A-Za-z0-9_.-] (starting with a letter or digit),
+ *  blanks may precede the ':'. */
+function isNameChar(c: number, first: boolean): boolean {
+  if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return true;
+  return !first && (c === 95 || c === 46 || c === 45);
+}
+
+/** Index of the ':' that ends the field name of a line, or -1 when the line is not a field. By hand:
+ *  this runs for every line of every DSN. Like /^(name)[ \t]*:[ \t]*(.*)$/, a value holding a CR or
+ *  a Unicode line separator makes the line no field. */
+function fieldColon(raw: string): number {
+  const n = raw.length;
+  if (n === 0 || !isNameChar(raw.charCodeAt(0), true)) return -1;
+  let i = 1;
+  while (i < n && i < 64 && isNameChar(raw.charCodeAt(i), false)) i++;
+  let j = i;
+  while (j < n && (raw.charCodeAt(j) === 32 || raw.charCodeAt(j) === 9)) j++;
+  if (j >= n || raw.charCodeAt(j) !== 58) return -1;
+  for (let k = j + 1; k < n; k++) {
+    const c = raw.charCodeAt(k);
+    if (c === 13 || c === 0x2028 || c === 0x2029) return -1;
+  }
+  return j;
+}
 
 /**
  * Parse a delivery-status body. Blocks are separated by blank lines; the first block without a
@@ -80,8 +102,8 @@ export function parseDeliveryStatus(text: string): DeliveryStatus {
       lastTarget[lastName] = joinFolded(lastTarget[lastName] ?? '', raw.trim());
       continue;
     }
-    const m = FIELD.exec(raw);
-    if (!m) {
+    const colon = fieldColon(raw);
+    if (colon < 0) {
       if (lastTarget) {
         // Hack: a Diagnostic-Code wrapped without indentation (seen from several MTAs).
         lastTarget[lastName] = joinFolded(lastTarget[lastName] ?? '', raw.trim());
@@ -90,8 +112,8 @@ export function parseDeliveryStatus(text: string): DeliveryStatus {
       }
       continue;
     }
-    const name = m[1]!.toLowerCase();
-    const value = m[2]!.trim();
+    const name = raw.slice(0, colon).trimEnd().toLowerCase();
+    const value = raw.slice(colon + 1).trim();
 
     if (PER_MESSAGE.has(name) && (cur === null || !(name in message))) {
       if (!(name in message)) message[name] = value;

@@ -102,7 +102,7 @@ class HeaderList implements Headers {
   private values(name: string): readonly string[] {
     let idx = this.index;
     if (idx === undefined) {
-      if (++this.lookups <= 4) return this.scan(name);
+      if (++this.lookups <= 8) return this.scan(name);
       idx = new Map();
       for (const f of this.list) {
         const v = idx.get(f[0]);
@@ -115,7 +115,7 @@ class HeaderList implements Headers {
   }
 
   get(name: string): string | undefined {
-    if (this.index === undefined && this.lookups < 4) {
+    if (this.index === undefined && this.lookups < 8) {
       this.lookups++;
       const n = name.toLowerCase();
       for (const f of this.list) if (f[0] === n) return f[1];

@@ -16,6 +16,7 @@
  *     RCPT TO: alice@example.com
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { receivedText } from '../text.js';
 import type { Finding } from '../../types.js';
 import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
@@ -27,7 +28,7 @@ export const apachejames: Decoder = {
   detect(input: DecodeInput): boolean {
     const h = input.msg.headers;
     if ((h.get('message-id') ?? '').includes('JavaMail')) return true;
-    return h.getAll('received').some((r) => r.includes('JAMES SMTP Server'));
+    return receivedText(input).includes('JAMES SMTP Server');
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -16,6 +16,7 @@
  *   Message headers follow.
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { receivedText } from '../text.js';
 import { commandOf, cutAt, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule, bounded } from './text-bounce.js';
 
 const NAME = 'dragonfly';
@@ -35,7 +36,7 @@ export const dragonfly: Decoder = {
 
   detect(input: DecodeInput): boolean {
     // "Received: ... by df.example.jp (DragonFly Mail Agent v0.13);"
-    if (input.msg.headers.getAll('received').some((r) => r.includes('DragonFly Mail Agent'))) return true;
+    if (receivedText(input).includes('DragonFly Mail Agent')) return true;
     return /^Mail delivery failed$/i.test(input.subject.trim());
   },
 

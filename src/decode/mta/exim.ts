@@ -17,6 +17,7 @@
  *   ------ This is a copy of the message, including all the headers. ------
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { receivedText } from '../text.js';
 import type { Finding, Report } from '../../types.js';
 import { looksLikeAddress } from '../../parse/dsn.js';
 import {
@@ -88,7 +89,7 @@ export const exim: Decoder = {
     if (/^Mail (?:delivery failed|failure)|^Warning: message .* delayed|^Mail delivery failed/i.test(input.subject)) return true;
     if (h.get('x-failed-recipients') !== undefined) return true;
     // "Received: ... with local (Exim 4.86)" on the bounce, or Message-ID "<E1xxxx-0000ab-Cd@host>"
-    if (h.getAll('received').some((r) => /\(Exim \d/.test(r))) return true;
+    if (/\(Exim \d/.test(receivedText(input))) return true;
     return /mail delivery (?:system|software)/i.test(input.from) || /mailer-daemon/i.test(input.from);
   },
 

@@ -17,6 +17,7 @@
  *   <alice@ezweb.ne.jp>
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { receivedText } from '../text.js';
 import type { Finding, Report } from '../../types.js';
 import { commandOf, fillCodes, findAddress, joinReply, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 import { readPostfixEntries } from './postfix.js';
@@ -40,7 +41,7 @@ export const ezweb: Decoder = {
     // "From: Postmaster@ezweb.ne.jp" (not the subscribers' own mail, e.g. their auto-replies)
     if (/(?:postmaster|mailer-daemon)@ezweb\.ne\.jp\b/i.test(input.from)) return true;
     // "Received: ... by lsean.ezweb.ne.jp (EZweb Mail) with ..."
-    return input.msg.headers.getAll('received').some((r) => r.includes('(EZweb Mail)'));
+    return receivedText(input).includes('(EZweb Mail)');
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -26,7 +26,7 @@ export const kddi: Decoder = {
 
   detect(input: DecodeInput): boolean {
     // "From: no-reply@x0000000000000.dion.ne.jp"; Message-ID "<...@nm00lds000.auone-net.jp>"
-    if (/(?:no-reply|postmaster|mailer-daemon)@(?:[a-z0-9-]+\.)*dion\.ne\.jp\b/i.test(input.from)) return true;
+    if (/dion\.ne\.jp/i.test(input.from) && /(?:no-reply|postmaster|mailer-daemon)@(?:[a-z0-9-]+\.)*dion\.ne\.jp\b/i.test(input.from)) return true;
     return (input.msg.headers.get('message-id') ?? '').includes('.auone-net.jp');
   },
 

@@ -31,6 +31,8 @@ export const mfilter: Decoder = {
 
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
+    // Cheap necessary condition before splitting the text: qmail's "failure notice" shares the subject.
+    if (!/-{5}server message/i.test(input.text)) return null;
     const lines = splitLines(input.text);
     const server = lines.findIndex((l) => /^-{5,}server message\s*$/i.test(l.trim()));
     if (server < 0) return null;

@@ -13,6 +13,7 @@
  *   Included is a copy of the message header:
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { receivedText } from '../text.js';
 import { readEximReport } from './exim.js';
 import { bounded } from './text-bounce.js';
 
@@ -25,7 +26,7 @@ export const mxlogic: Decoder = {
     const h = input.msg.headers;
     if (h.get('x-mx-bounce') !== undefined || h.get('x-mxl-notehash') !== undefined) return true;
     if ((h.get('message-id') ?? '').startsWith('<mxl~')) return true;
-    return h.getAll('received').some((r) => r.includes('mxl_mta'));
+    return receivedText(input).includes('mxl_mta');
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -12,6 +12,7 @@
  *   ------- Returned Message --------
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { receivedText } from '../text.js';
 import type { Finding } from '../../types.js';
 import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 import { DOMINO_HINTS } from './domino.js';
@@ -24,7 +25,7 @@ export const notes: Decoder = {
   detect(input: DecodeInput): boolean {
     // "Subject: Undeliverable message"; "Received: ... (Lotus SMTP MTA v4.6.1 ...)"
     if (/^Undeliverable message\s*$/i.test(input.subject.trim())) return true;
-    return input.msg.headers.getAll('received').some((r) => r.includes('Lotus SMTP MTA'));
+    return receivedText(input).includes('Lotus SMTP MTA');
   },
 
   decode(input: DecodeInput): DecodeResult | null {

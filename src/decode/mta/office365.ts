@@ -11,6 +11,7 @@
  *   Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup'
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { receivedText } from '../text.js';
 import type { Report } from '../../types.js';
 import { enrichExchangeFindings, readExchangeReport, toFinding } from './exchange2007.js';
 
@@ -27,7 +28,7 @@ export const office365: Decoder = {
     // X-MS-Exchange-CrossTenant-* only exist on Exchange Online; From: postmaster@x.onmicrosoft.com
     if (h.list.some(([name]) => name.startsWith('x-ms-exchange-crosstenant-'))) return true;
     if (CLOUD_HOST_RE.test(input.from)) return true;
-    return h.getAll('received').some((r) => CLOUD_HOST_RE.test(r));
+    return CLOUD_HOST_RE.test(receivedText(input));
   },
   decode(input: DecodeInput): DecodeResult | null {
     const entries = readExchangeReport(input.text);

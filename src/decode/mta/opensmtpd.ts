@@ -15,6 +15,7 @@
  *       Below is a copy of the original message:
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { receivedText } from '../text.js';
 import type { Finding, Report } from '../../types.js';
 import { cutAt, fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
 
@@ -72,7 +73,7 @@ export const opensmtpd: Decoder = {
   detect(input: DecodeInput): boolean {
     // "Subject: Delivery status notification: error" / "...: warning"
     if (/^Delivery status notification: (?:error|warning|delay)/i.test(input.subject)) return true;
-    return input.msg.headers.getAll('received').some((r) => r.includes('(OpenSMTPD)'));
+    return receivedText(input).includes('(OpenSMTPD)');
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -18,6 +18,7 @@
  *   --- Below this line is a copy of the message.
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { receivedText } from '../text.js';
 import type { Finding } from '../../types.js';
 import {
   cutAt,
@@ -80,7 +81,7 @@ export const qmail: Decoder = {
     if (/failure notice|delivery failure|failed delivery/i.test(input.subject)) return true;
     // "Received: (qmail 44375 invoked for bounce); 24 Jun 2024 08:48:01 -0000"
     // "Received: indimail-mta queue 63628 by host email.example.jp (invoked for bounce); ..."
-    if (h.getAll('received').some((r) => r.includes('invoked for bounce'))) return true;
+    if (receivedText(input).includes('invoked for bounce')) return true;
     return h.get('x-bounced-address') !== undefined;
   },
 

@@ -34,7 +34,7 @@ export const verizon: Decoder = {
   name: NAME,
   detect(input: DecodeInput): boolean {
     // From: post_master@vtext.com ; postmaster@vzwpix.com
-    return /@(?:[\w-]+\.)*(?:vtext\.com|vzwpix\.com|vzw\.com)\b/i.test(input.from);
+    return /v(?:text|zwpix|zw)\.com/i.test(input.from) && /@(?:[\w-]+\.)*(?:vtext\.com|vzwpix\.com|vzw\.com)\b/i.test(input.from);
   },
   decode(input: DecodeInput): DecodeResult | null {
     const text = input.text;

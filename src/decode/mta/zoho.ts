@@ -34,7 +34,7 @@ export const zoho: Decoder = {
   detect(input: DecodeInput): boolean {
     // From: mailer-daemon@mail.zoho.com ; X-Mailer: Zoho Mail
     return (
-      /mailer-daemon@[\w.-]*\bzoho(?:mail)?\.[a-z.]+/i.test(input.from) ||
+      (/zoho/i.test(input.from) && /mailer-daemon@[\w.-]*\bzoho(?:mail)?\.[a-z.]+/i.test(input.from)) ||
       /^Zoho Mail/i.test(input.msg.headers.get('x-mailer')?.trim() ?? '')
     );
   },
