@@ -46,12 +46,14 @@ interface Pending {
 }
 
 /**
- * Group commit. Messages submitted during one event-loop turn share one transaction. With a store
- * that can split commit and fsync (a WAL file), the transaction commits without an fsync and the
- * WAL is then fdatasync'ed in the thread pool, one sync at a time covering every commit before it;
- * a message is answered only after the sync that covers it, as synchronous=FULL would, but the
- * event loop keeps serving other sessions (their next batch forms) while the disk works.
- * Without that (':memory:', test stores) each transaction is a plain durable saveMessages.
+ * Group commit. With a store that can split commit and fsync (a WAL file), one WAL fdatasync runs
+ * at a time in the thread pool; messages finished while it runs wait, and when it returns they
+ * are committed together in one transaction (synchronous=NORMAL: no fsync inside it) and the next
+ * sync starts at once. A message is answered only after the sync that covers its commit, as
+ * synchronous=FULL would, but the event loop keeps serving other sessions while the disk works,
+ * and under load each transaction and each fsync carries everything that arrived during the
+ * previous fsync. Without that (':memory:', test stores) messages finished during one event-loop
+ * turn share one plain durable saveMessages.
  */
 export class GroupCommitter {
   private queue: Pending[] = [];
@@ -102,6 +104,8 @@ export class GroupCommitter {
 
   private readonly flush = (): void => {
     this.scheduled = false;
+    // A sync is running: the batch grows until it returns (startSync's callback flushes).
+    if (this.syncing) return;
     const batch = this.queue.splice(0, this.maxBatchSize);
     if (this.queue.length > 0) {
       this.scheduled = true;
@@ -158,7 +162,8 @@ export class GroupCommitter {
       // recognised as a duplicate by its sha256).
       if (err) for (const g of group) g.p.done(err);
       else for (const g of group) g.p.done(null, g.r);
-      this.startSync();
+      if (this.queue.length > 0 && !this.scheduled) this.flush();
+      else this.startSync();
       this.checkIdle();
     });
   }

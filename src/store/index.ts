@@ -40,6 +40,7 @@ import {
 import {
   insertMessage,
   loadMessage,
+  packRaw,
   prepareMessage,
   messageStatements,
   type MessageState,
@@ -265,10 +266,10 @@ class SqliteStore implements Store {
     return this.saveMessages([{ env, raw }])[0]!;
   }
 
-  saveMessages(items: { env: Envelope; raw: Buffer }[]): SaveResult[] {
+  saveMessages(items: { env: Envelope; raw: Buffer }[], compress = true): SaveResult[] {
     if (items.length === 0) return [];
     // Hash and compress before taking the write lock, so other writers wait only for the inserts.
-    const prepared = items.map((it) => prepareMessage(it.env, it.raw));
+    const prepared = items.map((it) => prepareMessage(it.env, it.raw, compress));
     const now = this.clock();
     return this.write('save messages', () =>
       this.db.transaction(() => prepared.map((p) => insertMessage(this.m, p, now))).immediate(),
@@ -277,7 +278,8 @@ class SqliteStore implements Store {
 
   saveMessagesUnsynced(items: { env: Envelope; raw: Buffer }[]): SaveResult[] | null {
     if (!this.sync) return null;
-    return this.relaxed(() => this.saveMessages(items));
+    // Uncompressed: the pipeline gzips the raw bytes later, off the acknowledgement's path.
+    return this.relaxed(() => this.saveMessages(items, false));
   }
 
   syncWal(cb: (err: Error | null) => void): void {
@@ -345,8 +347,11 @@ class SqliteStore implements Store {
       // Analyse outside the transaction (CPU-bound, may be slow) so the write lock is held only
       // for the inserts; then commit the batch in one IMMEDIATE transaction (group commit).
       const plans: (ProcessPlan | ProcessOutcome)[] = [];
+      // Raw bytes the SMTP intake stored uncompressed, gzipped here outside the transaction.
+      const packs: [Buffer, number][] = [];
       for (const id of ids.slice(i, i + BATCH)) {
         const msg = loadMessage(this.m, id);
+        if (msg?.raw && msg.compression === 'none') packs.push([packRaw(msg.raw), msg.id]);
         if (!msg) throw new DaemonError('internal', `store: no message with id ${id}`);
         if (msg.state !== 'pending' && !opts.force) plans.push(skipped(msg));
         // A pruned finished message keeps its events (reprocessing it would erase them); a pending
@@ -354,7 +359,13 @@ class SqliteStore implements Store {
         else if (msg.raw === null && msg.state !== 'pending') plans.push(skipped(msg));
         else plans.push(planMessage(msg, this.analyze, this.attribute));
       }
-      const commit = () => this.db.transaction(() => plans.map((p) => ('skipped' in p ? p : this.commitPlan(p, opts.force ?? false)))).immediate();
+      const commit = () =>
+        this.db
+          .transaction(() => {
+            for (const [gz, id] of packs) this.m.pack.run(gz, id);
+            return plans.map((p) => ('skipped' in p ? p : this.commitPlan(p, opts.force ?? false)));
+          })
+          .immediate();
       const committed = this.write('process messages', () => (opts.relaxed ? this.relaxed(commit) : commit()));
       out.push(...committed);
     }

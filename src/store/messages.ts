@@ -1,6 +1,8 @@
 /**
  * store/messages - the `messages` table: every message we received, raw (gzip), with its
- * envelope, arrival time, sha256 and processing state.
+ * envelope, arrival time, sha256 and processing state. The SMTP intake stores the raw bytes
+ * uncompressed (compression 'none': gzip was the largest cost of an acknowledgement) and the
+ * pipeline gzips them when it records the outcome (packRaw).
  *
  * In: Envelope + raw bytes. Out: row ids; a duplicate (same sha256 of the raw bytes) returns the
  * existing id and changes nothing. Nothing here deletes a message; prune only drops the raw body
@@ -29,6 +31,8 @@ export interface StoredMessage {
   processedAt: number | null;
   /** The raw bytes; null once pruned. */
   raw: Buffer | null;
+  /** How raw is stored: 'gzip', or 'none' until the pipeline compresses it. */
+  compression: string;
 }
 
 interface MessageRow {
@@ -62,7 +66,7 @@ export function messageStatements(db: Db) {
     byHash: db.prepare<[string], { id: number }>('SELECT id FROM messages WHERE sha256 = ?'),
     insert: db.prepare(
       `INSERT INTO messages (sha256, source, origin, mail_from, rcpt_to, received_at, stored_at, size, raw, compression)
-       VALUES (@sha256, @source, @origin, @mailFrom, @rcptTo, @receivedAt, @storedAt, @size, @raw, 'gzip')
+       VALUES (@sha256, @source, @origin, @mailFrom, @rcptTo, @receivedAt, @storedAt, @size, @raw, @compression)
        ON CONFLICT (sha256) DO NOTHING`,
     ),
     get: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE id = ?'),
@@ -72,6 +76,7 @@ export function messageStatements(db: Db) {
          problems = @problems, bounce_at = @bounceAt, attempts = attempts + 1, processed_at = @now WHERE id = @id`,
     ),
     pending: db.prepare<[number], { id: number }>(`SELECT id FROM messages WHERE state = 'pending' ORDER BY id LIMIT ?`),
+    pack: db.prepare<[Buffer, number]>(`UPDATE messages SET raw = ?, compression = 'gzip' WHERE id = ? AND compression = 'none' AND raw IS NOT NULL`),
   };
 }
 
@@ -83,11 +88,17 @@ export interface PreparedMessage {
   sha256: string;
   size: number;
   gz: Buffer;
+  compression: 'gzip' | 'none';
 }
 
-export function prepareMessage(env: Envelope, raw: Buffer): PreparedMessage {
+export function prepareMessage(env: Envelope, raw: Buffer, compress = true): PreparedMessage {
   // Level 1: bounces compress ~4x even so, and ingest throughput matters more than bytes.
-  return { env, sha256: hashRaw(raw), size: raw.length, gz: gzipSync(raw, { level: 1 }) };
+  if (!compress) return { env, sha256: hashRaw(raw), size: raw.length, gz: raw, compression: 'none' };
+  return { env, sha256: hashRaw(raw), size: raw.length, gz: packRaw(raw), compression: 'gzip' };
+}
+
+export function packRaw(raw: Buffer): Buffer {
+  return gzipSync(raw, { level: 1 });
 }
 
 /** Insert one prepared message (caller holds the transaction). */
@@ -104,6 +115,7 @@ export function insertMessage(st: MessageStatements, p: PreparedMessage, now: nu
     storedAt: now,
     size: p.size,
     raw: p.gz,
+    compression: p.compression,
   });
   if (info.changes === 0) {
     // Another process inserted the same content between our SELECT and INSERT.
@@ -157,5 +169,6 @@ export function toStored(r: MessageRow): StoredMessage {
     attempts: r.attempts,
     processedAt: r.processed_at,
     raw: r.raw === null ? null : r.compression === 'gzip' ? gunzipSync(r.raw) : r.raw,
+    compression: r.compression,
   };
 }
