@@ -171,7 +171,7 @@ export function decodeMessage(msg: ParsedMessage): Report {
   const problems = [...msg.problems];
   let input: DecodeInput;
   try {
-    input = buildDecodeInput(msg);
+    input = buildDecodeInput(msg, problems);
   } catch (err) {
     problems.push(`reading the text failed: ${errText(err)}`);
     input = { msg, from: '', subject: '', text: '' };

@@ -186,8 +186,12 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
  *   ----- Transcript of session follows -----
  *   554 "|IFS=' ' && exec /usr/bin/procmail -f- || exit 75 #kijitora"... Service unavailable
  */
-function diagnosticFromTranscript(findings: Finding[], text: string): void {
-  if (findings.length !== 1 || text === '') return;
+function diagnosticFromTranscript(findings: Finding[], textOf: () => string): void {
+  if (findings.length !== 1) return;
+  // Nothing below could change a finding that has all three (and reading the text costs).
+  if (findings[0]!.lastCommand !== '' && findings[0]!.diagnostic !== '' && findings[0]!.replyCode !== '') return;
+  const text = textOf();
+  if (text === '') return;
   // Sendmail's transcript names the command on its own line: ">>> RCPT To:<a@example.org>".
   // The command is the ">>>" line just before the first error reply "<<< 5xx".
   if (findings[0]!.lastCommand === '' && text.indexOf('>>> ') >= 0) {
@@ -214,10 +218,12 @@ function diagnosticFromTranscript(findings: Finding[], text: string): void {
  * A generic Status (x.0.0) on the only recipient, and the human text names exactly one code of the
  * same class ("554 5.3.0 unknown mailer error 255" in a Sendmail transcript): use that code.
  */
-function refineFromTranscript(findings: Finding[], text: string): void {
-  if (findings.length !== 1 || text === '') return;
+function refineFromTranscript(findings: Finding[], textOf: () => string): void {
+  if (findings.length !== 1) return;
   const f = findings[0]!;
   if (statusSpecificity(f.status) > 0) return;
+  const text = textOf();
+  if (text === '') return;
   const codes = new Set(findStatuses(text.length > 20000 ? text.slice(0, 20000) : text));
   if (codes.size !== 1) return;
   const c = [...codes][0]!;
@@ -261,9 +267,11 @@ function decodeParts(input: DecodeInput, texts: string[]): DecodeResult | null {
   // Lower-cased text computed once, and only when an address is not found as written.
   let low: string | undefined;
   const lower = (): string => (low ??= input.text.toLowerCase());
-  for (const f of findings) fillFromText(f, input.text, lower);
-  diagnosticFromTranscript(findings, input.text);
-  refineFromTranscript(findings, input.text);
+  // fillFromText only fills these three: a finding that has them needs no text (read lazily).
+  for (const f of findings) if (f.remoteMta === '' || f.lastCommand === '' || f.diagnostic === '') fillFromText(f, input.text, lower);
+  const textOf = (): string => input.text;
+  diagnosticFromTranscript(findings, textOf);
+  refineFromTranscript(findings, textOf);
   const original = findOriginal(input.msg.root);
   return { findings, ...(original ? { original } : {}), problems };
 }

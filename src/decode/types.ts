@@ -13,7 +13,8 @@ export interface DecodeInput {
   from: string;
   subject: string;
   /** Human-readable text of the bounce: text/plain parts (or text/html stripped of tags when there is
-   *  no plain part) outside any attached original message, joined with '\n'. LF line endings. */
+   *  no plain part) outside any attached original message, joined with '\n'. LF line endings.
+   *  buildDecodeInput computes it on first read (a getter), so detect() must not touch it. */
   text: string;
 }
 
