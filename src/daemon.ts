@@ -32,7 +32,7 @@ const log = child('daemon');
 const PROCESS_BATCH = 40;
 /** Pause between pipeline turns while intake is busy (a commit in the last INTAKE_BUSY_MS): a
  *  trickle, so a long burst still sees some progress; the rest waits for the end of the burst. */
-const BUSY_PAUSE_MS = 500;
+const BUSY_PAUSE_MS = 1000;
 const INTAKE_BUSY_MS = 200;
 /** Event-loop utilisation between two batches under which the loop counts as having time to spare. */
 const SPARE_UTILIZATION = 0.5;

@@ -103,8 +103,8 @@ export function packRaw(raw: Buffer): Buffer {
 
 /** Insert one prepared message (caller holds the transaction). */
 export function insertMessage(st: MessageStatements, p: PreparedMessage, now: number): { id: number; duplicate: boolean } {
-  const existing = st.byHash.get(p.sha256);
-  if (existing) return { id: existing.id, duplicate: true };
+  // INSERT first (ON CONFLICT DO NOTHING) and look the hash up only when it changed nothing:
+  // duplicates are rare, so most messages cost one statement instead of two.
   const info = st.insert.run({
     sha256: p.sha256,
     source: p.env.source,
@@ -118,7 +118,7 @@ export function insertMessage(st: MessageStatements, p: PreparedMessage, now: nu
     compression: p.compression,
   });
   if (info.changes === 0) {
-    // Another process inserted the same content between our SELECT and INSERT.
+    // Same content already stored (by us earlier, or by another process).
     const again = st.byHash.get(p.sha256);
     if (!again) throw new Error('store: message insert lost without a conflicting row');
     return { id: again.id, duplicate: true };
