@@ -246,6 +246,41 @@ function reply(code: number, text: string): Error & { responseCode: number } {
   return Object.assign(new Error(text), { responseCode: code });
 }
 
+/** The part of smtp-server's (untyped) connection object greetAtOnce touches. */
+interface RawConnection {
+  needsUpgrade?: boolean;
+  connectionReady?: (next?: () => void) => void;
+}
+
+/**
+ * smtp-server holds every greeting for 100 ms to catch clients that talk first (an MX's spam
+ * heuristic, not configurable). A bounce intake gains nothing from it - it accepts only our own
+ * VERP addresses - and it capped a client that opens one connection per message at 10 per
+ * second per connection. Greet as soon as the connection is set up instead; the library's timer
+ * still fires, and finds the greeting already sent. Done only for plain connections (an implicit
+ * TLS one greets after its handshake) under maxClients (over it the library answers 421), and
+ * only when the internals look as expected, else the library's behaviour stays.
+ */
+function greetAtOnce(server: SMTPServer, maxClients: number): void {
+  const s = server as unknown as { connect?: (socket: unknown, opts: unknown) => void; connections?: Set<RawConnection> };
+  const original = s.connect;
+  if (typeof original !== 'function' || !(s.connections instanceof Set)) return;
+  s.connect = function (socket: unknown, opts: unknown) {
+    original.call(this, socket, opts);
+    let c: RawConnection | undefined;
+    for (c of s.connections!); // the newest connection is the last one in insertion order
+    if (!c || c.needsUpgrade || typeof c.connectionReady !== 'function' || s.connections!.size > maxClients) return;
+    const ready = c.connectionReady.bind(c);
+    let greeted = false;
+    c.connectionReady = (next?: () => void) => {
+      if (greeted) return;
+      greeted = true;
+      ready(next);
+    };
+    c.connectionReady();
+  };
+}
+
 export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps): SmtpIntake {
   const { protocol, listen, limits } = opts;
   const log = deps.logger ?? child(protocol);
@@ -348,6 +383,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
   });
 
   server.on('error', (err: Error) => log.error({ err }, 'listener error'));
+  greetAtOnce(server, limits.maxClients);
 
   let bound: { host: string; port: number } | { socket: string } = listen.socket ? { socket: listen.socket } : { host: listen.host, port: listen.port };
 

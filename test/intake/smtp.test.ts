@@ -125,12 +125,18 @@ describe('SMTP intake', () => {
     const store = new MemStore();
     const target = await start(store);
     const n = 30;
-    const replies = await Promise.all(
+    // Every session reaches DATA first, then all messages end at once (as under load).
+    const wires = await Promise.all(
       Array.from({ length: n }, async (_, i) => {
         const w = await Wire.open(target);
         await session(w, [`b+u${i}=y.test@bounces.test`]);
         await w.cmd('DATA');
-        w.sock.write(`Subject: ${i}\r\n\r\nbody ${i}\r\n.\r\n`);
+        return w;
+      }),
+    );
+    wires.forEach((w, i) => w.sock.write(`Subject: ${i}\r\n\r\nbody ${i}\r\n.\r\n`));
+    const replies = await Promise.all(
+      wires.map(async (w) => {
         const r = await w.reply();
         w.end();
         return r;
@@ -141,6 +147,25 @@ describe('SMTP intake', () => {
     expect(store.batches.reduce((a, b) => a + b, 0)).toBe(n);
     // The sessions finish DATA together, so several share a transaction.
     expect(store.batches.length).toBeLessThan(n);
+  });
+
+  it('greets without smtp-server\'s 100 ms early-talker hold, and only once', async () => {
+    const store = new MemStore();
+    const target = await start(store);
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const w = await Wire.open(target);
+      expect(await w.reply()).toMatch(/^220 /);
+      times.push(performance.now() - t0);
+      // The library's own timer still fires at 100 ms: it must not send a second greeting.
+      await new Promise((r) => setTimeout(r, 150));
+      expect(await w.cmd('EHLO c.test')).toMatch(/^250-/);
+      expect(await w.cmd('NOOP')).toMatch(/^250 /);
+      w.end();
+    }
+    // The median connection is greeted well before 100 ms (loaded CI machines allowed for).
+    expect(times.sort((a, b) => a - b)[2]).toBeLessThan(90);
   });
 
   it('survives abusive input: junk, an over-long line, early talk, and keeps serving', async () => {
