@@ -54,23 +54,36 @@ export function receivedText(input: DecodeInput): string {
  * the text leaves it '' and is recorded in `problems` when given.
  */
 export function buildDecodeInput(msg: ParsedMessage, problems?: string[]): DecodeInput {
-  let text: string | undefined;
-  return {
-    msg,
-    from: msg.headers.text('from'),
-    subject: msg.headers.text('subject'),
-    get text(): string {
-      if (text === undefined) {
-        try {
-          text = readText(msg);
-        } catch (err) {
-          text = '';
-          problems?.push(`reading the text failed: ${err instanceof Error ? err.message : String(err)}`);
-        }
+  return new LazyInput(msg, msg.headers.text('from'), msg.headers.text('subject'), problems);
+}
+
+/**
+ * A class with the getter on its prototype, not an object literal with `get text()`: a literal's
+ * per-call getter closure gives every object its own hidden class, and those (old-space) maps kept
+ * each message's whole tree alive through scavenges - GC took a third of the time.
+ * A spread ({...input}) does not copy `text`; bounded() sets it explicitly.
+ */
+class LazyInput implements DecodeInput {
+  private cached: string | undefined;
+
+  constructor(
+    public msg: ParsedMessage,
+    public from: string,
+    public subject: string,
+    private readonly problems: string[] | undefined,
+  ) {}
+
+  get text(): string {
+    if (this.cached === undefined) {
+      try {
+        this.cached = readText(this.msg);
+      } catch (err) {
+        this.cached = '';
+        this.problems?.push(`reading the text failed: ${err instanceof Error ? err.message : String(err)}`);
       }
-      return text;
-    },
-  };
+    }
+    return this.cached;
+  }
 }
 
 function readText(msg: ParsedMessage): string {
