@@ -8,7 +8,10 @@
  * Run: npm run bench:smtp  [-- --seconds 10 --clients 20]
  * The daemon runs as a child process (dist/main.js serve) on a temp SQLite file, logging as in
  * production (one info line per message, to /dev/null). After the run the store is opened and every
- * acked message id is checked to be there; then the time to finish processing is measured.
+ * acked message id is checked to be there; then the time to finish processing is measured (the
+ * daemon defers most of the pipeline while a burst is arriving), and the server CPU per message
+ * including that processing.
+ * Options: --seconds N, --clients N, --modes reused|new|both, --servers rebound|sink|both.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -228,6 +231,7 @@ function peakRssMb(pid) {
   }
 }
 
+const loadAtStart = loadavg().map((x) => x.toFixed(1)).join(' ');
 const dir = mkdtempSync(join(tmpdir(), 'rebound-bench-smtp-'));
 const results = [];
 try {
@@ -295,7 +299,7 @@ try {
 }
 
 const cpu = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim();
-console.log(`\n${CLIENTS} concurrent connections, ${SECONDS} s per row, ${cpu} cores, node ${process.version}, load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+console.log(`\n${CLIENTS} concurrent connections, ${SECONDS} s per row, ${cpu} cores, node ${process.version}, load average at the start ${loadAtStart}, at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 console.log('| server | connections | bounces/s acked | p50 ms | p99 ms | errors | server CPU ms/msg | peak RSS MB |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|');
 for (const r of results)
