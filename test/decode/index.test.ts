@@ -169,3 +169,16 @@ describe.skipIf(!existsSync(`${SHARED}/labels.json`))('registry over the corpus 
     expect(wrong.length, wrong.join('\n')).toBeLessThanOrEqual(Math.floor(samples.length * 0.01));
   }, 60_000);
 });
+
+describe('buildDecodeInput: the text is read on first use', () => {
+  it('gives the same text on every read, and bounded copies carry it', async () => {
+    const { bounded } = await import('../../src/decode/mta/text-bounce.js');
+    const raw = 'From: postmaster@example.net\nSubject: x\nContent-Type: text/plain\n\nline one\nline two\n';
+    const input = buildDecodeInput(parseMessage(raw));
+    expect(input.text).toBe('line one\nline two\n');
+    expect(input.text).toBe(input.text);
+    const copy = bounded(input);
+    expect(copy.text).toBe(input.text);
+    expect({ ...input, text: 'other' }.text).toBe('other');
+  });
+});

@@ -242,3 +242,24 @@ describe('parseMessage: multipart', () => {
     expect(m.problems.join()).toMatch(/larger than 100 bytes/);
   });
 });
+
+describe('Headers lookups (scan first, then an index)', () => {
+  const raw = 'Received: one\nX-A: 1\nReceived: two\nSubject: s\nX-Empty:\n\nbody\n';
+  it('answers the same before and after the index is built, in any case', () => {
+    const h = parseMessage(raw).headers;
+    const ask = (): unknown[] => [h.get('received'), h.get('RECEIVED'), h.getAll('Received'), h.get('x-a'), h.get('missing'), h.getAll('missing'), h.get('x-empty'), h.text('subject')];
+    const first = ask(); // the first lookups scan the list
+    for (let i = 0; i < 20; i++) ask(); // later ones use the index
+    expect(ask()).toEqual(first);
+    expect(first).toEqual(['one', 'one', ['one', 'two'], '1', undefined, [], '', 's']);
+  });
+
+  it('getAll returns a copy the caller may change', () => {
+    const h = parseMessage(raw).headers;
+    for (let i = 0; i < 20; i++) h.get('x-a');
+    h.getAll('received').push('three');
+    h.getAll('missing').push('x');
+    expect(h.getAll('received')).toEqual(['one', 'two']);
+    expect(h.getAll('missing')).toEqual([]);
+  });
+});
