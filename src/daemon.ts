@@ -34,6 +34,8 @@ const PROCESS_BATCH = 40;
  *  trickle, so a long burst still sees some progress; the rest waits for the end of the burst. */
 const BUSY_PAUSE_MS = 1000;
 const INTAKE_BUSY_MS = 200;
+/** Messages per pipeline turn while intake is busy. */
+const BUSY_BATCH = 10;
 /** Event-loop utilisation between two batches under which the loop counts as having time to spare. */
 const SPARE_UTILIZATION = 0.5;
 /** How long a committed message may wait for the pipeline before spare event-loop time is used. */
@@ -108,7 +110,8 @@ class Processor {
         if (n > 0) metrics.latency.observe({ source: 'pending' }, (Date.now() - t0) / 1000 / n);
         if (n < this.batch) this.pendingSweep = false;
       } else {
-        const items = this.queue.splice(0, this.batch);
+        // A small batch while intake is busy: it blocks the acks for a few ms only.
+        const items = this.queue.splice(0, this.intakeBusy() ? BUSY_BATCH : this.batch);
         const outcomes = this.store.processIds(
           items.map((i) => i.id),
           { relaxed: true },
