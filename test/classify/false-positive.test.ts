@@ -5,7 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { PREFILTER, rules as fpRules } from '../../src/classify/false-positive.js';
 import { classify } from '../../src/classify/index.js';
+import { normalise } from '../../src/classify/status-codes.js';
 import { finding, replyOf, report } from './support.js';
 
 const verdict = (diagnostic: string, status = '5.1.1', lastCommand = 'RCPT') => {
@@ -74,5 +76,22 @@ describe('words that look like blocklists but are not', () => {
     const v = verdict(diag);
     expect(v.reason).toBe(reason);
     expect(v.likelyFalsePositive).toBe(false);
+  });
+});
+
+describe('the keyword prefilter never hides a false-positive rule', () => {
+  it.each(fpRules.map((r) => [r.seen, r] as const))('%s', (_seen, r) => {
+    const text = normalise(r.seen);
+    expect(r.pattern.test(text)).toBe(true);
+    expect(PREFILTER.test(text)).toBe(true);
+  });
+  it('passes every text the combined rules match, over generated replies', () => {
+    const words = ['blocked', 'using', 'listed', 'in', 'rbl', 'spam', 'user', 'unknown', 'ip', 'reputation', 'deferred', '[ts01]', 'ube', 'virus', 'detected', 'bl000012', 'ofr004_104', 'ib212', 'not', 'at', 'zen.spamhaus.org', 'mailbox', 'content', 'rejected'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    for (let i = 0; i < 3000; i++) {
+      const text = Array.from({ length: 1 + (next() % 6) }, () => words[next() % words.length]).join(' ');
+      if (fpRules.some((r) => r.pattern.test(text))) expect(PREFILTER.test(text), text).toBe(true);
+    }
   });
 });
