@@ -160,14 +160,23 @@ const LEAD = /^(?:[a-z0-9-]+; ?)?(?:[245]\d\d[ -])?(?:#?[245]\.\d{1,3}\.\d{1,3} 
 const REPEATED = /\b[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\b)?|\b[245]\d\d [245]\.\d{1,3}\.\d{1,3}\b/g;
 
 /**
+ * The whitespace runs that folding to one space changes: any run but a lone ' '. Same result as
+ * replace(/\s+/g, ' '), without replacing every single space of the text by another one.
+ */
+const FOLD = /[^\S ]\s*| \s+/g;
+const REPLY_LIKE = /[245]\d\d[ -]/;
+
+/**
  * Normalise a diagnostic for phrase matching: lower-case, whitespace folded, and the reply-code
  * prefixes that multi-line replies repeat on every line removed after the first, so that a phrase
  * broken across lines ("multiple 550-5.7.1 addresses") still matches.
  */
 export function normalise(diagnostic: string): string {
-  const t = diagnostic.toLowerCase().replace(/\s+/g, ' ').trim();
+  const t = diagnostic.toLowerCase().replace(FOLD, ' ').trim();
+  // No reply code anywhere: nothing repeated to remove (the test below looks at a suffix of t).
+  if (!REPLY_LIKE.test(t)) return t;
   const lead = LEAD.exec(t)?.[0] ?? '';
   const rest = t.slice(lead.length);
-  if (!/[245]\d\d[ -]/.test(rest)) return t;
+  if (!REPLY_LIKE.test(rest)) return t;
   return (lead + rest.replace(REPEATED, ' ')).replace(/\s+/g, ' ').trim();
 }

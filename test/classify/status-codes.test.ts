@@ -77,3 +77,17 @@ describe('normalise', () => {
     expect(normalise('550-5.7.1 [192.0.2.1 13] Messages with multiple 550 5.7.1 addresses in From:')).toContain('multiple addresses in from');
   });
 });
+
+describe('normalise folds whitespace as /\\s+/ -> one space does', () => {
+  it('on generated texts with mixed whitespace', () => {
+    const parts = ['550', '5.1.1', 'user', 'unknown', ' ', '  ', '\t', '\n', '\r\n', '\u00a0', ' \t ', '550-5.7.1', 'x'];
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    for (let i = 0; i < 2000; i++) {
+      const raw = Array.from({ length: 1 + (next() % 10) }, () => parts[next() % parts.length]).join(next() % 2 ? ' ' : '');
+      const folded = raw.toLowerCase().replace(/\s+/g, ' ').trim();
+      if (!/[245]\d\d[ -]/.test(folded)) expect(normalise(raw), JSON.stringify(raw)).toBe(folded);
+      else expect(normalise(raw), JSON.stringify(raw)).toBe(normalise(folded));
+    }
+  });
+});
