@@ -65,6 +65,24 @@ const COMPILED_PROVIDERS = PROVIDERS.map((p) => ({
 const ANY_HOST = new RegExp(PROVIDERS.map((p) => `(?:${p.hosts.source})`).join('|'));
 const ANY_MARK = new RegExp(PROVIDERS.filter((p) => p.marks).map((p) => `(?:${p.marks!.source})`).join('|'));
 
+/**
+ * Hosts and recipient domains repeat from bounce to bounce: remember whether one names any provider
+ * (bounded, so a stream of distinct names costs memory only up to the limit).
+ */
+const HOST_MEMO = new Map<string, boolean>();
+const HOST_MEMO_MAX = 4096;
+
+function anyProviderHost(s: string): boolean {
+  if (s.length === 0) return false;
+  let known = HOST_MEMO.get(s);
+  if (known === undefined) {
+    if (HOST_MEMO.size >= HOST_MEMO_MAX) HOST_MEMO.clear();
+    known = ANY_HOST.test(s);
+    HOST_MEMO.set(s, known);
+  }
+  return known;
+}
+
 /** A reply longer than this is not a reply; reading only its head keeps the time per finding bounded. */
 const MAX_DIAGNOSTIC = 8192;
 
@@ -100,8 +118,8 @@ function statusMatches(want: string | RegExp | undefined, status: string): boole
  * someone else's rejection does not lend its rules to it.
  */
 function byProvider(ctx: Context): Pick | null {
-  // One scan each decides whether any provider could be meant before asking them one by one.
-  const host = (s: string) => s.length > 0 && ANY_HOST.test(s);
+  // One scan each (or a memo) decides whether any provider could be meant before asking them one by one.
+  const host = anyProviderHost;
   return (
     (host(ctx.hosts) && askProviders(ctx, (p) => p.hosts.test(ctx.hosts))) ||
     (ctx.text.length > 0 && ANY_MARK.test(ctx.text) && askProviders(ctx, (p) => p.marks !== undefined && p.marks.test(ctx.text))) ||
