@@ -86,7 +86,7 @@ describe('the keyword prefilter never hides a false-positive rule', () => {
     expect(PREFILTER.test(text)).toBe(true);
   });
   it('passes every text the combined rules match, over generated replies', () => {
-    const words = ['blocked', 'using', 'listed', 'in', 'rbl', 'spam', 'user', 'unknown', 'ip', 'reputation', 'deferred', '[ts01]', 'ube', 'virus', 'detected', 'bl000012', 'ofr004_104', 'ib212', 'not', 'at', 'zen.spamhaus.org', 'mailbox', 'content', 'rejected'];
+    const words = ['blocked', 'using', 'listed', 'in', 'rbl', 'spam', 'user', 'unknown', 'ip', 'reputation', 'deferred', '[ts01]', '[hme1]', '[cs01]', '[bl21]', 'envelope', 'for policy reasons', '_is_blocked', 'ube', 'virus', 'detected', 'bl000012', 'ofr004_104', 'ib212', 'not', 'at', 'zen.spamhaus.org', 'mailbox', 'content', 'rejected'];
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
     for (let i = 0; i < 3000; i++) {
