@@ -152,6 +152,7 @@ function askProviders(ctx: Context, match: (p: Provider) => boolean): Pick | nul
 function byPhrase(ctx: Context): Pick | null {
   if (ctx.text.length === 0) return null;
   for (const t of COMPILED) {
+    if (t.keys !== undefined && !t.keys.test(ctx.text)) continue;
     const m = t.re.exec(ctx.text);
     if (!m) continue;
     const reason = t.refine ? t.refine(ctx, m[0]) : t.reason;

@@ -57,6 +57,12 @@ export interface ReasonPhrases {
    * tables try.
    */
   refine?: (ctx: Context, evidence: string) => Reason | null;
+  /**
+   * Optional cheap guard: literals of which every match of any rule contains at least one. When
+   * none occurs the table's alternation (leading \b groups, tried at every position) is skipped.
+   * Keep it in step with the rules; the tests check every rule's `seen` line passes it.
+   */
+  keys?: RegExp;
 }
 
 /** One provider rule: a provider-specific code or phrase that decides the reason outright. */
@@ -88,6 +94,7 @@ export interface CompiledPhrases {
   reason: Reason;
   re: RegExp;
   refine?: ReasonPhrases['refine'];
+  keys?: RegExp;
 }
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -108,7 +115,8 @@ export function compileRules(rules: ReadonlyArray<{ phrase?: string; pattern?: R
 export function compilePhrases(t: ReasonPhrases): CompiledPhrases {
   const re = compileRules(t.rules);
   if (!re) throw new Error(`classify: empty phrase table for ${t.reason}`);
-  return t.refine ? { reason: t.reason, re, refine: t.refine } : { reason: t.reason, re };
+  // Same shape for every table (monomorphic property access in the hot loop).
+  return { reason: t.reason, re, refine: t.refine, keys: t.keys };
 }
 
 /** Match one rule alone (tests use this to prove every rule matches its own `seen` line). */

@@ -61,3 +61,14 @@ describe('tables', () => {
     expect(performance.now() - t0).toBeLessThan(2_000);
   });
 });
+
+describe('a table guard (keys) never hides one of its rules', () => {
+  const guarded = PHRASE_TABLES.filter((t) => t.keys).flatMap((t) => t.rules.map((r, i) => [t.reason, i, r.seen, r, t.keys!] as const));
+  it('some tables are guarded', () => expect(guarded.length).toBeGreaterThan(0));
+  it.each(guarded)('%s #%i: %s', (_reason, _i, seen, rule, keys) => {
+    // The guard must find a literal inside the matched text itself, not just somewhere in the line.
+    const m = ruleRegExp(rule).exec(normalise(seen));
+    expect(m).not.toBeNull();
+    expect(keys.test(m![0])).toBe(true);
+  });
+});

@@ -20,4 +20,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bsender is unauthenticated\b/, seen: '550 5.7.9 This mail has been blocked because the sender is unauthenticated.', note: 'Yahoo' },
 ];
 
-export const table: ReasonPhrases = { reason: 'authfailure', rules };
+/** Every rule above contains one of these literals (see ReasonPhrases.keys). */
+const keys = /spf|dkim|dmarc|authenticat/;
+
+export const table: ReasonPhrases = { reason: 'authfailure', rules, keys };

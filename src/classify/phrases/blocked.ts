@@ -47,4 +47,7 @@ export function refine(ctx: Context, evidence: string): Reason {
   }
 }
 
-export const table: ReasonPhrases = { reason: 'blocked', rules, refine };
+/** Every rule above contains one of these literals (see ReasonPhrases.keys). */
+const keys = /block|rbl|sbl|spam|barracuda|sorbs|cloudmark|senderscore|invaluement|ivmsip|abuseat|uceprotect|mailspike|list|client host|banned|rejected|refused|not allowed|denied|accepted from|weren't sent|bloquee|deferred|your isp|dynamic|residential|invalid ip|open relay|mail exchanger/;
+
+export const table: ReasonPhrases = { reason: 'blocked', rules, refine, keys };

@@ -19,4 +19,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bhas been delayed\b|\bdeferred: connection\b/, seen: 'Deferred: Connection timed out during user open with example.com' },
 ];
 
-export const table: ReasonPhrases = { reason: 'expired', rules };
+/** Every rule above contains one of these literals (see ReasonPhrases.keys). */
+const keys = /expired|retry|failing|time|deliver|not responding|not reachable|connect|retries|attempts|giving up|socket error|delayed|deferred/;
+
+export const table: ReasonPhrases = { reason: 'expired', rules, keys };

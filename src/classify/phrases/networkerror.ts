@@ -17,4 +17,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bresponded with code nxdomain\b|\bhad no relevant answers\b/, seen: "DNS type 'mx' lookup of example.jp responded with code NXDOMAIN", note: 'Gmail: the lookup failed while retrying, reported as a DNS error' },
 ];
 
-export const table: ReasonPhrases = { reason: 'networkerror', rules };
+/** Every rule above contains one of these literals (see ReasonPhrases.keys). */
+const keys = /hop|loop|connection|network|dns|servfail|route|unreachable|nxdomain|relevant answers/;
+
+export const table: ReasonPhrases = { reason: 'networkerror', rules, keys };

@@ -28,4 +28,7 @@ export const rules: PhraseRule[] = [
   { pattern: /^(?:\S+; )?(?:[245]\d\d )?(?:[245]\.\d+\.\d+ )?reject, id=\S+ - spam\b/, seen: '554 5.7.0 Reject, id=20025-09 - SPAM', note: 'amavisd-new' },
 ];
 
-export const table: ReasonPhrases = { reason: 'spamdetected', rules };
+/** Every rule above contains one of these literals (see ReasonPhrases.keys). */
+const keys = /spam|junk|bulk|ube|unsolicited|content|listed|rejete/;
+
+export const table: ReasonPhrases = { reason: 'spamdetected', rules, keys };
