@@ -42,4 +42,7 @@ export function refine(ctx: Context): Reason {
   }
 }
 
-export const table: ReasonPhrases = { reason: 'hostunknown', rules, refine };
+/** Every rule above contains one of these literals (see ReasonPhrases.keys). */
+const keys = /host|domain|unrouteable/;
+
+export const table: ReasonPhrases = { reason: 'hostunknown', rules, refine, keys };

@@ -25,4 +25,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bboite (?:aux lettres )?pleine\b/, seen: '552 boite pleine / mailbox full', note: 'French providers' },
 ];
 
-export const table: ReasonPhrases = { reason: 'mailboxfull', rules };
+/** Every rule above contains one of these literals (see ReasonPhrases.keys). */
+const keys = /full|quota|exceed|storage|space|limit|too much|pleine/;
+
+export const table: ReasonPhrases = { reason: 'mailboxfull', rules, keys };

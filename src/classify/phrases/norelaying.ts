@@ -17,4 +17,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bno relaying\b/, seen: 'Recipient address rejected: No relaying.' },
 ];
 
-export const table: ReasonPhrases = { reason: 'norelaying', rules };
+/** Every rule above contains one of these literals (see ReasonPhrases.keys). */
+const keys = /relay|rcpthosts|local domain|accepted domain|not verified/;
+
+export const table: ReasonPhrases = { reason: 'norelaying', rules, keys };

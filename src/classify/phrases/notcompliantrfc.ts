@@ -14,4 +14,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bbare (?:lf|linefeed|cr)\b/, seen: '550 5.6.0 bare LF received' },
 ];
 
-export const table: ReasonPhrases = { reason: 'notcompliantrfc', rules };
+/** Every rule above contains one of these literals (see ReasonPhrases.keys). */
+const keys = /header|rfc|bare/;
+
+export const table: ReasonPhrases = { reason: 'notcompliantrfc', rules, keys };

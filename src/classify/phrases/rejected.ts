@@ -17,4 +17,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bgroup you tried to contact \S+ may not exist\b|\bnot have permission to post\b/, seen: "the group you tried to contact (x) may not exist, or you may not have permission to post messages to the group", note: 'Google Groups' },
 ];
 
-export const table: ReasonPhrases = { reason: 'rejected', rules };
+/** Every rule above contains one of these literals (see ReasonPhrases.keys). */
+const keys = /sender|purported|domain is invalid|deferred|may not exist|permission to post/;
+
+export const table: ReasonPhrases = { reason: 'rejected', rules, keys };

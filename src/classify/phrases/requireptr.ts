@@ -16,4 +16,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bip name (?:lookup|possibly forged)\b/, seen: '550 IP name possibly forged' },
 ];
 
-export const table: ReasonPhrases = { reason: 'requireptr', rules };
+/** Every rule above contains one of these literals (see ReasonPhrases.keys). */
+const keys = /ptr|rdns|reverse|hostname|mismatches client ip|ip name/;
+
+export const table: ReasonPhrases = { reason: 'requireptr', rules, keys };

@@ -15,4 +15,7 @@ export const rules: PhraseRule[] = [
   { phrase: 'the user(s) account is disabled', seen: 'The user(s) account is disabled.', note: 'KDDI au (ezweb)' },
 ];
 
-export const table: ReasonPhrases = { reason: 'suspend', rules };
+/** Every rule above contains one of these literals (see ReasonPhrases.keys). */
+const keys = /disabled|deactivated|suspended|inactive|frozen|locked|blocked by its owner|discontinued|expired/;
+
+export const table: ReasonPhrases = { reason: 'suspend', rules, keys };
