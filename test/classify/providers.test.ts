@@ -3,7 +3,8 @@
  * Columns: [provider, remote MTA, diagnostic, status, command, reason, hard, category, fp].
  */
 import { describe, expect, it } from 'vitest';
-import { classify } from '../../src/classify/index.js';
+import { MARK_KEYS, classify } from '../../src/classify/index.js';
+import { PROVIDERS } from '../../src/classify/reasons.js';
 import type { Reason } from '../../src/types.js';
 import { finding, replyOf, report } from './support.js';
 
@@ -72,5 +73,43 @@ describe('classify: provider rules', () => {
     // An iCloud relay reporting an au rejection: the au rules decide, not Apple's.
     const f = finding({ diagnostic: '550 : User unknown', status: '5.0.0', remoteMta: 'lsean.ezweb.ne.jp', reportingMta: 'mr21p00im.me.com' });
     expect(classify(f, report([f])).rule).toBe('provider:kddi');
+  });
+});
+
+describe('the provider-mark keyword scan never hides a mark', () => {
+  const samples = [
+    'see https://support.apple.com/en-us/102322',
+    'abuse_rbl@abuse-att.net',
+    'dnsbl:att 521< 192.0.2.1 >',
+    'permanent failure for one or more recipients (x@example.org:blocked)',
+    'see https://developers.cloudflare.com/email-routing/postmaster/',
+    'bl000010 (cloudmark csi)',
+    'rl000001',
+    'https://www.cox.com/residential/support/email-error-codes.html',
+    'aup#cxbl',
+    'https://postmaster.facebook.com/',
+    'ib212',
+    '550 5.1.1 user unknown x12si gsmtp',
+    'https://support.google.com/mail/?p=nosuchuser',
+    'https://go.microsoft.com/fwlink/?linkid=526653',
+    'resolver.adr.recipientnotfound',
+    'resolver.rst.notauthorized',
+    'x.prod.outlook.com',
+    'https://community.mimecast.com/docs/doc-1369',
+    'rejected by mimecast policy',
+    'ofr006_102',
+    'ofr_506',
+    'lpn007_510',
+    'https://www.spectrum.net/support/internet/understanding-email-error-codes',
+    'aup#in-1310',
+    'please ask your postmaster for help or to contact tosa@rx.t-online.de to clarify',
+    'https://service.mail.qq.com/detail/0/310',
+    'https://postmaster.yahooinc.com/error-codes',
+    'senders.yahooinc.com',
+  ];
+  it.each(samples)('%s', (text) => {
+    // Only samples that some provider's marks actually match say anything about the scan.
+    expect(PROVIDERS.some((p) => p.marks?.test(text))).toBe(true);
+    expect(MARK_KEYS.test(text)).toBe(true);
   });
 });
