@@ -7,9 +7,10 @@
  * checkReturnPath): anything else 550 5.1.1 (never a relay); bad/expired signature 550 5.7.1 when
  * verp.requireSignature, else accepted and logged unverified.
  * DATA: collected up to intake.smtp.maxMessageBytes (SIZE, RFC 1870; over it: 552, nothing kept), so
- * memory per connection is bounded; committed through a group committer that gathers every message
- * finished in the same event-loop turn into one store.saveMessages transaction and acks them all
- * after it. A failed commit answers 451 4.3.0 (the sender retries); nothing is acked before commit.
+ * memory per connection is bounded; committed through a group committer (one transaction per
+ * group, then an fdatasync of the WAL off the event loop) and acked only after the sync. A failed
+ * commit or sync answers 451 4.3.0 (the sender retries); nothing is acked before it is on disk.
+ * The greeting is sent at once (smtp-server's 100 ms early-talker hold is bypassed).
  * Other limits: intake.smtp.maxClients, intake.smtp.socketTimeoutMs (idle/command), 1000 RCPTs per
  * transaction, AUTH disabled,
  * STARTTLS only with intake.smtp.tls.cert + key, reverse DNS off (it stalls without DNS).
