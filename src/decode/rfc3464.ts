@@ -143,6 +143,20 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
     end = text.indexOf('\n', end + 1);
   }
   if (end < 0 || end > limit) end = limit;
+  // Some relays strip the indentation of Postfix's folded lines ("said: 550 5.2.1\n<a@b>... User
+  // Unknown (in reply to RCPT TO command)"): while a "said:" statement is still open, take the
+  // following lines up to a blank line or the next recipient's "<addr>:" entry.
+  if (text.lastIndexOf('said:', end) >= at && text.indexOf('(in reply to ', at) !== -1) {
+    let open = text.slice(at, end).indexOf('(in reply to ') < 0;
+    while (open && end < limit) {
+      const next = text.indexOf('\n', end + 1);
+      const lineEnd = next < 0 || next > limit ? limit : next;
+      const line = text.slice(end + 1, lineEnd);
+      if (line.trim() === '' || /^<[^>\s]+>:/.test(line)) break;
+      end = lineEnd;
+      open = line.indexOf('(in reply to ') < 0;
+    }
+  }
   const para = text.slice(at, end);
 
   if (f.remoteMta === '') {

@@ -179,3 +179,40 @@ describe.skipIf(!existsSync(`${SHARED}/labels.json`))('rfc3464 corpus samples (n
     });
   });
 });
+
+describe('fillFromText: Postfix statements whose folded lines lost their indentation', () => {
+  const blank = (recipient: string) =>
+    ({
+      recipient,
+      action: 'failed',
+      status: '5.2.1',
+      replyCode: '550',
+      diagnostic: '550 5.2.1 <a@example.net>... User Unknown',
+      diagnosticType: 'smtp',
+      remoteMta: '',
+      reportingMta: '',
+      lastCommand: '',
+      decodedBy: 'rfc3464',
+    }) as const;
+
+  it('reads the command from an unindented continuation line', async () => {
+    const { fillFromText } = await import('../../src/decode/rfc3464.js');
+    const text = 'The mail system\n\n<a@example.net>: host mx.example.net[192.0.2.22] said: 550 5.2.1\n<a@example.net>... User Unknown (in reply to RCPT TO command)\n\n-- \n';
+    const f = { ...blank('a@example.net') };
+    fillFromText(f, text);
+    expect(f.lastCommand).toBe('RCPT');
+    expect(f.remoteMta).toBe('mx.example.net');
+  });
+
+  it("stops at the next recipient's entry and at a blank line", async () => {
+    const { fillFromText } = await import('../../src/decode/rfc3464.js');
+    const text =
+      '<a@example.net>: host mx.example.net[192.0.2.22] said: 550 5.2.1 nope\n<b@example.net>: host mx.example.net[192.0.2.22] said: 550 no (in reply to DATA command)\n';
+    const f = { ...blank('a@example.net') };
+    fillFromText(f, text);
+    expect(f.lastCommand).toBe('');
+    const g = { ...blank('a@example.net') };
+    fillFromText(g, '<a@example.net>: host mx.example.net[192.0.2.22] said: 550 nope\n\nlater text (in reply to DATA command)\n');
+    expect(g.lastCommand).toBe('');
+  });
+});
