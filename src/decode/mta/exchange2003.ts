@@ -17,6 +17,7 @@
  */
 import type { Finding, Reason } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { hintFrom, type HintRule } from './text-bounce.js';
 import { normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'exchange2003';
@@ -41,7 +42,7 @@ const OWN_CODES: ReadonlyArray<{ code: string; reason: Reason; seen: string; sam
     sample: 'lhost-exchange2003-01',
   },
 ];
-const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
+const OWN_PHRASES: readonly HintRule[] = [
   {
     phrase: /The recipient name is not recognized/i,
     reason: 'userunknown',
@@ -100,7 +101,7 @@ export const exchange2003: Decoder = {
       }
       const code = MSEXCH_CODE_RE.exec(diagnostic)?.[1]?.toUpperCase();
       const hint =
-        OWN_CODES.find((c) => c.code === code)?.reason ?? OWN_PHRASES.find((p) => p.phrase.test(diagnostic))?.reason;
+        OWN_CODES.find((c) => c.code === code)?.reason ?? hintFrom(OWN_PHRASES, diagnostic);
       return {
         recipient,
         action: 'failed',

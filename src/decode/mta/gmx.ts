@@ -21,9 +21,10 @@
  *   user@example.fr:
  *   SMTP error from remote server for TEXT command, host: smtp-in.example.fr (192.0.2.1) reason: 550 5.2.0 ...
  */
-import type { Finding, Reason } from '../../types.js';
+import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
+import { bestStatusIn } from '../../parse/dsn.js';
+import { addressBlocks, hintFrom, type HintRule } from './text-bounce.js';
 
 const NAME = 'gmx';
 
@@ -45,7 +46,7 @@ const COMMAND_NAME: Record<string, string> = {
 };
 
 /** The system's own words (not the remote server's) that state the reason. */
-const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
+const OWN_PHRASES: readonly HintRule[] = [
   {
     phrase: /delivery retry time ?out exceeded/i,
     reason: 'expired',
@@ -68,23 +69,8 @@ export const gmx: Decoder = {
 
 /** Read the United Internet (GMX, 1&1, web.de) report; null when the text is not in that layout. */
 export function readUnitedInternetReport(text: string, decodedBy: string): Finding[] | null {
-  const lead = LEAD_RE.exec(text);
-  if (!lead) return null;
-  let body = text.slice(lead.index + lead[0].length);
-  const end = END_RE.exec(body);
-  if (end) body = body.slice(0, end.index);
-
-  const blocks: Array<{ recipient: string; lines: string[] }> = [];
-  for (const line of body.split('\n')) {
-    const a = ADDRESS_LINE_RE.exec(line);
-    if (a) {
-      blocks.push({ recipient: normalizeAddress(a[1] ?? ''), lines: [] });
-      continue;
-    }
-    const current = blocks[blocks.length - 1];
-    if (current && line.trim() !== '') current.lines.push(line.trim());
-  }
-  if (blocks.length === 0) return null;
+  const blocks = addressBlocks(text, LEAD_RE, END_RE, ADDRESS_LINE_RE);
+  if (!blocks || blocks.length === 0) return null;
   return blocks.map(({ recipient, lines }) => readBlock(recipient, lines, decodedBy));
 }
 
@@ -107,15 +93,7 @@ function readBlock(recipient: string, lines: string[], decodedBy: string): Findi
   text = text.replace(/^\s*reason:\s*/i, '');
   text = text.replace(/\s+/g, ' ').trim();
   const reply = /^([245]\d\d)\b/.exec(text);
-  let reasonHint: Reason | undefined;
-  if (!cmd) {
-    for (const rule of OWN_PHRASES) {
-      if (rule.phrase.test(text)) {
-        reasonHint = rule.reason;
-        break;
-      }
-    }
-  }
+  const reasonHint = !cmd ? hintFrom(OWN_PHRASES, text) : undefined;
   return {
     recipient,
     action: 'failed',

@@ -14,7 +14,7 @@
 import type { Action, Finding, Reason, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
-import { joinReply } from './text-bounce.js';
+import { hintFrom, joinReply, type HintRule } from './text-bounce.js';
 
 const NAME = 'googleworkspace';
 
@@ -32,7 +32,7 @@ const TO_RE = /(?:wasn't delivered to|delivering your message to|has not been de
 const SENTENCE_RE = /(?:Your message|There was)[^.\n]*?(?:wasn't delivered to|delivering your message to|has not been delivered to)[^\n]*?\.(?=\s|$)/i;
 
 /** Google's own words that state the reason (not the remote server's). */
-const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
+const OWN_PHRASES: readonly HintRule[] = [
   {
     phrase: /'Send mail as'|\bCustomFromDenied\b/i,
     reason: 'rejected',
@@ -144,7 +144,7 @@ function readGoogleText(input: DecodeInput): GoogleText | null {
     diagnostic =
       lines.length > 1 && lines.every((l) => /^\s*[245]\d\d[ -]/.test(l)) ? joinReply(lines) : para.replace(/\s+/g, ' ').trim();
   }
-  const reasonHint = OWN_PHRASES.find((rule) => rule.phrase.test(text))?.reason;
+  const reasonHint = hintFrom(OWN_PHRASES, text);
   const sentence = to ? (SENTENCE_RE.exec(text.slice(Math.max(0, to.index - 200)))?.[0] ?? '').replace(/\s+/g, ' ').trim() : '';
   return {
     action,

@@ -13,9 +13,10 @@
  *
  *   ------ This is a copy of the message, including all the headers. ------
  */
-import type { Finding, Reason } from '../../types.js';
+import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
+import { bestStatusIn } from '../../parse/dsn.js';
+import { addressBlocks, hintFrom, type HintRule } from './text-bounce.js';
 
 const NAME = 'mailru';
 
@@ -29,7 +30,7 @@ const END_RE = /^(?:-{3,} ?This is a copy of the message|\*{5,}\s*$|Рекоме
 const ADDRESS_LINE_RE = /^ {1,4}<?([^\s<>]+@[^\s<>]+?)>?:?\s*$/;
 
 /** Exim's own words (not the remote server's) that state the reason. */
-const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
+const OWN_PHRASES: readonly HintRule[] = [
   { phrase: /retry time ?out exceeded/i, reason: 'expired', seen: '    retry timeout exceeded', sample: 'lhost-mailru-10' },
   {
     phrase: /Unrouteable address|all (?:relevant )?MX records point to non-existent hosts/i,
@@ -66,23 +67,9 @@ export const mailru: Decoder = {
 };
 
 function readEximBlocks(text: string, lead: RegExp): Finding[] | null {
-  const m = lead.exec(text);
-  if (!m) return null;
-  let body = text.slice(m.index + m[0].length);
-  const end = END_RE.exec(body);
-  if (end) body = body.slice(0, end.index);
-
-  const blocks: Array<{ recipient: string; lines: string[] }> = [];
-  for (const line of body.split('\n')) {
-    const a = ADDRESS_LINE_RE.exec(line);
-    if (a) {
-      blocks.push({ recipient: normalizeAddress(a[1] ?? ''), lines: [] });
-      continue;
-    }
-    const current = blocks[blocks.length - 1];
-    // "(generated from x@example.com)" names the alias, not the failed address.
-    if (current && line.trim() !== '' && !/^\s*\(generated from /i.test(line)) current.lines.push(line.trim());
-  }
+  // "(generated from x@example.com)" names the alias, not the failed address.
+  const blocks = addressBlocks(text, lead, END_RE, ADDRESS_LINE_RE, /^\s*\(generated from /i);
+  if (!blocks) return null;
   return blocks.map(({ recipient, lines }) => readBlock(recipient, lines.join(' ')));
 }
 
@@ -102,15 +89,7 @@ function readBlock(recipient: string, raw: string): Finding {
     text = text.slice(host[0].length);
   }
   const reply = /^([245]\d\d)\b/.exec(text);
-  let reasonHint: Reason | undefined;
-  if (!after) {
-    for (const rule of OWN_PHRASES) {
-      if (rule.phrase.test(text)) {
-        reasonHint = rule.reason;
-        break;
-      }
-    }
-  }
+  const reasonHint = !after ? hintFrom(OWN_PHRASES, text) : undefined;
   return {
     recipient,
     action: 'failed',

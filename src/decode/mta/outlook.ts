@@ -17,6 +17,7 @@
  */
 import type { Action, Finding, Reason, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { hintFrom, type HintRule } from './text-bounce.js';
 import { normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'outlook';
@@ -30,7 +31,7 @@ const LEAD_RE =
 const ADDRESS_LINE_RE = /^\s+<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/;
 
 /** Hotmail's own reasons, in its lead sentence. */
-const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
+const OWN_PHRASES: readonly HintRule[] = [
   {
     // Hotmail gave up after failing to connect for the whole retry period (the DSN says 4.4.7).
     phrase: /due to being unable to connect successfully to the destination mail server/i,
@@ -92,6 +93,6 @@ function readLead(text: string): { action: Action; reason: string; hint?: Reason
     if (!m) break;
     recipients.push(normalizeAddress(m[1] ?? ''));
   }
-  const hint = OWN_PHRASES.find((r) => r.phrase.test(whole))?.reason;
+  const hint = hintFrom(OWN_PHRASES, whole);
   return { action, reason: reason ? whole : '', ...(hint ? { hint } : {}), recipients };
 }

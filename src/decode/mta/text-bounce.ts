@@ -5,6 +5,7 @@
  * code (RFC 5321) found in a line, multi-line SMTP replies joined into one diagnostic, addresses.
  * No config keys. Pure functions; no regex here may backtrack badly on long lines.
  */
+import { normalizeAddress } from '../../parse/dsn.js';
 import type { MimePart, ParsedMessage } from '../../parse/mime.js';
 import type { DecodeInput } from '../types.js';
 import type { Action, Finding, Reason } from '../../types.js';
@@ -25,16 +26,8 @@ export function newFinding(decodedBy: string, recipient: string, action: Action 
   };
 }
 
-/** Lower-case the domain, drop angle brackets, quotes and a trailing dot or colon. */
-export function normalizeAddress(s: string): string {
-  let a = s.trim();
-  const m = /<([^<>\s]*@[^<>\s]*)>/.exec(a);
-  if (m && m[1] !== undefined) a = m[1];
-  a = a.replace(/^["'<(\[]+|["'>)\].,:;]+$/g, '');
-  const at = a.lastIndexOf('@');
-  if (at < 0) return a;
-  return a.slice(0, at) + '@' + a.slice(at + 1).toLowerCase();
-}
+// One address normaliser for every decoder: the DSN reader's (quoted local parts, mailto:, <...>).
+export { normalizeAddress };
 
 const LOCAL_STOP = new Set([..." \t\n<>()\"'[],;:@"]);
 const DOMAIN_CHAR = /[-A-Za-z0-9.]/;
@@ -186,6 +179,38 @@ export interface HintRule {
   reason: Reason;
   /** The bounce line this rule was written from. */
   seen: string;
+  /** The sample that shows it. */
+  sample?: string;
+}
+
+/**
+ * The per-address blocks of a report laid out as "lead line, then <address>: lines each followed by
+ * their error lines, then an end marker" (Exim-style; GMX/1&1, Mail.ru, Yahoo). Lines matching
+ * `skip` are left out. null when the lead is absent.
+ */
+export function addressBlocks(
+  text: string,
+  lead: RegExp,
+  end: RegExp,
+  addressLine: RegExp,
+  skip?: RegExp,
+): Array<{ recipient: string; lines: string[] }> | null {
+  const m = lead.exec(text);
+  if (!m) return null;
+  let body = text.slice(m.index + m[0].length);
+  const e = end.exec(body);
+  if (e) body = body.slice(0, e.index);
+  const blocks: Array<{ recipient: string; lines: string[] }> = [];
+  for (const line of body.split('\n')) {
+    const a = addressLine.exec(line);
+    if (a) {
+      blocks.push({ recipient: normalizeAddress(a[1] ?? ''), lines: [] });
+      continue;
+    }
+    const current = blocks[blocks.length - 1];
+    if (current && line.trim() !== '' && !(skip && skip.test(line))) current.lines.push(line.trim());
+  }
+  return blocks;
 }
 
 /** The reason of the first rule whose phrase occurs in the text, or undefined. */

@@ -16,7 +16,8 @@
  */
 import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
+import { bestStatusIn } from '../../parse/dsn.js';
+import { addressBlocks } from './text-bounce.js';
 
 const NAME = 'yahoo';
 
@@ -52,24 +53,9 @@ export const yahoo: Decoder = {
     return /mailer-daemon@[\w.-]*yahoo/i.test(input.from) || /^Failure Notice$/i.test(input.subject.trim());
   },
   decode(input: DecodeInput): DecodeResult | null {
-    const lead = LEAD_RE.exec(input.text);
-    if (!lead) return null;
-    let body = input.text.slice(lead.index + lead[0].length);
-    const end = END_RE.exec(body);
-    if (end) body = body.slice(0, end.index);
-
     // Split into "<address>:" blocks.
-    const blocks: Array<{ recipient: string; lines: string[] }> = [];
-    for (const line of body.split('\n')) {
-      const m = RCPT_RE.exec(line);
-      if (m) {
-        blocks.push({ recipient: normalizeAddress(m[1] ?? ''), lines: [] });
-        continue;
-      }
-      const current = blocks[blocks.length - 1];
-      if (current && line.trim() !== '') current.lines.push(line.trim());
-    }
-    if (blocks.length === 0) return null;
+    const blocks = addressBlocks(input.text, LEAD_RE, END_RE, RCPT_RE);
+    if (!blocks || blocks.length === 0) return null;
 
     const findings: Finding[] = blocks.map(({ recipient, lines }) => {
       let text = lines.join(' ');
