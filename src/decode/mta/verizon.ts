@@ -13,8 +13,9 @@
  *     MAIL FROM: sender@example.org
  *     RCPT TO: 5555550100@vtext.com
  */
-import type { Finding, Reason } from '../../types.js';
+import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { hintFrom, type HintRule } from './text-bounce.js';
 import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'verizon';
@@ -26,7 +27,7 @@ const BELOW_RE = /^Error message below:\s*$/im;
 const RCPT_RE = /^\s*(?:RCPT TO|To):\s*<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/im;
 
 /** Verizon's own summary line, which states the reason. */
-const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
+const OWN_PHRASES: readonly HintRule[] = [
   { phrase: /Invalid user address|No valid recipients/i, reason: 'userunknown', seen: 'Error: Invalid user address', sample: 'lhost-verizon-02' },
 ];
 
@@ -53,7 +54,7 @@ export const verizon: Decoder = {
     diagnostic = diagnostic.replace(/^([245]\d\d)\s*-\s+/, '$1 ');
     const reply = /^([245]\d\d)\b/.exec(diagnostic);
     const summary = error[1] ?? '';
-    const hint = OWN_PHRASES.find((r) => r.phrase.test(summary))?.reason;
+    const hint = hintFrom(OWN_PHRASES, summary);
 
     const finding: Finding = {
       recipient: normalizeAddress(rcpt[1] ?? ''),
