@@ -62,7 +62,10 @@ export function classifyReport(report: Report): Analysis {
 /** Parse, decode and classify one message. */
 export function analyzeMessage(raw: Buffer | string, opts?: ParseOptions): Analysis {
   try {
-    return classifyReport(decodeMessage(parseMessage(raw, opts)));
+    const msg = parseMessage(raw, opts);
+    const analysis = classifyReport(decodeMessage(msg));
+    analysis.date = msg.headers.get('date') ?? '';
+    return analysis;
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     return { type: 'not-bounce', recipients: [], decodedBy: '', problems: [`analysis failed: ${msg}`] };

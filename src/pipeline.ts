@@ -74,7 +74,8 @@ export function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, anal
     return { ...base, state: 'failed', error: `analyze: ${err instanceof Error ? err.message : String(err)}` };
   }
   const receivedAt = msg.env.receivedAt;
-  const bounceAt = bounceTime(msg.raw, receivedAt);
+  // The parser already read the Date: header; scan the raw bytes only for analyses that lack it.
+  const bounceAt = bounceTime(analysis.date ?? msg.raw, receivedAt);
 
   if (analysis.type === 'not-bounce') {
     return { ...base, analysis, bounceAt, state: 'not-a-bounce', error: null };
@@ -116,13 +117,19 @@ export function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, anal
 const YEAR = 365 * 86_400_000;
 
 /** The bounce's own Date: header, within sane bounds of our receipt time; else the receipt time. */
-export function bounceTime(raw: Buffer, receivedAt: number): number {
-  const head = raw.subarray(0, Math.min(raw.length, 64 * 1024)).toString('latin1');
-  const end = head.search(/\r?\n\r?\n/);
-  const block = end >= 0 ? head.slice(0, end) : head;
-  const m = /^date:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)/im.exec(block);
-  if (!m || m[1] === undefined) return receivedAt;
-  const t = Date.parse(m[1].replace(/\r?\n[ \t]+/g, ' ').replace(/\([^)]*\)/g, '').trim());
+export function bounceTime(dateOrRaw: string | Buffer, receivedAt: number): number {
+  let value: string;
+  if (typeof dateOrRaw === 'string') value = dateOrRaw;
+  else {
+    const head = dateOrRaw.subarray(0, Math.min(dateOrRaw.length, 64 * 1024)).toString('latin1');
+    const end = head.search(/\r?\n\r?\n/);
+    const block = end >= 0 ? head.slice(0, end) : head;
+    const m = /^date:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)/im.exec(block);
+    if (!m || m[1] === undefined) return receivedAt;
+    value = m[1];
+  }
+  if (value === '') return receivedAt;
+  const t = Date.parse(value.replace(/\r?\n[ \t]+/g, ' ').replace(/\([^)]*\)/g, '').trim());
   if (!Number.isFinite(t) || t < receivedAt - YEAR) return receivedAt;
   return Math.min(t, receivedAt);
 }

@@ -144,6 +144,8 @@ export interface Analysis {
   decodedBy: string;
   problems: string[];
   original?: Report['original'];
+  /** The bounce's own Date: header (unfolded, raw), read once by the MIME parser; '' if absent. */
+  date?: string;
 }
 
 /** Where a stored message came from. */
