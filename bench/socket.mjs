@@ -3,19 +3,24 @@
  * bench/socket - `check ADDRESS` lookups per second and latency percentiles on the status socket,
  * against a database of 1,000,000 addresses (npm run bench:socket; needs `npm run build`).
  *
- * The server (startControl with a read-only store, as in the daemon) runs in this process; the
- * clients run in a child process so they do not share its event loop. Scenarios:
+ * The server (startControl with a read-only store, as in the daemon, including its reader
+ * processes when control.readers > 0) runs in this process; the clients run in a separate process.
+ * The client is bench/socket-client.c (epoll, compiled here with `cc -O2` into a temp dir) when a C
+ * compiler exists, else a Node client in a child process; both send the same requests (same
+ * generator) and the output says which ran. Scenarios:
  *   1 client, 1 request in flight     (strict request/response; latency = round trip)
  *   1 client, 16 in flight            (pipelined, as a batch sender would do)
  *   32 clients, 1 in flight each
  *   32 clients, 4 in flight each       (e.g. several lookups per message from each sender process)
  * Env: BENCH_DB (default $TMPDIR/rebound-bench-1m.db, built once and reused), BENCH_N (addresses,
  * default 1000000), BENCH_SECONDS (per scenario, default 5), BENCH_SCENARIOS (e.g. "1,3": run only
- * those), BENCH_DIST (a private build to load instead of ../dist).
+ * those), BENCH_DIST (a private build to load instead of ../dist), BENCH_CLIENT (c or node: force
+ * a client), BENCH_READERS (control.readers for the server; default: the config default).
+ * Server CPU is this process's plus its reader processes' (from /proc).
  * Output: a table on stdout and one JSON line per scenario (for docs/BENCHMARKS.md).
  */
-import { fork } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, fork } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,8 +47,14 @@ async function main() {
 
   const dir = mkdtempSync(join(tmpdir(), 'rebound-bench-sock-'));
   const sock = join(dir, 'rebound.sock');
-  const cfg = configFromObject({ control: { socket: sock } });
+  const controlCfg = { socket: sock };
+  if (process.env.BENCH_READERS !== undefined) controlCfg.readers = Number(process.env.BENCH_READERS);
+  const cfg = configFromObject({ control: controlCfg });
   const control = await startControl(cfg.control, { storeOptions: { path: DB } });
+  const readers = cfg.control.readers ?? 0;
+  const clientBin = process.env.BENCH_CLIENT === 'node' ? undefined : compileClient(dir);
+  if (process.env.BENCH_CLIENT === 'c' && !clientBin) throw new Error('BENCH_CLIENT=c but the C client could not be built');
+  const clientKind = clientBin ? 'c (bench/socket-client.c)' : 'node (bench/socket.mjs client)';
   const results = [];
   try {
     for (const sc of [
@@ -53,11 +64,14 @@ async function main() {
       { name: '32 clients, 4 in flight each', clients: 32, depth: 4 },
     ].filter((sc, i) => !process.env.BENCH_SCENARIOS || process.env.BENCH_SCENARIOS.split(',').includes(String(i + 1)))) {
       const cpu0 = process.cpuUsage();
-      const r = await runScenario({ ...sc, sock, seconds: SECONDS, n: N });
+      const pids = control.readerPids?.() ?? [];
+      const rcpu0 = pids.map(procCpuUs);
+      const r = await runScenario({ ...sc, sock, seconds: SECONDS, n: N }, clientBin);
       const cpu = process.cpuUsage(cpu0);
+      const readersUs = pids.reduce((sum, pid, i) => sum + procCpuUs(pid) - rcpu0[i], 0);
       // Server CPU per lookup: less sensitive than wall-clock figures to other load on the machine.
-      const serverCpuUs = r.lookups ? (cpu.user + cpu.system) / (r.lookups + (r.warmupLookups ?? 0)) : 0;
-      results.push({ scenario: sc.name, ...r, serverCpuUsPerLookup: Number(serverCpuUs.toFixed(1)) });
+      const serverCpuUs = r.lookups ? (cpu.user + cpu.system + readersUs) / (r.lookups + (r.warmupLookups ?? 0)) : 0;
+      results.push({ scenario: sc.name, ...r, serverCpuUsPerLookup: Number(serverCpuUs.toFixed(1)), client: clientBin ? 'c' : 'node', readers });
     }
   } finally {
     await control.stop();
@@ -65,6 +79,7 @@ async function main() {
   }
   console.log(`\ncheck lookups on the status socket, ${N.toLocaleString('en')} addresses, ${SECONDS}s per scenario (node ${process.version})`);
   console.log(`load average before: ${loadBefore}; after: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`client: ${clientKind}; server: control.readers = ${readers} (${readers ? `${readers} reader processes answer` : 'the main process answers'}); ${os.cpus().length} CPUs`);
   console.log('scenario                          lookups/s    p50 ms   p99 ms   max ms   CPU us/lookup: server client');
   for (const r of results)
     console.log(
@@ -117,7 +132,40 @@ async function buildDb(openStore) {
   console.log(`built ${DB} with ${N.toLocaleString('en')} addresses in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 }
 
-function runScenario(opts) {
+/** Compile bench/socket-client.c into `dir`; undefined when there is no working compiler. */
+function compileClient(dir) {
+  const out = join(dir, 'socket-client');
+  const src = fileURLToPath(new URL('socket-client.c', import.meta.url));
+  for (const cc of [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean)) {
+    try {
+      execFileSync(cc, ['-O2', '-o', out, src], { stdio: ['ignore', 'ignore', 'pipe'] });
+      return out;
+    } catch {
+      // try the next compiler; none: the Node client
+    }
+  }
+  return undefined;
+}
+
+/** user+system CPU of a process in microseconds (/proc/PID/stat, clock ticks of 10 ms on Linux). */
+function procCpuUs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10_000; // utime, stime (fields 14, 15)
+  } catch {
+    return 0;
+  }
+}
+
+function runScenario(opts, clientBin) {
+  if (clientBin)
+    return new Promise((resolve, reject) => {
+      execFile(clientBin, [opts.sock, String(opts.clients), String(opts.depth), String(opts.seconds), String(opts.n)], (err, stdout, stderr) => {
+        if (err) return reject(new Error(`C client failed: ${err.message}\n${stderr}`));
+        resolve(JSON.parse(stdout));
+      });
+    });
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), ['client', JSON.stringify(opts)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('message', resolve);
@@ -145,7 +193,8 @@ async function client({ sock, clients, depth, seconds, n }) {
     lat.length = 0;
   }, 500);
   let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  // uint32 LCG, as in socket-client.c, so that both clients send the same sequence of requests.
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff);
   const request = () => {
     // 10% of lookups are for addresses the database has never seen.
     const i = Math.floor(rnd() * n * 1.1);
