@@ -76,6 +76,8 @@ export interface ControlConfig {
   failOpen: boolean;
   maxLineBytes: number;
   maxClients: number;
+  /** Reader processes that answer the control listeners (0 = the main process answers). */
+  readers: number;
 }
 
 export interface Config {
@@ -172,6 +174,7 @@ export const defaultConfig = {
     failOpen: true,
     maxLineBytes: 4096,
     maxClients: 1000,
+    readers: 0,
   },
   metrics: { http: { enabled: false, host: '127.0.0.1', port: 9465 } },
   jobs: {
@@ -252,6 +255,7 @@ export const configRules: Record<string, Rule> = {
   'control.suspended': { kind: 'enum', values: ['defer', 'reject'] },
   'control.maxLineBytes': { kind: 'int', min: 256, max: 1_048_576 },
   'control.maxClients': { kind: 'int', min: 1, max: 100_000 },
+  'control.readers': { kind: 'int', min: 0, max: 64 },
   'metrics.http.port': port,
   'jobs.prune.schedule': cron,
   'jobs.prune.eventsDays': { kind: 'int', min: 1, max: 36_500 },

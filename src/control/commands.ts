@@ -33,6 +33,12 @@ export interface ControlDeps {
   /** Messages waiting to be processed and failed ones are in store stats; anything else here. */
   extraStats?: () => Record<string, unknown>;
   now?: () => number;
+  /**
+   * In a reader process (control/reader.ts): the reply line (JSON, no newline) from the main
+   * process for commands whose answer lives there (stats, health, metrics), or undefined when
+   * this process answers `line` itself.
+   */
+  remote?: (line: string) => Promise<string> | undefined;
 }
 
 export type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: string; [k: string]: unknown };

@@ -10,16 +10,18 @@
  * Config keys: control.socket, control.mode, control.group, control.tcp.*, control.socketmap.*,
  * control.policy.*, control.maxLineBytes, control.maxClients, control.failOpen, control.suspended.
  */
-import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ControlConfig } from '../config/schema.js';
 import { DaemonError } from '../errors.js';
-import { child } from '../log.js';
+import { child, logger } from '../log.js';
 import { openStore, type StoreOptions } from '../store/index.js';
 import { checkJson, runCommand, type CommandContext, type ControlDeps, type ControlStore, type Reply } from './commands.js';
 import { openLookup, type Lookup } from './lookup.js';
 import { handlePolicyConnection } from './policy.js';
+import { startReaders, type ConnectionKind, type ReaderPool } from './readers.js';
 import { handleSocketmapConnection } from './socketmap.js';
 
 const log = child('control');
@@ -31,6 +33,8 @@ const WS = /\s/;
 export interface ControlHandle {
   /** Where each listener ended up (TCP ports resolved when 0 was configured). */
   addresses: { socket: string; tcp?: number; socketmap?: string | number; policy?: number };
+  /** Process ids of the reader processes (control.readers; empty when this process answers). */
+  readerPids(): number[];
   stop(): Promise<void>;
 }
 
@@ -117,10 +121,13 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
   const tooLong = (): string =>
     `${JSON.stringify({ ok: false, error: `line longer than ${maxLine} bytes; ignored` } satisfies Reply)}\n`;
 
-  sock.on('data', (chunk: string) => {
+  // A command answered by the main process (reader processes only) holds the lines after it
+  // until its reply is written, so replies keep the order of the requests.
+  let waiting = false;
+
+  const drain = (): void => {
     let out = '';
     let quit = false;
-    buf += chunk;
     let start = 0;
     for (;;) {
       const nl = buf.indexOf('\n', start);
@@ -145,6 +152,22 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
         continue;
       }
       if (text.trim() === '') continue;
+      const remote = deps.remote?.(text);
+      if (remote !== undefined) {
+        waiting = true;
+        sock.pause();
+        remote
+          .catch((err: unknown) => JSON.stringify({ ok: false, error: `internal error: ${(err as Error).message}` } satisfies Reply))
+          .then((json) => {
+            waiting = false;
+            if (sock.destroyed) return;
+            send(`${json}\n`);
+            sock.resume();
+            drain();
+          })
+          .catch(() => sock.destroy());
+        break;
+      }
       const reply = runCommand(text, deps, ctx);
       if (reply === 'quit') {
         quit = true;
@@ -153,49 +176,69 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
       out += `${JSON.stringify(reply)}\n`;
     }
     buf = quit ? '' : buf.slice(start);
-    if (!quit && buf.length > maxLine) {
+    if (!quit && !waiting && buf.length > maxLine) {
       // No newline yet and already too long: answer now, then skip to the next newline.
       deps.metrics?.badRequests.inc({ via: 'socket' });
       out += tooLong();
       buf = '';
       discarding = true;
     }
-    if (out !== '' && !sock.destroyed) {
-      if (!sock.write(out)) {
-        // A client that does not read its replies must not make us buffer without limit.
-        sock.pause();
-        sock.once('drain', () => sock.resume());
-      }
-    }
+    if (out !== '') send(out);
     if (quit) sock.end();
+  };
+
+  const send = (out: string): void => {
+    if (sock.destroyed) return;
+    if (!sock.write(out)) {
+      // A client that does not read its replies must not make us buffer without limit.
+      sock.pause();
+      sock.once('drain', () => {
+        if (!waiting) sock.resume();
+      });
+    }
+  };
+
+  sock.on('data', (chunk: string) => {
+    buf += chunk;
+    if (!waiting) drain();
   });
   sock.on('error', () => sock.destroy());
 }
 
+/**
+ * The store the control plane reads: a read-only handle, with "may I send?" lookups (check,
+ * socketmap, policy, health) on the faster read path of control/lookup.ts. Used by startControl
+ * and by each reader process (control/reader.ts).
+ */
+export function openControlStore(storeOptions: StoreOptions): { store: ControlStore; close(): void } {
+  const full = openStore({ ...storeOptions, readonly: true });
+  let fast: Lookup;
+  try {
+    fast = openLookup(storeOptions);
+  } catch (err) {
+    full.close();
+    throw err;
+  }
+  return {
+    store: {
+      mayISend: fast.mayISend,
+      addressStatus: (a, n) => full.addressStatus(a, n),
+      history: (a, l) => full.history(a, l),
+      stats: (n) => full.stats(n),
+    },
+    close() {
+      fast.close();
+      full.close();
+    },
+  };
+}
+
 /** Start every enabled control listener. Rejects (DaemonError 'listen') if any cannot bind. */
 export async function startControl(cfg: ControlConfig, startDeps: StartControlDeps): Promise<ControlHandle> {
-  const ownsStore = startDeps.store === undefined;
-  const full: ControlStore & { close?: () => void } =
-    startDeps.store ?? openStore({ ...startDeps.storeOptions, readonly: true });
-  // Lookups (check, socketmap, policy, health) go through the faster read path when we open the
-  // file ourselves; a store handed in (':memory:', tests) answers everything itself.
-  let fast: Lookup | undefined;
-  if (startDeps.storeOptions !== undefined) {
-    try {
-      fast = openLookup(startDeps.storeOptions);
-    } catch (err) {
-      full.close?.();
-      throw err;
-    }
-  }
-  const store: ControlStore = fast
-    ? {
-        mayISend: fast.mayISend,
-        addressStatus: (a, n) => full.addressStatus(a, n),
-        history: (a, l) => full.history(a, l),
-        stats: (n) => full.stats(n),
-      }
-    : full;
+  // Lookups go through the faster read path when we open the file ourselves; a store handed in
+  // (':memory:', tests) answers everything itself.
+  const opened = startDeps.storeOptions !== undefined ? openControlStore(startDeps.storeOptions) : undefined;
+  const store: ControlStore = opened?.store ?? startDeps.store!;
   const deps: ControlDeps = { ...startDeps, store };
   const ctx: CommandContext = { startedAt: deps.now?.() ?? Date.now() };
   const servers: Server[] = [];
@@ -205,8 +248,29 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   };
-  const makeServer = (handler: (s: Socket) => void): Server => {
-    const srv = createServer((s) => {
+
+  // control.readers > 0: reader processes answer; this process accepts and hands connections on.
+  // They need the compiled reader module and a store file they can open themselves.
+  let pool: ReaderPool | undefined;
+  const readerModule = new URL('./reader.js', import.meta.url);
+  if (cfg.readers > 0 && startDeps.storeOptions !== undefined) {
+    if (!existsSync(fileURLToPath(readerModule))) {
+      log.warn({ module: readerModule.href }, 'control.readers: no compiled reader module next to this one (running from sources?); answering in the main process');
+    } else {
+      const { path, busyTimeoutMs, state } = startDeps.storeOptions;
+      pool = startReaders({ count: cfg.readers, module: readerModule, storeOptions: { path, busyTimeoutMs, state }, control: cfg, deps, ctx, logLevel: logger.level });
+    }
+  }
+
+  const makeServer = (kind: ConnectionKind, handler: (s: Socket) => void): Server => {
+    // Paused on accept when readers may take the connection: this process must not read from it.
+    const srv = createServer({ pauseOnConnect: pool !== undefined }, (s) => {
+      if (pool !== undefined) {
+        if (pool.open() + sockets.size >= cfg.maxClients) return void s.destroy();
+        if (pool.take(s, kind)) return;
+        // No reader ready (starting, or being replaced): answer here.
+        s.resume();
+      }
       track(s);
       handler(s);
     });
@@ -219,8 +283,25 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
   const lookupOpts = { store, failOpen: cfg.failOpen, suspended: cfg.suspended, metrics: deps.metrics, now: deps.now };
 
   const stop = async (): Promise<void> => {
+    // Readers first: a listener's close() waits for the connections it handed to them.
+    await pool?.stop();
     for (const s of sockets) s.destroy();
-    await Promise.all(servers.map((srv) => new Promise<void>((res) => (srv.listening ? srv.close(() => res()) : res()))));
+    await Promise.all(
+      servers.map(
+        (srv) =>
+          new Promise<void>((res) => {
+            if (!srv.listening) return res();
+            // A server that passed connections to readers waits in close() for replies from
+            // readers that are gone by now (Node keeps a never-settled count once every child
+            // has exited); its listening handle is closed synchronously, so do not wait for it.
+            if (pool !== undefined) {
+              srv.close();
+              return setImmediate(res);
+            }
+            srv.close(() => res());
+          }),
+      ),
+    );
     for (const p of unixPaths) {
       try {
         unlinkSync(p);
@@ -228,22 +309,21 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
         // already gone
       }
     }
-    fast?.close();
-    if (ownsStore) full.close?.();
+    opened?.close();
   };
 
   try {
     // Status socket: always on (it is how operators and `rebound` commands ask).
-    await listenUnix(makeServer(lines), addresses.socket, cfg.mode, cfg.group);
+    await listenUnix(makeServer('lines', lines), addresses.socket, cfg.mode, cfg.group);
     unixPaths.push(addresses.socket);
 
     if (cfg.tcp.enabled) {
-      const srv = makeServer(lines);
+      const srv = makeServer('lines', lines);
       await listen(srv, { host: cfg.tcp.host, port: cfg.tcp.port });
       addresses.tcp = (srv.address() as { port: number }).port;
     }
     if (cfg.socketmap.enabled) {
-      const srv = makeServer((s) => handleSocketmapConnection(s, lookupOpts));
+      const srv = makeServer('socketmap', (s) => handleSocketmapConnection(s, lookupOpts));
       if (cfg.socketmap.socket !== undefined) {
         const p = resolve(cfg.socketmap.socket);
         await listenUnix(srv, p, cfg.mode, cfg.group);
@@ -255,7 +335,7 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
       }
     }
     if (cfg.policy.enabled) {
-      const srv = makeServer((s) => handlePolicyConnection(s, lookupOpts));
+      const srv = makeServer('policy', (s) => handlePolicyConnection(s, lookupOpts));
       await listen(srv, { host: cfg.policy.host, port: cfg.policy.port });
       addresses.policy = (srv.address() as { port: number }).port;
     }
@@ -263,6 +343,8 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
     await stop();
     throw err;
   }
-  log.info({ addresses }, 'control listening');
-  return { addresses, stop };
+  // Listeners are up; connections accepted before the readers are ready are answered here.
+  await pool?.ready;
+  log.info({ addresses, readers: pool?.pids().length ?? 0 }, 'control listening');
+  return { addresses, stop, readerPids: () => pool?.pids() ?? [] };
 }

@@ -1,0 +1,145 @@
+/**
+ * control/reader - a reader process (entry point, forked by control/readers.ts when
+ * control.readers > 0): answers the status protocol, the Postfix socketmap and the policy
+ * protocol on connections the main process accepted and passed over the IPC channel.
+ *
+ * In (IPC from the main process): 'init' (store options and the control config slice), then
+ * 'conn' messages carrying a socket, 'answer' replies, 'stop'. Out: 'ready', 'ask' (stats, health
+ * and metrics are answered by the main process, where that data lives), 'counts' (lookup and
+ * bad-request counters, every second and before each 'ask'), 'closed' (one per connection).
+ * Its store handle is read-only, as the main process's control handle is.
+ * The process exits when told to stop, when the main process goes away (IPC 'disconnect'), and
+ * on an error it cannot answer around (the main process starts another).
+ * Config keys: control.maxLineBytes, control.failOpen, control.suspended, store.path,
+ * store.busyTimeoutMs, state.* (through 'init').
+ */
+import type { Socket } from 'node:net';
+import { child, flushLogs, setLogLevel } from '../log.js';
+import { Metrics } from '../metrics.js';
+import type { CommandContext, ControlDeps, LookupOptions } from './commands.js';
+import { handlePolicyConnection } from './policy.js';
+import { READER_COUNTERS, type FromReader, type ReaderCounter, type ToReader } from './readers.js';
+import { handleLineConnection, openControlStore } from './server.js';
+import { handleSocketmapConnection } from './socketmap.js';
+
+const log = child('control-reader');
+/** Commands whose answer lives in the main process. */
+const REMOTE = new Set(['stats', 'health', 'metrics']);
+const COUNTS_EVERY_MS = 1000;
+
+if (typeof process.send !== 'function') throw new Error('control/reader runs as a forked process (control.readers)');
+const send = (m: FromReader): void => {
+  if (process.connected) process.send!(m);
+};
+
+let opened: ReturnType<typeof openControlStore> | undefined;
+let deps: ControlDeps | undefined;
+let lookupOpts: LookupOptions | undefined;
+let ctx: CommandContext | undefined;
+let maxLine = 4096;
+const sockets = new Set<Socket>();
+const waiting = new Map<number, (json: string) => void>();
+let nextId = 1;
+let stopping = false;
+
+// Counters: increments are collected here and sent to the main process, which owns the metrics.
+const metrics = new Metrics();
+const pending = new Map<string, [ReaderCounter, Record<string, string>, number]>();
+for (const name of READER_COUNTERS) {
+  metrics[name].inc = (labels = {}, n = 1) => {
+    const l: Record<string, string> = {};
+    for (const k of Object.keys(labels)) l[k] = String(labels[k]);
+    const key = `${name}\u0000${JSON.stringify(l)}`;
+    const cur = pending.get(key);
+    if (cur) cur[2] += n;
+    else pending.set(key, [name, l, n]);
+  };
+}
+const flushCounts = (): void => {
+  if (pending.size === 0) return;
+  send({ t: 'counts', counts: [...pending.values()] });
+  pending.clear();
+};
+setInterval(flushCounts, COUNTS_EVERY_MS).unref();
+
+function ask(line: string): Promise<string> {
+  const id = nextId++;
+  flushCounts(); // so that `stats` and `metrics` count this reader's lookups so far
+  return new Promise((res, rej) => {
+    if (!process.connected) return rej(new Error('main process gone'));
+    waiting.set(id, res);
+    send({ t: 'ask', id, line });
+  });
+}
+
+function stop(code: number): void {
+  if (stopping) return;
+  stopping = true;
+  flushCounts();
+  for (const s of sockets) s.destroy();
+  try {
+    opened?.close();
+  } catch {
+    // closing a read-only handle cannot lose anything
+  }
+  flushLogs();
+  process.exit(code);
+}
+
+function init(m: Extract<ToReader, { t: 'init' }>): void {
+  setLogLevel(m.logLevel);
+  try {
+    opened = openControlStore(m.storeOptions);
+  } catch (err) {
+    send({ t: 'failed', error: (err as Error).message });
+    stop(1);
+    return;
+  }
+  maxLine = m.control.maxLineBytes;
+  deps = {
+    store: opened.store,
+    metrics,
+    remote: (line) => (REMOTE.has((line.trim().split(/\s+/)[0] ?? '').toLowerCase()) ? ask(line) : undefined),
+  };
+  ctx = { startedAt: m.startedAt };
+  lookupOpts = { store: opened.store, failOpen: m.control.failOpen, suspended: m.control.suspended, metrics };
+  send({ t: 'ready' });
+}
+
+function serve(kind: Extract<ToReader, { t: 'conn' }>['kind'], s: Socket): void {
+  if (!deps || !ctx || !lookupOpts || stopping) return void s.destroy();
+  sockets.add(s);
+  s.once('close', () => {
+    sockets.delete(s);
+    send({ t: 'closed' });
+  });
+  if (kind === 'lines') handleLineConnection(s, deps, ctx, maxLine);
+  else if (kind === 'socketmap') handleSocketmapConnection(s, lookupOpts);
+  else handlePolicyConnection(s, lookupOpts);
+  // Passed paused (the main process did not read from it); start reading now.
+  s.resume();
+}
+
+process.on('message', (m: ToReader, handle?: unknown) => {
+  switch (m.t) {
+    case 'init':
+      init(m);
+      break;
+    case 'conn':
+      if (handle) serve(m.kind, handle as Socket);
+      break;
+    case 'answer':
+      waiting.get(m.id)?.(m.json);
+      waiting.delete(m.id);
+      break;
+    case 'stop':
+      stop(0);
+      break;
+  }
+});
+// The main process is gone (crash, kill -9): nobody hands us connections or answers asks.
+process.on('disconnect', () => stop(0));
+process.on('uncaughtException', (err) => {
+  log.error({ err }, 'control reader failed; exiting (the main process starts another)');
+  stop(1);
+});

@@ -1,0 +1,211 @@
+/**
+ * control/readers - the main process's side of the reader processes: N forked Node processes
+ * (control/reader.ts) that answer the control listeners' connections, so that lookups use more
+ * than the main process's one core and do not queue behind intake and the pipeline.
+ *
+ * In: the listeners' accepted connections (startControl hands each one over, still paused, with
+ * its kind: status lines, socketmap or policy), the store options and the control config slice.
+ * Out: `startReaders(opts)` -> ReaderPool { take(socket, kind), pids(), open(), stop() }.
+ * Config keys: control.readers (how many), control.maxClients (counted across all readers),
+ * control.maxLineBytes, control.failOpen, control.suspended (passed on to each reader).
+ *
+ * Why the main process accepts and passes each connection on (child.send('socket'), the file
+ * descriptor over the IPC channel), rather than sharing the listening socket with the readers:
+ * a Node process that listens also accepts (libuv offers no "listen but do not accept"), and the
+ * kernel's spreading of accepts among processes woken together is uneven (Node's cluster docs);
+ * here each connection goes to the reader with the fewest open connections, and the cost is one
+ * accept and one sendmsg per connection, not per request (Postfix and senders keep connections).
+ *
+ * Commands whose answer lives in the main process (stats: IMAP health, counters, queue; health:
+ * components; metrics) come back over the IPC channel ('ask') and are answered here with the
+ * main process's own ControlDeps. Readers push their lookup counters here every second and before
+ * each 'ask', so metrics and stats count every lookup. A reader that exits is replaced (backoff up
+ * to 5 s while it keeps failing); a reader whose main process goes away exits ('disconnect').
+ * While no reader is ready, take() returns false and the main process answers the connection.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { ControlConfig } from '../config/schema.js';
+import { child } from '../log.js';
+import type { StoreOptions } from '../store/index.js';
+import { runCommand, type CommandContext, type ControlDeps } from './commands.js';
+
+const log = child('control');
+
+export type ConnectionKind = 'lines' | 'socketmap' | 'policy';
+
+/** Counters a reader increments, by Metrics property name. */
+export const READER_COUNTERS = ['lookups', 'lookupErrors', 'badRequests'] as const;
+export type ReaderCounter = (typeof READER_COUNTERS)[number];
+
+/** Main process -> reader. */
+export type ToReader =
+  | {
+      t: 'init';
+      storeOptions: Pick<StoreOptions, 'path' | 'busyTimeoutMs' | 'state'>;
+      control: Pick<ControlConfig, 'maxLineBytes' | 'failOpen' | 'suspended'>;
+      startedAt: number;
+      logLevel: string;
+    }
+  | { t: 'conn'; kind: ConnectionKind }
+  | { t: 'answer'; id: number; json: string }
+  | { t: 'stop' };
+
+/** Reader -> main process. */
+export type FromReader =
+  | { t: 'ready' }
+  | { t: 'ask'; id: number; line: string }
+  | { t: 'counts'; counts: [ReaderCounter, Record<string, string>, number][] }
+  | { t: 'closed' }
+  | { t: 'failed'; error: string };
+
+export interface ReaderPool {
+  /** Hand a paused, just-accepted connection to the least busy ready reader; false if none is ready. */
+  take(socket: Socket, kind: ConnectionKind): boolean;
+  /** Resolves once every reader started has reported ready (or failed). */
+  ready: Promise<void>;
+  /** Connections the readers hold now. */
+  open(): number;
+  /** Process ids of the running readers (bench, tests). */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+interface Reader {
+  proc: ChildProcess;
+  ready: boolean;
+  conns: number;
+  startedAt: number;
+}
+
+/** Restart backoff: a reader that dies within this long of starting doubles the delay. */
+const HEALTHY_MS = 10_000;
+const MAX_BACKOFF_MS = 5000;
+const STOP_GRACE_MS = 5000;
+
+export function startReaders(opts: {
+  count: number;
+  module: URL;
+  storeOptions: Pick<StoreOptions, 'path' | 'busyTimeoutMs' | 'state'>;
+  control: ControlConfig;
+  deps: ControlDeps;
+  ctx: CommandContext;
+  logLevel: string;
+}): ReaderPool {
+  const readers = new Set<Reader>();
+  let stopping = false;
+  let backoff = 100;
+  const timers = new Set<NodeJS.Timeout>();
+  const initial: Promise<void>[] = [];
+
+  const spawn = (): Promise<void> => {
+    const proc = fork(opts.module, [], {
+      // No inherited --inspect, loaders or test-runner flags: a reader is a plain Node process.
+      execArgv: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    const r: Reader = { proc, ready: false, conns: 0, startedAt: Date.now() };
+    readers.add(r);
+    let settle: () => void = () => undefined;
+    const ready = new Promise<void>((res) => (settle = res));
+
+    proc.on('message', (m: FromReader) => {
+      switch (m.t) {
+        case 'ready':
+          r.ready = true;
+          settle();
+          break;
+        case 'ask': {
+          // Only the commands reader.ts sends here; runCommand never throws.
+          const reply = runCommand(m.line, opts.deps, opts.ctx);
+          const json = JSON.stringify(reply === 'quit' ? { ok: false, error: 'quit is answered by the reader' } : reply);
+          if (proc.connected) proc.send({ t: 'answer', id: m.id, json } satisfies ToReader);
+          break;
+        }
+        case 'counts':
+          for (const [name, labels, n] of m.counts)
+            if ((READER_COUNTERS as readonly string[]).includes(name)) opts.deps.metrics?.[name].inc(labels, n);
+          break;
+        case 'closed':
+          r.conns = Math.max(0, r.conns - 1);
+          break;
+        case 'failed':
+          log.error({ pid: proc.pid, err: m.error }, 'control reader could not start');
+          break;
+      }
+    });
+    proc.on('error', (err) => log.error({ err, pid: proc.pid }, 'control reader error'));
+    proc.once('exit', (code, signal) => {
+      readers.delete(r);
+      settle();
+      if (stopping) return;
+      // Its connections are gone with it; clients reconnect. Replace it.
+      const quick = Date.now() - r.startedAt < HEALTHY_MS;
+      backoff = quick ? Math.min(MAX_BACKOFF_MS, backoff * 2) : 100;
+      log.warn({ pid: proc.pid, code, signal, restartInMs: backoff }, 'control reader exited; starting another');
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (!stopping) void spawn();
+      }, backoff);
+      timers.add(t);
+    });
+    proc.send({
+      t: 'init',
+      storeOptions: opts.storeOptions,
+      control: { maxLineBytes: opts.control.maxLineBytes, failOpen: opts.control.failOpen, suspended: opts.control.suspended },
+      startedAt: opts.ctx.startedAt,
+      logLevel: opts.logLevel,
+    } satisfies ToReader);
+    return ready;
+  };
+
+  for (let i = 0; i < opts.count; i++) initial.push(spawn());
+
+  return {
+    ready: Promise.all(initial).then(() => undefined),
+    take(socket, kind) {
+      let best: Reader | undefined;
+      for (const r of readers) if (r.ready && r.proc.connected && (!best || r.conns < best.conns)) best = r;
+      if (!best) return false;
+      const r = best;
+      r.conns++;
+      r.proc.send({ t: 'conn', kind } satisfies ToReader, socket, (err) => {
+        if (err) {
+          // The reader went away between the choice and the send: the client reconnects.
+          r.conns = Math.max(0, r.conns - 1);
+          socket.destroy();
+        }
+      });
+      return true;
+    },
+    open() {
+      let n = 0;
+      for (const r of readers) n += r.conns;
+      return n;
+    },
+    pids() {
+      return [...readers].map((r) => r.proc.pid).filter((p): p is number => p !== undefined);
+    },
+    async stop() {
+      stopping = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      await Promise.all(
+        [...readers].map(
+          (r) =>
+            new Promise<void>((res) => {
+              if (r.proc.exitCode !== null || r.proc.signalCode !== null) return res();
+              const kill = setTimeout(() => r.proc.kill('SIGKILL'), STOP_GRACE_MS);
+              r.proc.once('exit', () => {
+                clearTimeout(kill);
+                res();
+              });
+              if (r.proc.connected) r.proc.send({ t: 'stop' } satisfies ToReader, (err) => err && r.proc.kill('SIGTERM'));
+              else r.proc.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}
