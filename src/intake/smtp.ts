@@ -1,7 +1,8 @@
 /**
- * intake/smtp - receive bounces over SMTP or LMTP (npm smtp-server; imported only here).
- * In: TCP (host:port) or a Unix socket. Out: raw message + Envelope committed to the store, then
- * the reply: 250 only after the commit (once per recipient under LMTP, RFC 2033 4.2).
+ * intake/smtp - receive bounces over SMTP or LMTP: the listener (TCP or a Unix socket), its
+ * limits, and the group commit. The conversation itself is intake/smtp-session.ts.
+ * In: connections. Out: raw message + Envelope committed to the store, then the reply: 250 only
+ * after the commit (once per recipient under LMTP, RFC 2033 4.2).
  *
  * RCPT: only return paths at a configured bounce domain with the VERP prefix (verp/sign.ts
  * checkReturnPath): anything else 550 5.1.1 (never a relay); bad/expired signature 550 5.7.1 when
@@ -10,21 +11,22 @@
  * memory per connection is bounded; committed through a group committer (one transaction per
  * group, then an fdatasync of the WAL off the event loop) and acked only after the sync. A failed
  * commit or sync answers 451 4.3.0 (the sender retries); nothing is acked before it is on disk.
- * The greeting is sent at once (smtp-server's 100 ms early-talker hold is bypassed).
- * Other limits: intake.smtp.maxClients, intake.smtp.socketTimeoutMs (idle/command), 1000 RCPTs per
- * transaction, AUTH disabled,
- * STARTTLS only with intake.smtp.tls.cert + key, reverse DNS off (it stalls without DNS).
+ * Other limits: intake.smtp.maxClients (421 over it), intake.smtp.socketTimeoutMs (idle/command),
+ * 1000 RCPTs per transaction, STARTTLS only with intake.smtp.tls.cert + key, no reverse DNS.
  * Logs: one line per message with its outcome (scope 'smtp' or 'lmtp').
  * Config keys: intake.smtp.*, intake.lmtp.* (socket, group), verp.*.
  */
 import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import { connect, type AddressInfo } from 'node:net';
-import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { DaemonError, isTemporary } from '../errors.js';
 import { child, type Logger } from '../log.js';
 import type { Envelope } from '../types.js';
-import { checkReturnPath, type CheckOptions, type RcptDecision } from '../verp/sign.js';
+import { checkReturnPath, type CheckOptions } from '../verp/sign.js';
+import { SmtpSession, type SessionContext } from './smtp-session.js';
+
+export { MAX_RECIPIENTS } from './smtp-session.js';
 
 /** What intake needs from the store: one transaction for many messages. */
 export interface IntakeStore {
@@ -33,6 +35,13 @@ export interface IntakeStore {
   saveMessagesUnsynced?(items: { env: Envelope; raw: Buffer }[]): { id: number; duplicate: boolean }[] | null;
   /** Make every commit so far durable (fdatasync of the WAL, off the event loop). */
   syncWal?(cb: (err: Error | null) => void): void;
+}
+
+/** Where a finished message goes: done(null, outcome) only once it is durable. */
+export interface Committer {
+  add(env: Envelope, raw: Buffer, done: (err: unknown, r?: SaveOutcome) => void): void;
+  /** Resolves once every message added so far has been answered. */
+  drained(): Promise<void>;
 }
 
 export interface SaveOutcome {
@@ -60,7 +69,7 @@ interface Pending {
  *  at once instead of waiting for the first to return (measured: ~10 % more acks/s than one). */
 const MAX_SYNCS = 2;
 
-export class GroupCommitter {
+export class GroupCommitter implements Committer {
   private queue: Pending[] = [];
   private scheduled = false;
   /** Committed, waiting for a WAL sync. */
@@ -77,7 +86,8 @@ export class GroupCommitter {
 
   constructor(
     private readonly store: IntakeStore,
-    private readonly onCommitted: (ids: number[]) => void = () => {},
+    /** New (non-duplicate) rows, with their envelopes, as soon as they are committed. */
+    private readonly onCommitted: (ids: number[], envs: Envelope[]) => void = () => {},
     private readonly maxBatchSize = 500,
   ) {}
 
@@ -149,8 +159,13 @@ export class GroupCommitter {
       // Processing may see the rows before their sync: its own commits come later in the same
       // WAL, so a power loss can drop them only together with (or after) the messages.
       const ids: number[] = [];
-      for (const r of results) if (!r.duplicate) ids.push(r.id);
-      this.onCommitted(ids);
+      const envs: Envelope[] = [];
+      results.forEach((r, i) => {
+        if (r.duplicate) return;
+        ids.push(r.id);
+        envs.push(batch[i]!.env);
+      });
+      this.onCommitted(ids, envs);
     } catch {
       // Processing is best effort here; pending rows are picked up again at start.
     }
@@ -214,7 +229,7 @@ export interface IntakeLimits {
   maxMessageBytes: number;
   socketTimeoutMs: number;
   tls: { cert?: string; key?: string };
-  /** How long stop() waits for open sessions before it cuts them (421). Default 10 s. */
+  /** How long stop() waits for open sessions before it cuts them. Default 10 s. */
   closeTimeoutMs?: number;
 }
 
@@ -226,7 +241,7 @@ export interface SmtpIntakeOptions {
 }
 
 export interface SmtpIntakeDeps {
-  committer: GroupCommitter;
+  committer: Committer;
   logger?: Logger;
   now?: () => number;
 }
@@ -244,152 +259,73 @@ export interface SmtpIntake {
   setVerp(verp: CheckOptions): void;
 }
 
-/** RCPTs per transaction; more get 452 (RFC 5321 4.5.3.1.8 allows a server to limit them). */
-export const MAX_RECIPIENTS = 1000;
-
-/** An smtp-server reply: message text becomes the reply line after the code. */
-function reply(code: number, text: string): Error & { responseCode: number } {
-  return Object.assign(new Error(text), { responseCode: code });
-}
-
-/** The part of smtp-server's (untyped) connection object greetAtOnce touches. */
-interface RawConnection {
-  needsUpgrade?: boolean;
-  connectionReady?: (next?: () => void) => void;
-}
-
-/**
- * smtp-server holds every greeting for 100 ms to catch clients that talk first (an MX's spam
- * heuristic, not configurable). A bounce intake gains nothing from it - it accepts only our own
- * VERP addresses - and it capped a client that opens one connection per message at 10 per
- * second per connection. Greet as soon as the connection is set up instead; the library's timer
- * still fires, and finds the greeting already sent. Done only for plain connections (an implicit
- * TLS one greets after its handshake) under maxClients (over it the library answers 421), and
- * only when the internals look as expected, else the library's behaviour stays.
- */
-function greetAtOnce(server: SMTPServer, maxClients: number): void {
-  const s = server as unknown as { connect?: (socket: unknown, opts: unknown) => void; connections?: Set<RawConnection> };
-  const original = s.connect;
-  if (typeof original !== 'function' || !(s.connections instanceof Set)) return;
-  s.connect = function (socket: unknown, opts: unknown) {
-    original.call(this, socket, opts);
-    let c: RawConnection | undefined;
-    for (c of s.connections!); // the newest connection is the last one in insertion order
-    if (!c || c.needsUpgrade || typeof c.connectionReady !== 'function' || s.connections!.size > maxClients) return;
-    const ready = c.connectionReady.bind(c);
-    let greeted = false;
-    c.connectionReady = (next?: () => void) => {
-      if (greeted) return;
-      greeted = true;
-      ready(next);
-    };
-    c.connectionReady();
-  };
-}
-
 export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps): SmtpIntake {
   const { protocol, listen, limits } = opts;
   const log = deps.logger ?? child(protocol);
   const now = deps.now ?? Date.now;
   let verp = opts.verp;
-  // RCPT decisions of the current transaction, keyed by the envelope object (replaced on RSET/next MAIL).
-  const decisions = new WeakMap<object, Map<string, RcptDecision>>();
+  let stopping = false;
+  const sessions = new Set<SmtpSession>();
+  const hostname = limits.hostname || osHostname();
+  const secureContext =
+    limits.tls.cert && limits.tls.key ? createSecureContext({ cert: readFileSync(limits.tls.cert), key: readFileSync(limits.tls.key) }) : null;
 
-  const tls = limits.tls.cert && limits.tls.key ? { cert: readFileSync(limits.tls.cert), key: readFileSync(limits.tls.key) } : null;
-
-  const server = new SMTPServer({
-    lmtp: protocol === 'lmtp',
-    name: limits.hostname || osHostname(),
-    banner: 'rebound bounce intake',
-    size: limits.maxMessageBytes,
-    maxClients: limits.maxClients,
-    // A bounce names one return path; Postfix's LMTP client batches up to 50 by default. The cap
-    // keeps a session's envelope (and our per-RCPT decisions) bounded.
-    maxRecipients: MAX_RECIPIENTS,
-    socketTimeout: limits.socketTimeoutMs,
-    closeTimeout: limits.closeTimeoutMs ?? 10_000,
-    disableReverseLookup: true,
-    authOptional: true,
-    disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
-    hideSTARTTLS: !tls,
-    ...(tls ?? {}),
-    // smtp-server logs through its own logger; ours writes one line per message instead.
-    logger: false,
-
-    onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void) {
-      const d = checkReturnPath(address.address, verp, now());
-      if (!d.accept) {
-        log.info({ peer: session.remoteAddress, rcpt: address.address, status: d.status, outcome: 'refused-rcpt' }, 'recipient refused');
-        return cb(reply(d.code, `${d.enhanced} <${address.address}>: ${d.text}`));
-      }
-      let m = decisions.get(session.envelope);
-      if (!m) decisions.set(session.envelope, (m = new Map()));
-      m.set(address.address.toLowerCase(), d);
-      cb();
+  const ctx: SessionContext = {
+    protocol,
+    hostname,
+    maxMessageBytes: limits.maxMessageBytes,
+    secureContext,
+    checkRcpt: (address) => checkReturnPath(address, verp, now()),
+    stopping: () => stopping,
+    closed: (s) => {
+      sessions.delete(s);
+      if (sessions.size === 0) for (const r of whenEmpty.splice(0)) r();
     },
-
-    onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string | Array<string | Error>) => void) {
+    refused(s, what) {
+      const base = { peer: s.remoteAddress, session: s.id };
+      if (what.outcome === 'refused-rcpt') log.info({ ...base, rcpt: what.rcpt, status: what.status, outcome: what.outcome }, 'recipient refused');
+      else log.info({ ...base, from: what.from, rcpt: what.rcpts, size: what.size, outcome: what.outcome, limit: limits.maxMessageBytes }, 'message refused');
+    },
+    deliver(s, tx, data, reply) {
       const started = Date.now();
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      stream.on('data', (c: Buffer) => {
-        // Stop buffering once over the limit: smtp-server answers 552 for it, memory stays bounded.
-        bytes += c.length;
-        if (bytes <= limits.maxMessageBytes) chunks.push(c);
-      });
-      // One answer per transaction, whichever of 'error' and 'end' comes first.
-      let answered = false;
-      stream.on('error', (err) => {
-        if (answered) return;
-        answered = true;
-        cb(reply(451, `4.3.0 read error: ${err.message}`));
-      });
-      stream.on('end', () => {
-        if (answered) return;
-        answered = true;
-        const rcpts = session.envelope.rcptTo.map((r) => r.address);
-        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        const peer = session.remoteAddress || 'local';
-        const m = decisions.get(session.envelope);
-        const unverified = rcpts.filter((r) => {
-          const d = m?.get(r.toLowerCase());
-          return d?.accept === true && !d.verified;
-        });
-        const base = { peer, from, rcpt: rcpts, size: bytes, session: session.id };
-        if (stream.sizeExceeded || bytes > limits.maxMessageBytes) {
-          log.info({ ...base, outcome: 'refused-size', limit: limits.maxMessageBytes }, 'message refused');
-          return cb(reply(552, `5.3.4 message exceeds fixed maximum message size ${limits.maxMessageBytes}`));
+      const env: Envelope = {
+        source: protocol,
+        origin: `${s.remoteAddress}${s.remotePort ? `:${s.remotePort}` : ''} helo=${s.helo}`,
+        mailFrom: tx.from,
+        rcptTo: tx.rcpts,
+        receivedAt: now(),
+      };
+      // Commit before replying.
+      deps.committer.add(env, data.raw, (err, r) => {
+        const base = { peer: s.remoteAddress, from: tx.from, rcpt: tx.rcpts, size: data.size, session: s.id };
+        if (err === null && r) {
+          log.info(
+            { ...base, id: r.id, outcome: r.duplicate ? 'duplicate' : 'stored', unverified: tx.unverified.length ? tx.unverified : undefined, ms: Date.now() - started },
+            'message accepted',
+          );
+          const text = `250 2.0.0 Ok: stored as ${r.id}${r.duplicate ? ' (duplicate)' : ''}`;
+          return reply(protocol === 'lmtp' ? tx.rcpts.map(() => text) : [text]);
         }
-        const env: Envelope = {
-          source: protocol,
-          origin: `${peer}${session.remotePort ? `:${session.remotePort}` : ''} helo=${session.hostNameAppearsAs || session.clientHostname || ''}`,
-          mailFrom: from,
-          rcptTo: rcpts,
-          receivedAt: now(),
-        };
-        const raw = Buffer.concat(chunks, bytes);
-        chunks.length = 0;
-        // Commit before replying.
-        deps.committer.add(env, raw, (err, r) => {
-          if (err === null && r) {
-            log.info(
-              { ...base, id: r.id, outcome: r.duplicate ? 'duplicate' : 'stored', unverified: unverified.length ? unverified : undefined, ms: Date.now() - started },
-              'message accepted',
-            );
-            const text = `2.0.0 Ok: stored as ${r.id}${r.duplicate ? ' (duplicate)' : ''}`;
-            return cb(null, protocol === 'lmtp' ? rcpts.map(() => text) : text);
-          }
-          const temporary = isTemporary(err);
-          log.error({ ...base, outcome: 'tempfail', err, code: err instanceof DaemonError ? err.code : undefined }, 'commit failed');
-          // Both cases are answered 4xx: the message is intact, only our side failed.
-          cb(reply(451, temporary ? '4.3.0 temporary failure, try again later' : '4.3.0 local error, try again later'));
-        });
+        const temporary = isTemporary(err);
+        log.error({ ...base, outcome: 'tempfail', err, code: err instanceof DaemonError ? err.code : undefined }, 'commit failed');
+        // Both cases are answered 4xx: the message is intact, only our side failed.
+        const text = temporary ? '451 4.3.0 Error: temporary failure, try again later' : '451 4.3.0 Error: local error, try again later';
+        reply(protocol === 'lmtp' ? tx.rcpts.map(() => text) : [text]);
       });
     },
-  });
+  };
+  const whenEmpty: (() => void)[] = [];
 
+  const server = createServer({ noDelay: true }, (socket) => {
+    if (stopping) return void socket.destroy();
+    if (sessions.size >= limits.maxClients) {
+      socket.on('error', () => {});
+      socket.end(`421 4.7.0 ${hostname} Error: too many connections, try again later\r\n`);
+      return;
+    }
+    sessions.add(new SmtpSession(socket, ctx, limits.socketTimeoutMs));
+  });
   server.on('error', (err: Error) => log.error({ err }, 'listener error'));
-  greetAtOnce(server, limits.maxClients);
 
   let bound: { host: string; port: number } | { socket: string } = listen.socket ? { socket: listen.socket } : { host: listen.host, port: listen.port };
 
@@ -404,11 +340,11 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
       }
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error) => reject(new DaemonError('listen', `${protocol}: cannot listen on ${describe(bound)}: ${err.message}`, { cause: err }));
-        server.server.once('error', onError);
+        server.once('error', onError);
         const done = () => {
-          server.server.off('error', onError);
+          server.off('error', onError);
           if (!listen.socket) {
-            const a = server.server.address() as AddressInfo;
+            const a = server.address() as AddressInfo;
             bound = { host: a.address, port: a.port };
           } else {
             // Postfix's lmtp client runs as a different user: let the group in, nobody else.
@@ -422,23 +358,31 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
           }
           resolve();
         };
-        if (listen.socket) {
-          server.listen(listen.socket, done);
-        } else {
-          server.listen(listen.port, listen.host, done);
-        }
+        if (listen.socket) server.listen(listen.socket, done);
+        else server.listen(listen.port, listen.host, done);
       });
       log.info({ listen: bound, protocol }, 'listening');
     },
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle sessions hear 421 now; one in DATA or committing gets its reply first, then 421.
+      for (const s of sessions) s.shutdown();
+      if (sessions.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((r) => whenEmpty.push(r)),
+          new Promise<void>((r) => (timer = setTimeout(r, limits.closeTimeoutMs ?? 10_000))),
+        ]);
+        clearTimeout(timer);
+        for (const s of sessions) s.destroy();
+      }
+      await closed;
       await deps.committer.drained();
       log.info({ listen: bound }, 'stopped');
     },
     address: () => bound,
-    // smtp-server keeps its sessions in a public-but-untyped Set; counting there also covers
-    // sessions refused over maxClients, which our own onConnect/onClose counters did not.
-    connections: () => (server as unknown as { connections?: Set<unknown> }).connections?.size ?? 0,
+    connections: () => sessions.size,
     setVerp(v: CheckOptions) {
       verp = v;
     },
