@@ -1,83 +1,134 @@
 /**
- * daemon-worker - runs the pipeline (parse -> decode -> classify -> record) in a worker thread, so
- * that intake keeps one core for itself on a 2-core machine. It opens its own store connection to
- * the same SQLite file (WAL: intake's commits and the pipeline's commits interleave under the busy
- * timeout).
- * In (messages from daemon.ts): {type:'process', ids, source, at} | {type:'sweep'} | {type:'stop'}.
- * Out: {type:'done', outcomes, source, at} per batch | {type:'error', message} | {type:'stopped'}.
+ * daemon-worker - the daemon's writer thread: it commits what SMTP/LMTP intake received (group
+ * commit: one transaction per batch, then an fdatasync of the WAL) and runs the pipeline on it.
+ * The main thread keeps the sockets: on two cores, SMTP replies and SQLite writes then run side
+ * by side instead of taking turns on one event loop (bench:smtp, docs/BENCHMARKS.md). One
+ * connection does both jobs, so intake commits and pipeline commits never wait on each other's
+ * locks.
+ *
+ * In (from daemon.ts): {type:'save', items:[{seq, env, offset, length}], bytes} | {type:'process', ids, source} |
+ * {type:'sweep'} | {type:'verp', verp} (SIGHUP) | {type:'stop'}.
+ * Out: {type:'saved', results:[{seq, id, duplicate} | {seq, error}]} once the batch is durable |
+ * {type:'done', outcomes, sources, ats} per pipeline batch | {type:'error', message} | {type:'stopped'}.
  * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (passed in workerData).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore, type StoreOptions } from './store/index.js';
 import { attributeByVerp, type CheckOptions } from './verp/sign.js';
+import { GroupCommitter } from './intake/smtp.js';
+import { INTAKE_BUSY_MS, Processor } from './processor.js';
+import { DaemonError, isTemporary } from './errors.js';
+import type { Envelope, SourceKind } from './types.js';
 
-interface Job {
-  type: 'process' | 'sweep' | 'stop';
-  ids?: number[];
-  source?: string;
-  at?: number;
+/** One message of a 'save' batch: its bytes are bytes[offset, offset + length) of the batch. */
+export interface SaveItem {
+  seq: number;
+  env: Envelope;
+  offset: number;
+  length: number;
 }
 
-const BATCH = 20;
+export type SaveResultMsg = { seq: number; id: number; duplicate: boolean } | { seq: number; error: { message: string; code?: string; temporary: boolean } };
+
+type Job =
+  | { type: 'save'; items: SaveItem[]; bytes: Uint8Array }
+  | { type: 'process'; ids: number[]; source: SourceKind }
+  | { type: 'sweep' }
+  | { type: 'verp'; verp: VerpSlice }
+  | { type: 'stop' };
+
 const port = parentPort;
 if (!port) throw new Error('daemon-worker must run in a worker thread');
 
 // Functions do not cross threads: the VERP attribute hook is rebuilt here from the config slice.
-const { verp, ...storeOptions } = workerData as StoreOptions & { verp: CheckOptions & { allowUnverifiedState?: boolean } };
-const store = openStore({ ...storeOptions, attribute: attributeByVerp(verp) });
-const queue: Job[] = [];
-let sweeping = true;
+type VerpSlice = CheckOptions & { allowUnverifiedState?: boolean };
+const data = workerData as StoreOptions & { verp: VerpSlice };
+const { verp: initialVerp, ...storeOptions } = data;
+let attribute = attributeByVerp(initialVerp);
+// Through a variable, so that a SIGHUP's new VERP keys apply here too ({type:'verp'}).
+const store = openStore({ ...storeOptions, attribute: (env) => attribute(env) });
+
+let committer: GroupCommitter;
+const processor = new Processor(
+  store,
+  () => Date.now() - committer.lastCommitAt < INTAKE_BUSY_MS,
+  undefined,
+  (outcomes, items) =>
+    port.postMessage({
+      type: 'done',
+      outcomes: outcomes.map((o) => ({ id: o.id, state: o.state, skipped: o.skipped, categories: o.categories, error: o.error })),
+      sources: items.map((i) => i.source),
+      ats: items.map((i) => i.at),
+    }),
+);
+committer = new GroupCommitter(store, (ids, envs) => {
+  // One listener per committer upstream, but both feed this one: split by source for the metrics.
+  const bySource = new Map<SourceKind, number[]>();
+  ids.forEach((id, i) => {
+    const s = envs[i]!.source;
+    let l = bySource.get(s);
+    if (!l) bySource.set(s, (l = []));
+    l.push(id);
+  });
+  for (const [s, l] of bySource) processor.enqueue(l, s);
+});
+
+// Results of one event-loop turn go back in one message.
+let results: SaveResultMsg[] = [];
+let posting = false;
+function answer(r: SaveResultMsg): void {
+  results.push(r);
+  if (!posting) {
+    posting = true;
+    setImmediate(() => {
+      posting = false;
+      const out = results;
+      results = [];
+      port!.postMessage({ type: 'saved', results: out });
+    });
+  }
+}
+
 let stopping = false;
-let scheduled = false;
-
-function schedule(): void {
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(step);
-  }
-}
-
-function step(): void {
-  scheduled = false;
-  try {
-    if (sweeping) {
-      // Rows left pending by a crash, or written by other processes (CLI ingest).
-      const n = store.processPending(BATCH, { relaxed: true });
-      if (n < BATCH) sweeping = false;
-    } else {
-      const job = queue.shift();
-      if (job?.ids?.length) {
-        const ids = job.ids.splice(0, BATCH);
-        if (job.ids.length > 0) queue.unshift(job);
-        const outcomes = store.processIds(ids, { relaxed: true }).map((o) => ({ id: o.id, state: o.state, skipped: o.skipped, categories: o.categories, error: o.error }));
-        port!.postMessage({ type: 'done', outcomes, source: job.source, at: job.at });
-      }
-    }
-  } catch (err) {
-    // The rows stay pending; the next sweep (or the next start) retries them.
-    port!.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) });
-    queue.length = 0;
-  }
-  if (stopping) return finish();
-  if (sweeping || queue.length > 0) schedule();
-}
-
-function finish(): void {
-  store.close();
-  port!.postMessage({ type: 'stopped' });
-  port!.close();
-}
 
 port.on('message', (job: Job) => {
-  if (job.type === 'stop') {
-    stopping = true;
-    // Between batches: nothing in flight, close now; otherwise step() finishes after its batch.
-    if (!scheduled) finish();
-    return;
-  }
   if (stopping) return;
-  if (job.type === 'sweep') sweeping = true;
-  else queue.push(job);
-  schedule();
+  switch (job.type) {
+    case 'save':
+      for (const it of job.items) {
+        const raw = Buffer.from(job.bytes.buffer, job.bytes.byteOffset + it.offset, it.length);
+        committer.add(it.env, raw, (err, r) => {
+          if (err === null && r) {
+            answer({ seq: it.seq, id: r.id, duplicate: r.duplicate });
+          } else {
+            answer({
+              seq: it.seq,
+              error: { message: err instanceof Error ? err.message : String(err), code: err instanceof DaemonError ? err.code : undefined, temporary: isTemporary(err) },
+            });
+          }
+        });
+      }
+      return;
+    case 'process':
+      processor.enqueue(job.ids, job.source);
+      return;
+    case 'sweep':
+      processor.sweepPending();
+      return;
+    case 'verp':
+      attribute = attributeByVerp(job.verp);
+      return;
+    case 'stop':
+      stopping = true;
+      // Saves in flight are answered first (the main thread waits for them before it says stop).
+      void committer
+        .drained()
+        .then(() => processor.stop())
+        .then(() => {
+          store.close();
+          port.postMessage({ type: 'stopped' });
+          port.close();
+        });
+      return;
+  }
 });
-schedule();

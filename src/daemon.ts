@@ -16,30 +16,19 @@
 import { child, setLogLevel } from './log.js';
 import type { Config } from './config/schema.js';
 import { openStore, type Store } from './store/index.js';
-import { GroupCommitter, createSmtpIntake, type SmtpIntake } from './intake/smtp.js';
+import { GroupCommitter, createSmtpIntake, type Committer, type SaveOutcome, type SmtpIntake } from './intake/smtp.js';
+import { INTAKE_BUSY_MS, Processor } from './processor.js';
+import type { SaveItem, SaveResultMsg } from './daemon-worker.js';
+import { DaemonError, type ErrorCode } from './errors.js';
 import { attributeByVerp, type CheckOptions } from './verp/sign.js';
 import { startControl, type ControlHandle } from './control/server.js';
 import { metrics, startMetricsHttp } from './metrics.js';
 import { startImapPolling, type ImapPolling } from './jobs/poll-imap.js';
 import { startJobs, type JobsHandle } from './jobs/schedule.js';
-import type { SourceKind } from './types.js';
+import type { Envelope, SourceKind } from './types.js';
 import { Worker } from 'node:worker_threads';
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 const log = child('daemon');
-
-/** Messages per pipeline turn (one transaction): ~0.2-0.3 ms each, so a turn stays near 10 ms. */
-const PROCESS_BATCH = 40;
-/** Pause between pipeline turns while intake is busy (a commit in the last INTAKE_BUSY_MS): a
- *  trickle, so a long burst still sees some progress; the rest waits for the end of the burst. */
-const BUSY_PAUSE_MS = 1000;
-const INTAKE_BUSY_MS = 200;
-/** Messages per pipeline turn while intake is busy. */
-const BUSY_BATCH = 10;
-/** Event-loop utilisation between two batches under which the loop counts as having time to spare. */
-const SPARE_UTILIZATION = 0.5;
-/** How long a committed message may wait for the pipeline before spare event-loop time is used. */
-const MAX_DEFER_MS = 10_000;
 
 /** The VERP slice as intake's RCPT check wants it. */
 export function verpOptions(cfg: Config['verp']): CheckOptions {
@@ -55,178 +44,148 @@ export function verpOptions(cfg: Config['verp']): CheckOptions {
 }
 
 /**
- * Runs the pipeline on committed messages a batch at a time, yielding to the event loop between
- * batches so that parsing never holds up SMTP replies for long. While intake is committing (a
- * burst), it runs one batch per BUSY_PAUSE_MS only, so acks keep the CPU; what waits is durable
- * (pending) and is caught up back to back as soon as the burst ends. Its commits skip the fsync
- * (relaxed): the results are derived from the stored raw message, and the next intake sync or
- * checkpoint writes them out anyway.
+ * The main thread's side of the writer thread (daemon-worker.ts): a committer for the SMTP/LMTP
+ * listeners (add: the message is copied to the thread, committed and synced there, then done())
+ * and the pipeline's queue. Messages added during one event-loop turn travel in one postMessage.
+ * If the thread dies, every message it had not answered gets the error (451 upstream: the
+ * sender retries) and a new thread starts, which sweeps pending rows.
  */
-class Processor {
-  private queue: { id: number; source: SourceKind | 'pending'; at: number }[] = [];
-  private running = false;
-  private stopped = false;
-  private pendingSweep = true;
-  private idle: (() => void)[] = [];
-  /** Event-loop utilisation when the last batch ended (null: start of a run). */
-  private sinceBatch: EventLoopUtilization | null = null;
-  private lastBatchAt = 0;
-
-  constructor(
-    private readonly store: Store,
-    /** True while intake is committing: processing then runs at a reduced duty cycle. */
-    private readonly intakeBusy: () => boolean = () => false,
-    private readonly batch = PROCESS_BATCH,
-  ) {}
-
-  enqueue(ids: number[], source: SourceKind): void {
-    const at = Date.now();
-    for (const id of ids) this.queue.push({ id, source, at });
-    this.kick();
-  }
-
-  /** Process rows left pending (crash, or IMAP/CLI writers) before new arrivals. */
-  sweepPending(): void {
-    this.pendingSweep = true;
-    this.kick();
-  }
-
-  private kick(): void {
-    if (this.running || this.stopped) return;
-    this.running = true;
-    this.sinceBatch = null;
-    // During a burst a new arrival does not start a batch before the pause after the last one.
-    const wait = this.intakeBusy() ? this.lastBatchAt + BUSY_PAUSE_MS - Date.now() : 0;
-    if (wait > 0) setTimeout(this.step, wait);
-    else setImmediate(this.step);
-  }
-
-  private readonly step = (): void => {
-    if (this.stopped) return this.finish();
-    try {
-      if (this.pendingSweep) {
-        const t0 = Date.now();
-        const n = this.store.processPending(this.batch, { relaxed: true });
-        if (n > 0) metrics.latency.observe({ source: 'pending' }, (Date.now() - t0) / 1000 / n);
-        if (n < this.batch) this.pendingSweep = false;
-      } else {
-        // A small batch while intake is busy: it blocks the acks for a few ms only.
-        const items = this.queue.splice(0, this.intakeBusy() ? BUSY_BATCH : this.batch);
-        const outcomes = this.store.processIds(
-          items.map((i) => i.id),
-          { relaxed: true },
-        );
-        const now = Date.now();
-        outcomes.forEach((o, i) => {
-          const it = items[i]!;
-          if (!o.skipped) metrics.recordOutcome(it.source, o.state, (now - it.at) / 1000, o.categories);
-          log.debug({ id: o.id, state: o.state, type: o.messageType, events: o.events, error: o.error }, 'processed');
-        });
-      }
-    } catch (err) {
-      // The rows stay pending; the next start (or the next sweep) retries them.
-      log.error({ err }, 'processing failed; messages stay pending');
-      this.queue.length = 0;
-    }
-    // Acks come first: while intake is busy, wait BUSY_PAUSE_MS between batches; what is not
-    // processed yet is safe in the store (pending) and is caught up back to back when the burst
-    // ends. Once the oldest waiting message is MAX_DEFER_MS old (traffic that never pauses), the
-    // pipeline also runs whenever the event loop had time to spare since the last batch, so a
-    // backlog cannot grow for ever behind steady traffic the daemon could keep up with.
-    const overdue = this.pendingSweep || (this.queue.length > 0 && Date.now() - this.queue[0]!.at > MAX_DEFER_MS);
-    const spare =
-      overdue && (this.sinceBatch === null || performance.eventLoopUtilization(this.sinceBatch).utilization < SPARE_UTILIZATION);
-    this.sinceBatch = performance.eventLoopUtilization();
-    this.lastBatchAt = Date.now();
-    if (this.pendingSweep || this.queue.length > 0) {
-      if (this.intakeBusy() && !spare) setTimeout(this.step, BUSY_PAUSE_MS);
-      else setImmediate(this.step);
-    } else this.finish();
-  };
-
-  private finish(): void {
-    this.running = false;
-    for (const r of this.idle.splice(0)) r();
-  }
-
-  /** Stop after the current batch; what is not processed stays pending in the store. */
-  stop(): Promise<void> {
-    this.stopped = true;
-    if (!this.running) return Promise.resolve();
-    return new Promise((r) => this.idle.push(r));
-  }
-
-  /** Resolves when nothing is queued (tests). */
-  drained(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return new Promise((r) => this.idle.push(r));
-  }
-
-  backlog(): number {
-    return this.queue.length;
-  }
-}
-
-/** The same job as Processor, in a worker thread (daemon-worker.ts): the pipeline gets its own core. */
-class WorkerProcessor {
+class WriterThread implements Committer {
   private worker: Worker;
   private queued = 0;
+  private seq = 0;
+  private waiting = new Map<number, (err: unknown, r?: SaveOutcome) => void>();
+  private outbox: { seq: number; env: Envelope; raw: Buffer }[] = [];
+  private outboxBytes = 0;
+  private scheduled = false;
+  private idle: (() => void)[] = [];
   private stopped: Promise<void> | undefined;
 
-  constructor(private readonly storeOptions: { path: string; busyTimeoutMs: number; state: Config['state']; verp: Config['verp'] }) {
+  constructor(private storeOptions: { path: string; busyTimeoutMs: number; state: Config['state']; verp: Config['verp'] }) {
     this.worker = this.spawn();
   }
 
   private spawn(): Worker {
     const w = new Worker(new URL('./daemon-worker.js', import.meta.url), { workerData: this.storeOptions });
-    w.on('message', (m: { type: string; outcomes?: { id: number; state: string; skipped: boolean; categories: number[]; error?: string }[]; source?: string; at?: number; message?: string }) => {
-      if (m.type === 'done' && m.outcomes) {
+    w.on('message', (m: WriterMessage) => {
+      if (m.type === 'saved') {
+        for (const r of m.results) {
+          const done = this.waiting.get(r.seq);
+          if (!done) continue;
+          this.waiting.delete(r.seq);
+          if ('error' in r) done(new DaemonError(toCode(r.error.code), r.error.message, { temporary: r.error.temporary }));
+          else done(null, { id: r.id, duplicate: r.duplicate });
+        }
+        this.checkIdle();
+      } else if (m.type === 'done') {
         this.queued = Math.max(0, this.queued - m.outcomes.length);
         const now = Date.now();
-        for (const o of m.outcomes) {
-          if (!o.skipped) metrics.recordOutcome(m.source ?? 'pending', o.state, (now - (m.at ?? now)) / 1000, o.categories);
+        m.outcomes.forEach((o, i) => {
+          if (!o.skipped) metrics.recordOutcome(m.sources[i] ?? 'pending', o.state, (now - (m.ats[i] ?? now)) / 1000, o.categories);
           log.debug({ id: o.id, state: o.state, error: o.error }, 'processed');
-        }
+        });
       } else if (m.type === 'error') {
         this.queued = 0;
         log.error({ err: m.message }, 'processing failed; messages stay pending');
       }
     });
     w.on('error', (err) => {
-      // A crashed pipeline must not take intake down: start a new worker, which sweeps pending rows.
-      log.error({ err }, 'processing worker crashed; restarting it');
+      // A crashed writer must not take intake down: fail what it held, start a new one.
+      log.error({ err }, 'writer thread crashed; restarting it');
       this.queued = 0;
+      const lost = [...this.waiting.values()];
+      this.waiting.clear();
+      for (const done of lost) done(new DaemonError('internal', 'writer thread crashed', { temporary: true }));
+      this.checkIdle();
       if (!this.stopped) this.worker = this.spawn();
     });
     return w;
   }
 
+  add(env: Envelope, raw: Buffer, done: (err: unknown, r?: SaveOutcome) => void): void {
+    const seq = ++this.seq;
+    this.waiting.set(seq, done);
+    this.outbox.push({ seq, env, raw });
+    this.outboxBytes += raw.length;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.post);
+    }
+  }
+
+  /** One message per turn, all raw bytes in one buffer that is moved, not copied, to the thread. */
+  private readonly post = (): void => {
+    this.scheduled = false;
+    const items = this.outbox;
+    if (items.length === 0) return;
+    const all = new Uint8Array(this.outboxBytes);
+    const meta: SaveItem[] = [];
+    let at = 0;
+    for (const it of items) {
+      all.set(it.raw, at);
+      meta.push({ seq: it.seq, env: it.env, offset: at, length: it.raw.length });
+      at += it.raw.length;
+    }
+    this.outbox = [];
+    this.outboxBytes = 0;
+    this.worker.postMessage({ type: 'save', items: meta, bytes: all }, [all.buffer]);
+  };
+
+  drained(): Promise<void> {
+    if (this.waiting.size === 0) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  private checkIdle(): void {
+    if (this.waiting.size === 0) for (const r of this.idle.splice(0)) r();
+  }
+
   enqueue(ids: number[], source: SourceKind): void {
     if (ids.length === 0 || this.stopped) return;
     this.queued += ids.length;
-    this.worker.postMessage({ type: 'process', ids, source, at: Date.now() });
+    this.worker.postMessage({ type: 'process', ids, source });
   }
 
   sweepPending(): void {
     this.worker.postMessage({ type: 'sweep' });
   }
 
+  /** SIGHUP: the thread's VERP attribution follows the new keys. */
+  setVerp(verp: Config['verp']): void {
+    this.storeOptions.verp = verp;
+    this.worker.postMessage({ type: 'verp', verp });
+  }
+
+  /** After the listeners have stopped: what was sent is answered, the pipeline batch finishes. */
   stop(): Promise<void> {
-    this.stopped ??= new Promise<void>((resolve) => {
-      const w = this.worker;
-      const t = setTimeout(() => void w.terminate(), 10_000);
-      w.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      w.postMessage({ type: 'stop' });
-    });
+    this.stopped ??= this.drained().then(
+      () =>
+        new Promise<void>((resolve) => {
+          const w = this.worker;
+          const t = setTimeout(() => void w.terminate(), 10_000);
+          w.once('exit', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          w.postMessage({ type: 'stop' });
+        }),
+    );
     return this.stopped;
   }
 
   backlog(): number {
     return this.queued;
   }
+}
+
+type WriterMessage =
+  | { type: 'saved'; results: SaveResultMsg[] }
+  | { type: 'done'; outcomes: { id: number; state: string; skipped: boolean; categories: number[]; error?: string }[]; sources: string[]; ats: number[] }
+  | { type: 'error'; message: string }
+  | { type: 'stopped' };
+
+function toCode(code: string | undefined): ErrorCode {
+  return (code ?? 'internal') as ErrorCode;
 }
 
 export interface DaemonDeps {
@@ -255,13 +214,15 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     state: config.state,
     attribute: (env) => attributeByVerp(config.verp)(env),
   });
-  // In-thread by default: measured (bench:smtp) faster than the worker, because two connections
-  // writing the same SQLite file make SQLite's busy handler sleep inside intake's commit.
-  // REBOUND_PIPELINE_WORKER=1 runs it in a worker thread instead (worth it with slow parsing).
+  // The writer thread commits intake's messages and runs the pipeline beside the sockets' thread
+  // (daemon-worker.ts). In-thread instead for ':memory:' (one connection only) or
+  // REBOUND_WRITER_THREAD=0 (one core to spare, or to compare in bench:smtp).
+  const writer =
+    config.store.path !== ':memory:' && process.env.REBOUND_WRITER_THREAD !== '0'
+      ? new WriterThread({ path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state, verp: config.verp })
+      : null;
   const processor: Pick<Processor, 'enqueue' | 'sweepPending' | 'stop' | 'backlog'> =
-    process.env.REBOUND_PIPELINE_WORKER === '1'
-      ? new WorkerProcessor({ path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state, verp: config.verp })
-      : new Processor(store, () => committers.some((c) => Date.now() - c.lastCommitAt < INTAKE_BUSY_MS));
+    writer ?? new Processor(store, () => committers.some((c) => Date.now() - c.lastCommitAt < INTAKE_BUSY_MS));
   const intakes: SmtpIntake[] = [];
   const committers: GroupCommitter[] = [];
   let control: ControlHandle | undefined;
@@ -315,16 +276,16 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       // One committer per listener; each commits at most one transaction per event-loop turn.
       const onCommitted = (source: SourceKind) => (ids: number[]) => processor.enqueue(ids, source);
       const verp = verpOptions(config.verp);
-      if (config.intake.smtp.enabled) {
-        const committer = new GroupCommitter(store, onCommitted('smtp'));
-        committers.push(committer);
-        intakes.push(createSmtpIntake({ protocol: 'smtp', listen: config.intake.smtp, limits: limits(), verp }, { committer }));
-      }
-      if (config.intake.lmtp.enabled) {
-        const committer = new GroupCommitter(store, onCommitted('lmtp'));
-        committers.push(committer);
-        intakes.push(createSmtpIntake({ protocol: 'lmtp', listen: config.intake.lmtp, limits: limits(), verp }, { committer }));
-      }
+      const committerFor = (source: SourceKind): Committer => {
+        if (writer) return writer;
+        const c = new GroupCommitter(store, onCommitted(source));
+        committers.push(c);
+        return c;
+      };
+      if (config.intake.smtp.enabled)
+        intakes.push(createSmtpIntake({ protocol: 'smtp', listen: config.intake.smtp, limits: limits(), verp }, { committer: committerFor('smtp') }));
+      if (config.intake.lmtp.enabled)
+        intakes.push(createSmtpIntake({ protocol: 'lmtp', listen: config.intake.lmtp, limits: limits(), verp }, { committer: committerFor('lmtp') }));
       for (const i of intakes) await i.start();
 
       if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store });
@@ -362,6 +323,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       config = next;
       setLogLevel(config.log.level);
       for (const i of intakes) i.setVerp(verpOptions(config.verp));
+      writer?.setVerp(config.verp);
       const needRestart = changed.filter((k) => k !== 'verp' && k !== 'log');
       log.info({ changed, applied: changed.filter((k) => k === 'verp' || k === 'log'), needRestart }, 'reloaded');
     },

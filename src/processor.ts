@@ -1,0 +1,152 @@
+/**
+ * processor - runs the pipeline (parse -> decode -> classify -> record, pipeline.ts through the
+ * store) on messages intake has committed, a batch per turn, yielding between batches; rows left
+ * pending (a crash, another process) are swept first. Used in the daemon's writer thread
+ * (daemon-worker.ts), or in the main thread when there is none.
+ *
+ * In: ids of committed messages (enqueue) and "sweep" requests. Out: processed rows in the store,
+ * and one report per batch (metrics + debug log, or whatever the caller passes).
+ * Why throttled: acknowledgements come first. While intake is busy the pipeline trickles, and
+ * the backlog - durable, `pending` in the store - is caught up when the burst ends.
+ */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { child } from './log.js';
+import { metrics } from './metrics.js';
+import type { ProcessOutcome, Store } from './store/index.js';
+import type { SourceKind } from './types.js';
+
+const log = child('daemon');
+
+/** Messages per pipeline turn (one transaction): ~0.2-0.3 ms each, so a turn stays near 10 ms. */
+export const PROCESS_BATCH = 40;
+/** Pause between pipeline turns while intake is busy (a commit in the last INTAKE_BUSY_MS): a
+ *  trickle, so a long burst still sees some progress; the rest waits for the end of the burst. */
+const BUSY_PAUSE_MS = 1000;
+export const INTAKE_BUSY_MS = 200;
+/** Messages per pipeline turn while intake is busy. */
+const BUSY_BATCH = 10;
+/** Event-loop utilisation between two batches under which the loop counts as having time to spare. */
+const SPARE_UTILIZATION = 0.5;
+/** How long a committed message may wait for the pipeline before spare event-loop time is used. */
+const MAX_DEFER_MS = 10_000;
+
+/**
+ * Runs the pipeline on committed messages a batch at a time, yielding to the event loop between
+ * batches so that parsing never holds up SMTP replies for long. While intake is committing (a
+ * burst), it runs one batch per BUSY_PAUSE_MS only, so acks keep the CPU; what waits is durable
+ * (pending) and is caught up back to back as soon as the burst ends. Its commits skip the fsync
+ * (relaxed): the results are derived from the stored raw message, and the next intake sync or
+ * checkpoint writes them out anyway.
+ */
+export class Processor {
+  private queue: { id: number; source: SourceKind | 'pending'; at: number }[] = [];
+  private running = false;
+  private stopped = false;
+  private pendingSweep = true;
+  private idle: (() => void)[] = [];
+  /** Event-loop utilisation when the last batch ended (null: start of a run). */
+  private sinceBatch: EventLoopUtilization | null = null;
+  private lastBatchAt = 0;
+
+  constructor(
+    private readonly store: Store,
+    /** True while intake is committing: processing then runs at a reduced duty cycle. */
+    private readonly intakeBusy: () => boolean = () => false,
+    private readonly batch = PROCESS_BATCH,
+    /** Where outcomes go: the metrics and the debug log of this thread by default; the writer
+     *  thread sends them to the main thread instead (metrics live there). */
+    private readonly report: (outcomes: ProcessOutcome[], items: { source: SourceKind | 'pending'; at: number }[]) => void = recordOutcomes,
+  ) {}
+
+  enqueue(ids: number[], source: SourceKind): void {
+    const at = Date.now();
+    for (const id of ids) this.queue.push({ id, source, at });
+    this.kick();
+  }
+
+  /** Process rows left pending (crash, or IMAP/CLI writers) before new arrivals. */
+  sweepPending(): void {
+    this.pendingSweep = true;
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    this.sinceBatch = null;
+    // During a burst a new arrival does not start a batch before the pause after the last one.
+    const wait = this.intakeBusy() ? this.lastBatchAt + BUSY_PAUSE_MS - Date.now() : 0;
+    if (wait > 0) setTimeout(this.step, wait);
+    else setImmediate(this.step);
+  }
+
+  private readonly step = (): void => {
+    if (this.stopped) return this.finish();
+    try {
+      if (this.pendingSweep) {
+        const t0 = Date.now();
+        const n = this.store.processPending(this.batch, { relaxed: true });
+        if (n > 0) metrics.latency.observe({ source: 'pending' }, (Date.now() - t0) / 1000 / n);
+        if (n < this.batch) this.pendingSweep = false;
+      } else {
+        // A small batch while intake is busy: it blocks the acks for a few ms only.
+        const items = this.queue.splice(0, this.intakeBusy() ? BUSY_BATCH : this.batch);
+        const outcomes = this.store.processIds(
+          items.map((i) => i.id),
+          { relaxed: true },
+        );
+        this.report(outcomes, items);
+      }
+    } catch (err) {
+      // The rows stay pending; the next start (or the next sweep) retries them.
+      log.error({ err }, 'processing failed; messages stay pending');
+      this.queue.length = 0;
+    }
+    // Acks come first: while intake is busy, wait BUSY_PAUSE_MS between batches; what is not
+    // processed yet is safe in the store (pending) and is caught up back to back when the burst
+    // ends. Once the oldest waiting message is MAX_DEFER_MS old (traffic that never pauses), the
+    // pipeline also runs whenever the event loop had time to spare since the last batch, so a
+    // backlog cannot grow for ever behind steady traffic the daemon could keep up with.
+    const overdue = this.pendingSweep || (this.queue.length > 0 && Date.now() - this.queue[0]!.at > MAX_DEFER_MS);
+    const spare =
+      overdue && (this.sinceBatch === null || performance.eventLoopUtilization(this.sinceBatch).utilization < SPARE_UTILIZATION);
+    this.sinceBatch = performance.eventLoopUtilization();
+    this.lastBatchAt = Date.now();
+    if (this.pendingSweep || this.queue.length > 0) {
+      if (this.intakeBusy() && !spare) setTimeout(this.step, BUSY_PAUSE_MS);
+      else setImmediate(this.step);
+    } else this.finish();
+  };
+
+  private finish(): void {
+    this.running = false;
+    for (const r of this.idle.splice(0)) r();
+  }
+
+  /** Stop after the current batch; what is not processed stays pending in the store. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    if (!this.running) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  /** Resolves when nothing is queued (tests). */
+  drained(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  backlog(): number {
+    return this.queue.length;
+  }
+}
+
+/** The default report: metrics and one debug line per message, in this thread. */
+export function recordOutcomes(outcomes: ProcessOutcome[], items: { source: SourceKind | 'pending'; at: number }[]): void {
+  const now = Date.now();
+  outcomes.forEach((o, i) => {
+    const it = items[i]!;
+    if (!o.skipped) metrics.recordOutcome(it.source, o.state, (now - it.at) / 1000, o.categories);
+    log.debug({ id: o.id, state: o.state, type: o.messageType, events: o.events, error: o.error }, 'processed');
+  });
+}
