@@ -9,8 +9,9 @@
  * stays pending for the next start), then the control socket and the database close.
  * SIGHUP (reload()): re-read the config; VERP rules and log level apply at once, other changes
  * are logged as needing a restart. A bad config on reload is logged and the old one kept.
- * The pipeline runs in-thread, a batch per turn between I/O turns (throttled during SMTP bursts); REBOUND_PIPELINE_WORKER=1
- * moves it to a worker thread with its own store connection (daemon-worker.ts).
+ * Threads: the main thread keeps the sockets (SMTP/LMTP, status socket, IMAP, jobs); the writer
+ * thread (daemon-worker.ts, driven by WriterThread here) commits intake's messages and runs the
+ * pipeline. REBOUND_WRITER_THREAD=0 (or a ':memory:' store) keeps both in the main thread.
  * Config keys: all sections; each component gets only its slice.
  */
 import { child, setLogLevel } from './log.js';

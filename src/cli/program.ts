@@ -3,7 +3,7 @@
  * exports `register(program)`; add one row here to add a command.
  *
  * Modules are loaded lazily: `rebound status x` loads only cli/status.ts (and what it imports), not
- * smtp-server, imapflow and the whole daemon, so operator commands start fast. `rebound --help`
+ * the SMTP engine, imapflow and the whole daemon, so operator commands start fast. `rebound --help`
  * and unknown commands load every row to list them.
  */
 import { Command } from 'commander';
