@@ -174,7 +174,7 @@ export const defaultConfig = {
     failOpen: true,
     maxLineBytes: 4096,
     maxClients: 1000,
-    readers: 0,
+    readers: 2,
   },
   metrics: { http: { enabled: false, host: '127.0.0.1', port: 9465 } },
   jobs: {

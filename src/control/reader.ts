@@ -9,7 +9,8 @@
  * bad-request counters, every second and before each 'ask'), 'closed' (one per connection).
  * Its store handle is read-only, as the main process's control handle is.
  * The process exits when told to stop, when the main process goes away (IPC 'disconnect'), and
- * on an error it cannot answer around (the main process starts another).
+ * on an error it cannot answer around (the main process starts another). SIGINT, SIGTERM and
+ * SIGHUP are ignored: they are the main process's to act on (it stops the readers last).
  * Config keys: control.maxLineBytes, control.failOpen, control.suspended, store.path,
  * store.busyTimeoutMs, state.* (through 'init').
  */
@@ -139,6 +140,9 @@ process.on('message', (m: ToReader, handle?: unknown) => {
 });
 // The main process is gone (crash, kill -9): nobody hands us connections or answers asks.
 process.on('disconnect', () => stop(0));
+// Signals sent to the whole group (Ctrl-C, systemd's KillMode=control-group) are for the main
+// process: it drains intake and then stops us over IPC; dying first would only get us restarted.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => undefined);
 process.on('uncaughtException', (err) => {
   log.error({ err }, 'control reader failed; exiting (the main process starts another)');
   stop(1);

@@ -1,8 +1,8 @@
 /**
  * Reader processes (control.readers > 0): every command answered through a reader (stats,
  * health and metrics by the main process over IPC, counting the readers' lookups), the socketmap
- * and policy protocols, a killed reader replaced, readers gone after stop(), after the daemon's
- * SIGTERM and after the main process is killed, socket permissions unchanged.
+ * and policy protocols, a killed reader replaced, readers gone after stop(), after a SIGTERM to
+ * the daemon's process group and after the main process is killed, socket permissions unchanged.
  * The readers are forked from the compiled module, so this file loads dist/ (the vitest global
  * setup builds it when src/ is newer).
  */
@@ -300,7 +300,7 @@ describe.skipIf(!haveDist)(`control.readers = 2 (${skipReason})`, () => {
     await until('the orphaned readers to exit', () => pids.every((pid) => !alive(pid)));
   });
 
-  it('a daemon started with control.readers = 2 answers through them and stops them on SIGTERM', async () => {
+  it('a daemon started with control.readers = 2 answers through them and stops them on SIGTERM to its process group', async () => {
     const ddir = mkdtempSync(join(tmpdir(), 'rebound-readers-daemon-'));
     const sock = join(ddir, 'ctl.sock');
     const cfgFile = join(ddir, 'rebound.toml');
@@ -311,6 +311,9 @@ describe.skipIf(!haveDist)(`control.readers = 2 (${skipReason})`, () => {
     const d = spawn(process.execPath, [join(dist, 'main.js'), 'serve', '-c', cfgFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, REBOUND_LOG_LEVEL: 'info' },
+      // Its own process group, so that the SIGTERM below reaches the readers too (as systemd's
+      // KillMode=control-group and a terminal's Ctrl-C do).
+      detached: true,
     });
     try {
       const exited = new Promise<number | null>((r) => d.once('exit', (code) => r(code)));
@@ -328,11 +331,14 @@ describe.skipIf(!haveDist)(`control.readers = 2 (${skipReason})`, () => {
       const readers = childrenOf(d.pid!);
       expect(readers.length).toBeGreaterThanOrEqual(2);
       expect(await exchange(sock, 'check nobody@example.com\nhealth\n', (t) => t.split('\n').length > 2)).toMatch(/"verdict":"ok".*\n.*"healthy":true/s);
-      d.kill('SIGTERM');
+      process.kill(-d.pid!, 'SIGTERM');
       expect(await exited).toBe(0);
+      // The readers left that signal to the main process (none died early and was replaced).
+      expect(out).not.toContain('control reader exited');
+      expect(out).toContain('"msg":"stopped"');
       for (const pid of readers) expect(alive(pid)).toBe(false);
     } finally {
-      if (d.exitCode === null) d.kill('SIGKILL');
+      if (d.exitCode === null) process.kill(-d.pid!, 'SIGKILL');
       rmSync(ddir, { recursive: true, force: true });
     }
   }, 60_000);
