@@ -19,6 +19,7 @@ import type { Config } from './config/schema.js';
 import { openStore, type Store } from './store/index.js';
 import { GroupCommitter, createSmtpIntake, type Committer, type SaveOutcome, type SmtpIntake } from './intake/smtp.js';
 import { INTAKE_BUSY_MS, Processor } from './processor.js';
+import { startCheckpointer, WRITER_AUTOCHECKPOINT } from './store/checkpointer.js';
 import type { SaveItem, SaveResultMsg } from './daemon-worker.js';
 import { DaemonError, type ErrorCode } from './errors.js';
 import { attributeByVerp, type CheckOptions } from './verp/sign.js';
@@ -62,7 +63,7 @@ class WriterThread implements Committer {
   private idle: (() => void)[] = [];
   private stopped: Promise<void> | undefined;
 
-  constructor(private storeOptions: { path: string; busyTimeoutMs: number; state: Config['state']; verp: Config['verp'] }) {
+  constructor(private storeOptions: { path: string; busyTimeoutMs: number; state: Config['state']; verp: Config['verp']; walAutocheckpoint?: number }) {
     this.worker = this.spawn();
   }
 
@@ -220,8 +221,16 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   // REBOUND_WRITER_THREAD=0 (one core to spare, or to compare in bench:smtp).
   const writer =
     config.store.path !== ':memory:' && process.env.REBOUND_WRITER_THREAD !== '0'
-      ? new WriterThread({ path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state, verp: config.verp })
+      ? new WriterThread({
+          path: config.store.path,
+          busyTimeoutMs: config.store.busyTimeoutMs,
+          state: config.state,
+          verp: config.verp,
+          walAutocheckpoint: WRITER_AUTOCHECKPOINT,
+        })
       : null;
+  // With a writer thread, the WAL is copied back by a thread of its own (store/checkpointer.ts).
+  const checkpointer = writer ? startCheckpointer(config.store.path, config.store.busyTimeoutMs) : null;
   const processor: Pick<Processor, 'enqueue' | 'sweepPending' | 'stop' | 'backlog'> =
     writer ?? new Processor(store, () => committers.some((c) => Date.now() - c.lastCommitAt < INTAKE_BUSY_MS));
   const intakes: SmtpIntake[] = [];
@@ -302,6 +311,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         await imap?.stop().catch((err: unknown) => log.error({ err }, 'imap stop failed'));
         await Promise.all(intakes.map((i) => i.stop().catch((err: unknown) => log.error({ err }, 'intake stop failed'))));
         await processor.stop();
+        await checkpointer?.stop();
         removeCollector?.();
         await metricsHttp?.stop().catch(() => undefined);
         await control?.stop().catch(() => undefined);

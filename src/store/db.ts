@@ -35,7 +35,16 @@ export class SchemaTooNewError extends Error {
   }
 }
 
-export function openDb(opts: { path: string; busyTimeoutMs?: number; readonly?: boolean }): Db {
+export interface OpenDbOptions {
+  path: string;
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+  /** WAL pages after which a commit checkpoints (SQLite's default 1000; 0 = never). The daemon's
+   *  writer raises it and lets store/checkpointer.ts do the work in its own thread. */
+  walAutocheckpoint?: number;
+}
+
+export function openDb(opts: OpenDbOptions): Db {
   const memory = opts.path === ':memory:';
   const path = memory ? opts.path : resolve(opts.path);
   if (!memory && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
@@ -48,6 +57,7 @@ export function openDb(opts: { path: string; busyTimeoutMs?: number; readonly?: 
       // too, as Postfix's own queue does (NORMAL in WAL mode survives only a process crash). The
       // SMTP intake's group commit pays one fsync per batch, not per message.
       db.pragma('synchronous = FULL');
+      if (opts.walAutocheckpoint !== undefined) db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(opts.walAutocheckpoint))}`);
     }
     db.pragma('foreign_keys = ON');
     migrate(db, path, opts.readonly ?? false);

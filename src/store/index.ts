@@ -71,6 +71,8 @@ export interface StoreOptions {
   analyze?: AnalyzeFn;
   /** Recipient for results whose report names none (e.g. from the VERP return path). */
   attribute?: AttributeFn;
+  /** See OpenDbOptions.walAutocheckpoint (store/db.ts). */
+  walAutocheckpoint?: number;
 }
 
 export interface SaveResult {
