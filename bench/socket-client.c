@@ -4,10 +4,14 @@
  * (as Postfix's smtp-source does for SMTP). bench/socket.mjs compiles it with `cc -O2` into a
  * temp dir and runs it; without a compiler it uses its Node client, which sends the same requests.
  *
- * Usage: socket-client SOCKET CLIENTS DEPTH SECONDS N
- *   CLIENTS Unix-socket connections, each with DEPTH requests in flight (the requests a burst of
- *   replies frees go out in one write), 0.5 s warm-up, then SECONDS of measurement, then the
- *   requests in flight are drained. Requests: `check user<i>@d<i%997>.example.com` for random i in
+ * Usage: socket-client SOCKET CLIENTS DEPTH SECONDS N [RATE]
+ *   Closed loop (no RATE, or 0): CLIENTS Unix-socket connections, each with DEPTH requests in
+ *   flight (the requests a burst of replies frees go out in one write), 0.5 s warm-up, then
+ *   SECONDS of measurement, then the requests in flight are drained.
+ *   Open loop (RATE > 0): the connections together send RATE requests per second on a fixed
+ *   schedule (each connection every CLIENTS/RATE s, staggered; a 100 us timer tick sends what is
+ *   due), at most DEPTH in flight per connection. Latency runs from the scheduled send time, so a
+ *   request that had to wait for a free slot counts its wait (no coordinated omission). Requests: `check user<i>@d<i%997>.example.com` for random i in
  *   [0, 1.1 N); i >= N is `check nobody<i>@example.net` (10 % unknown), from the same generator
  *   as the Node client (uint32 LCG, seed 12345). Each reply must start with {"ok":true.
  * Output (stdout): one JSON object with the same fields as the Node client: clients, depth,
@@ -24,6 +28,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +41,7 @@ struct conn {
   int in_flight;
   int head; /* index in sent[] of the oldest request in flight */
   int open;
+  double next_send; /* open loop: when the next request is due */
   double sent[MAX_DEPTH];
   char rbuf[RBUF];
   size_t rlen;
@@ -111,15 +117,18 @@ static int cmp(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: %s SOCKET CLIENTS DEPTH SECONDS N\n", argv[0]);
+  if (argc != 6 && argc != 7) {
+    fprintf(stderr, "usage: %s SOCKET CLIENTS DEPTH SECONDS N [RATE]\n", argv[0]);
     return 2;
   }
   const char *path = argv[1];
   int clients = atoi(argv[2]), depth = atoi(argv[3]);
   double seconds = atof(argv[4]);
   n_addresses = atol(argv[5]);
-  if (clients < 1 || depth < 1 || depth > MAX_DEPTH || seconds <= 0 || n_addresses < 1) {
+  double rate = argc == 7 ? atof(argv[6]) : 0;
+  double interval = rate > 0 ? clients * 1000.0 / rate : 0; /* ms between requests of one connection */
+  long late = 0; /* open loop: requests sent after their time because DEPTH were in flight */
+  if (rate < 0 || clients < 1 || depth < 1 || depth > MAX_DEPTH || seconds <= 0 || n_addresses < 1) {
     fprintf(stderr, "bad arguments\n");
     return 2;
   }
@@ -154,7 +163,8 @@ int main(int argc, char **argv) {
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl");
     double t = now_ms();
-    for (int d = 0; d < depth; d++) {
+    if (rate > 0) c->next_send = t + interval * k / clients; /* staggered */
+    for (int d = 0; d < depth && rate == 0; d++) {
       append(c, req, (size_t)request(req));
       c->sent[(c->head + c->in_flight++) % depth] = t;
     }
@@ -162,6 +172,17 @@ int main(int argc, char **argv) {
       struct epoll_event ev2 = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
       epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev2);
     }
+  }
+
+  /* Open loop: a periodic tick sends what is due on every connection. */
+  int tfd = -1;
+  if (rate > 0) {
+    tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (tfd < 0) die("timerfd_create");
+    struct itimerspec its = {.it_interval = {0, 100000}, .it_value = {0, 100000}};
+    if (timerfd_settime(tfd, 0, &its, NULL) < 0) die("timerfd_settime");
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev) < 0) die("epoll_ctl");
   }
 
   int open = clients;
@@ -183,6 +204,34 @@ int main(int argc, char **argv) {
     int more = t < end;
     for (int e = 0; e < n; e++) {
       struct conn *c = evs[e].data.ptr;
+      if (c == NULL) {
+        /* Timer tick (open loop): send every request that is due, up to DEPTH in flight. */
+        uint64_t ticks;
+        if (read(tfd, &ticks, sizeof ticks) < 0 && errno != EAGAIN) die("read timerfd");
+        for (int k = 0; k < clients; k++) {
+          struct conn *q = &conns[k];
+          if (!q->open) continue;
+          int sent_any = 0;
+          while (q->next_send <= t && q->next_send < end && q->in_flight < depth) {
+            append(q, req, (size_t)request(req));
+            q->sent[(q->head + q->in_flight++) % depth] = q->next_send;
+            q->next_send += interval;
+            sent_any = 1;
+          }
+          if (q->next_send <= t && q->next_send < end && q->in_flight == depth) late++;
+          if (!more && q->in_flight == 0) {
+            close(q->fd);
+            q->open = 0;
+            open--;
+            continue;
+          }
+          if (sent_any && flush(q)) {
+            struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = q};
+            epoll_ctl(ep, EPOLL_CTL_MOD, q->fd, &ev);
+          }
+        }
+        continue;
+      }
       if (evs[e].events & EPOLLOUT && !flush(c)) {
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
@@ -208,7 +257,14 @@ int main(int argc, char **argv) {
         if (!warm) record(t - c->sent[c->head]);
         c->head = (c->head + 1) % depth;
         c->in_flight--;
-        if (more) {
+        if (rate > 0) {
+          /* Open loop: a freed slot sends a request that was already due (timed from when it was due). */
+          if (c->next_send <= t && c->next_send < end && c->in_flight < depth) {
+            append(c, req, (size_t)request(req));
+            c->sent[(c->head + c->in_flight++) % depth] = c->next_send;
+            c->next_send += interval;
+          }
+        } else if (more) {
           append(c, req, (size_t)request(req));
           c->sent[(c->head + c->in_flight++) % depth] = t;
         }
@@ -223,7 +279,7 @@ int main(int argc, char **argv) {
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
         epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
       }
-      if (c->in_flight == 0 && c->open) {
+      if (c->in_flight == 0 && c->open && (rate == 0 || !more)) {
         close(c->fd);
         c->open = 0;
         open--;
@@ -237,8 +293,10 @@ int main(int argc, char **argv) {
   double cpu_us = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1e6 + (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
                   (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e6 + (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec);
   printf("{\"clients\":%d,\"depth\":%d,\"seconds\":%g,\"lookups\":%ld,\"warmupLookups\":%ld,\"perSecond\":%.0f,"
-         "\"p50\":%.4f,\"p99\":%.4f,\"max\":%.4f,\"clientCpuUsPerLookup\":%.1f}\n",
-         clients, depth, seconds, done, warm_done, done / seconds, Q(0.5), Q(0.99), nlat ? lat[nlat - 1] : 0,
+         "\"p50\":%.4f,\"p99\":%.4f,\"p999\":%.4f,\"max\":%.4f,\"clientCpuUsPerLookup\":%.1f",
+         clients, depth, seconds, done, warm_done, done / seconds, Q(0.5), Q(0.99), Q(0.999), nlat ? lat[nlat - 1] : 0,
          (done + warm_done) ? cpu_us / (double)(done + warm_done) : 0);
+  if (rate > 0) printf(",\"offeredPerSecond\":%.0f,\"lateTicks\":%ld", rate, late);
+  printf("}\n");
   return 0;
 }

@@ -15,7 +15,9 @@
  * Env: BENCH_DB (default $TMPDIR/rebound-bench-1m.db, built once and reused), BENCH_N (addresses,
  * default 1000000), BENCH_SECONDS (per scenario, default 5), BENCH_SCENARIOS (e.g. "1,3": run only
  * those), BENCH_DIST (a private build to load instead of ../dist), BENCH_CLIENT (c or node: force
- * a client), BENCH_READERS (control.readers for the server; default: the config default).
+ * a client), BENCH_READERS (control.readers for the server; default: the config default),
+ * BENCH_RATE (adds a 5th scenario, C client only: 32 connections sending this many lookups/s in
+ * total on a fixed schedule, latency from each request's due time).
  * Server CPU is this process's plus its reader processes' (from /proc).
  * Output: a table on stdout and one JSON line per scenario (for docs/BENCHMARKS.md).
  */
@@ -28,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const RATE = Number(process.env.BENCH_RATE ?? 0);
 const DB = process.env.BENCH_DB ?? join(tmpdir(), `rebound-bench-${N}.db`);
 const address = (i) => `user${i}@d${i % 997}.example.com`;
 
@@ -62,6 +65,9 @@ async function main() {
       { name: '1 client, 16 in flight', clients: 1, depth: 16 },
       { name: '32 clients, 1 in flight each', clients: 32, depth: 1 },
       { name: '32 clients, 4 in flight each', clients: 32, depth: 4 },
+      // Optional (BENCH_RATE, C client only): an open loop at a fixed offered rate, the way senders
+      // and Postfix ask (each request when it is due, not when the previous answer came back).
+      ...(RATE > 0 && clientBin ? [{ name: `32 clients, ${RATE.toLocaleString('en')}/s offered`, clients: 32, depth: 16, rate: RATE }] : []),
     ].filter((sc, i) => !process.env.BENCH_SCENARIOS || process.env.BENCH_SCENARIOS.split(',').includes(String(i + 1)))) {
       const cpu0 = process.cpuUsage();
       const pids = control.readerPids?.() ?? [];
@@ -161,7 +167,7 @@ function procCpuUs(pid) {
 function runScenario(opts, clientBin) {
   if (clientBin)
     return new Promise((resolve, reject) => {
-      execFile(clientBin, [opts.sock, String(opts.clients), String(opts.depth), String(opts.seconds), String(opts.n)], (err, stdout, stderr) => {
+      execFile(clientBin, [opts.sock, String(opts.clients), String(opts.depth), String(opts.seconds), String(opts.n), String(opts.rate ?? 0)], (err, stdout, stderr) => {
         if (err) return reject(new Error(`C client failed: ${err.message}\n${stderr}`));
         resolve(JSON.parse(stdout));
       });
