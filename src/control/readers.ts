@@ -66,6 +66,8 @@ export interface ReaderPool {
   ready: Promise<void>;
   /** Connections the readers hold now. */
   open(): number;
+  /** Readers started and ready to take connections. */
+  readyCount(): number;
   /** Process ids of the running readers (bench, tests). */
   pids(): number[];
   stop(): Promise<void>;
@@ -178,6 +180,11 @@ export function startReaders(opts: {
         }
       });
       return true;
+    },
+    readyCount() {
+      let n = 0;
+      for (const r of readers) if (r.ready && r.proc.connected) n++;
+      return n;
     },
     open() {
       let n = 0;

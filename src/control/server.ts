@@ -258,7 +258,14 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
       log.warn({ module: readerModule.href }, 'control.readers: no compiled reader module next to this one (running from sources?); answering in the main process');
     } else {
       const { path, busyTimeoutMs, state } = startDeps.storeOptions;
-      pool = startReaders({ count: cfg.readers, module: readerModule, storeOptions: { path, busyTimeoutMs, state }, control: cfg, deps, ctx, logLevel: logger.level });
+      const readers = startReaders({ count: cfg.readers, module: readerModule, storeOptions: { path, busyTimeoutMs, state }, control: cfg, deps, ctx, logLevel: logger.level });
+      pool = readers;
+      // `health` (answered here for every reader) says whether all readers are up.
+      const daemonHealth = deps.health;
+      deps.health = () => ({
+        ...(daemonHealth?.() ?? {}),
+        'control-readers': { ok: readers.readyCount() === cfg.readers, detail: `${readers.readyCount()} of ${cfg.readers} ready` },
+      });
     }
   }
 

@@ -193,7 +193,11 @@ describe.skipIf(!haveDist)(`control.readers = 2 (${skipReason})`, () => {
     expect((st.addresses as { invalid: number }).invalid).toBe(1);
     expect((st.lookupsSinceStart as Record<string, number>).invalid).toBeGreaterThanOrEqual(5);
     const h = await c.ask('health');
-    expect(h).toMatchObject({ ok: true, healthy: true, components: { store: { ok: true }, smtp: { detail: 'from the main process' } } });
+    expect(h).toMatchObject({
+      ok: true,
+      healthy: true,
+      components: { store: { ok: true }, smtp: { detail: 'from the main process' }, 'control-readers': { ok: true, detail: '2 of 2 ready' } },
+    });
     const m = await c.ask('metrics');
     expect(m.metrics).toMatch(/rebound_lookups_total\{via="socket",verdict="invalid"\} \d+/);
     expect(metrics.lookups.get({ via: 'socket', verdict: 'invalid' })).toBeGreaterThanOrEqual(5);
