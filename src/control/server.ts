@@ -272,8 +272,9 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
   const makeServer = (kind: ConnectionKind, handler: (s: Socket) => void): Server => {
     // Paused on accept when readers may take the connection: this process must not read from it.
     const srv = createServer({ pauseOnConnect: pool !== undefined }, (s) => {
+      // control.maxClients counts every control connection, whoever answers it.
+      if ((pool?.open() ?? 0) + sockets.size >= cfg.maxClients) return void s.destroy();
       if (pool !== undefined) {
-        if (pool.open() + sockets.size >= cfg.maxClients) return void s.destroy();
         if (pool.take(s, kind)) return;
         // No reader ready (starting, or being replaced): answer here.
         s.resume();

@@ -268,6 +268,33 @@ describe.skipIf(!haveDist)(`control.readers = 2 (${skipReason})`, () => {
     d.close();
   });
 
+  it('counts control.maxClients over all readers', async () => {
+    const p = join(dir, 'max.sock');
+    const h = await server.startControl(configFromObject({ control: { socket: p, readers: 2, maxClients: 3 } }).control, {
+      storeOptions: { path: dbPath },
+    });
+    try {
+      const held = [new Client(p), new Client(p), new Client(p)];
+      for (const c of held) expect(await c.ask('check invalid@example.com')).toMatchObject({ verdict: 'invalid' });
+      const extra = new Client(p);
+      await extra.closed; // refused: three are open, spread over two readers
+      held[0]!.close();
+      await held[0]!.closed;
+      // The reader's 'closed' notice frees the slot (it arrives over IPC: retry for a moment).
+      let answered: Record<string, unknown> | undefined;
+      for (let i = 0; i < 50 && !answered; i++) {
+        const c = new Client(p);
+        answered = await Promise.race([c.ask('check complained@example.com'), c.closed.then(() => undefined)]);
+        if (!answered) await new Promise((r) => setTimeout(r, 50));
+        c.close();
+      }
+      expect(answered).toMatchObject({ verdict: 'complained' });
+      for (const c of held) c.close();
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('stops its readers on stop()', async () => {
     const p = join(dir, 'stop.sock');
     const h = await server.startControl(configFromObject({ control: { socket: p, readers: 2 } }).control, { storeOptions: { path: dbPath } });
