@@ -210,17 +210,21 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   // The VERP token of the envelope names the address first, the report second; a token whose
   // signature failed changes no state unless verp.allowUnverifiedState (pipeline.ts).
   // The hook reads `config`, so SIGHUP applies to it.
+  // A file store gets a checkpointer thread (store/checkpointer.ts): no commit of ours checkpoints
+  // inline below WRITER_AUTOCHECKPOINT pages.
+  const fileStore = config.store.path !== ':memory:';
   const store = openStore({
     path: config.store.path,
     busyTimeoutMs: config.store.busyTimeoutMs,
     state: config.state,
     attribute: (env) => attributeByVerp(config.verp)(env),
+    ...(fileStore ? { walAutocheckpoint: WRITER_AUTOCHECKPOINT } : {}),
   });
   // The writer thread commits intake's messages and runs the pipeline beside the sockets' thread
   // (daemon-worker.ts). In-thread instead for ':memory:' (one connection only) or
   // REBOUND_WRITER_THREAD=0 (one core to spare, or to compare in bench:smtp).
   const writer =
-    config.store.path !== ':memory:' && process.env.REBOUND_WRITER_THREAD !== '0'
+    fileStore && process.env.REBOUND_WRITER_THREAD !== '0'
       ? new WriterThread({
           path: config.store.path,
           busyTimeoutMs: config.store.busyTimeoutMs,
@@ -229,8 +233,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
           walAutocheckpoint: WRITER_AUTOCHECKPOINT,
         })
       : null;
-  // With a writer thread, the WAL is copied back by a thread of its own (store/checkpointer.ts).
-  const checkpointer = writer ? startCheckpointer(config.store.path, config.store.busyTimeoutMs) : null;
+  const checkpointer = fileStore ? startCheckpointer(config.store.path, config.store.busyTimeoutMs) : null;
   const processor: Pick<Processor, 'enqueue' | 'sweepPending' | 'stop' | 'backlog'> =
     writer ?? new Processor(store, () => committers.some((c) => Date.now() - c.lastCommitAt < INTAKE_BUSY_MS));
   const intakes: SmtpIntake[] = [];
