@@ -1,20 +1,22 @@
 /**
  * control/reader - a reader process (entry point, forked by control/readers.ts when
  * control.readers > 0): answers the status protocol, the Postfix socketmap and the policy
- * protocol on connections the main process accepted and passed over the IPC channel.
+ * protocol on connections it accepts on the listening sockets the main process shares with it,
+ * and on connections the main process accepted and passed on.
  *
- * In (IPC from the main process): 'init' (store options and the control config slice), then
- * 'conn' messages carrying a socket, 'answer' replies, 'stop'. Out: 'ready', 'ask' (stats, health
- * and metrics are answered by the main process, where that data lives), 'counts' (lookup and
- * bad-request counters, every second and before each 'ask'), 'closed' (one per connection).
- * Its store handle is read-only, as the main process's control handle is.
+ * In (IPC from the main process): 'init' (store options and the control config slice), 'listen'
+ * (a listening socket) and 'conn' (a connection) messages carrying handles, 'answer', 'stop'.
+ * Out: 'ready', 'ask' (stats, health and metrics are answered by the main process, where that data
+ * lives), 'counts' (lookup and bad-request counters, every second and before each 'ask'), 'load'
+ * (connections held, at most every 100 ms). Its store handle is read-only, as the main process's is.
  * The process exits when told to stop, when the main process goes away (IPC 'disconnect'), and
  * on an error it cannot answer around (the main process starts another). SIGINT, SIGTERM and
  * SIGHUP are ignored: they are the main process's to act on (it stops the readers last).
- * Config keys: control.maxLineBytes, control.failOpen, control.suspended, store.path,
- * store.busyTimeoutMs, state.* (through 'init').
+ * Closing its copy of a listening Unix socket does not remove the socket file.
+ * Config keys: control.maxLineBytes, control.maxClients (per reader), control.failOpen,
+ * control.suspended, store.path, store.busyTimeoutMs, state.* (through 'init').
  */
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { child, flushLogs, setLogLevel } from '../log.js';
 import { Metrics } from '../metrics.js';
 import type { CommandContext, ControlDeps, LookupOptions } from './commands.js';
@@ -38,7 +40,9 @@ let deps: ControlDeps | undefined;
 let lookupOpts: LookupOptions | undefined;
 let ctx: CommandContext | undefined;
 let maxLine = 4096;
+let maxClients = 1000;
 const sockets = new Set<Socket>();
+const servers: Server[] = [];
 const waiting = new Map<number, (json: string) => void>();
 let nextId = 1;
 let stopping = false;
@@ -77,6 +81,7 @@ function stop(code: number): void {
   if (stopping) return;
   stopping = true;
   flushCounts();
+  for (const srv of servers) srv.close(); // our copy of the listening socket; the file stays
   for (const s of sockets) s.destroy();
   try {
     opened?.close();
@@ -97,6 +102,7 @@ function init(m: Extract<ToReader, { t: 'init' }>): void {
     return;
   }
   maxLine = m.control.maxLineBytes;
+  maxClients = m.control.maxClients;
   deps = {
     store: opened.store,
     metrics,
@@ -107,12 +113,23 @@ function init(m: Extract<ToReader, { t: 'init' }>): void {
   send({ t: 'ready' });
 }
 
+/** Tell the main process how many connections we hold (for its choice of reader), at most every 100 ms. */
+let loadTimer: NodeJS.Timeout | undefined;
+function reportLoad(): void {
+  loadTimer ??= setTimeout(() => {
+    loadTimer = undefined;
+    send({ t: 'load', conns: sockets.size });
+  }, 100);
+}
+
 function serve(kind: Extract<ToReader, { t: 'conn' }>['kind'], s: Socket): void {
-  if (!deps || !ctx || !lookupOpts || stopping) return void s.destroy();
+  // control.maxClients holds per process (each has its own file-descriptor limit).
+  if (!deps || !ctx || !lookupOpts || stopping || sockets.size >= maxClients) return void s.destroy();
   sockets.add(s);
+  reportLoad();
   s.once('close', () => {
     sockets.delete(s);
-    send({ t: 'closed' });
+    reportLoad();
   });
   if (kind === 'lines') handleLineConnection(s, deps, ctx, maxLine);
   else if (kind === 'socketmap') handleSocketmapConnection(s, lookupOpts);
@@ -128,6 +145,14 @@ process.on('message', (m: ToReader, handle?: unknown) => {
       break;
     case 'conn':
       if (handle) serve(m.kind, handle as Socket);
+      break;
+    case 'listen':
+      if (handle) {
+        // A listening socket shared by the main process: accept on it directly.
+        const srv = handle as Server;
+        servers.push(srv);
+        srv.on('connection', (s: Socket) => serve(m.kind, s));
+      }
       break;
     case 'answer':
       waiting.get(m.id)?.(m.json);

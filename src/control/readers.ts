@@ -3,18 +3,19 @@
  * (control/reader.ts) that answer the control listeners' connections, so that lookups use more
  * than the main process's one core and do not queue behind intake and the pipeline.
  *
- * In: the listeners' accepted connections (startControl hands each one over, still paused, with
- * its kind: status lines, socketmap or policy), the store options and the control config slice.
- * Out: `startReaders(opts)` -> ReaderPool { take(socket, kind), pids(), open(), stop() }.
- * Config keys: control.readers (how many), control.maxClients (counted across all readers),
- * control.maxLineBytes, control.failOpen, control.suspended (passed on to each reader).
+ * In: the control listeners (startControl shares each listening socket with every reader, which
+ * then accepts on it too) and the connections the main process itself accepted (passed on,
+ * still unread, to the reader holding the fewest connections); the store options and the control
+ * config slice. Out: `startReaders(opts)` -> ReaderPool { share, take, ready, readyCount, pids, stop }.
+ * Config keys: control.readers (how many), control.maxClients, control.maxLineBytes,
+ * control.failOpen, control.suspended (passed on to each reader).
  *
- * Why the main process accepts and passes each connection on (child.send('socket'), the file
- * descriptor over the IPC channel), rather than sharing the listening socket with the readers:
- * a Node process that listens also accepts (libuv offers no "listen but do not accept"), and the
- * kernel's spreading of accepts among processes woken together is uneven (Node's cluster docs);
- * here each connection goes to the reader with the fewest open connections, and the cost is one
- * accept and one sendmsg per connection, not per request (Postfix and senders keep connections).
+ * Why both: a Node process that listens also accepts (libuv has no "listen but do not accept"),
+ * and the main process must keep the listening socket to hand it to a replacement reader. So the
+ * kernel wakes the main process and the readers for a new connection; whoever accepts first has
+ * it, and the main process passes what it wins to a reader (child.send('socket'): one sendmsg per
+ * connection, nothing per request). Readers report how many connections they hold (at most every
+ * 100 ms), which is what "fewest" uses.
  *
  * Commands whose answer lives in the main process (stats: IMAP health, counters, queue; health:
  * components; metrics) come back over the IPC channel ('ask') and are answered here with the
@@ -24,7 +25,7 @@
  * While no reader is ready, take() returns false and the main process answers the connection.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { ControlConfig } from '../config/schema.js';
 import { child } from '../log.js';
 import type { StoreOptions } from '../store/index.js';
@@ -43,11 +44,12 @@ export type ToReader =
   | {
       t: 'init';
       storeOptions: Pick<StoreOptions, 'path' | 'busyTimeoutMs' | 'state'>;
-      control: Pick<ControlConfig, 'maxLineBytes' | 'failOpen' | 'suspended'>;
+      control: Pick<ControlConfig, 'maxLineBytes' | 'failOpen' | 'suspended' | 'maxClients'>;
       startedAt: number;
       logLevel: string;
     }
   | { t: 'conn'; kind: ConnectionKind }
+  | { t: 'listen'; kind: ConnectionKind }
   | { t: 'answer'; id: number; json: string }
   | { t: 'stop' };
 
@@ -56,16 +58,16 @@ export type FromReader =
   | { t: 'ready' }
   | { t: 'ask'; id: number; line: string }
   | { t: 'counts'; counts: [ReaderCounter, Record<string, string>, number][] }
-  | { t: 'closed' }
+  | { t: 'load'; conns: number }
   | { t: 'failed'; error: string };
 
 export interface ReaderPool {
   /** Hand a paused, just-accepted connection to the least busy ready reader; false if none is ready. */
   take(socket: Socket, kind: ConnectionKind): boolean;
+  /** Share a listening server with every reader (now and when one is replaced): they accept too. */
+  share(server: Server, kind: ConnectionKind): void;
   /** Resolves once every reader started has reported ready (or failed). */
   ready: Promise<void>;
-  /** Connections the readers hold now. */
-  open(): number;
   /** Readers started and ready to take connections. */
   readyCount(): number;
   /** Process ids of the running readers (bench, tests). */
@@ -99,6 +101,10 @@ export function startReaders(opts: {
   let backoff = 100;
   const timers = new Set<NodeJS.Timeout>();
   const initial: Promise<void>[] = [];
+  const shared: { server: Server; kind: ConnectionKind }[] = [];
+  const shareWith = (r: Reader, sh: { server: Server; kind: ConnectionKind }): void => {
+    if (r.proc.connected) r.proc.send({ t: 'listen', kind: sh.kind } satisfies ToReader, sh.server);
+  };
 
   const spawn = (): Promise<void> => {
     const proc = fork(opts.module, [], {
@@ -116,7 +122,11 @@ export function startReaders(opts: {
       switch (m.t) {
         case 'ready':
           r.ready = true;
+          for (const sh of shared) shareWith(r, sh);
           settle();
+          break;
+        case 'load':
+          r.conns = m.conns;
           break;
         case 'ask': {
           // Only the commands reader.ts sends here; runCommand never throws.
@@ -128,9 +138,6 @@ export function startReaders(opts: {
         case 'counts':
           for (const [name, labels, n] of m.counts)
             if ((READER_COUNTERS as readonly string[]).includes(name)) opts.deps.metrics?.[name].inc(labels, n);
-          break;
-        case 'closed':
-          r.conns = Math.max(0, r.conns - 1);
           break;
         case 'failed':
           log.error({ pid: proc.pid, err: m.error }, 'control reader could not start');
@@ -155,7 +162,12 @@ export function startReaders(opts: {
     proc.send({
       t: 'init',
       storeOptions: opts.storeOptions,
-      control: { maxLineBytes: opts.control.maxLineBytes, failOpen: opts.control.failOpen, suspended: opts.control.suspended },
+      control: {
+        maxLineBytes: opts.control.maxLineBytes,
+        failOpen: opts.control.failOpen,
+        suspended: opts.control.suspended,
+        maxClients: opts.control.maxClients,
+      },
       startedAt: opts.ctx.startedAt,
       logLevel: opts.logLevel,
     } satisfies ToReader);
@@ -166,6 +178,11 @@ export function startReaders(opts: {
 
   return {
     ready: Promise.all(initial).then(() => undefined),
+    share(server, kind) {
+      const sh = { server, kind };
+      shared.push(sh);
+      for (const r of readers) if (r.ready) shareWith(r, sh);
+    },
     take(socket, kind) {
       let best: Reader | undefined;
       for (const r of readers) if (r.ready && r.proc.connected && (!best || r.conns < best.conns)) best = r;
@@ -184,11 +201,6 @@ export function startReaders(opts: {
     readyCount() {
       let n = 0;
       for (const r of readers) if (r.ready && r.proc.connected) n++;
-      return n;
-    },
-    open() {
-      let n = 0;
-      for (const r of readers) n += r.conns;
       return n;
     },
     pids() {

@@ -242,6 +242,7 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
   const deps: ControlDeps = { ...startDeps, store };
   const ctx: CommandContext = { startedAt: deps.now?.() ?? Date.now() };
   const servers: Server[] = [];
+  const kinds: ConnectionKind[] = [];
   const sockets = new Set<Socket>();
   const unixPaths: string[] = [];
   const track = (s: Socket): void => {
@@ -272,8 +273,9 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
   const makeServer = (kind: ConnectionKind, handler: (s: Socket) => void): Server => {
     // Paused on accept when readers may take the connection: this process must not read from it.
     const srv = createServer({ pauseOnConnect: pool !== undefined }, (s) => {
-      // control.maxClients counts every control connection, whoever answers it.
-      if ((pool?.open() ?? 0) + sockets.size >= cfg.maxClients) return void s.destroy();
+      // control.maxClients: connections this process answers, all listeners together (a reader
+      // applies the same limit to its own; each process has its own file-descriptor limit).
+      if (sockets.size >= cfg.maxClients) return void s.destroy();
       if (pool !== undefined) {
         if (pool.take(s, kind)) return;
         // No reader ready (starting, or being replaced): answer here.
@@ -284,6 +286,7 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
     });
     srv.maxConnections = cfg.maxClients;
     servers.push(srv);
+    kinds.push(kind);
     return srv;
   };
   const lines = (s: Socket): void => handleLineConnection(s, deps, ctx, cfg.maxLineBytes);
@@ -353,6 +356,7 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
   }
   // Listeners are up; connections accepted before the readers are ready are answered here.
   await pool?.ready;
+  for (const [i, srv] of servers.entries()) pool?.share(srv, kinds[i]!);
   log.info({ addresses, readers: pool?.pids().length ?? 0 }, 'control listening');
   return { addresses, stop, readerPids: () => pool?.pids() ?? [] };
 }
