@@ -17,7 +17,8 @@
  * those), BENCH_DIST (a private build to load instead of ../dist), BENCH_CLIENT (c or node: force
  * a client), BENCH_READERS (control.readers for the server; default: the config default),
  * BENCH_RATE (adds a 5th scenario, C client only: 32 connections sending this many lookups/s in
- * total on a fixed schedule, latency from each request's due time).
+ * total on a fixed schedule, latency from each request's due time), BENCH_MAIN_BUSY=B/P (block the
+ * main process's event loop B ms every P ms, standing in for intake and pipeline work).
  * Server CPU is this process's plus its reader processes' (from /proc).
  * Output: a table on stdout and one JSON line per scenario (for docs/BENCHMARKS.md).
  */
@@ -54,6 +55,13 @@ async function main() {
   if (process.env.BENCH_READERS !== undefined) controlCfg.readers = Number(process.env.BENCH_READERS);
   const cfg = configFromObject({ control: controlCfg });
   const control = await startControl(cfg.control, { storeOptions: { path: DB } });
+  // BENCH_MAIN_BUSY=B/P: the main process's event loop is blocked B ms out of every P ms, as by
+  // pipeline batches and intake commits in the daemon (bench:smtp: ~10 ms batches during bursts).
+  const [busyMs, periodMs] = (process.env.BENCH_MAIN_BUSY ?? '0/0').split('/').map(Number);
+  const busy = busyMs > 0 && periodMs > 0 ? setInterval(() => {
+    const until = performance.now() + busyMs;
+    while (performance.now() < until);
+  }, periodMs) : undefined;
   const readers = cfg.control.readers ?? 0;
   const clientBin = process.env.BENCH_CLIENT === 'node' ? undefined : compileClient(dir);
   if (process.env.BENCH_CLIENT === 'c' && !clientBin) throw new Error('BENCH_CLIENT=c but the C client could not be built');
@@ -80,12 +88,14 @@ async function main() {
       results.push({ scenario: sc.name, ...r, serverCpuUsPerLookup: Number(serverCpuUs.toFixed(1)), client: clientBin ? 'c' : 'node', readers });
     }
   } finally {
+    if (busy) clearInterval(busy);
     await control.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`\ncheck lookups on the status socket, ${N.toLocaleString('en')} addresses, ${SECONDS}s per scenario (node ${process.version})`);
   console.log(`load average before: ${loadBefore}; after: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`client: ${clientKind}; server: control.readers = ${readers} (${readers ? `${readers} reader processes answer` : 'the main process answers'}); ${os.cpus().length} CPUs`);
+  if (busy) console.log(`main process event loop blocked ${busyMs} ms every ${periodMs} ms (BENCH_MAIN_BUSY; its CPU is counted as server CPU)`);
   console.log('scenario                          lookups/s    p50 ms   p99 ms   max ms   CPU us/lookup: server client');
   for (const r of results)
     console.log(
