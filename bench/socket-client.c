@@ -127,7 +127,7 @@ int main(int argc, char **argv) {
   n_addresses = atol(argv[5]);
   double rate = argc == 7 ? atof(argv[6]) : 0;
   double interval = rate > 0 ? clients * 1000.0 / rate : 0; /* ms between requests of one connection */
-  long late = 0; /* open loop: requests sent after their time because DEPTH were in flight */
+  long late = 0; /* open loop: timer ticks at which a connection had a request due but DEPTH in flight (after warm-up) */
   if (rate < 0 || clients < 1 || depth < 1 || depth > MAX_DEPTH || seconds <= 0 || n_addresses < 1) {
     fprintf(stderr, "bad arguments\n");
     return 2;
@@ -200,6 +200,7 @@ int main(int argc, char **argv) {
       warm_done = done;
       done = 0;
       nlat = 0;
+      late = 0;
     }
     int more = t < end;
     for (int e = 0; e < n; e++) {
