@@ -45,8 +45,11 @@ async function setup(): Promise<{ dir: string; cfg: string; port: number; db: st
 }
 
 /** Start the daemon and resolve once it logs "ready". */
-function startDaemon(cfg: string): Promise<{ child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null }>; output: () => string }> {
-  const child = spawn(process.execPath, [join(root, 'dist/main.js'), 'serve', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startDaemon(cfg: string, writer = '1'): Promise<{ child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null }>; output: () => string }> {
+  const child = spawn(process.execPath, [join(root, 'dist/main.js'), 'serve', '-c', cfg], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, REBOUND_WRITER_THREAD: writer },
+  });
   children.push(child);
   const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
   let out = '';
@@ -77,10 +80,14 @@ function bounce(token: string): string {
   ].join('\r\n');
 }
 
-describe('daemon process', () => {
+// Both ways the daemon can run: SQLite writes in the writer thread (default), or all in one thread.
+describe.each([
+  ['writer thread (default)', '1'],
+  ['one thread (REBOUND_WRITER_THREAD=0)', '0'],
+])('daemon process, %s', (_mode, writer) => {
   it('kill -9 during a burst loses no acknowledged message; pending rows are processed at restart', async () => {
     const { cfg, port, db } = await setup();
-    const { child, exited } = await startDaemon(cfg);
+    const { child, exited } = await startDaemon(cfg, writer);
     const acked = new Map<string, number>(); // token -> id from the 250 reply
     let stop = false;
     const clients = Array.from({ length: 20 }, async (_, c) => {
@@ -131,7 +138,7 @@ describe('daemon process', () => {
     }
 
     // Restart: whatever was left pending by the crash is processed at start.
-    const again = await startDaemon(cfg);
+    const again = await startDaemon(cfg, writer);
     const deadline = Date.now() + 20_000;
     let pending = -1;
     while (Date.now() < deadline) {
@@ -148,7 +155,7 @@ describe('daemon process', () => {
 
   it('SIGTERM drains: a session in DATA gets its 250 after the commit, new connections are refused, exit 0', async () => {
     const { cfg, port, db } = await setup();
-    const { child, exited, output } = await startDaemon(cfg);
+    const { child, exited, output } = await startDaemon(cfg, writer);
     const w = await Wire.open({ port });
     await w.reply();
     await w.cmd('EHLO drain.test');
@@ -182,7 +189,7 @@ describe('daemon process', () => {
   }, 60_000);
   it('SIGHUP reloads the VERP rules: after requireSignature = true a plain return path is refused', async () => {
     const { cfg, port } = await setup();
-    const { child, exited } = await startDaemon(cfg);
+    const { child, exited } = await startDaemon(cfg, writer);
     const rcpt = async () => {
       const w = await Wire.open({ port });
       await w.reply();
