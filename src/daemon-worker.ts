@@ -61,8 +61,8 @@ const processor = new Processor(
       ats: items.map((i) => i.at),
     }),
 );
-committer = new GroupCommitter(store, (ids, envs) => {
-  // One listener per committer upstream, but both feed this one: split by source for the metrics.
+// One listener per committer upstream, but both feed this one: split by source for the metrics.
+function toPipeline(ids: number[], envs: Envelope[]): void {
   const bySource = new Map<SourceKind, number[]>();
   ids.forEach((id, i) => {
     const s = envs[i]!.source;
@@ -71,7 +71,10 @@ committer = new GroupCommitter(store, (ids, envs) => {
     l.push(id);
   });
   for (const [s, l] of bySource) processor.enqueue(l, s);
-});
+}
+// The WAL sync blocks this thread (nothing else to do meanwhile; what arrives during it makes
+// the next batch). REBOUND_WRITER_SYNC=pool syncs in libuv's thread pool instead, for comparison.
+committer = new GroupCommitter(store, toPipeline, 500, process.env.REBOUND_WRITER_SYNC !== 'pool');
 
 // Results of one event-loop turn go back in one message.
 let results: SaveResultMsg[] = [];

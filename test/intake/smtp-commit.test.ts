@@ -65,6 +65,62 @@ describe('GroupCommitter on a WAL file store', () => {
     expect(out.map((o) => o.status)).toEqual(['rejected', 'rejected']);
   });
 
+  it('blocking sync (the writer thread): each batch is synced right after its commit, before any ack', async () => {
+    const { store } = fileStore();
+    const events: string[] = [];
+    const gc = new GroupCommitter(
+      {
+        saveMessages: store.saveMessages.bind(store),
+        saveMessagesUnsynced: (items) => {
+          events.push(`commit ${items.length}`);
+          return store.saveMessagesUnsynced(items);
+        },
+        syncWal: () => {
+          throw new Error('the pool sync must not be used');
+        },
+        syncWalNow: () => {
+          events.push('sync');
+          store.syncWalNow();
+        },
+      },
+      () => {},
+      500,
+      true,
+    );
+    const acks = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        gc.submit(env(i), raw(i)).then((r) => {
+          events.push('ack');
+          return r;
+        }),
+      ),
+    );
+    expect(acks).toHaveLength(12);
+    // Same-turn submissions share one transaction; its sync comes before the first ack.
+    expect(events.slice(0, 2)).toEqual(['commit 12', 'sync']);
+    expect(events.filter((e) => e === 'ack')).toHaveLength(12);
+    expect(gc.syncs).toBe(1);
+  });
+
+  it('blocking sync that fails answers the whole batch with the error', async () => {
+    const { store } = fileStore();
+    const gc = new GroupCommitter(
+      {
+        saveMessages: store.saveMessages.bind(store),
+        saveMessagesUnsynced: store.saveMessagesUnsynced.bind(store),
+        syncWal: (cb) => cb(null),
+        syncWalNow: () => {
+          throw new Error('EIO');
+        },
+      },
+      () => {},
+      500,
+      true,
+    );
+    const out = await Promise.allSettled([gc.submit(env(1), raw(1)), gc.submit(env(2), raw(2))]);
+    expect(out.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+  });
+
   it('the pipeline gzips raw bytes the intake stored uncompressed, and they read back the same', () => {
     const { store } = fileStore();
     const saved = store.saveMessagesUnsynced([{ env: env(7), raw: raw(7) }])!;
