@@ -52,13 +52,17 @@ let stopping = false;
 const metrics = new Metrics();
 const pending = new Map<string, [ReaderCounter, Record<string, string>, number]>();
 for (const name of READER_COUNTERS) {
+  // On every lookup: a string key, no object or JSON built unless the label set is new.
   metrics[name].inc = (labels = {}, n = 1) => {
-    const l: Record<string, string> = {};
-    for (const k of Object.keys(labels)) l[k] = String(labels[k]);
-    const key = `${name}\u0000${JSON.stringify(l)}`;
+    let key: string = name;
+    for (const k in labels) key += `\u0000${k}\u0000${labels[k]}`;
     const cur = pending.get(key);
     if (cur) cur[2] += n;
-    else pending.set(key, [name, l, n]);
+    else {
+      const l: Record<string, string> = {};
+      for (const k in labels) l[k] = String(labels[k]);
+      pending.set(key, [name, l, n]);
+    }
   };
 }
 const flushCounts = (): void => {

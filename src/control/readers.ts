@@ -109,7 +109,8 @@ export function startReaders(opts: {
   const spawn = (): Promise<void> => {
     const proc = fork(opts.module, [], {
       // No inherited --inspect, loaders or test-runner flags: a reader is a plain Node process.
-      execArgv: [],
+      // REBOUND_READER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is for profiling.
+      execArgv: process.env.REBOUND_READER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });
