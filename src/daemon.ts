@@ -336,6 +336,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       const changed = (Object.keys(next) as (keyof Config)[]).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(config[k]));
       config = next;
       setLogLevel(config.log.level);
+      control?.setLogLevel(config.log.level);
       for (const i of intakes) i.setVerp(verpOptions(config.verp));
       writer?.setVerp(config.verp);
       const needRestart = changed.filter((k) => k !== 'verp' && k !== 'log');

@@ -134,6 +134,7 @@ function serve(kind: Extract<ToReader, { t: 'conn' }>['kind'], s: Socket): void 
   if (!deps || !ctx || !lookupOpts || stopping || sockets.size >= maxClients) return void s.destroy();
   sockets.add(s);
   reportLoad();
+  log.debug({ kind, open: sockets.size }, 'connection');
   s.once('close', () => {
     sockets.delete(s);
     reportLoad();
@@ -164,6 +165,9 @@ process.on('message', (m: ToReader, handle?: unknown) => {
     case 'answer':
       waiting.get(m.id)?.(m.json);
       waiting.delete(m.id);
+      break;
+    case 'log':
+      setLogLevel(m.level);
       break;
     case 'stop':
       stop(0);

@@ -51,6 +51,7 @@ export type ToReader =
   | { t: 'conn'; kind: ConnectionKind }
   | { t: 'listen'; kind: ConnectionKind }
   | { t: 'answer'; id: number; json: string }
+  | { t: 'log'; level: string }
   | { t: 'stop' };
 
 /** Reader -> main process. */
@@ -72,6 +73,8 @@ export interface ReaderPool {
   readyCount(): number;
   /** Process ids of the running readers (bench, tests). */
   pids(): number[];
+  /** A new log level (SIGHUP reload) for the readers running now and those started later. */
+  setLogLevel(level: string): void;
   stop(): Promise<void>;
 }
 
@@ -203,6 +206,10 @@ export function startReaders(opts: {
       let n = 0;
       for (const r of readers) if (r.ready && r.proc.connected) n++;
       return n;
+    },
+    setLogLevel(level) {
+      opts.logLevel = level;
+      for (const r of readers) if (r.proc.connected) r.proc.send({ t: 'log', level } satisfies ToReader);
     },
     pids() {
       return [...readers].map((r) => r.proc.pid).filter((p): p is number => p !== undefined);

@@ -35,6 +35,8 @@ export interface ControlHandle {
   addresses: { socket: string; tcp?: number; socketmap?: string | number; policy?: number };
   /** Process ids of the reader processes (control.readers; empty when this process answers). */
   readerPids(): number[];
+  /** Pass a new log level (SIGHUP reload) on to the reader processes. */
+  setLogLevel(level: string): void;
   stop(): Promise<void>;
 }
 
@@ -358,5 +360,5 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
   await pool?.ready;
   for (const [i, srv] of servers.entries()) pool?.share(srv, kinds[i]!);
   log.info({ addresses, readers: pool?.pids().length ?? 0 }, 'control listening');
-  return { addresses, stop, readerPids: () => pool?.pids() ?? [] };
+  return { addresses, stop, readerPids: () => pool?.pids() ?? [], setLogLevel: (level) => pool?.setLogLevel(level) };
 }

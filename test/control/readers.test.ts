@@ -332,6 +332,46 @@ describe.skipIf(!haveDist)(`control.readers = 2 (${skipReason})`, () => {
     await until('the orphaned readers to exit', () => pids.every((pid) => !alive(pid)));
   });
 
+  it('passes a new log level on to the readers (SIGHUP reload)', async () => {
+    const p = join(dir, 'log.sock');
+    const script = join(dir, 'log.mjs');
+    writeFileSync(
+      script,
+      `const { startControl } = await import(${JSON.stringify(join(dist, 'control/server.js'))});
+       const { configFromObject } = await import(${JSON.stringify(join(dist, 'config/load.js'))});
+       const { setLogLevel } = await import(${JSON.stringify(join(dist, 'log.js'))});
+       setLogLevel('info');
+       const h = await startControl(configFromObject({ control: { socket: ${JSON.stringify(p)}, readers: 1 } }).control, { storeOptions: { path: ${JSON.stringify(dbPath)} } });
+       process.stdin.on('data', async (d) => {
+         if (String(d).startsWith('debug')) { h.setLogLevel('debug'); process.stdout.write('LEVEL\\n'); }
+         else { await h.stop(); process.exit(0); }
+       });
+       process.stdout.write('PIDS ' + JSON.stringify(h.readerPids()) + '\\n');`,
+    );
+    const env = { ...process.env };
+    delete env.REBOUND_LOG_LEVEL; // it would win over the level set at run time
+    const main = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'], env });
+    let out = '';
+    main.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await until('the readers', () => out.includes('PIDS '));
+      const pid = (JSON.parse(/PIDS (.*)/.exec(out)![1]!) as number[])[0]!;
+      await exchange(p, 'check nobody@example.com\n', (t) => t.endsWith('\n'));
+      // At info, a reader logs nothing for a connection...
+      await new Promise((r) => setTimeout(r, 400)); // the logger flushes every 250 ms
+      expect(out).not.toMatch(new RegExp(`"pid":${pid},.*"msg":"connection"`));
+      main.stdin!.write('debug\n');
+      await until('the new level', () => out.includes('LEVEL'));
+      await new Promise((r) => setTimeout(r, 100));
+      await exchange(p, 'check nobody@example.com\n', (t) => t.endsWith('\n'));
+      // ...and after the reload to debug, it does.
+      await until('the reader\'s debug line', () => new RegExp(`"pid":${pid},.*"msg":"connection"`).test(out));
+    } finally {
+      main.stdin!.write('stop\n');
+      await new Promise((r) => main.once('exit', r));
+    }
+  });
+
   it('a daemon started with control.readers = 2 answers through them and stops them on SIGTERM to its process group', async () => {
     const ddir = mkdtempSync(join(tmpdir(), 'rebound-readers-daemon-'));
     const sock = join(ddir, 'ctl.sock');
