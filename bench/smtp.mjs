@@ -12,13 +12,16 @@
  * acked message id is checked to be there; then the time to finish processing is measured (the
  * daemon defers most of the pipeline while a burst is arriving), and the server CPU per message
  * including that processing.
- * Options: --seconds N, --clients N, --rounds N (default 3: rebound and smtp-sink runs alternate,
+ * Options: --seconds N, --clients N, --client-threads N (the load generator's connections spread
+ * over N threads, bench/smtp-client.mjs; default 1), --rounds N (default 3: rebound and smtp-sink runs alternate,
  * medians reported, so background load falls on both alike), --modes reused|new|both,
  * --servers rebound|sink|both.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { drive } from './smtp-client.mjs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,6 +41,8 @@ const sopt = (name, def) => {
 const MODES = { reused: [true], new: [false], both: [true, false] }[sopt('modes', 'both')];
 const SERVERS = sopt('servers', 'both');
 const ROUNDS = opt('rounds', 3);
+// --client-threads N: the client's connections spread over N worker threads (default 1).
+const CLIENT_THREADS = opt('client-threads', 1);
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -64,154 +69,28 @@ async function waitPort(port, ms = 20000) {
   throw new Error(`nothing listens on ${port}`);
 }
 
-/** Line-reply reader over a raw socket (pipelining off: one command, one reply). */
-class Conn {
-  constructor(sock) {
-    this.sock = sock;
-    this.buf = '';
-    this.waiter = null;
-    sock.setEncoding('latin1');
-    sock.setNoDelay(true);
-    sock.on('data', (d) => {
-      this.buf += d;
-      this.waiter?.();
-    });
-    sock.on('error', () => {});
-    sock.on('close', () => {
-      this.closed = true;
-      this.waiter?.();
-    });
-  }
-  static open(port) {
-    return new Promise((resolve, reject) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => resolve(new Conn(s)));
-      s.once('error', reject);
-    });
-  }
-  async reply() {
-    for (;;) {
-      const m = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\r?\n/.exec(this.buf);
-      if (m) {
-        this.buf = this.buf.slice(m[0].length);
-        return m[0];
-      }
-      if (this.closed) throw new Error('connection closed');
-      await new Promise((r) => (this.waiter = r));
-      this.waiter = null;
-    }
-  }
-  cmd(line) {
-    this.sock.write(`${line}\r\n`);
-    return this.reply();
-  }
-}
-
-// A realistic ~2.5 KB Postfix-style DSN; the token keeps every message unique (no dedupe shortcut).
-function bounce(token) {
-  const rcpt = `user-${token}@example.com`;
-  return [
-    'Return-Path: <>',
-    'From: MAILER-DAEMON@mta.example.net (Mail Delivery System)',
-    `To: bounces+user-${token}=example.com@bounces.localhost`,
-    'Subject: Undelivered Mail Returned to Sender',
-    `Message-Id: <${token}.bench@mta.example.net>`,
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="B1"',
-    '',
-    '--B1',
-    'Content-Type: text/plain; charset=us-ascii',
-    '',
-    'This is the mail system at host mta.example.net.',
-    '',
-    "I'm sorry to have to inform you that your message could not",
-    'be delivered to one or more recipients.',
-    '',
-    `<${rcpt}>: host mx.example.com[192.0.2.1] said: 550 5.1.1 <${rcpt}>:`,
-    '    Recipient address rejected: User unknown in virtual mailbox table (in reply',
-    '    to RCPT TO command)',
-    '',
-    '--B1',
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mta.example.net',
-    `X-Postfix-Queue-ID: ${token.slice(0, 10)}`,
-    'Arrival-Date: Thu, 26 Nov 2026 04:00:00 +0000 (UTC)',
-    '',
-    `Final-Recipient: rfc822; ${rcpt}`,
-    `Original-Recipient: rfc822;${rcpt}`,
-    'Action: failed',
-    'Status: 5.1.1',
-    'Remote-MTA: dns; mx.example.com',
-    `Diagnostic-Code: smtp; 550 5.1.1 <${rcpt}>: Recipient address rejected: User unknown in virtual mailbox table`,
-    '',
-    '--B1',
-    'Content-Type: text/rfc822-headers',
-    '',
-    'From: news@sender.example.org',
-    `To: ${rcpt}`,
-    'Subject: Our newsletter',
-    `Message-ID: <${token}@sender.example.org>`,
-    'Date: Thu, 26 Nov 2026 03:59:00 +0000',
-    ...Array.from({ length: 12 }, (_, i) => `X-Filler-${i}: ${'x'.repeat(90)}`),
-    '',
-    '--B1--',
-    '.',
-  ].join('\r\n');
-}
-
-/** One transaction on an open connection; returns the stored id (or 0 for smtp-sink). */
-async function send(c, token) {
-  const r1 = await c.cmd('MAIL FROM:<>');
-  if (!r1.startsWith('250')) throw new Error(`MAIL: ${r1}`);
-  const r2 = await c.cmd(`RCPT TO:<bounces+user-${token}=example.com@bounces.localhost>`);
-  if (!r2.startsWith('250')) throw new Error(`RCPT: ${r2}`);
-  const r3 = await c.cmd('DATA');
-  if (!r3.startsWith('354')) throw new Error(`DATA: ${r3}`);
-  const r4 = await c.cmd(bounce(token));
-  if (!r4.startsWith('250')) throw new Error(`end of DATA: ${r4}`);
-  return Number(/stored as (\d+)/.exec(r4)?.[1] ?? 0);
-}
-
 async function run(port, reuse, label) {
-  const lat = [];
-  const ids = [];
-  let errors = 0;
-  const end = Date.now() + SECONDS * 1000;
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, w) => {
-      let c = null;
-      for (let i = 0; Date.now() < end; i++) {
-        try {
-          if (!c) {
-            c = await Conn.open(port);
-            await c.reply();
-            await c.cmd('EHLO bench.example.net');
-          }
-          const s = performance.now();
-          const id = await send(c, `${label}${w}n${i}r${Math.random().toString(36).slice(2, 10)}`);
-          lat.push(performance.now() - s);
-          ids.push(id);
-          if (!reuse) {
-            await c.cmd('QUIT');
-            c.sock.destroy();
-            c = null;
-          }
-        } catch {
-          errors++;
-          c?.sock.destroy();
-          c = null;
-        }
-      }
-      if (c) {
-        await c.cmd('QUIT').catch(() => {});
-        c.sock.destroy();
-      }
-    }),
-  );
+  const threads = Math.max(1, Math.min(CLIENT_THREADS, CLIENTS));
+  const shares = Array.from({ length: threads }, (_, t) => Math.floor(CLIENTS / threads) + (t < CLIENTS % threads ? 1 : 0));
+  const jobs = shares.map((conns, t) => ({ port, reuse, label, conns, first: shares.slice(0, t).reduce((a, b) => a + b, 0), seconds: SECONDS }));
+  const parts =
+    threads === 1
+      ? [await drive(jobs[0])]
+      : await Promise.all(
+          jobs.map(
+            (job) =>
+              new Promise((resolve, reject) => {
+                const w = new Worker(new URL('./smtp-client.mjs', import.meta.url), { workerData: { role: 'smtp-bench-client', job } });
+                w.once('message', resolve);
+                w.once('error', reject);
+              }),
+          ),
+        );
   const secs = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
+  const lat = parts.flatMap((p) => p.lat).sort((a, b) => a - b);
+  const ids = parts.flatMap((p) => p.ids);
+  const errors = parts.reduce((a, p) => a + p.errors, 0);
   const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : NaN);
   return { acked: ids.length, ids, errors, rate: ids.length / secs, p50: q(0.5), p99: q(0.99) };
 }
