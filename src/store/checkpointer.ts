@@ -32,8 +32,12 @@ export function startCheckpointer(path: string, busyTimeoutMs: number): Checkpoi
   function spawn(): Worker {
     const w = new Worker(new URL(import.meta.url), { workerData: { role: 'checkpointer', path, busyTimeoutMs } });
     w.on('error', (err) => {
-      log.error({ err }, 'checkpointer thread failed; restarting it');
-      if (!stopped) worker = spawn();
+      // A second later: a thread that cannot even open the file must not be restarted in a loop.
+      // Meanwhile the writers' own autocheckpoint (WRITER_AUTOCHECKPOINT) bounds the WAL.
+      log.error({ err }, 'checkpointer thread failed; restarting it in 1 s');
+      setTimeout(() => {
+        if (!stopped) worker = spawn();
+      }, 1000).unref();
     });
     return w;
   }
@@ -41,6 +45,7 @@ export function startCheckpointer(path: string, busyTimeoutMs: number): Checkpoi
     stop() {
       stopped = true;
       const w = worker;
+      if (w.threadId === -1) return Promise.resolve(); // already gone (failed, not restarted)
       return new Promise<void>((resolve) => {
         w.once('exit', () => resolve());
         w.postMessage('stop');
