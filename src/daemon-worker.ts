@@ -15,7 +15,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore, type StoreOptions } from './store/index.js';
 import { attributeByVerp, type CheckOptions } from './verp/sign.js';
-import { GroupCommitter } from './intake/smtp.js';
+import { GroupCommitter } from './intake/group-commit.js';
 import { INTAKE_BUSY_MS, Processor } from './processor.js';
 import { DaemonError, isTemporary } from './errors.js';
 import type { Envelope, SourceKind } from './types.js';

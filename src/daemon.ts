@@ -17,7 +17,8 @@
 import { child, setLogLevel } from './log.js';
 import type { Config } from './config/schema.js';
 import { openStore, type Store } from './store/index.js';
-import { GroupCommitter, createSmtpIntake, type Committer, type SaveOutcome, type SmtpIntake } from './intake/smtp.js';
+import { createSmtpIntake, type SmtpIntake } from './intake/smtp.js';
+import { GroupCommitter, type Committer, type SaveOutcome } from './intake/group-commit.js';
 import { INTAKE_BUSY_MS, Processor } from './processor.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT } from './store/checkpointer.js';
 import type { SaveItem, SaveResultMsg } from './daemon-worker.js';
