@@ -13,7 +13,8 @@
  * daemon defers most of the pipeline while a burst is arriving), and the server CPU per message
  * including that processing.
  * Options: --seconds N, --clients N, --client-threads N (the load generator's connections spread
- * over N threads, bench/smtp-client.mjs; default 1), --rounds N (default 3: rebound and smtp-sink runs alternate,
+ * over N threads, bench/smtp-client.mjs; default 1), --pipelining (MAIL/RCPT/DATA in one write),
+ * --rounds N (default 3: rebound and smtp-sink runs alternate,
  * medians reported, so background load falls on both alike), --modes reused|new|both,
  * --servers rebound|sink|both.
  */
@@ -43,6 +44,8 @@ const SERVERS = sopt('servers', 'both');
 const ROUNDS = opt('rounds', 3);
 // --client-threads N: the client's connections spread over N worker threads (default 1).
 const CLIENT_THREADS = opt('client-threads', 1);
+// --pipelining: MAIL/RCPT/DATA in one write, as Postfix's client sends them (default: one at a time).
+const PIPELINING = args.includes('--pipelining');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -73,7 +76,7 @@ async function run(port, reuse, label) {
   const t0 = performance.now();
   const threads = Math.max(1, Math.min(CLIENT_THREADS, CLIENTS));
   const shares = Array.from({ length: threads }, (_, t) => Math.floor(CLIENTS / threads) + (t < CLIENTS % threads ? 1 : 0));
-  const jobs = shares.map((conns, t) => ({ port, reuse, label, conns, first: shares.slice(0, t).reduce((a, b) => a + b, 0), seconds: SECONDS }));
+  const jobs = shares.map((conns, t) => ({ port, reuse, label, conns, first: shares.slice(0, t).reduce((a, b) => a + b, 0), seconds: SECONDS, pipelining: PIPELINING }));
   const parts =
     threads === 1
       ? [await drive(jobs[0])]
@@ -198,7 +201,7 @@ const median = (rows) => {
   return sorted[Math.floor((sorted.length - 1) / 2)];
 };
 const cpu = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim();
-console.log(`\n${CLIENTS} concurrent connections, ${SECONDS} s per run, ${ROUNDS} round(s) alternating rebound and smtp-sink, ${cpu} cores, node ${process.version}, load average at the start ${loadAtStart}, at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+console.log(`\n${CLIENTS} concurrent connections${PIPELINING ? ' (pipelining)' : ''}, ${SECONDS} s per run, ${ROUNDS} round(s) alternating rebound and smtp-sink, ${cpu} cores, node ${process.version}, load average at the start ${loadAtStart}, at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 console.log('| server | connections | bounces/s acked (median) | all rounds | p50 ms | p99 ms | errors | server CPU ms/msg | peak RSS MB |');
 console.log('|---|---|---:|---|---:|---:|---:|---:|---:|');
 const rows = [];
