@@ -76,14 +76,15 @@ function toPipeline(ids: number[], envs: Envelope[]): void {
 // the next batch). REBOUND_WRITER_SYNC=pool syncs in libuv's thread pool instead, for comparison.
 committer = new GroupCommitter(store, toPipeline, 500, process.env.REBOUND_WRITER_SYNC !== 'pool');
 
-// Results of one event-loop turn go back in one message.
+// A batch's results go back in one message, posted as soon as the batch's callbacks have run
+// (a microtask: before any pipeline step queued for this turn, which would hold the acks).
 let results: SaveResultMsg[] = [];
 let posting = false;
 function answer(r: SaveResultMsg): void {
   results.push(r);
   if (!posting) {
     posting = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       posting = false;
       const out = results;
       results = [];
