@@ -162,6 +162,8 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     if (sessions.size >= limits.maxClients) {
       socket.on('error', () => {});
       socket.end(`421 4.7.0 ${hostname} Error: too many connections, try again later\r\n`);
+      // A peer that never closes its side must not hold the descriptor past the limit.
+      setTimeout(() => socket.destroy(), 2000).unref();
       return;
     }
     sessions.add(new SmtpSession(socket, ctx, limits.socketTimeoutMs));
