@@ -168,6 +168,9 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     }
     sessions.add(new SmtpSession(socket, ctx, limits.socketTimeoutMs));
   });
+  // Past maxClients a connection still costs a descriptor until its 421 is out; beyond twice the
+  // limit the kernel-level accept is refused outright (a flood gets no reply at all).
+  server.maxConnections = limits.maxClients * 2;
   server.on('error', (err: Error) => log.error({ err }, 'listener error'));
 
   let bound: { host: string; port: number } | { socket: string } = listen.socket ? { socket: listen.socket } : { host: listen.host, port: listen.port };
