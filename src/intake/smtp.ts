@@ -169,7 +169,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     sessions.add(new SmtpSession(socket, ctx, limits.socketTimeoutMs));
   });
   // Past maxClients a connection still costs a descriptor until its 421 is out; beyond twice the
-  // limit the kernel-level accept is refused outright (a flood gets no reply at all).
+  // limit Node closes a new connection as soon as it is accepted (a flood gets no reply at all).
   server.maxConnections = limits.maxClients * 2;
   server.on('error', (err: Error) => log.error({ err }, 'listener error'));
 
