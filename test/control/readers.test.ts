@@ -8,10 +8,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LineClient } from '../support/line-client.js';
 
 type ServerModule = typeof import('../../src/control/server.js');
 type ConfigModule = typeof import('../../src/config/load.js');
@@ -69,42 +70,7 @@ function childrenOf(ppid: number): number[] {
   return out;
 }
 
-class Client {
-  private buf = '';
-  private waiters: ((line: string) => void)[] = [];
-  private lines: string[] = [];
-  readonly closed: Promise<void>;
-  readonly sock: Socket;
-  constructor(where: string | number) {
-    this.sock = typeof where === 'string' ? createConnection(where) : createConnection(where, '127.0.0.1');
-    this.sock.setEncoding('utf8');
-    this.closed = new Promise((r) => this.sock.once('close', () => r()));
-    this.sock.on('error', () => undefined);
-    this.sock.on('data', (d: string) => {
-      this.buf += d;
-      let nl: number;
-      while ((nl = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, nl);
-        this.buf = this.buf.slice(nl + 1);
-        const w = this.waiters.shift();
-        if (w) w(line);
-        else this.lines.push(line);
-      }
-    });
-  }
-  next(): Promise<string> {
-    const l = this.lines.shift();
-    if (l !== undefined) return Promise.resolve(l);
-    return new Promise((res) => this.waiters.push(res));
-  }
-  async ask(line: string): Promise<Record<string, unknown>> {
-    this.sock.write(`${line}\n`);
-    return JSON.parse(await this.next()) as Record<string, unknown>;
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
+const Client = LineClient;
 
 /** One raw exchange: write `req`, resolve with what arrives until `done(text)` is true. */
 function exchange(where: string | number, req: string, done: (text: string) => boolean): Promise<string> {

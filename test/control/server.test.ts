@@ -5,7 +5,7 @@
  */
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFile, spawnSync } from 'node:child_process';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { configFromObject } from '../../src/config/load.js';
 import { startControl, type ControlHandle } from '../../src/control/server.js';
 import { Metrics } from '../../src/metrics.js';
 import { openStore } from '../../src/store/index.js';
+import { LineClient } from '../support/line-client.js';
 
 const HOUR = 3_600_000;
 const dir = mkdtempSync(join(tmpdir(), 'rebound-control-'));
@@ -22,40 +23,7 @@ const now = Date.now();
 let control: ControlHandle;
 const metrics = new Metrics();
 
-/** A client that sends lines and collects JSON reply lines. */
-class Client {
-  private buf = '';
-  private waiters: ((line: string) => void)[] = [];
-  private lines: string[] = [];
-  readonly sock: Socket;
-  constructor(path: string) {
-    this.sock = createConnection(path);
-    this.sock.setEncoding('utf8');
-    this.sock.on('data', (d: string) => {
-      this.buf += d;
-      let nl: number;
-      while ((nl = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, nl);
-        this.buf = this.buf.slice(nl + 1);
-        const w = this.waiters.shift();
-        if (w) w(line);
-        else this.lines.push(line);
-      }
-    });
-  }
-  next(): Promise<string> {
-    const l = this.lines.shift();
-    if (l !== undefined) return Promise.resolve(l);
-    return new Promise((res) => this.waiters.push(res));
-  }
-  async ask(line: string): Promise<Record<string, unknown>> {
-    this.sock.write(`${line}\n`);
-    return JSON.parse(await this.next()) as Record<string, unknown>;
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
+const Client = LineClient;
 
 beforeAll(async () => {
   const store = openStore({ path: dbPath, clock: () => now });
