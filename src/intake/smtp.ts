@@ -140,12 +140,14 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
       deps.committer.add(env, data.raw, (err, r) => {
         const base = { peer: s.remoteAddress, from: tx.from, rcpt: tx.rcpts, size: data.size, session: s.id };
         if (err === null && r) {
+          // Reply first, log after: the rest of the batch's replies do not wait for log lines.
+          const text = `250 2.0.0 Ok: stored as ${r.id}${r.duplicate ? ' (duplicate)' : ''}`;
+          reply(protocol === 'lmtp' ? tx.rcpts.map(() => text) : [text]);
           log.info(
             { ...base, id: r.id, outcome: r.duplicate ? 'duplicate' : 'stored', unverified: tx.unverified.length ? tx.unverified : undefined, ms: Date.now() - started },
             'message accepted',
           );
-          const text = `250 2.0.0 Ok: stored as ${r.id}${r.duplicate ? ' (duplicate)' : ''}`;
-          return reply(protocol === 'lmtp' ? tx.rcpts.map(() => text) : [text]);
+          return;
         }
         const temporary = isTemporary(err);
         log.error({ ...base, outcome: 'tempfail', err, code: err instanceof DaemonError ? err.code : undefined }, 'commit failed');
