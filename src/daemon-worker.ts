@@ -9,14 +9,14 @@
  * In (from daemon.ts): {type:'save', items:[{seq, env, offset, length}], bytes} | {type:'process', ids, source} |
  * {type:'sweep'} | {type:'verp', verp} (SIGHUP) | {type:'stop'}.
  * Out: {type:'saved', results:[{seq, id, duplicate} | {seq, error}]} once the batch is durable |
- * {type:'done', outcomes, sources, ats} per pipeline batch | {type:'error', message} | {type:'stopped'}.
+ * {type:'done', outcomes, items:[{source, at}]} per pipeline batch | {type:'error', message} | {type:'stopped'}.
  * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (passed in workerData).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore, type StoreOptions } from './store/index.js';
 import { attributeByVerp, type CheckOptions } from './verp/sign.js';
 import { GroupCommitter } from './intake/group-commit.js';
-import { INTAKE_BUSY_MS, Processor } from './processor.js';
+import { INTAKE_BUSY_MS, Processor, reportable } from './processor.js';
 import { DaemonError, isTemporary } from './errors.js';
 import type { Envelope, SourceKind } from './types.js';
 
@@ -53,13 +53,7 @@ const processor = new Processor(
   store,
   () => Date.now() - committer.lastCommitAt < INTAKE_BUSY_MS,
   undefined,
-  (outcomes, items) =>
-    port.postMessage({
-      type: 'done',
-      outcomes: outcomes.map((o) => ({ id: o.id, state: o.state, skipped: o.skipped, categories: o.categories, error: o.error })),
-      sources: items.map((i) => i.source),
-      ats: items.map((i) => i.at),
-    }),
+  (outcomes, items) => port.postMessage({ type: 'done', outcomes: reportable(outcomes), items }),
 );
 // One listener per committer upstream, but both feed this one: split by source for the metrics.
 function toPipeline(ids: number[], envs: Envelope[]): void {

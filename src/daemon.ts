@@ -19,7 +19,7 @@ import type { Config } from './config/schema.js';
 import { openStore, type Store } from './store/index.js';
 import { createSmtpIntake, type SmtpIntake } from './intake/smtp.js';
 import { GroupCommitter, type Committer, type SaveOutcome } from './intake/group-commit.js';
-import { INTAKE_BUSY_MS, Processor } from './processor.js';
+import { INTAKE_BUSY_MS, Processor, recordOutcomes, type QueuedItem, type ReportedOutcome } from './processor.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT } from './store/checkpointer.js';
 import type { SaveItem, SaveResultMsg } from './daemon-worker.js';
 import { DaemonError, type ErrorCode } from './errors.js';
@@ -82,11 +82,7 @@ class WriterThread implements Committer {
         this.checkIdle();
       } else if (m.type === 'done') {
         this.queued = Math.max(0, this.queued - m.outcomes.length);
-        const now = Date.now();
-        m.outcomes.forEach((o, i) => {
-          if (!o.skipped) metrics.recordOutcome(m.sources[i] ?? 'pending', o.state, (now - (m.ats[i] ?? now)) / 1000, o.categories);
-          log.debug({ id: o.id, state: o.state, error: o.error }, 'processed');
-        });
+        recordOutcomes(m.outcomes, m.items);
       } else if (m.type === 'error') {
         this.queued = 0;
         log.error({ err: m.message }, 'processing failed; messages stay pending');
@@ -183,7 +179,7 @@ class WriterThread implements Committer {
 
 type WriterMessage =
   | { type: 'saved'; results: SaveResultMsg[] }
-  | { type: 'done'; outcomes: { id: number; state: string; skipped: boolean; categories: number[]; error?: string }[]; sources: string[]; ats: number[] }
+  | { type: 'done'; outcomes: ReportedOutcome[]; items: QueuedItem[] }
   | { type: 'error'; message: string }
   | { type: 'stopped' };
 
@@ -211,29 +207,17 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   // The VERP token of the envelope names the address first, the report second; a token whose
   // signature failed changes no state unless verp.allowUnverifiedState (pipeline.ts).
   // The hook reads `config`, so SIGHUP applies to it.
+  const fileStore = config.store.path !== ':memory:';
+  const storeOptions = { path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state };
   // A file store gets a checkpointer thread (store/checkpointer.ts): no commit of ours checkpoints
   // inline below WRITER_AUTOCHECKPOINT pages.
-  const fileStore = config.store.path !== ':memory:';
-  const store = openStore({
-    path: config.store.path,
-    busyTimeoutMs: config.store.busyTimeoutMs,
-    state: config.state,
-    attribute: (env) => attributeByVerp(config.verp)(env),
-    ...(fileStore ? { walAutocheckpoint: WRITER_AUTOCHECKPOINT } : {}),
-  });
+  const walAutocheckpoint = fileStore ? WRITER_AUTOCHECKPOINT : undefined;
+  const store = openStore({ ...storeOptions, attribute: (env) => attributeByVerp(config.verp)(env), walAutocheckpoint });
   // The writer thread commits intake's messages and runs the pipeline beside the sockets' thread
   // (daemon-worker.ts). In-thread instead for ':memory:' (one connection only) or
   // REBOUND_WRITER_THREAD=0 (one core to spare, or to compare in bench:smtp).
   const writer =
-    fileStore && process.env.REBOUND_WRITER_THREAD !== '0'
-      ? new WriterThread({
-          path: config.store.path,
-          busyTimeoutMs: config.store.busyTimeoutMs,
-          state: config.state,
-          verp: config.verp,
-          walAutocheckpoint: WRITER_AUTOCHECKPOINT,
-        })
-      : null;
+    fileStore && process.env.REBOUND_WRITER_THREAD !== '0' ? new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint }) : null;
   const checkpointer = fileStore ? startCheckpointer(config.store.path, config.store.busyTimeoutMs) : null;
   const processor: Pick<Processor, 'enqueue' | 'sweepPending' | 'stop' | 'backlog'> =
     writer ?? new Processor(store, () => committers.some((c) => Date.now() - c.lastCommitAt < INTAKE_BUSY_MS));
@@ -274,9 +258,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       // A separate read-only handle: the status socket and Postfix lookups can never write.
       control = await startControl(config.control, {
         // (':memory:' cannot be opened twice; tests that use it share the writer's handle.)
-        ...(config.store.path === ':memory:'
-          ? { store }
-          : { storeOptions: { path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state } }),
+        ...(fileStore ? { storeOptions } : { store }),
         metrics,
         health,
         imap: () => imap?.health() ?? [],

@@ -55,7 +55,7 @@ export class Processor {
     private readonly batch = PROCESS_BATCH,
     /** Where outcomes go: the metrics and the debug log of this thread by default; the writer
      *  thread sends them to the main thread instead (metrics live there). */
-    private readonly report: (outcomes: ProcessOutcome[], items: { source: SourceKind | 'pending'; at: number }[]) => void = recordOutcomes,
+    private readonly report: (outcomes: ProcessOutcome[], items: QueuedItem[]) => void = recordOutcomes,
   ) {}
 
   enqueue(ids: number[], source: SourceKind): void {
@@ -141,12 +141,27 @@ export class Processor {
   }
 }
 
-/** The default report: metrics and one debug line per message, in this thread. */
-export function recordOutcomes(outcomes: ProcessOutcome[], items: { source: SourceKind | 'pending'; at: number }[]): void {
+/** What a report needs of an outcome: small enough to post from the writer thread. */
+export type ReportedOutcome = Pick<ProcessOutcome, 'id' | 'state' | 'skipped' | 'categories' | 'error'>;
+
+/** Which queue item an outcome belongs to: its source and when it was queued. */
+export interface QueuedItem {
+  source: SourceKind | 'pending';
+  at: number;
+}
+
+/** The slice of outcomes a report carries across threads (the rest stays in the writer). */
+export function reportable(outcomes: ProcessOutcome[]): ReportedOutcome[] {
+  return outcomes.map((o) => ({ id: o.id, state: o.state, skipped: o.skipped, categories: o.categories, error: o.error }));
+}
+
+/** The default report: metrics and one debug line per message. The writer thread posts its
+ *  outcomes to the main thread, which calls this (the metrics live there). */
+export function recordOutcomes(outcomes: ReportedOutcome[], items: QueuedItem[]): void {
   const now = Date.now();
   outcomes.forEach((o, i) => {
     const it = items[i]!;
     if (!o.skipped) metrics.recordOutcome(it.source, o.state, (now - it.at) / 1000, o.categories);
-    log.debug({ id: o.id, state: o.state, type: o.messageType, events: o.events, error: o.error }, 'processed');
+    log.debug({ id: o.id, state: o.state, error: o.error }, 'processed');
   });
 }
