@@ -287,22 +287,26 @@ class SqliteStore implements Store {
     return this.relaxed(() => this.saveMessages(items, false));
   }
 
+  /** The WAL file, opened once. The daemon's own connection keeps it (same inode) for as long as
+   *  it is open; checkpoints truncate or rewrite it in place, and sync it themselves before they copy. */
+  private walFile(): number {
+    return (this.walFd ??= openSync(`${resolve(this.path)}-wal`, 'r'));
+  }
+
   syncWal(cb: (err: Error | null) => void): void {
     if (!this.sync || this.closed) return void queueMicrotask(() => cb(null));
+    let fd: number;
     try {
-      // The daemon's own connection keeps the WAL file (same inode) for as long as it is open;
-      // checkpoints truncate or rewrite it in place, and sync it themselves before they copy.
-      this.walFd ??= openSync(`${resolve(this.path)}-wal`, 'r');
+      fd = this.walFile();
     } catch (err) {
       return void queueMicrotask(() => cb(err as Error));
     }
-    fdatasync(this.walFd, (err) => cb(err));
+    fdatasync(fd, (err) => cb(err));
   }
 
   syncWalNow(): void {
     if (!this.sync || this.closed) return;
-    this.walFd ??= openSync(`${resolve(this.path)}-wal`, 'r');
-    fdatasyncSync(this.walFd);
+    fdatasyncSync(this.walFile());
   }
 
   getMessage(id: number): StoredMessage | undefined {
@@ -362,8 +366,8 @@ class SqliteStore implements Store {
       const packs: [Buffer, number][] = [];
       for (const id of ids.slice(i, i + BATCH)) {
         const msg = loadMessage(this.m, id);
-        if (msg?.raw && msg.compression === 'none') packs.push([packRaw(msg.raw), msg.id]);
         if (!msg) throw new DaemonError('internal', `store: no message with id ${id}`);
+        if (msg.raw && msg.compression === 'none') packs.push([packRaw(msg.raw), msg.id]);
         if (msg.state !== 'pending' && !opts.force) plans.push(skipped(msg));
         // A pruned finished message keeps its events (reprocessing it would erase them); a pending
         // one without raw bytes becomes 'failed' (planMessage says why) rather than pending for ever.

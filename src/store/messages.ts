@@ -87,14 +87,15 @@ export interface PreparedMessage {
   env: Envelope;
   sha256: string;
   size: number;
-  gz: Buffer;
+  /** The bytes as stored: gzip, or the raw message itself when compression is 'none'. */
+  body: Buffer;
   compression: 'gzip' | 'none';
 }
 
 export function prepareMessage(env: Envelope, raw: Buffer, compress = true): PreparedMessage {
   // Level 1: bounces compress ~4x even so, and ingest throughput matters more than bytes.
-  if (!compress) return { env, sha256: hashRaw(raw), size: raw.length, gz: raw, compression: 'none' };
-  return { env, sha256: hashRaw(raw), size: raw.length, gz: packRaw(raw), compression: 'gzip' };
+  if (!compress) return { env, sha256: hashRaw(raw), size: raw.length, body: raw, compression: 'none' };
+  return { env, sha256: hashRaw(raw), size: raw.length, body: packRaw(raw), compression: 'gzip' };
 }
 
 export function packRaw(raw: Buffer): Buffer {
@@ -114,7 +115,7 @@ export function insertMessage(st: MessageStatements, p: PreparedMessage, now: nu
     receivedAt: Math.floor(p.env.receivedAt),
     storedAt: now,
     size: p.size,
-    raw: p.gz,
+    raw: p.body,
     compression: p.compression,
   });
   if (info.changes === 0) {
