@@ -4,38 +4,20 @@
  * and `imap: []` when no mailbox ever ran. The real-Dovecot path (a wrong password through
  * `rebound poll`, then `rebound stats`) is in test/intake/imap-poll-cli.test.ts.
  */
-import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
+import { privateApp, runNode, type RunResult } from '../support/app.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'rebound-stats-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// A private copy of the build (global-setup may rebuild dist/ for another run meanwhile).
-const app = join(dir, 'app');
-cpSync(join(root, 'dist'), join(app, 'dist'), { recursive: true });
-writeFileSync(join(app, 'package.json'), '{ "type": "module" }\n');
-symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'), 'dir');
+const main = privateApp(dir);
 
-function stats(db: string, json: boolean): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const args = [join(app, 'dist', 'main.js'), 'stats', '--db', db, ...(json ? ['--json'] : [])];
-    const p = spawn(process.execPath, args, { env: { ...process.env, REBOUND_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
+function stats(db: string, json: boolean): Promise<RunResult> {
+  return runNode([main, 'stats', '--db', db, ...(json ? ['--json'] : [])], { env: { ...process.env, REBOUND_CONFIG: '' } });
 }
 
 const T = Date.UTC(2026, 10, 26, 6, 0, 0);

@@ -3,41 +3,23 @@
  * bounce fixtures in test/fixtures/store/. dist/ is built by test/support/global-setup.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { privateApp, runNode, type RunResult } from '../support/app.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const fix = join(root, 'test', 'fixtures', 'store');
 const dir = mkdtempSync(join(tmpdir(), 'rebound-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// A private copy of the build: another test run that rebuilds dist/ meanwhile (global-setup
-// rebuilds when src/ is newer) cannot hand us a half-written module.
-const app = join(dir, 'app');
-cpSync(join(root, 'dist'), join(app, 'dist'), { recursive: true });
-writeFileSync(join(app, 'package.json'), '{ "type": "module" }\n');
-symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'), 'dir');
-const main = join(app, 'dist', 'main.js');
+const main = privateApp(dir);
 const db = join(dir, 'data', 'r.db');
 
-/** Run the CLI without blocking the test worker (spawnSync starves vitest's RPC on a busy machine). */
-function node(args: string[], input?: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [main, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-    p.stdin.end(input ?? '');
-  });
+/** `node main.js args...` (test/support/app.ts). */
+function node(args: string[], input?: string, env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
+  return runNode([main, ...args], { input, env });
 }
 
 /** stdout of a run that must succeed; on failure the assertion shows stderr. */

@@ -4,38 +4,23 @@
  * is stored once, processed once, and every address gets exactly its event. Both sides also
  * ingest the same 30 messages, which must end up stored once.
  */
-import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
+import { privateApp, runNode } from '../support/app.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'rebound-conc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// A private copy of the build, so a concurrent rebuild of dist/ cannot break the children.
-const app = join(dir, 'app');
-cpSync(join(root, 'dist'), join(app, 'dist'), { recursive: true });
-writeFileSync(join(app, 'package.json'), '{ "type": "module" }\n');
-symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'), 'dir');
+const main = privateApp(dir);
 
 const template = readFileSync(join(root, 'test', 'fixtures', 'store', 'user-unknown-511.eml'), 'utf8');
 const message = (who: string) => template.replaceAll('bob@invalid.example', `${who}@invalid.example`);
 const PER_SIDE = 120;
 const SHARED = 30;
-
-function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 describe('store: two writers at once', () => {
   it('daemon-style writer and `rebound ingest` lose nothing', async () => {
@@ -62,7 +47,7 @@ describe('store: two writers at once', () => {
       daemonScript,
       `import { readdirSync, readFileSync } from 'node:fs';
        import { join } from 'node:path';
-       import { openStore } from ${JSON.stringify(join(app, 'dist', 'store', 'index.js'))};
+       import { openStore } from ${JSON.stringify(join(dirname(main), 'store', 'index.js'))};
        const store = openStore({ path: process.argv[2], busyTimeoutMs: 60000 });
        let n = 0;
        for (const f of readdirSync(process.argv[3]).sort()) {
@@ -75,8 +60,8 @@ describe('store: two writers at once', () => {
        console.log(n);`,
     );
     const [d, c] = await Promise.all([
-      run(process.execPath, [daemonScript, db, daemonDir]),
-      run(process.execPath, [join(app, 'dist', 'main.js'), 'ingest', cliDir, '--db', db, '-c', cfg, '--batch', '25', '--json']),
+      runNode([daemonScript, db, daemonDir]),
+      runNode([main, 'ingest', cliDir, '--db', db, '-c', cfg, '--batch', '25', '--json']),
     ]);
     expect(d.err).toBe('');
     expect(d.code).toBe(0);
