@@ -10,7 +10,7 @@ import type { ImapMailboxConfig } from '../../src/config/schema.js';
 import { startImapPolling } from '../../src/jobs/poll-imap.js';
 import { child } from '../../src/log.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { bounce, dovecotMissing, startDovecot, type Dovecot } from '../support/dovecot.js';
+import { bounce, dovecotMissing, mailboxFor, startDovecot, type Dovecot } from '../support/dovecot.js';
 
 const missing = dovecotMissing();
 const log = child('imap-test');
@@ -32,24 +32,7 @@ describe.skipIf(missing !== '')(`startImapPolling against a real Dovecot${missin
     stores.push(s);
     return s;
   };
-  const mailbox = (over: Partial<ImapMailboxConfig>): ImapMailboxConfig => ({
-    name: 'bounces',
-    host: dv.host,
-    port: dv.port,
-    tls: 'none',
-    user: dv.user,
-    password: dv.password,
-    folders: ['INBOX'],
-    // Never fires during a test: passes come from start, IDLE, retries and runNow only.
-    schedule: '0 0 1 1 *',
-    idle: false,
-    moveTo: {},
-    markSeen: true,
-    delete: false,
-    maxMessagesPerRun: 500,
-    maxRunSeconds: 60,
-    ...over,
-  });
+  const mailbox = (over: Partial<ImapMailboxConfig>): ImapMailboxConfig => mailboxFor(dv, over);
 
   beforeAll(async () => {
     dv = await startDovecot();

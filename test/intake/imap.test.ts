@@ -11,27 +11,10 @@ import type { ImapMailboxConfig } from '../../src/config/schema.js';
 import { DaemonError } from '../../src/errors.js';
 import { envelopeFromHeaders, pollMailbox, uidSet, type PollProgress } from '../../src/intake/imap.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { bounce, dovecotMissing, startDovecot, type Dovecot } from '../support/dovecot.js';
+import { bounce, dovecotMissing, mailboxFor, startDovecot, type Dovecot } from '../support/dovecot.js';
 
-function mailbox(dv: Dovecot, over: Partial<ImapMailboxConfig> = {}): ImapMailboxConfig {
-  return {
-    name: 'bounces',
-    host: dv.host,
-    port: dv.port,
-    tls: 'none',
-    user: dv.user,
-    password: dv.password,
-    folders: ['INBOX'],
-    schedule: '*/5 * * * *',
-    idle: false,
-    moveTo: {},
-    markSeen: true,
-    delete: false,
-    maxMessagesPerRun: 500,
-    maxRunSeconds: 60,
-    ...over,
-  };
-}
+// Scheduled every 5 minutes: the poller tests below read the schedule; no timer fires in a test.
+const mailbox = (dv: Dovecot, over: Partial<ImapMailboxConfig> = {}): ImapMailboxConfig => mailboxFor(dv, { schedule: '*/5 * * * *', ...over });
 
 describe('envelopeFromHeaders', () => {
   it('recovers the VERP recipient and the null sender from delivery headers', () => {

@@ -11,28 +11,14 @@ import { errorText } from '../../src/intake/imap.js';
 import { startImapPolling } from '../../src/jobs/poll-imap.js';
 import { child } from '../../src/log.js';
 import { openStore } from '../../src/store/index.js';
+import { mailboxFor } from '../support/dovecot.js';
 
 const log = child('poll-imap-test');
 log.level = 'silent';
 const PW = 'sekrit-pw-9931';
 
-const mailbox = (over: Partial<ImapMailboxConfig>): ImapMailboxConfig => ({
-  name: 'main',
-  host: '127.0.0.1',
-  port: 1,
-  tls: 'none',
-  user: 'bounces',
-  password: PW,
-  folders: ['INBOX'],
-  schedule: '0 0 1 1 *',
-  idle: false,
-  moveTo: {},
-  markSeen: true,
-  delete: false,
-  maxMessagesPerRun: 500,
-  maxRunSeconds: 5,
-  ...over,
-});
+// Nothing listens on port 1: every pass fails, which is what these tests watch.
+const mailbox = (over: Partial<ImapMailboxConfig>): ImapMailboxConfig => mailboxFor(null, { name: 'main', password: PW, maxRunSeconds: 5, ...over });
 
 // A fake IMAP server (no AUTH=PLAIN, so the client sends LOGIN user pass) that refuses the login,
 // quoting the command it got back - a careless server's reply can carry the password.

@@ -20,6 +20,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
+import type { ImapMailboxConfig } from '../../src/config/schema.js';
 
 const run = promisify(execFile);
 
@@ -65,6 +66,31 @@ export interface Dovecot {
 }
 
 const fixtures = new URL('../fixtures/imap/', import.meta.url);
+
+/**
+ * A mailbox config for tests: a Dovecot started here (or any host/user/password given in `over`),
+ * INBOX, no IDLE, a schedule that never fires during a test (passes come from start, IDLE,
+ * retries and runNow only), mark seen, never delete.
+ */
+export function mailboxFor(dv: Pick<Dovecot, 'host' | 'port' | 'user' | 'password'> | null, over: Partial<ImapMailboxConfig> = {}): ImapMailboxConfig {
+  return {
+    name: 'bounces',
+    host: dv?.host ?? '127.0.0.1',
+    port: dv?.port ?? 1,
+    tls: 'none',
+    user: dv?.user ?? 'bounces',
+    password: dv?.password ?? 'pw',
+    folders: ['INBOX'],
+    schedule: '0 0 1 1 *',
+    idle: false,
+    moveTo: {},
+    markSeen: true,
+    delete: false,
+    maxMessagesPerRun: 500,
+    maxRunSeconds: 60,
+    ...over,
+  };
+}
 
 /**
  * A bounce from test/fixtures/imap/ with its placeholders filled: N makes every message distinct
