@@ -14,6 +14,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync
 import { createServer, connect } from 'node:net';
 import { availableParallelism, loadavg, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { dovecotConfig } from '../test/support/dovecot-config.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -37,7 +38,7 @@ try {
   process.exit(1);
 }
 
-// ---- a private Dovecot (same settings as test/support/dovecot.ts) ----
+// ---- a private Dovecot (the tests' configuration, test/support/dovecot-config.mjs) ----
 const dir = mkdtempSync(join(tmpBase, 'rebound-bench-imap-'));
 chmodSync(dir, 0o755);
 for (const sub of ['run', 'state', 'mail']) mkdirSync(join(dir, sub));
@@ -56,48 +57,7 @@ const user = 'bounces';
 const password = 'bench-password';
 writeFileSync(join(dir, 'users'), `${user}:${password}:${uid}:${gid}::${dir}/mail/${user}\n`);
 const conf = join(dir, 'dovecot.conf');
-writeFileSync(
-  conf,
-  `protocols = imap
-listen = 127.0.0.1
-base_dir = ${dir}/run
-state_dir = ${dir}/state
-instance_name = rebound-bench-${port}
-log_path = ${dir}/dovecot.log
-${rootUser ? '' : `default_login_user = ${me.username}\ndefault_internal_user = ${me.username}\n`}ssl = no
-disable_plaintext_auth = no
-mail_location = maildir:${dir}/mail/%u
-# Throw-away mail: no fsync (a real server fsyncs; that is its disk's cost, not ours).
-mail_fsync = never
-first_valid_uid = 1
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN ${dir}/users
-}
-userdb {
-  driver = passwd-file
-  args = ${dir}/users
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${port}
-  }
-  inet_listener imaps {
-    port = 0
-  }
-  chroot =
-}
-service anvil {
-  chroot =
-}
-service stats {
-  unix_listener stats-writer {
-    mode = 0666
-  }
-}
-`,
-);
+writeFileSync(conf, dovecotConfig(dir, port, rootUser ? undefined : me.username));
 
 // ---- the backlog: N distinct bounces in Maildir++ folder "backfill" ----
 const fixtures = join(root, 'test', 'fixtures', 'imap');
