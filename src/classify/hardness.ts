@@ -9,6 +9,13 @@
  */
 import type { Action, Reason } from '../types.js';
 
+/**
+ * Reasons that accuse the recipient address itself (they make a bounce hard, hostunknown only as
+ * a permanent failure). notaccept is not among them: RFC 7504's 521 "does not accept mail" is about
+ * the host and is sent at connection time by design.
+ */
+export const RECIPIENT_REASONS: ReadonlySet<Reason> = new Set<Reason>(['userunknown', 'hostunknown', 'hasmoved']);
+
 export function isHard(reason: Reason, klass: string, action: Action, likelyFalsePositive: boolean): boolean {
   if (likelyFalsePositive || action === 'delayed') return false;
   switch (reason) {

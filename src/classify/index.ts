@@ -22,7 +22,7 @@
 import type { Finding, Reason, Report, Verdict } from '../types.js';
 import { categoryOf } from './category.js';
 import { findFalsePositive, reasonOf } from './false-positive.js';
-import { isHard } from './hardness.js';
+import { isHard, RECIPIENT_REASONS } from './hardness.js';
 import { COMPILED, PROVIDERS } from './reasons.js';
 import type { Context, Provider } from './rules.js';
 import { compileRules } from './rules.js';
@@ -168,17 +168,11 @@ function byPhrase(ctx: Context): Pick | null {
 }
 
 /**
- * Reasons that accuse the recipient address (they make a bounce hard). notaccept is not among them:
- * RFC 7504's 521 "does not accept mail" is sent at connection time by design.
- */
-const ADDRESS_VERDICTS: ReadonlySet<Reason> = new Set<Reason>(['userunknown', 'hostunknown', 'hasmoved']);
-
-/**
  * Before RCPT TO the recipient has not been named yet: an address verdict answered to the greeting
  * or HELO is about our host (blocked), answered to MAIL FROM about our sender (rejected).
  */
 function beforeRcpt(pick: Pick, ctx: Context): Pick {
-  if (!ADDRESS_VERDICTS.has(pick.reason)) return pick;
+  if (!RECIPIENT_REASONS.has(pick.reason)) return pick;
   switch (ctx.command) {
     case 'CONN':
     case 'HELO':
