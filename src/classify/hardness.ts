@@ -18,16 +18,9 @@ export const RECIPIENT_REASONS: ReadonlySet<Reason> = new Set<Reason>(['userunkn
 
 export function isHard(reason: Reason, klass: string, action: Action, likelyFalsePositive: boolean): boolean {
   if (likelyFalsePositive || action === 'delayed') return false;
-  switch (reason) {
-    case 'userunknown':
-    case 'hasmoved':
-      return true;
-    case 'hostunknown':
-      return klass !== '4';
-    case 'notaccept':
-      // No code at all on a failed (not delayed) action: the reporter gave up for good.
-      return klass === '5' || (klass === '' && action === 'failed');
-    default:
-      return false;
-  }
+  // A 4xx hostunknown is a temporary DNS failure.
+  if (RECIPIENT_REASONS.has(reason)) return reason !== 'hostunknown' || klass !== '4';
+  // No code at all on a failed (not delayed) action: the reporter gave up for good.
+  if (reason === 'notaccept') return klass === '5' || (klass === '' && action === 'failed');
+  return false;
 }
