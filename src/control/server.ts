@@ -10,9 +10,9 @@
  * Config keys: control.socket, control.mode, control.group, control.tcp.*, control.socketmap.*,
  * control.policy.*, control.maxLineBytes, control.maxClients, control.failOpen, control.suspended.
  */
-import { chmodSync, chownSync, existsSync, lstatSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { existsSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ControlConfig } from '../config/schema.js';
 import { DaemonError } from '../errors.js';
@@ -23,6 +23,7 @@ import { openLookup, type Lookup } from './lookup.js';
 import { handlePolicyConnection } from './policy.js';
 import { startReaders, type ConnectionKind, type ReaderPool } from './readers.js';
 import { handleSocketmapConnection } from './socketmap.js';
+import { listen, listenUnix } from '../unix-socket.js';
 
 const log = child('control');
 /** A status-socket connection with no request for this long is closed. */
@@ -43,71 +44,6 @@ export interface ControlHandle {
 /** ControlDeps, except that the store may be opened here (read-only) and closed on stop(). */
 export type StartControlDeps = Omit<ControlDeps, 'store'> &
   ({ store: ControlStore; storeOptions?: undefined } | { store?: undefined; storeOptions: StoreOptions });
-
-/** Resolve a group name from /etc/group, or accept a numeric gid. */
-export function resolveGid(group: string): number {
-  if (/^\d+$/.test(group)) return Number(group);
-  let text = '';
-  try {
-    text = readFileSync('/etc/group', 'utf8');
-  } catch {
-    // fall through to the error below
-  }
-  for (const line of text.split('\n')) {
-    const [name, , gid] = line.split(':');
-    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
-  }
-  throw new DaemonError('listen', `control.group: no such group ${JSON.stringify(group)} in /etc/group`);
-}
-
-/** True when something accepts connections on the Unix socket at `path`. */
-function socketIsLive(path: string): Promise<boolean> {
-  return new Promise((res) => {
-    const c = createConnection(path);
-    c.once('connect', () => {
-      c.destroy();
-      res(true);
-    });
-    c.once('error', () => res(false));
-  });
-}
-
-/** Remove a stale socket file left by a crash; refuse to touch a live socket or a non-socket. */
-async function clearSocketPath(path: string): Promise<void> {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return;
-  }
-  if (!st.isSocket()) throw new DaemonError('listen', `${path} exists and is not a socket; refusing to replace it`);
-  if (await socketIsLive(path)) throw new DaemonError('listen', `${path} is in use by another process`);
-  unlinkSync(path);
-}
-
-function listen(server: Server, where: { path: string } | { host: string; port: number }): Promise<void> {
-  return new Promise((res, rej) => {
-    const onError = (err: Error): void => {
-      rej(new DaemonError('listen', `cannot listen on ${'path' in where ? where.path : `${where.host}:${where.port}`}: ${err.message}`, { cause: err }));
-    };
-    server.once('error', onError);
-    const done = (): void => {
-      server.off('error', onError);
-      res();
-    };
-    if ('path' in where) server.listen(where.path, done);
-    else server.listen(where.port, where.host, done);
-  });
-}
-
-async function listenUnix(server: Server, path: string, mode: number, group: string): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true });
-  await clearSocketPath(path);
-  await listen(server, { path });
-  // Set explicitly rather than trusting the umask: the socket is the access control.
-  chmodSync(path, mode);
-  if (group !== '') chownSync(path, -1, resolveGid(group));
-}
 
 /**
  * Serve the line protocol on one connection. Replies to a burst of pipelined lines are written
@@ -327,7 +263,7 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
 
   try {
     // Status socket: always on (it is how operators and `rebound` commands ask).
-    await listenUnix(makeServer('lines', lines), addresses.socket, cfg.mode, cfg.group);
+    await listenUnix(makeServer('lines', lines), addresses.socket, cfg.mode, cfg.group, 'control.group');
     unixPaths.push(addresses.socket);
 
     if (cfg.tcp.enabled) {
@@ -339,7 +275,7 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
       const srv = makeServer('socketmap', (s) => handleSocketmapConnection(s, lookupOpts));
       if (cfg.socketmap.socket !== undefined) {
         const p = resolve(cfg.socketmap.socket);
-        await listenUnix(srv, p, cfg.mode, cfg.group);
+        await listenUnix(srv, p, cfg.mode, cfg.group, 'control.group');
         unixPaths.push(p);
         addresses.socketmap = p;
       } else {

@@ -16,15 +16,16 @@
  * Logs: one line per message with its outcome (scope 'smtp' or 'lmtp').
  * Config keys: intake.smtp.*, intake.lmtp.* (socket, group), verp.*.
  */
-import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { DaemonError, isTemporary } from '../errors.js';
 import { child, type Logger } from '../log.js';
 import type { Envelope } from '../types.js';
 import { checkReturnPath, type CheckOptions } from '../verp/sign.js';
 import { SmtpSession, type SessionContext } from './smtp-session.js';
+import { listen as listenOn, listenUnix } from '../unix-socket.js';
 import type { Committer } from './group-commit.js';
 
 export { GroupCommitter, type Committer, type IntakeStore, type SaveOutcome } from './group-commit.js';
@@ -38,29 +39,6 @@ export interface ListenOptions {
   socket?: string;
   /** Group for the socket (name or gid); '' or absent = the process's group. */
   group?: string;
-}
-
-/** True when something accepts connections on the Unix socket at `path`. */
-function socketAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = connect(path);
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
-}
-
-/** A group name from /etc/group, or a numeric gid. */
-function groupId(group: string): number {
-  if (/^\d+$/.test(group)) return Number(group);
-  const line = readFileSync('/etc/group', 'utf8')
-    .split('\n')
-    .find((l) => l.split(':')[0] === group);
-  const gid = line?.split(':')[2];
-  if (gid === undefined || !/^\d+$/.test(gid)) throw new DaemonError('listen', `intake.lmtp.group: no such group ${JSON.stringify(group)}`);
-  return Number(gid);
 }
 
 export interface IntakeLimits {
@@ -180,35 +158,15 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
   return {
     protocol,
     async start() {
-      // A socket file left by a crash blocks listen(); one a running daemon still answers on is
-      // not ours to take.
-      if (listen.socket && existsSync(listen.socket) && statSync(listen.socket).isSocket()) {
-        if (await socketAnswers(listen.socket)) throw new DaemonError('listen', `${protocol}: ${listen.socket} is in use by another process`);
-        rmSync(listen.socket);
+      if (listen.socket) {
+        // Postfix's lmtp client runs as a different user: let the group in, nobody else. A stale
+        // socket file is replaced; one a running daemon still answers on is refused.
+        await listenUnix(server, listen.socket, 0o660, listen.group ?? '', `intake.${protocol}.group`);
+      } else {
+        await listenOn(server, { host: listen.host, port: listen.port });
+        const a = server.address() as AddressInfo;
+        bound = { host: a.address, port: a.port };
       }
-      await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error) => reject(new DaemonError('listen', `${protocol}: cannot listen on ${describe(bound)}: ${err.message}`, { cause: err }));
-        server.once('error', onError);
-        const done = () => {
-          server.off('error', onError);
-          if (!listen.socket) {
-            const a = server.address() as AddressInfo;
-            bound = { host: a.address, port: a.port };
-          } else {
-            // Postfix's lmtp client runs as a different user: let the group in, nobody else.
-            try {
-              chmodSync(listen.socket, 0o660);
-              if (listen.group) chownSync(listen.socket, -1, groupId(listen.group));
-            } catch (err) {
-              server.close();
-              return reject(err instanceof DaemonError ? err : new DaemonError('listen', `${protocol}: socket ${listen.socket}: ${(err as Error).message}`, { cause: err }));
-            }
-          }
-          resolve();
-        };
-        if (listen.socket) server.listen(listen.socket, done);
-        else server.listen(listen.port, listen.host, done);
-      });
       log.info({ listen: bound, protocol }, 'listening');
     },
     async stop() {
@@ -235,8 +193,4 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
       verp = v;
     },
   };
-
-  function describe(b: typeof bound): string {
-    return 'socket' in b ? b.socket : `${b.host}:${b.port}`;
-  }
 }
