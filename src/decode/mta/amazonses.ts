@@ -17,6 +17,7 @@
  */
 import type { Action, Finding, MessageType, Reason, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { newFinding } from './text-bounce.js';
 import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'amazonses';
@@ -247,16 +248,5 @@ function typed(v: string): { type: string; value: string } {
 }
 
 function empty(recipient: string, action: Action): Finding {
-  return {
-    recipient,
-    action,
-    status: '',
-    replyCode: '',
-    diagnostic: '',
-    diagnosticType: '',
-    remoteMta: '',
-    reportingMta: '',
-    lastCommand: '',
-    decodedBy: NAME,
-  };
+  return newFinding(NAME, recipient, action);
 }

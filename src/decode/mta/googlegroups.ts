@@ -8,6 +8,7 @@
  */
 import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
+import { newFinding } from './text-bounce.js';
 import { normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'googlegroups';
@@ -52,17 +53,12 @@ export const googlegroups: Decoder = {
     const diagnostic = paragraphs.find((p, i) => i > 0 && p.length > 40 && !p.startsWith('*')) ?? paragraphs[0] ?? '';
 
     const findings: Finding[] = recipients.map((recipient) => ({
-      recipient,
-      action: 'failed',
+      ...newFinding(NAME, recipient, 'failed'),
       status: '',
       replyCode: '',
       diagnostic,
       diagnosticType: '',
-      remoteMta: '',
-      reportingMta: '',
-      lastCommand: '',
       reasonHint: 'rejected',
-      decodedBy: NAME,
     }));
     return { findings, type: 'bounce' };
   },

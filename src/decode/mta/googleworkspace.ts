@@ -14,7 +14,7 @@
 import type { Action, Finding, Reason, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
-import { hintFrom, joinReply, type HintRule } from './text-bounce.js';
+import { hintFrom, joinReply, newFinding, type HintRule } from './text-bounce.js';
 
 const NAME = 'googleworkspace';
 
@@ -64,17 +64,12 @@ export const googleworkspace: Decoder = {
     const read = readGoogleText(input);
     if (!read || read.recipients.length === 0) return null;
     const findings: Finding[] = read.recipients.map((recipient) => ({
-      recipient,
-      action: read.action,
+      ...newFinding(NAME, recipient, read.action),
       status: read.status,
       replyCode: read.replyCode,
       diagnostic: read.diagnostic,
       diagnosticType: read.diagnostic ? 'smtp' : '',
-      remoteMta: '',
-      reportingMta: '',
-      lastCommand: '',
       ...(read.reasonHint ? { reasonHint: read.reasonHint } : {}),
-      decodedBy: NAME,
     }));
     return { findings, type: read.action === 'delayed' ? 'delayed' : 'bounce' };
   },

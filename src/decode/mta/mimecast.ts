@@ -17,7 +17,8 @@
  */
 import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
+import { newFinding } from './text-bounce.js';
+import { bestStatusIn } from '../../parse/dsn.js';
 
 const NAME = 'mimecast';
 
@@ -56,16 +57,11 @@ export const mimecast: Decoder = {
     const reply = /(?:^|\s)([245]\d\d)[ -](?=[245]\.\d)/.exec(diagnostic) ?? /^([245]\d\d)\b/.exec(diagnostic);
 
     const finding: Finding = {
-      recipient: normalizeAddress(address[1] ?? ''),
-      action: 'failed',
+      ...newFinding(NAME, address[1] ?? '', 'failed'),
       status: bestStatusIn(diagnostic),
       replyCode: reply?.[1] ?? '',
       diagnostic,
       diagnosticType: more ? 'smtp' : '',
-      remoteMta: '',
-      reportingMta: '',
-      lastCommand: '',
-      decodedBy: NAME,
     };
     return { findings: [finding], type: 'bounce' };
   },

@@ -17,7 +17,7 @@
  */
 import type { Action, Finding, Reason, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { hintFrom, type HintRule } from './text-bounce.js';
+import { hintFrom, newFinding, type HintRule } from './text-bounce.js';
 import { normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'outlook';
@@ -51,17 +51,12 @@ export const outlook: Decoder = {
     const read = readLead(input.text);
     if (!read || read.recipients.length === 0) return null;
     const findings: Finding[] = read.recipients.map((recipient) => ({
-      recipient,
-      action: read.action,
+      ...newFinding(NAME, recipient, read.action),
       status: '',
       replyCode: '',
       diagnostic: read.reason,
       diagnosticType: '',
-      remoteMta: '',
-      reportingMta: '',
-      lastCommand: '',
       ...(read.hint && read.action === 'failed' ? { reasonHint: read.hint } : {}),
-      decodedBy: NAME,
     }));
     return { findings, type: read.action === 'delayed' ? 'delayed' : 'bounce' };
   },

@@ -15,8 +15,8 @@
  */
 import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { hintFrom, type HintRule } from './text-bounce.js';
-import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
+import { hintFrom, newFinding, type HintRule } from './text-bounce.js';
+import { bestStatusIn } from '../../parse/dsn.js';
 
 const NAME = 'verizon';
 
@@ -57,17 +57,12 @@ export const verizon: Decoder = {
     const hint = hintFrom(OWN_PHRASES, summary);
 
     const finding: Finding = {
-      recipient: normalizeAddress(rcpt[1] ?? ''),
-      action: 'failed',
+      ...newFinding(NAME, rcpt[1] ?? '', 'failed'),
       status: bestStatusIn(diagnostic),
       replyCode: reply?.[1] ?? '',
       diagnostic,
       diagnosticType: reply ? 'smtp' : '',
-      remoteMta: '',
-      reportingMta: '',
-      lastCommand: '',
       ...(hint ? { reasonHint: hint } : {}),
-      decodedBy: NAME,
     };
     return { findings: [finding], type: 'bounce' };
   },

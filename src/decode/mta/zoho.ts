@@ -13,7 +13,8 @@
  */
 import type { Action, Finding, Reason } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
+import { newFinding } from './text-bounce.js';
+import { bestStatusIn } from '../../parse/dsn.js';
 
 const NAME = 'zoho';
 
@@ -68,16 +69,11 @@ function make(address: string, action: Action, reply: string, rest: string, perm
   //   "This is a permanent error." ... "user@example.jp Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable."
   const reasonHint: Reason | undefined = permanent && replyCode.startsWith('4') ? 'expired' : undefined;
   return {
-    recipient: normalizeAddress(address),
-    action,
+    ...newFinding(NAME, address, action),
     status: bestStatusIn(rest),
     replyCode,
     diagnostic,
     diagnosticType: diagnostic ? 'smtp' : '',
-    remoteMta: '',
-    reportingMta: '',
-    lastCommand: '',
     ...(reasonHint ? { reasonHint } : {}),
-    decodedBy: NAME,
   };
 }
