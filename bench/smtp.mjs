@@ -16,7 +16,14 @@
  * over N threads, bench/smtp-client.mjs; default 1), --pipelining (MAIL/RCPT/DATA in one write),
  * --rounds N (default 3: rebound and smtp-sink runs alternate,
  * medians reported, so background load falls on both alike), --modes reused|new|both,
- * --servers rebound|sink|both.
+ * --servers rebound|sink|both, --client node|smtp-source.
+ * --client smtp-source: Postfix's own load generator (C, one process; `-d` keeps connections open,
+ * `-l 1500` generates a message with a unique Message-Id and Date each time, so no dedupe
+ * shortcut) sends the same number of messages to each server, sized from each server's warm-up
+ * rate to last about --seconds. It reports no per-message latency and no ids: for rebound, the
+ * store's message count must grow by exactly what smtp-source sent (it exits non-zero on any
+ * reply other than the expected one). The Node client is the default: it measures latency and
+ * checks every acked id.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +40,7 @@ const opt = (name, def) => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 let SECONDS = opt('seconds', 5);
+const RUN_SECONDS = SECONDS; // SECONDS is 1 during the warm-up
 const CLIENTS = opt('clients', 20);
 const sopt = (name, def) => {
   const i = args.indexOf(`--${name}`);
@@ -46,6 +54,19 @@ const ROUNDS = opt('rounds', 3);
 const CLIENT_THREADS = opt('client-threads', 1);
 // --pipelining: MAIL/RCPT/DATA in one write, as Postfix's client sends them (default: one at a time).
 const PIPELINING = args.includes('--pipelining');
+// --client node|smtp-source: the load generator (see the header).
+const CLIENT = sopt('client', 'node');
+const SMTP_SOURCE = '/usr/sbin/smtp-source';
+if (CLIENT === 'smtp-source' && (!existsSync(SMTP_SOURCE) || PIPELINING || CLIENT_THREADS !== 1)) {
+  console.error(`--client smtp-source needs ${SMTP_SOURCE} (apt-get install postfix) and no --pipelining or --client-threads`);
+  process.exit(2);
+}
+if (!['node', 'smtp-source'].includes(CLIENT)) {
+  console.error(`--client must be node or smtp-source, not ${CLIENT}`);
+  process.exit(2);
+}
+/** Messages per smtp-source run, per server and mode: from that server's warm-up rate. */
+const sourceCount = new Map();
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -72,7 +93,31 @@ async function waitPort(port, ms = 20000) {
   throw new Error(`nothing listens on ${port}`);
 }
 
+/** One smtp-source run: COUNT messages over CLIENTS sessions; rate from its wall time. */
+function runSource(port, reuse, count) {
+  const t0 = performance.now();
+  const argv = ['-s', String(CLIENTS), '-m', String(count), '-l', '1500', '-f', '', '-t', 'bounces+user-1=example.com@bounces.localhost', ...(reuse ? ['-d'] : []), `127.0.0.1:${port}`];
+  return new Promise((resolve) => {
+    const p = spawn(SMTP_SOURCE, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => {
+      const secs = (performance.now() - t0) / 1000;
+      if (code !== 0) console.error(`smtp-source exited ${code}: ${err.trim()}`);
+      const acked = code === 0 ? count : 0;
+      resolve({ acked, ids: [], errors: code === 0 ? 0 : 1, rate: acked / secs, p50: NaN, p99: NaN });
+    });
+  });
+}
+
 async function run(port, reuse, label) {
+  if (CLIENT === 'smtp-source') {
+    const key = `${port}/${reuse}`;
+    const count = label === 'W' ? (reuse ? 3000 : 1000) : (sourceCount.get(key) ?? 10000);
+    const r = await runSource(port, reuse, count);
+    if (label === 'W') sourceCount.set(key, Math.max(1000, Math.round(r.rate * RUN_SECONDS)));
+    return r;
+  }
   const t0 = performance.now();
   const threads = Math.max(1, Math.min(CLIENT_THREADS, CLIENTS));
   const shares = Array.from({ length: threads }, (_, t) => Math.floor(CLIENTS / threads) + (t < CLIENTS % threads ? 1 : 0));
@@ -159,9 +204,18 @@ try {
   // Warm-up, not counted: JIT compilation, the first growth of the database and WAL files.
   const savedSeconds = SECONDS;
   SECONDS = 1;
-  const warmIds = (await run(port, true, 'W')).ids;
+  let ackedTotal = 0; // every acked message, warm-up included (smtp-source gives no ids)
+  const warm = await run(port, true, 'W');
+  const warmIds = warm.ids;
+  ackedTotal += warm.acked;
   await settle();
   if (sinkPort) await run(sinkPort, true, 'W');
+  // smtp-source sizes each run from a warm-up of that server in that mode.
+  if (CLIENT === 'smtp-source' && MODES.includes(false)) {
+    ackedTotal += (await run(port, false, 'W')).acked;
+    await settle();
+    if (sinkPort) await run(sinkPort, false, 'W');
+  }
   SECONDS = savedSeconds;
   const cpuStart = cpuSeconds(daemon.pid);
   // Rounds alternate rebound and smtp-sink, so that load from elsewhere on the machine falls on
@@ -171,6 +225,7 @@ try {
       const c0 = cpuSeconds(daemon.pid);
       const r = await run(port, reuse, `R${round}${reuse ? 'R' : 'N'}`);
       allIds.push(...r.ids);
+      ackedTotal += r.acked;
       runs.push({ server: 'rebound', reuse, round, ...r, ids: undefined, cpuMs: ((cpuSeconds(daemon.pid) - c0) * 1000) / r.acked, rssMb: peakRssMb(daemon.pid) });
       drains.push({ acked: r.acked, secs: await settle() });
       if (sinkPort) {
@@ -183,12 +238,14 @@ try {
   // Every acked id must be in the store (opened by the daemon's own code).
   const store = openStore({ path: db, readonly: true });
   // Intake and the whole pipeline (what was deferred during the load, processed in the drain).
-  const cpuAllMs = ((cpuSeconds(daemon.pid) - cpuStart) * 1000) / allIds.length;
+  const measured = runs.filter((r) => r.server === 'rebound').reduce((a, r) => a + r.acked, 0);
+  const cpuAllMs = ((cpuSeconds(daemon.pid) - cpuStart) * 1000) / measured;
   let missing = 0;
   for (const id of [...warmIds, ...allIds]) if (!store.getMessage(id)) missing++;
   const total = store.stats().messages.total;
   store.close();
-  console.log(`rebound: ${allIds.length + warmIds.length} acked (${warmIds.length} in the warm-up), ${total} stored, ${missing} acked-but-missing; the pipeline finished each run's backlog ${drains.map((d) => `${d.acked} in ${d.secs.toFixed(1)} s`).join(', ')} after the run; server CPU incl. processing ${cpuAllMs.toFixed(2)} ms/msg`);
+  const idCheck = CLIENT === 'smtp-source' ? `${ackedTotal - total} acked-but-missing (by count: smtp-source gives no ids)` : `${missing} acked-but-missing`;
+  console.log(`rebound (client: ${CLIENT}): ${ackedTotal} acked (${warm.acked} in the first warm-up), ${total} stored, ${idCheck}; the pipeline finished each run's backlog ${drains.map((d) => `${d.acked} in ${d.secs.toFixed(1)} s`).join(', ')} after the run; server CPU incl. processing ${cpuAllMs.toFixed(2)} ms/msg`);
 } finally {
   daemon?.kill('SIGTERM');
   sink?.kill('SIGTERM');
@@ -201,7 +258,7 @@ const median = (rows) => {
   return sorted[Math.floor((sorted.length - 1) / 2)];
 };
 const cpu = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim();
-console.log(`\n${CLIENTS} concurrent connections${PIPELINING ? ' (pipelining)' : ''}, ${SECONDS} s per run, ${ROUNDS} round(s) alternating rebound and smtp-sink, ${cpu} cores, node ${process.version}, load average at the start ${loadAtStart}, at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+console.log(`\nclient: ${CLIENT === 'smtp-source' ? 'Postfix smtp-source (no latency figures)' : 'bench/smtp-client.mjs'}; ${CLIENTS} concurrent connections${PIPELINING ? ' (pipelining)' : ''}, ${SECONDS} s per run, ${ROUNDS} round(s) alternating rebound and smtp-sink, ${cpu} cores, node ${process.version}, load average at the start ${loadAtStart}, at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 console.log('| server | connections | bounces/s acked (median) | all rounds | p50 ms | p99 ms | errors | server CPU ms/msg | peak RSS MB |');
 console.log('|---|---|---:|---|---:|---:|---:|---:|---:|');
 const rows = [];
@@ -212,7 +269,7 @@ for (const server of ['rebound', 'smtp-sink'])
     const m = median(mine);
     rows.push(m);
     console.log(
-      `| ${server} | ${reuse ? 'reused' : 'new per message'} | ${m.rate.toFixed(0)} | ${mine.map((r) => r.rate.toFixed(0)).join(', ')} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${mine.reduce((a, r) => a + r.errors, 0)} | ${m.cpuMs.toFixed(2)} | ${m.rssMb.toFixed(0)} |`,
+      `| ${server} | ${reuse ? 'reused' : 'new per message'} | ${m.rate.toFixed(0)} | ${mine.map((r) => r.rate.toFixed(0)).join(', ')} | ${Number.isNaN(m.p50) ? '-' : m.p50.toFixed(1)} | ${Number.isNaN(m.p99) ? '-' : m.p99.toFixed(1)} | ${mine.reduce((a, r) => a + r.errors, 0)} | ${m.cpuMs.toFixed(2)} | ${m.rssMb.toFixed(0)} |`,
     );
   }
 const ratios = [];
