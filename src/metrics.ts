@@ -7,6 +7,10 @@
  * `metrics` command and, when `metrics.http.enabled`, by a loopback HTTP endpoint (`/metrics`).
  * Config keys: metrics.http.enabled, metrics.http.host, metrics.http.port.
  *
+ * A process that does not own the metrics (a control reader, control/reader.ts) builds its
+ * registry with `new Metrics({ forwardTo: sink })`: the counters the CounterSink names are
+ * ForwardingCounters, whose increments the sink sums until the owner drains and sends them on.
+ *
  * No client library: the format is a few lines of text and the counters sit on the hot path.
  */
 import { createServer, type Server } from 'node:http';
@@ -61,6 +65,71 @@ export class Counter {
   }
 }
 
+/** The counters of a Metrics registry, by property name (what a CounterSink forwards). */
+export type CounterName = 'messages' | 'recipients' | 'lookups' | 'lookupErrors' | 'badRequests' | 'jobs';
+
+/** One forwarded increment: counter, label values by name, and the sum since the last drain. */
+export type Increment<N extends CounterName = CounterName> = [counter: N, labels: Record<string, string>, n: number];
+
+/**
+ * Sums increments for counters that another process owns, until drain(). Built with the names of
+ * the counters it takes; a Metrics given it (`forwardTo`) makes exactly those ForwardingCounters.
+ */
+export class CounterSink<N extends CounterName = CounterName> {
+  private readonly pending = new Map<string, Increment<N>>();
+  constructor(readonly counters: readonly N[]) {}
+
+  forwards(name: CounterName): name is N {
+    return (this.counters as readonly CounterName[]).includes(name);
+  }
+
+  add(counter: N, labels: Labels, n: number): void {
+    // On every lookup: a string key and a Map lookup; the labels object is copied only when the
+    // label set is new.
+    let key: string = counter;
+    for (const k in labels) key += `\u0000${k}\u0000${labels[k]}`;
+    const cur = this.pending.get(key);
+    if (cur) cur[2] += n;
+    else {
+      const l: Record<string, string> = {};
+      for (const k in labels) l[k] = String(labels[k]);
+      this.pending.set(key, [counter, l, n]);
+    }
+  }
+
+  /** Label sets with increments since the last drain. */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** The sums since the last drain, and start again from zero. */
+  drain(): Increment<N>[] {
+    const out = [...this.pending.values()];
+    this.pending.clear();
+    return out;
+  }
+}
+
+/**
+ * A counter whose increments go to a CounterSink instead of its own values (get, totals and
+ * render read as zero here): the process that drains the sink owns the counts.
+ */
+export class ForwardingCounter<N extends CounterName = CounterName> extends Counter {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    private readonly sink: CounterSink<N>,
+    private readonly as: N,
+  ) {
+    super(name, help, labelNames);
+  }
+
+  override inc(labels: Labels = {}, n = 1): void {
+    this.sink.add(this.as, labels, n);
+  }
+}
+
 /** A cumulative histogram (seconds) with fixed buckets. */
 export class Histogram {
   private readonly series = new Map<string, { labels: string[]; counts: number[]; sum: number; count: number }>();
@@ -107,24 +176,41 @@ export interface GaugeSample {
   value: number;
 }
 
+export interface MetricsOptions {
+  /** Counters this process only forwards (the sink names them); the rest are kept here. */
+  forwardTo?: CounterSink;
+}
+
 export class Metrics {
   /** Messages by intake source (smtp, lmtp, imap, file) and outcome (processed, not-a-bounce, failed, duplicate, refused). */
-  readonly messages = new Counter('rebound_messages_total', 'Messages handled, by intake source and outcome.', ['source', 'outcome']);
+  readonly messages: Counter;
   /** Classified failed recipients by Marketo category (1,2,3,4,9) and hard/soft. */
-  readonly recipients = new Counter('rebound_recipients_total', 'Bounced recipients recorded, by Marketo category.', ['category']);
+  readonly recipients: Counter;
   /** Intake-to-verdict time per message. */
   readonly latency = new Histogram('rebound_processing_seconds', 'Time to parse, classify and store one message.', ['source']);
   /** Answers given by the status socket (check), socketmap and policy responders. */
-  readonly lookups = new Counter('rebound_lookups_total', 'Suppression lookups answered, by interface and verdict.', ['via', 'verdict']);
+  readonly lookups: Counter;
   /** Lookups that failed inside rebound (store error) and were answered fail-open or fail-closed. */
-  readonly lookupErrors = new Counter('rebound_lookup_errors_total', 'Lookups that hit an internal error.', ['via']);
+  readonly lookupErrors: Counter;
   /** Control requests refused as malformed, unknown or oversized. */
-  readonly badRequests = new Counter('rebound_control_bad_requests_total', 'Malformed, unknown or oversized control requests.', ['via']);
+  readonly badRequests: Counter;
   /** Housekeeping job runs by job and result. */
-  readonly jobs = new Counter('rebound_job_runs_total', 'Housekeeping job runs, by job and result.', ['job', 'result']);
+  readonly jobs: Counter;
 
   private readonly startedAt = Date.now();
   private readonly collectors: (() => GaugeSample[])[] = [];
+
+  constructor(opts: MetricsOptions = {}) {
+    const sink = opts.forwardTo;
+    const counter = (as: CounterName, name: string, help: string, labelNames: string[]): Counter =>
+      sink?.forwards(as) ? new ForwardingCounter(name, help, labelNames, sink, as) : new Counter(name, help, labelNames);
+    this.messages = counter('messages', 'rebound_messages_total', 'Messages handled, by intake source and outcome.', ['source', 'outcome']);
+    this.recipients = counter('recipients', 'rebound_recipients_total', 'Bounced recipients recorded, by Marketo category.', ['category']);
+    this.lookups = counter('lookups', 'rebound_lookups_total', 'Suppression lookups answered, by interface and verdict.', ['via', 'verdict']);
+    this.lookupErrors = counter('lookupErrors', 'rebound_lookup_errors_total', 'Lookups that hit an internal error.', ['via']);
+    this.badRequests = counter('badRequests', 'rebound_control_bad_requests_total', 'Malformed, unknown or oversized control requests.', ['via']);
+    this.jobs = counter('jobs', 'rebound_job_runs_total', 'Housekeeping job runs, by job and result.', ['job', 'result']);
+  }
 
   /** One message finished: count it, time it, and count its recipients' categories. */
   recordOutcome(source: string, outcome: string, seconds: number, categories: readonly number[] = []): void {

@@ -18,7 +18,7 @@
  */
 import type { Server, Socket } from 'node:net';
 import { child, flushLogs, setLogLevel } from '../log.js';
-import { Metrics } from '../metrics.js';
+import { CounterSink, Metrics } from '../metrics.js';
 import type { CommandContext, ControlDeps, LookupOptions } from './commands.js';
 import { handlePolicyConnection } from './policy.js';
 import { READER_COUNTERS, type FromReader, type ReaderCounter, type ToReader } from './readers.js';
@@ -48,27 +48,13 @@ const waiting = new Map<number, (json: string) => void>();
 let nextId = 1;
 let stopping = false;
 
-// Counters: increments are collected here and sent to the main process, which owns the metrics.
-const metrics = new Metrics();
-const pending = new Map<string, [ReaderCounter, Record<string, string>, number]>();
-for (const name of READER_COUNTERS) {
-  // On every lookup: a string key, no object or JSON built unless the label set is new.
-  metrics[name].inc = (labels = {}, n = 1) => {
-    let key: string = name;
-    for (const k in labels) key += `\u0000${k}\u0000${labels[k]}`;
-    const cur = pending.get(key);
-    if (cur) cur[2] += n;
-    else {
-      const l: Record<string, string> = {};
-      for (const k in labels) l[k] = String(labels[k]);
-      pending.set(key, [name, l, n]);
-    }
-  };
-}
+// Counters: the lookup and bad-request counters forward their increments to this sink, which
+// sums them until they are sent to the main process (it owns the metrics).
+const counts = new CounterSink<ReaderCounter>(READER_COUNTERS);
+const metrics = new Metrics({ forwardTo: counts });
 const flushCounts = (): void => {
-  if (pending.size === 0) return;
-  send({ t: 'counts', counts: [...pending.values()] });
-  pending.clear();
+  if (counts.size === 0) return;
+  send({ t: 'counts', counts: counts.drain() });
 };
 setInterval(flushCounts, COUNTS_EVERY_MS).unref();
 
