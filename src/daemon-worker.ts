@@ -9,7 +9,7 @@
  * In (from daemon.ts): {type:'save', items:[{seq, env, offset, length}], bytes} | {type:'process', ids, source} |
  * {type:'sweep'} | {type:'verp', verp} (SIGHUP) | {type:'stop'}.
  * Out: {type:'saved', results:[{seq, id, duplicate} | {seq, error}]} once the batch is durable |
- * {type:'done', outcomes, items:[{source, at}]} per pipeline batch | {type:'error', message} | {type:'stopped'}.
+ * {type:'done', outcomes, items:[{source, at}], sweep?:{messages, seconds}} per pipeline batch | {type:'error', message} | {type:'stopped'}.
  * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (passed in workerData).
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -53,7 +53,7 @@ const processor = new Processor(
   store,
   () => Date.now() - committer.lastCommitAt < INTAKE_BUSY_MS,
   undefined,
-  (outcomes, items) => port.postMessage({ type: 'done', outcomes: reportable(outcomes), items }),
+  (outcomes, items, sweep) => port.postMessage({ type: 'done', outcomes: reportable(outcomes), items, sweep }),
 );
 // One listener per committer upstream, but both feed this one: split by source for the metrics.
 function toPipeline(ids: number[], envs: Envelope[]): void {

@@ -19,7 +19,7 @@ import type { Config } from './config/schema.js';
 import { openStore, type Store } from './store/index.js';
 import { createSmtpIntake, type SmtpIntake } from './intake/smtp.js';
 import { GroupCommitter, type Committer, type SaveOutcome } from './intake/group-commit.js';
-import { INTAKE_BUSY_MS, Processor, recordOutcomes, type QueuedItem, type ReportedOutcome } from './processor.js';
+import { INTAKE_BUSY_MS, Processor, recordOutcomes, type QueuedItem, type ReportedOutcome, type SweepReport } from './processor.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT } from './store/checkpointer.js';
 import type { SaveItem, SaveResultMsg } from './daemon-worker.js';
 import { DaemonError, type ErrorCode } from './errors.js';
@@ -82,7 +82,7 @@ class WriterThread implements Committer {
         this.checkIdle();
       } else if (m.type === 'done') {
         this.queued = Math.max(0, this.queued - m.outcomes.length);
-        recordOutcomes(m.outcomes, m.items);
+        recordOutcomes(m.outcomes, m.items, m.sweep);
       } else if (m.type === 'error') {
         this.queued = 0;
         log.error({ err: m.message }, 'processing failed; messages stay pending');
@@ -179,7 +179,7 @@ class WriterThread implements Committer {
 
 type WriterMessage =
   | { type: 'saved'; results: SaveResultMsg[] }
-  | { type: 'done'; outcomes: ReportedOutcome[]; items: QueuedItem[] }
+  | { type: 'done'; outcomes: ReportedOutcome[]; items: QueuedItem[]; sweep?: SweepReport }
   | { type: 'error'; message: string }
   | { type: 'stopped' };
 

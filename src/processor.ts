@@ -5,7 +5,10 @@
  * (daemon-worker.ts), or in the main thread when there is none.
  *
  * In: ids of committed messages (enqueue) and "sweep" requests. Out: processed rows in the store,
- * and one report per batch (metrics + debug log, or whatever the caller passes).
+ * and one report per batch (metrics + debug log, or whatever the caller passes): the outcomes of
+ * queued messages, or for a sweep batch how many pending rows it took and how long.
+ * Metrics: rebound_messages_total, rebound_recipients_total, rebound_processing_seconds (source
+ * "pending" for the sweep), recorded by recordOutcomes in the thread that owns the metrics.
  * Why throttled: acknowledgements come first. While intake is busy the pipeline trickles, and
  * the backlog - durable, `pending` in the store - is caught up when the burst ends.
  */
@@ -55,7 +58,7 @@ export class Processor {
     private readonly batch = PROCESS_BATCH,
     /** Where outcomes go: the metrics and the debug log of this thread by default; the writer
      *  thread sends them to the main thread instead (metrics live there). */
-    private readonly report: (outcomes: ProcessOutcome[], items: QueuedItem[]) => void = recordOutcomes,
+    private readonly report: (outcomes: ProcessOutcome[], items: QueuedItem[], sweep?: SweepReport) => void = recordOutcomes,
   ) {}
 
   enqueue(ids: number[], source: SourceKind): void {
@@ -84,9 +87,10 @@ export class Processor {
     if (this.stopped) return this.finish();
     try {
       if (this.pendingSweep) {
-        const t0 = Date.now();
+        const t0 = performance.now();
         const n = this.store.processPending(this.batch, { relaxed: true });
-        if (n > 0) metrics.latency.observe({ source: 'pending' }, (Date.now() - t0) / 1000 / n);
+        // Through the report: in the writer thread this thread's metrics are nobody's.
+        if (n > 0) this.report([], [], { messages: n, seconds: (performance.now() - t0) / 1000 });
         if (n < this.batch) this.pendingSweep = false;
       } else {
         // A small batch while intake is busy: it blocks the acks for a few ms only.
@@ -150,14 +154,22 @@ export interface QueuedItem {
   at: number;
 }
 
+/** One pending-sweep batch: rows processed and the time the batch took (seconds). */
+export interface SweepReport {
+  messages: number;
+  seconds: number;
+}
+
 /** The slice of outcomes a report carries across threads (the rest stays in the writer). */
 export function reportable(outcomes: ProcessOutcome[]): ReportedOutcome[] {
   return outcomes.map((o) => ({ id: o.id, state: o.state, skipped: o.skipped, categories: o.categories, error: o.error }));
 }
 
-/** The default report: metrics and one debug line per message. The writer thread posts its
- *  outcomes to the main thread, which calls this (the metrics live there). */
-export function recordOutcomes(outcomes: ReportedOutcome[], items: QueuedItem[]): void {
+/** The default report: metrics and one debug line per message; for a sweep batch, its time per
+ *  row in the latency histogram (source "pending"). The writer thread posts its reports to the
+ *  main thread, which calls this (the metrics live there). */
+export function recordOutcomes(outcomes: ReportedOutcome[], items: QueuedItem[], sweep?: SweepReport): void {
+  if (sweep && sweep.messages > 0) metrics.latency.observe({ source: 'pending' }, sweep.seconds / sweep.messages);
   const now = Date.now();
   outcomes.forEach((o, i) => {
     const it = items[i]!;
