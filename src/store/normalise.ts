@@ -17,7 +17,22 @@
  */
 import { domainToASCII } from 'node:url';
 
+/**
+ * Already canonical, and spelled so that the general path below would return it unchanged: ASCII
+ * lower case, no brackets or prefixes, LDH domain labels, no A-labels (domainToASCII may reject a
+ * bad one), and a last label that starts with a letter (WHATWG host parsing reads a last label
+ * that is a number as IPv4: `a@b.0x10`). Most lookups on the status socket are spelled like this;
+ * the fast path skips domainToASCII and four string copies (~1 us of a ~25 us lookup).
+ */
+const CANONICAL = /^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*$/;
+
 export function normaliseAddress(input: string): string {
+  if (CANONICAL.test(input) && !input.includes('xn--')) return input;
+  return normaliseGeneral(input);
+}
+
+/** The general path (every spelling); exported so a test can check the fast path against it. */
+export function normaliseGeneral(input: string): string {
   let s = input.trim();
   s = s.replace(/^rfc822\s*;\s*/i, '').replace(/^mailto:/i, '').trim();
   if (s.startsWith('<') && s.endsWith('>')) s = s.slice(1, -1).trim();
