@@ -48,6 +48,23 @@ describe('metrics forwarding', () => {
     ]);
   });
 
+  it('keys by the counter\'s label names, as the owner reads them, and restarts from zero after a drain', () => {
+    const sink = new CounterSink(['lookups', 'jobs'] as const);
+    const m = new Metrics({ forwardTo: sink });
+    m.lookups.inc({ via: 'socket' });
+    m.lookups.inc({ verdict: 'ok', via: 'socket', extra: 'x' }, 2);
+    m.lookups.inc({ via: 'socket', verdict: 'ok' });
+    m.jobs.inc({ job: 'prune', result: 'ok' });
+    expect(sink.drain()).toEqual([
+      ['lookups', { via: 'socket', verdict: '' }, 1],
+      ['lookups', { via: 'socket', verdict: 'ok' }, 3],
+      ['jobs', { job: 'prune', result: 'ok' }, 1],
+    ]);
+    m.lookups.inc({ via: 'socket', verdict: 'ok' });
+    expect(sink.size).toBe(1);
+    expect(sink.drain()).toEqual([['lookups', { via: 'socket', verdict: 'ok' }, 1]]);
+  });
+
   it('gives the owner the same totals once applied', () => {
     const sink = new CounterSink(['lookups', 'lookupErrors'] as const);
     const reader = new Metrics({ forwardTo: sink });

@@ -48,8 +48,8 @@ const waiting = new Map<number, (json: string) => void>();
 let nextId = 1;
 let stopping = false;
 
-// Counters: the lookup and bad-request counters forward their increments to this sink, which
-// sums them until they are sent to the main process (it owns the metrics).
+// Counters: the lookup and bad-request counters sum their increments for this sink until they
+// are sent to the main process (it owns the metrics).
 const counts = new CounterSink<ReaderCounter>(READER_COUNTERS);
 const metrics = new Metrics({ forwardTo: counts });
 const flushCounts = (): void => {
