@@ -14,6 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { sql as m0001 } from './migrations/0001-initial.js';
 import { sql as m0002 } from './migrations/0002-imap-health.js';
+import { sql as m0003 } from './migrations/0003-addresses-without-rowid.js';
 
 export type Db = Database.Database;
 
@@ -21,6 +22,7 @@ export type Db = Database.Database;
 const MIGRATIONS: readonly { name: string; sql: string }[] = [
   { name: '0001-initial', sql: m0001 },
   { name: '0002-imap-health', sql: m0002 },
+  { name: '0003-addresses-without-rowid', sql: m0003 },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

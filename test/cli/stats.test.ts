@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/index.js';
+import { openStore, SCHEMA_VERSION } from '../../src/store/index.js';
 import { privateApp, runNode, type RunResult } from '../support/app.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-stats-'));
@@ -28,7 +28,7 @@ describe('rebound stats: IMAP mailbox health', { timeout: 120_000 }, () => {
     openStore({ path: db }).close();
     const j = await stats(db, true);
     expect(j.code, j.err).toBe(0);
-    expect(JSON.parse(j.out)).toMatchObject({ imap: [], schemaVersion: 2 });
+    expect(JSON.parse(j.out)).toMatchObject({ imap: [], schemaVersion: SCHEMA_VERSION });
     const h = await stats(db, false);
     expect(h.code, h.err).toBe(0);
     expect(h.out).not.toMatch(/^imap:/m);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql as m0001 } from '../../src/store/migrations/0001-initial.js';
+import { sql as m0002 } from '../../src/store/migrations/0002-imap-health.js';
 import { openStore, SCHEMA_VERSION } from '../../src/store/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-db-'));
@@ -44,11 +45,10 @@ describe('store/db', () => {
     v1.close();
 
     // Read-only cannot migrate: it says so instead of half-working.
-    expect(() => openStore({ path, readonly: true })).toThrow('database schema is at version 1, needs 2; open it read-write once to migrate');
+    expect(() => openStore({ path, readonly: true })).toThrow(`database schema is at version 1, needs ${SCHEMA_VERSION}; open it read-write once to migrate`);
 
     const s = openStore({ path, clock: () => 1000 });
-    expect(SCHEMA_VERSION).toBe(2);
-    expect(s.stats()).toMatchObject({ schemaVersion: 2, imap: [] });
+    expect(s.stats()).toMatchObject({ schemaVersion: SCHEMA_VERSION, imap: [] });
     expect(s.getImapCursor('main', 'INBOX')).toEqual({ uidValidity: 7, lastUid: 42 });
     s.saveImapHealth({ mailbox: 'main', lastRunAt: 900, lastError: 'connect failed', lastErrorAt: 900 });
     s.close();
@@ -58,6 +58,45 @@ describe('store/db', () => {
       { mailbox: 'main', lastRunAt: 900, lastSuccessAt: null, lastError: 'connect failed', lastErrorAt: 900, backlog: null, messagesLastRun: null, updatedAt: 1000 },
     ]);
     r.close();
+  });
+
+  it('migrates a version 2 file to addresses WITHOUT ROWID, keeping every row and index', () => {
+    const path = join(dir, 'v2.db');
+    const v2 = new Database(path);
+    v2.exec(m0001);
+    v2.exec(m0002);
+    v2.pragma('user_version = 2');
+    const ins = v2.prepare(
+      `INSERT INTO addresses (address, email_suspended, email_suspended_cause, email_suspended_at, email_invalid, email_invalid_cause,
+         email_invalid_at, complained, complained_at, soft_bounces, soft_days, last_soft_at, first_bounce_at, last_bounce_at, events, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const rows = [
+      ['gone@example.com', 0, '', null, 1, '550 5.1.1 user unknown', 1000, 0, null, 0, 0, null, 1000, 1000, 1, 1000],
+      ['full@example.com', 1, '452 mailbox full', 2000, 0, '', null, 0, null, 2, 2, 2000, 1500, 2000, 2, 2000],
+      ['angry@example.com', 0, '', null, 0, '', null, 1, 3000, 0, 0, null, 3000, 3000, 1, 3000],
+    ];
+    for (const r of rows) ins.run(...r);
+    const before = v2.prepare('SELECT * FROM addresses ORDER BY address').all();
+    v2.close();
+
+    const s = openStore({ path, clock: () => 2500 });
+    expect(s.mayISend('gone@example.com')).toMatchObject({ verdict: 'invalid' });
+    expect(s.mayISend('full@example.com')).toMatchObject({ verdict: 'suspended' });
+    expect(s.mayISend('angry@example.com')).toMatchObject({ verdict: 'complained' });
+    s.close();
+
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    expect(db.prepare('SELECT * FROM addresses ORDER BY address').all()).toEqual(before);
+    const table = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'addresses'").get() as { sql: string };
+    expect(table.sql).toMatch(/WITHOUT ROWID\s*$/);
+    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'addresses' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    expect(indexes).toEqual(['addresses_complained', 'addresses_invalid', 'addresses_suspended']);
+    const plan = (db.prepare('EXPLAIN QUERY PLAN SELECT email_invalid FROM addresses WHERE address = ?').all('x') as { detail: string }[]).map((r) => r.detail);
+    expect(plan.join('; ')).toMatch(/USING PRIMARY KEY \(address=\?\)/);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
   });
 
   it('readonly opens work for queries', () => {
