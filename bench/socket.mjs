@@ -18,7 +18,10 @@
  * a client), BENCH_READERS (control.readers for the server; default: the config default),
  * BENCH_RATE (adds a 5th scenario, C client only: 32 connections sending this many lookups/s in
  * total on a fixed schedule, latency from each request's due time), BENCH_MAIN_BUSY=B/P (block the
- * main process's event loop B ms every P ms, standing in for intake and pipeline work).
+ * main process's event loop B ms every P ms, standing in for intake and pipeline work),
+ * BENCH_FLOOR=N (then the same scenarios against bench/socket-floor.mjs, a Node server that answers
+ * every line with a fixed reply and does nothing else, with N forked acceptors; 0: one process):
+ * the floor of Node's sockets on this machine, as smtp-sink is the ceiling in bench:smtp.
  * Server CPU is this process's plus its reader processes' (from /proc).
  * Output: a table on stdout and one JSON line per scenario (for docs/BENCHMARKS.md).
  */
@@ -66,17 +69,18 @@ async function main() {
   const clientBin = process.env.BENCH_CLIENT === 'node' ? undefined : compileClient(dir);
   if (process.env.BENCH_CLIENT === 'c' && !clientBin) throw new Error('BENCH_CLIENT=c but the C client could not be built');
   const clientKind = clientBin ? 'c (bench/socket-client.c)' : 'node (bench/socket.mjs client)';
+  const scenarios = [
+    { name: '1 client, 1 in flight', clients: 1, depth: 1 },
+    { name: '1 client, 16 in flight', clients: 1, depth: 16 },
+    { name: '32 clients, 1 in flight each', clients: 32, depth: 1 },
+    { name: '32 clients, 4 in flight each', clients: 32, depth: 4 },
+    // Optional (BENCH_RATE, C client only): an open loop at a fixed offered rate, the way senders
+    // and Postfix ask (each request when it is due, not when the previous answer came back).
+    ...(RATE > 0 && clientBin ? [{ name: `32 clients, ${RATE.toLocaleString('en')}/s offered`, clients: 32, depth: 16, rate: RATE }] : []),
+  ].filter((sc, i) => !process.env.BENCH_SCENARIOS || process.env.BENCH_SCENARIOS.split(',').includes(String(i + 1)));
   const results = [];
   try {
-    for (const sc of [
-      { name: '1 client, 1 in flight', clients: 1, depth: 1 },
-      { name: '1 client, 16 in flight', clients: 1, depth: 16 },
-      { name: '32 clients, 1 in flight each', clients: 32, depth: 1 },
-      { name: '32 clients, 4 in flight each', clients: 32, depth: 4 },
-      // Optional (BENCH_RATE, C client only): an open loop at a fixed offered rate, the way senders
-      // and Postfix ask (each request when it is due, not when the previous answer came back).
-      ...(RATE > 0 && clientBin ? [{ name: `32 clients, ${RATE.toLocaleString('en')}/s offered`, clients: 32, depth: 16, rate: RATE }] : []),
-    ].filter((sc, i) => !process.env.BENCH_SCENARIOS || process.env.BENCH_SCENARIOS.split(',').includes(String(i + 1)))) {
+    for (const sc of scenarios) {
       const cpu0 = process.cpuUsage();
       const pids = control.readerPids?.() ?? [];
       const rcpu0 = pids.map(procCpuUs);
@@ -87,6 +91,7 @@ async function main() {
       const serverCpuUs = r.lookups ? (cpu.user + cpu.system + readersUs) / (r.lookups + (r.warmupLookups ?? 0)) : 0;
       results.push({ scenario: sc.name, ...r, serverCpuUsPerLookup: Number(serverCpuUs.toFixed(1)), client: clientBin ? 'c' : 'node', readers });
     }
+    if (process.env.BENCH_FLOOR !== undefined) results.push(...(await floorRuns(dir, scenarios, clientBin, Number(process.env.BENCH_FLOOR))));
   } finally {
     if (busy) clearInterval(busy);
     await control.stop();
@@ -149,6 +154,34 @@ async function buildDb(openStore) {
 }
 
 /** Compile bench/socket-client.c into `dir`; undefined when there is no working compiler. */
+/** BENCH_FLOOR: the same scenarios against bench/socket-floor.mjs (its CPU from /proc). */
+async function floorRuns(dir, scenarios, clientBin, acceptors) {
+  const sock = join(dir, 'floor.sock');
+  const proc = fork(fileURLToPath(new URL('./socket-floor.mjs', import.meta.url)), [sock, String(acceptors)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const pids = await new Promise((res, rej) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /ready ([\d ]+)\n/.exec(out);
+      if (m) res(m[1].trim().split(' ').map(Number));
+    });
+    proc.once('exit', () => rej(new Error('bench/socket-floor.mjs exited before it was ready')));
+  });
+  const rows = [];
+  try {
+    for (const sc of scenarios.filter((x) => !x.rate)) {
+      const c0 = pids.map(procCpuUs);
+      const r = await runScenario({ ...sc, sock, seconds: SECONDS, n: N }, clientBin);
+      const us = pids.reduce((sum, pid, i) => sum + procCpuUs(pid) - c0[i], 0);
+      const serverCpuUs = r.lookups ? us / (r.lookups + (r.warmupLookups ?? 0)) : 0;
+      rows.push({ scenario: `floor: ${sc.name}`, ...r, serverCpuUsPerLookup: Number(serverCpuUs.toFixed(1)), client: clientBin ? 'c' : 'node', readers: acceptors });
+    }
+  } finally {
+    proc.kill('SIGTERM');
+  }
+  return rows;
+}
+
 function compileClient(dir) {
   const out = join(dir, 'socket-client');
   const src = fileURLToPath(new URL('socket-client.c', import.meta.url));
