@@ -66,8 +66,13 @@ export interface MailboxHealth {
   user: string;
   folders: string[];
   schedule: string;
-  /** 'off' when idle = false; else the IDLE connection's state: 'connecting' | 'idle' | 'down'. */
+  /**
+   * 'off' when idle = false; else the IDLE connections' state in one word: 'down' when any watched
+   * folder's connection is down, else 'connecting' while any connects, else 'idle'.
+   */
   idle: string;
+  /** Per configured folder: its IDLE connection's state, 'unwatched' past the cap; {} when idle = false. */
+  idleFolders: Record<string, string>;
   running: boolean;
   lastRunAt: number | null;
   lastSuccessAt: number | null;
@@ -124,6 +129,7 @@ class MailboxRunner {
       folders: [...cfg.folders],
       schedule: cfg.schedule,
       idle: cfg.idle ? 'connecting' : 'off',
+      idleFolders: {},
       running: false,
       lastRunAt: null,
       lastSuccessAt: null,
@@ -159,7 +165,13 @@ class MailboxRunner {
   }
 
   health(): MailboxHealth {
-    return { ...this.h, idle: this.watcher ? this.watcher.state() : 'off', folders: [...this.h.folders], totals: { ...this.h.totals } };
+    return {
+      ...this.h,
+      idle: this.watcher ? this.watcher.state() : 'off',
+      idleFolders: this.watcher ? this.watcher.folders() : {},
+      folders: [...this.h.folders],
+      totals: { ...this.h.totals },
+    };
   }
 
   /** Start a pass unless one is running (then queue one) or we are backing off. Never throws. */

@@ -1,0 +1,192 @@
+/**
+ * IMAP IDLE on every configured folder of a mailbox (intake/imap watchMailbox, jobs/poll-imap),
+ * against a real private Dovecot: a bounce appended to the SECOND folder is ingested within
+ * seconds with no schedule firing; at most MAX_IDLE_FOLDERS connections per mailbox (counted on
+ * the server with `doveadm who`), the rest reported 'unwatched'; a connection the server drops
+ * for one folder (its Dovecot imap process is killed) reconnects by itself while the other
+ * folder's connection stays up; stop() logs every connection out. Skips (with the reason)
+ * without Dovecot, except in CI.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImapMailboxConfig } from '../../src/config/schema.js';
+import { MAX_IDLE_FOLDERS, watchMailbox } from '../../src/intake/imap.js';
+import { startImapPolling } from '../../src/jobs/poll-imap.js';
+import { child } from '../../src/log.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { bounce, dovecotMissing, mailboxFor, startDovecot, type Dovecot } from '../support/dovecot.js';
+
+const missing = dovecotMissing();
+const log = child('imap-idle-test');
+log.level = 'silent';
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(missing !== '')(`IMAP IDLE on every folder against a real Dovecot${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let dv: Dovecot;
+  const stores: Store[] = [];
+  const newStore = (): Store => {
+    const s = openStore({ path: ':memory:' });
+    stores.push(s);
+    return s;
+  };
+  // idle = true and the helper's schedule, which never fires during a test.
+  const mailbox = (folders: string[], over: Partial<ImapMailboxConfig> = {}): ImapMailboxConfig =>
+    mailboxFor(dv, { folders, idle: true, ...over });
+
+  /** PIDs of the user's IMAP sessions, as the server lists them. */
+  const sessions = async (): Promise<number[]> =>
+    (await dv.doveadm(['who', '-1', dv.user]))
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.trim().split(/\s+/)[2]))
+      .filter((n) => Number.isInteger(n) && n > 0);
+
+  /**
+   * The Dovecot imap process in IDLE on `folder`: the one whose inotify watches (in /proc/<pid>/fdinfo)
+   * include the folder's Maildir `new` directory.
+   */
+  const sessionOn = async (folder: string): Promise<number | undefined> => {
+    const ino = statSync(`${dv.dir}/mail/${dv.user}/.${folder}/new`).ino.toString(16);
+    for (const pid of await sessions()) {
+      let fds: string[] = [];
+      try {
+        fds = readdirSync(`/proc/${pid}/fdinfo`);
+      } catch {
+        continue;
+      }
+      for (const fd of fds) {
+        let info = '';
+        try {
+          info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+        } catch {
+          continue;
+        }
+        if (new RegExp(`^inotify .* ino:${ino} `, 'm').test(info)) return pid;
+      }
+    }
+    return undefined;
+  };
+
+  /** Wait for the session in IDLE on `folder` (imapflow sends IDLE a second after SELECT). */
+  const idleSession = async (folder: string): Promise<number> => {
+    let pid: number | undefined;
+    await until(`a server session in IDLE on ${folder}`, async () => (pid = await sessionOn(folder)) !== undefined, 5000);
+    return pid!;
+  };
+
+  const create = async (folders: string[]): Promise<void> => {
+    for (const f of folders) await dv.append(f, []);
+  };
+
+  beforeAll(async () => {
+    dv = await startDovecot();
+  });
+  afterAll(async () => {
+    for (const s of stores) s.close();
+    await dv?.stop();
+  });
+
+  it('ingests a bounce appended to the second folder within seconds, because that folder is in IDLE', async () => {
+    await create(['two-a', 'two-b']);
+    const store = newStore();
+    const polling = startImapPolling({ mailboxes: [mailbox(['two-a', 'two-b'])] }, { store, log, runAtStart: false });
+    try {
+      await until('the IDLE connections', () => polling.health()[0]!.idle === 'idle');
+      // Each connection starts a pass when it is up (mail may have arrived while it was away);
+      // let those finish so that only IDLE can start the next one.
+      await until('the passes started by the connects', () => polling.health()[0]!.totals.runs >= 1 && !polling.health()[0]!.running);
+      await sleep(300);
+      const runs = polling.health()[0]!.totals.runs;
+      expect(polling.health()[0]!.totals.stored).toBe(0);
+
+      const t0 = Date.now();
+      await dv.append('two-b', [bounce('user-unknown', 7001)]);
+      await until('the bounce in two-b to be ingested', () => polling.health()[0]!.totals.stored === 1, 5000);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(polling.health()[0]!.totals.runs).toBeGreaterThan(runs);
+      expect(store.stats().messages.total).toBe(1);
+      // Handled (flagged \Seen, the mailbox's acknowledgement), not merely seen.
+      expect([...(await dv.flags('two-b')).values()].map((f) => f.has('\\Seen'))).toEqual([true]);
+      expect(polling.health()[0]).toMatchObject({ idle: 'idle', idleFolders: { 'two-a': 'idle', 'two-b': 'idle' } });
+    } finally {
+      await polling.stop();
+    }
+  });
+
+  it(`keeps at most ${MAX_IDLE_FOLDERS} IDLE connections per mailbox and reports the other folders as unwatched`, async () => {
+    const folders = Array.from({ length: MAX_IDLE_FOLDERS + 2 }, (_, i) => `cap-${i}`);
+    await create(folders);
+    let calls = 0;
+    const w = watchMailbox(mailbox(folders), { onNewMail: () => calls++, log });
+    try {
+      await until('the IDLE connections', () => w.state() === 'idle');
+      const want: Record<string, string> = {};
+      for (const [i, f] of folders.entries()) want[f] = i < MAX_IDLE_FOLDERS ? 'idle' : 'unwatched';
+      expect(w.folders()).toEqual(want);
+      expect(await sessions()).toHaveLength(MAX_IDLE_FOLDERS);
+      // Each watched folder is really selected by one of those sessions.
+      for (const f of folders.slice(0, MAX_IDLE_FOLDERS)) await idleSession(f);
+      expect(await sessionOn(folders[MAX_IDLE_FOLDERS]!)).toBeUndefined();
+      expect(calls).toBe(MAX_IDLE_FOLDERS);
+
+      // New mail in the last watched folder calls back.
+      await dv.append(folders[MAX_IDLE_FOLDERS - 1]!, [bounce('mailbox-full', 7100)]);
+      await until('the IDLE notification', () => calls > MAX_IDLE_FOLDERS, 5000);
+    } finally {
+      const t0 = Date.now();
+      await w.stop();
+      expect(Date.now() - t0).toBeLessThan(2500);
+    }
+    // stop() logged every connection out.
+    await until('the sessions to end', async () => (await sessions()).length === 0, 5000);
+  });
+
+  it('a connection dropped by the server for one folder reconnects on its own; the other folder stays watched', async () => {
+    await create(['drop-a', 'drop-b']);
+    let calls = 0;
+    const w = watchMailbox(mailbox(['drop-a', 'drop-b']), { onNewMail: () => calls++, log });
+    try {
+      await until('the IDLE connections', () => w.state() === 'idle');
+      const a = await idleSession('drop-a');
+      const b = await idleSession('drop-b');
+      expect(a).not.toBe(b);
+
+      // The server ends drop-a's session (as an admin's kill, a crash or an idle timeout would).
+      const seen: string[] = [];
+      const sample = setInterval(() => seen.push(`${w.folders()['drop-a']}/${w.folders()['drop-b']}`), 20);
+      try {
+        process.kill(a, 'SIGKILL');
+        await until('drop-a to notice the drop', () => w.folders()['drop-a'] !== 'idle', 5000);
+        expect(w.state()).not.toBe('idle');
+        await until('drop-a to reconnect', () => w.folders()['drop-a'] === 'idle', 8000);
+      } finally {
+        clearInterval(sample);
+      }
+      // drop-b never left IDLE, and it is the same server session as before.
+      expect(seen.filter((s) => !s.endsWith('/idle'))).toEqual([]);
+      expect(seen.some((s) => s.startsWith('down/') || s.startsWith('connecting/'))).toBe(true);
+      expect(await sessionOn('drop-b')).toBe(b);
+      expect(await idleSession('drop-a')).not.toBe(a);
+      expect(w.state()).toBe('idle');
+
+      // Both folders report new mail again.
+      const before = calls;
+      await dv.append('drop-a', [bounce('spam-blocked', 7200)]);
+      await until('IDLE on the reconnected folder', () => calls > before, 5000);
+      const before2 = calls;
+      await dv.append('drop-b', [bounce('spam-blocked', 7201)]);
+      await until('IDLE on the other folder', () => calls > before2, 5000);
+    } finally {
+      await w.stop();
+    }
+  });
+});
