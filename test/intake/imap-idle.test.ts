@@ -4,8 +4,9 @@
  * seconds with no schedule firing; at most MAX_IDLE_FOLDERS connections per mailbox (counted on
  * the server with `doveadm who`), the rest reported 'unwatched'; a connection the server drops
  * for one folder (its Dovecot imap process is killed) reconnects by itself while the other
- * folder's connection stays up; stop() logs every connection out. Skips (with the reason)
- * without Dovecot, except in CI.
+ * folder's connection stays up; stop() logs every connection out, in parallel, and waits at most
+ * 2 s on a server gone silent (its sessions stopped with SIGSTOP). Skips (with the reason) without
+ * Dovecot, except in CI.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,5 +189,24 @@ describe.skipIf(missing !== '')(`IMAP IDLE on every folder against a real Doveco
     } finally {
       await w.stop();
     }
+  });
+
+  it('stop() does not wait more than 2 s for LOGOUT when the server has gone silent', async () => {
+    await create(['mute-a', 'mute-b']);
+    const w = watchMailbox(mailbox(['mute-a', 'mute-b']), { onNewMail: () => undefined, log });
+    const pids = [await idleSession('mute-a'), await idleSession('mute-b')];
+    // The sessions stop answering (a hung server) but keep their sockets open.
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    try {
+      const t0 = Date.now();
+      await w.stop();
+      const ms = Date.now() - t0;
+      expect(ms).toBeGreaterThanOrEqual(1900);
+      expect(ms).toBeLessThan(2600);
+    } finally {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    }
+    // The sockets were closed from our side: the sessions end.
+    await until('the sessions to end', async () => (await sessions()).length === 0, 5000);
   });
 });
