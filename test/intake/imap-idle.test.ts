@@ -4,9 +4,9 @@
  * seconds with no schedule firing; at most MAX_IDLE_FOLDERS connections per mailbox (counted on
  * the server with `doveadm who`), the rest reported 'unwatched'; a connection the server drops
  * for one folder (its Dovecot imap process is killed) reconnects by itself while the other
- * folder's connection stays up; stop() logs every connection out, in parallel, and waits at most
- * 2 s on a server gone silent (its sessions stopped with SIGSTOP). Skips (with the reason) without
- * Dovecot, except in CI.
+ * folder's connection stays up, and one dropped again and again waits longer each time; stop()
+ * logs every connection out, in parallel, and waits at most 2 s on a server gone silent (its
+ * sessions stopped with SIGSTOP). Skips (with the reason) without Dovecot, except in CI.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,5 +208,31 @@ describe.skipIf(missing !== '')(`IMAP IDLE on every folder against a real Doveco
     }
     // The sockets were closed from our side: the sessions end.
     await until('the sessions to end', async () => (await sessions()).length === 0, 5000);
+  });
+
+  it('a session the server keeps dropping right after login reconnects with a growing delay', async () => {
+    await create(['flap']);
+    const w = watchMailbox(mailbox(['flap']), { onNewMail: () => undefined, log, minBackoffMs: 100 });
+    try {
+      const gaps: number[] = [];
+      let last: number | undefined;
+      for (let i = 0; i < 4; i++) {
+        await until('the IDLE connection', () => w.state() === 'idle', 8000);
+        let pid: number | undefined;
+        await until('its server session', async () => ((pid = (await sessions()).find((p) => p !== last)) !== undefined), 5000);
+        last = pid;
+        process.kill(pid!, 'SIGKILL');
+        await until('the drop to be noticed', () => w.state() !== 'idle', 5000);
+        const t0 = Date.now();
+        await until('the reconnect', () => w.state() === 'idle', 8000);
+        gaps.push(Date.now() - t0);
+      }
+      // 100, 200, 400, 800 ms plus the time to connect: a connection that lived for less than a
+      // minute does not reset the backoff.
+      expect(gaps[3]!, `gaps ${gaps.join(', ')} ms`).toBeGreaterThan(2 * gaps[0]!);
+      expect(gaps[3]!, `gaps ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual(800);
+    } finally {
+      await w.stop();
+    }
   });
 });
