@@ -202,7 +202,8 @@ describe.skipIf(missing !== '')(`IMAP IDLE on every folder against a real Doveco
       await w.stop();
       const ms = Date.now() - t0;
       expect(ms).toBeGreaterThanOrEqual(1900);
-      expect(ms).toBeLessThan(2600);
+      // Both LOGOUTs wait in parallel (one after the other would be 4 s); slack for a loaded machine.
+      expect(ms).toBeLessThan(3000);
     } finally {
       for (const pid of pids) process.kill(pid, 'SIGCONT');
     }
@@ -229,7 +230,8 @@ describe.skipIf(missing !== '')(`IMAP IDLE on every folder against a real Doveco
       }
       // 100, 200, 400, 800 ms plus the time to connect: a connection that lived for less than a
       // minute does not reset the backoff.
-      expect(gaps[3]!, `gaps ${gaps.join(', ')} ms`).toBeGreaterThan(2 * gaps[0]!);
+      // The connect time is in every gap; the backoff alone adds 700 ms from the first to the last.
+      expect(gaps[3]! - gaps[0]!, `gaps ${gaps.join(', ')} ms`).toBeGreaterThan(400);
       expect(gaps[3]!, `gaps ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual(800);
     } finally {
       await w.stop();
