@@ -176,7 +176,8 @@ try {
     `[store]\npath = "${db}"\n[intake.smtp]\nport = ${port}\nmaxClients = 500\n[control]\nsocket = "${join(dir, 'ctl.sock')}"\n[jobs.prune]\nenabled = false\n[jobs.checkpoint]\nenabled = false\n`,
   );
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
-  daemon = spawn(process.execPath, [...nodeArgs, join(root, 'dist/main.js'), 'serve', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // As systemd/rebound.service runs it (NODE_OPTIONS there).
+  daemon = spawn(process.execPath, ['--max-semi-space-size=2', ...nodeArgs, join(root, 'dist/main.js'), 'serve', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitPort(port);
   let sinkPort = 0;
   if (SERVERS !== 'rebound' && existsSync('/usr/sbin/smtp-sink')) {

@@ -32,6 +32,8 @@ import type { Envelope, SourceKind } from './types.js';
 import { Worker } from 'node:worker_threads';
 
 const log = child('daemon');
+/** The writer thread's young generation (V8 scavenger space), MB. */
+const WRITER_YOUNG_GENERATION_MB = 8;
 
 /** The VERP slice as intake's RCPT check wants it. */
 export function verpOptions(cfg: Config['verp']): CheckOptions {
@@ -69,7 +71,13 @@ class WriterThread implements Committer {
   }
 
   private spawn(): Worker {
-    const w = new Worker(new URL('./daemon-worker.js', import.meta.url), { workerData: this.storeOptions });
+    const w = new Worker(new URL('./daemon-worker.js', import.meta.url), {
+      workerData: this.storeOptions,
+      // V8 grows a busy thread's young generation to ~48 MB; what the writer allocates per message
+      // dies young either way, so 8 MB costs no rate and saves ~26 MB of peak RSS in bench:smtp
+      // (docs/BENCHMARKS.md). The main thread's is set by --max-semi-space-size (systemd unit, npm start).
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
+    });
     w.on('message', (m: WriterMessage) => {
       if (m.type === 'saved') {
         for (const r of m.results) {
