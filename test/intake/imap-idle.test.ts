@@ -9,13 +9,12 @@
  * sessions stopped with SIGSTOP). Skips (with the reason) without Dovecot, except in CI.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ImapMailboxConfig } from '../../src/config/schema.js';
 import { MAX_IDLE_FOLDERS, watchMailbox } from '../../src/intake/imap.js';
 import { startImapPolling } from '../../src/jobs/poll-imap.js';
 import { child } from '../../src/log.js';
-import { openStore, type Store } from '../../src/store/index.js';
-import { bounce, dovecotMissing, mailboxFor, startDovecot, type Dovecot } from '../support/dovecot.js';
+import { bounce, dovecotMissing, mailboxFor, useDovecot, type Dovecot } from '../support/dovecot.js';
 
 const missing = dovecotMissing();
 const log = child('imap-idle-test');
@@ -33,12 +32,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe.skipIf(missing !== '')(`IMAP IDLE on every folder against a real Dovecot${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let dv: Dovecot;
-  const stores: Store[] = [];
-  const newStore = (): Store => {
-    const s = openStore({ path: ':memory:' });
-    stores.push(s);
-    return s;
-  };
+  const newStore = useDovecot((started) => (dv = started));
   // idle = true and the helper's schedule, which never fires during a test.
   const mailbox = (folders: string[], over: Partial<ImapMailboxConfig> = {}): ImapMailboxConfig =>
     mailboxFor(dv, { folders, idle: true, ...over });
@@ -87,14 +81,6 @@ describe.skipIf(missing !== '')(`IMAP IDLE on every folder against a real Doveco
   const create = async (folders: string[]): Promise<void> => {
     for (const f of folders) await dv.append(f, []);
   };
-
-  beforeAll(async () => {
-    dv = await startDovecot();
-  });
-  afterAll(async () => {
-    for (const s of stores) s.close();
-    await dv?.stop();
-  });
 
   it('ingests a bounce appended to the second folder within seconds, because that folder is in IDLE', async () => {
     await create(['two-a', 'two-b']);

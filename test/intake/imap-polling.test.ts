@@ -5,12 +5,11 @@
  * the same process keeps answering at once); each pass is saved to the store's imap_health. Skips (with the reason) without Dovecot, except in CI.
  */
 import { createServer, connect, type Server } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ImapMailboxConfig } from '../../src/config/schema.js';
 import { startImapPolling } from '../../src/jobs/poll-imap.js';
 import { child } from '../../src/log.js';
-import { openStore, type Store } from '../../src/store/index.js';
-import { bounce, dovecotMissing, mailboxFor, startDovecot, type Dovecot } from '../support/dovecot.js';
+import { bounce, dovecotMissing, mailboxFor, useDovecot, type Dovecot } from '../support/dovecot.js';
 
 const missing = dovecotMissing();
 const log = child('imap-test');
@@ -26,21 +25,8 @@ async function until(what: string, check: () => boolean, timeoutMs = 15_000): Pr
 
 describe.skipIf(missing !== '')(`startImapPolling against a real Dovecot${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let dv: Dovecot;
-  const stores: Store[] = [];
-  const newStore = (): Store => {
-    const s = openStore({ path: ':memory:' });
-    stores.push(s);
-    return s;
-  };
+  const newStore = useDovecot((started) => (dv = started));
   const mailbox = (over: Partial<ImapMailboxConfig>): ImapMailboxConfig => mailboxFor(dv, over);
-
-  beforeAll(async () => {
-    dv = await startDovecot();
-  });
-  afterAll(async () => {
-    for (const s of stores) s.close();
-    await dv?.stop();
-  });
 
   it('never runs two passes of one mailbox at once', async () => {
     await dv.append('overlap', Array.from({ length: 30 }, (_, i) => bounce('user-unknown', 2000 + i)));

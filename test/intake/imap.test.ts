@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapMailboxConfig } from '../../src/config/schema.js';
 import { DaemonError } from '../../src/errors.js';
 import { envelopeFromHeaders, pollMailbox, uidSet, type PollProgress } from '../../src/intake/imap.js';
-import { openStore, type Store } from '../../src/store/index.js';
-import { bounce, dovecotMissing, mailboxFor, startDovecot, type Dovecot } from '../support/dovecot.js';
+import { openStore } from '../../src/store/index.js';
+import { bounce, dovecotMissing, mailboxFor, useDovecot, type Dovecot } from '../support/dovecot.js';
 
 // Scheduled every 5 minutes: the poller tests below read the schedule; no timer fires in a test.
 const mailbox = (dv: Dovecot, over: Partial<ImapMailboxConfig> = {}): ImapMailboxConfig => mailboxFor(dv, { schedule: '*/5 * * * *', ...over });
@@ -41,20 +41,7 @@ const missing = dovecotMissing();
 
 describe.skipIf(missing !== '')(`pollMailbox against a real Dovecot${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let dv: Dovecot;
-  const stores: Store[] = [];
-  const newStore = (): Store => {
-    const s = openStore({ path: ':memory:' });
-    stores.push(s);
-    return s;
-  };
-
-  beforeAll(async () => {
-    dv = await startDovecot();
-  });
-  afterAll(async () => {
-    for (const s of stores) s.close();
-    await dv?.stop();
-  });
+  const newStore = useDovecot((started) => (dv = started));
 
   it('ingests appended bounces with the right states, moves them after commit, and a second pass finds nothing', async () => {
     await dv.append('INBOX', [

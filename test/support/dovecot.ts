@@ -20,6 +20,8 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
+import { afterAll, beforeAll } from 'vitest';
+import { openStore, type Store } from '../../src/store/index.js';
 import type { ImapMailboxConfig } from '../../src/config/schema.js';
 import { dovecotConfig } from './dovecot-config.mjs';
 
@@ -304,4 +306,27 @@ export async function startDovecot(opts: { user?: string; password?: string; tls
     },
   };
   return dv;
+}
+
+/**
+ * For a describe block run against one private Dovecot: starts it before the block's tests (and
+ * hands it to `started`), and after them closes the in-memory stores made by the returned
+ * newStore() and stops the server.
+ */
+export function useDovecot(started: (dv: Dovecot) => void, opts: Parameters<typeof startDovecot>[0] = {}): () => Store {
+  let dv: Dovecot | undefined;
+  const stores: Store[] = [];
+  beforeAll(async () => {
+    dv = await startDovecot(opts);
+    started(dv);
+  });
+  afterAll(async () => {
+    for (const s of stores) s.close();
+    await dv?.stop();
+  });
+  return () => {
+    const s = openStore({ path: ':memory:' });
+    stores.push(s);
+    return s;
+  };
 }
