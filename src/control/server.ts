@@ -15,7 +15,6 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ControlConfig } from '../config/schema.js';
-import { DaemonError } from '../errors.js';
 import { child, logger } from '../log.js';
 import { openStore, type StoreOptions } from '../store/index.js';
 import { checkJson, runCommand, type CommandContext, type ControlDeps, type ControlStore, type Reply } from './commands.js';
