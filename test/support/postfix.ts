@@ -1,16 +1,13 @@
 /**
  * postfix - run a private Postfix instance for tests: its own config and queue under a fresh temp
  * dir, smtpd on a free loopback port, chroot off, no DNS, log to a file. `postfix -c DIR start`
- * as root (CI and this machine); stop() runs `postfix -c DIR stop` and removes the dir.
+ * as root (CI and this machine); stop() runs `postfix -c DIR stop` and removes the dir. The
+ * instance itself is postfix-instance.mjs (plain JS, shared with bench/postfix-intake.mjs).
  *
  * In: extra main.cf parameters and an optional transport map. Out: the instance (port, dir,
  * log(), queue()). postfixMissing() says why a test must skip (or fail, under CI).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 
 const POSTFIX = '/usr/sbin/postfix';
 
@@ -21,177 +18,6 @@ export function postfixMissing(): string {
   return '';
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+export { freePort, startPostfix } from './postfix-instance.mjs';
 
-export interface PostfixOptions {
-  /** Extra or overriding main.cf parameters. */
-  main?: Record<string, string>;
-  /** transport(5) lines; written to a texthash: map and set as transport_maps. */
-  transport?: string[];
-}
-
-export interface PostfixInstance {
-  dir: string;
-  /** Loopback port of the instance's smtpd. */
-  port: number;
-  /** The instance's mail log so far (for assertions and failure messages). */
-  log(): string;
-  /** Number of messages still queued (postqueue -j). */
-  queued(): number;
-  /** Ask the queue manager to retry deferred mail now. */
-  flush(): void;
-  stop(): Promise<void>;
-}
-
-const MASTER_CF = (port: number) => `# private test instance: chroot off everywhere, smtpd on loopback only
-127.0.0.1:${port} inet n - n - - smtpd
-pickup     unix  n - n 60 1 pickup
-cleanup    unix  n - n - 0 cleanup
-qmgr       unix  n - n 1 1 qmgr
-rewrite    unix  - - n - - trivial-rewrite
-bounce     unix  - - n - 0 bounce
-defer      unix  - - n - 0 bounce
-trace      unix  - - n - 0 bounce
-verify     unix  - - n - 1 verify
-flush      unix  n - n 1000? 0 flush
-proxymap   unix  - - n - - proxymap
-proxywrite unix  - - n - 1 proxymap
-smtp       unix  - - n - - smtp
-relay      unix  - - n - - smtp
-showq      unix  n - n - - showq
-error      unix  - - n - - error
-retry      unix  - - n - - error
-discard    unix  - - n - - discard
-lmtp       unix  - - n - - lmtp
-anvil      unix  - - n - 1 anvil
-scache     unix  - - n - 1 scache
-postlog    unix-dgram n - n - 1 postlogd
-`;
-
-export async function startPostfix(opts: PostfixOptions = {}): Promise<PostfixInstance> {
-  const dir = mkdtempSync(join(tmpdir(), 'rebound-postfix-'));
-  // mkdtemp makes the dir 0700; Postfix daemons run as the postfix user and must traverse it.
-  chmodSync(dir, 0o755);
-  const etc = join(dir, 'etc');
-  mkdirSync(etc);
-  // postfix-script creates the queue subdirectories, but not the queue and data roots.
-  mkdirSync(join(dir, 'queue'));
-  mkdirSync(join(dir, 'data'));
-  const pw = spawnSync('id', ['-u', 'postfix'], { encoding: 'utf8' });
-  const gr = spawnSync('id', ['-g', 'postfix'], { encoding: 'utf8' });
-  if (pw.status === 0 && gr.status === 0) chownSync(join(dir, 'data'), Number(pw.stdout.trim()), Number(gr.stdout.trim()));
-  const port = await freePort();
-  const main: Record<string, string> = {
-    compatibility_level: '3.6',
-    config_directory: etc,
-    queue_directory: join(dir, 'queue'),
-    data_directory: join(dir, 'data'),
-    daemon_directory: '/usr/lib/postfix/sbin',
-    command_directory: '/usr/sbin',
-    meta_directory: '/etc/postfix',
-    shlib_directory: '/usr/lib/postfix',
-    mail_owner: 'postfix',
-    setgid_group: 'postdrop',
-    myhostname: 'mta.rebound.test',
-    mydomain: 'rebound.test',
-    myorigin: '$mydomain',
-    mydestination: '',
-    inet_interfaces: 'loopback-only',
-    inet_protocols: 'ipv4',
-    mynetworks: '127.0.0.0/8',
-    smtpd_authorized_verp_clients: '127.0.0.0/8',
-    smtp_host_lookup: 'native',
-    lmtp_host_lookup: 'native',
-    smtp_dns_support_level: 'disabled',
-    alias_maps: '',
-    alias_database: '',
-    local_recipient_maps: '',
-    biff: 'no',
-    maillog_file: join(dir, 'maillog'),
-    maillog_file_prefixes: `${tmpdir()}, /var, /dev/stdout`,
-    // Tests want results in seconds, not minutes.
-    queue_run_delay: '1s',
-    minimal_backoff_time: '1s',
-    maximal_backoff_time: '2s',
-    smtp_connect_timeout: '5s',
-    lmtp_connect_timeout: '5s',
-    in_flow_delay: '0',
-    notify_classes: '',
-    ...opts.main,
-  };
-  if (opts.transport) {
-    writeFileSync(join(etc, 'transport'), `${opts.transport.join('\n')}\n`);
-    main.transport_maps = `texthash:${join(etc, 'transport')}`;
-  }
-  writeFileSync(join(etc, 'main.cf'), Object.entries(main).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
-  writeFileSync(join(etc, 'master.cf'), MASTER_CF(port));
-
-  // postfix-script runs `postfix check` and post-install first: slow on a loaded machine.
-  const run = (...args: string[]) => spawnSync(POSTFIX, ['-c', etc, ...args], { encoding: 'utf8', timeout: 100_000 });
-  const started = run('start');
-  if (started.status !== 0) {
-    const why = `status ${started.status} signal ${started.signal} ${started.error?.message ?? ''}\n${started.stdout}${started.stderr}\n${readLog(dir)}`;
-    run('stop');
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`postfix -c ${etc} start failed: ${why}`);
-  }
-  // master needs a moment to bind smtpd; wait until the port answers.
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ok = await canConnect(port);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`postfix smtpd did not listen on ${port}: ${readLog(dir)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-
-  return {
-    dir,
-    port,
-    log: () => readLog(dir),
-    queued() {
-      const out = execFileSync('/usr/sbin/postqueue', ['-c', etc, '-j'], { encoding: 'utf8' });
-      return out.split('\n').filter((l) => l.trim()).length;
-    },
-    flush() {
-      spawnSync('/usr/sbin/postqueue', ['-c', etc, '-f'], { encoding: 'utf8' });
-    },
-    async stop() {
-      run('stop');
-      // master exits asynchronously; give it a moment before the dir goes.
-      await new Promise((r) => setTimeout(r, 300));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function readLog(dir: string): string {
-  try {
-    return readFileSync(join(dir, 'maillog'), 'utf8');
-  } catch {
-    return '(no maillog)';
-  }
-}
-
-/** True when something accepts a TCP connection on 127.0.0.1:port. */
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
+export type { PostfixInstance, PostfixOptions } from './postfix-instance.mjs';

@@ -1,0 +1,21 @@
+/** Types of postfix-instance.mjs (plain JavaScript, shared with bench/postfix-intake.mjs). */
+export interface PostfixOptions {
+  /** Extra or overriding main.cf parameters. */
+  main?: Record<string, string>;
+  /** transport(5) lines; written to a texthash: map and set as transport_maps. */
+  transport?: string[];
+}
+export interface PostfixInstance {
+  dir: string;
+  /** Loopback port of the instance's smtpd. */
+  port: number;
+  /** The instance's mail log so far (for assertions and failure messages). */
+  log(): string;
+  /** Number of messages still queued (postqueue -j). */
+  queued(): number;
+  /** Ask the queue manager to retry deferred mail now. */
+  flush(): void;
+  stop(): Promise<void>;
+}
+export function freePort(): Promise<number>;
+export function startPostfix(opts?: PostfixOptions): Promise<PostfixInstance>;
