@@ -29,7 +29,7 @@
  * long a TRUNCATE checkpoint in the main process waits for us. Without a `-shm` file (not WAL)
  * this falls back to one transaction per turn.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { decideSend, defaultStateRules, emptyState, type AddressState, type MayISend, type StateRules } from '../store/addresses.js';
@@ -61,6 +61,9 @@ function decisionState(address: string, r: Decision): AddressState {
     emailSuspendedAt: r[5],
   } as AddressState;
 }
+
+/** -shm descriptors of closed lookups, never closed while the process lives (see close()). */
+const parkedShmFds: number[] = [];
 
 /** The WAL-index header (one copy) at the start of the -shm file. */
 const WAL_INDEX_HEADER_BYTES = 48;
@@ -178,7 +181,12 @@ export function openLookup(
       endTurn();
       clearTimeout(releaseTimer);
       release();
-      if (shm !== undefined) closeSync(shm);
+      // Not closeSync(shm): closing any descriptor of a file drops every POSIX lock this process
+      // holds on it, including SQLite's own locks on the -shm from the process's other connections.
+      // Another process would then take itself for the first user, truncate the -shm under our
+      // mappings and crash us with SIGBUS (seen as a rare test-worker death). Parked instead: one
+      // descriptor per openLookup with held snapshots, i.e. one per reader process.
+      if (shm !== undefined) parkedShmFds.push(shm);
       db.close();
     },
   };

@@ -7,7 +7,7 @@
  * of verdictJson is byte-identical to JSON.stringify(verdictReply).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -189,6 +189,27 @@ describe('openLookup with held snapshots (reader processes)', () => {
       raw.close();
       held.close();
     }
+  });
+});
+
+// Closing any descriptor of a file drops every POSIX lock the process holds on it. If close()
+// closed its -shm descriptor, SQLite's locks on the -shm from the other connections of this
+// process would go too; another process would then truncate the -shm under their mappings
+// (SIGBUS). /proc/locks shows the locks by pid and inode (Linux).
+describe.skipIf(!existsSync('/proc/locks'))('openLookup close() and the other connections\' locks (/proc/locks)', () => {
+  it('leaves this process\'s SQLite locks on the -shm in place', () => {
+    const ino = statSync(`${dbPath}-shm`).ino;
+    const mine = (): number =>
+      readFileSync('/proc/locks', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(' POSIX ') && new RegExp(`\\s${process.pid}\\s+[0-9a-f]+:[0-9a-f]+:${ino}\\s`).test(l)).length;
+    // `writer` and `reader` (beforeAll) hold SQLite's shared lock on the -shm.
+    expect(mine()).toBeGreaterThan(0);
+    const held = openLookup({ path: dbPath }, { holdSnapshotMs: 50 });
+    held.mayISend('a@example.com', now);
+    held.close();
+    expect(mine()).toBeGreaterThan(0);
+    expect(writer.mayISend('invalid@example.com', now)).toMatchObject({ address: 'invalid@example.com' });
   });
 });
 
