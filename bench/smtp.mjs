@@ -27,7 +27,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../test/support/net.mjs';
 import { Worker } from 'node:worker_threads';
 import { drive } from './smtp-client.mjs';
 import { loadavg, tmpdir } from 'node:os';
@@ -67,17 +68,6 @@ if (!['node', 'smtp-source'].includes(CLIENT)) {
 }
 /** Messages per smtp-source run, per server and mode: from that server's warm-up rate. */
 const sourceCount = new Map();
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function waitPort(port, ms = 20000) {
   const end = Date.now() + ms;

@@ -7,26 +7,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bounce, dovecotMissing, startDovecot, type Dovecot } from '../support/dovecot.js';
+import { freePort } from '../support/net.mjs';
 
 const missing = dovecotMissing();
 const root = new URL('../..', import.meta.url).pathname;
 const WRONG = 'wrong-Password-for-test-913';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Connect, send one line (or none), and return the first complete line the peer sends. */
 function firstLine(target: { port: number } | { path: string }, send?: string): Promise<string> {

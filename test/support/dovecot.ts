@@ -15,7 +15,6 @@
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,6 +23,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { ImapMailboxConfig } from '../../src/config/schema.js';
 import { dovecotConfig } from './dovecot-config.mjs';
+import { freePort } from './net.mjs';
 
 const run = promisify(execFile);
 
@@ -108,19 +108,6 @@ export function bounce(kind: 'user-unknown' | 'spam-blocked' | 'mailbox-full' | 
     .replaceAll('{{DATE}}', new Date().toUTCString().replace('GMT', '+0000'))
     .replace(/\r?\n/g, '\r\n');
 }
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const { connect } = await import('node:net');

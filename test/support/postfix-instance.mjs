@@ -6,23 +6,14 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './net.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const POSTFIX = '/usr/sbin/postfix';
 
-/** A free loopback TCP port. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+export { freePort } from './net.mjs';
 
 const MASTER_CF = (port) => `# private test instance: chroot off everywhere, smtpd on loopback only
 127.0.0.1:${port} inet n - n - - smtpd

@@ -1,0 +1,2 @@
+/** Types of net.mjs (plain JavaScript, shared with bench/*.mjs). */
+export function freePort(): Promise<number>;
