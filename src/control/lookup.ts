@@ -62,9 +62,6 @@ function decisionState(address: string, r: Decision): AddressState {
   } as AddressState;
 }
 
-/** -shm descriptors of closed lookups, never closed while the process lives (see close()). */
-const parkedShmFds: number[] = [];
-
 /** The WAL-index header (one copy) at the start of the -shm file. */
 const WAL_INDEX_HEADER_BYTES = 48;
 
@@ -184,9 +181,8 @@ export function openLookup(
       // Not closeSync(shm): closing any descriptor of a file drops every POSIX lock this process
       // holds on it, including SQLite's own locks on the -shm from the process's other connections.
       // Another process would then take itself for the first user, truncate the -shm under our
-      // mappings and crash us with SIGBUS (seen as a rare test-worker death). Parked instead: one
-      // descriptor per openLookup with held snapshots, i.e. one per reader process.
-      if (shm !== undefined) parkedShmFds.push(shm);
+      // mappings and crash us with SIGBUS (seen as a rare test-worker death). So the descriptor
+      // stays open: one per openLookup with held snapshots, i.e. one per reader process.
       db.close();
     },
   };
