@@ -514,6 +514,14 @@ export const MAX_IDLE_FOLDERS = 5;
 /** A connection that stayed up this long was healthy: its next drop reconnects at the shortest delay. */
 const STABLE_MS = 60_000;
 
+/** What each folder's IDLE connection needs: where new mail is reported, logging, reconnect backoff. */
+interface FolderWatchOptions {
+  onNewMail: () => void;
+  log?: Logger;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
 /**
  * Keep one connection per configured folder (the first MAX_IDLE_FOLDERS of them) open in IMAP IDLE
  * (RFC 2177) and call `onNewMail` when any of them reports new messages, and after each
@@ -522,10 +530,7 @@ const STABLE_MS = 60_000;
  * on its own, with exponential backoff (1 s doubling to 5 min), so one folder's trouble leaves
  * the others watching. NOTIFY (RFC 5465) would do it in one connection but is rarely offered.
  */
-export function watchMailbox(
-  cfg: ImapMailboxConfig,
-  opts: { onNewMail: () => void; log?: Logger; minBackoffMs?: number; maxBackoffMs?: number; maxFolders?: number },
-): Watcher {
+export function watchMailbox(cfg: ImapMailboxConfig, opts: FolderWatchOptions & { maxFolders?: number }): Watcher {
   const all = [...new Set(cfg.folders.length > 0 ? cfg.folders : ['INBOX'])];
   const max = Math.max(1, opts.maxFolders ?? MAX_IDLE_FOLDERS);
   const watched = all.slice(0, max);
@@ -556,11 +561,7 @@ export function watchMailbox(
 }
 
 /** One folder's IDLE connection with its own reconnect backoff. */
-function watchFolder(
-  cfg: ImapMailboxConfig,
-  folder: string,
-  opts: { onNewMail: () => void; log?: Logger; minBackoffMs?: number; maxBackoffMs?: number },
-): { state(): IdleState; stop(): Promise<void> } {
+function watchFolder(cfg: ImapMailboxConfig, folder: string, opts: FolderWatchOptions): { state(): IdleState; stop(): Promise<void> } {
   const minBackoff = opts.minBackoffMs ?? 1000;
   const maxBackoff = opts.maxBackoffMs ?? 5 * 60_000;
   let stopped = false;
