@@ -93,6 +93,18 @@ function exchange(where: string | number, req: string, done: (text: string) => b
 const skipReason = 'needs a build of src/ in dist/ (the readers are forked from dist/control/reader.js)';
 const haveDist = existsSync(join(dist, 'control/reader.js'));
 
+/**
+ * A main-process script for a child process: startControl from dist/ with `readers` reader
+ * processes on socket `sock` over the test database (as `h`), after `before`, then `after`.
+ */
+function controlScript(sock: string, readers: number, before: string, after: string): string {
+  return `const { startControl } = await import(${JSON.stringify(join(dist, 'control/server.js'))});
+       const { configFromObject } = await import(${JSON.stringify(join(dist, 'config/load.js'))});
+       ${before}
+       const h = await startControl(configFromObject({ control: { socket: ${JSON.stringify(sock)}, readers: ${readers} } }).control, { storeOptions: { path: ${JSON.stringify(dbPath)} } });
+       ${after}`;
+}
+
 describe.skipIf(!haveDist)(`control.readers = 2 (${skipReason})`, () => {
   beforeAll(async () => {
     server = (await import(join(dist, 'control/server.js'))) as ServerModule;
@@ -278,11 +290,8 @@ describe.skipIf(!haveDist)(`control.readers = 2 (${skipReason})`, () => {
     const script = join(dir, 'main.mjs');
     writeFileSync(
       script,
-      `const { startControl } = await import(${JSON.stringify(join(dist, 'control/server.js'))});
-       const { configFromObject } = await import(${JSON.stringify(join(dist, 'config/load.js'))});
-       const h = await startControl(configFromObject({ control: { socket: ${JSON.stringify(p)}, readers: 2 } }).control, { storeOptions: { path: ${JSON.stringify(dbPath)} } });
-       console.log(JSON.stringify(h.readerPids()));
-       setInterval(() => {}, 1000);`,
+      controlScript(p, 2, '', `console.log(JSON.stringify(h.readerPids()));
+       setInterval(() => {}, 1000);`),
     );
     const main = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, REBOUND_LOG_LEVEL: 'silent' } });
     const pids = await new Promise<number[]>((res, rej) => {
@@ -303,16 +312,17 @@ describe.skipIf(!haveDist)(`control.readers = 2 (${skipReason})`, () => {
     const script = join(dir, 'log.mjs');
     writeFileSync(
       script,
-      `const { startControl } = await import(${JSON.stringify(join(dist, 'control/server.js'))});
-       const { configFromObject } = await import(${JSON.stringify(join(dist, 'config/load.js'))});
-       const { setLogLevel } = await import(${JSON.stringify(join(dist, 'log.js'))});
-       setLogLevel('info');
-       const h = await startControl(configFromObject({ control: { socket: ${JSON.stringify(p)}, readers: 1 } }).control, { storeOptions: { path: ${JSON.stringify(dbPath)} } });
-       process.stdin.on('data', async (d) => {
+      controlScript(
+        p,
+        1,
+        `const { setLogLevel } = await import(${JSON.stringify(join(dist, 'log.js'))});
+       setLogLevel('info');`,
+        `process.stdin.on('data', async (d) => {
          if (String(d).startsWith('debug')) { h.setLogLevel('debug'); process.stdout.write('LEVEL\\n'); }
          else { await h.stop(); process.exit(0); }
        });
        process.stdout.write('PIDS ' + JSON.stringify(h.readerPids()) + '\\n');`,
+      ),
     );
     const env = { ...process.env };
     delete env.REBOUND_LOG_LEVEL; // it would win over the level set at run time
