@@ -81,15 +81,8 @@ async function main() {
   const results = [];
   try {
     for (const sc of scenarios) {
-      const cpu0 = process.cpuUsage();
-      const pids = control.readerPids?.() ?? [];
-      const rcpu0 = pids.map(procCpuUs);
-      const r = await runScenario({ ...sc, sock, seconds: SECONDS, n: N }, clientBin);
-      const cpu = process.cpuUsage(cpu0);
-      const readersUs = pids.reduce((sum, pid, i) => sum + procCpuUs(pid) - rcpu0[i], 0);
-      // Server CPU per lookup: less sensitive than wall-clock figures to other load on the machine.
-      const serverCpuUs = r.lookups ? (cpu.user + cpu.system + readersUs) / (r.lookups + (r.warmupLookups ?? 0)) : 0;
-      results.push({ scenario: sc.name, ...r, serverCpuUsPerLookup: Number(serverCpuUs.toFixed(1)), client: clientBin ? 'c' : 'node', readers });
+      const r = await measured(sc, sock, clientBin, control.readerPids?.() ?? [], true);
+      results.push({ scenario: sc.name, ...r, readers });
     }
     if (process.env.BENCH_FLOOR !== undefined) results.push(...(await floorRuns(dir, scenarios, clientBin, Number(process.env.BENCH_FLOOR))));
   } finally {
@@ -170,11 +163,8 @@ async function floorRuns(dir, scenarios, clientBin, acceptors) {
   const rows = [];
   try {
     for (const sc of scenarios.filter((x) => !x.rate)) {
-      const c0 = pids.map(procCpuUs);
-      const r = await runScenario({ ...sc, sock, seconds: SECONDS, n: N }, clientBin);
-      const us = pids.reduce((sum, pid, i) => sum + procCpuUs(pid) - c0[i], 0);
-      const serverCpuUs = r.lookups ? us / (r.lookups + (r.warmupLookups ?? 0)) : 0;
-      rows.push({ scenario: `floor: ${sc.name}`, ...r, serverCpuUsPerLookup: Number(serverCpuUs.toFixed(1)), client: clientBin ? 'c' : 'node', readers: acceptors });
+      const r = await measured(sc, sock, clientBin, pids, false);
+      rows.push({ scenario: `floor: ${sc.name}`, ...r, readers: acceptors });
     }
   } finally {
     proc.kill('SIGTERM');
@@ -197,6 +187,20 @@ function compileClient(dir) {
 }
 
 /** user+system CPU of a process in microseconds (/proc/PID/stat, clock ticks of 10 ms on Linux). */
+/**
+ * One scenario with the server's CPU per lookup: the given server processes' (from /proc), plus
+ * this process's when it serves too. Less sensitive than wall-clock figures to other load.
+ */
+async function measured(sc, sock, clientBin, pids, self) {
+  const own0 = process.cpuUsage();
+  const c0 = pids.map(procCpuUs);
+  const r = await runScenario({ ...sc, sock, seconds: SECONDS, n: N }, clientBin);
+  const own = process.cpuUsage(own0);
+  const us = pids.reduce((sum, pid, i) => sum + procCpuUs(pid) - c0[i], 0) + (self ? own.user + own.system : 0);
+  const serverCpuUs = r.lookups ? us / (r.lookups + (r.warmupLookups ?? 0)) : 0;
+  return { ...r, serverCpuUsPerLookup: Number(serverCpuUs.toFixed(1)), client: clientBin ? 'c' : 'node' };
+}
+
 function procCpuUs(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
