@@ -13,6 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { startPostfix } from '../test/support/postfix-instance.mjs';
+import { SMTP_SOURCE, smtpSourceArgs } from './smtp-client.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -22,9 +23,8 @@ const opt = (name, def) => {
 const ROUNDS = opt('rounds', 3);
 const COUNT = opt('count', 10_000);
 const CLIENTS = opt('clients', 20);
-const SOURCE = '/usr/sbin/smtp-source';
 
-if (!existsSync(SOURCE) || !existsSync('/usr/sbin/postfix') || process.getuid?.() !== 0) {
+if (!existsSync(SMTP_SOURCE) || !existsSync('/usr/sbin/postfix') || process.getuid?.() !== 0) {
   console.error('needs Postfix (apt-get install postfix) and root, for a private instance');
   process.exit(2);
 }
@@ -37,7 +37,7 @@ const pf = await startPostfix({
 });
 const send = (n) => {
   const t = performance.now();
-  execFileSync(SOURCE, ['-d', '-s', String(CLIENTS), '-m', String(n), '-l', '1500', '-f', '', '-t', 'bounces+user-1=example.com@bounces.localhost', `127.0.0.1:${pf.port}`], { timeout: 600_000 });
+  execFileSync(SMTP_SOURCE, smtpSourceArgs(pf.port, { sessions: CLIENTS, count: n }), { timeout: 600_000 });
   return n / ((performance.now() - t) / 1000);
 };
 const settle = async () => {

@@ -9,6 +9,18 @@ import { connect } from 'node:net';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 /** Line-reply reader over a raw socket (pipelining off: one command, one reply). */
+/** Postfix's smtp-source, as bench:smtp (--client smtp-source) and bench:postfix run it. */
+export const SMTP_SOURCE = '/usr/sbin/smtp-source';
+
+/**
+ * smtp-source's arguments: `count` messages over `sessions` sessions to 127.0.0.1:port, connections
+ * kept open (`-d`) when `reuse`; each a generated 1,500-byte message with its own Message-Id and
+ * Date (so rebound stores every one) from the null sender to a plain VERP address.
+ */
+export function smtpSourceArgs(port, { sessions, count, reuse = true }) {
+  return ['-s', String(sessions), '-m', String(count), '-l', '1500', '-f', '', '-t', 'bounces+user-1=example.com@bounces.localhost', ...(reuse ? ['-d'] : []), `127.0.0.1:${port}`];
+}
+
 export class Conn {
   constructor(sock) {
     this.sock = sock;

@@ -30,7 +30,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect } from 'node:net';
 import { freePort } from '../test/support/net.mjs';
 import { Worker } from 'node:worker_threads';
-import { drive } from './smtp-client.mjs';
+import { drive, SMTP_SOURCE, smtpSourceArgs } from './smtp-client.mjs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -57,7 +57,6 @@ const CLIENT_THREADS = opt('client-threads', 1);
 const PIPELINING = args.includes('--pipelining');
 // --client node|smtp-source: the load generator (see the header).
 const CLIENT = sopt('client', 'node');
-const SMTP_SOURCE = '/usr/sbin/smtp-source';
 if (CLIENT === 'smtp-source' && (!existsSync(SMTP_SOURCE) || PIPELINING || CLIENT_THREADS !== 1)) {
   console.error(`--client smtp-source needs ${SMTP_SOURCE} (apt-get install postfix) and no --pipelining or --client-threads`);
   process.exit(2);
@@ -86,7 +85,7 @@ async function waitPort(port, ms = 20000) {
 /** One smtp-source run: COUNT messages over CLIENTS sessions; rate from its wall time. */
 function runSource(port, reuse, count) {
   const t0 = performance.now();
-  const argv = ['-s', String(CLIENTS), '-m', String(count), '-l', '1500', '-f', '', '-t', 'bounces+user-1=example.com@bounces.localhost', ...(reuse ? ['-d'] : []), `127.0.0.1:${port}`];
+  const argv = smtpSourceArgs(port, { sessions: CLIENTS, count, reuse });
   return new Promise((resolve) => {
     const p = spawn(SMTP_SOURCE, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
