@@ -120,15 +120,18 @@ export function isBounceDomain(domain: string, opts: VerpOptions): boolean {
 export function decodeVerp(address: string, opts: VerpOptions): DecodedVerp | null {
   const parts = splitAddress(stripWrappers(address));
   if (!parts || !isBounceDomain(parts.domain, opts)) return null;
-  const local = foldCase(parts.local);
-  const head = opts.prefix ? foldCase(`${opts.prefix}${opts.delimiter}`) : '';
+  // Prefix, delimiter and tag are compared without case; the recipient part is left as written
+  // for normaliseAddress, which folds its local part and maps its domain by IDNA (folding the
+  // domain as text would turn faß.de into fass.de, another domain).
+  const local = parts.local.normalize('NFC');
+  const head = opts.prefix ? `${opts.prefix}${opts.delimiter}` : '';
   const bounceDomain = parts.domain.replace(/\.$/, '');
   // The bare prefix is the return path of a sender that does not use VERP: ours, but names nobody.
-  if (opts.prefix && local === foldCase(opts.prefix)) return { recipient: '', tag: '', bounceDomain };
-  if (!local.startsWith(head)) return null;
+  if (opts.prefix && foldCase(local) === foldCase(opts.prefix)) return { recipient: '', tag: '', bounceDomain };
+  if (foldCase(local.slice(0, head.length)) !== foldCase(head)) return null;
   let rest = local.slice(head.length);
   let tag = '';
-  const maybeTag = rest.slice(0, TAG_LENGTH);
+  const maybeTag = rest.slice(0, TAG_LENGTH).toLowerCase();
   if (rest.length > TAG_LENGTH && TAG_RE.test(maybeTag) && rest[TAG_LENGTH] === opts.delimiter) {
     tag = maybeTag;
     rest = rest.slice(TAG_LENGTH + 1);
