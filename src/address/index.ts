@@ -15,4 +15,4 @@ export {
   splitMailbox,
   unquoteLocal,
 } from './normal.js';
-export { bytesOfText, decodeAddressEscapes, decodeEncodedWords, isMarked, readTypedAddress, textFromBinary, textFromBytes } from './text.js';
+export { bytesOfText, decodeAddressEscapes, decodeEncodedWords, fieldsText, isMarked, readTypedAddress, textFromBinary, textFromBytes } from './text.js';

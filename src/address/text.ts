@@ -27,6 +27,26 @@ export function textFromBytes(bytes: Uint8Array): string {
   return markInvalid(buf);
 }
 
+/**
+ * A block of fields (the body of a message/global-delivery-status or message/global-headers part,
+ * RFC 6533) to text, each line by the rule above. Line by line, so that one field Postfix wrote
+ * with backslash-quoted 8-bit bytes (X-Postfix-Sender) neither spoils nor is spoilt by the others:
+ * the part is UTF-8 whatever charset it declares (RFC 6533 section 6.1).
+ */
+export function fieldsText(body: Uint8Array): string {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (isUtf8(buf)) return buf.toString('utf8');
+  const out: string[] = [];
+  let start = 0;
+  for (;;) {
+    const nl = buf.indexOf(0x0a, start);
+    out.push(textFromBytes(buf.subarray(start, nl < 0 ? buf.length : nl)));
+    if (nl < 0) break;
+    start = nl + 1;
+  }
+  return out.join('\n');
+}
+
 /** The same for a "binary" string (one char per byte, as latin1 decoding gives). */
 export function textFromBinary(binary: string): string {
   // eslint-disable-next-line no-control-regex

@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesOfText, decodeAddressEscapes, decodeEncodedWords, isMarked, readTypedAddress, textFromBinary, textFromBytes } from '../../src/address/index.js';
+import { isUtf8 } from 'node:buffer';
+import { bytesOfText, decodeAddressEscapes, decodeEncodedWords, fieldsText, isMarked, readTypedAddress, textFromBinary, textFromBytes } from '../../src/address/index.js';
 
 describe('textFromBytes', () => {
   it('reads valid UTF-8 as UTF-8', () => {
@@ -59,6 +60,29 @@ describe('textFromBytes', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('fieldsText (message/global-delivery-status bodies)', () => {
+  it("reads each field of Postfix's report as UTF-8 although X-Postfix-Sender quotes its 8-bit bytes", () => {
+    // What Postfix 3.7 writes when the return path has a UTF-8 local part (checked on this machine).
+    const body = Buffer.concat([
+      Buffer.from('Reporting-MTA: dns; mta.rebound.test\r\nX-Postfix-Sender: rfc822; "bounces+j\\'),
+      Buffer.from([0xc3]),
+      Buffer.from('\\'),
+      Buffer.from([0xbc]),
+      Buffer.from('rgen-unknown=legacy.test"@bounces.test\r\n\r\nFinal-Recipient: utf-8; jürgen-unknown@legacy.test\r\nOriginal-Recipient: rfc822;jürgen-unknown@legacy.test\r\nStatus: 5.6.7\r\n'),
+    ]);
+    const text = fieldsText(body);
+    expect(text).toContain('Final-Recipient: utf-8; jürgen-unknown@legacy.test\r');
+    expect(text).toContain('X-Postfix-Sender: rfc822; "bounces+jürgen-unknown=legacy.test"@bounces.test\r');
+    // Read whole as text, the part is not UTF-8: the reason readers fell back to latin1.
+    expect(isUtf8(body)).toBe(false);
+  });
+
+  it('marks only the line that is not UTF-8', () => {
+    const body = Buffer.concat([Buffer.from('Final-Recipient: utf-8; 用户@例子.广告\nX-Other: '), Buffer.from([0xe9]), Buffer.from('\n')]);
+    expect(fieldsText(body)).toBe('Final-Recipient: utf-8; 用户@例子.广告\nX-Other: \\xE9\n');
   });
 });
 
