@@ -102,7 +102,7 @@ export function foldCase(s: string): string {
   // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(s)) return s.toLowerCase();
   let out = '';
-  for (const c of s.normalize('NFD')) out += foldChar(c);
+  for (const c of s.normalize('NFC')) out += foldChar(c);
   return out.normalize('NFC');
 }
 
