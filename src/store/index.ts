@@ -29,6 +29,8 @@ import {
 } from './addresses.js';
 import { openDb, type Db } from './db.js';
 import {
+  applyItem,
+  eventItem,
   eventStatements,
   insertEvent,
   readHistory,
@@ -48,9 +50,12 @@ import {
   type StoredMessage,
 } from './messages.js';
 import { normaliseAddress } from './normalise.js';
+import { verifyAddresses, type StateDifference, type VerifyOptions, type VerifySummary } from './verify.js';
 
 export type { AddressState, MayISend, SendVerdict, StateRules, Effect } from './addresses.js';
 export type { HistoryEntry } from './events.js';
+export type { StateDifference, VerifyOptions, VerifySummary } from './verify.js';
+export type { AddressFold } from './addresses.js';
 export type { MessageState, StoredMessage } from './messages.js';
 export type { ProcessOutcome, AnalyzeFn, AttributeFn } from '../pipeline.js';
 export { SchemaTooNewError, SCHEMA_VERSION } from './db.js';
@@ -202,6 +207,12 @@ export interface Store {
   /** Every known address (for export), in address order. */
   exportAddresses(): IterableIterator<AddressState>;
   reset(address: string, what: ResetWhat, reason: string, who: string): ResetResult;
+  /**
+   * Fold every address's whole history again and compare with its stored row (`rebound
+   * verify-state`); yields each difference, returns the counts. `repair` replaces differing rows
+   * by the fold. Addresses given are normalised first. Flat memory: a chunk per transaction.
+   */
+  verifyState(opts?: VerifyOptions): Generator<StateDifference, VerifySummary>;
   importSuppressions(rows: ImportRow[], who: string): ImportResult;
   stats(now?: number): Stats;
   /** Re-run the pipeline on matching messages (force); returns the outcomes. */
@@ -410,15 +421,7 @@ class SqliteStore implements Store {
       return { id: p.id, state: cur.state, skipped: true, events: 0, addresses: [], categories: [] };
     }
     const now = this.clock();
-    const touched = new Set<string>();
-    for (const r of this.e.addressesOfMessage.all(p.id)) touched.add(r.address);
-    this.e.deleteOfMessage.run(p.id);
-    for (const ev of p.events) {
-      insertEvent(this.e, p.id, ev);
-      touched.add(ev.address);
-    }
-    touched.delete('');
-    for (const a of touched) recomputeAddress(this.e, a, this.rules, now);
+    const touched = this.recordEvents(p, cur.stored_at, now);
     this.m.finish.run({
       id: p.id,
       state: p.state,
@@ -434,12 +437,34 @@ class SqliteStore implements Store {
       state: p.state,
       skipped: false,
       events: p.events.length,
-      addresses: [...touched],
+      addresses: touched,
       categories: p.events.filter((e) => e.effect !== 'none' && e.effect !== 'delivered' && e.effect !== 'complaint').map((e) => e.result.category),
     };
     if (p.analysis) outcome.messageType = p.analysis.type;
     if (p.error !== null) outcome.error = p.error;
     return outcome;
+  }
+
+  /**
+   * Replace a message's events and bring its addresses' rows up to date (caller holds the
+   * transaction); returns the addresses touched. A new event is stepped into its address's row
+   * (applyItem: O(1) when it comes after everything folded there). Addresses that had events of
+   * this message before (a forced reprocess) are folded again from their whole history instead:
+   * their old events' effects cannot be taken back one by one.
+   */
+  private recordEvents(p: ProcessPlan, storedAt: number, now: number): string[] {
+    const replaced = new Set<string>();
+    for (const r of this.e.addressesOfMessage.all(p.id)) replaced.add(r.address);
+    if (replaced.size > 0) this.e.deleteOfMessage.run(p.id);
+    const touched = new Set<string>(replaced);
+    for (const ev of p.events) {
+      const id = insertEvent(this.e, p.id, ev);
+      touched.add(ev.address);
+      if (ev.address !== '' && !replaced.has(ev.address)) applyItem(this.e, eventItem(id, storedAt, ev), ev.address, this.rules, now);
+    }
+    for (const a of replaced) if (a !== '') recomputeAddress(this.e, a, this.rules, now);
+    touched.delete('');
+    return [...touched];
   }
 
   reprocess(filter: ReprocessFilter): ProcessOutcome[] {
@@ -538,7 +563,7 @@ class SqliteStore implements Store {
             after: null,
           });
           const actionId = Number(info.lastInsertRowid);
-          const after = recomputeAddress(this.e, a, this.rules, now);
+          const after = applyItem(this.e, { kind: 'action', id: actionId, order: now, action: 'reset', what, reason }, a, this.rules, now);
           this.e.setActionAfter.run(JSON.stringify(after), actionId);
           const changed =
             before.emailInvalid !== after.emailInvalid ||
@@ -549,6 +574,12 @@ class SqliteStore implements Store {
         })
         .immediate(),
     );
+  }
+
+  verifyState(opts: VerifyOptions = {}): Generator<StateDifference, VerifySummary> {
+    const o = { ...opts };
+    if (opts.addresses) o.addresses = opts.addresses.map((a) => normaliseAddress(a) || a);
+    return verifyAddresses(this.db, this.e, this.rules, this.clock, o);
   }
 
   importSuppressions(rows: ImportRow[], who: string): ImportResult {
@@ -564,17 +595,20 @@ class SqliteStore implements Store {
                 result.skipped.push({ line: i + j + 1, address: r.address, why: 'not an email address' });
                 return;
               }
-              this.e.insertAction.run({
+              const at = r.at ?? now;
+              const info = this.e.insertAction.run({
                 address: a,
                 action: 'import',
                 what: r.what,
                 reason: r.cause ?? '',
                 who,
-                at: r.at ?? now,
+                at,
                 before: null,
                 after: null,
               });
-              recomputeAddress(this.e, a, this.rules, now);
+              // An import dated in the past sorts before later items: applyItem folds again then.
+              const id = Number(info.lastInsertRowid);
+              applyItem(this.e, { kind: 'action', id, order: at, action: 'import', what: r.what, reason: r.cause ?? '' }, a, this.rules, now);
               result.imported++;
             });
           })
@@ -715,15 +749,44 @@ class SqliteStore implements Store {
       now - messagesOlderThanMs,
     );
     let eventsDeleted = 0;
-    if (eventsOlderThanMs !== undefined) {
-      // Only events that cannot set a flag: the address row is a fold over events, so invalid,
-      // suspend and complaint events are kept for ever (they are few).
-      eventsDeleted = chunked(
-        `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? AND effect IN ('none', 'delivered', 'soft') LIMIT ?)`,
-        now - eventsOlderThanMs,
-      );
-    }
+    if (eventsOlderThanMs !== undefined) eventsDeleted = this.pruneEvents(now - eventsOlderThanMs);
     return { rawDropped, eventsDeleted };
+  }
+
+  /**
+   * Delete old events that cannot set a flag, PRUNE_CHUNK per transaction, and fold the addresses
+   * they belonged to again, so every row stays the fold of the history that is kept (what
+   * `rebound verify-state` checks): their counters (events, soft bounces) then count the kept
+   * history only. Invalid, suspend and complaint events are kept for ever (they are few); with
+   * escalation on, soft bounces and deliveries are kept too, since a run of soft bounces may have
+   * set a flag and a delivery ends such a run.
+   */
+  private pruneEvents(cutoff: number): number {
+    const effects = this.rules.escalation.enabled ? "('none')" : "('none', 'delivered', 'soft')";
+    const pick = this.db.prepare<[number, number], { id: number; address: string }>(
+      `SELECT id, address FROM events WHERE at < ? AND effect IN ${effects} LIMIT ?`,
+    );
+    const del = this.db.prepare<[number]>('DELETE FROM events WHERE id = ?');
+    let total = 0;
+    for (;;) {
+      const n = this.write('prune', () =>
+        this.db
+          .transaction(() => {
+            const rows = pick.all(cutoff, PRUNE_CHUNK);
+            const touched = new Set<string>();
+            for (const r of rows) {
+              del.run(r.id);
+              if (r.address !== '') touched.add(r.address);
+            }
+            const now = this.clock();
+            for (const a of touched) recomputeAddress(this.e, a, this.rules, now);
+            return rows.length;
+          })
+          .immediate(),
+      );
+      total += n;
+      if (n < PRUNE_CHUNK) return total;
+    }
   }
 
   close(): void {
