@@ -144,11 +144,16 @@ export function eventStatements(db: Db) {
        VALUES (@address, @action, @what, @reason, @who, @at, @before, @after)`,
     ),
     setActionAfter: db.prepare<[string, number]>('UPDATE address_actions SET after = ? WHERE id = ?'),
-    historyEvents: db.prepare<[string, number], EventRow>(
-      'SELECT * FROM events WHERE address = ? ORDER BY at DESC, id DESC LIMIT ?',
-    ),
-    historyActions: db.prepare<[string, number], ActionRow>(
-      'SELECT * FROM address_actions WHERE address = ? ORDER BY at DESC, id DESC LIMIT ?',
+    // Events and actions in one statement, newest first (an event before an action with the same
+    // time and id), so a long history is read as it is written out.
+    history: db.prepare<[string, string, number], HistoryRow>(
+      `SELECT 0 AS k, id, at, message_id, received_at, message_type, action, status, reply_code, reason, hard, category,
+         likely_false_positive, evidence, diagnostic, remote_mta, feedback_type, effect, NULL AS what, NULL AS why, NULL AS who
+         FROM events WHERE address = ?
+       UNION ALL
+       SELECT 1, id, at, NULL, NULL, NULL, action, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, what, reason, who
+         FROM address_actions WHERE address = ?
+       ORDER BY at DESC, id DESC, k LIMIT ?`,
     ),
   };
 }
@@ -297,10 +302,16 @@ export function rowToState(r: AddressRow): AddressState {
   };
 }
 
-export function readHistory(st: EventStatements, address: string, limit: number): HistoryEntry[] {
-  const out: HistoryEntry[] = [];
-  for (const e of st.historyEvents.all(address, limit)) {
-    out.push({
+type HistoryRow = Omit<EventRow, 'address'> & { k: 0 | 1; what: string | null; why: string | null; who: string | null };
+
+/** One address's events and resets/imports, newest first, at most `limit`, read as iterated. */
+export function* iterateHistory(st: EventStatements, address: string, limit: number): IterableIterator<HistoryEntry> {
+  for (const e of st.history.iterate(address, address, limit)) {
+    if (e.k === 1) {
+      yield { kind: e.action as 'reset' | 'import', id: e.id, at: e.at, what: e.what ?? '', why: e.why ?? '', who: e.who ?? '' };
+      continue;
+    }
+    yield {
       kind: 'event',
       id: e.id,
       at: e.at,
@@ -319,11 +330,6 @@ export function readHistory(st: EventStatements, address: string, limit: number)
       remoteMta: e.remote_mta,
       feedbackType: e.feedback_type,
       effect: e.effect as Effect,
-    });
+    };
   }
-  for (const a of st.historyActions.all(address, limit)) {
-    out.push({ kind: a.action, id: a.id, at: a.at, what: a.what, why: a.reason, who: a.who });
-  }
-  out.sort((x, y) => y.at - x.at || y.id - x.id);
-  return out.slice(0, limit);
 }

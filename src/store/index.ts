@@ -33,7 +33,7 @@ import {
   eventItem,
   eventStatements,
   insertEvent,
-  readHistory,
+  iterateHistory,
   recomputeAddress,
   rowToState,
   type EventStatements,
@@ -204,8 +204,13 @@ export interface Store {
   addressStatus(address: string, now?: number): AddressStatus;
   history(address: string, limit?: number): HistoryEntry[];
   list(kind: ListKind, since?: number, now?: number): ListEntry[];
-  /** Every known address (for export), in address order. */
-  exportAddresses(): IterableIterator<AddressState>;
+  /** list() read as iterated (flat memory on any number of addresses), oldest first. */
+  listEntries(kind: ListKind, since?: number, now?: number): IterableIterator<ListEntry>;
+  /** history() read as iterated, newest first (flat memory on any length of history). */
+  historyEntries(address: string, limit?: number): IterableIterator<HistoryEntry>;
+  /** Every known address (for export), in address order, read as iterated (one statement: a
+   *  consistent snapshot). `flagged`: only invalid, suspended or complained ones. */
+  exportAddresses(opts?: { flagged?: boolean }): IterableIterator<AddressState>;
   reset(address: string, what: ResetWhat, reason: string, who: string): ResetResult;
   /**
    * Fold every address's whole history again and compare with its stored row (`rebound
@@ -514,32 +519,42 @@ class SqliteStore implements Store {
   }
 
   history(address: string, limit = 100): HistoryEntry[] {
-    const a = normaliseAddress(address);
-    return readHistory(this.e, a === '' ? address : a, limit);
+    return [...this.historyEntries(address, limit)];
   }
 
   list(kind: ListKind, since?: number, now?: number): ListEntry[] {
+    return [...this.listEntries(kind, since, now)];
+  }
+
+  *listEntries(kind: ListKind, since?: number, now?: number): IterableIterator<ListEntry> {
     const col = kind === 'invalid' ? 'email_invalid' : kind === 'suspended' ? 'email_suspended' : 'complained';
     const atCol = kind === 'complained' ? 'complained_at' : `${col}_at`;
     const causeCol = kind === 'complained' ? "''" : `${col}_cause`;
+    // The partial index on (at) of a WITHOUT ROWID table holds the address too: no sort.
     const rows = this.db
       .prepare(
         `SELECT address, ${atCol} AS at, ${causeCol} AS cause FROM addresses WHERE ${col} = 1 AND (? IS NULL OR ${atCol} >= ?) ORDER BY ${atCol}, address`,
       )
-      .all(since ?? null, since ?? null) as { address: string; at: number | null; cause: string }[];
+      .iterate(since ?? null, since ?? null) as IterableIterator<{ address: string; at: number | null; cause: string }>;
     const t = now ?? this.clock();
-    return rows.map((r) => {
+    for (const r of rows) {
       const e: ListEntry = { address: r.address, at: r.at, cause: r.cause };
       if (kind === 'suspended' && r.at !== null) {
         e.until = r.at + this.rules.suspendHours * 3_600_000;
         e.active = t < e.until;
       }
-      return e;
-    });
+      yield e;
+    }
   }
 
-  *exportAddresses(): IterableIterator<AddressState> {
-    const it = this.db.prepare('SELECT * FROM addresses ORDER BY address').iterate() as IterableIterator<Parameters<typeof rowToState>[0]>;
+  historyEntries(address: string, limit = 100): IterableIterator<HistoryEntry> {
+    const a = normaliseAddress(address);
+    return iterateHistory(this.e, a === '' ? address : a, limit);
+  }
+
+  *exportAddresses(opts: { flagged?: boolean } = {}): IterableIterator<AddressState> {
+    const where = opts.flagged ? ' WHERE email_invalid = 1 OR email_suspended = 1 OR complained = 1' : '';
+    const it = this.db.prepare(`SELECT * FROM addresses${where} ORDER BY address`).iterate() as IterableIterator<Parameters<typeof rowToState>[0]>;
     for (const r of it) yield rowToState(r);
   }
 

@@ -40,6 +40,8 @@ export interface VerifyOptions {
   addresses?: string[];
   /** Addresses per transaction (default 500). */
   chunk?: number;
+  /** Called after each chunk with the counts so far. */
+  onProgress?: (checked: number, differing: number) => void;
 }
 
 export function* verifyAddresses(
@@ -99,6 +101,7 @@ export function* verifyAddresses(
     });
     if (opts.repair) run.immediate();
     else run.deferred();
+    opts.onProgress?.(summary.checked, summary.differing);
     yield* found;
     if (done) return summary;
   }
