@@ -27,8 +27,19 @@ export interface Checker {
   cwd: string;
 }
 
-/** Directories systemd creates for the unit (StateDirectory=, RuntimeDirectory=): absent before the first start. */
+/**
+ * Directories systemd creates for the unit (StateDirectory=, RuntimeDirectory=), absent before its
+ * first start. Matched as path endings, so that the same install under another root (a test's
+ * scratch root, an image being built) is treated alike.
+ */
 const UNIT_DIRS = ['/var/lib/rebound', '/run/rebound'];
+function unitDir(dir: string): string | undefined {
+  for (const u of UNIT_DIRS) {
+    const i = dir.indexOf(`${u}/`) >= 0 ? dir.indexOf(`${u}/`) : dir.endsWith(u) ? dir.length - u.length : -1;
+    if (i >= 0) return dir.slice(0, i + u.length);
+  }
+  return undefined;
+}
 
 function exists(p: string): boolean {
   try {
@@ -78,8 +89,8 @@ export function checkEnvironment(cfg: Config, file: string, who: Checker): Envir
       try {
         accessSync(parent, constants.W_OK | constants.X_OK);
       } catch (e) {
-        const unitDir = UNIT_DIRS.find((u) => (dir === u || dir.startsWith(`${u}/`)) && !exists(u));
-        if (unitDir) warnings.push(at(key, `directory ${dir} does not exist yet; systemd creates ${unitDir} when the unit starts (StateDirectory=/RuntimeDirectory=)`));
+        const made = unitDir(dir);
+        if (made !== undefined && !exists(made)) warnings.push(at(key, `directory ${dir} does not exist yet; systemd creates ${made} when the unit starts (StateDirectory=/RuntimeDirectory=)`));
         else problems.push(at(key, `directory ${dir} does not exist and ${parent} is not writable (${errCode(e)}), so ${what} cannot be created`));
       }
       return;
