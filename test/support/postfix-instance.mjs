@@ -92,6 +92,8 @@ export async function startPostfix(opts = {}) {
     notify_classes: '',
     ...opts.main,
   };
+  for (const [name, content] of Object.entries(opts.files ?? {})) writeFileSync(join(etc, name), content);
+  for (const [k, v] of Object.entries(main)) if (typeof v === 'string') main[k] = v.replaceAll('$ETC', etc);
   if (opts.transport) {
     const type = opts.transportType ?? 'texthash';
     writeFileSync(join(etc, 'transport'), `${opts.transport.join('\n')}\n`);
@@ -107,7 +109,7 @@ export async function startPostfix(opts = {}) {
       return chrooted.has(f[0]) && f.length >= 8 ? [f[0], f[1], f[2], f[3], 'y', ...f.slice(5)].join(' ') : l;
     })
     .join('\n');
-  writeFileSync(join(etc, 'master.cf'), `${master}${(opts.master ?? []).join('\n')}\n`);
+  writeFileSync(join(etc, 'master.cf'), master + (opts.master ?? []).map((l) => `${l}\n`).join(''));
   // A hash: map is a Berkeley DB file that postmap(1) builds from the text file.
   if (opts.transport && opts.transportType === 'hash') execFileSync('/usr/sbin/postmap', ['-c', etc, `hash:${join(etc, 'transport')}`]);
 
@@ -131,6 +133,7 @@ export async function startPostfix(opts = {}) {
 
   return {
     dir,
+    etc,
     port,
     log: () => readLog(dir),
     queued() {
