@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { HistoryEntry } from '../store/index.js';
-import { addStoreOptions, formatTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addressArg, addStoreOptions, formatTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
 import { LineSink } from './output.js';
 
 export function register(program: Command): void {
@@ -19,6 +19,7 @@ export function register(program: Command): void {
       .option('--all', 'every entry (no limit)')
       .option('--json', 'one JSON object per line'),
   ).action(async (address: string, opts: StoreCliOptions & { json?: boolean; limit: string; all?: boolean }) => {
+    addressArg(address);
     const limit = opts.all ? Number.MAX_SAFE_INTEGER : Number(opts.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: expected a positive integer, got ${JSON.stringify(opts.limit)}`);
     await withStore(opts, async (store) => {

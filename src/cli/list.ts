@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { ListKind } from '../store/index.js';
-import { addStoreOptions, csvLine, formatTime, parseTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addNowOption, addStoreOptions, csvLine, formatTime, nowOption, parseTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
 import { LineSink } from './output.js';
 
 interface ListOpts extends StoreCliOptions {
@@ -17,11 +17,12 @@ interface ListOpts extends StoreCliOptions {
   active?: boolean;
   json?: boolean;
   csv?: boolean;
+  now?: string;
 }
 
 export function register(program: Command): void {
   addStoreOptions(
-    program
+    addNowOption(program
       .command('list')
       .description('list invalid, suspended or complained addresses')
       .option('--invalid', 'Email Invalid addresses')
@@ -30,20 +31,21 @@ export function register(program: Command): void {
       .option('--since <time>', 'only flagged at or after this time (ISO date, or 7d / 36h ago)')
       .option('--active', 'with --suspended: only those still inside the suspension window')
       .option('--json', 'one JSON object per line')
-      .option('--csv', 'CSV with a header line'),
+      .option('--csv', 'CSV with a header line')),
   ).action(async (opts: ListOpts) => {
     const kinds = (['invalid', 'suspended', 'complained'] as const).filter((k) => opts[k]);
     if (kinds.length !== 1) throw new UsageError('list: give exactly one of --invalid, --suspended, --complained');
     if (opts.json && opts.csv) throw new UsageError('list: --json and --csv are exclusive');
     const kind: ListKind = kinds[0]!;
-    const since = opts.since !== undefined ? parseTime(opts.since) : undefined;
+    const now = nowOption(opts);
+    const since = opts.since !== undefined ? parseTime(opts.since, now) : undefined;
     let n = 0;
     let gone = false;
     await withStore(opts, async (store) => {
       // Written as read (flat memory on a million addresses); stops quietly when the reader goes.
       const out = LineSink.open();
       if (opts.csv) await out.write(csvLine(kind === 'suspended' ? ['address', 'at', 'cause', 'until', 'active'] : ['address', 'at', 'cause']));
-      for (const r of store.listEntries(kind, since)) {
+      for (const r of store.listEntries(kind, since, now)) {
         if (opts.active && r.active === false) continue;
         let line: string;
         if (opts.json) line = `${JSON.stringify(r)}\n`;
