@@ -1,140 +1,169 @@
 /**
- * intake/file - read messages from files, directories (recursively, in name order), mbox files and
- * stdin ('-'). In: paths. Out: one item per message, `{ source, raw }`, or `{ source, error }` for a
- * path that cannot be read; the caller reports errors and carries on with the rest.
+ * intake/file - read messages from files, directories (recursively, in name order; a Maildir's
+ * cur/ and new/, never its tmp/), mbox files and stdin ('-'), one message at a time with bounded
+ * memory whatever the size of the input: a file or stdin is read in chunks, an mbox is split as it
+ * is read (intake/mbox.ts), and only the message being handed out is held. In: paths. Out: one
+ * item per message, `{ source, raw, bytes }`, or `{ source, error, bytes }` for a path or message
+ * that cannot be read; the caller reports errors and carries on with the rest. `bytes` is how much
+ * of the input the item accounts for (the sum over a file is its size), for progress and ETA.
  *
  * An mbox is recognised by its first line ("From " envelope line). Messages inside are numbered
- * from 1 and named `path#n`. Both mboxo and mboxrd quoting are undone (">From " -> "From "),
- * which is lossy only for mboxo files that had a literal ">From " line - harmless for bounces.
+ * from 1 and named `path#n`; the splitting rules are intake/mbox.ts's. A single message (a file, or
+ * stdin that is not an mbox) and each message of an mbox may be at most MAX_MESSAGE_BYTES (256 MiB):
+ * a bigger one is an error item marked permanent (reading it again cannot help), skipped, and the
+ * rest of the input still comes.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isMbox, MboxSplitter, splitMbox } from './mbox.js';
+
+export { isMbox, splitMbox };
 
 /** `permanent`: the input can never be stored (reading it again cannot help; `rebound ingest -` exits 65). */
-export type InputItem = { source: string; raw: Buffer } | { source: string; error: string; permanent?: true };
+export type InputItem =
+  | { source: string; raw: Buffer; bytes: number }
+  | { source: string; error: string; permanent?: true; bytes: number };
 
-/** Bytes read from stdin at most; a bigger stream is an error, not an out-of-memory crash. */
-const MAX_STDIN_BYTES = 256 * 1024 * 1024;
+/** Largest single message read (a file, stdin, or one message of an mbox). */
+export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+/** Read size: large enough for few system calls, small enough to be nothing next to a message. */
+const CHUNK_BYTES = 1024 * 1024;
 
-export async function* readInputs(paths: string[]): AsyncGenerator<InputItem> {
+export interface ReadOptions {
+  maxMessageBytes?: number;
+  /** Instead of process.stdin for '-' (tests). */
+  stdin?: NodeJS.ReadableStream;
+}
+
+export async function* readInputs(paths: string[], opts: ReadOptions = {}): AsyncGenerator<InputItem> {
+  const max = opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
   for (const path of paths) {
     if (path === '-') {
-      let raw: Buffer;
-      try {
-        raw = await readStdin();
-      } catch (err) {
-        yield { source: '-', error: describe(err), ...(err instanceof StdinTooBig ? { permanent: true as const } : {}) };
-        continue;
-      }
-      yield* splitMessages('-', raw);
+      const stream = opts.stdin ?? (process.stdin.isTTY ? createReadStream('/dev/null') : process.stdin);
+      yield* readStream('-', stream as AsyncIterable<Buffer | string>, max, 'stdin');
       continue;
     }
-    yield* readPath(path);
+    yield* readPath(path, max);
   }
 }
 
-async function* readPath(path: string): AsyncGenerator<InputItem> {
+async function* readPath(path: string, max: number): AsyncGenerator<InputItem> {
   let info;
   try {
     info = await stat(path);
   } catch (err) {
-    yield { source: path, error: describe(err) };
+    yield { source: path, error: describe(err), bytes: 0 };
     return;
   }
   if (info.isDirectory()) {
     let names: string[];
     try {
+      // Names only (never the messages): a directory of a million files costs its names.
       names = (await readdir(path)).sort();
     } catch (err) {
-      yield { source: path, error: describe(err) };
+      yield { source: path, error: describe(err), bytes: 0 };
       return;
     }
+    // A Maildir: its messages are in cur/ and new/; tmp/ holds deliveries still being written.
+    const maildir = names.includes('cur') && names.includes('new') && names.includes('tmp');
     for (const name of names) {
-      // Hidden files (editor droppings, .DS_Store) are never messages.
+      // Hidden files (editor droppings, .DS_Store, Maildir++ subfolders) are never messages here.
       if (name.startsWith('.')) continue;
-      yield* readPath(join(path, name));
+      if (maildir && name !== 'cur' && name !== 'new') continue;
+      yield* readPath(join(path, name), max);
     }
     return;
   }
   if (!info.isFile()) {
-    yield { source: path, error: 'not a regular file or directory' };
+    yield { source: path, error: 'not a regular file or directory', bytes: 0 };
     return;
   }
-  let raw: Buffer;
-  try {
-    raw = await readFile(path);
-  } catch (err) {
-    yield { source: path, error: describe(err) };
-    return;
-  }
-  yield* splitMessages(path, raw);
-}
-
-/** A single message, or the messages of an mbox. */
-export function* splitMessages(source: string, raw: Buffer): Generator<InputItem> {
-  if (!isMbox(raw)) {
-    yield { source, raw };
-    return;
-  }
-  let n = 0;
-  for (const message of splitMbox(raw)) {
-    n += 1;
-    yield { source: `${source}#${n}`, raw: message };
-  }
-}
-
-export function isMbox(raw: Buffer): boolean {
-  return raw.length > 5 && raw.subarray(0, 5).toString('latin1') === 'From ';
+  yield* readStream(path, createReadStream(path, { highWaterMark: CHUNK_BYTES }), max, path);
 }
 
 /**
- * Split an mbox at "From " lines that start the file or follow a blank line. Works on bytes (latin1
- * is a 1:1 byte mapping) so no charset is assumed.
+ * One file or stdin: an mbox is split as it streams; anything else is one message, read whole up to
+ * `max` bytes. A read error ends this input with an error item (what was handed out stays handed out).
  */
-export function splitMbox(raw: Buffer): Buffer[] {
-  const text = raw.toString('latin1');
-  const starts: number[] = [0];
-  let i = 0;
-  for (;;) {
-    const j = text.indexOf('\nFrom ', i);
-    if (j < 0) break;
-    // A separator must follow an empty line (mboxrd/mboxo both write one); tolerate CRLF files.
-    const prev = text.charCodeAt(j - 1);
-    const prev2 = text.charCodeAt(j - 2);
-    if (j === 0 || prev === 10 || (prev === 13 && prev2 === 10)) starts.push(j + 1);
-    i = j + 1;
+async function* readStream(source: string, stream: AsyncIterable<Buffer | string>, max: number, name: string): AsyncGenerator<InputItem> {
+  let head: Buffer[] = [];
+  let headLen = 0;
+  let splitter: MboxSplitter | null = null;
+  let single = false;
+  let n = 0;
+  let carry = 0;
+  let tooBig = false;
+  let total = 0;
+  const emit = function* (parts: ReturnType<MboxSplitter['push']>): Generator<InputItem> {
+    for (const p of parts) {
+      if ('empty' in p) {
+        carry += p.bytes;
+        continue;
+      }
+      n += 1;
+      const bytes = p.bytes + carry;
+      carry = 0;
+      if ('raw' in p) yield { source: `${source}#${n}`, raw: p.raw, bytes };
+      else yield { source: `${source}#${n}`, error: `message larger than ${max} bytes; skipped`, permanent: true, bytes };
+    }
+  };
+  const iterator = stream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const r = await iterator.next();
+      if (r.done) break;
+      const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+      total += chunk.length;
+      if (splitter) {
+        yield* emit(splitter.push(chunk));
+        continue;
+      }
+      if (single) {
+        if (tooBig) continue;
+        headLen += chunk.length;
+        if (headLen > max) {
+          // Read on (stdin must be drained for the writer) but keep nothing.
+          tooBig = true;
+          head = [];
+          continue;
+        }
+        head.push(chunk);
+        continue;
+      }
+      // Not decided yet: wait for enough bytes to see whether this is an mbox.
+      head.push(chunk);
+      headLen += chunk.length;
+      if (headLen < 6) continue;
+      const first = head.length === 1 ? head[0]! : Buffer.concat(head);
+      if (isMbox(first)) {
+        splitter = new MboxSplitter(max);
+        head = [];
+        headLen = 0;
+        yield* emit(splitter.push(first));
+      } else {
+        single = true;
+        head = [first];
+        if (headLen > max) {
+          tooBig = true;
+          head = [];
+        }
+      }
+    }
+  } catch (err) {
+    yield { source, error: `${describe(err)}${n > 0 ? ` (after ${n} messages)` : ''}`, bytes: 0 };
+    return;
   }
-  const out: Buffer[] = [];
-  for (let k = 0; k < starts.length; k++) {
-    const begin = starts[k]!;
-    const end = k + 1 < starts.length ? starts[k + 1]! : text.length;
-    let chunk = text.slice(begin, end);
-    // Drop the envelope "From " line itself.
-    const nl = chunk.indexOf('\n');
-    chunk = nl < 0 ? '' : chunk.slice(nl + 1);
-    // Undo >From quoting (one level).
-    chunk = chunk.replace(/^>(>*From )/gm, '$1');
-    // Drop the blank separator line that precedes the next "From ".
-    chunk = chunk.replace(/\r?\n$/, '');
-    if (chunk.trim().length > 0) out.push(Buffer.from(chunk, 'latin1'));
+  if (splitter) {
+    yield* emit(splitter.end());
+    return;
   }
-  return out;
-}
-
-class StdinTooBig extends Error {}
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const stream = process.stdin.isTTY ? createReadStream('/dev/null') : process.stdin;
-  for await (const chunk of stream) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += b.length;
-    if (size > MAX_STDIN_BYTES) throw new StdinTooBig(`stdin: more than ${MAX_STDIN_BYTES} bytes`);
-    chunks.push(b);
+  if (tooBig) {
+    yield { source, error: `${name}: more than ${max} bytes`, permanent: true, bytes: total };
+    return;
   }
-  return Buffer.concat(chunks);
+  const raw = head.length === 1 ? head[0]! : Buffer.concat(head);
+  yield { source, raw, bytes: total };
 }
 
 function describe(err: unknown): string {

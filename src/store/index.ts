@@ -40,10 +40,12 @@ import {
   type HistoryEntry,
 } from './events.js';
 import {
+  hashRaw,
   insertMessage,
   loadMessage,
   packRaw,
   prepareMessage,
+  type PreparedMessage,
   messageStatements,
   type MessageState,
   type MessageStatements,
@@ -57,7 +59,7 @@ export type { HistoryEntry } from './events.js';
 export type { StateDifference, VerifyOptions, VerifySummary } from './verify.js';
 export type { AddressFold } from './addresses.js';
 export type { MessageState, StoredMessage } from './messages.js';
-export type { ProcessOutcome, AnalyzeFn, AttributeFn } from '../pipeline.js';
+export type { ProcessOutcome, ProcessPlan, AnalyzeFn, AttributeFn } from '../pipeline.js';
 export { SchemaTooNewError, SCHEMA_VERSION } from './db.js';
 export { normaliseAddress } from './normalise.js';
 export { defaultStateRules } from './addresses.js';
@@ -78,6 +80,22 @@ export interface StoreOptions {
   attribute?: AttributeFn;
   /** See OpenDbOptions.walAutocheckpoint (store/db.ts). */
   walAutocheckpoint?: number;
+}
+
+export interface IngestCheck {
+  sha256: string;
+  /** Stored and processed already (a re-run, a resumed backfill): nothing left to do. */
+  done: boolean;
+}
+
+export interface IngestItem {
+  env: Envelope;
+  raw: Buffer;
+  sha256: string;
+  /** From planMessage; null when ingestCheck said done. */
+  plan: ProcessPlan | null;
+  /** The raw bytes already gzipped (packRaw), e.g. by a worker thread. */
+  gzip?: Buffer;
 }
 
 export interface SaveResult {
@@ -193,6 +211,14 @@ export interface Store {
   /** Save and process a batch in one go (CLI ingest, bench): analysis runs before the write
    *  transaction, and the raw bytes are not read back. Same results as saveMessages + processIds. */
   ingestMessages(items: { env: Envelope; raw: Buffer }[]): (SaveResult & { outcome: ProcessOutcome })[];
+  /** ingestMessages in two steps, for a pipelined ingest (cli/ingest.ts): the content hash and
+   *  whether the message is already stored and finished (then it needs no analysis)... */
+  ingestCheck(raw: Buffer): IngestCheck;
+  /** ...then one transaction that stores each message (a duplicate is found, not stored twice) and
+   *  commits its plan (null: already finished, nothing to do). Plans commit in the order given. */
+  commitIngest(items: IngestItem[]): (SaveResult & { outcome: ProcessOutcome })[];
+  /** The plan of a message not stored yet (analysis with this store's analyzer and attribution). */
+  planIngest(item: { env: Envelope; raw: Buffer }): ProcessPlan | Promise<ProcessPlan>;
   processMessage(id: number, opts?: { force?: boolean }): ProcessOutcome;
   /** Process up to `limit` pending messages (oldest first), in batches; returns how many. */
   processPending(limit?: number, opts?: { relaxed?: boolean }): number;
@@ -237,6 +263,7 @@ export interface Store {
 }
 
 const BATCH = 200;
+const EMPTY = Buffer.alloc(0);
 const PRUNE_CHUNK = 5000;
 
 export function openStore(opts: StoreOptions): Store {
@@ -346,21 +373,42 @@ class SqliteStore implements Store {
 
   ingestMessages(items: { env: Envelope; raw: Buffer }[]): (SaveResult & { outcome: ProcessOutcome })[] {
     // Analyse outside the write lock; skip the analysis of messages we already finished.
-    const prepared = items.map((it) => prepareMessage(it.env, it.raw));
-    const plans = items.map((it, i) => {
-      const known = this.m.byHash.get(prepared[i]!.sha256);
-      const state = known ? this.m.state.get(known.id)?.state : undefined;
-      return state !== undefined && state !== 'pending' ? null : planMessage({ id: 0, raw: it.raw, env: it.env }, this.analyze, this.attribute);
+    const batch = items.map((it) => {
+      const check = this.ingestCheck(it.raw);
+      const plan = check.done ? null : planMessage({ id: 0, raw: it.raw, env: it.env }, this.analyze, this.attribute);
+      return { env: it.env, raw: it.raw, sha256: check.sha256, plan };
     });
+    return this.commitIngest(batch);
+  }
+
+  ingestCheck(raw: Buffer): IngestCheck {
+    const sha256 = hashRaw(raw);
+    const known = this.m.byHash.get(sha256);
+    const state = known ? this.m.state.get(known.id)?.state : undefined;
+    return { sha256, done: state !== undefined && state !== 'pending' };
+  }
+
+  planIngest(item: { env: Envelope; raw: Buffer }): ProcessPlan | Promise<ProcessPlan> {
+    return planMessage({ id: 0, raw: item.raw, env: item.env }, this.analyze, this.attribute);
+  }
+
+  commitIngest(items: IngestItem[]): (SaveResult & { outcome: ProcessOutcome })[] {
+    // Compress outside the write lock; a message already finished is not stored again (its
+    // bytes are not needed: the INSERT finds the row and changes nothing).
+    const prepared = items.map((it): PreparedMessage =>
+      it.plan === null
+        ? { env: it.env, sha256: it.sha256, size: it.raw.length, body: EMPTY, compression: 'gzip' }
+        : { env: it.env, sha256: it.sha256, size: it.raw.length, body: it.gzip ?? packRaw(it.raw), compression: 'gzip' },
+    );
     const now = this.clock();
     return this.write('ingest messages', () =>
       this.db
         .transaction(() =>
           items.map((it, i) => {
             const saved = insertMessage(this.m, prepared[i]!, now);
-            const plan = plans[i];
+            const plan = it.plan;
             const outcome: ProcessOutcome =
-              plan === null || plan === undefined
+              plan === null
                 ? { id: saved.id, state: this.m.state.get(saved.id)!.state, skipped: true, events: 0, addresses: [], categories: [] }
                 : this.commitPlan({ ...plan, id: saved.id }, false);
             return { ...saved, outcome };
