@@ -133,7 +133,7 @@ describe('pipeline: file -> store -> state', () => {
     expect(m.state).toBe('failed');
     expect(m.error).toMatch(/no recipient|bounce/);
     expect(m.raw?.toString()).toContain('never-closed');
-    const again = store.reprocess({ states: ['failed'] });
+    const again = await store.reprocess({ states: ['failed'] });
     expect(again).toHaveLength(1);
     expect(again[0]!.state).toBe('failed');
     expect(store.getMessage(failedId)!.attempts).toBe(2);

@@ -18,8 +18,8 @@ const cases = ['postfix', 'written'].flatMap((dir) =>
 
 describe('samples match their expected output', () => {
   it('has samples', () => expect(cases.length).toBeGreaterThanOrEqual(8));
-  it.each(cases)('%s', (name, path) => {
-    const got = JSON.parse(toJsonLine(name, analyzeMessage(readFileSync(path))));
+  it.each(cases)('%s', async (name, path) => {
+    const got = JSON.parse(toJsonLine(name, await analyzeMessage(readFileSync(path))));
     delete got.source;
     const want = JSON.parse(readFileSync(path.replace(/\.eml$/, '.json'), 'utf8'));
     expect(got).toEqual(want);

@@ -30,7 +30,7 @@ export async function runParse(paths: string[], json: boolean, write: (s: string
       process.stderr.write(`rebound parse: ${item.source}: ${item.error}\n`);
       continue;
     }
-    const analysis = analyzeMessage(item.raw);
+    const analysis = await analyzeMessage(item.raw);
     write(json ? toJsonLine(item.source, analysis) : toTable(item.source, analysis));
   }
   return failures;
