@@ -143,7 +143,7 @@ class HeaderList implements Headers {
 }
 
 /** RFC 2047 encoded words in a header value, decoded by libmime (mailparser's own decoder). */
-export function decodeWords(value: string): string {
+function decodeWords(value: string): string {
   if (value.indexOf('=?') < 0) return value;
   try {
     return libmime.decodeWords(value);
