@@ -112,6 +112,8 @@ export class Processor {
       // The rows stay pending; the next start (or the next sweep) retries them.
       log.error({ err }, 'processing failed; messages stay pending');
       this.queue.length = 0;
+      // Not at once again (a store that stays broken would spin): the next sweep or start does.
+      this.pendingSweep = false;
     }
     // Acks come first: while intake is busy, wait BUSY_PAUSE_MS between batches; what is not
     // processed yet is safe in the store (pending) and is caught up back to back when the burst
