@@ -28,6 +28,7 @@ import { isUtf8 } from 'node:buffer';
 import { MailParser, type AttachmentStream, type HeaderLines, type HeaderValue, type MailParserOptions, type MessageText } from 'mailparser';
 import libmime from 'libmime';
 import { decode as decodeCharset } from 'libmime/lib/charset.js';
+import { decodeEncodedWords, fieldsText, textFromBinary } from '../address/index.js';
 
 export interface Headers {
   /** Header fields in order: [lower-case name, unfolded raw value]. */
@@ -138,27 +139,8 @@ class HeaderList implements Headers {
 
   text(name: string): string {
     const v = this.get(name);
-    return v === undefined ? '' : decodeWords(v);
+    return v === undefined ? '' : decodeEncodedWords(v);
   }
-}
-
-/** RFC 2047 encoded words in a header value, decoded by libmime (mailparser's own decoder). */
-function decodeWords(value: string): string {
-  if (value.indexOf('=?') < 0) return value;
-  try {
-    return libmime.decodeWords(value);
-  } catch {
-    return value;
-  }
-}
-
-/** Raw 8-bit header bytes, as a one-char-per-byte string: UTF-8 when they are valid UTF-8
- *  (RFC 6532), else kept as latin1. */
-function headerBytesToText(v: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (!/[^\x00-\x7f]/.test(v)) return v;
-  const u = Buffer.from(v, 'latin1').toString('utf8');
-  return u.includes('\uFFFD') ? v : u;
 }
 
 /** One header line as mailparser gives it ("Name: value\r\n folded") to [name, unfolded value]. */
@@ -166,7 +148,8 @@ function fieldOf(key: string, line: string): readonly [string, string] {
   const colon = line.indexOf(':');
   const raw = colon < 0 ? '' : line.slice(colon + 1);
   const value = raw.indexOf('\n') < 0 && raw.indexOf('\r') < 0 ? raw.trim() : raw.split(/\r?\n|\r/).map((s) => s.trim()).filter((s) => s !== '').join(' ');
-  return [key, headerBytesToText(value)];
+  // Raw 8-bit bytes (RFC 6532): UTF-8 when valid, else marked as \\xHH (the address-text rule).
+  return [key, textFromBinary(value)];
 }
 
 function headersFromLines(lines: HeaderLines | undefined): Headers {
@@ -385,6 +368,19 @@ function bytesToText(buf: Buffer, charset: string | undefined): string {
   return s.indexOf('\r') >= 0 ? s.replace(/\r\n?/g, '\n') : s;
 }
 
+/** RFC 6533 field blocks: UTF-8 whatever they declare (section 6.1). */
+const GLOBAL_FIELDS = new Set(['message/global-delivery-status', 'message/global-headers', 'message/global-disposition-notification']);
+
+/** A part's text. A global field block is read line by line by the address-text rule (a line
+ *  Postfix wrote with backslash-quoted 8-bit bytes, X-Postfix-Sender, spoils no other line). */
+function partText(type: string, buf: Buffer, charset: string | undefined): string {
+  if (GLOBAL_FIELDS.has(type)) {
+    const s = fieldsText(buf);
+    return s.indexOf('\r') >= 0 ? s.replace(/\r\n?/g, '\n') : s;
+  }
+  return bytesToText(buf, charset ?? (type === 'message/global' ? 'utf-8' : undefined));
+}
+
 /** Leading blank lines (some stored files have them) would end mailparser's header block at once. */
 function skipLeadingBlankLines(buf: Buffer): Buffer {
   let i = 0;
@@ -401,7 +397,7 @@ async function partOf(a: Collected, depth: number, ctx: Ctx): Promise<MimePart> 
     headers: headersFromMap(a.headers),
     type: a.type,
     params: a.params,
-    body: a.content === null ? '' : bytesToText(a.content, a.params['charset'] ?? (a.type === 'message/global' || a.type === 'message/global-delivery-status' ? 'utf-8' : undefined)),
+    body: a.content === null ? '' : partText(a.type, a.content, a.params['charset']),
     parts: [],
   };
   if (ATTACHED_MESSAGE.has(a.type) && a.content !== null && a.content.length > 0) {

@@ -88,10 +88,10 @@ describe('parseMessage: headers', () => {
     expect(m.headers.text('x-a')).toBe('テスト测试');
   });
 
-  it('reads raw UTF-8 header bytes (RFC 6532) and keeps other 8-bit bytes as latin1', async () => {
+  it('reads raw UTF-8 header bytes (RFC 6532); other 8-bit bytes are kept marked (the address-text rule)', async () => {
     const m = await parseMessage(bytes('Subject: ', [0xc3, 0xa9, 0x74, 0xc3, 0xa9], '\nX-Latin: ', [0x45, 0x6d, 0x70, 0x66, 0xe4, 0x6e, 0x67, 0x65, 0x72], '\n\nbody\n'));
     expect(m.headers.text('subject')).toBe('été');
-    expect(m.headers.get('x-latin')).toBe('Empfänger');
+    expect(m.headers.get('x-latin')).toBe('Empf\\xE4nger');
   });
 
   it('skips leading blank lines and an mbox From_ line', async () => {
@@ -149,6 +149,25 @@ describe('parseMessage: bodies and charsets (decoded by mailparser and libmime)'
     const m = await parseMessage(raw);
     expect(types(m.root)).toEqual(['message/global-delivery-status']);
     expect(m.root.parts[0]!.body).toContain('Final-Recipient: utf-8; 用户@例子.广告');
+  });
+
+  it('a global delivery-status part is read line by line: one line of other bytes spoils no other', async () => {
+    // Postfix backslash-quotes the bytes of a UTF-8 return path in X-Postfix-Sender.
+    const raw = bytes(
+      'Content-Type: multipart/report; report-type=global-delivery-status; boundary=G\n\n--G\nContent-Type: message/global-delivery-status\n\nX-Postfix-Sender: rfc822; "j\\',
+      [0xc3],
+      '\\',
+      [0xbc],
+      'rgen"@example.org\nX-Latin: ',
+      [0xe4],
+      '\n\nFinal-Recipient: utf-8; ',
+      Buffer.from('用户@例子.广告', 'utf8').toJSON().data,
+      '\nAction: failed\n\n--G--\n',
+    );
+    const body = (await parseMessage(raw)).root.parts[0]!.body;
+    expect(body).toContain('X-Postfix-Sender: rfc822; "jürgen"@example.org');
+    expect(body).toContain('X-Latin: \\xE4');
+    expect(body).toContain('Final-Recipient: utf-8; 用户@例子.广告');
   });
 });
 
