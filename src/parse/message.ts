@@ -4,8 +4,11 @@
  * be read becomes a problem string, and a message that cannot be read at all is marked
  * `unreadable` (the pipeline stores it as failed, to be reprocessed).
  *
- * This is the only file that imports mailparser (and libmime, the library mailparser itself uses
- * for charsets and RFC 2047 words): decoders see the contract below, never mailparser's objects.
+ * This is the only file that imports mailparser; decoders see the contract below, never
+ * mailparser's objects. The charsets of part text and header blocks given as text go through
+ * libmime (the library mailparser itself uses); 8-bit header bytes, RFC 2047 words and RFC 6533
+ * field blocks follow the address-text rule of src/address/text.ts (UTF-8 when valid, else the
+ * bytes marked \xHH), so an address reads the same here as at every other edge.
  *
  * How: mailparser (keepDeliveryStatus, ignoreEmbedded) hands over the message's header lines, its
  * inline text/plain parts decoded and joined, its text/html parts joined, and every other part as an
@@ -17,10 +20,10 @@
  * the root), and where each text/plain part ends (they arrive joined).
  *
  * Limits (ParseOptions): a message larger than maxBytes is not parsed at all; more than maxParts
- * MIME parts (mailparser's maxChildNodes, per parse and counted over all attached messages), a
- * header block over 1 MiB (mailparser's maxHeadSize) or a mailparser error stop the parse. Work is
- * then linear in the input: mailparser's splitter is, and an attached message is re-read at most
- * maxDepth times. RFCs: 5322, 2045-2047, 2231 (through mailparser and libmime), 3462/6522, 6532/6533.
+ * MIME parts in one parse (mailparser's maxChildNodes), a header block over 1 MiB (mailparser's
+ * maxHeadSize) or a mailparser error stop that parse; attached messages are parsed again at most
+ * maxAttached times, at most maxDepth deep. Work is then linear in the input: mailparser's
+ * splitter is, and a byte is re-read at most maxDepth times. RFCs: 5322, 2045-2047, 2231 (through mailparser and libmime), 3462/6522, 6532/6533.
  *
  * CONTRACT used by the decoders (owned by the parse stage; keep these shapes stable):
  */
@@ -53,8 +56,9 @@ export interface MimePart {
    * The content as text with LF endings, transfer encoding removed and charset decoded:
    * a text/plain message: its text (the same as ParsedMessage.text); text/html: the HTML;
    * message/*, text/* parts and the rest of the message's parts: their text (message/rfc822: the
-   * attached message's source). '' for multipart containers (mailparser does not report the
-   * preamble) and for binary parts (image/*, application/*, ...: their bytes are not kept).
+   * attached message's source; message/global-delivery-status: UTF-8, line by line). '' for
+   * multipart containers (mailparser does not report the preamble) and for binary parts
+   * (image/*, application/*, ...: their bytes are not kept).
    */
   body: string;
   /**
