@@ -233,8 +233,9 @@ interface MailparserResult {
 }
 
 /** The options every run uses: no HTML-to-text, text-to-HTML, link or checksum work (the
- *  decoders read the plain text and strip HTML themselves); delivery-status and attached
- *  messages stay parts of their own. */
+ *  decoders read the plain text and strip HTML themselves; with skipHtmlToText no conversion
+ *  runs, so maxHtmlLengthToParse has nothing to limit); delivery-status and attached messages
+ *  stay parts of their own. */
 function mailparserOptions(maxParts: number): MailParserOptions {
   return {
     keepDeliveryStatus: true,
