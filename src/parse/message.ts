@@ -393,8 +393,8 @@ function skipLeadingBlankLines(buf: Buffer): Buffer {
   return i === 0 ? buf : buf.subarray(i);
 }
 
-function emptyPart(type = 'text/plain'): MimePart {
-  return { headers: new HeaderList([]), type, params: Object.create(null) as Record<string, string>, body: '', parts: [] };
+function emptyPart(): MimePart {
+  return { headers: new HeaderList([]), type: 'text/plain', params: Object.create(null) as Record<string, string>, body: '', parts: [] };
 }
 
 async function partOf(a: Collected, depth: number, ctx: Ctx): Promise<MimePart> {
