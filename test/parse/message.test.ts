@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { parseHeaders, parseMessage, walkParts, type MimePart } from '../../src/parse/message.js';
 
 const CRLF = (s: string): string => s.replace(/\n/g, '\r\n');
-const bytes = (...parts: Array<string | number[]>): Buffer =>
-  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
+const bytes = (...parts: Array<string | number[] | Buffer>): Buffer =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.isBuffer(p) ? p : Buffer.from(p))));
 
 const SIMPLE = `Return-Path: <>
 From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
