@@ -150,7 +150,7 @@ interface Slot {
   raw: Buffer;
   sha256: string;
   bytes: number;
-  plan: ProcessPlan | null | Promise<ProcessPlan>;
+  plan: null | Promise<ProcessPlan>;
 }
 
 export async function ingest(store: Store, paths: string[], how: IngestHow = {}): Promise<IngestSummary> {
@@ -219,8 +219,9 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
         // A message stored and processed before (a re-run, a resumed backfill) is not analysed again.
         const check = store.ingestCheck(item.raw);
         const plan = check.done ? null : store.planIngest({ env, raw: item.raw });
-        // A plan that fails is settled as failed by planMessage; keep an unobserved rejection quiet.
-        if (plan instanceof Promise) plan.catch(() => undefined);
+        // planMessage settles a bad message as failed; a rejection here (the store itself) is
+        // rethrown at the commit - keep it from being reported as unhandled meanwhile.
+        plan?.catch(() => undefined);
         fifo.push({ env, raw: item.raw, sha256: check.sha256, bytes: item.bytes, plan });
         fifoBytes += item.raw.length;
         if (fifo.length >= 2 * batchSize || fifoBytes > AHEAD_BYTES) await commit(batchSize);

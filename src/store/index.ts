@@ -210,7 +210,7 @@ export interface Store {
   getMessage(id: number): StoredMessage | undefined;
   /** Save and process a batch in one go (CLI ingest, bench): analysis runs before the write
    *  transaction, and the raw bytes are not read back. Same results as saveMessages + processIds. */
-  ingestMessages(items: { env: Envelope; raw: Buffer }[]): (SaveResult & { outcome: ProcessOutcome })[];
+  ingestMessages(items: { env: Envelope; raw: Buffer }[]): Promise<(SaveResult & { outcome: ProcessOutcome })[]>;
   /** ingestMessages in two steps, for a pipelined ingest (cli/ingest.ts): the content hash and
    *  whether the message is already stored and finished (then it needs no analysis)... */
   ingestCheck(raw: Buffer): IngestCheck;
@@ -218,14 +218,17 @@ export interface Store {
    *  commits its plan (null: already finished, nothing to do). Plans commit in the order given. */
   commitIngest(items: IngestItem[]): (SaveResult & { outcome: ProcessOutcome })[];
   /** The plan of a message not stored yet (analysis with this store's analyzer and attribution). */
-  planIngest(item: { env: Envelope; raw: Buffer }): ProcessPlan | Promise<ProcessPlan>;
-  processMessage(id: number, opts?: { force?: boolean }): ProcessOutcome;
+  planIngest(item: { env: Envelope; raw: Buffer }): Promise<ProcessPlan>;
+  processMessage(id: number, opts?: { force?: boolean }): Promise<ProcessOutcome>;
   /** Process up to `limit` pending messages (oldest first), in batches; returns how many. */
-  processPending(limit?: number, opts?: { relaxed?: boolean }): number;
+  processPending(limit?: number, opts?: { relaxed?: boolean }): Promise<number>;
   /** Like processPending but returns every outcome (for summaries). `relaxed`: commit without an
    *  fsync (synchronous=NORMAL): for the daemon's pipeline, whose results are derived from the
-   *  durable raw message - a power loss can only put messages back to pending, to be redone. */
-  processIds(ids: number[], opts?: { force?: boolean; relaxed?: boolean }): ProcessOutcome[];
+   *  durable raw message - a power loss can only put messages back to pending, to be redone.
+   *  Asynchronous because the analysis is (mailparser); each batch's plans are made first, then
+   *  committed in one synchronous transaction, so other writers of this connection (the group
+   *  commit of intake) run between analyses but never inside a processing transaction. */
+  processIds(ids: number[], opts?: { force?: boolean; relaxed?: boolean }): Promise<ProcessOutcome[]>;
   mayISend(address: string, now?: number): MayISend;
   addressStatus(address: string, now?: number): AddressStatus;
   history(address: string, limit?: number): HistoryEntry[];
@@ -247,7 +250,7 @@ export interface Store {
   importSuppressions(rows: ImportRow[], who: string): ImportResult;
   stats(now?: number): Stats;
   /** Re-run the pipeline on matching messages (force); returns the outcomes. */
-  reprocess(filter: ReprocessFilter): ProcessOutcome[];
+  reprocess(filter: ReprocessFilter): Promise<ProcessOutcome[]>;
   setImapCursor(account: string, folder: string, cursor: ImapCursor): void;
   getImapCursor(account: string, folder: string): ImapCursor | undefined;
   /** Upsert one mailbox's health row (merge: undefined fields keep their stored value); returns the row. */
@@ -371,13 +374,15 @@ class SqliteStore implements Store {
     return loadMessage(this.m, id);
   }
 
-  ingestMessages(items: { env: Envelope; raw: Buffer }[]): (SaveResult & { outcome: ProcessOutcome })[] {
+  async ingestMessages(items: { env: Envelope; raw: Buffer }[]): Promise<(SaveResult & { outcome: ProcessOutcome })[]> {
     // Analyse outside the write lock; skip the analysis of messages we already finished.
-    const batch = items.map((it) => {
+    const batch: IngestItem[] = [];
+    for (const it of items) {
       const check = this.ingestCheck(it.raw);
-      const plan = check.done ? null : planMessage({ id: 0, raw: it.raw, env: it.env }, this.analyze, this.attribute);
-      return { env: it.env, raw: it.raw, sha256: check.sha256, plan };
-    });
+      const plan = check.done ? null : await this.planIngest(it);
+      batch.push({ env: it.env, raw: it.raw, sha256: check.sha256, plan });
+    }
+    // From here to the end of the transaction nothing awaits: the batch commits as one unit.
     return this.commitIngest(batch);
   }
 
@@ -388,7 +393,7 @@ class SqliteStore implements Store {
     return { sha256, done: state !== undefined && state !== 'pending' };
   }
 
-  planIngest(item: { env: Envelope; raw: Buffer }): ProcessPlan | Promise<ProcessPlan> {
+  planIngest(item: { env: Envelope; raw: Buffer }): Promise<ProcessPlan> {
     return planMessage({ id: 0, raw: item.raw, env: item.env }, this.analyze, this.attribute);
   }
 
@@ -420,22 +425,22 @@ class SqliteStore implements Store {
 
   // ---- processing ----
 
-  processMessage(id: number, opts: { force?: boolean } = {}): ProcessOutcome {
-    return this.processIds([id], opts)[0]!;
+  async processMessage(id: number, opts: { force?: boolean } = {}): Promise<ProcessOutcome> {
+    return (await this.processIds([id], opts))[0]!;
   }
 
-  processPending(limit = Number.MAX_SAFE_INTEGER, opts: { relaxed?: boolean } = {}): number {
+  async processPending(limit = Number.MAX_SAFE_INTEGER, opts: { relaxed?: boolean } = {}): Promise<number> {
     let done = 0;
     while (done < limit) {
       const ids = this.m.pending.all(Math.min(BATCH, limit - done)).map((r) => r.id);
       if (ids.length === 0) break;
-      this.processIds(ids, opts);
+      await this.processIds(ids, opts);
       done += ids.length;
     }
     return done;
   }
 
-  processIds(ids: number[], opts: { force?: boolean; relaxed?: boolean } = {}): ProcessOutcome[] {
+  async processIds(ids: number[], opts: { force?: boolean; relaxed?: boolean } = {}): Promise<ProcessOutcome[]> {
     const out: ProcessOutcome[] = [];
     for (let i = 0; i < ids.length; i += BATCH) {
       // Analyse outside the transaction (CPU-bound, may be slow) so the write lock is held only
@@ -451,8 +456,10 @@ class SqliteStore implements Store {
         // A pruned finished message keeps its events (reprocessing it would erase them); a pending
         // one without raw bytes becomes 'failed' (planMessage says why) rather than pending for ever.
         else if (msg.raw === null && msg.state !== 'pending') plans.push(skipped(msg));
-        else plans.push(planMessage(msg, this.analyze, this.attribute));
+        else plans.push(await planMessage(msg, this.analyze, this.attribute));
       }
+      // No await from here to the commit: the plans are written in one synchronous transaction
+      // (commitPlan re-checks each row's state, as another writer may have finished it meanwhile).
       const commit = () =>
         this.db
           .transaction(() => {
@@ -520,7 +527,7 @@ class SqliteStore implements Store {
     return [...touched];
   }
 
-  reprocess(filter: ReprocessFilter): ProcessOutcome[] {
+  async reprocess(filter: ReprocessFilter): Promise<ProcessOutcome[]> {
     const where: string[] = ['raw IS NOT NULL'];
     const args: (string | number)[] = [];
     if (!filter.all) {
