@@ -28,6 +28,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { defaultThreads, startAnalyzePool, type AnalyzePool } from '../analyze-pool.js';
 import { readInputs } from '../intake/file.js';
 import type { IngestItem, ProcessOutcome, ProcessPlan, Store } from '../store/index.js';
 import type { Envelope } from '../types.js';
@@ -61,6 +62,8 @@ export interface IngestSummary {
   rate: number;
   /** Stopped by SIGINT/SIGTERM: what was read is committed; run the same command again to go on. */
   interrupted: boolean;
+  /** Worker threads that parsed and classified (0: all in the main thread). */
+  threads: number;
 }
 
 /** Problems kept in the summary, in order; the rest are counted. */
@@ -72,7 +75,12 @@ interface IngestOpts extends StoreCliOptions {
   json?: boolean;
   progress?: boolean;
   batch: string;
+  threads: string;
 }
+
+/** With --threads auto, the pool starts once this many messages were read: a handful of messages
+ *  (an MTA's pipe delivers one) is done before worker threads would have started. */
+const POOL_AFTER = 200;
 
 export function register(program: Command): void {
   addStoreOptions(
@@ -82,7 +90,8 @@ export function register(program: Command): void {
       .argument('<paths...>', "files, directories, mbox files, or '-' for stdin")
       .option('--json', 'print the summary as JSON')
       .option('--no-progress', 'no progress bar even on a terminal')
-      .option('--batch <n>', 'messages per transaction', '100'),
+      .option('--batch <n>', 'messages per transaction', '100')
+      .option('--threads <n>', "worker threads that parse and classify ('auto': one per core but one, from the 200th message; 0: none)", 'auto'),
   ).action(async (paths: string[], opts: IngestOpts) => {
     const stdin = paths.includes('-');
     let summary: IngestSummary;
@@ -98,8 +107,11 @@ export function register(program: Command): void {
     try {
       const batch = Number(opts.batch);
       if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new UsageError(`--batch: expected 1-10000, got ${JSON.stringify(opts.batch)}`);
+      const threads = opts.threads === 'auto' ? 'auto' : Number(opts.threads);
+      if (threads !== 'auto' && (!Number.isInteger(threads) || threads < 0 || threads > 64))
+        throw new UsageError(`--threads: expected 'auto' or 0-64, got ${JSON.stringify(opts.threads)}`);
       const showBar = opts.progress !== false && process.stderr.isTTY === true;
-      summary = await withStore(opts, (store) => ingest(store, paths, { batch, progress: showBar, signal: stop.signal }));
+      summary = await withStore(opts, (store) => ingest(store, paths, { batch, threads, progress: showBar, signal: stop.signal }));
     } catch (err) {
       throw ingestFailure(err, stdin);
     } finally {
@@ -136,6 +148,11 @@ export function ingestFailure(err: unknown, stdin: boolean): Error & { exitCode:
 export interface IngestHow {
   /** Messages per transaction (default 100). */
   batch?: number;
+  /** Worker threads for the analysis (analyze-pool.ts): a number (0: in this thread, the
+   *  default), or 'auto' (defaultThreads(), started after POOL_AFTER messages). */
+  threads?: number | 'auto';
+  /** A pool already started (tests): used from the first message instead of `threads`; not closed here. */
+  pool?: AnalyzePool;
   progress?: boolean;
   now?: () => number;
   /** Aborting stops reading; what was read is committed and the summary says interrupted. */
@@ -151,6 +168,8 @@ interface Slot {
   sha256: string;
   bytes: number;
   plan: null | Promise<ProcessPlan>;
+  /** The stored form, when a worker made it. */
+  gzip?: Promise<Buffer | undefined>;
 }
 
 export async function ingest(store: Store, paths: string[], how: IngestHow = {}): Promise<IngestSummary> {
@@ -175,6 +194,7 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
     seconds: 0,
     rate: 0,
     interrupted: false,
+    threads: 0,
   };
   const progress = how.progress ? await startProgress(paths) : undefined;
   // Bytes of inputs that produced no message to commit (errors, empty), counted as done at once.
@@ -189,11 +209,16 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
     if (slots.length === 0) return;
     for (const sl of slots) fifoBytes -= sl.raw.length;
     const items: IngestItem[] = [];
-    for (const sl of slots) items.push({ env: sl.env, raw: sl.raw, sha256: sl.sha256, plan: await sl.plan });
+    for (const sl of slots) {
+      const item: IngestItem = { env: sl.env, raw: sl.raw, sha256: sl.sha256, plan: await sl.plan };
+      const gzip = await sl.gzip;
+      if (gzip) item.gzip = gzip;
+      items.push(item);
+    }
     // One transaction per batch (group commit), in input order: events reach each address in the
     // order of the file. A duplicate still pending (stored by the daemon, not processed yet) is
     // processed; one already finished is skipped.
-    const results = store.commitIngest(items);
+    const results = store.commitIngest(items, { relaxed });
     for (const [i, r] of results.entries()) {
       if (r.duplicate) s.duplicates++;
       else s.stored++;
@@ -204,6 +229,13 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
     how.onBatch?.(s);
   };
 
+  const threads = how.threads ?? 0;
+  // From files, batches commit without an fsync each (atomic all the same) and the WAL is synced
+  // once at the end, before the summary says "stored": a power loss in between loses the last
+  // batches, which the same command redoes. From stdin (an MTA's pipe: it deletes the bounce once
+  // we exit 0) every commit is durable.
+  const relaxed = !paths.includes('-');
+  let pool: AnalyzePool | null = how.pool ?? null;
   const reader = readInputs(paths);
   try {
     for await (const item of reader) {
@@ -218,11 +250,20 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
         const env: Envelope = { source: stdin ? 'stdin' : 'file', origin: item.source, mailFrom: '', rcptTo: [], receivedAt: now() };
         // A message stored and processed before (a re-run, a resumed backfill) is not analysed again.
         const check = store.ingestCheck(item.raw);
-        const plan = check.done ? null : store.planIngest({ env, raw: item.raw });
-        // planMessage settles a bad message as failed; a rejection here (the store itself) is
-        // rethrown at the commit - keep it from being reported as unhandled meanwhile.
-        plan?.catch(() => undefined);
-        fifo.push({ env, raw: item.raw, sha256: check.sha256, bytes: item.bytes, plan });
+        if (!pool && !check.done && (threads === 'auto' ? s.messages > POOL_AFTER : threads > 0)) {
+          pool = startAnalyzePool(threads === 'auto' ? defaultThreads() : threads);
+        }
+        const slot: Slot = { env, raw: item.raw, sha256: check.sha256, bytes: item.bytes, plan: null };
+        if (!check.done && pool) {
+          // Parse, classify and gzip in a worker; the plan (attribution, effects) is made here.
+          const work = pool.run(item.raw, true);
+          slot.plan = store.planIngest({ env, raw: item.raw }, async () => (await work).analysis);
+          slot.gzip = work.then((w) => w.gzip, () => undefined);
+        } else if (!check.done) slot.plan = store.planIngest({ env, raw: item.raw });
+        // planMessage settles a bad message (or a dead worker's) as failed; a rejection here (the
+        // store itself) is rethrown at the commit - keep it from being reported as unhandled meanwhile.
+        slot.plan?.catch(() => undefined);
+        fifo.push(slot);
         fifoBytes += item.raw.length;
         if (fifo.length >= 2 * batchSize || fifoBytes > AHEAD_BYTES) await commit(batchSize);
       }
@@ -232,13 +273,16 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
       }
     }
     while (fifo.length > 0) await commit(batchSize);
+    if (relaxed) store.syncWalNow();
   } finally {
-    // On an error or an interrupt: close the input (file handles, stdin).
+    // On an error or an interrupt: close the input (file handles, stdin) and the workers.
     await reader.return(undefined);
+    if (pool !== how.pool) await (pool as AnalyzePool | null)?.close();
     progress?.stop();
   }
   s.seconds = (Date.now() - started) / 1000;
   s.rate = s.seconds > 0 ? Math.round(s.messages / s.seconds) : 0;
+  s.threads = (pool as AnalyzePool | null)?.threads ?? 0;
   return s;
 }
 
@@ -322,7 +366,7 @@ const CATEGORY_NAMES: Record<string, string> = {
 
 export function formatSummary(s: IngestSummary): string {
   const lines = [
-    `messages:      ${s.messages} read, ${s.stored} stored, ${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'} (${s.seconds.toFixed(1)} s, ${s.rate} msg/s)`,
+    `messages:      ${s.messages} read, ${s.stored} stored, ${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'} (${s.seconds.toFixed(1)} s, ${s.rate} msg/s${s.threads > 0 ? `, ${s.threads} worker thread${s.threads === 1 ? '' : 's'}` : ''})`,
     `processed:     ${s.processed}, not a bounce: ${s.notABounce}, failed: ${s.failed}`,
     `bounces:       ${s.bounces} recipient failure${s.bounces === 1 ? '' : 's'}`,
   ];

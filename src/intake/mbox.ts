@@ -35,9 +35,11 @@ export function isMbox(head: Buffer): boolean {
 
 export class MboxSplitter {
   private buf = Buffer.allocUnsafe(64 * 1024);
-  /** Valid bytes in buf: the current message from its envelope line on (or its kept tail while skipping). */
+  /** Where the current message (its envelope line) starts in buf; bytes before it are spent. */
+  private start = 0;
+  /** End of the valid bytes in buf. */
   private len = 0;
-  /** Where the search for the next separator resumes. */
+  /** Where the search for the next separator resumes (in buf). */
   private scan = 0;
   private eol: Buffer | null = null;
   private marker: Buffer | null = null;
@@ -55,21 +57,27 @@ export class MboxSplitter {
 
   end(): MboxPart[] {
     const out = this.drain(true);
-    if (this.len > 0 || this.skipped >= 0) out.push(this.finish(this.len));
-    this.len = 0;
-    this.scan = 0;
+    if (this.len > this.start || this.skipped >= 0) out.push(this.finish(this.len));
+    this.start = this.len = this.scan = 0;
     return out;
   }
 
   private append(chunk: Buffer): void {
-    const need = this.len + chunk.length;
-    if (need > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-      this.buf.copy(grown, 0, 0, this.len);
-      this.buf = grown;
+    if (this.len + chunk.length > this.buf.length) {
+      // Spent bytes go first (the current message moves to the front), then the buffer grows if
+      // the message and the chunk still do not fit: each byte is moved at most once per growth.
+      const keep = this.len - this.start;
+      const size = keep + chunk.length > this.buf.length ? Math.max(keep + chunk.length, this.buf.length * 2) : this.buf.length;
+      const target = size === this.buf.length ? this.buf : Buffer.allocUnsafe(size);
+      this.buf.copy(target, 0, this.start, this.len);
+      this.buf = target;
+      this.scan -= this.start;
+      this.eolScan -= this.start;
+      this.len = keep;
+      this.start = 0;
     }
     chunk.copy(this.buf, this.len);
-    this.len = need;
+    this.len += chunk.length;
   }
 
   /** The line ending of the first line; null while the first line is not complete. */
@@ -91,20 +99,17 @@ export class MboxSplitter {
     const out: MboxPart[] = [];
     if (this.eol === null) {
       // A first line longer than any message is cut as if it ended: it is garbage either way.
-      this.eol = this.findEol(atEnd || this.len > this.maxMessageBytes);
-      if (this.eol === null) {
-        this.checkSize(out);
-        return out;
-      }
+      this.eol = this.findEol(atEnd || this.len - this.start > this.maxMessageBytes);
+      if (this.eol === null) return out;
       this.marker = Buffer.concat([this.eol, this.eol, FROM]);
     }
     const eol = this.eol;
     const marker = this.marker!;
+    const view = this.buf.subarray(0, this.len);
     for (;;) {
-      const view = this.buf.subarray(0, this.len);
       const i = view.indexOf(marker, this.scan);
       if (i < 0) {
-        this.scan = Math.max(this.scan, this.len - marker.length + 1, 0);
+        this.scan = Math.max(this.scan, this.len - marker.length + 1, this.start);
         break;
       }
       const at = i + 2 * eol.length;
@@ -125,26 +130,26 @@ export class MboxSplitter {
         continue;
       }
       out.push(this.finish(at));
-      // The next message (from its envelope line) moves to the front of the buffer.
-      this.buf.copy(this.buf, 0, at, this.len);
-      this.len -= at;
-      this.scan = 0;
-      this.shrink();
+      // The next message starts at its envelope line.
+      this.start = at;
+      this.scan = at;
     }
-    this.checkSize(out);
+    this.checkSize();
+    this.shrink();
     return out;
   }
 
   /** The current message ends at `stop` (exclusive): what it yields. */
   private finish(stop: number): MboxPart {
+    const size = stop - this.start;
     if (this.skipped >= 0) {
-      const bytes = this.skipped + stop;
+      const bytes = this.skipped + size;
       this.skipped = -1;
       return { tooBig: true, bytes };
     }
-    if (stop > this.maxMessageBytes) return { tooBig: true, bytes: stop };
+    if (size > this.maxMessageBytes) return { tooBig: true, bytes: size };
     const eol = (this.eol ?? Buffer.from('\n')).toString('latin1');
-    let text = this.buf.toString('latin1', 0, stop);
+    let text = this.buf.toString('latin1', this.start, stop);
     // Drop the envelope line itself.
     const nl = text.indexOf(eol);
     text = nl < 0 ? '' : text.slice(nl + eol.length);
@@ -152,33 +157,32 @@ export class MboxSplitter {
     text = text.replace(/^>(>*From )/gm, '$1');
     // Drop the blank separator line that precedes the next envelope line.
     if (text.endsWith(eol + eol)) text = text.slice(0, -eol.length);
-    if (text.trim().length === 0) return { empty: true, bytes: stop };
-    return { raw: Buffer.from(text, 'latin1'), bytes: stop };
+    if (text.trim().length === 0) return { empty: true, bytes: size };
+    return { raw: Buffer.from(text, 'latin1'), bytes: size };
   }
 
-  /** Too big to hold: keep only a tail long enough to find the next separator in. */
-  private checkSize(out: MboxPart[]): void {
-    void out;
-    if (this.skipped < 0 && this.len <= this.maxMessageBytes) return;
+  /** Too big to hold: drop what was searched already, keeping a tail to find the next separator in. */
+  private checkSize(): void {
+    if (this.skipped < 0 && this.len - this.start <= this.maxMessageBytes) return;
     const keep = (this.marker?.length ?? 8) + ENVELOPE_LOOK + 8;
-    if (this.len <= keep) return;
+    const dropTo = Math.min(this.len - keep, this.scan);
+    if (dropTo <= this.start) return;
     if (this.skipped < 0) this.skipped = 0;
-    const drop = Math.min(this.len - keep, this.scan);
-    if (drop <= 0) return;
-    this.buf.copy(this.buf, 0, drop, this.len);
-    this.len -= drop;
-    this.scan -= drop;
-    this.skipped += drop;
-    this.shrink();
+    this.skipped += dropTo - this.start;
+    this.start = dropTo;
   }
 
   /** After a big message, give the memory back. */
   private shrink(): void {
-    const floor = 64 * 1024;
-    if (this.buf.length > 4 * 1024 * 1024 && this.len < this.buf.length / 4) {
-      const smaller = Buffer.allocUnsafe(Math.max(floor, this.len * 2));
-      this.buf.copy(smaller, 0, 0, this.len);
+    const live = this.len - this.start;
+    if (this.buf.length > 4 * 1024 * 1024 && live < this.buf.length / 4) {
+      const smaller = Buffer.allocUnsafe(Math.max(64 * 1024, live * 2));
+      this.buf.copy(smaller, 0, this.start, this.len);
       this.buf = smaller;
+      this.scan -= this.start;
+      this.eolScan -= this.start;
+      this.len = live;
+      this.start = 0;
     }
   }
 }

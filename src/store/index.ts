@@ -215,10 +215,14 @@ export interface Store {
    *  whether the message is already stored and finished (then it needs no analysis)... */
   ingestCheck(raw: Buffer): IngestCheck;
   /** ...then one transaction that stores each message (a duplicate is found, not stored twice) and
-   *  commits its plan (null: already finished, nothing to do). Plans commit in the order given. */
-  commitIngest(items: IngestItem[]): (SaveResult & { outcome: ProcessOutcome })[];
-  /** The plan of a message not stored yet (analysis with this store's analyzer and attribution). */
-  planIngest(item: { env: Envelope; raw: Buffer }): Promise<ProcessPlan>;
+   *  commits its plan (null: already finished, nothing to do). Plans commit in the order given.
+   *  `relaxed`: without an fsync (synchronous=NORMAL; atomic all the same) - for a backfill from
+   *  files, which calls syncWalNow() at the end: a power loss meanwhile loses the last batches,
+   *  which running the same command again redoes. */
+  commitIngest(items: IngestItem[], opts?: { relaxed?: boolean }): (SaveResult & { outcome: ProcessOutcome })[];
+  /** The plan of a message not stored yet: its analysis (this store's analyzer, or `analyze`, e.g.
+   *  a worker thread's) and this store's attribution. */
+  planIngest(item: { env: Envelope; raw: Buffer }, analyze?: AnalyzeFn): Promise<ProcessPlan>;
   processMessage(id: number, opts?: { force?: boolean }): Promise<ProcessOutcome>;
   /** Process up to `limit` pending messages (oldest first), in batches; returns how many. */
   processPending(limit?: number, opts?: { relaxed?: boolean }): Promise<number>;
@@ -393,11 +397,11 @@ class SqliteStore implements Store {
     return { sha256, done: state !== undefined && state !== 'pending' };
   }
 
-  planIngest(item: { env: Envelope; raw: Buffer }): Promise<ProcessPlan> {
-    return planMessage({ id: 0, raw: item.raw, env: item.env }, this.analyze, this.attribute);
+  planIngest(item: { env: Envelope; raw: Buffer }, analyze?: AnalyzeFn): Promise<ProcessPlan> {
+    return planMessage({ id: 0, raw: item.raw, env: item.env }, analyze ?? this.analyze, this.attribute);
   }
 
-  commitIngest(items: IngestItem[]): (SaveResult & { outcome: ProcessOutcome })[] {
+  commitIngest(items: IngestItem[], opts: { relaxed?: boolean } = {}): (SaveResult & { outcome: ProcessOutcome })[] {
     // Compress outside the write lock; a message already finished is not stored again (its
     // bytes are not needed: the INSERT finds the row and changes nothing).
     const prepared = items.map((it): PreparedMessage =>
@@ -406,7 +410,7 @@ class SqliteStore implements Store {
         : { env: it.env, sha256: it.sha256, size: it.raw.length, body: it.gzip ?? packRaw(it.raw), compression: 'gzip' },
     );
     const now = this.clock();
-    return this.write('ingest messages', () =>
+    const commit = () =>
       this.db
         .transaction(() =>
           items.map((it, i) => {
@@ -419,8 +423,8 @@ class SqliteStore implements Store {
             return { ...saved, outcome };
           }),
         )
-        .immediate(),
-    );
+        .immediate();
+    return this.write('ingest messages', () => (opts.relaxed ? this.relaxed(commit) : commit()));
   }
 
   // ---- processing ----

@@ -3,7 +3,8 @@
  * - an mbox four times the process's V8 heap limit (--max-old-space-size=48) is read message by
  *   message: it is ingested whole, and the peak RSS stays below the file's size;
  * - Ctrl-C (SIGINT) in the middle leaves a consistent store, exits 130 and says so; running the same
- *   command again stores nothing twice and ends in the same state as one uninterrupted run.
+ *   command again stores nothing twice and ends in the same state as one uninterrupted run - with
+ *   two worker threads analysing, against a run without any (the order per address is kept).
  */
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
@@ -96,7 +97,8 @@ describe('rebound ingest as a backfill', { timeout: 300_000 }, () => {
     const preload = join(dir, 'rss.mjs');
     writeFileSync(preload, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS * 1024)));\n`);
     const db = join(dir, 'big.db');
-    const r = await runNode([`--max-old-space-size=${heapMb}`, '--import', preload, main, 'ingest', mbox, '--db', db, '--json'], { env });
+    // In this thread (--threads 0): the reader's memory, not a worker isolate's, is what is measured.
+    const r = await runNode([`--max-old-space-size=${heapMb}`, '--import', preload, main, 'ingest', mbox, '--db', db, '--json', '--threads', '0'], { env });
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     // The heap limit alone does not catch a whole-file reader (Node keeps big latin1 strings and
@@ -114,16 +116,17 @@ describe('rebound ingest as a backfill', { timeout: 300_000 }, () => {
     const mbox = join(dir, 'resume.mbox');
     const N = 4000;
     await writeMbox(mbox, N, () => null);
-    // The reference: one uninterrupted run.
+    // The reference: one uninterrupted run, analysed in this thread.
     const full = join(dir, 'full.db');
-    const ref = await runNode([main, 'ingest', mbox, '--db', full, '--json', '--batch', '50'], { env });
+    const ref = await runNode([main, 'ingest', mbox, '--db', full, '--json', '--batch', '50', '--threads', '0'], { env });
     expect(ref.code, ref.err).toBe(0);
     expect(JSON.parse(ref.out)).toMatchObject({ messages: N, stored: N, interrupted: false });
 
-    // The interrupted run: SIGINT once some batches are committed (watched from another connection).
+    // The interrupted run, analysed by two worker threads (committed in file order all the same):
+    // SIGINT once some batches are committed (watched from another connection).
     const part = join(dir, 'part.db');
     const first = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-      const p = spawn(process.execPath, [main, 'ingest', mbox, '--db', part, '--json', '--batch', '50'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [main, 'ingest', mbox, '--db', part, '--json', '--batch', '50', '--threads', '2'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -159,10 +162,10 @@ describe('rebound ingest as a backfill', { timeout: 300_000 }, () => {
     expect([verify.code, verify.out]).toEqual([0, '']);
 
     // The same command again.
-    const second = await runNode([main, 'ingest', mbox, '--db', part, '--json', '--batch', '50'], { env });
+    const second = await runNode([main, 'ingest', mbox, '--db', part, '--json', '--batch', '50', '--threads', '2'], { env });
     expect(second.code, second.err).toBe(0);
     const s2 = JSON.parse(second.out) as { messages: number; stored: number; duplicates: number };
-    expect(s2).toMatchObject({ messages: N, duplicates: s1.stored, stored: N - s1.stored });
+    expect(s2).toMatchObject({ messages: N, duplicates: s1.stored, stored: N - s1.stored, threads: 2 });
     const a = snapshot(full);
     const b = snapshot(part);
     expect(b.duplicatesOfContent).toBe(0);
