@@ -8,9 +8,10 @@
  * In: raw bytes. Out: Promise<{ analysis, gzip? }>. Each worker runs one message at a time (with
  * up to DEPTH queued behind it, so it never waits for the next one), and the pool knows
  * which message each worker is on: that is where a per-message deadline belongs (terminate the
- * worker, fail that message, requeue the ones behind it) - not built here. A worker that dies (a
- * crash, out of memory) fails the message it was on - the pipeline then stores that message marked
- * failed, for `rebound reprocess --failed` - requeues the others, and is replaced.
+ * worker, fail that message, requeue the ones behind it) - not built here. A worker that dies fails
+ * the message it was on, requeues the others, and is replaced: out of its (small) heap, the caller
+ * analyses that message in its own thread (cli/ingest.ts); any other death, and the pipeline stores
+ * the message marked failed, for `rebound reprocess --failed`.
  * No config keys (`rebound ingest --threads N`).
  */
 import { availableParallelism } from 'node:os';
@@ -25,11 +26,16 @@ export interface PoolResult {
 
 export interface AnalyzePool {
   readonly threads: number;
-  /** Analyse one message (and gzip it when `pack`) in a worker. Rejects only when its worker died. */
+  /** Analyse one message (and gzip it when `pack`) in a worker. Rejects only when its worker died:
+   *  err.code 'ERR_WORKER_OUT_OF_MEMORY' (the message needs more than a worker's heap) or another. */
   run(raw: Buffer, pack?: boolean): Promise<PoolResult>;
   /** Let the queued messages finish, then stop the workers. */
   close(): Promise<void>;
 }
+
+/** Worker heap limits (MB), see spawn(). */
+const WORKER_YOUNG_MB = 4;
+const WORKER_OLD_MB = 96;
 
 /** Messages a worker holds (the one it is on and those queued behind it): enough that it never
  *  waits while the writer commits a batch. */
@@ -64,7 +70,11 @@ export function startAnalyzePool(threads: number, opts: { workerUrl?: URL } = {}
 
   const spawn = (): Slot => {
     // The analysis allocates short-lived objects; a small young generation keeps RSS down at no cost in rate.
-    const worker = new Worker(url, { resourceLimits: { maxYoungGenerationSizeMb: 16 } });
+    // Small heaps: V8 lets garbage pile up to a fraction of the heap limit before it collects, so
+    // without a limit two workers took 330 MB of RSS over 20,000 messages, with it 220 MB (the
+    // whole process; docs/BENCHMARKS.md). A message too big to analyse within it kills only its
+    // worker, with ERR_WORKER_OUT_OF_MEMORY: the caller can analyse it in its own thread instead.
+    const worker = new Worker(url, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB, maxOldGenerationSizeMb: WORKER_OLD_MB } });
     const slot: Slot = { worker, inflight: [] };
     worker.on('message', (m: { results: { id: number; analysis: Analysis; gzip?: Uint8Array }[] }) => {
       for (const res of m.results) {
@@ -76,13 +86,13 @@ export function startAnalyzePool(threads: number, opts: { workerUrl?: URL } = {}
       }
       pump();
     });
-    const died = (err: Error): void => {
+    const died = (err: Error & { code?: string }): void => {
       const i = slots.indexOf(slot);
       if (i < 0) return;
       slots.splice(i, 1);
       const [current, ...rest] = slot.inflight;
       slot.inflight = [];
-      current?.reject(new Error(`analysis worker died: ${err.message}`));
+      current?.reject(Object.assign(new Error(`analysis worker died: ${err.message}`), { code: err.code ?? 'ERR_WORKER_DIED' }));
       // The messages behind it did not run: they go first to another worker.
       queue.unshift(...rest);
       if (!closing) slots.push(spawn());

@@ -57,7 +57,7 @@ describe('analyze-pool', () => {
   });
 });
 
-describe('ingest with a pool whose worker dies', () => {
+describe('ingest with a pool whose worker dies', { timeout: 60_000 }, () => {
   it('stores the message it was on, marked failed (for reprocess --failed); the others are processed', async () => {
     const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
@@ -75,6 +75,36 @@ describe('ingest with a pool whose worker dies', () => {
       expect(s.errors).toEqual([{ source: 'message #2', error: 'analyze: analysis worker died: exit code 3' }]);
       expect(store.getMessage(2)).toMatchObject({ state: 'failed' });
       expect(store.getMessage(2)!.raw!.toString()).toContain('CRASH THE WORKER');
+    } finally {
+      store.close();
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a message too big for a worker heap is analysed in the ingesting thread instead', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { ingest } = await import('../src/cli/ingest.js');
+    const { openStore } = await import('../src/store/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'rebound-pool-'));
+    const mbox = join(dir, 'in.mbox');
+    const bodies = ['Subject: a\n\none\n', 'Subject: b\n\nEAT ALL MEMORY\n', 'Subject: c\n\nthree\n'];
+    writeFileSync(mbox, bodies.map((b, i) => `From x Thu Nov 26 04:0${i}:00 2026\n${b}\n`).join(''));
+    const pool = startAnalyzePool(1, { workerUrl: new URL('./support/crashing-analyze-worker.mjs', import.meta.url) });
+    // This thread's analyzer says which messages it saw.
+    const seen: string[] = [];
+    const store = openStore({
+      path: join(dir, 'r.db'),
+      analyze: (raw) => {
+        seen.push(raw.toString());
+        return { type: 'not-bounce', recipients: [], decodedBy: '', problems: [] };
+      },
+    });
+    try {
+      const s = await ingest(store, [mbox], { pool, batch: 2 });
+      expect(s).toMatchObject({ messages: 3, stored: 3, notABounce: 3, failed: 0 });
+      expect(seen).toEqual(['Subject: b\n\nEAT ALL MEMORY\n']);
     } finally {
       store.close();
       await pool.close();

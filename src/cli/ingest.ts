@@ -167,7 +167,10 @@ interface Slot {
   raw: Buffer;
   sha256: string;
   bytes: number;
-  plan: null | Promise<ProcessPlan>;
+  /** A worker's plan on its way, or (analysed in this thread) the call that makes it, run at the
+   *  commit one message at a time: many analyses interleaved in one thread would only hold more
+   *  memory at once (their objects outlive young-generation collections), not go faster. */
+  plan: null | Promise<ProcessPlan> | (() => Promise<ProcessPlan>);
   /** The stored form, when a worker made it. */
   gzip?: Promise<Buffer | undefined>;
 }
@@ -210,7 +213,7 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
     for (const sl of slots) fifoBytes -= sl.raw.length;
     const items: IngestItem[] = [];
     for (const sl of slots) {
-      const item: IngestItem = { env: sl.env, raw: sl.raw, sha256: sl.sha256, plan: await sl.plan };
+      const item: IngestItem = { env: sl.env, raw: sl.raw, sha256: sl.sha256, plan: typeof sl.plan === 'function' ? await sl.plan() : await sl.plan };
       const gzip = await sl.gzip;
       if (gzip) item.gzip = gzip;
       items.push(item);
@@ -257,12 +260,25 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
         if (!check.done && pool) {
           // Parse, classify and gzip in a worker; the plan (attribution, effects) is made here.
           const work = pool.run(item.raw, true);
-          slot.plan = store.planIngest({ env, raw: item.raw }, async () => (await work).analysis);
+          const raw = item.raw;
+          slot.plan = work.then(
+            (w) => store.planIngest({ env, raw }, () => w.analysis),
+            (err: Error & { code?: string }) =>
+              // Too big for a worker's heap: analysed in this thread (its heap is the larger).
+              err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+                ? store.planIngest({ env, raw })
+                : store.planIngest({ env, raw }, () => {
+                    throw err;
+                  }),
+          );
           slot.gzip = work.then((w) => w.gzip, () => undefined);
-        } else if (!check.done) slot.plan = store.planIngest({ env, raw: item.raw });
-        // planMessage settles a bad message (or a dead worker's) as failed; a rejection here (the
-        // store itself) is rethrown at the commit - keep it from being reported as unhandled meanwhile.
-        slot.plan?.catch(() => undefined);
+          // planMessage settles a bad message (or a dead worker's) as failed; a rejection here (the
+          // store itself) is rethrown at the commit - keep it from being reported as unhandled meanwhile.
+          slot.plan.catch(() => undefined);
+        } else if (!check.done) {
+          const raw = item.raw;
+          slot.plan = () => store.planIngest({ env, raw });
+        }
         fifo.push(slot);
         fifoBytes += item.raw.length;
         if (fifo.length >= 2 * batchSize || fifoBytes > AHEAD_BYTES) await commit(batchSize);
