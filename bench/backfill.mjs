@@ -117,15 +117,35 @@ for (const n of sizes) {
   }
 }
 
-// Flat time per message and memory: each size against the smallest, per thread count.
-console.log('\nper message, against the smallest size (1.00 = the same):');
+// Parse only, for reference: rebound's analyzeMessage in one thread on the first messages of the
+// smallest mbox, and Perl Sisimai (Debian's libsisimai-perl) on the same messages, both pinned to
+// one core (taskset) when it is there.
+{
+  const n = Math.min(5000, sizes[0]);
+  const mbox = await mboxFor(sizes[0]);
+  const taskset = await run('taskset', ['-c', '0', 'true']).then(() => true, () => false);
+  const pin = (argv) => (taskset ? ['taskset', ['-c', '0', ...argv]] : [argv[0], argv.slice(1)]);
+  const [c1, a1] = pin([process.execPath, join(root, 'bench', 'backfill-parse.mjs'), mbox, String(n)]);
+  const mine = await run(c1, a1);
+  console.log(`parse only, rebound analyzeMessage: ${mine.out.trim()}`);
+  const [c2, a2] = pin(['perl', join(root, 'bench', 'sisimai-mbox.pl'), mbox, String(n)]);
+  const theirs = await run(c2, a2).catch((err) => ({ out: `not available (${String(err.message).split('\n')[1] ?? err.message})` }));
+  console.log(`parse only, Perl Sisimai:           ${theirs.out.trim()}`);
+}
+
+// Flat time per message and memory: each size against the smallest, per thread count; and the
+// marginal cost (the messages added since the previous size, start-up costs left out).
+console.log('\nper message, against the smallest size (1.00 = the same), and marginal (us per message added since the size before):');
 for (const threads of threadList) {
   const mine = rows.filter((r) => r.threads === threads);
   const base = mine[0];
+  let prev = null;
   for (const r of mine) {
+    const marginal = prev ? ` marginal wall ${Math.round(((r.seconds - prev.seconds) * 1e6) / (r.messages - prev.messages))} us` : '';
     console.log(
-      `  threads ${threads}  ${String(r.messages).padStart(8)}: wall ${(r.wallUsPerMsg / base.wallUsPerMsg).toFixed(2)}  cpu ${(r.cpuUsPerMsg / base.cpuUsPerMsg).toFixed(2)}  peak RSS ${r.peakRssMB} MB${r.peakRssMB >= 300 ? ' (over 300 MB)' : ''}`,
+      `  threads ${threads}  ${String(r.messages).padStart(8)}: wall ${(r.wallUsPerMsg / base.wallUsPerMsg).toFixed(2)}  cpu ${(r.cpuUsPerMsg / base.cpuUsPerMsg).toFixed(2)}  peak RSS ${r.peakRssMB} MB${r.peakRssMB >= 300 ? ' (over 300 MB)' : ''}${marginal}`,
     );
+    prev = r;
   }
 }
 console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at end`);

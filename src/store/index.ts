@@ -412,17 +412,20 @@ class SqliteStore implements Store {
     const now = this.clock();
     const commit = () =>
       this.db
-        .transaction(() =>
-          items.map((it, i) => {
+        .transaction(() => {
+          const refold = new Set<string>();
+          const out = items.map((it, i) => {
             const saved = insertMessage(this.m, prepared[i]!, now);
             const plan = it.plan;
             const outcome: ProcessOutcome =
               plan === null
                 ? { id: saved.id, state: this.m.state.get(saved.id)!.state, skipped: true, events: 0, addresses: [], categories: [] }
-                : this.commitPlan({ ...plan, id: saved.id }, false);
+                : this.commitPlan({ ...plan, id: saved.id }, false, refold);
             return { ...saved, outcome };
-          }),
-        )
+          });
+          this.refold(refold);
+          return out;
+        })
         .immediate();
     return this.write('ingest messages', () => (opts.relaxed ? this.relaxed(commit) : commit()));
   }
@@ -468,7 +471,10 @@ class SqliteStore implements Store {
         this.db
           .transaction(() => {
             for (const [gz, id] of packs) this.m.pack.run(gz, id);
-            return plans.map((p) => ('skipped' in p ? p : this.commitPlan(p, opts.force ?? false)));
+            const refold = new Set<string>();
+            const out = plans.map((p) => ('skipped' in p ? p : this.commitPlan(p, opts.force ?? false, refold)));
+            this.refold(refold);
+            return out;
           })
           .immediate();
       const committed = this.write('process messages', () => (opts.relaxed ? this.relaxed(commit) : commit()));
@@ -477,15 +483,16 @@ class SqliteStore implements Store {
     return out;
   }
 
-  /** Write one plan (caller holds the transaction). Re-checks the state: another process may have won. */
-  private commitPlan(p: ProcessPlan, force: boolean): ProcessOutcome {
+  /** Write one plan (caller holds the transaction, and refolds the addresses left in `refold` before
+   *  it commits). Re-checks the state: another process may have won. */
+  private commitPlan(p: ProcessPlan, force: boolean, refold: Set<string>): ProcessOutcome {
     const cur = this.m.state.get(p.id);
     if (!cur) throw new DaemonError('internal', `store: message ${p.id} vanished`);
     if (cur.state !== 'pending' && !force) {
       return { id: p.id, state: cur.state, skipped: true, events: 0, addresses: [], categories: [] };
     }
     const now = this.clock();
-    const touched = this.recordEvents(p, cur.stored_at, now);
+    const touched = this.recordEvents(p, cur.stored_at, now, refold);
     this.m.finish.run({
       id: p.id,
       state: p.state,
@@ -512,23 +519,31 @@ class SqliteStore implements Store {
   /**
    * Replace a message's events and bring its addresses' rows up to date (caller holds the
    * transaction); returns the addresses touched. A new event is stepped into its address's row
-   * (applyItem: O(1) when it comes after everything folded there). Addresses that had events of
-   * this message before (a forced reprocess) are folded again from their whole history instead:
-   * their old events' effects cannot be taken back one by one.
+   * (applyItem: O(1) when it comes after everything folded there). An address that had events of
+   * this message before (a forced reprocess) goes into `refold`: its old events' effects cannot be
+   * taken back one by one, so its whole history is folded again - once per transaction, after all
+   * of it (refold()), however many of the batch's messages name it; until then its new events are
+   * only inserted.
    */
-  private recordEvents(p: ProcessPlan, storedAt: number, now: number): string[] {
-    const replaced = new Set<string>();
-    for (const r of this.e.addressesOfMessage.all(p.id)) replaced.add(r.address);
-    if (replaced.size > 0) this.e.deleteOfMessage.run(p.id);
+  private recordEvents(p: ProcessPlan, storedAt: number, now: number, refold: Set<string>): string[] {
+    const replaced = this.e.addressesOfMessage.all(p.id).map((r) => r.address);
+    if (replaced.length > 0) this.e.deleteOfMessage.run(p.id);
+    for (const a of replaced) if (a !== '') refold.add(a);
     const touched = new Set<string>(replaced);
     for (const ev of p.events) {
       const id = insertEvent(this.e, p.id, ev);
       touched.add(ev.address);
-      if (ev.address !== '' && !replaced.has(ev.address)) applyItem(this.e, eventItem(id, storedAt, ev), ev.address, this.rules, now);
+      if (ev.address !== '' && !refold.has(ev.address)) applyItem(this.e, eventItem(id, storedAt, ev), ev.address, this.rules, now);
     }
-    for (const a of replaced) if (a !== '') recomputeAddress(this.e, a, this.rules, now);
     touched.delete('');
     return [...touched];
+  }
+
+  /** Fold each address again from its whole history (caller holds the transaction). */
+  private refold(addresses: Set<string>): void {
+    if (addresses.size === 0) return;
+    const now = this.clock();
+    for (const a of addresses) recomputeAddress(this.e, a, this.rules, now);
   }
 
   async reprocess(filter: ReprocessFilter): Promise<ProcessOutcome[]> {

@@ -84,7 +84,8 @@ const opArb = fc.oneof(
       shift: fc.integer({ min: -5 * DAY, max: DAY }),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('reprocess' as const), pick: fc.nat(), msg: messageArb }) },
+  // One message, or several in one batch (one transaction: their addresses are folded once, at its end).
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('reprocess' as const), picks: fc.array(fc.record({ pick: fc.nat(), msg: messageArb }), { minLength: 1, maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('prune' as const), olderThan: fc.integer({ min: 0, max: 4 * DAY }) }) },
   // 0: the next item is learnt at the same instant (ties); up to 30 h: suspensions run out.
   { weight: 4, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 30 * HOUR })) }) },
@@ -190,10 +191,14 @@ describe('incremental address state agrees with the whole-history fold', () => {
                 break;
               case 'reprocess': {
                 if (stored.length === 0) break;
-                const id = stored[o.pick % stored.length]!;
-                const num = Number(store.getMessage(id)!.raw!.toString('utf8'));
-                versions.set(num, analysisOf(o.msg));
-                await store.reprocess({ ids: [id] });
+                const ids: number[] = [];
+                for (const p of o.picks) {
+                  const id = stored[p.pick % stored.length]!;
+                  const num = Number(store.getMessage(id)!.raw!.toString('utf8'));
+                  versions.set(num, analysisOf(p.msg));
+                  ids.push(id);
+                }
+                await store.reprocess({ ids });
                 break;
               }
               case 'prune':
