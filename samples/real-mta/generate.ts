@@ -1,0 +1,180 @@
+/**
+ * generate (real-mta) - drive real MTAs against the scripted MX and keep every DSN they write.
+ *
+ * For each MTA asked for: start a scripted MX (mx.ts) on a free loopback port, start the MTA
+ * (mtas/*.ts) relaying everything to it, submit every scenario (scenarios.ts) by SMTP, flush the
+ * queue now and then, and store each DSN that comes back to the bounce domain as
+ * samples/real-mta/<mta>/<scenario>-<failed|delayed>.eml, plus <mta>/manifest.json saying, for each
+ * fixture and recipient, the catalog row, the expected kind and whether the address was good.
+ *
+ * The DSNs are stored as the MTA sent them. Normalisation: SMTP dot-stuffing is undone (as any
+ * receiving MTA does) and CRLF line ends are stored as LF. Nothing else is touched.
+ */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { AUTHOR_DOMAIN, loadCatalog, type CatalogRow } from './catalog.js';
+import { startScriptedMx, type Envelope } from './mx.js';
+import { buildScenarios, type Scenario } from './scenarios.js';
+import type { MtaDriver, MtaTimes } from './mtas/types.js';
+
+export type Kind = 'invalid' | 'spam' | 'auth' | 'full' | 'soft' | 'relay' | 'delayed';
+export type DsnType = 'failed' | 'delayed';
+
+export interface ManifestRecipient {
+  address: string;
+  row: string;
+  meaning: CatalogRow['meaning'];
+  stage: CatalogRow['stage'];
+  code: number;
+  /** The kind the analysis must give this recipient in this DSN. */
+  expect: Kind;
+  /** False only when the catalog says the reply is about a non-existent address. */
+  addressGood: boolean;
+}
+
+export interface ManifestFixture {
+  file: string;
+  scenario: string;
+  dsn: DsnType;
+  recipients: ManifestRecipient[];
+}
+
+export interface Manifest {
+  mta: string;
+  version: string;
+  generated: string;
+  seconds: number;
+  times: MtaTimes;
+  normalisation: string;
+  scenarios: number;
+  /** Scenarios for which no failed DSN came back before the deadline. */
+  missing: string[];
+  fixtures: ManifestFixture[];
+}
+
+export const NORMALISATION = 'SMTP dot-stuffing undone; CRLF line ends stored as LF; no other change';
+export const OUT_ROOT = new URL('./', import.meta.url).pathname;
+
+/** The kind a recipient must come out as: 'delayed' in a delay warning, else the row's meaning. */
+export function expectedKind(row: CatalogRow, dsn: DsnType): Kind {
+  return dsn === 'delayed' ? 'delayed' : row.meaning;
+}
+
+/** Delay warning or final failure, read from the DSN's own fields. */
+export function dsnType(raw: string): DsnType {
+  if (/^Action:\s*delayed/im.test(raw)) return 'delayed';
+  if (/^Action:\s*failed/im.test(raw)) return 'failed';
+  const subject = /^Subject:(.*)$/im.exec(raw)?.[1] ?? '';
+  return /delay|warning/i.test(subject) ? 'delayed' : 'failed';
+}
+
+function message(s: Scenario) {
+  const no = s.id.slice(0, 3);
+  return {
+    envelope: { from: s.sender, to: s.recipients.map((r) => r.address) },
+    from: `News <news@${AUTHOR_DOMAIN}>`,
+    to: s.recipients.map((r) => r.address),
+    subject: `Your November newsletter (${no})`,
+    messageId: `<${s.id}.20261126@${AUTHOR_DOMAIN}>`,
+    date: new Date('2026-11-26T09:00:00Z'),
+    text: 'Hello,\n\nThis is the November newsletter.\n\nTo unsubscribe, reply with "unsubscribe".\n',
+  };
+}
+
+export async function generateFor(driver: MtaDriver, times: MtaTimes, log = console.log): Promise<Manifest> {
+  const started = Date.now();
+  const rows = loadCatalog();
+  const scenarios = buildScenarios(rows);
+  const bySender = new Map(scenarios.map((s) => [s.sender.toLowerCase(), s]));
+  const out = join(OUT_ROOT, driver.name);
+  mkdirSync(out, { recursive: true });
+  for (const f of readdirSync(out)) if (f.endsWith('.eml') || f === 'manifest.json') rmSync(join(out, f));
+
+  const fixtures: ManifestFixture[] = [];
+  const failed = new Set<string>();
+  const strays: string[] = [];
+  const onBounce = (env: Envelope, raw: Buffer) => {
+    const s = bySender.get((env.recipients[0] ?? '').toLowerCase());
+    const text = raw.toString('latin1').replace(/\r\n/g, '\n');
+    if (!s) {
+      strays.push(env.recipients.join(','));
+      return;
+    }
+    const dsn = dsnType(text);
+    let file = `${s.id}-${dsn}.eml`;
+    const same = fixtures.filter((f) => f.scenario === s.id && f.dsn === dsn).length;
+    if (same > 0) {
+      // Keep the first delay warning only (how many come depends on timing); a second final
+      // report is real (an MTA that splits one message) and is kept.
+      if (dsn === 'delayed') return;
+      file = `${s.id}-${dsn}-${same + 1}.eml`;
+    }
+    writeFileSync(join(out, file), Buffer.from(text, 'latin1'));
+    if (dsn === 'failed') failed.add(s.id);
+    fixtures.push({
+      file,
+      scenario: s.id,
+      dsn,
+      recipients: s.recipients
+        .filter((r): r is { address: string; row: CatalogRow } => r.row !== undefined)
+        .map((r) => ({
+          address: r.address,
+          row: r.row.id,
+          meaning: r.row.meaning,
+          stage: r.row.stage,
+          code: r.row.code,
+          expect: expectedKind(r.row, dsn),
+          addressGood: r.row.address !== 'bad',
+        })),
+    });
+  };
+
+  const mx = await startScriptedMx({ scenarios, onBounce });
+  let run;
+  try {
+    run = await driver.start(mx.port, times);
+  } catch (err) {
+    await mx.close();
+    throw err;
+  }
+  log(`${driver.name}: ${run.version} on 127.0.0.1:${run.submitPort}, scripted MX on ${mx.port}; submitting ${scenarios.length} messages`);
+  try {
+    const send = nodemailer.createTransport({ host: '127.0.0.1', port: run.submitPort, secure: false, ignoreTLS: true, pool: true, maxConnections: 2 });
+    for (const s of scenarios) await send.sendMail(message(s));
+    send.close();
+    const deadline = Date.now() + (times.lifetime + times.warn + 120) * 1000;
+    let lastFlush = Date.now();
+    while (failed.size < scenarios.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (Date.now() - lastFlush > 10_000) {
+        run.flush();
+        lastFlush = Date.now();
+        log(`${driver.name}: ${failed.size}/${scenarios.length} final reports, ${fixtures.length} DSNs so far`);
+      }
+    }
+    // A few more seconds for a report that is still on its way.
+    await new Promise((r) => setTimeout(r, 3000));
+  } finally {
+    await run.stop();
+    await mx.close();
+  }
+  const missing = scenarios.filter((s) => !failed.has(s.id)).map((s) => s.id);
+  if (strays.length) log(`${driver.name}: ${strays.length} DSNs for no scenario: ${strays.slice(0, 5).join(' ')}`);
+  if (missing.length) log(`${driver.name}: no final report for ${missing.length} scenarios: ${missing.slice(0, 10).join(' ')}\n${run.logTail()}`);
+  fixtures.sort((a, b) => a.file.localeCompare(b.file));
+  const manifest: Manifest = {
+    mta: driver.name,
+    version: run.version,
+    generated: new Date().toISOString().slice(0, 10),
+    seconds: Math.round((Date.now() - started) / 1000),
+    times,
+    normalisation: NORMALISATION,
+    scenarios: scenarios.length,
+    missing,
+    fixtures,
+  };
+  writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
+  log(`${driver.name}: ${fixtures.length} DSNs in ${manifest.seconds} s (${missing.length} scenarios without a final report)`);
+  return manifest;
+}

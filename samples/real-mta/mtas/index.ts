@@ -1,0 +1,5 @@
+import { exim } from './exim.js';
+import { postfix } from './postfix.js';
+import type { MtaDriver } from './types.js';
+
+export const drivers: MtaDriver[] = [postfix, exim];

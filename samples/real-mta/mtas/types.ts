@@ -1,0 +1,33 @@
+/**
+ * The shape every MTA driver has: start a private instance that accepts mail on a loopback port,
+ * relays everything to the scripted MX, gives up on temporary failures after `lifetime` seconds and
+ * warns about delayed mail after `warn` seconds.
+ */
+export interface MtaTimes {
+  /** Seconds a message may stay queued before the MTA returns it (queue lifetime). */
+  lifetime: number;
+  /** Seconds before the MTA sends a delay warning. */
+  warn: number;
+}
+
+export interface MtaRun {
+  /** Port on 127.0.0.1 where the MTA takes mail by SMTP. */
+  submitPort: number;
+  /** The MTA's own name for itself and its version (goes into the manifest). */
+  version: string;
+  /** Ask the MTA to retry its queue now (queue runs are also scheduled by the MTA). */
+  flush(): void;
+  /** The end of the MTA's log, for error messages. */
+  logTail(): string;
+  stop(): Promise<void>;
+}
+
+export interface MtaDriver {
+  name: 'postfix' | 'exim' | 'opensmtpd' | 'sendmail';
+  /** Why this MTA cannot run here, or '' when it can. */
+  missing(): string;
+  start(mxPort: number, times: MtaTimes): Promise<MtaRun>;
+}
+
+/** Host name every MTA uses for itself, so the DSNs of all four look alike where they can. */
+export const MTA_HOSTNAME = 'mta.example.org';

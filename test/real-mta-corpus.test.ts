@@ -1,0 +1,90 @@
+/**
+ * The real-MTA corpus (docs/CORPUS.md): DSNs that real Postfix, Exim, OpenSMTPD and Sendmail
+ * binaries wrote for the reply catalog samples/real-mta/catalog.tsv, scored through the analysis
+ * `rebound parse` uses. Strict: every recipient's kind right, no good address marked invalid, every
+ * spam/blocklist/authentication rejection flagged as a likely false positive.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../samples/real-mta/catalog.js';
+import { buildScenarios } from '../samples/real-mta/scenarios.js';
+import { CORPUS_ROOT, corpusManifests, formatScore, scoreCorpus, type CorpusScore } from './support/corpus-score.js';
+
+const MTAS = ['exim', 'opensmtpd', 'postfix', 'sendmail'];
+
+/** What each MTA's own DSN code writes, so a fixture cannot come from the wrong program. */
+const SIGNATURE: Record<string, RegExp> = {
+  postfix: /^X-Postfix-Queue-ID: /m,
+  exim: /^X-Failed-Recipients: |^Subject: Warning: message .* delayed/m,
+  opensmtpd: /This is the MAILER-DAEMON, please DO NOT REPLY/,
+  sendmail: /^From: Mail Delivery Subsystem </m,
+};
+
+describe('real-MTA corpus catalog', () => {
+  const rows = loadCatalog();
+  it('has at least 150 replies, each with a source and a meaning', () => {
+    expect(rows.length).toBeGreaterThanOrEqual(150);
+    for (const r of rows) expect(r.source.length, r.id).toBeGreaterThan(5);
+  });
+  it('covers every meaning, permanent and temporary, at RCPT and after DATA', () => {
+    for (const m of ['invalid', 'spam', 'auth', 'full', 'soft', 'relay']) expect(rows.some((r) => r.meaning === m), m).toBe(true);
+    for (const st of ['rcpt', 'data', 'mail']) {
+      expect(rows.some((r) => r.stage === st && r.code >= 500), `${st} 5xx`).toBe(true);
+      expect(rows.some((r) => r.stage === st && r.code < 500), `${st} 4xx`).toBe(true);
+    }
+  });
+  it('makes single and multi-recipient scenarios', () => {
+    const sc = buildScenarios(rows);
+    expect(sc.filter((s) => s.recipients.length === 1).length).toBe(rows.length);
+    expect(sc.some((s) => s.recipients.length > 2 && s.recipients.some((r) => !r.row))).toBe(true);
+    expect(new Set(sc.map((s) => s.id)).size).toBe(sc.length);
+  });
+});
+
+describe('real-MTA corpus fixtures', () => {
+  const manifests = corpusManifests();
+  const scenarios = buildScenarios(loadCatalog());
+
+  it('has fixtures from all four MTAs', () => {
+    expect(manifests.map((m) => m.mta)).toEqual(MTAS);
+  });
+
+  it.each(manifests.map((m) => [m.mta, m] as const))('%s: a final report for every scenario, written by that MTA', (mta, m) => {
+    expect(m.missing).toEqual([]);
+    const failed = new Set(m.fixtures.filter((f) => f.dsn === 'failed').map((f) => f.scenario));
+    expect(scenarios.filter((s) => !failed.has(s.id)).map((s) => s.id)).toEqual([]);
+    for (const f of m.fixtures) {
+      const raw = readFileSync(join(CORPUS_ROOT, mta, f.file), 'latin1');
+      expect(raw, f.file).toMatch(SIGNATURE[mta]!);
+      for (const r of f.recipients) expect(raw.toLowerCase(), `${f.file} names ${r.address}`).toContain(r.address.toLowerCase());
+    }
+  });
+});
+
+describe('real-MTA corpus score (strict)', () => {
+  let score: CorpusScore;
+  beforeAll(async () => {
+    score = await scoreCorpus();
+    console.log(formatScore(score));
+  }, 120_000);
+
+  it('gives every recipient its expected kind', () => {
+    const wrong = score.recipients.filter((r) => r.got !== r.expect).map((r) => `${r.mta}/${r.file} ${r.address}: expect ${r.expect}, got ${r.got} (${r.reason})`);
+    expect(score.recipients.length).toBeGreaterThan(0);
+    expect(wrong).toEqual([]);
+  });
+
+  it('marks no good address invalid', () => {
+    expect(score.recipients.filter((r) => r.goodMarkedInvalid).map((r) => `${r.mta}/${r.file} ${r.address} (${r.row})`)).toEqual([]);
+  });
+
+  it('flags every spam, blocklist and authentication rejection as a likely false positive', () => {
+    expect(score.fpRequired).toBeGreaterThan(0);
+    expect(score.recipients.filter((r) => r.fpFlagMissing).map((r) => `${r.mta}/${r.file} ${r.address} (${r.row})`)).toEqual([]);
+  });
+
+  it('reports no recipient the manifest does not list', () => {
+    expect(score.unexpected).toEqual([]);
+  });
+});
