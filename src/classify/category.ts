@@ -64,8 +64,11 @@ const BY_REASON: Record<Reason, Category> = {
   onhold: 9,
 };
 
-/** Sender-authentication reasons: likely false positives that stay category 4. */
-export const AUTH_REASONS: ReadonlySet<Reason> = new Set<Reason>(['authfailure', 'requireptr']);
+/**
+ * Sender authentication and sender policy (SPF/DKIM/DMARC/ARC, PTR and HELO, our envelope sender):
+ * likely false positives - they say nothing about the address - that stay category 4.
+ */
+export const AUTH_REASONS: ReadonlySet<Reason> = new Set<Reason>(['authfailure', 'requireptr', 'rejected']);
 
 export function categoryOf(reason: Reason, hard: boolean, likelyFalsePositive: boolean): Category {
   const c = BY_REASON[reason];

@@ -167,6 +167,14 @@ export const rules: FalsePositiveRule[] = [
     source: 'amavisd-new: reject texts "Reject, id=%n - SPAM" and "Message content rejected, UBE, id=%n" (amavisd.conf: final_spam_destiny D_REJECT, $reject_spam_msg)',
   },
   {
+    pattern: /\bcontent presents a potential (?:\S{1,20} )?security issue\b|\bblocked for security reasons\b/,
+    kind: 'spam',
+    seen: '552-5.7.0 This message was blocked because its content presents a potential security issue.',
+    variant: '554 5.7.1 [HME1] This message was blocked for security reasons.',
+    source: 'Google support.google.com/a/answer/3726730 (552 5.7.0 BlockedMessage: content and attachment scanner); Apple iCloud [HME1] security block',
+    note: "a content scanner's verdict on our message: says nothing about the address",
+  },
+  {
     pattern: /\benvelope blocked\b/,
     kind: 'block',
     seen: '550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550',
@@ -223,7 +231,7 @@ const COMBINED = new RegExp(rules.map((r) => `(${r.pattern.source})`).join('|'))
  * groups. When a rule is added, add one of its literals here (the test checks `seen` and `variant`).
  */
 export const PREFILTER =
-  /blocked using|envelope blocked|_is_blocked|rbl|sbl|ibl|xbl|pbl|lbl|list|spam|barracuda|sorbs|cloudmark|senderscore|invaluement|ivmsip|abuseat|uceprotect|mailspike|backscatterer|proofpoint|banned|access denied|3150|3140|sc-00|deferred|\[ts|\[bl|\[ph|\[cs01|for policy reasons|0000|ofr|ib212|reputation|unsolicited|nature of the content|unusual rate|content rejected|ube|virus|malware|reject, id=|spf|dkim|dmarc|arc|authenticat|ptr|rdns|reverse|hostname/;
+  /blocked using|envelope blocked|_is_blocked|rbl|sbl|ibl|xbl|pbl|lbl|list|spam|barracuda|sorbs|cloudmark|senderscore|invaluement|ivmsip|abuseat|uceprotect|mailspike|backscatterer|proofpoint|banned|access denied|3150|3140|sc-00|deferred|\[ts|\[bl|\[ph|\[cs01|for policy reasons|0000|ofr|ib212|reputation|unsolicited|nature of the content|unusual rate|content rejected|ube|virus|malware|reject, id=|spf|dkim|dmarc|arc|authenticat|ptr|rdns|reverse|hostname|security/;
 const COUNTER = new RegExp(counterExamples.map((r) => `(?:${r.pattern.source})`).join('|'));
 
 /** The reason a false-positive kind stands for when it overrides an address reason. */

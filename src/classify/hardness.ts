@@ -17,7 +17,8 @@
  *   4. a temporary qualifier in the remote server's own words ("try again later", "temporarily",
  *      Postfix's "Host not found, try again");
  *   5. an X.7 policy code (except X.7.13 disabled, X.7.17/18 owner changed): RFC 3463 §3.8 says the
- *      refusal is per-host or per-recipient policy, not an address status;
+ *      refusal is per-host or per-recipient policy, not an address status - unless a provider documents
+ *      its own use of the code, or a recipient-validation gateway says the address is listed invalid;
  *   6. a local mailer's failure (Diagnostic-Code type x-unix, procmail, a pipe): the mailbox exists,
  *      its delivery program failed;
  *   7. an enhanced code whose subject contradicts the reason (5.2.2 "mailbox full" next to "user
@@ -71,6 +72,10 @@ const AGREES: Record<string, RegExp> = {
 const HUMAN_CONTRADICTS =
   /\b(?:mailbox|inbox|quota)(?: [^ :]{1,30}){0,3}? (?:full|exceeded)\b|\bover ?quota\b|\bblock ?list|\bblacklist|\bspam\b|\btry (?:again )?later\b|\btemporar(?:y|ily) (?:problem|failure|error|unavailable|deferred|rejected)\b|\bwill (?:be )?retr(?:y|ied)\b|\bstill (?:be )?trying\b/;
 
+/** The domain itself accepts no mail (RFC 7505 null MX, RFC 7504 "does not accept mail", no MX at all). */
+const DOMAIN_REFUSES =
+  /\bnull ?mx\b|\bno smtp service\b|\b(?:does not|doesn't|do not) (?:accept|receive) (?:any )?(?:e-?mail|mail|messages)\b|\bfind a mail exchanger\b|\bno mx\b|\bno mail exchangers?\b|\bmail receiving disabled\b/;
+
 export interface HardJudgement {
   hard: boolean;
   /** Why a candidate reason was not made hard ('' when hard, or when the reason is no candidate). */
@@ -79,7 +84,14 @@ export interface HardJudgement {
 
 const SOFT: HardJudgement = { hard: false, veto: '' };
 
-export function judgeHard(reason: Reason, ctx: Context, rule: string, likelyFalsePositive: boolean): HardJudgement {
+/**
+ * A recipient-validation gateway's statement that the domain's administrator listed this address as
+ * invalid (Spambrella/Proofpoint-style valid-recipient lists answer "550 5.7.1 ... User email address is
+ * marked as invalid"): the X.7 code is the gateway's own for its address list, not a policy refusal.
+ */
+const LISTED_INVALID = /\bmarked as invalid\b/;
+
+export function judgeHard(reason: Reason, ctx: Context, rule: string, likelyFalsePositive: boolean, evidence = ''): HardJudgement {
   if (!CANDIDATES.has(reason)) return SOFT;
   const veto = (why: string): HardJudgement => ({ hard: false, veto: why });
 
@@ -88,18 +100,29 @@ export function judgeHard(reason: Reason, ctx: Context, rule: string, likelyFals
   if (ctx.klass === '4') return veto(ctx.action === 'failed' ? 'a 4xx reply: the queue gave up retrying' : 'a 4xx reply is temporary');
   const temporary = TEMPORARY.exec(ctx.reply);
   if (temporary) return veto(`temporary: "${temporary[0].replace(/^, /, '')}"`);
-  if (/^[45]\.7\./.test(ctx.status) && !NOT_POLICY.test(ctx.status)) return veto(`policy code ${ctx.status}`);
+  // A provider that documents its own use of a code (Yandex answers "5.7.1 No such user!") is read as
+  // it documents it; everywhere else X.7 is per-host or per-recipient policy (RFC 3463 §3.8).
+  const byProvider = rule.startsWith('provider:');
+  const policyCode = /^[45]\.7\./.test(ctx.status) && !NOT_POLICY.test(ctx.status);
+  const listedInvalid = policyCode && LISTED_INVALID.test(evidence);
+  if (policyCode && !byProvider && !listedInvalid) return veto(`policy code ${ctx.status}`);
   if (ctx.diagnosticType === 'x-unix' || rule === 'type:x-unix') return veto('a local mailer failed (x-unix)');
   const local = LOCAL_MAILER.exec(ctx.text);
   if (local) return veto(`a local mailer failed ("${local[0]}")`);
-  if (ctx.status !== '' && !rule.startsWith('provider:') && !AGREES[reason]!.test(ctx.status)) {
+  if (ctx.status !== '' && !byProvider && !listedInvalid && !AGREES[reason]!.test(ctx.status)) {
     return veto(`status ${ctx.status} disagrees`);
   }
   const human = ctx.human === '' ? null : HUMAN_CONTRADICTS.exec(ctx.human);
   if (human) return veto(`the human-readable part says "${human[0]}"`);
 
-  // notaccept (null MX, RFC 7504 521/556) is final only as a permanent failure; with no code at all
-  // a failed (not delayed) Action stands for the permanent class.
-  if (reason === 'notaccept') return ctx.klass === '5' || (ctx.klass === '' && ctx.action === 'failed') ? { hard: true, veto: '' } : SOFT;
+  // notaccept is final only for the domain itself: a null MX (RFC 7505, X.1.10), RFC 7504's 521/556,
+  // "does not accept mail", no mail exchanger at all - and only as a permanent failure (with no code
+  // at all, a failed Action stands for the permanent class). "System not accepting network messages"
+  // (X.3.2) is a state of one server (shutdown, load, maintenance), not of the domain.
+  if (reason === 'notaccept') {
+    if (!(ctx.klass === '5' || (ctx.klass === '' && ctx.action === 'failed'))) return SOFT;
+    if (ctx.replyCode === '521' || ctx.replyCode === '556' || /^5\.1\.10$/.test(ctx.status) || DOMAIN_REFUSES.test(ctx.text)) return { hard: true, veto: '' };
+    return veto('a server state, not the domain (RFC 3463 X.3.2)');
+  }
   return { hard: true, veto: '' };
 }

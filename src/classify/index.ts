@@ -27,7 +27,7 @@ import type { Finding, Reason, Report, Verdict } from '../types.js';
 import { AUTH_REASONS, categoryOf } from './category.js';
 import { buildContext } from './context.js';
 import { findFalsePositive, reasonOf } from './false-positive.js';
-import { judgeHard, RECIPIENT_REASONS } from './hardness.js';
+import { judgeHard, RECIPIENT_REASONS, TEMPORARY } from './hardness.js';
 import { COMPILED, PROVIDERS } from './reasons.js';
 import type { Context, Provider } from './rules.js';
 import { compileRules } from './rules.js';
@@ -42,8 +42,12 @@ interface Pick {
 /** Hints that mean "the decoder could not tell": they leave the decision to the text. */
 const WEAK_HINTS: ReadonlySet<Reason> = new Set<Reason>(['undefined', 'onhold']);
 
-/** Reasons that say something about the address; false-positive evidence overrides them. */
+/**
+ * Reasons false-positive evidence overrides: the ones that say something about the address, the weak
+ * ones, and 'rejected' (a sender rejection that names a blocklist is the block).
+ */
 const ADDRESS_REASONS: ReadonlySet<Reason> = new Set<Reason>([
+  'rejected',
   'userunknown',
   'hostunknown',
   'hasmoved',
@@ -257,8 +261,18 @@ function pickReason(f: Finding, report: Report, ctx: Context): Pick {
 const NOT_BOUNCE: ReadonlySet<Reason> = new Set<Reason>(['delivered', 'feedback', 'vacation']);
 
 /** Evidence text of a sender-authentication verdict: names the cause, so an operator sees whose fault it is. */
-function authEvidence(evidence: string): string {
-  return evidence.startsWith('sender authentication') ? evidence : `sender authentication: ${evidence}`;
+function authEvidence(reason: Reason, evidence: string): string {
+  const cause = reason === 'rejected' ? 'sender authentication/policy' : reason === 'requireptr' ? 'sender authentication (reverse DNS/HELO)' : 'sender authentication';
+  return evidence.startsWith('sender authentication') ? evidence : `${cause}: ${evidence}`;
+}
+
+/**
+ * A bare X.7.0/X.7.1 answered to DATA refused the message, not the recipient: after DATA only the
+ * content and its headers are judged, so it is a filter's verdict on our message (RFC 3463 §3.8
+ * "per-host or per-recipient filtering"; RFC 5321 §3.3: the address was accepted at RCPT).
+ */
+function contentVerdictAfterData(pick: Pick, ctx: Context): boolean {
+  return ctx.command === 'DATA' && ctx.klass === '5' && /^status:5\.7\.[01]$/.test(pick.rule) && !TEMPORARY.test(ctx.reply);
 }
 
 function decide(f: Finding, report: Report): Verdict {
@@ -284,11 +298,14 @@ function decide(f: Finding, report: Report): Verdict {
     } else if (AUTH_REASONS.has(pick.reason)) {
       likelyFalsePositive = true;
       authOnly = true;
+    } else if (contentVerdictAfterData(pick, ctx)) {
+      likelyFalsePositive = true;
+      pick = { ...pick, evidence: `content refused after DATA (${ctx.status})` };
     }
-    if (authOnly) pick = { ...pick, evidence: authEvidence(pick.evidence || ctx.status) };
+    if (authOnly) pick = { ...pick, evidence: authEvidence(pick.reason, pick.evidence || ctx.status) };
   }
 
-  const { hard, veto } = judgeHard(pick.reason, ctx, pick.rule, likelyFalsePositive);
+  const { hard, veto } = judgeHard(pick.reason, ctx, pick.rule, likelyFalsePositive, pick.evidence);
   return {
     reason: pick.reason,
     hard,

@@ -118,7 +118,7 @@ describe('sender authentication is a likely false positive with a cause that nam
   ])('%s', (diagnostic, status, reason) => {
     const v = verdict({ diagnostic, status, lastCommand: 'DATA' });
     expect(v).toMatchObject({ reason, hard: false, likelyFalsePositive: true, category: 4 });
-    expect(v.evidence).toMatch(/^sender authentication: /);
+    expect(v.evidence).toMatch(/^sender authentication/);
   });
   it('a user-unknown text with an authentication failure is not an address verdict', () => {
     const v = verdict({ diagnostic: '550 5.1.1 <a@example.org>: rejected: SPF check failed for example.com', status: '5.1.1', lastCommand: 'RCPT' });
@@ -166,5 +166,60 @@ describe('provider replies read as the provider documents them', () => {
     const v = verdict({ diagnostic: '450 4.2.0 Requested mail action not taken: mailbox unavailable', status: '4.2.0', lastCommand: 'RCPT' });
     expect(v.reason).not.toBe('userunknown');
     expect(v.hard).toBe(false);
+  });
+});
+
+describe('sender policy, content verdicts and server states', () => {
+  it('a refusal of our envelope sender is flagged, category 4, with a cause that names it', () => {
+    const v = verdict({ diagnostic: '550 5.1.8 <bounce@example.org>: Sender address rejected: Domain not found', status: '5.1.8', lastCommand: 'MAIL' });
+    expect(v).toMatchObject({ reason: 'rejected', likelyFalsePositive: true, category: 4, hard: false });
+    expect(v.evidence).toMatch(/^sender authentication\/policy: /);
+  });
+  it('a sender rejection that names a blocklist is the block', () => {
+    const v = verdict({ diagnostic: '554 5.7.1 <bounce@example.org>: Sender address rejected: blocked using dbl.spamhaus.org', status: '5.7.1', lastCommand: 'MAIL' });
+    expect(v).toMatchObject({ reason: 'blocked', likelyFalsePositive: true, category: 1 });
+  });
+  it.each(['504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname', '550 Bad HELO - Host impersonating [192.0.2.25]'])(
+    'our HELO name (%s) is sender authentication, not the address',
+    (diagnostic) => {
+      const v = verdict({ diagnostic, status: '', lastCommand: 'RCPT' });
+      expect(v).toMatchObject({ reason: 'requireptr', likelyFalsePositive: true, category: 4, hard: false });
+    },
+  );
+  it('a bare 5.7.1 refusal after DATA is a filter verdict on the message', () => {
+    const v = verdict({ diagnostic: '550 5.7.1 Requested action not taken: message refused', status: '5.7.1', lastCommand: 'DATA' });
+    expect(v).toMatchObject({ likelyFalsePositive: true, hard: false });
+    expect(v.evidence).toMatch(/after DATA/);
+  });
+  it('but not a temporary one (rspamd greylisting answers 451 4.7.1 Try again later)', () => {
+    const v = verdict({ diagnostic: '451 4.7.1 Try again later', status: '4.7.1', lastCommand: 'DATA' });
+    expect(v.likelyFalsePositive).toBe(false);
+  });
+  it('"system not accepting messages" (X.3.2) is a server state: notaccept, soft', () => {
+    const v = verdict({ diagnostic: '554 mx.example.com not accepting messages', status: '', lastCommand: 'MAIL' });
+    expect(v.hard).toBe(false);
+  });
+  it('RFC 7504 521 "does not accept mail" stays hard', () => {
+    const v = verdict({ diagnostic: '521 5.3.2 <a@example.org>: Recipient address rejected: System not accepting network messages', status: '5.3.2', lastCommand: 'RCPT' });
+    expect(v).toMatchObject({ reason: 'notaccept', hard: true });
+  });
+  it('551 "User not local" with an X.7 code is a relay refusal; with X.1.6 a moved address', () => {
+    expect(verdict({ diagnostic: '551 5.7.1 User not local; please try <forward-path>', status: '5.7.1', lastCommand: 'RCPT' }).reason).toBe('norelaying');
+    expect(verdict({ diagnostic: '551 5.1.6 User not local; please try <a@example.net>', status: '5.1.6', lastCommand: 'RCPT' })).toMatchObject({ reason: 'hasmoved', hard: true });
+  });
+});
+
+describe('exceptions to the X.7 veto carry their own evidence', () => {
+  it('a provider documents its own use of 5.7.1 (Yandex "No such user!")', () => {
+    const v = verdict({ diagnostic: '550 5.7.1 No such user!', status: '5.7.1', lastCommand: 'RCPT', remoteMta: '[213.180.204.89]', recipient: 'a@yandex.ru' });
+    expect(v).toMatchObject({ reason: 'userunknown', hard: true, rule: 'provider:yandex' });
+  });
+  it("a recipient-validation gateway's list says the address is invalid", () => {
+    const v = verdict({ diagnostic: '550 5.7.1 <a@example.ch>: Recipient address rejected: User email address is marked as invalid', status: '5.7.1', lastCommand: 'RCPT' });
+    expect(v).toMatchObject({ reason: 'userunknown', hard: true });
+  });
+  it('the same code with "user unknown" from anyone else stays soft', () => {
+    const v = verdict({ diagnostic: '550 5.7.1 <a@example.ch>: Recipient address rejected: User unknown', status: '5.7.1', lastCommand: 'RCPT' });
+    expect(v).toMatchObject({ reason: 'userunknown', hard: false });
   });
 });

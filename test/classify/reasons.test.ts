@@ -25,13 +25,13 @@ const rows: Row[] = [
   ['550 : User unknown', '5.0.0', 'DATA', 'filtered', false, 4, false],
   ['550 <eve@example.com>... No such user', '', '', 'filtered', false, 4, false],
   ['550 5.2.0 Message Filtered', '5.2.0', 'DATA', 'filtered', false, 4, false],
-  // rejected: about our sender
-  ['501 5.1.8 Sender address rejected: Domain not found', '5.1.8', 'MAIL', 'rejected', false, 4, false],
-  ['550 5.1.7 No such domain sender.example.net.', '5.1.7', 'MAIL', 'rejected', false, 4, false],
-  ['550 Unknown user someone@example.com', '', 'MAIL', 'rejected', false, 4, false],
+  // rejected: about our sender - a sender-policy refusal, flagged as a likely false positive (category 4)
+  ['501 5.1.8 Sender address rejected: Domain not found', '5.1.8', 'MAIL', 'rejected', false, 4, true],
+  ['550 5.1.7 No such domain sender.example.net.', '5.1.7', 'MAIL', 'rejected', false, 4, true],
+  ['550 Unknown user someone@example.com', '', 'MAIL', 'rejected', false, 4, true],
   // before RCPT TO the recipient has not been named: address verdicts are about us
-  ['550 5.1.1 <bounce@example.com>... User unknown', '5.1.1', 'MAIL', 'rejected', false, 4, false],
-  ['553 Requested action not taken', '', 'MAIL', 'rejected', false, 4, false],
+  ['550 5.1.1 <bounce@example.com>... User unknown', '5.1.1', 'MAIL', 'rejected', false, 4, true],
+  ['553 Requested action not taken', '', 'MAIL', 'rejected', false, 4, true],
   ['550 5.1.2 Host unknown', '5.1.2', 'EHLO', 'blocked', false, 1, true],
   // hostunknown / notaccept / networkerror
   ['Host or domain name not found. Name service error for name=nowhere.example type=A: Host not found', '5.4.4', '', 'hostunknown', true, 2, false],
@@ -70,7 +70,8 @@ const rows: Row[] = [
   ["554 Transaction failed: Duplicate header 'Message-ID'.", '', 'DATA', 'notcompliantrfc', false, 4, false],
   ['503 Improper sequence of commands', '5.5.1', 'DATA', 'syntaxerror', false, 4, false],
   ['530 5.7.0 Authentication required', '5.7.0', 'MAIL', 'securityerror', false, 4, false],
-  ['550 5.7.1 Access denied', '5.7.1', 'MAIL', 'rejected', false, 4, false],
+  // an access list refusing our sender at MAIL FROM (Postfix check_sender_access, Sendmail access map)
+  ['550 5.7.1 Access denied', '5.7.1', 'MAIL', 'blocked', false, 1, true],
   ['550 Access denied', '', 'CONN', 'blocked', false, 1, true],
   ['TLS negotiation failed with error: certificate verify failed', '4.7.5', '', 'failedstarttls', false, 4, false],
   // system

@@ -59,6 +59,19 @@ export const rules: PhraseRule[] = [
     source: `Orange postmaster ("Adresse IP source bloquee"); AT&T "Blocked for abuse. See http://att.net/blocks"; free.fr "Too many spams from your IP"; ${SISIMAI}`,
   },
   {
+    pattern: /\bsender (?:e-?mail )?(?:address |domain )?(?:is |has been |was )?(?:blocked|blacklisted|blocklisted|banned|in my black ?list)\b|\b(?:your|this) (?:e-?mail )?address has been (?:blacklisted|blocked|banned)\b|\bsending to\/from an address that has been blacklisted\b/,
+    seen: '553 Sorry, your email address has been blacklisted. Please contact the company you were trying to email to resolve the problem. (#5.7.1)',
+    variant: '421 Sender address blocked',
+    source: `Broadcom Email Security.cloud (MessageLabs) "your email address has been blacklisted"; Mimecast "Sender address blocked" (blocked senders policy); ${SISIMAI} ("sender address has been blacklisted", "you are sending to/from an address that has been blacklisted")`,
+    note: 'a list of senders kept by the recipient side: a block of us, not an address verdict',
+  },
+  {
+    pattern: /\byour access to submit messages to this e-?mail system has been rejected\b/,
+    seen: '554 #5.7.1 Your access to submit messages to this e-mail system has been rejected.',
+    variant: '554 5.7.1 Your access to submit messages to this email system has been rejected',
+    source: 'Cisco Secure Email (IronPort) host access table REJECT default reply "Your access to submit messages to this e-mail system has been rejected."',
+  },
+  {
     pattern: /\bpermanently deferred\b/,
     seen: '553 5.7.2 [TSS09] All messages from 192.0.2.1 will be permanently deferred',
     variant: '421 4.7.1 [TS03] All messages from 192.0.2.3 permanently deferred; Retrying will NOT succeed',
@@ -77,10 +90,10 @@ export const rules: PhraseRule[] = [
     source: `Sendmail "Rejecting open proxy %s" (sendmail/srvrsmtp.c, cf/m4/proto.m4); ${SISIMAI} ("invalid ip for sending mail of domain", "no access from mail server")`,
   },
   {
-    pattern: /\bhelo command rejected\b|\bmay not be (?:a )?mail exchanger\b|\bconfirm this mail server\b|\byour server requires confirmation\b/,
+    pattern: /\bmay not be (?:a )?mail exchanger\b|\bconfirm this mail server\b|\byour server requires confirmation\b/,
     seen: 'Client host rejected: may not be mail exchanger',
-    variant: '504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname',
-    source: 'Postfix smtpd "Helo command rejected: %s" (reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname, src/smtpd/smtpd_check.c): our host name, not the recipient',
+    variant: '450 4.7.1 <mx.example.jp[192.0.2.56]>: Client host rejected: may not be a mail exchanger',
+    source: 'Sisimai reason definition "blocked" ("client host rejected: may not be mail exchanger", "confirm this mail server")',
   },
   {
     pattern: /\bblocked by (?:ldap|policy|the administrator|administrator|our (?:system|server|firewall)|earthlink)\b|\bwas blocked by\b/,
@@ -92,14 +105,15 @@ export const rules: PhraseRule[] = [
     pattern: /\baccess denied\b(?!,? (?:sending domain|banned|rejected by recipient|bad helo|please try again))/,
     seen: '550 Access denied...7d39d5299584f4be161127e61f5f5400...',
     variant: '554 5.7.1 <unknown[192.0.2.1]>: Client host rejected: Access denied',
-    source: 'Postfix check_client_access REJECT default text "Client host rejected: Access denied" (src/smtpd/smtpd_check.c); Sendmail access_db "Access denied" (cf/m4/proto.m4)',
+    source: 'Postfix check_client_access / check_sender_access REJECT default text "Access denied" (src/smtpd/smtpd_check.c); Sendmail access map REJECT "Access denied" (cf/m4/proto.m4)',
     note: 'weak: only reached when no earlier table matched; its meaning depends on the SMTP stage (refine)',
   },
 ];
 
 /**
- * A bare "access denied" is about whatever the command was: at connect or HELO it refuses our host
- * (blocked), at MAIL FROM our sender (rejected), later a security rule (securityerror).
+ * A bare "access denied" is about whatever the command was: at connect, HELO or MAIL FROM it is an
+ * access list refusing our host or our sender (Postfix check_client_access / check_sender_access,
+ * Sendmail's access map: blocked); later a security rule (securityerror).
  */
 export function refine(ctx: Context, evidence: string): Reason {
   if (!evidence.startsWith('access denied')) return 'blocked';
@@ -107,15 +121,14 @@ export function refine(ctx: Context, evidence: string): Reason {
     case 'CONN':
     case 'HELO':
     case 'EHLO':
-      return 'blocked';
     case 'MAIL':
-      return 'rejected';
+      return 'blocked';
     default:
-      return ctx.text.indexOf('client host rejected') >= 0 ? 'blocked' : 'securityerror';
+      return ctx.text.indexOf('client host rejected') >= 0 || ctx.text.indexOf('sender address rejected') >= 0 ? 'blocked' : 'securityerror';
   }
 }
 
 /** Every rule above contains one of these literals (see ReasonPhrases.keys). */
-const keys = /block|rbl|sbl|spam|barracuda|sorbs|cloudmark|senderscore|invaluement|ivmsip|abuseat|uceprotect|mailspike|backscatterer|list|banned|access denied|rejected|refused|not allowed|denied|not permitted|accepted from|weren't sent|connect|bloqu|deferred|isp|provider|dynamic|residential|dial|zombie|invalid ip|send mail from|sender ip|access from|open|forbidden|helo|mail exchanger|confirm|abusive|bad ip/;
+const keys = /submit messages|block|rbl|sbl|spam|barracuda|sorbs|cloudmark|senderscore|invaluement|ivmsip|abuseat|uceprotect|mailspike|backscatterer|list|banned|access denied|rejected|refused|not allowed|denied|not permitted|accepted from|weren't sent|connect|bloqu|deferred|isp|provider|dynamic|residential|dial|zombie|invalid ip|send mail from|sender ip|access from|open|forbidden|helo|mail exchanger|confirm|abusive|bad ip/;
 
 export const table: ReasonPhrases = { reason: 'blocked', rules, refine, keys };

@@ -4,7 +4,8 @@
  * In: normalised diagnostic (lower-case, whitespace folded). Out: 'hasmoved' when a rule matches.
  * Config keys: none.
  */
-import type { PhraseRule, ReasonPhrases } from '../rules.js';
+import type { Reason } from '../../types.js';
+import type { Context, PhraseRule, ReasonPhrases } from '../rules.js';
 
 export const rules: PhraseRule[] = [
   {
@@ -33,4 +34,13 @@ export const rules: PhraseRule[] = [
   },
 ];
 
-export const table: ReasonPhrases = { reason: 'hasmoved', rules };
+/**
+ * RFC 5321's 551 "User not local; please try <forward-path>" is a moved address when it comes with
+ * X.1.6; with an X.7 code ("delivery not authorized") the server refuses to relay for a user who is
+ * not its own.
+ */
+export function refine(ctx: Context): Reason {
+  return /^[45]\.7\./.test(ctx.status) ? 'norelaying' : 'hasmoved';
+}
+
+export const table: ReasonPhrases = { reason: 'hasmoved', rules, refine };

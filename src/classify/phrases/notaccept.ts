@@ -32,10 +32,11 @@ export const rules: PhraseRule[] = [
     source: 'Yahoo "No mx record found for domain=" (Sisimai reason definition "notaccept"); OpenSMTPD "No MX found for domain" (usr.sbin/smtpd/mta.c)',
   },
   {
-    pattern: /\bsystem not accepting network messages\b|\bmail receiving disabled\b/,
+    pattern: /\bsystem not accepting network messages\b|\bmail receiving disabled\b|\bnot accepting (?:any )?(?:network )?(?:messages|mail|e-?mail|connections)\b(?! (?:from|with|for|by)\b)/,
     seen: '521 5.3.2 System not accepting network messages',
-    variant: '453 4.3.2 System not accepting network messages, try again later',
-    source: 'RFC 3463 §3.4 X.3.2 "system not accepting network messages"; Sisimai reason definition "notaccept" ("mail receiving disabled")',
+    variant: '554 mx.example.com not accepting messages',
+    source: 'RFC 3463 §3.4 X.3.2 "system not accepting network messages" (shutdown, load, maintenance); Sendmail FEATURE(greet_pause) "not accepting messages" (cf/feature/greet_pause.m4); Sisimai reason definition "notaccept" ("mail receiving disabled")',
+    note: 'a state of the system, not of the domain: hard only with RFC 7504 521/556 (hardness.ts)',
   },
 ];
 

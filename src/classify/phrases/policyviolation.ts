@@ -16,10 +16,10 @@ export const rules: PhraseRule[] = [
     source: `Yahoo Sender Hub SMTP error codes (554 5.7.9 "not accepted for policy reasons"); Mimecast "Email rejected due to security policies"; ${SISIMAI}`,
   },
   {
-    pattern: /\b(?:local |email |e-mail |mail |content )?policy (?:violation|reasons?|rejection|restriction)\b|\bviolat(?:es|ed|ion of) (?:our |the |your )?(?:local |email |e-mail |mail |site )?polic(?:y|ies)\b|\bdenied by policy\b/,
+    pattern: /\b(?:local |email |e-mail |mail |content )?policy (?:violation|reasons?|rejection|restriction)\b|\bviolat(?:es|ed|ion of) (?:our |the |your |[a-z0-9.-]{1,60}(?:'s)? )?(?:local |email |e-mail |mail |site )?polic(?:y|ies)\b|\bdenied by policy\b/,
     seen: '554 5.7.7 Email policy violation detected',
-    variant: '550 5.7.0 This message violates our email policy',
-    source: `${SISIMAI} ("local policy violation", "denied by policy", "rejected for policy reasons")`,
+    variant: '550 5.7.1 This message violates example.com email policy. - gcdp',
+    source: `${SISIMAI} ("local policy violation", "denied by policy", "rejected for policy reasons"); Google 550 5.7.1 "This message violates %s email policy" (support.google.com/a/answer/3726730, compliance rules)`,
   },
   {
     pattern: /\bcontent presents a potential\b|\bhas a policy that prohibit|\billegal attachment\b|\bdo not accept messages containing (?:images|attachments)\b/,

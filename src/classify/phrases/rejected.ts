@@ -51,16 +51,9 @@ export const rules: PhraseRule[] = [
     variant: "550 5.7.0 Mail Sending denied. You're sending this from a different address or alias using the 'Send mail as' feature.",
     source: 'Google Workspace SMTP relay errors (support.google.com/a/answer/6140680: "Mail Sending denied", "Send mail as")',
   },
-  {
-    pattern: /\bsender (?:address )?(?:is )?(?:in my black ?list|has been blacklisted|blacklisted)\b|\byour (?:e-?mail )?address has been blacklisted\b|\bsending to\/from an address that has been blacklisted\b/,
-    seen: 'Sorry, you are sending to/from an address that has been blacklisted',
-    variant: '550 your email address has been blacklisted by the administrator',
-    source: `${SISIMAI} ("sender address has been blacklisted", "you are sending to/from an address that has been blacklisted", MessageLabs "your email address has been blacklisted")`,
-    note: 'a list of senders, not of IPs: about our address; also false-positive evidence',
-  },
 ];
 
 /** Every rule above contains one of these literals (see ReasonPhrases.keys). */
-const keys = /sender|senders|mail from|dsn|batv|returned mail|purported|registered gateway|fully|from|group|post|member|customfrom|sending|blacklist/;
+const keys = /sender|senders|mail from|dsn|batv|returned mail|purported|registered gateway|fully|from|group|post|member|customfrom|sending/;
 
 export const table: ReasonPhrases = { reason: 'rejected', rules, keys };

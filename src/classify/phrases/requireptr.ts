@@ -34,6 +34,13 @@ export const rules: PhraseRule[] = [
     source: 'Postfix smtpd reject_unknown_client_hostname / reject_unknown_reverse_client_hostname "Client host rejected: cannot find your (reverse) hostname" (src/smtpd/smtpd_check.c)',
   },
   {
+    pattern: /\bhelo command rejected\b|\bbad helo\b|\b(?:invalid|bogus|unknown|illegal) helo\b|\bhost impersonating\b|\bhelo (?:\S{1,20} )?(?:name |hostname )?(?:is )?(?:invalid|not (?:valid|fully qualified))\b/,
+    seen: '504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname',
+    variant: '550 Bad HELO - Host impersonating [192.0.2.25]',
+    source: 'Postfix smtpd "Helo command rejected: %s" (reject_non_fqdn_helo_hostname, reject_invalid_helo_hostname, reject_unknown_helo_hostname, src/smtpd/smtpd_check.c); cPanel/Exim HELO ACL "Bad HELO - Host impersonating"; Microsoft 5.7.506 "Access denied, bad HELO"',
+    note: 'our host name as we announce it: the same class of DNS identity check as the PTR',
+  },
+  {
     pattern: /\bmismatches client ip\b|\bforbidden by invalid rdns\b|\bip name (?:lookup failed|possibly forged)\b|\bsender ip reverse lookup rejected\b/,
     seen: '550 IP name possibly forged',
     variant: '550 5.7.1 Access denied. IP name lookup failed [192.0.2.9]',
@@ -42,6 +49,6 @@ export const rules: PhraseRule[] = [
 ];
 
 /** Every rule above contains one of these literals (see ReasonPhrases.keys). */
-const keys = /ptr|rdns|reverse|hostname|resolve|host name|mismatches client ip|ip name/;
+const keys = /ptr|rdns|reverse|hostname|resolve|host name|helo|impersonating|mismatches client ip|ip name/;
 
 export const table: ReasonPhrases = { reason: 'requireptr', rules, keys };

@@ -89,6 +89,12 @@ export const rules: PhraseRule[] = [
     source: `SendGrid "transaction failed spam message not queued"; ${SISIMAI} ("we dont accept spam", "too much spam.", "spamming not allowed")`,
   },
   {
+    pattern: /\b(?:rejecting |rejected )?spoofed (?:message|mail|e-?mail|sender)\b|\b(?:brand |sender )?impersonation (?:detected|attempt)\b/,
+    seen: '550 rejecting spoofed message',
+    variant: '550 5.7.1 Message rejected: spoofed sender detected by anti-spoofing filter',
+    source: 'Barracuda Email Security Gateway sender spoof protection ("rejecting spoofed message", smtp.codes/550); a filter\'s verdict on the message, not the address',
+  },
+  {
     pattern: /\breject, id=\S{1,40} - (?:spam|spammy)\b|\s- spam\b/,
     seen: '554 5.7.0 Reject, id=20025-09 - SPAM',
     variant: '554 5.7.0 Reject, id=31337-13 - SPAMMY',
@@ -97,6 +103,6 @@ export const rules: PhraseRule[] = [
 ];
 
 /** Every rule above contains one of these literals (see ReasonPhrases.keys). */
-const keys = /spam|junk|bulk|ube|unsolicited|content|listed|rejete|ofr_50|nature of|similar to|uribl|recurrent pattern|spamprofiler/;
+const keys = /spoofed|impersonation|spam|junk|bulk|ube|unsolicited|content|listed|rejete|ofr_50|nature of|similar to|uribl|recurrent pattern|spamprofiler/;
 
 export const table: ReasonPhrases = { reason: 'spamdetected', rules, keys };

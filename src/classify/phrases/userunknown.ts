@@ -16,7 +16,7 @@ export const rules: PhraseRule[] = [
     source: `Sendmail "User unknown" (sendmail/recipient.c, 550 5.1.1); Postfix smtpd "Recipient address rejected: User unknown in %s table" (src/smtpd/smtpd_check.c); ${SISIMAI}`,
   },
   {
-    pattern: /\b(?:unknown|non-?existent|nonexisting|invalid|bad) (?:local[- ]?)?(?:user|recipient|mailbox|local[- ]part|addressee|e-?mail address|e-?mail account|account|alias|user ?name|final delivery userid)\b|\bunknown address(?! error)\b/,
+    pattern: /\b(?:unknown|non-?existent|nonexisting|invalid|bad) (?:local[- ]?)?(?:user|recipient|mailbox|local[- ]part|addressee|e-?mail address|e-?mail account|account|alias|user ?name|final delivery userid|address(?! error))\b/,
     seen: '550 Unknown user x@example.ne.jp',
     variant: '550 5.1.1 <x@example.org>: unknown local-part "x" in domain example.org',
     source: `Postfix local(8) "unknown user: \\"%s\\"" (src/local/unknown.c); Exim "unknown local-part" (acl verify = recipient); ${SISIMAI} ("unknown recipient", "unknown local-part", "invalid recipient")`,
@@ -93,6 +93,13 @@ export const rules: PhraseRule[] = [
     seen: '550 unknown or illegal alias: x@example.jp',
     variant: '553 sorry, your envelope recipient is in my badrcptto list (#5.7.1)',
     source: `Apple iCloud "unknown or illegal alias" (support.apple.com/en-us/102322); qmail badrcptto patch; ${SISIMAI}`,
+  },
+  {
+    pattern: /\b(?:account|mailbox|address)(?: [^ :]{1,30}){0,2}? (?:has been |is |was )?(?:closed|deleted|removed|marked as invalid|no longer exists)\b|\b(?:closed|deleted) (?:account|mailbox)\b/,
+    seen: '550 <x@example.com>: Recipient address rejected: Account Closed',
+    variant: '550 5.1.1 <x@example.ch>: Recipient address rejected: User email address is marked as invalid',
+    source: 'German provider survey of unknown-user replies (sitepackage.de: "Recipient address rejected: Account Closed"); Spambrella email delivery error codes (spambrella.com/faq/email-delivery-error-codes: "User email address is marked as invalid", its valid-recipient list); RFC 3463 §3.2 X.1.1',
+    note: 'the account was closed or listed as invalid by its owner: the address is gone',
   },
   {
     pattern: /\bmailbox (?:name )?not allowed\b/,
