@@ -14,7 +14,8 @@
  *      the text, the recipient's domain when the remote host names no host (absent or an IP
  *      literal), or (last) the reporting host;
  *   4. enhanced status codes whose meaning no text overrides (X.1.6, X.7.17, X.7.18: moved);
- *   5. phrase tables over the diagnostic, in the order of reasons.ts;
+ *   5. phrase tables over the diagnostic, in the order of reasons.ts, then over the human-readable
+ *      explanation the decoder saw for this recipient (Finding.human);
  *   6. a local mailer's failure (Diagnostic-Code type x-unix): mailererror;
  *   7. the enhanced status code (status-codes.ts), a bare X.7.0/X.7.1, then the bare reply code;
  *   8. the SMTP stage alone (refused at connect: blocked; at MAIL FROM: rejected);
@@ -137,7 +138,8 @@ function askProviders(ctx: Context, match: (p: Provider) => boolean): Pick | nul
     for (const { r, re } of rules) {
       if (!statusMatches(r.status, ctx.status)) continue;
       if (re) {
-        const m = re.exec(ctx.text);
+        // The provider's own words may be in its reply or in the explanation it wrote around it.
+        const m = re.exec(ctx.text) ?? (ctx.human === '' ? null : re.exec(ctx.human));
         if (!m) continue;
         return { reason: r.reason, rule: `provider:${p.name}`, evidence: m[0] };
       }
@@ -147,7 +149,11 @@ function askProviders(ctx: Context, match: (p: Provider) => boolean): Pick | nul
   return null;
 }
 
-/** Phrase tables in order; `mta` asks only the rules qualified for that decoder. */
+/**
+ * Phrase tables in order; `mta` asks only the rules qualified for that decoder. A qualified rule is
+ * the reporting MTA's own sentence about its own delivery attempt: it names the reason as it is,
+ * without the stage-dependent second look (refine) that replies relayed from elsewhere need.
+ */
 function byPhrase(ctx: Context, text: string, mta?: string): Pick | null {
   if (text.length === 0) return null;
   for (const t of COMPILED) {
@@ -156,8 +162,9 @@ function byPhrase(ctx: Context, text: string, mta?: string): Pick | null {
     if (mta === undefined && t.keys !== undefined && !t.keys.test(text)) continue;
     const m = re.exec(text);
     if (!m) continue;
+    if (mta !== undefined) return { reason: t.reason, rule: `mta:${mta}`, evidence: m[0] };
     const reason = t.refine ? t.refine(ctx, m[0]) : t.reason;
-    if (reason) return { reason, rule: mta === undefined ? `phrase:${t.reason}` : `mta:${mta}`, evidence: m[0] };
+    if (reason) return { reason, rule: `phrase:${t.reason}`, evidence: m[0] };
   }
   return null;
 }
@@ -214,6 +221,9 @@ function pickReason(f: Finding, report: Report, ctx: Context): Pick {
 
   const phrase = byPhrase(ctx, ctx.text);
   if (phrase) return beforeRcpt(phrase, ctx);
+  // The reporter's own explanation for this recipient, when its reply said nothing we know.
+  const explained = byPhrase(ctx, ctx.human);
+  if (explained) return beforeRcpt({ ...explained, rule: `${explained.rule}+human` }, ctx);
 
   // A local delivery agent (pipe, procmail) failed: "x-unix; <exit status or its message>".
   if (ctx.diagnosticType === 'x-unix') {

@@ -159,7 +159,8 @@ describe('tables', () => {
 });
 
 describe('a table guard (keys) never hides one of its rules', () => {
-  const guarded = PHRASE_TABLES.filter((t) => t.keys).flatMap((t) => t.rules.map((r, i) => [t.reason, i, r, t.keys!] as const));
+  // Qualified (mta) rules are asked without the guard, per decoder.
+  const guarded = PHRASE_TABLES.filter((t) => t.keys).flatMap((t) => t.rules.flatMap((r, i) => (r.mta ? [] : [[t.reason, i, r, t.keys!] as const])));
   it('some tables are guarded', () => expect(guarded.length).toBeGreaterThan(0));
   it.each(guarded)('%s #%i', (_reason, _i, rule, keys) => {
     // The guard must find a literal inside the matched text itself, not just somewhere in the line.

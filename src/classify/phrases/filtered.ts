@@ -39,6 +39,14 @@ export const rules: PhraseRule[] = [
     variant: '550 Recipient ID refuse to receive mail from this sender',
     source: `${SISIMAI} ("user refuses to receive this mail", "recipient id refuse to receive mail" (Willcom), "has restricted sms e-mail" (AT&T))`,
   },
+  {
+    pattern: /\brecipients was rejected by a remote mail server\b/,
+    seen: 'Each of the following recipients was rejected by a remote mail server.',
+    variant: 'Each of the following recipients was rejected by a remote mail server. <x@ezweb.ne.jp>',
+    source: 'KDDI EZweb notice (au postmaster): with no SMTP reply it is the recipient\'s own reception ("domain") filter (Sisimai lhost/ezweb)',
+    note: 'the decoder writes this sentence only when no reply came back',
+    mta: ['ezweb'],
+  },
 ];
 
 /** Every rule above contains one of these literals (see ReasonPhrases.keys). */

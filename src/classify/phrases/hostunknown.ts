@@ -67,6 +67,13 @@ export const rules: PhraseRule[] = [
     variant: "553-5.1.2 We weren't able to find the recipient domain. Please check for any\n553 5.1.2 spelling errors",
     source: 'Google support.google.com/a/answer/3726730 (553 5.1.2 "We weren\'t able to find the recipient domain")',
   },
+  {
+    pattern: /\bno mx found for domain\b/,
+    seen: 'x@example.org: No MX found for domain',
+    variant: 'No MX found for domain example.org',
+    source: 'OpenSMTPD mta "No MX found for domain" (usr.sbin/smtpd/mta.c): its own lookup found no mail host for the domain',
+    mta: ['opensmtpd'],
+  },
 ];
 
 /**

@@ -29,10 +29,10 @@ export const rules: PhraseRule[] = [
     note: 'written while Gmail keeps retrying: a DNS failure that may pass',
   },
   {
-    pattern: /\b(?:hop count|too many hops|max(?:imum)? ?hop count|maximum forwarding loop count)(?: [^ :]{1,20}){0,2}? (?:exceeded|reached)\b|\btoo many hops\b|\b(?:routing|mail|forwarding) loop\b|\bmessage looping\b|\bmessage exceeded \d{1,4} hops\b/,
+    pattern: /\b(?:hop count|too many hops|max(?:imum)? ?hop count|maximum forwarding loop count)(?: [^ :]{1,20}){0,2}? (?:exceeded|reached)\b|\btoo many hops\b|\b(?:routing|mail|forwarding) loop\b|\bmessage looping\b|\bloop detected\b|\bmessage exceeded \d{1,4} hops\b/,
     seen: '554 5.4.6 Too many hops',
     variant: '554 5.4.6 Hop count exceeded - possible mail loop',
-    source: 'RFC 3463 §3.5 X.4.6 "routing loop detected"; RFC 5321 §6.3 (loop detection by Received count); Sendmail "Too many hops %d (%d max)"; Postfix local(8) "mail forwarding loop for %s"; Google 554 5.4.6 "Message exceeded 50 hops"',
+    source: 'RFC 3463 §3.5 X.4.6 "routing loop detected"; OpenSMTPD "Loop detected"; RFC 5321 §6.3 (loop detection by Received count); Sendmail "Too many hops %d (%d max)"; Postfix local(8) "mail forwarding loop for %s"; Google 554 5.4.6 "Message exceeded 50 hops"',
   },
   {
     pattern: /\blost connection with\b|\bconnection (?:reset|dropped|closed|broken)(?: [^ :]{1,20}){0,2}? by (?:peer|remote host|foreign host)\b|\bremote host closed connection\b|\bconnection was dropped by remote host\b|\bbroken pipe\b/,

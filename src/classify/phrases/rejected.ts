@@ -51,6 +51,13 @@ export const rules: PhraseRule[] = [
     variant: "550 5.7.0 Mail Sending denied. You're sending this from a different address or alias using the 'Send mail as' feature.",
     source: 'Google Workspace SMTP relay errors (support.google.com/a/answer/6140680: "Mail Sending denied", "Send mail as")',
   },
+  {
+    pattern: /'send mail as'/,
+    seen: "You're sending this from a different address or alias using the 'Send mail as' feature.",
+    variant: "The settings for your 'Send mail as' account are misconfigured or out of date.",
+    source: 'Google Workspace bounce text for custom From via "Send mail as" (support.google.com/mail/answer/22370)',
+    mta: ['googleworkspace'],
+  },
 ];
 
 /** Every rule above contains one of these literals (see ReasonPhrases.keys). */

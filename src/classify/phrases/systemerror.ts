@@ -57,6 +57,12 @@ export const rules: PhraseRule[] = [
     variant: '451 4.3.0 Mail server temporarily rejected message.',
     source: 'Cloudflare Email Routing postmaster (developers.cloudflare.com/email-routing/postmaster: "Upstream error"); Google 451 4.3.0 "Mail server temporarily rejected message"',
   },
+  {
+    pattern: /\bduplicated message-id\b|\bloop alert\b/,
+    seen: 'Duplicated Message-ID in <x@example.co.jp>.',
+    variant: 'Subject: Loop Alert: Duplicated Message-ID (x ML)',
+    source: 'fml mailing list manager loop-check notices (Sisimai lhost/fml MessagesOf "systemerror")',
+  },
 ];
 
 export const table: ReasonPhrases = { reason: 'systemerror', rules };

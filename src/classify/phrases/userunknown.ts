@@ -107,6 +107,43 @@ export const rules: PhraseRule[] = [
     variant: '553 5.1.3 Requested action not taken: mailbox name not allowed',
     source: 'RFC 5321 §4.2.2 553 "Requested action not taken: mailbox name not allowed"',
   },
+  // The reporting MTA's own sentences about its own delivery attempt (decoder-qualified).
+  {
+    phrase: 'ディレクトリのリストにありません',
+    seen: 'ディレクトリのリストにありません',
+    variant: 'ユーザー x (x@example.jp) はディレクトリのリストにありません',
+    source: 'HCL/IBM Notes router, Japanese localisation of "not listed in Domino Directory" (Sisimai lhost/notes MessagesOf "userunknown")',
+    mta: ['notes', 'domino'],
+  },
+  {
+    pattern: /\bunknown user\b|\buser unknown\b|\bno such user\b/,
+    seen: 'Unknown user: alice@example.com',
+    variant: 'no such user (local delivery)',
+    source: 'Ipswitch IMail "Unknown user:" (Sisimai lhost/imailserver MessagesOf); BIGLOBE "User unknown" (Sisimai lhost/biglobe); DragonFly dma local delivery "no such user" (libexec/dma/local.c)',
+    note: "the reporting server's own mailbox lookup, not a relayed reply: no SMTP stage needed",
+    mta: ['imailserver', 'biglobe', 'dragonfly'],
+  },
+  {
+    pattern: /^unknown user: "|\bunknown user: "[^"]{1,64}"/,
+    seen: 'unknown user: "bob"',
+    variant: '<bob@example.org>: unknown user: "bob"',
+    source: 'Postfix local(8) "unknown user: \"%s\"" (src/local/unknown.c)',
+    mta: ['postfix'],
+  },
+  {
+    pattern: /\bcheck if (?:the )?address is correct\b/,
+    seen: 'Unable to deliver message to <x@example.jp> (and other recipients in the same domain). Please check if address is correct.',
+    variant: 'Unable to deliver message to <x@example.org>. Please check if the address is correct.',
+    source: 'Trend Micro InterScan Messaging Security bounce text (Sisimai lhost/trendmicro)',
+    mta: ['trendmicro'],
+  },
+  {
+    pattern: /\binvalid user address\b|\bno valid recipients\b/,
+    seen: 'Error: Invalid user address',
+    variant: 'Error: No valid recipients',
+    source: 'Verizon Online mail system bounce text (Sisimai lhost/verizon)',
+    mta: ['verizon'],
+  },
 ];
 
 /**
@@ -116,7 +153,7 @@ export const rules: PhraseRule[] = [
  * command they answered, which the text alone does not tell.
  */
 const EXPLICIT =
-  /address (?:you entered )?(?:couldn't|could not) be found|wasn't found at the destination domain|recip(?:ient)? ?notfound|recipient not found by smtp address lookup|no mailbox here by that name|not listed in (?:the )?(?:domino directory|public name)|as\(201806281\)/;
+  /address (?:you entered )?(?:couldn't|could not) be found|wasn't found at the destination domain|recip(?:ient)? ?notfound|recipient not found by smtp address lookup|no mailbox here by that name|not listed in (?:the )?(?:domino directory|public name)|as\(201806281\)|recipient name is not recognized|invalid final delivery userid/;
 
 /** Status details that name the mailbox itself (RFC 3463 X.1.0/1/3/4, Exchange's X.1.10). */
 const ADDRESS_STATUS = /^[45]\.1\.(?:0|1|3|4|10)$/;
