@@ -52,10 +52,10 @@ export const rules: PhraseRule[] = [
     source: `${SISIMAI} ("is not a valid mailbox", "is not a known user", "is not an active address at this host", "this email address is wrong or no longer valid")`,
   },
   {
-    pattern: /\b(?:ex)?recip(?:ient)? ?notfound\b|\brecipient not found by smtp address lookup\b|\bwasn't found at the destination domain\b/,
+    pattern: /\b(?:ex)?recip(?:ient)? ?notfound\b|\brecipient not found by smtp address lookup\b|\bwasn't found at the destination domain\b|\(000c05a6\)/,
     seen: '#550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found ##',
     variant: '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup',
-    source: 'Microsoft: Email non-delivery reports and SMTP errors in Exchange Online (5.1.1 RESOLVER.ADR.RecipNotFound / ExRecipNotFound, 5.1.10 RecipientNotFound)',
+    source: 'Microsoft: Email non-delivery reports and SMTP errors in Exchange Online (5.1.1 RESOLVER.ADR.RecipNotFound / ExRecipNotFound, 5.1.10 RecipientNotFound); Exchange 2000/2003 IMS "MSEXCH:IMS:... (000C05A6) Unknown Recipient" (Sisimai lhost/exchange2003 error codes)',
   },
   {
     pattern: /\baddress (?:you entered )?(?:couldn't|could not|can't|cannot) be found\b|(?<!\bip )\b(?:e-?mail )?address (?:\S{1,20} )?(?:was )?not found\b/,
@@ -153,7 +153,7 @@ export const rules: PhraseRule[] = [
  * command they answered, which the text alone does not tell.
  */
 const EXPLICIT =
-  /address (?:you entered )?(?:couldn't|could not) be found|wasn't found at the destination domain|recip(?:ient)? ?notfound|recipient not found by smtp address lookup|no mailbox here by that name|not listed in (?:the )?(?:domino directory|public name)|as\(201806281\)|recipient name is not recognized|invalid final delivery userid/;
+  /address (?:you entered )?(?:couldn't|could not) be found|wasn't found at the destination domain|recip(?:ient)? ?notfound|recipient not found by smtp address lookup|no mailbox here by that name|not listed in (?:the )?(?:domino directory|public name)|as\(201806281\)|recipient name is not recognized|invalid final delivery userid|\(000c05a6\)/;
 
 /** Status details that name the mailbox itself (RFC 3463 X.1.0/1/3/4, Exchange's X.1.10). */
 const ADDRESS_STATUS = /^[45]\.1\.(?:0|1|3|4|10)$/;
