@@ -158,6 +158,9 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
     }
   }
   const para = text.slice(at, end);
+  // The reporter's own words for this recipient, for the classifier (it reads them for a part that
+  // contradicts the fields, and when the reply itself says nothing it knows).
+  if (f.human === undefined && para.trim() !== '') f.human = squeeze(para).slice(0, 2000);
 
   if (f.remoteMta === '') {
     const m = /\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[[0-9A-Fa-f:.]+\]\s+said:/.exec(para)
