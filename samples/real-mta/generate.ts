@@ -130,10 +130,11 @@ export async function generateFor(driver: MtaDriver, times: MtaTimes, log = cons
     });
   };
 
-  const mx = await startScriptedMx({ scenarios, onBounce });
+  const mx = await startScriptedMx({ scenarios, onBounce, extraPorts: 2 });
+  const closingSenders = scenarios.filter((s) => s.recipients.some((r) => r.row?.code === 421)).map((s) => s.sender);
   let run;
   try {
-    run = await driver.start(mx.port, times);
+    run = await driver.start({ mx: mx.port, closing: mx.extraPorts[0]!, sink: mx.extraPorts[1]!, closingSenders }, times);
   } catch (err) {
     await mx.close();
     throw err;
@@ -143,7 +144,8 @@ export async function generateFor(driver: MtaDriver, times: MtaTimes, log = cons
     const send = nodemailer.createTransport({ host: '127.0.0.1', port: run.submitPort, secure: false, ignoreTLS: true, pool: true, maxConnections: 2 });
     for (const s of scenarios) await send.sendMail(message(s));
     send.close();
-    const deadline = Date.now() + (times.lifetime + times.warn + 120) * 1000;
+    // Generous: OpenSMTPD sends its reports one at a time, about one a second here.
+    const deadline = Date.now() + (times.lifetime + times.warn + 600) * 1000;
     let lastFlush = Date.now();
     while (failed.size < scenarios.length && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1000));
