@@ -19,8 +19,9 @@ export interface Envelope {
 
 export interface ScriptedMx {
   port: number;
-  /** More ports with the same behaviour, for MTAs that need separate routes (see opensmtpd.ts). */
-  extraPorts: number[];
+  /** More listeners with the same behaviour, each on its own loopback address (127.0.0.2, ...),
+   *  for MTAs that need separate routes and hosts (see opensmtpd.ts). */
+  extra: { host: string; port: number }[];
   /** Replies sent, by scenario id (to check that every scenario reached the remote). */
   hits: Map<string, number>;
   close(): Promise<void>;
@@ -165,15 +166,16 @@ export async function startScriptedMx(opts: {
     });
   };
   const servers: Server[] = [];
-  for (let i = 0; i < 1 + (opts.extraPorts ?? 0); i++) {
+  const hosts = ['127.0.0.1', ...Array.from({ length: opts.extraPorts ?? 0 }, (_, i) => `127.0.0.${i + 2}`)];
+  for (const host of hosts) {
     const server = createServer(handler);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
     servers.push(server);
   }
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   return {
     port: ports[0]!,
-    extraPorts: ports.slice(1),
+    extra: hosts.slice(1).map((host, i) => ({ host, port: ports[i + 1]! })),
     hits,
     close: () => Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => undefined),
   };

@@ -44,6 +44,13 @@ export const opensmtpd: MtaDriver = {
     const port = await freePort();
     const conf = join(dir, 'smtpd.conf');
     writeFileSync(join(dir, 'closing-senders'), mx.closingSenders.join('\n') + '\n');
+    const closing = new Set(mx.closingSenders);
+    const spread = mx.spread;
+    const others = mx.senders.filter((s) => !closing.has(s));
+    spread.forEach((_, i) => {
+      const mine = others.filter((_s, k) => k % (spread.length + 1) === i + 1);
+      writeFileSync(join(dir, `spread-senders-${i}`), mine.join('\n') + '\n');
+    });
     writeFileSync(
       conf,
       [
@@ -54,12 +61,18 @@ export const opensmtpd: MtaDriver = {
         // OpenSMTPD disables a route for a while after sessions end in errors, which a 421 does;
         // the scenarios replied with 421, and the bounces, get routes of their own so that the
         // other messages are not held behind them.
+        // It also opens a new connection to a host only every second or two (its mta connection
+        // delays are not settable in 6.8's grammar), so the rest are spread over several routes,
+        // each to its own loopback address.
         `table closing file:${join(dir, 'closing-senders')}`,
+        ...spread.map((_, i) => `table spread${i} file:${join(dir, `spread-senders-${i}`)}`),
         `action "relay" relay host smtp://127.0.0.1:${mx.mx}`,
-        `action "closing" relay host smtp://127.0.0.1:${mx.closing}`,
-        `action "bounces" relay host smtp://127.0.0.1:${mx.sink}`,
+        `action "closing" relay host smtp://${mx.closing.host}:${mx.closing.port}`,
+        `action "bounces" relay host smtp://${mx.sink.host}:${mx.sink.port}`,
+        ...spread.map((p, i) => `action "spread${i}" relay host smtp://${p.host}:${p.port}`),
         'match from local for domain "bounces.example.org" action "bounces"',
         'match from local mail-from <closing> for any action "closing"',
+        ...spread.map((_, i) => `match from local mail-from <spread${i}> for any action "spread${i}"`),
         'match from local for any action "relay"',
         '',
       ].join('\n'),

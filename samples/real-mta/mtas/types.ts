@@ -22,12 +22,21 @@ export interface MtaRun {
   stop(): Promise<void>;
 }
 
+export interface Listener {
+  host: string;
+  port: number;
+}
+
 /** Where the scripted MX listens: the main port, and two more that behave the same (a separate
  *  route for the scenarios whose replies close the connection, and one for the bounces). */
 export interface MxPorts {
   mx: number;
-  closing: number;
-  sink: number;
+  closing: Listener;
+  sink: Listener;
+  /** Still more listeners that behave the same, to spread messages over several routes. */
+  spread: Listener[];
+  /** Envelope senders of all scenarios, in order. */
+  senders: string[];
   /** Envelope senders of the scenarios answered with a 421 (which closes the connection). */
   closingSenders: string[];
 }
