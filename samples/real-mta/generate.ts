@@ -19,7 +19,10 @@ import { buildScenarios, type Scenario } from './scenarios.js';
 import type { MtaDriver, MtaTimes } from './mtas/types.js';
 
 export type Kind = 'invalid' | 'spam' | 'auth' | 'full' | 'soft' | 'relay' | 'delayed';
-export type DsnType = 'failed' | 'delayed';
+/** 'expired': OpenSMTPD 6.8's report when a message's queue time runs out is written as a delay
+ *  notice ("Action: delayed", "Envelope expired") although the envelope is gone: it is that
+ *  MTA's final report, kept as <scenario>-expired.eml. */
+export type DsnType = 'failed' | 'delayed' | 'expired';
 
 export interface ManifestRecipient {
   address: string;
@@ -56,14 +59,15 @@ export interface Manifest {
 export const NORMALISATION = 'SMTP dot-stuffing undone; CRLF line ends stored as LF; no other change';
 export const OUT_ROOT = new URL('./', import.meta.url).pathname;
 
-/** The kind a recipient must come out as: 'delayed' in a delay warning, else the row's meaning. */
+/** The kind a recipient must come out as: 'delayed' where the DSN's action says delayed (a delay
+ *  warning, or OpenSMTPD's expiry notice), else the row's meaning. */
 export function expectedKind(row: CatalogRow, dsn: DsnType): Kind {
-  return dsn === 'delayed' ? 'delayed' : row.meaning;
+  return dsn === 'failed' ? row.meaning : 'delayed';
 }
 
 /** Delay warning or final failure, read from the DSN's own fields. */
 export function dsnType(raw: string): DsnType {
-  if (/^Action:\s*delayed/im.test(raw)) return 'delayed';
+  if (/^Action:\s*delayed/im.test(raw)) return /: Envelope expired$/m.test(raw) ? 'expired' : 'delayed';
   if (/^Action:\s*failed/im.test(raw)) return 'failed';
   const subject = /^Subject:(.*)$/im.exec(raw)?.[1] ?? '';
   return /delay|warning/i.test(subject) ? 'delayed' : 'failed';
@@ -111,7 +115,7 @@ export async function generateFor(driver: MtaDriver, times: MtaTimes, log = cons
       file = `${s.id}-${dsn}-${same + 1}.eml`;
     }
     writeFileSync(join(out, file), Buffer.from(text, 'latin1'));
-    if (dsn === 'failed') failed.add(s.id);
+    if (dsn !== 'delayed') failed.add(s.id);
     fixtures.push({
       file,
       scenario: s.id,
@@ -130,10 +134,11 @@ export async function generateFor(driver: MtaDriver, times: MtaTimes, log = cons
     });
   };
 
-  const mx = await startScriptedMx({ scenarios, onBounce });
+  const mx = await startScriptedMx({ scenarios, onBounce, extraPorts: 8 });
+  const closingSenders = scenarios.filter((s) => s.recipients.some((r) => r.row?.code === 421)).map((s) => s.sender);
   let run;
   try {
-    run = await driver.start(mx.port, times);
+    run = await driver.start({ mx: mx.port, closing: mx.extra[0]!, sink: mx.extra[1]!, spread: mx.extra.slice(2), senders: scenarios.map((s) => s.sender), closingSenders }, times);
   } catch (err) {
     await mx.close();
     throw err;
@@ -143,7 +148,8 @@ export async function generateFor(driver: MtaDriver, times: MtaTimes, log = cons
     const send = nodemailer.createTransport({ host: '127.0.0.1', port: run.submitPort, secure: false, ignoreTLS: true, pool: true, maxConnections: 2 });
     for (const s of scenarios) await send.sendMail(message(s));
     send.close();
-    const deadline = Date.now() + (times.lifetime + times.warn + 120) * 1000;
+    // Generous: OpenSMTPD sends its reports one at a time, about one a second here.
+    const deadline = Date.now() + (times.lifetime + times.warn + 600) * 1000;
     let lastFlush = Date.now();
     while (failed.size < scenarios.length && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1000));

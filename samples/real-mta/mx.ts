@@ -19,6 +19,9 @@ export interface Envelope {
 
 export interface ScriptedMx {
   port: number;
+  /** More listeners with the same behaviour, each on its own loopback address (127.0.0.2, ...),
+   *  for MTAs that need separate routes and hosts (see opensmtpd.ts). */
+  extra: { host: string; port: number }[];
   /** Replies sent, by scenario id (to check that every scenario reached the remote). */
   hits: Map<string, number>;
   close(): Promise<void>;
@@ -43,6 +46,7 @@ export async function startScriptedMx(opts: {
   scenarios: Scenario[];
   onBounce: (env: Envelope, raw: Buffer) => void;
   hostname?: string;
+  extraPorts?: number;
 }): Promise<ScriptedMx> {
   const bySender = new Map<string, Scenario>();
   const byRecipient = new Map<string, { s: Scenario; row?: CatalogRow }>();
@@ -54,7 +58,7 @@ export async function startScriptedMx(opts: {
   const hits = new Map<string, number>();
   const hit = (s: Scenario) => hits.set(s.id, (hits.get(s.id) ?? 0) + 1);
 
-  const server: Server = createServer((sock: Socket) => {
+  const handler = (sock: Socket) => {
     let buf = Buffer.alloc(0);
     let env: Envelope | null = null;
     let scenario: Scenario | undefined;
@@ -160,12 +164,19 @@ export async function startScriptedMx(opts: {
         command(line);
       }
     });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
+  };
+  const servers: Server[] = [];
+  const hosts = ['127.0.0.1', ...Array.from({ length: opts.extraPorts ?? 0 }, (_, i) => `127.0.0.${i + 2}`)];
+  for (const host of hosts) {
+    const server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    servers.push(server);
+  }
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
   return {
-    port,
+    port: ports[0]!,
+    extra: hosts.slice(1).map((host, i) => ({ host, port: ports[i + 1]! })),
     hits,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => undefined),
   };
 }

@@ -30,7 +30,7 @@ interface ManifestRecipient {
 interface ManifestFixture {
   file: string;
   scenario: string;
-  dsn: 'failed' | 'delayed';
+  dsn: 'failed' | 'delayed' | 'expired';
   recipients: ManifestRecipient[];
 }
 interface Manifest {

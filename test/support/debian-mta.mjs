@@ -10,10 +10,10 @@
  *
  *   const root = debianRoot(['exim4-daemon-light', 'exim4-base', 'libidn12']);
  *   const etc = privateEtc(dir, { users: [{ name: 'Debian-exim', uid: 64901 }] });
- *   const child = spawnPrivate(`${root}/usr/sbin/exim4`, [...], { etc, root });
+ *   const child = spawnPrivate('/usr/sbin/exim4', [...], { etc, root });
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -68,6 +68,15 @@ export function debianRoot(packages) {
 export function privateEtc(dir, { users = [], files = {} } = {}) {
   const etc = join(dir, 'etc');
   cpSync('/etc', etc, { recursive: true, dereference: false, verbatimSymlinks: true, errorOnExist: false, force: true, filter: (src) => !src.startsWith('/etc/ssl/private') });
+  // A user of the same name on the host (say, from an installed exim4) is replaced in the copy, so
+  // the uid is the one the caller gave its directories to.
+  const names = new Set(users.map((u) => u.name));
+  for (const f of ['passwd', 'group', 'shadow', 'gshadow']) {
+    const p = join(etc, f);
+    if (!existsSync(p)) continue;
+    const kept = readFileSync(p, 'utf8').split('\n').filter((l) => !names.has(l.split(':')[0]));
+    writeFileSync(p, kept.join('\n'));
+  }
   for (const u of users) {
     appendFileSync(join(etc, 'passwd'), `${u.name}:x:${u.uid}:${u.gid ?? u.uid}::${u.home ?? '/nonexistent'}:/usr/sbin/nologin\n`);
     if (u.gid === undefined) appendFileSync(join(etc, 'group'), `${u.name}:x:${u.uid}:\n`);
@@ -80,20 +89,26 @@ export function privateEtc(dir, { users = [], files = {} } = {}) {
 }
 
 /**
- * Spawn CMD in a private mount namespace: ETC is bound over /etc, each [source, target] of BINDS
- * over its target (which must exist on the host), and the unpacked libraries of ROOT are on
- * LD_LIBRARY_PATH. The namespace ends with the last process in it.
+ * Spawn CMD in a private mount namespace: ETC is bound over /etc, ROOT/usr (the unpacked packages)
+ * is laid over /usr with a read-only overlay, so the binaries and their libraries sit at the paths
+ * they were built for (Exim re-executes itself as /usr/sbin/exim4, and a set-uid binary ignores
+ * LD_LIBRARY_PATH), and each [source, target] of BINDS is bound over its target (which must exist
+ * on the host), each [dir, target] of OVERLAYS laid read-only over its target. The namespace ends
+ * with the last process in it.
  */
-export function spawnPrivate(cmd, args, { etc, root, binds = [], env = {}, stdio = ['ignore', 'pipe', 'pipe'] } = {}) {
+export function spawnPrivate(cmd, args, { etc, root, binds = [], overlays = [], env = {}, stdio = ['ignore', 'pipe', 'pipe'] } = {}) {
   const mounts = [];
   if (etc) mounts.push(['mount', '--bind', etc, '/etc']);
+  if (root) mounts.push(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${join(root, 'usr')}:/usr`, '/usr']);
   for (const [src, target] of binds) mounts.push(['mount', '--bind', src, target]);
+  // [dir, target]: DIR's entries added read-only to TARGET (for a path that must exist but is
+  // missing on the host, such as a chroot directory).
+  for (const [dir, target] of overlays) mounts.push(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${dir}:${target}`, target]);
   const quote = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
   const script = [...mounts.map((m) => m.map(quote).join(' ')), 'exec "$@"'].join(' && ');
-  const libs = root ? [join(root, 'usr/lib/x86_64-linux-gnu'), join(root, 'lib/x86_64-linux-gnu')].join(':') : '';
   return spawn('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', cmd, ...args], {
     stdio,
-    env: { ...process.env, ...(libs ? { LD_LIBRARY_PATH: libs } : {}), ...env },
+    env: { ...process.env, ...env },
   });
 }
 

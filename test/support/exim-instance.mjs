@@ -43,7 +43,8 @@ export async function startExim(opts = {}) {
   const why = eximMissing();
   if (why) throw new Error(`cannot run a private Exim: ${why}`);
   const root = debianRoot(EXIM_PACKAGES);
-  const exim = join(root, 'usr/sbin/exim4');
+  // Inside the namespace the unpacked /usr is laid over the host's (debian-mta.mjs spawnPrivate).
+  const exim = '/usr/sbin/exim4';
   const dir = mkdtempSync(join(tmpdir(), 'rebound-exim-'));
   chmodSync(dir, 0o755);
   const spool = join(dir, 'spool');
@@ -57,8 +58,6 @@ export async function startExim(opts = {}) {
   const conf = join(dir, 'exim.conf');
   const main = {
     primary_hostname: 'mta.rebound.test',
-    // Exim re-executes itself for deliveries and bounces: point it at the unpacked binary.
-    exim_path: exim,
     spool_directory: spool,
     log_file_path: `${logDir}/%slog`,
     pid_file_path: join(dir, 'exim.pid'),

@@ -10,7 +10,7 @@ import { MTA_HOSTNAME, type MtaDriver } from './types.js';
 export const exim: MtaDriver = {
   name: 'exim',
   missing: eximMissing,
-  async start(mxPort, times) {
+  async start({ mx: mxPort }, times) {
     const x = await startExim({
       main: {
         primary_hostname: MTA_HOSTNAME,

@@ -10,7 +10,7 @@ import { MTA_HOSTNAME, type MtaDriver } from './types.js';
 export const postfix: MtaDriver = {
   name: 'postfix',
   missing: postfixMissing,
-  async start(mxPort, times) {
+  async start({ mx: mxPort }, times) {
     const pf = await startPostfix({
       main: {
         myhostname: MTA_HOSTNAME,

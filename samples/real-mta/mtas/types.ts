@@ -22,11 +22,30 @@ export interface MtaRun {
   stop(): Promise<void>;
 }
 
+export interface Listener {
+  host: string;
+  port: number;
+}
+
+/** Where the scripted MX listens: the main port, and two more that behave the same (a separate
+ *  route for the scenarios whose replies close the connection, and one for the bounces). */
+export interface MxPorts {
+  mx: number;
+  closing: Listener;
+  sink: Listener;
+  /** Still more listeners that behave the same, to spread messages over several routes. */
+  spread: Listener[];
+  /** Envelope senders of all scenarios, in order. */
+  senders: string[];
+  /** Envelope senders of the scenarios answered with a 421 (which closes the connection). */
+  closingSenders: string[];
+}
+
 export interface MtaDriver {
   name: 'postfix' | 'exim' | 'opensmtpd' | 'sendmail';
   /** Why this MTA cannot run here, or '' when it can. */
   missing(): string;
-  start(mxPort: number, times: MtaTimes): Promise<MtaRun>;
+  start(mx: MxPorts, times: MtaTimes): Promise<MtaRun>;
 }
 
 /** Host name every MTA uses for itself, so the DSNs of all four look alike where they can. */
