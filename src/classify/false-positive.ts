@@ -167,7 +167,7 @@ export const rules: FalsePositiveRule[] = [
     source: 'amavisd-new: reject texts "Reject, id=%n - SPAM" and "Message content rejected, UBE, id=%n" (amavisd.conf: final_spam_destiny D_REJECT, $reject_spam_msg)',
   },
   {
-    pattern: /\bcontent presents a potential (?:\S{1,20} )?security issue\b|\bblocked for security reasons\b/,
+    pattern: /\bcontent presents a potential\b|\bblocked for security reasons\b/,
     kind: 'spam',
     seen: '552-5.7.0 This message was blocked because its content presents a potential security issue.',
     variant: '554 5.7.1 [HME1] This message was blocked for security reasons.',

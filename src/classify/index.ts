@@ -135,16 +135,28 @@ function askProviders(ctx: Context, match: (p: Provider) => boolean): Pick | nul
       const d = p.decide(ctx);
       if (d) return { reason: d.reason, rule: `provider:${p.name}`, evidence: d.evidence };
     }
-    for (const { r, re } of rules) {
-      if (!statusMatches(r.status, ctx.status)) continue;
-      if (re) {
-        // The provider's own words may be in its reply or in the explanation it wrote around it.
-        const m = re.exec(ctx.text) ?? (ctx.human === '' ? null : re.exec(ctx.human));
-        if (!m) continue;
-        return { reason: r.reason, rule: `provider:${p.name}`, evidence: m[0] };
-      }
-      if (r.status !== undefined) return { reason: r.reason, rule: `provider:${p.name}`, evidence: ctx.status };
+    const own = providerRule(ctx, p.name, rules, ctx.text);
+    if (own) return own;
+  }
+  // The provider's own words may also be in the explanation the reporter wrote around its reply.
+  if (ctx.human === '') return null;
+  for (const { p, rules } of COMPILED_PROVIDERS) {
+    if (!match(p)) continue;
+    const own = providerRule(ctx, p.name, rules.filter((x) => x.re !== null), ctx.human);
+    if (own) return own;
+  }
+  return null;
+}
+
+function providerRule(ctx: Context, name: string, rules: (typeof COMPILED_PROVIDERS)[number]['rules'], text: string): Pick | null {
+  for (const { r, re } of rules) {
+    if (!statusMatches(r.status, ctx.status)) continue;
+    if (re) {
+      const m = re.exec(text);
+      if (!m) continue;
+      return { reason: r.reason, rule: `provider:${name}`, evidence: m[0] };
     }
+    if (r.status !== undefined) return { reason: r.reason, rule: `provider:${name}`, evidence: ctx.status };
   }
   return null;
 }

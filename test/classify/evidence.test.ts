@@ -223,3 +223,20 @@ describe('exceptions to the X.7 veto carry their own evidence', () => {
     expect(v).toMatchObject({ reason: 'userunknown', hard: false });
   });
 });
+
+describe("a provider's rules read its reply before the explanation around it", () => {
+  it('a later rule matching the reply wins over an earlier rule matching only the human part', () => {
+    const v = verdict({
+      diagnostic: '552 5.2.2 The email account that you tried to reach is over quota. - gsmtp',
+      status: '5.2.2',
+      lastCommand: 'RCPT',
+      remoteMta: 'gmail-smtp-in.l.google.com',
+      human: 'The email account that you tried to reach is disabled.',
+    });
+    expect(v).toMatchObject({ reason: 'mailboxfull', rule: 'provider:google' });
+  });
+  it('the human part decides when the reply says nothing the provider documents', () => {
+    const v = verdict({ diagnostic: '550 user unknown', status: '', lastCommand: 'RCPT', recipient: 'a@ezweb.ne.jp', human: 'The user(s) account is disabled.' });
+    expect(v).toMatchObject({ reason: 'suspend', rule: 'provider:kddi' });
+  });
+});
