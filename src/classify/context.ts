@@ -22,11 +22,43 @@ const STAGES: ReadonlySet<string> = new Set(['CONN', 'HELO', 'EHLO', 'MAIL', 'RC
 const STAGE_IN_TEXT =
   /\b(?:in reply to|after) (rcpt to|mail from|end of data|data|helo|ehlo|initial connection|connect(?:ion)?|pipelined (?:rcpt to|mail from|data)|starttls)\b/;
 
-function stageOf(f: Finding, text: string): Stage {
+/**
+ * Postfix smtpd's prefix for a refusal by its recipient restrictions, "<addr>: Recipient address
+ * rejected: ..." (src/smtpd/smtpd_check.c, reply_name "Recipient address"): those are evaluated when
+ * the recipient is named, so the reply answered RCPT TO even when the reporter did not say so
+ * (OpenSMTPD's bounce.c writes "<rcpt>: <reply>" for every stage).
+ */
+const RCPT_REFUSAL = /\brecipient address rejected:/;
+
+/**
+ * The address a reply opens with, as Sendmail ("<addr>... Access denied", usrerr in srvrsmtp.c) and
+ * Postfix ("<addr>: Sender address rejected") write it: the address of the command answered.
+ */
+const NAMED_ADDRESS = /^(?:[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?)?<([^<>\s@]{1,64}@[^<>\s@]{1,255})>(?:\.\.\.|:)/;
+
+/** Codes that do not name the destination mailbox: none, X.0.0, sender address (X.1.7, X.1.8), policy (X.7.x). */
+const NOT_DESTINATION_STATUS = /^(?:|[45]\.0\.0|[45]\.1\.[78]|[45]\.7\.\d{1,3})$/;
+
+/**
+ * The stage when neither the decoder nor the reporter's wrapping names it, read from the reply:
+ * Postfix's recipient-restriction prefix means RCPT TO; a reply that opens with an address in
+ * another domain than the recipient's answered the only other command that carries an address,
+ * MAIL FROM (RFC 5321 §3.3). (Same domain, other local part: an alias or a rewritten recipient.)
+ */
+function stageInReply(reply: string, recipientDomain: string, status: string): Stage {
+  if (RCPT_REFUSAL.test(reply)) return 'RCPT';
+  // A code about the destination mailbox (X.1.1-X.1.6, X.2.x...) says whose address it is already.
+  if (!NOT_DESTINATION_STATUS.test(status)) return '';
+  const named = NAMED_ADDRESS.exec(reply);
+  if (named && recipientDomain !== '' && !named[1]!.endsWith(`@${recipientDomain}`)) return 'MAIL';
+  return '';
+}
+
+function stageOf(f: Finding, text: string, reply: string, recipientDomain: string, status: string): Stage {
   const c = (f.lastCommand ?? '').toUpperCase();
   if (STAGES.has(c)) return c as Stage;
   const m = STAGE_IN_TEXT.exec(text);
-  if (!m) return '';
+  if (!m) return stageInReply(reply, recipientDomain, status);
   const w = m[1]!;
   if (w.endsWith('rcpt to')) return 'RCPT';
   if (w.endsWith('mail from')) return 'MAIL';
@@ -65,20 +97,23 @@ export function buildContext(f: Finding): Context {
   const replyCode = /^[245]\d\d$/.test(f.replyCode ?? '') ? f.replyCode : replyInText(diagnostic);
   const hosts = (f.remoteMta ?? '').trim().toLowerCase();
   const text = normalise(diagnostic);
+  const reply = remoteReply(text);
+  const recipient = (f.recipient ?? '').toLowerCase();
+  const recipientDomain = recipient.slice(recipient.lastIndexOf('@') + 1);
   return {
     text,
-    reply: remoteReply(text),
+    reply,
     human: f.human ? normalise(f.human.slice(0, MAX_DIAGNOSTIC)) : '',
     status,
     replyCode,
     klass: classOf(status, replyCode),
-    command: stageOf(f, text),
+    command: stageOf(f, text, reply, recipientDomain, status),
     action: f.action ?? '',
     diagnosticType: (f.diagnosticType ?? '').toLowerCase(),
     hosts,
     hostsAnonymous: hosts === '' || IP_LITERAL.test(hosts),
     reportingHost: (f.reportingMta ?? '').toLowerCase(),
-    recipientDomain: (f.recipient ?? '').slice((f.recipient ?? '').lastIndexOf('@') + 1).toLowerCase(),
+    recipientDomain,
     decodedBy: f.decodedBy ?? '',
   };
 }

@@ -291,10 +291,14 @@ function authEvidence(reason: Reason, evidence: string): string {
 /**
  * A bare X.7.0/X.7.1 answered to DATA refused the message, not the recipient: after DATA only the
  * content and its headers are judged, so it is a filter's verdict on our message (RFC 3463 §3.8
- * "per-host or per-recipient filtering"; RFC 5321 §3.3: the address was accepted at RCPT).
+ * "per-host or per-recipient filtering"; RFC 5321 §3.3: the address was accepted at RCPT). When the
+ * stage is unknown, a reply that says the message itself was refused says the same.
  */
+const MESSAGE_REFUSED = /\bmessage (?:was |has been |is )?(?:refused|rejected|not accepted)\b/;
+
 function contentVerdictAfterData(pick: Pick, ctx: Context): boolean {
-  return ctx.command === 'DATA' && ctx.klass === '5' && /^status:5\.7\.[01]$/.test(pick.rule) && !TEMPORARY.test(ctx.reply);
+  const aboutMessage = ctx.command === 'DATA' || (ctx.command === '' && MESSAGE_REFUSED.test(ctx.reply));
+  return aboutMessage && ctx.klass === '5' && /^status:5\.7\.[01]$/.test(pick.rule) && !TEMPORARY.test(ctx.reply);
 }
 
 function decide(f: Finding, report: Report): Verdict {
@@ -322,7 +326,7 @@ function decide(f: Finding, report: Report): Verdict {
       authOnly = true;
     } else if (contentVerdictAfterData(pick, ctx)) {
       likelyFalsePositive = true;
-      pick = { ...pick, evidence: `content refused after DATA (${ctx.status})` };
+      pick = { ...pick, evidence: ctx.command === 'DATA' ? `content refused after DATA (${ctx.status})` : `message refused (${ctx.status})` };
     }
     if (authOnly) pick = { ...pick, evidence: authEvidence(pick.reason, pick.evidence || ctx.status) };
   }

@@ -240,3 +240,31 @@ describe("a provider's rules read its reply before the explanation around it", (
     expect(v).toMatchObject({ reason: 'suspend', rule: 'provider:kddi' });
   });
 });
+
+describe('the stage read from the reply when the reporter does not write it (OpenSMTPD: "<rcpt>: <reply>")', () => {
+  it('Postfix\'s "Recipient address rejected:" answered RCPT TO: an account-closed reply is an address verdict', () => {
+    const v = verdict({ diagnostic: '550 <a@example.org>: Recipient address rejected: Account Closed', status: '5.0.0', recipient: 'a@example.org' });
+    expect(v).toMatchObject({ reason: 'userunknown', hard: true });
+  });
+  it('a reply that opens with an address in another domain answered MAIL FROM: our sender, not the recipient', () => {
+    const v = verdict({ diagnostic: '550 5.7.1 <bounces+a=example.com@bounces.example.net>... Access denied', status: '5.7.1', recipient: 'a@example.com' });
+    expect(v).toMatchObject({ reason: 'blocked', hard: false, likelyFalsePositive: true });
+  });
+  it('the same domain (an alias or a rewritten recipient) tells nothing: no stage', () => {
+    const v = verdict({ diagnostic: '550 5.2.1 <other@example.jp>... User Unknown', status: '5.2.1', recipient: 'a@example.jp' });
+    expect(v).toMatchObject({ reason: 'filtered', hard: false, likelyFalsePositive: false });
+  });
+  it('"user unknown" with no stage, no code and no such prefix stays soft (a filter may say it after DATA)', () => {
+    const v = verdict({ diagnostic: 'a@example.org: 550 Unknown user', status: '5.0.0', recipient: 'a@example.org' });
+    expect(v).toMatchObject({ reason: 'filtered', hard: false });
+  });
+  it('a bare 5.7.1 that says the message itself was refused is a filter verdict on the message', () => {
+    const v = verdict({ diagnostic: '550 5.7.1 Requested action not taken: message refused', status: '5.7.1' });
+    expect(v).toMatchObject({ likelyFalsePositive: true, hard: false });
+    expect(v.evidence).toMatch(/message refused/);
+  });
+  it('but with the stage RCPT the same words stay the receiver\'s policy, unflagged', () => {
+    const v = verdict({ diagnostic: '550 5.7.1 Requested action not taken: message refused', status: '5.7.1', lastCommand: 'RCPT' });
+    expect(v).toMatchObject({ reason: 'policyviolation', likelyFalsePositive: false });
+  });
+});

@@ -34,7 +34,7 @@ const rows: Row[] = [
   ['apple', 'mx01.mail.icloud.com', '550 5.1.1 <gone@icloud.com>: inactive email address', '5.1.1', 'RCPT', 'userunknown', true, 2, false],
   ['apple', 'mx01.mail.icloud.com', '550 5.7.1 [CS01] Message rejected due to local policy.', '5.7.1', 'DATA', 'blocked', false, 1, true],
   ['kddi', 'lsean.ezweb.ne.jp', '550 : User unknown', '5.0.0', '', 'filtered', false, 4, false],
-  ['kddi', 'lsean.ezweb.ne.jp', '550 <someone@ezweb.ne.jp>: User unknown', '5.0.0', '', 'userunknown', true, 2, false],
+  ['kddi', 'lsean.ezweb.ne.jp', '550 <user@example.org>: User unknown', '5.0.0', '', 'userunknown', true, 2, false],
   ['nttdocomo', 'mfsmax.docomo.ne.jp', '550 Unknown user someone@docomo.ne.jp', '5.2.0', 'DATA', 'filtered', false, 4, false],
   ['nttdocomo', 'mfsmax.docomo.ne.jp', '550 Unknown user someone@docomo.ne.jp', '5.1.1', 'RCPT', 'userunknown', true, 2, false],
   ['nttdocomo', 'mfsmax.docomo.ne.jp', '552 Too many recipients', '5.0.0', 'RCPT', 'toomanyconn', false, 3, false],

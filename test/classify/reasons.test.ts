@@ -23,7 +23,7 @@ const rows: Row[] = [
   ['450 4.1.1 <dog@example.org>: Recipient address rejected: User unknown in virtual alias table', '4.1.1', 'RCPT', 'userunknown', false, 4, false],
   // filtered: the same words after DATA, or with no command and no addressing code
   ['550 : User unknown', '5.0.0', 'DATA', 'filtered', false, 4, false],
-  ['550 <eve@example.com>... No such user', '', '', 'filtered', false, 4, false],
+  ['550 <user@example.org>... No such user', '', '', 'filtered', false, 4, false],
   ['550 5.2.0 Message Filtered', '5.2.0', 'DATA', 'filtered', false, 4, false],
   // rejected: about our sender - a sender-policy refusal, flagged as a likely false positive (category 4)
   ['501 5.1.8 Sender address rejected: Domain not found', '5.1.8', 'MAIL', 'rejected', false, 4, true],
