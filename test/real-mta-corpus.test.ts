@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../samples/real-mta/catalog.js';
+import { checkDsnReplies, checkFixtureReplies } from '../samples/real-mta/check.js';
 import { buildScenarios } from '../samples/real-mta/scenarios.js';
 import { CORPUS_ROOT, corpusManifests, formatScore, scoreCorpus, type CorpusScore } from './support/corpus-score.js';
 
@@ -60,6 +61,43 @@ describe('real-MTA corpus fixtures', () => {
       expect(raw, f.file).toMatch(SIGNATURE[mta]!);
       for (const r of f.recipients) expect(raw.toLowerCase(), `${f.file} names ${r.address}`).toContain(r.address.toLowerCase());
     }
+  });
+
+  // Each DSN must carry the reply the scripted MX gave its own scenario: an MTA that keeps state
+  // per remote host can report one message's failure with another's reply (Sendmail's host-status
+  // cache did: 29 final reports said "451 4.3.0 Error: queue file write error"). Such a fixture
+  // would score the classifier against the wrong text.
+  it.each(manifests.map((m) => [m.mta, m] as const))('%s: every DSN carries, for each recipient, its own scenario\'s catalog reply', (mta, m) => {
+    const rows = loadCatalog();
+    const problems = checkFixtureReplies(join(CORPUS_ROOT, mta), mta, m.fixtures, scenarios, rows);
+    expect(problems.map((p) => `${p.file} ${p.address}: want "${p.want}", got "${p.got}"`)).toEqual([]);
+    expect((m as { replyProblems?: unknown[] }).replyProblems ?? []).toEqual([]);
+  });
+
+  it('the reply check catches a DSN that carries another scenario\'s reply', () => {
+    const rows = loadCatalog();
+    const rowById = new Map(rows.map((r) => [r.id, r]));
+    const sendmail = manifests.find((m) => m.mta === 'sendmail')!;
+    const fx = sendmail.fixtures.find((f) => f.scenario.startsWith('005-') && f.dsn === 'failed')!;
+    const scenario = scenarios.find((s) => s.id === fx.scenario);
+    const raw = readFileSync(join(CORPUS_ROOT, 'sendmail', fx.file), 'latin1');
+    expect(checkDsnReplies(raw, 'sendmail', fx, scenario, rowById)).toEqual([]);
+    // What the broken regeneration wrote: the queue-file error of row postfix-queue-full-temp in
+    // the reason, the transcript and Diagnostic-Code.
+    const crossed = raw
+      .split('\n')
+      .map((l) => (/over quota/.test(l) ? l.replace(/452[- ]4\.2\.2 .*/, '451 4.3.0 Error: queue file write error') : l))
+      .join('\n');
+    expect(crossed).not.toMatch(/over quota/);
+    expect(checkDsnReplies(crossed, 'sendmail', fx, scenario, rowById).map((p) => p.address)).toEqual([fx.recipients[0]!.address]);
+    // A 421 leaves Sendmail's Diagnostic-Code empty; the transcript line naming the recipient
+    // still carries the reply, and without it the check fails.
+    const f421 = sendmail.fixtures.find((f) => f.scenario.startsWith('010-') && f.dsn === 'failed')!;
+    const raw421 = readFileSync(join(CORPUS_ROOT, 'sendmail', f421.file), 'latin1');
+    const s421 = scenarios.find((s) => s.id === f421.scenario);
+    expect(raw421).toMatch(/^Diagnostic-Code: SMTP; $/m);
+    expect(checkDsnReplies(raw421, 'sendmail', f421, s421, rowById)).toEqual([]);
+    expect(checkDsnReplies(raw421.replace(/Our system has detected/g, 'Something else'), 'sendmail', f421, s421, rowById)).toHaveLength(1);
   });
 });
 

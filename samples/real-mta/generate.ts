@@ -14,6 +14,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { AUTHOR_DOMAIN, loadCatalog, type CatalogRow } from './catalog.js';
+import { checkFixtureReplies, type ReplyProblem } from './check.js';
 import { startScriptedMx, type Envelope } from './mx.js';
 import { buildScenarios, type Scenario } from './scenarios.js';
 import type { MtaDriver, MtaTimes } from './mtas/types.js';
@@ -53,6 +54,9 @@ export interface Manifest {
   scenarios: number;
   /** Scenarios for which no failed DSN came back before the deadline. */
   missing: string[];
+  /** Recipients whose DSN does not carry the reply their scenario was given (check.ts): must be
+   *  empty; the test fails otherwise. */
+  replyProblems: ReplyProblem[];
   fixtures: ManifestFixture[];
 }
 
@@ -169,6 +173,12 @@ export async function generateFor(driver: MtaDriver, times: MtaTimes, log = cons
   if (strays.length) log(`${driver.name}: ${strays.length} DSNs for no scenario: ${strays.slice(0, 5).join(' ')}`);
   if (missing.length) log(`${driver.name}: no final report for ${missing.length} scenarios: ${missing.slice(0, 10).join(' ')}\n${run.logTail()}`);
   fixtures.sort((a, b) => a.file.localeCompare(b.file));
+  const replyProblems = checkFixtureReplies(out, driver.name, fixtures, scenarios, rows);
+  if (replyProblems.length)
+    log(
+      `${driver.name}: ${replyProblems.length} recipients whose DSN does not carry their scenario's reply (the fixtures are not fit to commit):\n` +
+        replyProblems.slice(0, 10).map((p) => `  ${p.file} ${p.address}: want "${p.want}", got "${p.got}"`).join('\n'),
+    );
   const manifest: Manifest = {
     mta: driver.name,
     version: run.version,
@@ -178,6 +188,7 @@ export async function generateFor(driver: MtaDriver, times: MtaTimes, log = cons
     normalisation: NORMALISATION,
     scenarios: scenarios.length,
     missing,
+    replyProblems,
     fixtures,
   };
   writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');

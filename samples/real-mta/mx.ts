@@ -31,7 +31,7 @@ function reply(code: number, lines: string[]): string {
   return lines.map((l, i) => `${code}${i < lines.length - 1 ? '-' : ' '}${l}`).join('\r\n') + '\r\n';
 }
 
-function qidFor(s: Scenario, rcpt: string): string {
+export function qidFor(s: Scenario, rcpt: string): string {
   // Deterministic stand-in for a provider's session id: depends on the scenario and recipient only.
   let h = 2166136261;
   for (const c of `${s.id}/${rcpt}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;

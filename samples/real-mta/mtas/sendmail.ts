@@ -42,6 +42,16 @@ define(\`confDONT_PROBE_INTERFACES', \`True')dnl
 define(\`confTO_QUEUEWARN', \`${warn}s')dnl
 define(\`confTO_QUEUERETURN', \`${lifetime}s')dnl
 define(\`confTO_CONNECT', \`5s')dnl
+dnl Every scenario stands for another provider, but all of them reach one scripted MX at one
+dnl address. Sendmail keeps a status per remote host: after a temporary failure at connection
+dnl level (a 421, a 4xx after DATA) it marks the host down for Timeout.hoststatus and defers every
+dnl other message to it in that queue run without connecting, reporting the host's last reply;
+dnl a cached connection carries the last reply too. That put one scenario's reply into another's
+dnl DSN (29 final reports said "451 4.3.0 Error: queue file write error", catalog row
+dnl postfix-queue-full-temp). No host status and no connection cache: each message is tried on
+dnl a connection of its own, as it would be with a host per provider.
+define(\`confTO_HOSTSTATUS', \`0s')dnl
+define(\`confMCI_CACHE_SIZE', \`0')dnl
 define(\`confMIN_QUEUE_AGE', \`0')dnl
 define(\`confDELIVERY_MODE', \`background')dnl
 define(\`confPID_FILE', \`/var/spool/sendmail.pid')dnl
