@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../samples/real-mta/catalog.js';
-import { checkDsnReplies, checkFixtureReplies } from '../samples/real-mta/check.js';
+import { checkDsnReplies, checkFixtureReplies, dsnStatesStage } from '../samples/real-mta/check.js';
 import { buildScenarios } from '../samples/real-mta/scenarios.js';
-import { CORPUS_ROOT, corpusManifests, formatScore, scoreCorpus, type CorpusScore } from './support/corpus-score.js';
+import { CORPUS_ROOT, corpusManifests, formatScore, scoreCorpus, unsupportedInvalid, type CorpusScore } from './support/corpus-score.js';
 
 const MTAS = ['exim', 'opensmtpd', 'postfix', 'sendmail'];
 
@@ -101,6 +101,45 @@ describe('real-MTA corpus fixtures', () => {
   });
 });
 
+describe('what a DSN can support (the one rule that changes an expectation)', () => {
+  const manifests = corpusManifests();
+  const rows = new Map(loadCatalog().map((r) => [r.id, r]));
+
+  // The rule must apply only where the DSN really lacks the stage: Postfix, Exim and Sendmail
+  // state it for every recipient; OpenSMTPD for none, unless the reply itself quotes one.
+  it.each(manifests.map((m) => [m.mta, m] as const))('%s: the stage statements the rule looks for', (mta, m) => {
+    const stated: string[] = [];
+    const unstated: string[] = [];
+    for (const f of m.fixtures) {
+      const raw = readFileSync(join(CORPUS_ROOT, mta, f.file), 'latin1');
+      for (const r of f.recipients) (dsnStatesStage(raw, r.address) ? stated : unstated).push(`${f.file} ${r.address} ${r.row}`);
+    }
+    if (mta === 'opensmtpd') {
+      expect(unstated.length).toBeGreaterThan(0);
+      for (const x of stated) expect(rows.get(x.split(' ')[2]!)!.reply, x).toMatch(/in reply to [A-Z ]+ command|SMTP error from/);
+    } else {
+      expect(unstated).toEqual([]);
+    }
+  });
+
+  it('relaxes only invalid replies with generic words, no X.1.x code, a domain naming no provider, in a DSN without a stage', () => {
+    const row = (id: string) => rows.get(id)!;
+    const openSmtpd = (rcpt: string, reply: string) => `Subject: Delivery status notification: failed\n\n${rcpt}: ${reply}\n\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; ${rcpt}\nAction: failed\nStatus: 5.0.0\n`;
+    const postfix = (rcpt: string, reply: string) => `<${rcpt}>: host mx.example.org[192.0.2.1] said: ${reply} (in\n    reply to RCPT TO command)\n\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; ${rcpt}\nAction: failed\nStatus: 5.0.0\n`;
+    expect(unsupportedInvalid(row('exim-unknown-user'), openSmtpd('a@example.org.uk', '550 Unknown user'), 'a@example.org.uk')).not.toBe('');
+    expect(unsupportedInvalid(row('generic-no-such-mailbox'), openSmtpd('a@example.ch', '550 5.2.0 No such mailbox'), 'a@example.ch')).not.toBe('');
+    // The same reply where the DSN states the stage: invalid stands.
+    expect(unsupportedInvalid(row('exim-unknown-user'), postfix('a@example.org.uk', '550 Unknown user'), 'a@example.org.uk')).toBe('');
+    // An X.1.x code, a provider's own domain, stage-bound or lookup wording: invalid stands.
+    expect(unsupportedInvalid(row('generic-user-unknown-rfc'), openSmtpd('a@example.com', '550 5.1.1 User unknown'), 'a@example.com')).toBe('');
+    expect(unsupportedInvalid(row('aol-mailbox-not-found'), openSmtpd('a@aol.com', '550 MAILBOX NOT FOUND'), 'a@aol.com')).toBe('');
+    expect(unsupportedInvalid(row('lycos-closed'), openSmtpd('a@lycos.example', '550 <a@lycos.example>: Recipient address rejected: Account Closed'), 'a@lycos.example')).toBe('');
+    expect(unsupportedInvalid(row('domino-not-listed'), openSmtpd('a@example.biz', '550 5.0.0 User a@example.biz not listed in Domino Directory'), 'a@example.biz')).toBe('');
+    // Never for a reply about an address that exists.
+    expect(unsupportedInvalid(row('google-overquota-perm'), openSmtpd('a@gmail.com', '552 5.2.2 over quota'), 'a@gmail.com')).toBe('');
+  });
+});
+
 describe('real-MTA corpus score (strict)', () => {
   let score: CorpusScore;
   beforeAll(async () => {
@@ -121,6 +160,14 @@ describe('real-MTA corpus score (strict)', () => {
   it('flags every spam, blocklist and authentication rejection as a likely false positive', () => {
     expect(score.fpRequired).toBeGreaterThan(0);
     expect(score.recipients.filter((r) => r.fpFlagMissing).map((r) => `${r.mta}/${r.file} ${r.address} (${r.row})`)).toEqual([]);
+  });
+
+  it('changes the manifest\'s expectation only by the stage rule, only for OpenSMTPD, only from invalid to soft', () => {
+    const changed = score.recipients.filter((r) => r.expectWhy);
+    expect(changed.length).toBe(score.unsupportedInvalid);
+    expect(changed.length).toBeGreaterThan(0);
+    expect([...new Set(changed.map((r) => r.mta))]).toEqual(['opensmtpd']);
+    for (const r of changed) expect([r.expect, r.addressGood]).toEqual(['soft', false]);
   });
 
   it('reports no recipient the manifest does not list', () => {

@@ -134,3 +134,24 @@ export function checkFixtureReplies(dir: string, mta: string, fixtures: CheckedF
   const rowById = new Map(rows.map((r) => [r.id, r]));
   return fixtures.flatMap((f) => checkDsnReplies(readFileSync(join(dir, f.file), 'latin1'), mta, f, byId.get(f.scenario), rowById));
 }
+
+/**
+ * How each MTA states the SMTP command a remote reply answered, when it does:
+ * - Postfix (smtp_proto.c): "... said: 550 ... (in reply to RCPT TO command)", in the human part;
+ * - Exim (transports/smtp.c): "SMTP error from remote mail server after RCPT TO:<...>:", under the
+ *   recipient in the human part;
+ * - Sendmail (deliver.c, usersmtp.c): the session transcript, ">>> RCPT To:<...>" / ">>> DATA" and
+ *   the "<<< " replies.
+ * OpenSMTPD 6.8 writes "<rcpt>: <reply>" and `Status: 5.0.0` whatever the command (mta_session.c
+ * hands the reply line over at MAIL, RCPT and DATA alike): none of these.
+ */
+const STAGE_STATEMENTS = [/\(in reply to [a-z ]{2,30} command\)/i, /\bSMTP error from remote mail server after \S/i];
+const TRANSCRIPT = /^>>> (?:MAIL From|RCPT To|DATA|\.)/im;
+
+/** Whether the DSN says at which SMTP command the remote answered this recipient. */
+export function dsnStatesStage(raw: string, address: string): boolean {
+  const evidence = recipientEvidence(raw, address).replace(/\s+/g, ' ');
+  if (STAGE_STATEMENTS.some((re) => re.test(evidence))) return true;
+  const human = raw.replace(/\r\n/g, '\n').split(/content-type:\s*message\/(?:delivery-status|rfc822)/i)[0] ?? '';
+  return TRANSCRIPT.test(human);
+}

@@ -215,15 +215,20 @@ function rcptRefusedBySendmail(text: string, recipient: string): boolean {
 
 /**
  * A Sendmail Diagnostic-Code keeps only the first line of a multi-line reply ("554-gmx.net ... not
- * available") or, after a reconnect, the last reply of the session ("250 2.0.0 Ok: stored") on a
- * failed recipient. The transcript has the whole reply: "<<< 554-..." lines up to "<<< 554 ...", or
- * "<a@example.org>... Deferred: 421 4.7.0 ...". Read only for such findings.
+ * available"), after a reconnect the last reply of the session ("250 2.0.0 Ok: stored") on a failed
+ * recipient, and nothing at all when a 421 closed the connection (the reply went with the
+ * connection's status; then there is no Diagnostic-Code or an empty one). The transcript has the
+ * whole reply: "<<< 554-..." lines up to "<<< 554 ...", or the deferral line, whose prefix is the
+ * list of recipients that delivery attempt carried (deliver.c writes e_to, comma-joined):
+ * "<a@example.org>,<b@example.org>... Deferred: 421 4.7.0 ...". Read only for such findings; the
+ * only recipient with no diagnostic is diagnosticFromTranscript's.
  */
 function completeFromTranscript(findings: Finding[], textOf: () => string): void {
   for (const f of findings) {
     const continued = /^[45]\d\d-/.test(f.diagnostic);
     const success = f.action === 'failed' && /^2\d\d[ -]/.test(f.diagnostic);
-    if (!continued && !success) continue;
+    const none = findings.length > 1 && f.diagnostic === '' && (f.action === 'failed' || f.action === 'delayed');
+    if (!continued && !success && !none) continue;
     const text = textOf();
     if (continued) {
       const first = text.indexOf(`<<< ${f.diagnostic}`);

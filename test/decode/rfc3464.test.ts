@@ -124,6 +124,23 @@ Diagnostic-Code: smtp; 550 5.7.606 Access denied, banned sending IP [192.0.2.1]
     expect([r.findings[0]!.diagnostic, r.findings[0]!.replyCode, r.findings[0]!.status]).toEqual(['421 4.7.0 [TSS04] Messages from 192.0.2.25 temporarily deferred', '421', '4.4.7']);
   });
 
+  it('gives each recipient with no Diagnostic-Code the reply of the deferral line that lists it (Sendmail after a 421)', () => {
+    const r = decode(dsn({
+      recipients: 'Final-Recipient: rfc822; b@comcast.net\nAction: failed\nStatus: 4.4.7\n\nFinal-Recipient: rfc822; a@comcast.net\nAction: failed\nStatus: 4.4.7\nDiagnostic-Code: SMTP; \n',
+      text: '   ----- The following addresses had permanent fatal errors -----\n<b@comcast.net>\n<a@comcast.net>\n\n   ----- Transcript of session follows -----\n... while talking to [192.0.2.9]:\n>>> MAIL From:<bounces@example.org> SIZE=544\n<<< 421 4.7.0 Comcast block for spam.\n<a@comcast.net>,<b@comcast.net>... Deferred: 421 4.7.0 Comcast block for spam.\nMessage could not be delivered for 5 days\n',
+    }));
+    expect(r.findings.map((f) => [f.recipient, f.diagnostic, f.replyCode])).toEqual([
+      ['b@comcast.net', '421 4.7.0 Comcast block for spam.', '421'],
+      ['a@comcast.net', '421 4.7.0 Comcast block for spam.', '421'],
+    ]);
+    // A recipient the deferral line does not list keeps its empty diagnostic.
+    const other = decode(dsn({
+      recipients: 'Final-Recipient: rfc822; c@comcast.net\nAction: failed\nStatus: 4.4.7\n\nFinal-Recipient: rfc822; a@comcast.net\nAction: failed\nStatus: 4.4.7\n',
+      text: '   ----- The following addresses had permanent fatal errors -----\n<c@comcast.net>\n<a@comcast.net>\n\n   ----- Transcript of session follows -----\n<a@comcast.net>... Deferred: 421 4.7.0 Comcast block for spam.\n',
+    }));
+    expect(other.findings.map((f) => f.diagnostic)).toEqual(['', '421 4.7.0 Comcast block for spam.']);
+  });
+
   it('reads RCPT, not the pipelined DATA, from Sendmail\'s own "<addr>... User unknown" line', () => {
     const r = decode(dsn({
       recipients: 'Final-Recipient: rfc822; t@example.ch\nAction: failed\nStatus: 5.2.0\nDiagnostic-Code: SMTP; 550 5.2.0 No such mailbox\n',
