@@ -125,11 +125,11 @@ export async function ingest(
   bar?.start(Math.max(total, 1), 0, { rate: 0, bounces: 0 });
 
   let pending: { env: Envelope; raw: Buffer; source: string }[] = [];
-  const flush = () => {
+  const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
     // One transaction per batch (group commit); duplicates still pending (a previous run died
     // half-way) are processed too, finished ones are skipped.
-    for (const r of store.ingestMessages(pending.map(({ env, raw }) => ({ env, raw })))) {
+    for (const r of await store.ingestMessages(pending.map(({ env, raw }) => ({ env, raw })))) {
       if (r.duplicate) s.duplicates++;
       else s.stored++;
       tally(s, r.outcome);
@@ -155,9 +155,9 @@ export async function ingest(
       raw: item.raw,
       env: { source: stdin ? 'stdin' : 'file', origin: item.source, mailFrom: '', rcptTo: [], receivedAt: now() },
     });
-    if (pending.length >= batchSize) flush();
+    if (pending.length >= batchSize) await flush();
   }
-  flush();
+  await flush();
   bar?.stop();
   s.seconds = (Date.now() - started) / 1000;
   return s;
