@@ -20,3 +20,4 @@ export interface EximInstance {
   stop(): Promise<void>;
 }
 export declare function startExim(opts?: EximOptions): Promise<EximInstance>;
+export declare function prepareExim(): Promise<string>;
