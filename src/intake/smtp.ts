@@ -106,6 +106,13 @@ function reply(code: number, text: string): Error & { responseCode: number } {
   return Object.assign(new Error(text), { responseCode: code });
 }
 
+/**
+ * Commands smtp-server knows that a bounce intake does not take: AUTH (nobody logs in), XCLIENT and
+ * XFORWARD (no proxy in front of us may rewrite the peer), and sendmail's WIZ/SHELL/KILL jokes.
+ * Disabled, they are unknown commands: 500, counted towards the error limit.
+ */
+const DISABLED = ['AUTH', 'XCLIENT', 'XFORWARD', 'WIZ', 'SHELL', 'KILL'];
+
 const SHUTTING_DOWN = '4.3.2 Service shutting down, try again later';
 
 export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps): SmtpIntake {
@@ -134,7 +141,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     // No DNS on the machines rebound runs on in tests, and a bounce intake has no use for the name.
     disableReverseLookup: true,
     authOptional: true,
-    disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    disabledCommands: tls ? DISABLED : [...DISABLED, 'STARTTLS'],
     hideSTARTTLS: !tls,
     hideENHANCEDSTATUSCODES: true,
     ...(tls ?? {}),

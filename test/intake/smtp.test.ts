@@ -350,6 +350,32 @@ describe('SMTP conversation (smtp-server as configured; docs/SMTP.md lists these
     w.end();
   });
 
+  it('ends DATA only at CRLF.CRLF: a bare-LF dot line is content (no SMTP smuggling through LF)', async () => {
+    const store = new MemStore();
+    const w = await Wire.open(await start(store));
+    await w.reply();
+    await w.cmd('EHLO c.test');
+    await w.cmd('MAIL FROM:<>');
+    await w.cmd('RCPT TO:<b+lf=y.test@bounces.test>');
+    await w.cmd('DATA');
+    w.sock.write('Subject: lf\r\n\r\none\n.\nMAIL FROM:<x@evil.test>\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(store.saved).toHaveLength(0);
+    expect(await w.cmd('.')).toBe('250 2.0.0 Ok: stored as 1');
+    expect(store.saved[0]!.raw.toString()).toBe('Subject: lf\r\n\r\none\n.\nMAIL FROM:<x@evil.test>\r\n');
+    w.end();
+  });
+
+  it('commands a bounce intake does not take are unknown (500): AUTH, XCLIENT, XFORWARD, WIZ, and others', async () => {
+    const w = await Wire.open(await start(new MemStore()));
+    await w.reply();
+    await w.cmd('EHLO c.test');
+    for (const c of ['AUTH PLAIN AGEAYg==', 'XCLIENT ADDR=192.0.2.1', 'XFORWARD ADDR=192.0.2.1', 'WIZ secret', 'ETRN x', 'EXPN x', 'BDAT 1 LAST'])
+      expect(await w.cmd(c)).toBe('500 Error: command not recognized');
+    expect(await w.cmd('HELP')).toMatch(/^214 /);
+    w.end();
+  });
+
   it('keeps commands in sequence: MAIL before HELO, RCPT before MAIL, nested MAIL, RSET, bad syntax', async () => {
     const w = await Wire.open(await start(new MemStore()));
     await w.reply();
