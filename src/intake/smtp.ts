@@ -29,11 +29,12 @@
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { DaemonError, isTemporary } from '../errors.js';
 import { child, type Logger } from '../log.js';
 import type { Envelope } from '../types.js';
-import { checkReturnPath, type CheckOptions } from '../verp/sign.js';
+import { checkReturnPath, type CheckOptions, type RcptDecision } from '../verp/sign.js';
 import { listen as listenOn, listenUnix } from '../unix-socket.js';
 import type { Committer } from './group-commit.js';
 
@@ -97,6 +98,8 @@ export interface SmtpIntake {
 interface Transaction {
   /** RCPTs answered 250: under LMTP the end of DATA gets exactly this many replies. */
   accepted: number;
+  /** The accepted recipients, each once, in the form that matched our rules (the envelope's). */
+  rcpts: string[];
   /** Recipients accepted with a missing/bad signature (signatures not required). */
   unverified: string[];
 }
@@ -159,16 +162,34 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
   );
 
   function onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
-    const d = checkReturnPath(address.address, verp, now());
+    const { rcpt, d } = decide(address.address);
     if (!d.accept) {
-      log.info({ peer: peerOf(session), session: session.id, rcpt: address.address, status: d.status, outcome: 'refused-rcpt' }, 'recipient refused');
-      return cb(reply(d.code, `${d.enhanced} <${address.address}>: ${d.text}`));
+      log.info({ peer: peerOf(session), session: session.id, rcpt, status: d.status, outcome: 'refused-rcpt' }, 'recipient refused');
+      return cb(reply(d.code, `${d.enhanced} <${rcpt}>: ${d.text}`));
     }
     let t = transactions.get(session.envelope);
-    if (!t) transactions.set(session.envelope, (t = { accepted: 0, unverified: [] }));
+    if (!t) transactions.set(session.envelope, (t = { accepted: 0, rcpts: [], unverified: [] }));
     t.accepted++;
-    if (!d.verified) t.unverified.push(address.address);
+    if (!t.rcpts.some((r) => r.toLowerCase() === rcpt.toLowerCase())) t.rcpts.push(rcpt);
+    if (!d.verified) t.unverified.push(rcpt);
     cb();
+  }
+
+  /**
+   * Our RCPT rule for an address as smtp-server hands it over. smtp-server turns an A-label
+   * domain into Unicode (xn--bcher-kva.example -> bucher.example with the umlaut), so a bounce
+   * domain configured in its A-label form is tried in that form too; the form that matched is
+   * the one stored in the envelope, where the pipeline reads the VERP token against the same rules.
+   */
+  function decide(address: string): { rcpt: string; d: RcptDecision } {
+    const d = checkReturnPath(address, verp, now());
+    const at = address.lastIndexOf('@');
+    if (d.accept || d.status !== 'not-ours' || at < 0 || /^[\x00-\x7f]*$/.test(address.slice(at + 1))) return { rcpt: address, d };
+    const ascii = domainToASCII(address.slice(at + 1));
+    if (ascii === '') return { rcpt: address, d };
+    const alt = `${address.slice(0, at + 1)}${ascii}`;
+    const d2 = checkReturnPath(alt, verp, now());
+    return d2.status === 'not-ours' ? { rcpt: address, d } : { rcpt: alt, d: d2 };
   }
 
   /** DATA: collect the message within the limit, commit it, answer after the commit. */
@@ -176,7 +197,8 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     const started = Date.now();
     const limit = limits.maxMessageBytes;
     busy.add(session.id);
-    const t = transactions.get(session.envelope) ?? { accepted: session.envelope.rcptTo.length, unverified: [] };
+    // (smtp-server starts DATA only after an accepted RCPT, which created the entry.)
+    const t = transactions.get(session.envelope) ?? { accepted: session.envelope.rcptTo.length, rcpts: session.envelope.rcptTo.map((r) => r.address), unverified: [] };
     let chunks: Buffer[] = [];
     let size = 0;
     stream.on('data', (c: Buffer) => {
@@ -190,7 +212,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
       if (answered) return;
       answered = true;
       busy.delete(session.id);
-      if (lmtp) cb(null, Array.from({ length: Math.max(1, t.accepted) }, () => result));
+      if (lmtp) cb(null, Array.from({ length: t.accepted }, () => result));
       else if (typeof result === 'string') cb(null, result);
       else cb(result);
       // The reply is out (smtp-server writes it synchronously); during a stop the session ends here.
@@ -198,7 +220,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     };
     stream.on('error', (err) => answer(reply(451, `4.3.0 Error: ${err.message}`)));
     stream.on('end', () => {
-      const rcpts = session.envelope.rcptTo.map((r) => r.address);
+      const rcpts = t.rcpts;
       const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
       const peer = peerOf(session);
       const base = { peer, from, rcpt: rcpts, size, session: session.id };

@@ -190,6 +190,35 @@ describe('SMTP intake', () => {
   });
 });
 
+describe('SMTP intake, international bounce domains', () => {
+  it('a bounce domain configured in its A-label form takes RCPTs in that form and stores them so (smtp-server hands over the Unicode form)', async () => {
+    const store = new MemStore();
+    const w = await Wire.open(await start(store, { verp: { ...verp, domains: ['xn--bcher-kva.test'] } }));
+    const r = await session(w, ['b+x=y.test@xn--bcher-kva.test', 'b+x=y.test@elsewhere.test']);
+    expect(r[3]).toBe('250 Accepted');
+    expect(r[4]).toMatch(/^550 5\.1\.1 /);
+    await w.cmd('DATA');
+    expect(await w.cmd(body)).toMatch(/^250 2\.0\.0 Ok: stored as 1/);
+    w.end();
+    expect(store.saved[0]!.env.rcptTo).toEqual(['b+x=y.test@xn--bcher-kva.test']);
+  });
+
+  it('a bounce domain configured in Unicode takes RCPTs in either form', async () => {
+    const store = new MemStore();
+    const w = await Wire.open(await start(store, { verp: { ...verp, domains: ['bücher.test'] } }));
+    await w.reply();
+    await w.cmd('EHLO c.test');
+    expect(await w.cmd('MAIL FROM:<> SMTPUTF8')).toMatch(/^250/);
+    w.sock.write(Buffer.from('RCPT TO:<b+x=y.test@bücher.test>\r\n', 'utf8'));
+    expect(await w.reply()).toBe('250 Accepted');
+    expect(await w.cmd('RCPT TO:<b+z=y.test@xn--bcher-kva.test>')).toBe('250 Accepted');
+    await w.cmd('DATA');
+    expect(await w.cmd(body)).toMatch(/^250/);
+    w.end();
+    expect(store.saved[0]!.env.rcptTo).toEqual(['b+x=y.test@bücher.test', 'b+z=y.test@bücher.test']);
+  });
+});
+
 describe('LMTP intake', () => {
   it('answers per recipient over TCP too', async () => {
     const store = new MemStore();
