@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +111,54 @@ describe('SMTP intake', () => {
     w.end();
     expect(store.saved).toHaveLength(0);
   });
+
+  it('keeps memory bounded while a message runs far past the limit: 64 MB into a 1 MB limit, then 552', async () => {
+    // The listener runs in a child with --expose-gc, which collects every 20 ms and records the
+    // largest external (Buffer) memory still alive after a collection: what the session retains.
+    const script = `
+      import { createSmtpIntake, GroupCommitter } from ${JSON.stringify(new URL('../../dist/intake/smtp.js', import.meta.url).href)};
+      import { setLogLevel } from ${JSON.stringify(new URL('../../dist/log.js', import.meta.url).href)};
+      setLogLevel('silent');
+      const store = { saveMessages: (items) => items.map((_, i) => ({ id: i + 1, duplicate: false })) };
+      const limits = { hostname: 'mx.test', maxClients: 5, maxMessageBytes: 1 << 20, socketTimeoutMs: 30000, tls: {} };
+      const verp = ${JSON.stringify(verp)};
+      const intake = createSmtpIntake({ protocol: 'smtp', listen: { host: '127.0.0.1', port: 0 }, limits, verp }, { committer: new GroupCommitter(store) });
+      await intake.start();
+      global.gc(); const base = process.memoryUsage().arrayBuffers; let peak = 0;
+      setInterval(() => { global.gc(); peak = Math.max(peak, process.memoryUsage().arrayBuffers - base); }, 20);
+      process.stdin.on('data', () => { console.log(JSON.stringify({ peak })); process.exit(0); });
+      console.log(JSON.stringify({ port: intake.address().port }));
+    `;
+    const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    let wake: (() => void) | null = null;
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      lines.push(...d.split('\n').filter(Boolean));
+      wake?.();
+    });
+    const next = async (): Promise<Record<string, number>> => {
+      while (lines.length === 0) await new Promise<void>((r) => (wake = r));
+      return JSON.parse(lines.shift()!) as Record<string, number>;
+    };
+    try {
+      const { port } = await next();
+      const w = await Wire.open({ port: port! });
+      await session(w, ['b+big=y.test@bounces.test']);
+      expect(await w.cmd('DATA')).toMatch(/^354/);
+      const line = Buffer.from(`${'m'.repeat(1022)}\r\n`);
+      const block = Buffer.concat(Array.from({ length: 1024 }, () => line)); // 1 MB
+      for (let i = 0; i < 64; i++) if (!w.sock.write(block)) await new Promise((r) => w.sock.once('drain', r));
+      expect(await w.cmd('.')).toMatch(/^552 5\.3\.4 /);
+      w.end();
+      child.stdin!.write('report\n');
+      const { peak } = await next();
+      // At most the 1 MB kept plus sockets' and streams' buffers; keeping it all would be 64 MB.
+      console.log("PEAK", peak);
+      expect(peak).toBeLessThan(8 << 20);
+    } finally {
+      child.kill();
+    }
+  }, 60_000);
 
   it('answers 451 4.3.0 when the commit fails, and acks nothing', async () => {
     const store = new MemStore();
