@@ -464,6 +464,9 @@ describe('SMTP conversation (smtp-server as configured; docs/SMTP.md lists these
     expect(await w.cmd('DATA')).toMatch(/^503 /); // no recipient yet
     expect(await w.cmd('RSET')).toMatch(/^250/);
     expect(await w.cmd('MAIL FROM:<a@b.test> SIZE=abc')).toMatch(/^501/);
+    expect(await w.cmd('MAIL FROM:<a@b.test> BODY=BINARYMIME')).toMatch(/^501 .*BODY/);
+    expect(await w.cmd('MAIL FROM:a@b.test')).toBe('501 Error: Bad sender address syntax');
+    expect(await w.cmd('LHLO c.test')).toBe('500 Error: command not recognized');
     expect(await w.cmd('MAIL FROM:<a@b.test>')).toMatch(/^250/);
     expect(await w.cmd('VRFY postmaster')).toMatch(/^252/);
     expect(await w.cmd('AUTH PLAIN')).toMatch(/^500/); // disabled: unknown to this server
