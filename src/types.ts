@@ -146,6 +146,9 @@ export interface Analysis {
   original?: Report['original'];
   /** The bounce's own Date: header (unfolded, raw), read once by the MIME parser; '' if absent. */
   date?: string;
+  /** Set when the message could not be analysed at all (larger than the parse limit, the parser
+   *  gave up, a crash): why. No findings then; the pipeline marks the message failed. */
+  unreadable?: string;
 }
 
 /** Where a stored message came from. */

@@ -18,7 +18,7 @@
  */
 import { arf } from '../parse/arf.js';
 import { autoReply } from '../parse/auto-reply.js';
-import type { MimePart, ParsedMessage } from '../parse/mime.js';
+import type { MimePart, ParsedMessage } from '../parse/message.js';
 import type { Finding, MessageType, Report } from '../types.js';
 import { rfc3464, rfc3464Loose, rfc3464Text } from './rfc3464.js';
 import { buildDecodeInput } from './text.js';

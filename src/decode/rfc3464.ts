@@ -35,7 +35,7 @@ import {
   stripComments,
   type Fields,
 } from '../parse/dsn.js';
-import type { MimePart } from '../parse/mime.js';
+import type { MimePart } from '../parse/message.js';
 import type { Action, Finding } from '../types.js';
 import { findOriginal } from './text.js';
 import type { DecodeInput, DecodeResult, Decoder } from './types.js';
@@ -48,8 +48,6 @@ const ATTACHED = new Set(['message/rfc822', 'message/global', 'message/partial-r
 /**
  * The delivery-status parts of a tree. Those outside any attached message come first; a DSN that
  * only exists inside an attached message (a forwarded bounce) is used when there is no other.
- * A multipart/report;report-type=delivery-status whose second part is mislabelled (text/plain) but
- * holds the fields counts too.
  */
 export function findDeliveryStatusParts(root: MimePart): MimePart[] {
   const outer: MimePart[] = [];
@@ -59,17 +57,27 @@ export function findDeliveryStatusParts(root: MimePart): MimePart[] {
       (attached ? inner : outer).push(p);
       return;
     }
-    if (p.type === 'multipart/report' && (p.params['report-type'] ?? '').toLowerCase().includes('delivery-status')) {
-      const second = p.parts[1];
-      if (second && !DS_TYPES.has(second.type) && !ATTACHED.has(second.type) && looksLikeDsn(second.body)) {
-        (attached ? inner : outer).push(second);
-      }
-    }
     const a = attached || ATTACHED.has(p.type);
     for (const c of p.parts) visit(c, a);
   };
   visit(root, false);
   return outer.length > 0 ? outer : inner;
+}
+
+/**
+ * A multipart/report;report-type=delivery-status whose delivery-status part is mislabelled
+ * (text/plain): the fields arrive in the message's text (inline text parts are joined by the
+ * parser), and are read from there before the MTA decoders get a turn. Reads the text only for
+ * such a report.
+ */
+function mislabelledReport(input: DecodeInput): boolean {
+  const root = input.msg.root;
+  return (
+    root.type === 'multipart/report' &&
+    (root.params['report-type'] ?? '').toLowerCase().includes('delivery-status') &&
+    findDeliveryStatusParts(root).length === 0 &&
+    looksLikeDsn(input.text)
+  );
 }
 
 /** Cheap check that a text holds RFC 3464 recipient fields. */
@@ -293,11 +301,11 @@ function decodeParts(input: DecodeInput, texts: string[]): DecodeResult | null {
 export const rfc3464: Decoder = {
   name: NAME,
   detect(input: DecodeInput): boolean {
-    return findDeliveryStatusParts(input.msg.root).length > 0;
+    return findDeliveryStatusParts(input.msg.root).length > 0 || mislabelledReport(input);
   },
   decode(input: DecodeInput): DecodeResult | null {
     const parts = findDeliveryStatusParts(input.msg.root);
-    if (parts.length === 0) return null;
+    if (parts.length === 0) return mislabelledReport(input) ? rfc3464Text.decode(input) : null;
     return decodeParts(
       input,
       parts.map((p) => p.body),

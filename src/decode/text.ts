@@ -1,11 +1,11 @@
 /**
  * decode/text - the views of a parsed bounce that every decoder uses: the human-readable text
- * (text/plain outside any attached original, or text/html stripped when there is no plain part),
+ * (the text/plain parts outside any attached original, or text/html stripped when there is none),
  * and the headers of the attached original message.
  * In: ParsedMessage. Out: DecodeInput, Report['original']. No config keys. RFCs: 2046 (multipart),
  * 3462/6522 (text/rfc822-headers), 6532 (message/global).
  */
-import { parseHeaders, type Headers, type MimePart, type ParsedMessage } from '../parse/mime.js';
+import { parseHeaders, type Headers, type MimePart, type ParsedMessage } from '../parse/message.js';
 import type { Report } from '../types.js';
 import type { DecodeInput } from './types.js';
 
@@ -88,29 +88,21 @@ class LazyInput implements DecodeInput {
 
 function readText(msg: ParsedMessage): string {
   const plain: string[] = [];
-  const html: MimePart[] = [];
-  collectText(msg.root, plain, html);
-  // HTML parts are decoded only when there is no plain text at all (bodies decode lazily).
-  return plain.length > 0 ? plain.join('\n') : html.map((p) => htmlToText(capped(p.body))).join('\n');
+  const html: string[] = [];
+  // The inline text/plain and text/html parts arrive joined (mailparser); other text parts (a
+  // text/plain attachment, text/enriched) are among the parts.
+  if (msg.text.trim() !== '') plain.push(capped(msg.text));
+  if (msg.html !== '') html.push(msg.html);
+  if (msg.root.type.startsWith('multipart/')) for (const p of msg.root.parts) collectText(p, plain, html);
+  else if (msg.text === '' && msg.html === '') collectText(msg.root, plain, html);
+  // HTML is stripped only when there is no plain text at all.
+  return plain.length > 0 ? plain.join('\n') : html.map((h) => htmlToText(capped(h))).join('\n');
 }
 
-function collectText(p: MimePart, plain: string[], html: MimePart[]): void {
+function collectText(p: MimePart, plain: string[], html: string[]): void {
   if (ATTACHED.has(p.type) || MACHINE.has(p.type)) return;
-  if (p.type.startsWith('multipart/')) {
-    // A preamble is text too: some MTAs write the whole report there. "This is a multi-part
-    // message in MIME format." adds nothing, but is harmless.
-    if (p.body.trim() !== '') plain.push(capped(p.body));
-    if (p.parts.length === 0) return;
-    for (const c of p.parts) collectText(c, plain, html);
-    return;
-  }
-  if (p.type === 'text/html') {
-    html.push(p);
-    return;
-  }
-  if (p.type === 'text/plain' || p.type === 'text/enriched' || (p.type.startsWith('text/') && p.type !== 'text/calendar')) {
-    plain.push(capped(p.body));
-  }
+  if (p.type === 'text/html') html.push(p.body);
+  else if (p.type.startsWith('text/') && p.type !== 'text/calendar') plain.push(capped(p.body));
 }
 
 const ENTITIES: Record<string, string> = {

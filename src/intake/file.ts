@@ -11,7 +11,8 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export type InputItem = { source: string; raw: Buffer } | { source: string; error: string };
+/** `permanent`: the input can never be stored (reading it again cannot help; `rebound ingest -` exits 65). */
+export type InputItem = { source: string; raw: Buffer } | { source: string; error: string; permanent?: true };
 
 /** Bytes read from stdin at most; a bigger stream is an error, not an out-of-memory crash. */
 const MAX_STDIN_BYTES = 256 * 1024 * 1024;
@@ -23,7 +24,7 @@ export async function* readInputs(paths: string[]): AsyncGenerator<InputItem> {
       try {
         raw = await readStdin();
       } catch (err) {
-        yield { source: '-', error: describe(err) };
+        yield { source: '-', error: describe(err), ...(err instanceof StdinTooBig ? { permanent: true as const } : {}) };
         continue;
       }
       yield* splitMessages('-', raw);
@@ -121,6 +122,8 @@ export function splitMbox(raw: Buffer): Buffer[] {
   return out;
 }
 
+class StdinTooBig extends Error {}
+
 async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -128,7 +131,7 @@ async function readStdin(): Promise<Buffer> {
   for await (const chunk of stream) {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += b.length;
-    if (size > MAX_STDIN_BYTES) throw new Error(`stdin: more than ${MAX_STDIN_BYTES} bytes`);
+    if (size > MAX_STDIN_BYTES) throw new StdinTooBig(`stdin: more than ${MAX_STDIN_BYTES} bytes`);
     chunks.push(b);
   }
   return Buffer.concat(chunks);

@@ -27,6 +27,7 @@ import { DaemonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MessageState, Store } from '../store/index.js';
 import type { Envelope } from '../types.js';
+import { decodeEncodedWords, textFromBinary } from '../address/text.js';
 
 /** What one processed message became; decides where it goes on the server. */
 export type HandledState = MessageState;
@@ -206,9 +207,12 @@ function headerBlock(raw: Buffer): string {
   return raw.subarray(0, Math.min(end, 256 * 1024)).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
 }
 
+/** The address in one delivery header value, read as address text (address/text.ts): the block is
+ *  latin1 (one char per byte) so that the bytes survive; Postfix writes raw UTF-8 here (RFC 6532). */
 function addressOf(v: string): string {
-  const m = /<([^>]*)>/.exec(v);
-  return (m ? m[1]! : v).trim();
+  const t = decodeEncodedWords(textFromBinary(v));
+  const m = /<([^>]*)>/.exec(t);
+  return (m ? m[1]! : t).trim();
 }
 
 /**
@@ -419,14 +423,14 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
           });
           const saved = items.length > 0 ? opts.store.saveMessages(items) : [];
 
-          // 3. Process, a few at a time (parsing is synchronous: SMTP intake and the status
-          // socket get a turn between chunks). A duplicate - refetched after a crash, or found
+          // 3. Process, a few at a time (SMTP intake and the status socket get a turn during the
+          // analyses and between chunks). A duplicate - refetched after a crash, or found
           // again by a rescan - is not processed twice; the store reports the state it already
           // has. A store failure (busy, disk full) rejects the pass before anything is acknowledged.
           doing = `process messages from "${folder}"`;
-          const outcomes: ReturnType<ImapStore['processIds']> = [];
+          const outcomes: Awaited<ReturnType<ImapStore['processIds']>> = [];
           for (let j = 0; j < saved.length; j += PROCESS_CHUNK) {
-            outcomes.push(...opts.store.processIds(saved.slice(j, j + PROCESS_CHUNK).map((s) => s.id)));
+            outcomes.push(...(await opts.store.processIds(saved.slice(j, j + PROCESS_CHUNK).map((s) => s.id))));
             await new Promise((r) => setImmediate(r));
           }
           const byDest = new Map<string, number[]>();

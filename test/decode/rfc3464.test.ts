@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../src/decode/index.js';
-import { parseMessage } from '../../src/parse/mime.js';
+import { parseMessage } from '../../src/parse/message.js';
 
 /** A Postfix-style DSN written for these tests (not from any corpus). */
 function dsn(opts: { recipients: string; text?: string; reportType?: string; dsType?: string; original?: string }): string {
@@ -36,13 +36,13 @@ ${opts.original ?? ''}
 `;
 }
 
-function decode(raw: string) {
-  return decodeMessage(parseMessage(raw));
+async function decode(raw: string) {
+  return decodeMessage(await parseMessage(raw));
 }
 
 describe('rfc3464 decoder', () => {
-  it('reads every recipient field, in report order', () => {
-    const r = decode(dsn({
+  it('reads every recipient field, in report order', async () => {
+    const r = await decode(dsn({
       recipients: `Final-Recipient: rfc822; alice@example.org
 Original-Recipient: rfc822; alice@example.org
 Action: failed
@@ -74,8 +74,8 @@ Diagnostic-Code: smtp; 550 5.7.606 Access denied, banned sending IP [192.0.2.1]
     expect(r.original).toEqual({ messageId: 'n-1@example.com', to: 'alice@example.org', from: 'News <news@example.com>', subject: 'Our news', returnPath: 'bounces+alice=example.org@example.com' });
   });
 
-  it('fills the diagnostic and remote MTA from the human text when the DSN has none', () => {
-    const r = decode(dsn({
+  it('fills the diagnostic and remote MTA from the human text when the DSN has none', async () => {
+    const r = await decode(dsn({
       recipients: 'Final-Recipient: rfc822; carol@example.org\nAction: failed\nStatus: 5.0.0\n',
       text: '<carol@example.org>: host mx.example.org[192.0.2.25] said: 552 5.2.2\n    Mailbox full (in reply to end of DATA command)',
     }));
@@ -84,54 +84,54 @@ Diagnostic-Code: smtp; 550 5.7.606 Access denied, banned sending IP [192.0.2.1]
     expect(f.diagnostic).toBe('552 5.2.2 Mailbox full');
   });
 
-  it('takes the sentence naming the address when there is no diagnostic anywhere else', () => {
-    const r = decode(dsn({
+  it('takes the sentence naming the address when there is no diagnostic anywhere else', async () => {
+    const r = await decode(dsn({
       recipients: 'Final-Recipient: rfc822; m@example.org\nAction: failed\nStatus: 5.0.0\n',
       text: "** Address not found **\n\nYour message wasn't delivered to m@example.org because the address couldn't be found.",
     }));
     expect(r.findings[0]!.diagnostic).toBe("Your message wasn't delivered to m@example.org because the address couldn't be found.");
   });
 
-  it('takes the transcript reply line for a single recipient without diagnostic', () => {
-    const r = decode(dsn({
+  it('takes the transcript reply line for a single recipient without diagnostic', async () => {
+    const r = await decode(dsn({
       recipients: 'Final-Recipient: rfc822; n@example.org\nAction: failed\nStatus: 5.0.0\n',
       text: '   ----- Transcript of session follows -----\n554 5.3.0 unknown mailer error 75',
     }));
     expect([r.findings[0]!.diagnostic, r.findings[0]!.status, r.findings[0]!.replyCode]).toEqual(['554 5.3.0 unknown mailer error 75', '5.3.0', '554']);
   });
 
-  it('takes the last command from a Sendmail transcript', () => {
-    const r = decode(dsn({
+  it('takes the last command from a Sendmail transcript', async () => {
+    const r = await decode(dsn({
       recipients: 'Final-Recipient: rfc822; o@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 unknown\n',
       text: '... while talking to mx.example.org.:\n>>> MAIL From:<s@example.com>\n<<< 250 ok\n>>> RCPT To:<o@example.org>\n<<< 550 5.1.1 unknown\n',
     }));
     expect(r.findings[0]!.lastCommand).toBe('RCPT');
   });
 
-  it('types delayed and delivered reports', () => {
-    const delayed = decode(dsn({ recipients: 'Final-Recipient: rfc822; d@example.org\nAction: delayed\nStatus: 4.4.1\nWill-Retry-Until: Tue, 4 Mar 2025 10:00:00 +0000\n' }));
+  it('types delayed and delivered reports', async () => {
+    const delayed = await decode(dsn({ recipients: 'Final-Recipient: rfc822; d@example.org\nAction: delayed\nStatus: 4.4.1\nWill-Retry-Until: Tue, 4 Mar 2025 10:00:00 +0000\n' }));
     expect(delayed.type).toBe('delayed');
     expect(delayed.findings[0]!.action).toBe('delayed');
-    const ok = decode(dsn({ recipients: 'Final-Recipient: rfc822; e@example.org\nAction: delivered\nStatus: 2.0.0\n' }));
+    const ok = await decode(dsn({ recipients: 'Final-Recipient: rfc822; e@example.org\nAction: delivered\nStatus: 2.0.0\n' }));
     expect(ok.type).toBe('delivered');
-    const mixed = decode(dsn({ recipients: 'Final-Recipient: rfc822; e@example.org\nAction: delivered\nStatus: 2.0.0\n\nFinal-Recipient: rfc822; f@example.org\nAction: failed\nStatus: 5.1.1\n' }));
+    const mixed = await decode(dsn({ recipients: 'Final-Recipient: rfc822; e@example.org\nAction: delivered\nStatus: 2.0.0\n\nFinal-Recipient: rfc822; f@example.org\nAction: failed\nStatus: 5.1.1\n' }));
     expect(mixed.type).toBe('bounce');
   });
 
-  it('reads message/global-delivery-status with utf-8 addresses (RFC 6533)', () => {
-    const r = decode(dsn({
+  it('reads message/global-delivery-status with utf-8 addresses (RFC 6533)', async () => {
+    const r = await decode(dsn({
       dsType: 'message/global-delivery-status',
       recipients: 'Final-Recipient: utf-8; \\x{7530}\\x{4E2D}@example.jp\nAction: failed\nStatus: 5.1.1\n',
     }));
     expect(r.findings[0]!.recipient).toBe('田中@example.jp');
   });
 
-  it('falls back to Original-Recipient when Final-Recipient is not an address', () => {
-    const r = decode(dsn({ recipients: 'Original-Recipient: rfc822; g@example.org\nFinal-Recipient: X-Unix; |/usr/bin/procmail\nAction: failed\nStatus: 5.3.0\n' }));
+  it('falls back to Original-Recipient when Final-Recipient is not an address', async () => {
+    const r = await decode(dsn({ recipients: 'Original-Recipient: rfc822; g@example.org\nFinal-Recipient: X-Unix; |/usr/bin/procmail\nAction: failed\nStatus: 5.3.0\n' }));
     expect(r.findings[0]!.recipient).toBe('g@example.org');
   });
 
-  it('reads DSN fields from text when the report has no parts', () => {
+  it('reads DSN fields from text when the report has no parts', async () => {
     const raw = `From: MAILER-DAEMON@old.example.net
 Subject: Returned mail: see transcript
 Content-Type: multipart/report; report-type=delivery-status; boundary="missing"
@@ -147,14 +147,14 @@ Status: 5.1.1
 Return-Path: <x@example.com>
 Subject: hi
 `;
-    const r = decode(raw);
+    const r = await decode(raw);
     expect(r.decodedBy).toBe('rfc3464');
     expect(r.findings.map((f) => [f.recipient, f.status])).toEqual([['h@example.org', '5.1.1']]);
   });
 
-  it('reads a free-text bounce as a last resort', () => {
+  it('reads a free-text bounce as a last resort', async () => {
     const raw = 'From: MAILER-DAEMON@old.example.net\nTo: sender@example.com\nSubject: Returned mail: failure\n\nUser\'s mailbox is full: <i@example.org>\nUnable to deliver mail.\n';
-    const r = decode(raw);
+    const r = await decode(raw);
     expect(r.findings.map((f) => [f.recipient, f.action])).toEqual([['i@example.org', 'failed']]);
     expect(r.findings[0]!.diagnostic).toContain('mailbox is full');
   });
@@ -169,8 +169,8 @@ describe.skipIf(!existsSync(`${SHARED}/labels.json`))('rfc3464 corpus samples (n
     ? (JSON.parse(readFileSync(`${SHARED}/labels.json`, 'utf8')) as { samples: Sample[] }).samples.filter((s) => /\/rfc3464-/.test(s.path))
     : [];
   const placeholder = (s: string): boolean => /^\d\.0\.9\d\d$|^5\.9\.2\d\d$/.test(s);
-  it.each(samples.map((s) => [s.path.split('/').pop()!, s] as const))('%s', (_name, s) => {
-    const r = decodeMessage(parseMessage(readFileSync(`${SHARED}/corpus/${s.path}`)));
+  it.each(samples.map((s) => [s.path.split('/').pop()!, s] as const))('%s', async (_name, s) => {
+    const r = decodeMessage(await parseMessage(readFileSync(`${SHARED}/corpus/${s.path}`)));
     expect(r.findings.length, `recipients: got ${r.findings.length}, want ${s.entries.length}`).toBe(s.entries.length);
     s.entries.forEach((e, i) => {
       if (e.deliverystatus && !placeholder(e.deliverystatus)) {

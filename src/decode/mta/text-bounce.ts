@@ -6,7 +6,7 @@
  * No config keys. Pure functions; no regex here may backtrack badly on long lines.
  */
 import { normalizeAddress } from '../../parse/dsn.js';
-import type { MimePart, ParsedMessage } from '../../parse/mime.js';
+import type { MimePart, ParsedMessage } from '../../parse/message.js';
 import type { DecodeInput } from '../types.js';
 import type { Action, Finding, Reason } from '../../types.js';
 

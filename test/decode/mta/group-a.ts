@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseMessage } from '../../../src/parse/mime.js';
+import { parseMessage } from '../../../src/parse/message.js';
 import { buildDecodeInput } from '../../../src/decode/text.js';
 import { decodeMessage } from '../../../src/decode/index.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../../../src/decode/types.js';
@@ -14,13 +14,13 @@ export const fixtures = resolve(new URL('.', import.meta.url).pathname, '../../f
 export const corpusDir = resolve(new URL('.', import.meta.url).pathname, '../../../../shared/sisimai');
 export const corpusPresent = existsSync(resolve(corpusDir, 'labels.json'));
 
-export function inputFor(raw: string | Buffer): DecodeInput {
-  return buildDecodeInput(parseMessage(raw));
+export async function inputFor(raw: string | Buffer): Promise<DecodeInput> {
+  return buildDecodeInput(await parseMessage(raw));
 }
 
 /** detect + decode, as the registry would run one decoder. */
-export function run(decoder: Decoder, raw: string | Buffer): DecodeResult | null {
-  const input = inputFor(raw);
+export async function run(decoder: Decoder, raw: string | Buffer): Promise<DecodeResult | null> {
+  const input = await inputFor(raw);
   if (!decoder.detect(input)) return null;
   return decoder.decode(input);
 }
@@ -70,8 +70,8 @@ export type Row = [file: string, index: number, recipient: string, status: strin
  */
 export function fixtureSuite(decoder: Decoder, rows: Row[]): void {
   describe(`${decoder.name} fixtures`, () => {
-    it.each(rows)('%s #%i: %s %s', (file, index, recipient, status, replyCode, hint, diagnostic, action) => {
-      const r = run(decoder, fixture(decoder.name, file));
+    it.each(rows)('%s #%i: %s %s', async (file, index, recipient, status, replyCode, hint, diagnostic, action) => {
+      const r = await run(decoder, fixture(decoder.name, file));
       expect(r, `${file}: want a result, got null`).not.toBeNull();
       const f = r!.findings[index];
       expect(f, `${file}: want finding #${index}, got ${r!.findings.length} findings`).toBeDefined();
@@ -86,15 +86,15 @@ export function fixtureSuite(decoder: Decoder, rows: Row[]): void {
       expect(f!.decodedBy).toBe(decoder.name);
     });
 
-    it.each(fixtureFiles(decoder.name))('%s: finding count matches the table', (file) => {
-      const r = run(decoder, fixture(decoder.name, file));
+    it.each(fixtureFiles(decoder.name))('%s: finding count matches the table', async (file) => {
+      const r = await run(decoder, fixture(decoder.name, file));
       const want = rows.filter((row) => row[0] === file).length;
       expect(r?.findings.length ?? 0).toBe(want);
     });
 
-    it('returns nothing for a message that is not a bounce', () => {
+    it('returns nothing for a message that is not a bounce', async () => {
       const raw = readFileSync(resolve(fixtures, 'plain-message.eml'), 'utf8');
-      const r = run(decoder, raw);
+      const r = await run(decoder, raw);
       expect(r?.findings ?? []).toEqual([]);
     });
   });
@@ -109,8 +109,8 @@ export function corpusSuite(format: string): void {
   describe.skipIf(!corpusPresent)(`${format} corpus (skipped: ../shared/sisimai is absent)`, () => {
     // Keeps the suite non-empty when the corpus is absent (the describe is then skipped).
     it('has labelled samples of this format', () => expect(samples.length).toBeGreaterThan(0));
-    it.each(samples)('%s', (file, entries) => {
-      const report = decodeMessage(parseMessage(corpusRaw(file)));
+    it.each(samples)('%s', async (file, entries) => {
+      const report = decodeMessage(await parseMessage(corpusRaw(file)));
       const got = report.findings.map((f) => f.status);
       const want = entries.map((e, i) => (isPlaceholder(e.deliverystatus) ? got[i] ?? '(missing)' : e.deliverystatus));
       expect(got, `${file}: statuses got ${JSON.stringify(got)} want ${JSON.stringify(want)}`).toEqual(want);
