@@ -152,9 +152,9 @@ describe('SMTP intake', () => {
       w.end();
       child.stdin!.write('report\n');
       const { peak } = await next();
-      // At most the 1 MB kept plus sockets' and streams' buffers; keeping it all would be 64 MB.
-      console.log("PEAK", peak);
-      expect(peak).toBeLessThan(8 << 20);
+      // Measured 12-17 MB (the 1 MB kept, the rest buffers in flight between collections); with
+      // every chunk kept until the end, as a listener that refuses only at the end would, 66-72 MB.
+      expect(peak).toBeLessThan(32 << 20);
     } finally {
       child.kill();
     }
