@@ -16,12 +16,12 @@
 // Runs against dist/ (the npm script builds it). The 1,000,000 run takes the better part of an
 // hour on the 2-core test machine.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const repo = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const opt = (name, d) => {
   const i = args.indexOf(name);
@@ -31,6 +31,13 @@ const sizes = opt('--sizes', '10000,100000,1000000').split(',').map(Number);
 const threadList = opt('--threads', '1,2').split(',').map(Number);
 const tmp = opt('--tmp', join(tmpdir(), 'rebound-bench-backfill'));
 mkdirSync(tmp, { recursive: true });
+// A snapshot of the build, the bench scripts and the fixtures: a long run measures one version
+// even if dist/ is rebuilt meanwhile (tests rebuild it).
+const root = join(tmp, 'app');
+rmSync(root, { recursive: true, force: true });
+for (const d of ['dist', 'bench', 'samples', join('test', 'fixtures')]) cpSync(join(repo, d), join(root, d), { recursive: true });
+writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
+symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'), 'dir');
 const main = join(root, 'dist', 'main.js');
 const env = { ...process.env, REBOUND_CONFIG: '', REBOUND_LOG_LEVEL: 'silent' };
 
