@@ -12,7 +12,9 @@
 // `rebound verify-state`, each with its time and peak RSS. Then the ratios that say whether time
 // per message stays flat across sizes (within 20 %) and whether peak RSS stays under 300 MB.
 //
-// Usage: npm run bench:backfill [-- --sizes 10000,100000 --threads 1,2 --tmp DIR]
+// Then the output commands on a store of --addresses address rows (1,000,000) written directly.
+//
+// Usage: npm run bench:backfill [-- --sizes 10000,100000 --threads 1,2 --addresses N --tmp DIR]
 // Runs against dist/ (the npm script builds it). The 1,000,000 run takes the better part of an
 // hour on the 2-core test machine.
 import { spawn } from 'node:child_process';
@@ -122,6 +124,41 @@ for (const n of sizes) {
     const d = await run('sqlite3', [db, 'SELECT count(*), max(events) FROM addresses']).catch(() => null);
     if (d) console.log(JSON.stringify({ addresses: Number(d.out.split('|')[0]), mostEventsOneAddress: Number(d.out.split('|')[1]) }));
   }
+}
+
+// Output commands on a million addresses (more than the backfills above leave: their addresses
+// recur): a store whose address rows are written directly, then export, list and history into
+// /dev/null, each with its time and peak RSS.
+{
+  const n = Number(opt('--addresses', '1000000'));
+  const db = join(tmp, 'addresses.db');
+  for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+  const { openStore } = await import(join(root, 'dist', 'store', 'index.js'));
+  openStore({ path: db }).close();
+  const { default: Database } = await import(join(repo, 'node_modules', 'better-sqlite3', 'lib', 'index.js'));
+  const d = new Database(db);
+  const t0 = Date.UTC(2026, 0, 1);
+  d.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+     INSERT INTO addresses (address, email_invalid, email_invalid_cause, email_invalid_at, events, updated_at)
+     SELECT printf('user%07d@d%d.example', i, i % 997), i % 3 = 0, '550 5.1.1 <user@example>: Recipient address rejected: User unknown', ? + i, 1, ? FROM n`,
+  ).run(n, t0, t0);
+  d.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+     INSERT INTO address_actions (address, action, what, reason, who, at) SELECT 'role@x.example', 'import', 'complained', 'list ' || i, 'op', ? + i FROM n`,
+  ).run(t0);
+  d.close();
+  const usage = join(tmp, 'usage.json');
+  for (const [label, argv] of [
+    ['export --json', ['export', '--json']],
+    ['export --csv', ['export', '--csv']],
+    ['list --invalid --json', ['list', '--invalid', '--json']],
+    ['history --all (100,000 entries)', ['history', 'role@x.example', '--all', '--json']],
+  ]) {
+    const o = await run(process.execPath, ['--import', preload, main, ...argv, '--db', db], { stdout: 'ignore', usage });
+    console.log(JSON.stringify({ command: label, addresses: n, seconds: Number(o.secs.toFixed(1)), peakRssMB: Number(mb(o.usage.maxRss)) }));
+  }
+  for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
 }
 
 // Parse only, for reference: rebound's analyzeMessage in one thread on the first messages of the

@@ -43,7 +43,9 @@ export function register(program: Command): void {
       const out = LineSink.open(opts.out);
       if (opts.csv) await out.write(csvLine([...EXPORT_COLUMNS]));
       for (const a of store.exportAddresses({ flagged: opts.flagged === true })) {
-        if (!(await out.write(opts.csv ? csvLine(csvRow(a)) : `${JSON.stringify(a)}\n`))) break;
+        // No await while a chunk fills: only a full chunk is written and waited for.
+        const w = out.write(opts.csv ? csvLine(csvRow(a)) : `${JSON.stringify(a)}\n`);
+        if (w !== true && !(await w)) break;
         n++;
       }
       await out.end();

@@ -27,7 +27,8 @@ export function register(program: Command): void {
       const out = LineSink.open();
       let n = 0;
       for (const e of store.historyEntries(address, limit)) {
-        if (!(await out.write(opts.json ? `${JSON.stringify(e)}\n` : `${formatEntry(e)}\n`))) break;
+        const w = out.write(opts.json ? `${JSON.stringify(e)}\n` : `${formatEntry(e)}\n`);
+        if (w !== true && !(await w)) break;
         n++;
       }
       if (n === 0 && !opts.json) await out.write(`no history for ${address}\n`);

@@ -55,7 +55,8 @@ export function register(program: Command): void {
           const until = r.until !== undefined ? `  until ${formatTime(r.until)}${r.active ? '' : ' (ended)'}` : '';
           line = `${r.address}\t${formatTime(r.at)}${until}${r.cause ? `\t${r.cause}` : ''}\n`;
         }
-        if (!(await out.write(line))) break;
+        const w = out.write(line);
+        if (w !== true && !(await w)) break;
         n++;
       }
       await out.end();

@@ -39,14 +39,16 @@ export class LineSink {
     return this.gone;
   }
 
-  /** Queue one line (with its newline); flushes and waits when a chunk is full. Returns false when
-   *  the reader is gone (the caller stops reading). Throws a real write error (disk full). */
-  async write(line: string): Promise<boolean> {
+  /** Queue one line (with its newline). Returns true at once while the chunk fills (no await per
+   *  line: a million rows are a million lines), else a promise of the chunk written - false when
+   *  the reader is gone (the caller stops reading). A real write error (disk full) is thrown. */
+  write(line: string): true | Promise<boolean> {
     if (this.failure) throw this.failure;
-    if (this.gone) return false;
-    this.buf += line;
-    if (this.buf.length >= CHUNK) await this.flush();
-    return !this.gone;
+    if (!this.gone) {
+      this.buf += line;
+      if (this.buf.length < CHUNK) return true;
+    }
+    return this.flush().then(() => !this.gone);
   }
 
   async flush(): Promise<void> {
