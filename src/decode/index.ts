@@ -1,28 +1,42 @@
 /**
- * decode - the decoder registry: which decoder reads a parsed message, in which order.
- * In: ParsedMessage. Out: Report (type, findings in report order, problems, original headers).
+ * decode - the decoder registry: is this message a bounce, and which decoder reads it, in which order.
+ * In: ParsedMessage, and the envelope when the caller knows it (DecodeContext: MAIL FROM, RCPT TO).
+ * Out: Report (type, findings in report order, problems, original headers).
  * Never throws: a decoder that fails is recorded as a problem and the next one is tried.
+ *
+ * A message is decoded as a bounce only with bounce evidence (decode/evidence.ts): a null or
+ * MAILER-DAEMON/postmaster return path or sender, a delivery-status part, a returned original
+ * message, or a known MTA report structure (a decoder's structure()). A person's message, a forward
+ * or a reply ("Fwd:", "Re:" ...) is never one, whatever it quotes or attaches.
  *
  * Order (first match wins):
  *   1. arf           feedback reports (RFC 5965) and non-standard complaint loops
- *   2. rfc3464       any message/delivery-status or message/global-delivery-status part
- *                    (RFC 3464, RFC 6522, RFC 6533); then the `enrich` of every MTA decoder whose
- *                    detect() passes, to fill what the DSN fields left out
- *   3. MDN           read receipts (RFC 8098 message/disposition-notification): not a bounce
- *   4. mtaDecoders   non-standard MTA formats, in the order of the array below
- *   5. rfc3464 text  DSN fields written as plain text
- *   6. auto-reply    RFC 3834; after the bounce formats: Exim marks its own DSNs "Auto-Submitted: auto-replied"
- *   7. rfc3464 loose a free-text bounce from a mail system naming failed addresses on error lines
- *   8. not-bounce
+ *   2. persons       a person's message, or a forward/reply not from a mail system: an auto-reply
+ *                    or not-bounce, nothing else
+ *   3. list replies  mailing-list command replies and administrivia: not-bounce
+ *   4. auto-reply    RFC 3834 or an auto-reply subject, from a sender that is not a mail system
+ *   5. rfc3464       message/delivery-status or message/global-delivery-status parts (RFC 3464,
+ *                    6522, 6533; inside an attached message only from a mail system); then the
+ *                    `enrich` of every MTA decoder whose detect() or structure() passes
+ *   6. MDN           read receipts (RFC 8098 message/disposition-notification): not a bounce
+ *   7. mtaDecoders   non-standard formats: first the decoders whose detect() matches (their
+ *                    preferred signals), then every other decoder whose structure() finds its
+ *                    markers, each in the order of the array below
+ *   8. rfc3464 text  DSN fields written as plain text
+ *   9. auto-reply    from a mail system, after the bounce formats (Exim marks its own DSNs
+ *                    "Auto-Submitted: auto-replied")
+ *  10. rfc3464 loose a free-text bounce from a mail system naming failed addresses on error lines
+ *  11. not-bounce
  * No config keys.
  */
 import { arf } from '../parse/arf.js';
-import { autoReply } from '../parse/auto-reply.js';
 import type { MimePart, ParsedMessage } from '../parse/mime.js';
 import type { Finding, MessageType, Report } from '../types.js';
-import { rfc3464, rfc3464Loose, rfc3464Text } from './rfc3464.js';
-import { buildDecodeInput } from './text.js';
-import type { DecodeInput, DecodeResult, Decoder } from './types.js';
+import { readEvidence, type Evidence } from './evidence.js';
+import { autoReplies, isListCommandReply } from './notices.js';
+import { findDeliveryStatusParts, rfc3464, rfc3464Loose, rfc3464Text } from './rfc3464.js';
+import { buildDecodeInput, findOriginalHeaders } from './text.js';
+import type { DecodeContext, DecodeInput, DecodeResult, Decoder } from './types.js';
 
 // MTA decoders: one import here ...
 // Group B: providers (Microsoft, Google, Yahoo, cloud services), before the generic MTA readers.
@@ -142,16 +156,35 @@ function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Run one decoder, catching its bugs. */
-function tryDecode(d: Decoder, input: DecodeInput, problems: string[]): DecodeResult | null {
+/** Run one decoder's decode(), catching its bugs. */
+function runDecode(d: Decoder, input: DecodeInput, problems: string[]): DecodeResult | null {
   try {
-    if (!d.detect(input)) return null;
     const r = d.decode(input);
     if (r && r.findings.length > 0) return r;
   } catch (err) {
     problems.push(`decoder ${d.name} failed: ${errText(err)}`);
   }
   return null;
+}
+
+/** detect() then decode(), as for the decoders outside the MTA list. */
+function tryDecode(d: Decoder, input: DecodeInput, problems: string[]): DecodeResult | null {
+  try {
+    if (!d.detect(input)) return null;
+  } catch (err) {
+    problems.push(`decoder ${d.name} failed: ${errText(err)}`);
+    return null;
+  }
+  return runDecode(d, input, problems);
+}
+
+function safely(problems: string[], d: Decoder, test: () => boolean): boolean {
+  try {
+    return test();
+  } catch (err) {
+    problems.push(`decoder ${d.name} failed: ${errText(err)}`);
+    return false;
+  }
 }
 
 function toReport(d: Decoder, r: DecodeResult, problems: string[]): Report {
@@ -166,59 +199,126 @@ function toReport(d: Decoder, r: DecodeResult, problems: string[]): Report {
   return report;
 }
 
-/** Decode a parsed message into a Report. */
-export function decodeMessage(msg: ParsedMessage): Report {
+function notBounce(problems: string[], decodedBy = ''): Report {
+  return { type: 'not-bounce', findings: [] as Finding[], decodedBy, problems };
+}
+
+/** A DSN read by rfc3464, then improved by the MTA decoders that recognise the sender or its text. */
+function standardReport(r: DecodeResult, input: DecodeInput, problems: string[]): Report {
+  const report = toReport(rfc3464, r, problems);
+  for (const d of mtaDecoders) {
+    if (!d.enrich) continue;
+    try {
+      if (d.detect(input) || d.structure?.(input)) d.enrich(report, input);
+    } catch (err) {
+      report.problems.push(`decoder ${d.name} enrich failed: ${errText(err)}`);
+    }
+  }
+  report.type = typeOf({ findings: report.findings, ...(r.type ? { type: r.type } : {}) });
+  return report;
+}
+
+/**
+ * The non-standard formats: first every decoder whose detect() matches (its preferred signals), as
+ * long as the message is from a mail system or carries a returned message, or the decoder also
+ * finds its structure; then every other decoder whose structure() finds its markers.
+ */
+function mtaReport(input: DecodeInput, ev: Evidence, problems: string[]): Report | null {
+  const sender = ev.daemon || findOriginalHeaders(input.msg.root) !== undefined;
+  const tried = new Set<Decoder>();
+  for (const d of mtaDecoders) {
+    if (!safely(problems, d, () => d.detect(input))) continue;
+    if (!sender && !safely(problems, d, () => d.structure?.(input) ?? false)) continue;
+    tried.add(d);
+    const m = runDecode(d, input, problems);
+    if (m) return toReport(d, m, problems);
+  }
+  for (const d of mtaDecoders) {
+    if (tried.has(d) || !d.structure) continue;
+    if (!safely(problems, d, () => d.structure!(input))) continue;
+    const m = runDecode(d, input, problems);
+    if (m) return toReport(d, m, problems);
+  }
+  return null;
+}
+
+/**
+ * Decode a parsed message into a Report. `context` is the envelope when the caller knows it: the
+ * pipeline passes the SMTP/LMTP MAIL FROM and RCPT TO (a null MAIL FROM is bounce evidence).
+ */
+export function decodeMessage(msg: ParsedMessage, context?: DecodeContext): Report {
   const problems = [...msg.problems];
   let input: DecodeInput;
   try {
-    input = buildDecodeInput(msg, problems);
+    input = buildDecodeInput(msg, problems, context);
   } catch (err) {
     problems.push(`reading the text failed: ${errText(err)}`);
-    input = { msg, from: '', subject: '', text: '' };
+    input = { msg, from: '', subject: '', text: '', ...(context ? { context } : {}) };
   }
 
-  // 1. Complaints.
+  // 1. Complaints (a forwarded complaint is not read: arf skips attached messages).
   const a = tryDecode(arf, input, problems);
   if (a) return toReport(arf, a, problems);
 
-  // 2. Standard DSNs, improved by the MTA decoders that recognise the sender.
-  const r = tryDecode(rfc3464, input, problems);
-  if (r) {
-    const report = toReport(rfc3464, r, problems);
-    for (const d of mtaDecoders) {
-      if (!d.enrich) continue;
-      try {
-        if (d.detect(input)) d.enrich(report, input);
-      } catch (err) {
-        report.problems.push(`decoder ${d.name} enrich failed: ${errText(err)}`);
-      }
+  let ev: Evidence;
+  try {
+    ev = readEvidence(input, context);
+  } catch (err) {
+    problems.push(`reading the sender failed: ${errText(err)}`);
+    ev = { daemon: false, person: false, forwardOrReply: false, own: new Set() };
+  }
+
+  // 2. A forward or reply not from a mail system, or a person's message: an auto-reply at most.
+  //    Only a person's message that carries its own delivery-status part (a mail system that
+  //    signs its reports with a person's name) is a bounce: a forward never, even when its mail
+  //    client re-attached the forwarded report's parts at the top.
+  if (ev.person || (ev.forwardOrReply && !ev.daemon)) {
+    if (!ev.forwardOrReply && findDeliveryStatusParts(input.msg.root, { attached: false }).length > 0) {
+      const r = runDecode(rfc3464, input, problems);
+      if (r) return standardReport(r, input, problems);
     }
-    report.type = typeOf({ findings: report.findings, ...(r.type ? { type: r.type } : {}) });
-    return report;
+    const v = tryDecode(autoReplies, input, problems);
+    if (v) return toReport(autoReplies, v, problems);
+    return notBounce(problems);
   }
 
-  // 3. Read receipts are not bounces.
-  if (isReadReceipt(msg.root)) {
-    return { type: 'not-bounce', findings: [], decodedBy: 'mdn', problems };
+  // 3. Mailing-list robots answering commands.
+  if (safely(problems, autoReplies, () => isListCommandReply(input))) return notBounce(problems, 'list-reply');
+
+  // 4. Auto-replies from anything but a mail system.
+  if (!ev.daemon) {
+    const v = tryDecode(autoReplies, input, problems);
+    if (v) return toReport(autoReplies, v, problems);
   }
 
-  // 4. Non-standard MTA formats.
-  for (const d of mtaDecoders) {
-    const m = tryDecode(d, input, problems);
-    if (m) return toReport(d, m, problems);
+  // 5. Standard DSNs (one only inside an attached message counts when a mail system sent it and
+  //    did not title it a forward or reply: a mail system's "Re:" is a bounce only by its structure).
+  const dsnParts = findDeliveryStatusParts(input.msg.root, { attached: ev.daemon && !ev.forwardOrReply });
+  if (dsnParts.length > 0) {
+    const r = runDecode(rfc3464, input, problems);
+    if (r) return standardReport(r, input, problems);
   }
 
-  // 5. DSN fields in plain text.
+  // 6. Read receipts are not bounces.
+  if (isReadReceipt(msg.root)) return notBounce(problems, 'mdn');
+
+  // 7. Non-standard MTA formats.
+  const m = mtaReport(input, ev, problems);
+  if (m) return m;
+
+  // 8. DSN fields in plain text.
   const t = tryDecode(rfc3464Text, input, problems);
   if (t) return toReport(rfc3464Text, t, problems);
 
-  // 6. Auto-replies.
-  const v = tryDecode(autoReply, input, problems);
-  if (v) return toReport(autoReply, v, problems);
+  // 9. Auto-replies of mail systems.
+  const v = tryDecode(autoReplies, input, problems);
+  if (v) return toReport(autoReplies, v, problems);
 
-  // 7. Last resort: a bounce in free text that names failed addresses.
-  const l = tryDecode(rfc3464Loose, input, problems);
-  if (l) return toReport(rfc3464Loose, l, problems);
+  // 10. Last resort: a bounce in free text that names failed addresses, from a mail system only.
+  if (ev.daemon) {
+    const l = tryDecode(rfc3464Loose, input, problems);
+    if (l) return toReport(rfc3464Loose, l, problems);
+  }
 
-  return { type: 'not-bounce', findings: [] as Finding[], decodedBy: '', problems };
+  return notBounce(problems);
 }

@@ -47,11 +47,13 @@ const ATTACHED = new Set(['message/rfc822', 'message/global', 'message/partial-r
 
 /**
  * The delivery-status parts of a tree. Those outside any attached message come first; a DSN that
- * only exists inside an attached message (a forwarded bounce) is used when there is no other.
+ * only exists inside an attached message (a relay that wraps the bounce it passes on) is used when
+ * there is no other and `attached` allows it (the registry allows it only for a message from a
+ * mail system: a person forwarding a bounce is not a bounce).
  * A multipart/report;report-type=delivery-status whose second part is mislabelled (text/plain) but
  * holds the fields counts too.
  */
-export function findDeliveryStatusParts(root: MimePart): MimePart[] {
+export function findDeliveryStatusParts(root: MimePart, opts: { attached: boolean } = { attached: true }): MimePart[] {
   const outer: MimePart[] = [];
   const inner: MimePart[] = [];
   const visit = (p: MimePart, attached: boolean): void => {
@@ -69,7 +71,7 @@ export function findDeliveryStatusParts(root: MimePart): MimePart[] {
     for (const c of p.parts) visit(c, a);
   };
   visit(root, false);
-  return outer.length > 0 ? outer : inner;
+  return outer.length > 0 || !opts.attached ? outer : inner;
 }
 
 /** Cheap check that a text holds RFC 3464 recipient fields. */
@@ -94,10 +96,13 @@ function readAction(v: string | undefined, status: string, fields: Fields): Acti
 
 /** One recipient record to a Finding. */
 function toFinding(r: Fields, message: Fields, decodedBy: string): Finding {
-  // Which address: Final-Recipient unless it is not an address (a local alias or pipe).
+  // Which address: the one we sent to. Original-Recipient (the ORCPT we gave) when it is an
+  // address - Final-Recipient may be what an alias or forward expanded it to - else
+  // Final-Recipient, unless that is not an address either (a local alias or pipe).
   let recipient = readAddressField(r['final-recipient']);
-  if (!recipient.includes('@')) {
-    const orig = readAddressField(r['original-recipient']);
+  const orig = readAddressField(r['original-recipient']);
+  if (looksLikeAddress(orig)) recipient = orig;
+  else if (!recipient.includes('@')) {
     const actual = readAddressField(r['x-actual-recipient']);
     if (orig.includes('@')) recipient = orig;
     else if (actual.includes('@') && !/\s|\|/.test(actual)) recipient = actual;
@@ -190,7 +195,16 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
     const ls = text.lastIndexOf('\n', at) + 1;
     let le = text.indexOf('\n', at);
     if (le < 0) le = text.length;
-    const line = text.slice(ls, Math.min(le, ls + 1000));
+    // With the lines indented deeper that continue it (a long sentence re-wrapped).
+    const indent = /^[ \t]*/.exec(text.slice(ls, le))![0].length;
+    while (le < text.length && le - ls < 1000) {
+      const next = text.indexOf('\n', le + 1);
+      const cont = text.slice(le + 1, next < 0 ? text.length : next);
+      const m = /^([ \t]+)\S/.exec(cont);
+      if (!m || m[1]!.length <= indent) break;
+      le = next < 0 ? text.length : next;
+    }
+    const line = text.slice(ls, Math.min(le, ls + 1000)).replace(/\s*\n\s*/g, ' ');
     if (ERROR_WORDS.test(line.replace(f.recipient, ''))) f.diagnostic = squeeze(line);
   }
 }

@@ -7,7 +7,7 @@
  */
 import { parseHeaders, type Headers, type MimePart, type ParsedMessage } from '../parse/mime.js';
 import type { Report } from '../types.js';
-import type { DecodeInput } from './types.js';
+import type { DecodeContext, DecodeInput } from './types.js';
 
 /** Parts whose subtree is the returned original message, not the bounce's own words. */
 const ATTACHED = new Set(['message/rfc822', 'message/global', 'message/partial-rfc822']);
@@ -53,8 +53,10 @@ export function receivedText(input: DecodeInput): string {
  * charset conversion) was the largest single cost of decoding such messages. A failure to read
  * the text leaves it '' and is recorded in `problems` when given.
  */
-export function buildDecodeInput(msg: ParsedMessage, problems?: string[]): DecodeInput {
-  return new LazyInput(msg, msg.headers.text('from'), msg.headers.text('subject'), problems);
+export function buildDecodeInput(msg: ParsedMessage, problems?: string[], context?: DecodeContext): DecodeInput {
+  const input = new LazyInput(msg, msg.headers.text('from'), msg.headers.text('subject'), problems);
+  if (context) input.context = context;
+  return input;
 }
 
 /**
@@ -65,6 +67,7 @@ export function buildDecodeInput(msg: ParsedMessage, problems?: string[]): Decod
  */
 class LazyInput implements DecodeInput {
   private cached: string | undefined;
+  context?: DecodeContext;
 
   constructor(
     public msg: ParsedMessage,
@@ -89,19 +92,21 @@ class LazyInput implements DecodeInput {
 function readText(msg: ParsedMessage): string {
   const plain: string[] = [];
   const html: MimePart[] = [];
-  collectText(msg.root, plain, html);
-  // HTML parts are decoded only when there is no plain text at all (bodies decode lazily).
-  return plain.length > 0 ? plain.join('\n') : html.map((p) => htmlToText(capped(p.body))).join('\n');
+  const preambles: string[] = [];
+  collectText(msg.root, plain, html, preambles);
+  // The text parts first; HTML only when there is no plain text at all (bodies decode lazily); a
+  // multipart preamble only when the message has no readable part (some MTAs write their whole
+  // report there), since it is usually "This is a multi-part message in MIME format.".
+  if (plain.length > 0) return plain.join('\n');
+  if (html.length > 0) return html.map((p) => htmlToText(capped(p.body))).join('\n');
+  return preambles.join('\n');
 }
 
-function collectText(p: MimePart, plain: string[], html: MimePart[]): void {
+function collectText(p: MimePart, plain: string[], html: MimePart[], preambles: string[]): void {
   if (ATTACHED.has(p.type) || MACHINE.has(p.type)) return;
   if (p.type.startsWith('multipart/')) {
-    // A preamble is text too: some MTAs write the whole report there. "This is a multi-part
-    // message in MIME format." adds nothing, but is harmless.
-    if (p.body.trim() !== '') plain.push(capped(p.body));
-    if (p.parts.length === 0) return;
-    for (const c of p.parts) collectText(c, plain, html);
+    if (p.body.trim() !== '') preambles.push(capped(p.body));
+    for (const c of p.parts) collectText(c, plain, html, preambles);
     return;
   }
   if (p.type === 'text/html') {

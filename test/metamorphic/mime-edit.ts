@@ -106,7 +106,8 @@ function rewriteMultipart(body: string, boundary: string, newBoundary: string, f
     if (kind === 'close') {
       out.push(lines[i]!.replace(close, '--' + newBoundary + '--'));
       i++;
-      if (i < lines.length) out.push(lines.slice(i).join('\n'));
+      // The epilogue: nothing a reader should see, but some messages carry text there too.
+      if (i < lines.length) out.push(f('body', lines.slice(i).join('\n'), { type: 'text/plain', depth: depth + 1 }));
       break;
     }
     out.push(lines[i]!.replace(open, '--' + newBoundary));

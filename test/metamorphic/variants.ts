@@ -86,7 +86,7 @@ function addressVariant(s: string, input: VariantInput): Variant | null {
   // Our own address: the bounce is addressed to it. A VERP address of a sender's bounce domain.
   const { head } = splitEntity(s);
   const to = /<?([^\s<>"@,]+@[A-Za-z0-9.-]+)>?/.exec(headerValue(head, 'to') ?? '')?.[1]?.toLowerCase();
-  if (to && !map.has(to) && !input.recipients.some((r) => r.toLowerCase() === to)) {
+  if (to && !map.has(to) && !input.recipients.some((r) => r.toLowerCase() === to) && !/^(?:postmaster|mailer-daemon)@/i.test(to)) {
     map.set(to, `bounces+${(seed % 9973).toString(36)}=${to.replace('@', '=')}@bounce.sender.test`);
   }
   const renamed = everywhere(s, (t) => replaceAll(t, map, { before: "[A-Za-z0-9._%+=!#$&'*/?^`{|}~-]", after: '[A-Za-z0-9-]|\\.[A-Za-z0-9]' }));
@@ -265,14 +265,17 @@ function unwrappedVariant(s: string): Variant | null {
 
 /** The top-level fields grouped by name and the groups reversed (fields of one name keep their order). */
 function reorderedVariant(s: string): Variant | null {
-  const { head, body, hasBody } = splitEntity(s);
+  const { head: whole, body, hasBody } = splitEntity(s);
+  // An mbox "From " line stays first: it is not a header field.
+  const envelope = /^From [^\n]*\n/.exec(whole)?.[0] ?? '';
+  const head = whole.slice(envelope.length);
   const groups = new Map<string, string[]>();
   for (const [name, text] of headerFields(head)) {
     const g = groups.get(name);
     if (g) g.push(text);
     else groups.set(name, [text]);
   }
-  const newHead = [...groups.values()].reverse().flat().join('\n');
+  const newHead = envelope + [...groups.values()].reverse().flat().join('\n');
   const out = hasBody ? newHead + '\n\n' + body : newHead;
   return out === s ? null : { name: 'headers-reordered', raw: toRaw(out), expect: 'same' };
 }

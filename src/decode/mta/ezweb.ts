@@ -77,6 +77,11 @@ export const ezweb: Decoder = {
         cur.reply.push(line.slice(3).trim());
         continue;
       }
+      // An indented line right after a reply line is that line, re-wrapped.
+      if (cur && cur.reply.length > 0 && /^[ \t]+\S/.test(raw) && !/^(?:>>>|Recipient:)/i.test(line)) {
+        cur.reply[cur.reply.length - 1] += ' ' + line;
+        continue;
+      }
       if (/recipients did not receive this message|recipients was rejected by a remote/i.test(line)) listed = true;
       // A bare "<alice@ezweb.ne.jp>" line (before or after the sentence) names a recipient.
       const bare = /^<([^<>\s]+@[^<>\s]+)>$/.exec(line);

@@ -66,7 +66,13 @@ export function readTranscript(lines: readonly string[]): TranscriptEntry[] {
   let host = '';
   let command = '';
   let reply: string[] = [];
+  // Sendmail indents no transcript line: an indented one is the line above it, re-wrapped.
+  const joined: string[] = [];
   for (const raw of lines) {
+    if (joined.length > 0 && /^[ \t]+\S/.test(raw) && joined[joined.length - 1]!.trim() !== '' && !/^\s*-{3,}/.test(raw)) joined[joined.length - 1] += ' ' + raw.trim();
+    else joined.push(raw);
+  }
+  for (const raw of joined) {
     const line = raw.trim();
     // "While talking to mail.example.co.jp:"  /  "... while talking to mx.example.com.:"
     const talk = /^(?:\.\.\.\s*)?while talking to\s+(.+?)\.?:\s*$/i.exec(line);

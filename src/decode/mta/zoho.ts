@@ -13,7 +13,7 @@
  */
 import type { Action, Finding, Reason } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { newFinding } from './text-bounce.js';
+import { newFinding, unfoldIndented } from './text-bounce.js';
 import { bestStatusIn } from '../../parse/dsn.js';
 
 const NAME = 'zoho';
@@ -40,7 +40,8 @@ export const zoho: Decoder = {
     );
   },
   decode(input: DecodeInput): DecodeResult | null {
-    const text = input.text;
+    // Zoho indents nothing: an indented line is the one above it, re-wrapped.
+    const text = unfoldIndented(input.text);
     const delayed = WARNING_RE.test(text);
     const action: Action = delayed ? 'delayed' : 'failed';
     const findings: Finding[] = [];
