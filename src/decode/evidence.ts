@@ -23,10 +23,13 @@ export interface Evidence {
   person: boolean;
   /** The subject is a forward or a reply ("Fwd:", "Re:", "AW:", "TR:", "转发:" ...). */
   forwardOrReply: boolean;
-  /** Addresses of the sender's own side, lower-cased: the bounce's To, the envelope recipients (our
-   *  VERP address), the bounce's From, Sender and Return-Path. Never a failed recipient of a
-   *  free-text report. */
+  /** Addresses that are never a failed recipient of a report written as text, lower-cased: the
+   *  envelope recipients (our VERP address) and the bounce's own From, Sender and Return-Path (the
+   *  mail system that wrote it). */
   own: Set<string>;
+  /** The bounce's To (the original sender, usually our VERP address): never a recipient read from
+   *  free prose. A report's own recipient structure may still name it (a message sent to oneself). */
+  sender: Set<string>;
 }
 
 /** Local parts of mail systems (RFC 2142 postmaster, the MAILER-DAEMON convention and its spellings). */
@@ -76,10 +79,12 @@ export function forwardOrReplySubject(subject: string): boolean {
 export function readEvidence(input: DecodeInput, ctx?: DecodeContext): Evidence {
   const h = input.msg.headers;
   const own = new Set<string>();
-  for (const name of ['to', 'from', 'sender', 'return-path']) {
+  for (const name of ['from', 'sender', 'return-path']) {
     for (const v of h.getAll(name)) for (const a of addressList(v)) own.add(a.toLowerCase());
   }
   for (const r of ctx?.rcptTo ?? []) own.add(r.toLowerCase());
+  const toAddresses = new Set<string>();
+  for (const v of h.getAll('to')) for (const a of addressList(v)) toAddresses.add(a.toLowerCase());
 
   const returnPaths = h.getAll('return-path');
   const envelope = ctx?.mailFrom;
@@ -101,5 +106,6 @@ export function readEvidence(input: DecodeInput, ctx?: DecodeContext): Evidence 
     person: !daemon && personalFrom && personalPath,
     forwardOrReply: forwardOrReplySubject(input.subject),
     own,
+    sender: toAddresses,
   };
 }

@@ -32,7 +32,7 @@
 import { arf } from '../parse/arf.js';
 import type { MimePart, ParsedMessage } from '../parse/mime.js';
 import type { Finding, MessageType, Report } from '../types.js';
-import { readEvidence, type Evidence } from './evidence.js';
+import { isDaemonAddress, readEvidence, type Evidence } from './evidence.js';
 import { autoReplies, isListCommandReply } from './notices.js';
 import { findDeliveryStatusParts, rfc3464, rfc3464Loose, rfc3464Text } from './rfc3464.js';
 import { buildDecodeInput, findOriginalHeaders } from './text.js';
@@ -157,14 +157,27 @@ function errText(err: unknown): string {
 }
 
 /** Run one decoder's decode(), catching its bugs. */
-function runDecode(d: Decoder, input: DecodeInput, problems: string[]): DecodeResult | null {
+function runDecode(d: Decoder, input: DecodeInput, problems: string[], own?: Set<string>): DecodeResult | null {
   try {
     const r = d.decode(input);
+    if (r && own) dropOwn(r, own, d.name);
     if (r && r.findings.length > 0) return r;
   } catch (err) {
     problems.push(`decoder ${d.name} failed: ${errText(err)}`);
   }
   return null;
+}
+
+/**
+ * A report written as text names addresses of our side too (our VERP address, the daemon's From and
+ * Return-Path; for free prose also the bounce's To): none of them is a failed recipient.
+ * Delivery-status fields are not filtered: they name recipients by definition.
+ */
+function dropOwn(r: DecodeResult, own: Set<string>, name: string): void {
+  const kept = r.findings.filter((f) => f.decodedBy === 'auto-reply' || !own.has(f.recipient.toLowerCase()));
+  if (kept.length === r.findings.length) return;
+  r.problems = [...(r.problems ?? []), `${name}: ${r.findings.length - kept.length} address(es) of the sender's own side not taken as recipients`];
+  r.findings = kept;
 }
 
 /** detect() then decode(), as for the decoders outside the MTA list. */
@@ -230,13 +243,13 @@ function mtaReport(input: DecodeInput, ev: Evidence, problems: string[]): Report
     if (!safely(problems, d, () => d.detect(input))) continue;
     if (!sender && !safely(problems, d, () => d.structure?.(input) ?? false)) continue;
     tried.add(d);
-    const m = runDecode(d, input, problems);
+    const m = runDecode(d, input, problems, ev.own);
     if (m) return toReport(d, m, problems);
   }
   for (const d of mtaDecoders) {
     if (tried.has(d) || !d.structure) continue;
     if (!safely(problems, d, () => d.structure!(input))) continue;
-    const m = runDecode(d, input, problems);
+    const m = runDecode(d, input, problems, ev.own);
     if (m) return toReport(d, m, problems);
   }
   return null;
@@ -265,7 +278,7 @@ export function decodeMessage(msg: ParsedMessage, context?: DecodeContext): Repo
     ev = readEvidence(input, context);
   } catch (err) {
     problems.push(`reading the sender failed: ${errText(err)}`);
-    ev = { daemon: false, person: false, forwardOrReply: false, own: new Set() };
+    ev = { daemon: false, person: false, forwardOrReply: false, own: new Set(), sender: new Set() };
   }
 
   // 2. A forward or reply not from a mail system, or a person's message: an auto-reply at most.
@@ -307,16 +320,17 @@ export function decodeMessage(msg: ParsedMessage, context?: DecodeContext): Repo
   if (m) return m;
 
   // 8. DSN fields in plain text.
-  const t = tryDecode(rfc3464Text, input, problems);
+  const t = rfc3464Text.detect(input) ? runDecode(rfc3464Text, input, problems, ev.own) : null;
   if (t) return toReport(rfc3464Text, t, problems);
 
-  // 9. Auto-replies of mail systems.
+  // 9. Auto-replies that came with a null return path. Not a mail system's own notice that no
+  //    decoder could read (Exim marks every one "auto-replied"): MAILER-DAEMON is nobody's address.
   const v = tryDecode(autoReplies, input, problems);
-  if (v) return toReport(autoReplies, v, problems);
+  if (v && !v.findings.every((f) => isDaemonAddress(f.recipient))) return toReport(autoReplies, v, problems);
 
   // 10. Last resort: a bounce in free text that names failed addresses, from a mail system only.
   if (ev.daemon) {
-    const l = tryDecode(rfc3464Loose, input, problems);
+    const l = rfc3464Loose.detect(input) ? runDecode(rfc3464Loose, input, problems, new Set([...ev.own, ...ev.sender])) : null;
     if (l) return toReport(rfc3464Loose, l, problems);
   }
 

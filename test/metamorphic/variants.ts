@@ -86,7 +86,9 @@ function addressVariant(s: string, input: VariantInput): Variant | null {
   // Our own address: the bounce is addressed to it. A VERP address of a sender's bounce domain.
   const { head } = splitEntity(s);
   const to = /<?([^\s<>"@,]+@[A-Za-z0-9.-]+)>?/.exec(headerValue(head, 'to') ?? '')?.[1]?.toLowerCase();
-  if (to && !map.has(to) && !input.recipients.some((r) => r.toLowerCase() === to) && !/^(?:postmaster|mailer-daemon)@/i.test(to)) {
+  // Not when the To is also the report's From or Return-Path (a list robot writing to itself).
+  const selfAddressed = [headerValue(head, 'from'), headerValue(head, 'return-path')].some((v) => v !== undefined && v.toLowerCase().includes(to ?? '\u0000'));
+  if (to && !selfAddressed && !map.has(to) && !input.recipients.some((r) => r.toLowerCase() === to) && !/^(?:postmaster|mailer-daemon)@/i.test(to)) {
     map.set(to, `bounces+${(seed % 9973).toString(36)}=${to.replace('@', '=')}@bounce.sender.test`);
   }
   const renamed = everywhere(s, (t) => replaceAll(t, map, { before: "[A-Za-z0-9._%+=!#$&'*/?^`{|}~-]", after: '[A-Za-z0-9-]|\\.[A-Za-z0-9]' }));
