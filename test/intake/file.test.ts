@@ -31,6 +31,15 @@ describe('splitMbox', () => {
     const mbox = `From x Thu Nov 26 2026\r\nSubject: 1\r\n\r\nb\r\n\r\nFrom y Thu Nov 26 2026\r\nSubject: 2\r\n\r\nc\r\n`;
     expect(splitMbox(Buffer.from(mbox))).toHaveLength(2);
   });
+  it('handles CR-only mbox files and keeps their line endings', () => {
+    const mbox = `From x Thu Nov 26 04:00:00 2026\rSubject: 1\r\rb\r>From me\r\rFrom y Thu Nov 26 04:01:00 2026\rSubject: 2\r\rc\r`;
+    const parts = splitMbox(Buffer.from(mbox)).map((b) => b.toString());
+    expect(parts).toEqual(['Subject: 1\r\rb\rFrom me\r', 'Subject: 2\r\rc\r']);
+  });
+  it('does not split at a paragraph that starts with "From " but is no envelope line', () => {
+    const mbox = `From x Thu Nov 26 04:00:00 2026\nSubject: s\n\nline\n\nFrom here on it is body\n`;
+    expect(splitMbox(Buffer.from(mbox))).toHaveLength(1);
+  });
   it('recognises an mbox by its first line only', () => {
     expect(isMbox(Buffer.from('From x Thu\n'))).toBe(true);
     expect(isMbox(Buffer.from('From: x@example.org\n'))).toBe(false);
