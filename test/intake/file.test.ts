@@ -37,7 +37,7 @@ describe('splitMbox', () => {
     expect(parts).toEqual(['Subject: 1\r\rb\rFrom me\r', 'Subject: 2\r\rc\r']);
   });
   it('does not split at a paragraph that starts with "From " but is no envelope line', () => {
-    const mbox = `From x Thu Nov 26 04:00:00 2026\nSubject: s\n\nline\n\nFrom here on it is body\n`;
+    const mbox = `From x Thu Nov 26 04:00:00 2026\nSubject: s\n\nline\n\nFrom here on it is body\nand more body\n`;
     expect(splitMbox(Buffer.from(mbox))).toHaveLength(1);
   });
   it('recognises an mbox by its first line only', () => {
