@@ -82,6 +82,11 @@ export const courier: Decoder = {
     return input.msg.headers.getAll('message-id').some((m) => m.includes('courier'));
   },
 
+  structure(input: DecodeInput): boolean {
+    // "<addr>:" alone, then the remote host line "    host [ip]:" or ">>> COMMAND" / "<<< reply" lines.
+    return /^<[^<>\s]+@[^<>\s]+>:[ \t]*\n(?:[ \t]+\S+ \[[^\]\n]+\]:[ \t]*\n)?(?:>>> |<<< )/m.test(input.text);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     if (!/running the Courier mail server/i.test(input.text)) return null;

@@ -33,6 +33,12 @@ export const domino: Decoder = {
     return /^DELIVERY (?:FAILURE|REPORT):/i.test(input.subject.trim());
   },
 
+  structure(input: DecodeInput): boolean {
+    // Domino's "was not delivered to:" / "because:" lines around the addresses.
+    const t = input.text;
+    return /^\s*was not delivered to:\s*$/im.test(t) && /^\s*because:\s*$/im.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const lines = splitLines(input.text);

@@ -63,6 +63,13 @@ export const exchange2003: Decoder = {
       /^Undeliverable:/i.test(input.subject.trim())
     );
   },
+  structure(input: DecodeInput): boolean {
+    // "did not reach the following recipient(s):" with "addr on date" lines and Exchange's
+    // "<host #5.x.x ...>" tails or MSEXCH codes.
+    const t = input.text;
+    return LEAD_RE.test(t) && /^\s*<?[^\s<>@]+@[^\s<>@]+?>? on .+$/m.test(t) && (/<[A-Za-z0-9][A-Za-z0-9.-]* #\d\.\d{1,3}\.\d{1,3}/.test(t) || /MSEXCH:|\(000[0-9A-F]{5}\)/i.test(t));
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     const lead = LEAD_RE.exec(input.text);
     if (!lead) return null;

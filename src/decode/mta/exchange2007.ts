@@ -52,7 +52,17 @@ const ADDRESS_LINE_RE = /^\s*<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/;
 const MAILTO_RE = /<mailto:([^\s<>@]+@[^\s<>]+?)>/gi;
 // "Delivery has failed to these recipients or groups:" / "... or distribution lists:" (Exchange's own
 // heading only: generic phrases such as "could not be delivered" would let this claim other MTAs' text)
-const FRIENDLY_RE = /Delivery has failed to these recipients or (?:groups|distribution lists)\s*:/i;
+const FRIENDLY_RE = /Delivery (?:has failed|is delayed) to these recipients or (?:groups|distribution lists)\s*:/i;
+// The delay notice (Exchange 2007+ "Delivery delayed:"): the same layout, nothing final.
+//   "Delivery is delayed to these recipients or groups:" ... "This message hasn't been delivered
+//   yet. Delivery will continue to be attempted."
+const DELAY_RE = /Delivery is delayed to these recipients or (?:groups|distribution lists)\s*:|This message hasn't been delivered yet\.|Delivery (?:of this message )?will continue to be attempted/i;
+
+/** Exchange's own structure: the administrator block with an address and its answer line, or the 2017+ error details. */
+export function exchangeStructure(text: string): boolean {
+  if (DIAG_RE.test(text)) return /^\s*<?[^\s<>@]+@[^\s<>@]+?>?\s*\n\s*(?:(?:Remote )?Server (?:at \S+ .*?)?returned '|#\s*[245]\d\d\b|#< #\d)/im.test(text) || GENERATING_RE.test(text);
+  return REPORTED_RE.test(text) && /^Recipient Address:\s*\S+@|Your message to <?[^\s<>@]+@[^\s<>@]+?>? couldn't be delivered/im.test(text);
+}
 
 export interface ExchangeEntry {
   recipient: string;
@@ -76,15 +86,26 @@ export const exchange2007: Decoder = {
       )
     );
   },
+  structure(input: DecodeInput): boolean {
+    return exchangeStructure(input.text);
+  },
   decode(input: DecodeInput): DecodeResult | null {
-    const entries = readExchangeReport(input.text);
-    if (!entries) return null;
-    return { findings: entries.map((e) => toFinding(e, NAME)), type: 'bounce' };
+    return exchangeResult(input.text, NAME);
   },
   enrich(report: Report, input: DecodeInput): void {
     enrichExchangeFindings(input.text, report.findings);
   },
 };
+
+/** The findings of an Exchange NDR or delay notice (also office365's). */
+export function exchangeResult(text: string, name: string): DecodeResult | null {
+  const entries = readExchangeReport(text);
+  if (!entries) return null;
+  const delayed = DELAY_RE.test(text);
+  const findings = entries.map((e) => toFinding(e, name));
+  if (delayed) for (const f of findings) f.action = 'delayed';
+  return { findings, type: delayed ? 'delayed' : 'bounce' };
+}
 
 export function toFinding(e: ExchangeEntry, decodedBy: string): Finding {
   return {

@@ -77,6 +77,11 @@ export const gmail: Decoder = {
       /Delivery Status Notification/i.test(input.subject)
     );
   },
+  structure(input: DecodeInput): boolean {
+    // Gmail's list sentence, its "Technical details of ... failure:" heading and the address list.
+    return LEAD_RE.test(input.text) && DETAILS_RE.test(input.text);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     return decodeGmailText(input.text, input.msg.headers.getAll('x-failed-recipients'));
   },

@@ -30,6 +30,10 @@ export const googlegroups: Decoder = {
       input.msg.headers.getAll('x-failed-recipients').length > 0
     );
   },
+  structure(input: DecodeInput): boolean {
+    // Google Groups' link or signature in the notice, and X-Failed-Recipients naming the group.
+    return input.msg.headers.getAll('x-failed-recipients').length > 0 && GROUPS_MARK_RE.test(input.text);
+  },
   decode(input: DecodeInput): DecodeResult | null {
     const end = END_RE.exec(input.text);
     const own = end ? input.text.slice(0, end.index) : input.text;

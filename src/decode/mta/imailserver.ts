@@ -39,6 +39,12 @@ export const imailserver: Decoder = {
     return /^Undeliverable Mail\s*$/i.test(input.subject.trim());
   },
 
+  structure(input: DecodeInput): boolean {
+    // IMail's "Original message follows." with its "undeliverable to addr" or "Reason: addr" lines.
+    const t = input.text;
+    return /^[ \t]*Original message follows\.?/im.test(t) && (/^\s*undeliverable to\s+\S+@\S+/im.test(t) || /^\s*(?:Unknown user|User mailbox exceeds allowed size|Invalid final delivery userid|Delivery failed \d+ attempts?|Host not found)[^:\n]*:\s*\S+@\S+/im.test(t));
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const report = cutAt(input.text, [/^[ \t]*Original message follows\.?/im]);

@@ -59,6 +59,12 @@ export const mailru: Decoder = {
     // From: mailer-daemon@corp.mail.ru ; Subject: "Ваше сообщение не доставлено. Mail failure."
     return /mailer-daemon@[\w.-]*\bmail\.ru\b/i.test(input.from) || /Mail failure\.?$/i.test(input.subject.trim());
   },
+  structure(input: DecodeInput): boolean {
+    // Mail.ru's Exim-derived list (English or Russian sentence) with its indented address lines.
+    const t = input.text;
+    return (LEAD_EN_RE.test(t) || LEAD_RU_RE.test(t)) && /^ {1,4}<?[^\s<>]+@[^\s<>]+?>?:?\s*$/m.test(t) && /SMTP error from remote|mail\.ru/i.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     const findings = readEximBlocks(input.text, LEAD_EN_RE) ?? readEximBlocks(input.text, LEAD_RU_RE);
     if (!findings || findings.length === 0) return null;

@@ -28,6 +28,11 @@ export const notes: Decoder = {
     return receivedText(input).includes('Lotus SMTP MTA');
   },
 
+  structure(input: DecodeInput): boolean {
+    // Lotus Notes' "------- Failure Reasons --------" section.
+    return /^\s*-{3,}\s*Failure Reasons\s*-{3,}/im.test(input.text);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const lines = splitLines(input.text);

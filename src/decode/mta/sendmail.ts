@@ -238,6 +238,11 @@ export const sendmail: Decoder = {
     return /Mail Delivery Subsystem/i.test(input.from);
   },
 
+  structure(input: DecodeInput): boolean {
+    // savemail.c's section rules, which no option changes (quoted when a person forwarded it).
+    return /^[ \t>]*-{3,}[ \t]*(?:Transcript of session follows|The following addresses? (?:had|has) )/im.test(input.text);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     // A forwarded bounce is quoted ("> ----- Transcript of session follows -----").

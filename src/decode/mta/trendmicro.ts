@@ -23,6 +23,11 @@ export const trendmicro: Decoder = {
     return /InterScan/i.test(input.from) || /InterScan/i.test(input.msg.headers.get('content-type') ?? '');
   },
 
+  structure(input: DecodeInput): boolean {
+    // InterScan's notice sentence naming the address.
+    return /^\s*Unable to deliver message to\s+(?:<[^<>]+>|\S+@\S+)/im.test(input.text) && /InterScan/i.test(input.text);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     if (!/InterScan|Unable to deliver message to/i.test(input.text)) return null;

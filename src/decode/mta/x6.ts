@@ -25,6 +25,11 @@ export const x6: Decoder = {
     return /^There was an error sending your mail/i.test(input.subject.trim());
   },
 
+  structure(input: DecodeInput): boolean {
+    // One "SMTP Server <host> rejected recipient <addr> (Error following CMD command)" sentence.
+    return /SMTP Server <[^<>]+> rejected recipient <[^<>]+>/i.test(input.text);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const text = squeeze(input.text);

@@ -39,6 +39,11 @@ export const zoho: Decoder = {
       /^Zoho Mail/i.test(input.msg.headers.get('x-mailer')?.trim() ?? '')
     );
   },
+  structure(input: DecodeInput): boolean {
+    // Zoho's "addr Reason, ERROR_CODE :550, ERROR_CODE :text" lines (or its "[Status: ...]" ones).
+    const t = unfoldIndented(input.text);
+    return new RegExp(FAIL_LINE_RE.source, 'm').test(t) || new RegExp(DELAY_LINE_RE.source, 'm').test(t);
+  },
   decode(input: DecodeInput): DecodeResult | null {
     // Zoho indents nothing: an indented line is the one above it, re-wrapped.
     const text = unfoldIndented(input.text);
