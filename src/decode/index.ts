@@ -19,9 +19,9 @@
  *                    6522, 6533; inside an attached message only from a mail system); then the
  *                    `enrich` of every MTA decoder whose detect() or structure() passes
  *   6. MDN           read receipts (RFC 8098 message/disposition-notification): not a bounce
- *   7. mtaDecoders   non-standard formats: first the decoders whose detect() matches (their
- *                    preferred signals), then every other decoder whose structure() finds its
- *                    markers, each in the order of the array below
+ *   7. mtaDecoders   non-standard formats, in the order of the array below: each decoder whose
+ *                    structure() finds its markers, or whose detect() matches its preferred
+ *                    signals (subject, From, headers) on a message from a mail system
  *   8. rfc3464 text  DSN fields written as plain text
  *   9. auto-reply    from a mail system, after the bounce formats (Exim marks its own DSNs
  *                    "Auto-Submitted: auto-replied")
@@ -232,23 +232,21 @@ function standardReport(r: DecodeResult, input: DecodeInput, problems: string[])
 }
 
 /**
- * The non-standard formats: first every decoder whose detect() matches (its preferred signals), as
- * long as the message is from a mail system or carries a returned message, or the decoder also
- * finds its structure; then every other decoder whose structure() finds its markers.
+ * The non-standard formats, in the order of mtaDecoders (specific layouts before generic ones):
+ * a decoder reads the message when its structure() finds its markers, or when its detect()
+ * matches (its preferred signals: subject, From, headers) and the message is from a mail system or
+ * returns the original. So a variant of an MTA whose subject or banner was changed is still read
+ * by its own decoder, and a specific layout is not claimed by a generic reader whose subject
+ * happens to match.
  */
 function mtaReport(input: DecodeInput, ev: Evidence, problems: string[]): Report | null {
-  const sender = ev.daemon || findOriginalHeaders(input.msg.root) !== undefined;
-  const tried = new Set<Decoder>();
+  let sender: boolean | undefined;
   for (const d of mtaDecoders) {
-    if (!safely(problems, d, () => d.detect(input))) continue;
-    if (!sender && !safely(problems, d, () => d.structure?.(input) ?? false)) continue;
-    tried.add(d);
-    const m = runDecode(d, input, problems, ev.own);
-    if (m) return toReport(d, m, problems);
-  }
-  for (const d of mtaDecoders) {
-    if (tried.has(d) || !d.structure) continue;
-    if (!safely(problems, d, () => d.structure!(input))) continue;
+    const structured = d.structure !== undefined && safely(problems, d, () => d.structure!(input));
+    if (!structured) {
+      sender ??= ev.daemon || findOriginalHeaders(input.msg.root) !== undefined;
+      if (!sender || !safely(problems, d, () => d.detect(input))) continue;
+    }
     const m = runDecode(d, input, problems, ev.own);
     if (m) return toReport(d, m, problems);
   }

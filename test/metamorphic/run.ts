@@ -89,7 +89,7 @@ export function runMetamorphic(sources: Source[]): MetamorphicResult {
     const base = analyzeMessage(raw);
     result.messages += 1;
     const decoder = base.decodedBy || base.type;
-    const variants = makeVariants({ raw, recipients: base.recipients.map((r) => r.address), providerName });
+    const variants = makeVariants({ raw, recipients: base.recipients.map((r) => r.address), type: base.type, providerName });
     for (const v of variants) {
       const got = analyseVariant(v);
       const want = v.expect === 'not-bounce' ? 'not-bounce []' : signature(base, v.mapAddress);

@@ -2,9 +2,9 @@
  * Metamorphic variants of one bounce: the changes a real mail flow or a real administrator makes
  * to a message that must not change what rebound reports about it - other recipient addresses,
  * other host names and IPs, another subject and banner where the MTA lets the administrator write
- * them, header fields folded, unfolded or in another order, CRLF / LF / CR line endings, the
- * message inside an mbox - and one change that must make it stop being a bounce: a person
- * forwarding it (as an attachment, or quoted inline).
+ * them (and, for every bounce, another subject line), header fields folded, unfolded or in another
+ * order, CRLF / LF / CR line endings, the message inside an mbox - and one change that must make it
+ * stop being a bounce: a person forwarding it (as an attachment, or quoted inline).
  *
  * Every generator works on the raw message as a latin1 string with LF line endings, through
  * mime-edit.ts so that base64 bodies are rewritten too.
@@ -30,6 +30,8 @@ export interface VariantInput {
   raw: Buffer;
   /** The recipients the original analysis reported, in order. */
   recipients: string[];
+  /** The original analysis's message type. */
+  type: string;
   providerName: ProviderTest;
 }
 
@@ -191,6 +193,19 @@ function bannerVariant(s: string): Variant | null {
   });
   if (out === s) return null;
   return { name: 'banner', raw: toRaw(out), expect: 'same' };
+}
+
+/**
+ * Any bounce under another subject: detection must not hang on a subject line. (Not for
+ * auto-replies, whose subject is often all they have, nor complaints and non-bounces.)
+ */
+function subjectVariant(s: string, input: VariantInput): Variant | null {
+  if (input.type !== 'bounce' && input.type !== 'delayed') return null;
+  const { head, body, hasBody } = splitEntity(s);
+  const fields = headerFields(head);
+  if (!fields.some(([name]) => name === 'subject')) return null;
+  const newHead = fields.map(([name, text]) => (name === 'subject' ? 'Subject: Delivery report' : text)).join('\n');
+  return { name: 'subject', raw: toRaw(hasBody ? newHead + '\n\n' + body : newHead), expect: 'same' };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -376,6 +391,7 @@ export function makeVariants(input: VariantInput): Variant[] {
     addressVariant(s, input),
     hostVariant(s, input),
     bannerVariant(s),
+    subjectVariant(s, input),
     wrappedVariant(s),
     unwrappedVariant(s),
     reorderedVariant(s),

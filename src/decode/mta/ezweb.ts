@@ -44,6 +44,13 @@ export const ezweb: Decoder = {
     return receivedText(input).includes('(EZweb Mail)');
   },
 
+  structure(input: DecodeInput): boolean {
+    // "Recipient: <addr>" with ">>>"/"<<<" transcript lines, or EZweb's sentences over bare "<addr>" lines.
+    const t = input.text;
+    if (/^\s*Recipient:\s*<[^<>\s]+@[^<>\s]+>/im.test(t) && /^\s*(?:>>>|<<<) /m.test(t)) return true;
+    return /recipients did not receive this message|recipients was rejected by a remote\s+mail server/i.test(t) && /^\s*<[^<>\s]+@[^<>\s]+>\s*$/m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const lines = splitLines(input.text);

@@ -78,8 +78,10 @@ export const gmail: Decoder = {
     );
   },
   structure(input: DecodeInput): boolean {
-    // Gmail's list sentence, its "Technical details of ... failure:" heading and the address list.
-    return LEAD_RE.test(input.text) && DETAILS_RE.test(input.text);
+    // Gmail's list sentence, with its "Technical details of ... failure:" heading, its "----- Original
+    // message -----" separator or its retry sentence.
+    const t = input.text;
+    return LEAD_RE.test(t) && (DETAILS_RE.test(t) || END_RE.test(t) || /^Message will be retried for /m.test(t));
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -60,9 +60,10 @@ export const mailru: Decoder = {
     return /mailer-daemon@[\w.-]*\bmail\.ru\b/i.test(input.from) || /Mail failure\.?$/i.test(input.subject.trim());
   },
   structure(input: DecodeInput): boolean {
-    // Mail.ru's Exim-derived list (English or Russian sentence) with its indented address lines.
+    // Mail.ru's Exim-derived list under its Russian sentence (in English it is Exim's own layout,
+    // which the exim decoder reads), with its indented address lines.
     const t = input.text;
-    return (LEAD_EN_RE.test(t) || LEAD_RU_RE.test(t)) && /^ {1,4}<?[^\s<>]+@[^\s<>]+?>?:?\s*$/m.test(t) && /SMTP error from remote|mail\.ru/i.test(t);
+    return (LEAD_RU_RE.test(t) || /Рекомендуем Вам/.test(t)) && /^ {1,4}<?[^\s<>]+@[^\s<>]+?>?:?\s*$/m.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -37,12 +37,6 @@ export const verizon: Decoder = {
     // From: post_master@vtext.com ; postmaster@vzwpix.com
     return /v(?:text|zwpix|zw)\.com/i.test(input.from) && /@(?:[\w-]+\.)*(?:vtext\.com|vzwpix\.com|vzw\.com)\b/i.test(input.from);
   },
-  structure(input: DecodeInput): boolean {
-    // "Error: ...", "Error message below:" and the "RCPT TO:" of the message details.
-    const t = input.text;
-    return ERROR_RE.test(t) && BELOW_RE.test(t) && RCPT_RE.test(t);
-  },
-
   decode(input: DecodeInput): DecodeResult | null {
     const text = input.text;
     const error = ERROR_RE.exec(text);
