@@ -100,8 +100,9 @@ export const mtaDecoders: Decoder[] = [
   gmail,
   yahoo,
   mailru,
-  gmx,
+  // 1&1 writes GMX's layout (same company): its domain first, GMX's structure claims the rest.
   einsundeins,
+  gmx,
   zoho,
   verizon,
   mimecast,
