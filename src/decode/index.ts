@@ -25,7 +25,8 @@
  *   8. rfc3464 text  DSN fields written as plain text
  *   9. auto-reply    from a mail system, after the bounce formats (Exim marks its own DSNs
  *                    "Auto-Submitted: auto-replied")
- *  10. rfc3464 loose a free-text bounce from a mail system naming failed addresses on error lines
+ *  10. free-text     a free-text bounce from a mail system naming failed addresses on error
+ *                    lines, after recipient labels or under a list sentence (decode/free-text.ts)
  *  11. not-bounce
  * No config keys.
  */
@@ -34,7 +35,8 @@ import type { MimePart, ParsedMessage } from '../parse/mime.js';
 import type { Finding, MessageType, Report } from '../types.js';
 import { isDaemonAddress, readEvidence, type Evidence } from './evidence.js';
 import { autoReplies, isListCommandReply } from './notices.js';
-import { findDeliveryStatusParts, rfc3464, rfc3464Loose, rfc3464Text } from './rfc3464.js';
+import { freeText } from './free-text.js';
+import { findDeliveryStatusParts, rfc3464, rfc3464Text } from './rfc3464.js';
 import { buildDecodeInput, findOriginalHeaders } from './text.js';
 import type { DecodeContext, DecodeInput, DecodeResult, Decoder } from './types.js';
 
@@ -329,8 +331,8 @@ export function decodeMessage(msg: ParsedMessage, context?: DecodeContext): Repo
 
   // 10. Last resort: a bounce in free text that names failed addresses, from a mail system only.
   if (ev.daemon) {
-    const l = rfc3464Loose.detect(input) ? runDecode(rfc3464Loose, input, problems, new Set([...ev.own, ...ev.sender])) : null;
-    if (l) return toReport(rfc3464Loose, l, problems);
+    const l = runDecode(freeText, input, problems, new Set([...ev.own, ...ev.sender]));
+    if (l) return toReport(freeText, l, problems);
   }
 
   return notBounce(problems);

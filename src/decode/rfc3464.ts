@@ -128,6 +128,10 @@ function toFinding(r: Fields, message: Fields, decodedBy: string): Finding {
   };
 }
 
+/** Words that make a line about an address an error line. */
+const ERROR_WORDS =
+  /\b(?:not reach|could not|couldn't|cannot|can't|wasn't delivered|not (?:be )?delivered|undeliver|unknown|full|quota|fail|reject|refused|denied|no such|invalid|not found|does not exist|doesn't exist|unable|error|disabled|suspended|expired|blocked|unavailable|unrouteable|bad|over|exceed|permanent|temporar)/i;
+
 /**
  * Fill what the DSN fields left out from the human-readable part, per recipient (cheap regexes
  * on the paragraph that names the address):
@@ -345,92 +349,5 @@ export const rfc3464Text: Decoder = {
     const r = decodeParts(input, [rest]);
     if (r) r.problems = [...(r.problems ?? []), 'delivery-status fields read from plain text'];
     return r;
-  },
-};
-
-/* ------------------------------------------------------------------------------------------- */
-/* Last resort: a bounce in free text                                                            */
-/* ------------------------------------------------------------------------------------------- */
-
-/** The bounce comes from a mail system: From or Subject say so. */
-const BOUNCE_FROM = /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailadmin|\bmta\b/i;
-const BOUNCE_SUBJECT =
-  /returned mail|undeliver|undelivered|delivery (?:status|failure|failed|problem|notification)|failure notice|mail delivery failed|non-?delivery|could not be delivered|mail failed|returning to sender|nicht zustellbar|unzustellbar|non remis|no entregado/i;
-
-/** Where the copy of the returned message starts; text after it is not the bounce's. */
-const COPY_START =
-  /^\W*(?:original message|returned message|message text follows|below is a copy|this is a copy|the original message|unsent message below|message headers follow|[- ]*original message)\b|^(?:Received|Return-Path|Message-Id|DKIM-Signature)[ \t]*:/im;
-
-/** Words that make a line about an address an error line. */
-const ERROR_WORDS =
-  /\b(?:not reach|could not|couldn't|cannot|can't|wasn't delivered|not (?:be )?delivered|undeliver|unknown|full|quota|fail|reject|refused|denied|no such|invalid|not found|does not exist|doesn't exist|unable|error|disabled|suspended|expired|blocked|unavailable|unrouteable|bad|over|exceed|permanent|temporar)/i;
-
-const ADDRESS_IN_LINE = /<?([A-Za-z0-9._%+!=\/'-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)>?/;
-
-/**
- * Free-text bounces (old or home-grown MTAs) that no decoder knows:
- *   User's mailbox is full: <kijitora@example.jp>
- *   Did not reach the following recipient: kijitora@example.net
- *    kijitora@example.com ... unknown host
- * One finding per distinct address named on an error line (or the line after an error line
- * introducing a list), not counting the bounce's own From/To. Tried after everything but auto-reply.
- */
-export const rfc3464Loose: Decoder = {
-  name: NAME,
-  detect(input: DecodeInput): boolean {
-    return BOUNCE_FROM.test(input.from) || BOUNCE_SUBJECT.test(input.subject);
-  },
-  decode(input: DecodeInput): DecodeResult | null {
-    let text = input.text.length > 100_000 ? input.text.slice(0, 100_000) : input.text;
-    const cut = COPY_START.exec(text);
-    if (cut) text = text.slice(0, cut.index);
-    const own = new Set<string>();
-    for (const h of ['from', 'to', 'reply-to', 'return-path']) {
-      const v = input.msg.headers.get(h);
-      if (v) {
-        const m = ADDRESS_IN_LINE.exec(v);
-        if (m) own.add(readAddressField(m[1]!).toLowerCase());
-      }
-    }
-    const findings: Finding[] = [];
-    const seen = new Set<string>();
-    const lines = text.split('\n');
-    let listOpen = false;
-    for (let i = 0; i < lines.length && findings.length < 100; i++) {
-      const line = lines[i]!;
-      // Long lines are encoded junk, and the address regex would rescan them from every start.
-      const m = line.length > 500 || line.indexOf('@') < 0 ? null : ADDRESS_IN_LINE.exec(line);
-      const errorLine = ERROR_WORDS.test(line);
-      if (!m) {
-        // "The following addresses had permanent fatal errors -----" introduces a list.
-        listOpen = errorLine && /(?:following|address(?:es)?|recipients?)\b/i.test(line) ? true : line.trim() === '' ? listOpen : false;
-        continue;
-      }
-      if (!errorLine && !listOpen) continue;
-      const addr = readAddressField(m[1]!);
-      const key = addr.toLowerCase();
-      if (own.has(key) || seen.has(key) || /^(?:mailer-daemon|postmaster)@/i.test(addr)) continue;
-      seen.add(key);
-      let diagnostic = squeeze(line);
-      // The reason often sits on the next indented line.
-      const next = lines[i + 1];
-      if (next !== undefined && /^\s+\S/.test(next) && !ADDRESS_IN_LINE.test(next)) diagnostic = squeeze(diagnostic + ' ' + next);
-      const status = bestStatusIn(diagnostic);
-      findings.push({
-        recipient: addr,
-        action: status.startsWith('4.') && /\b(?:delay|will (?:be )?retr)/i.test(text) ? 'delayed' : 'failed',
-        status,
-        replyCode: findReplyCode(diagnostic),
-        diagnostic,
-        diagnosticType: '',
-        remoteMta: '',
-        reportingMta: '',
-        lastCommand: findLastCommand(diagnostic),
-        decodedBy: NAME,
-      });
-    }
-    if (findings.length === 0) return null;
-    const original = findOriginal(input.msg.root);
-    return { findings, ...(original ? { original } : {}), problems: ['recipients read from free text'] };
   },
 };
