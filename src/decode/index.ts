@@ -77,6 +77,7 @@ import { mailfoundry } from './mta/mailfoundry.js';
 import { apachejames } from './mta/apachejames.js';
 import { domino } from './mta/domino.js';
 import { notes } from './mta/notes.js';
+import { groupwise } from './mta/groupwise.js';
 import { exim } from './mta/exim.js';
 import { qmail } from './mta/qmail.js';
 import { dragonfly } from './mta/dragonfly.js';
@@ -129,6 +130,7 @@ export const mtaDecoders: Decoder[] = [
   apachejames,
   domino,
   notes,
+  groupwise,
   exim,
   qmail,
   dragonfly,

@@ -24,6 +24,14 @@ const HINTS: readonly HintRule[] = [
   { phrase: /^no such domain/, reason: 'hostunknown', seen: '<<< No such domain.' },
 ];
 
+/**
+ * Courier's own layout under any template text: "<addr>:" alone, then the remote host line
+ * "    host [ip]:" and/or ">>> COMMAND" / "<<< reply" lines.
+ */
+function courierStructure(text: string): boolean {
+  return /^<[^<>\s]+@[^<>\s]+>:[ \t]*\n(?:[ \t]+\S+ \[[^\]\n]+\]:[ \t]*\n)?(?:>>> |<<< )/m.test(text);
+}
+
 function readBlocks(text: string): Finding[] {
   const out: Finding[] = [];
   let cur: { f: Finding; reply: string[] } | null = null;
@@ -82,14 +90,11 @@ export const courier: Decoder = {
     return input.msg.headers.getAll('message-id').some((m) => m.includes('courier'));
   },
 
-  structure(input: DecodeInput): boolean {
-    // "<addr>:" alone, then the remote host line "    host [ip]:" or ">>> COMMAND" / "<<< reply" lines.
-    return /^<[^<>\s]+@[^<>\s]+>:[ \t]*\n(?:[ \t]+\S+ \[[^\]\n]+\]:[ \t]*\n)?(?:>>> |<<< )/m.test(input.text);
-  },
+  structure: (input: DecodeInput): boolean => courierStructure(input.text),
 
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
-    if (!/running the Courier mail server/i.test(input.text)) return null;
+    if (!courierStructure(input.text) && !/running the Courier mail server/i.test(input.text)) return null;
     const findings = readBlocks(input.text);
     if (findings.length === 0) return null;
     return { findings, ...(findings.every((f) => f.action === 'delayed') ? { type: 'delayed' as const } : {}) };
@@ -99,7 +104,7 @@ export const courier: Decoder = {
 /** Add the SMTP command and remote host from Courier's text to the DSN findings. */
 export function enrichCourier(report: Report, input: DecodeInput): void {
   input = bounded(input);
-  if (!/running the Courier mail server/i.test(input.text)) return;
+  if (!courierStructure(input.text) && !/running the Courier mail server/i.test(input.text)) return;
   const fromText = readBlocks(input.text);
   for (const f of report.findings) {
     const t = fromText.find((x) => x.recipient === f.recipient);

@@ -27,6 +27,8 @@
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding, Report } from '../../types.js';
 import type { MimePart } from '../../parse/mime.js';
+import { parseDeliveryStatus } from '../../parse/dsn.js';
+import { findDeliveryStatusParts } from '../rfc3464.js';
 import { commandOf, fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
 
 const NAME = 'postfix';
@@ -204,14 +206,21 @@ export const postfix: Decoder = {
     const findings = readEntries(input.text).map(toFinding);
     if (findings.length === 0) return null;
     // "Delayed Mail (still being retried)": the same layout, a warning only.
-    // "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #"
-    if (/Delayed Mail/i.test(input.subject) || /THIS IS A WARNING ONLY|This is a delivery status notification, NOT an error/i.test(input.text)) {
+    // "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #" (the default template),
+    // or, under any template, the DSN part's "Action: delayed" for every recipient.
+    if (/^Delayed Mail/i.test(input.subject) || /THIS IS A WARNING ONLY|This is a delivery status notification, NOT an error/i.test(input.text) || dsnSaysDelayed(input)) {
       for (const f of findings) f.action = 'delayed';
       return { findings, type: 'delayed' };
     }
     return { findings };
   },
 };
+
+/** The message's delivery-status part says every recipient is only delayed. */
+function dsnSaysDelayed(input: DecodeInput): boolean {
+  const actions = findDeliveryStatusParts(input.msg.root).flatMap((p) => parseDeliveryStatus(p.body).recipients.map((r) => (r['action'] ?? '').trim().toLowerCase()));
+  return actions.length > 0 && actions.every((a) => a.startsWith('delayed'));
+}
 
 /** Add what only Postfix's text has (SMTP command, remote host) to the DSN findings. */
 export function enrichPostfix(report: Report, input: DecodeInput): void {

@@ -18,10 +18,10 @@ export function inputFor(raw: string | Buffer): DecodeInput {
   return buildDecodeInput(parseMessage(raw));
 }
 
-/** detect + decode, as the registry would run one decoder. */
+/** detect or structure, then decode, as the registry runs one decoder. */
 export function run(decoder: Decoder, raw: string | Buffer): DecodeResult | null {
   const input = inputFor(raw);
-  if (!decoder.detect(input)) return null;
+  if (!decoder.detect(input) && !decoder.structure?.(input)) return null;
   return decoder.decode(input);
 }
 
