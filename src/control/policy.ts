@@ -16,6 +16,7 @@
 import type { Socket } from 'node:net';
 import { child } from '../log.js';
 import { suppressionFor, type LookupOptions } from './commands.js';
+import { textFromBytes } from '../address/text.js';
 
 const log = child('policy');
 
@@ -40,26 +41,27 @@ export function answerPolicy(attrs: Map<string, string>, opts: LookupOptions): s
 }
 
 export function handlePolicyConnection(sock: Socket, opts: LookupOptions): void {
-  sock.setEncoding('utf8');
   sock.setTimeout(IDLE_MS, () => sock.destroy());
-  let buf = '';
+  // Bytes, not a utf8-decoded stream: a value that is not UTF-8 must stay marked (address/text.ts),
+  // not become U+FFFD. Postfix sends UTF-8 recipients raw with smtputf8_enable = yes.
+  let buf: Buffer = Buffer.alloc(0);
   let attrs = new Map<string, string>();
   let size = 0;
-  sock.on('data', (chunk: string) => {
-    buf += chunk;
+  sock.on('data', (chunk: Buffer) => {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
     let out = '';
     let start = 0;
     for (;;) {
-      const nl = buf.indexOf('\n', start);
+      const nl = buf.indexOf(0x0a, start);
       if (nl < 0) break;
-      let line = buf.slice(start, nl);
+      const end = nl > start && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+      const line = buf.subarray(start, end);
       start = nl + 1;
-      if (line.endsWith('\r')) line = line.slice(0, -1);
-      if (line !== '') {
+      if (line.length > 0) {
         size += line.length + 1;
-        const eq = line.indexOf('=');
+        const eq = line.indexOf(0x3d);
         // Unknown attributes are ignored; a repeated name keeps the last value (both allowed).
-        if (eq > 0) attrs.set(line.slice(0, eq), line.slice(eq + 1));
+        if (eq > 0) attrs.set(line.toString('latin1', 0, eq), textFromBytes(line.subarray(eq + 1)));
         continue;
       }
       const action = answerPolicy(attrs, opts);
@@ -73,7 +75,7 @@ export function handlePolicyConnection(sock: Socket, opts: LookupOptions): void 
       }
       out += `action=${action}\n\n`;
     }
-    buf = buf.slice(start);
+    buf = buf.subarray(start);
     if (buf.length + size > MAX_REQUEST) {
       log.warn('policy request too large; closing connection');
       opts.metrics?.badRequests.inc({ via: 'policy' });

@@ -15,6 +15,7 @@
 import type { Socket } from 'node:net';
 import { child } from '../log.js';
 import { suppressionFor, type LookupOptions } from './commands.js';
+import { textFromBytes } from '../address/text.js';
 
 const log = child('socketmap');
 
@@ -82,7 +83,8 @@ export function handleSocketmapConnection(sock: Socket, opts: LookupOptions): vo
       const end = colon + 1 + len;
       if (buf.length < end + 1) break;
       if (buf[end] !== 0x2c) return fail('netstring not terminated by ","');
-      out += netstring(answerSocketmap(buf.toString('utf8', colon + 1, end), opts));
+      // Postfix passes UTF-8 keys raw (smtputf8_enable = yes); other bytes stay marked, never guessed.
+      out += netstring(answerSocketmap(textFromBytes(buf.subarray(colon + 1, end)), opts));
       pos = end + 1;
     }
     buf = pos === 0 ? buf : buf.subarray(pos);

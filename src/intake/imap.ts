@@ -27,6 +27,7 @@ import { DaemonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MessageState, Store } from '../store/index.js';
 import type { Envelope } from '../types.js';
+import { decodeEncodedWords, textFromBinary } from '../address/text.js';
 
 /** What one processed message became; decides where it goes on the server. */
 export type HandledState = MessageState;
@@ -206,9 +207,12 @@ function headerBlock(raw: Buffer): string {
   return raw.subarray(0, Math.min(end, 256 * 1024)).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
 }
 
+/** The address in one delivery header value, read as address text (address/text.ts): the block is
+ *  latin1 (one char per byte) so that the bytes survive; Postfix writes raw UTF-8 here (RFC 6532). */
 function addressOf(v: string): string {
-  const m = /<([^>]*)>/.exec(v);
-  return (m ? m[1]! : v).trim();
+  const t = decodeEncodedWords(textFromBinary(v));
+  const m = /<([^>]*)>/.exec(t);
+  return (m ? m[1]! : t).trim();
 }
 
 /**

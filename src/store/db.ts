@@ -15,14 +15,17 @@ import { dirname, resolve } from 'node:path';
 import { sql as m0001 } from './migrations/0001-initial.js';
 import { sql as m0002 } from './migrations/0002-imap-health.js';
 import { sql as m0003 } from './migrations/0003-addresses-without-rowid.js';
+import { run as m0004 } from './migrations/0004-address-normal-form.js';
 
 export type Db = Database.Database;
 
-/** Every migration, in order; index + 1 is the user_version it produces. */
-const MIGRATIONS: readonly { name: string; sql: string }[] = [
+/** Every migration, in order; index + 1 is the user_version it produces. A step is SQL, or a
+ *  function for data that SQL alone cannot rewrite (0004: the address normal form). */
+const MIGRATIONS: readonly { name: string; sql?: string; run?: (db: Db) => void }[] = [
   { name: '0001-initial', sql: m0001 },
   { name: '0002-imap-health', sql: m0002 },
   { name: '0003-addresses-without-rowid', sql: m0003 },
+  { name: '0004-address-normal-form', run: m0004 },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -82,7 +85,8 @@ function migrate(db: Db, path: string, readonly: boolean): void {
     db.transaction(() => {
       const now = db.pragma('user_version', { simple: true }) as number;
       if (now !== v) return;
-      db.exec(step.sql);
+      if (step.sql) db.exec(step.sql);
+      step.run?.(db);
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();
   }

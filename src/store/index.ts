@@ -250,8 +250,23 @@ class SqliteStore implements Store {
   ) {
     this.m = messageStatements(db);
     this.e = eventStatements(db);
+    if (!db.readonly) this.recomputeMigrated();
     const wal = !db.readonly && !db.memory && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
     this.sync = wal ? { normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL') } : null;
+  }
+
+  /** Addresses that migration 0004 merged (two old keys, one normal form): fold them again from all
+   *  their events and actions, with this store's rules, once. */
+  private recomputeMigrated(): void {
+    const pending = this.db.prepare('SELECT address FROM address_recompute').pluck().all() as string[];
+    if (pending.length === 0) return;
+    const now = this.clock();
+    this.db
+      .transaction(() => {
+        for (const a of pending) recomputeAddress(this.e, a, this.rules, now);
+        this.db.prepare('DELETE FROM address_recompute').run();
+      })
+      .immediate();
   }
 
   /** Run fn with synchronous=NORMAL (no fsync at commit), then back to the FULL default. */

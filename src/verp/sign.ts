@@ -8,8 +8,13 @@
  *   `verp.keys` signs; every listed key verifies, so a new key goes first and the old one stays
  *   until its addresses expire.
  * - ddd: expiry day, (floor(now / 1 day) + verp.maxAgeDays) mod 1000, as in prvs.
- * - mac: HMAC-SHA256(secret, k + ddd + lower-case(recipient)), first 40 bits, base32 lower-case:
- *   case-insensitive end to end because some MTAs fold local parts (postsrsd does the same, 3.10).
+ * - mac: HMAC-SHA256(secret, k + ddd + recipient in normal form), first 40 bits, base32
+ *   lower-case: case-insensitive end to end because some MTAs fold local parts (postsrsd does the
+ *   same, 3.10). The normal form (src/address/normal.ts) is lower case for ASCII addresses, so
+ *   their tags are what they always were; an internationalized recipient signs its U-label form,
+ *   and a tag made over its A-label spelling (rebound before issue 19) still verifies.
+ * - The recipient's domain is written as A-labels when its local part is ASCII (verp.ts
+ *   verpDomain), so such a return path needs no SMTPUTF8.
  * The local part must fit in 64 octets (RFC 5321 4.5.3.1.1); a recipient too long to sign is an
  * error (verp-too-long), never a silently longer address.
  * Config keys: verp.domains, verp.prefix, verp.delimiter, verp.equals, verp.keys[{id, secret |
@@ -18,7 +23,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DaemonError } from '../errors.js';
-import { TAG_LENGTH, decodeVerp, splitAddress, type VerpOptions } from './verp.js';
+import { asciiSpelling, normaliseAddress } from '../address/normal.js';
+import { TAG_LENGTH, decodeVerp, verpDomain, type VerpOptions } from './verp.js';
 
 /**
  * A key as config gives it (`verp.keys`, strings): `SECRET`, or `N:SECRET` to pin the key id N.
@@ -103,7 +109,7 @@ function keyId(key: VerpKey): number {
 }
 
 function mac(secret: string, k: number, ddd: string, recipient: string): string {
-  const h = createHmac('sha256', secret).update(`${k}${ddd}${recipient.toLowerCase()}`).digest();
+  const h = createHmac('sha256', secret).update(`${k}${ddd}${recipient}`).digest();
   return base32(h.subarray(0, 5));
 }
 
@@ -117,16 +123,18 @@ function maxAge(opts: SignOptions): number {
 export function signReturnPath(recipient: string, opts: SignOptions, now: number = Date.now()): string {
   const key = opts.keys[0];
   if (!key) throw new DaemonError('verp-no-key', 'cannot sign: no key in verp.keys');
-  const parts = splitAddress(recipient);
-  if (!parts || /[\s<>"]/.test(recipient.trim().replace(/^<(.*)>$/, '$1'))) {
+  const rcpt = normaliseAddress(recipient);
+  const at = rcpt.lastIndexOf('@');
+  // A local part that needs quotes cannot be carried inside another local part.
+  if (rcpt === '' || rcpt.includes('"')) {
     throw new DaemonError('verp-malformed', `not a plain address: ${JSON.stringify(recipient)}`);
   }
-  const rcpt = `${parts.local}@${parts.domain}`.toLowerCase();
+  const parts = { local: rcpt.slice(0, at), domain: rcpt.slice(at + 1) };
   const k = keyId(key);
   const ddd = String((Math.floor(now / DAY_MS) + maxAge(opts)) % 1000).padStart(3, '0');
   const tag = `${k}${ddd}${mac(keySecret(key), k, ddd, rcpt)}`;
   const head = opts.prefix ? `${opts.prefix}${opts.delimiter}` : '';
-  const local = `${head}${tag}${opts.delimiter}${parts.local.toLowerCase()}${opts.equals}${parts.domain}`;
+  const local = `${head}${tag}${opts.delimiter}${parts.local}${opts.equals}${verpDomain(rcpt, parts.domain)}`;
   if (Buffer.byteLength(local) > 64) {
     throw new DaemonError('verp-too-long', `signed local part for ${rcpt} is ${Buffer.byteLength(local)} octets; RFC 5321 allows 64`);
   }
@@ -150,7 +158,13 @@ export function verifyReturnPath(address: string, opts: SignOptions, now: number
   const base = { recipient: d.recipient, keyId: k, expiresDay: Number(ddd), daysLeft };
   const candidates = opts.keys.filter((x) => keyId(x) === k);
   if (candidates.length === 0) return { status: 'unknown-key', ...base };
-  const good = candidates.some((key) => timingSafeEqual(Buffer.from(mac(keySecret(key), k, ddd, d.recipient)), Buffer.from(got)));
+  // The normal form signs; the A-label spelling is what rebound signed for IDN domains before.
+  const spellings = [d.recipient];
+  const ascii = asciiSpelling(d.recipient);
+  if (ascii !== '' && ascii !== d.recipient) spellings.push(ascii);
+  const good = candidates.some((key) =>
+    spellings.some((r) => timingSafeEqual(Buffer.from(mac(keySecret(key), k, ddd, r)), Buffer.from(got))),
+  );
   if (!good) return { status: 'bad-signature', ...base };
   if (daysLeft < 0 || daysLeft > maxAge(opts)) return { status: 'expired', ...base };
   return { status: 'valid', ...base };

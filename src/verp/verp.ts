@@ -8,7 +8,16 @@
  * Wrappers stripped first (bounce-semantics.md 3.9-3.10): SRS0/SRS1 (postsrsd), BATV `prvs=` and
  * `msprvs1=` (Exim, IronPort), also the sub-address form `user+prvs=...`.
  * Config keys read (through VerpOptions): verp.domains, verp.prefix, verp.delimiter, verp.equals.
+ *
+ * Internationalized recipients (RFC 6531, issue 19): the recipient's domain is written as A-labels
+ * when its local part is ASCII, so the return path is plain ASCII and the message can travel
+ * through an MTA that does not offer SMTPUTF8 (the bounce then names the A-label spelling, which
+ * normalises to the same address). A non-ASCII local part needs SMTPUTF8 anyway; its domain stays
+ * in U-labels (shorter). Decoding takes every spelling - raw UTF-8, A-labels, Postfix's quoted
+ * form with a backslash before each 8-bit byte - and returns the address in normal form
+ * (src/address/normal.ts).
  */
+import { asciiDomain, needsSmtputf8, normaliseAddress, normaliseDomain, splitMailbox, unquoteLocal, foldCase } from '../address/normal.js';
 
 export interface VerpOptions {
   /** Bounce domains we accept mail for; compared case-insensitively. */
@@ -28,7 +37,7 @@ export const TAG_RE = /^[0-9][0-9]{3}[a-z2-7]{8}$/;
 export const TAG_LENGTH = 12;
 
 export interface DecodedVerp {
-  /** The address the bounce is about, domain lower-cased; '' when the local part names none. */
+  /** The address the bounce is about, in normal form; '' when the local part names none. */
   recipient: string;
   /** Signing tag found between prefix and recipient ('' for the plain form). Lower-case. */
   tag: string;
@@ -36,12 +45,13 @@ export interface DecodedVerp {
   bounceDomain: string;
 }
 
-/** Split an address at its last '@'; strips angle brackets and surrounding space. */
+/** Split an address at its last '@'; strips angle brackets and surrounding space, and the quotes
+ *  of a quoted local part that does not need them. */
 export function splitAddress(address: string): { local: string; domain: string } | null {
   const a = address.trim().replace(/^<(.*)>$/, '$1');
   const at = a.lastIndexOf('@');
   if (at <= 0 || at === a.length - 1) return null;
-  return { local: a.slice(0, at), domain: a.slice(at + 1).toLowerCase() };
+  return { local: unquoteLocal(a.slice(0, at)), domain: a.slice(at + 1).toLowerCase() };
 }
 
 /**
@@ -81,13 +91,19 @@ export function stripWrappers(address: string): string {
   return cur;
 }
 
-/** Build the plain VERP return path for one recipient. */
+/** How a recipient's domain is written inside a return path: A-labels unless the local part needs SMTPUTF8. */
+export function verpDomain(recipient: string, domain: string): string {
+  return needsSmtputf8(recipient) ? normaliseDomain(domain) : asciiDomain(domain);
+}
+
+/** Build the plain VERP return path for one recipient (local part as given, in NFC). */
 export function encodeVerp(recipient: string, opts: VerpOptions, bounceDomain = opts.domains[0] ?? ''): string {
-  const parts = splitAddress(recipient);
-  if (!parts) throw new TypeError(`not an address: ${JSON.stringify(recipient)}`);
+  const parts = splitMailbox(recipient);
+  if (!parts || normaliseAddress(recipient) === '') throw new TypeError(`not an address: ${JSON.stringify(recipient)}`);
   if (!bounceDomain) throw new TypeError('no bounce domain configured (verp.domains)');
   const head = opts.prefix ? `${opts.prefix}${opts.delimiter}` : '';
-  return `${head}${parts.local}${opts.equals}${parts.domain}@${bounceDomain.toLowerCase()}`;
+  const local = unquoteLocal(parts.local).normalize('NFC');
+  return `${head}${local}${opts.equals}${verpDomain(recipient, parts.domain)}@${bounceDomain.toLowerCase()}`;
 }
 
 /** True when `domain` is one of the configured bounce domains. */
@@ -99,26 +115,29 @@ export function isBounceDomain(domain: string, opts: VerpOptions): boolean {
 /**
  * Read a return path in either form. Returns null when the address is not at a bounce domain or
  * lacks the prefix: such an address is not ours (intake refuses it, 550 5.1.1).
- * The local part is lower-cased first: some MTAs fold case, and the tag alphabet is case-free.
+ * The local part is case-folded first: some MTAs fold case, and the tag alphabet is case-free.
  */
 export function decodeVerp(address: string, opts: VerpOptions): DecodedVerp | null {
   const parts = splitAddress(stripWrappers(address));
   if (!parts || !isBounceDomain(parts.domain, opts)) return null;
-  const local = parts.local.toLowerCase();
-  const head = opts.prefix ? `${opts.prefix}${opts.delimiter}`.toLowerCase() : '';
+  // Prefix, delimiter and tag are compared without case; the recipient part is left as written
+  // for normaliseAddress, which folds its local part and maps its domain by IDNA (folding the
+  // domain as text would turn faß.de into fass.de, another domain).
+  const local = parts.local.normalize('NFC');
+  const head = opts.prefix ? `${opts.prefix}${opts.delimiter}` : '';
   const bounceDomain = parts.domain.replace(/\.$/, '');
   // The bare prefix is the return path of a sender that does not use VERP: ours, but names nobody.
-  if (opts.prefix && local === opts.prefix.toLowerCase()) return { recipient: '', tag: '', bounceDomain };
-  if (!local.startsWith(head)) return null;
+  if (opts.prefix && foldCase(local) === foldCase(opts.prefix)) return { recipient: '', tag: '', bounceDomain };
+  if (foldCase(local.slice(0, head.length)) !== foldCase(head)) return null;
   let rest = local.slice(head.length);
   let tag = '';
-  const maybeTag = rest.slice(0, TAG_LENGTH);
+  const maybeTag = rest.slice(0, TAG_LENGTH).toLowerCase();
   if (rest.length > TAG_LENGTH && TAG_RE.test(maybeTag) && rest[TAG_LENGTH] === opts.delimiter) {
     tag = maybeTag;
     rest = rest.slice(TAG_LENGTH + 1);
   }
   // The recipient's domain cannot contain the equals character, its local part can: split at the last one.
   const eq = rest.lastIndexOf(opts.equals);
-  const recipient = eq > 0 && eq < rest.length - 1 ? `${rest.slice(0, eq)}@${rest.slice(eq + 1)}` : '';
+  const recipient = eq > 0 && eq < rest.length - 1 ? normaliseAddress(`${rest.slice(0, eq)}@${rest.slice(eq + 1)}`) : '';
   return { recipient, tag, bounceDomain };
 }

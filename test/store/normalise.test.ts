@@ -9,8 +9,9 @@ describe('normaliseAddress', () => {
     ['rfc822; Bob@Example.com', 'bob@example.com'],
     ['mailto:bob@example.com', 'bob@example.com'],
     ['  bob@example.com.  ', 'bob@example.com'],
-    ['bob@bücher.example', 'bob@xn--bcher-kva.example'],
-    ['bob@XN--BCHER-KVA.example', 'bob@xn--bcher-kva.example'],
+    // Domains are kept as U-labels (issue 19): either spelling finds the same row.
+    ['bob@bücher.example', 'bob@bücher.example'],
+    ['bob@XN--BCHER-KVA.example', 'bob@bücher.example'],
     ['Jöhn@example.com', 'jöhn@example.com'],
     ['first.last+tag@example.com', 'first.last+tag@example.com'],
     ['"odd@local"@example.com', '"odd@local"@example.com'],

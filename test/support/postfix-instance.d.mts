@@ -4,9 +4,15 @@ export interface PostfixOptions {
   main?: Record<string, string>;
   /** transport(5) lines; written to a texthash: map and set as transport_maps. */
   transport?: string[];
+  /** Extra master.cf lines (e.g. the virtual(8) delivery agent). */
+  master?: string[];
+  /** Extra files in the config directory (name -> content), e.g. lookup tables; `$ETC` in main values is that directory. */
+  files?: Record<string, string>;
 }
 export interface PostfixInstance {
   dir: string;
+  /** The instance's config directory (for postmap -c, postconf -c). */
+  etc: string;
   /** Loopback port of the instance's smtpd. */
   port: number;
   /** The instance's mail log so far (for assertions and failure messages). */

@@ -92,12 +92,14 @@ export async function startPostfix(opts = {}) {
     notify_classes: '',
     ...opts.main,
   };
+  for (const [name, content] of Object.entries(opts.files ?? {})) writeFileSync(join(etc, name), content);
+  for (const [k, v] of Object.entries(main)) if (typeof v === 'string') main[k] = v.replaceAll('$ETC', etc);
   if (opts.transport) {
     writeFileSync(join(etc, 'transport'), `${opts.transport.join('\n')}\n`);
     main.transport_maps = `texthash:${join(etc, 'transport')}`;
   }
   writeFileSync(join(etc, 'main.cf'), Object.entries(main).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
-  writeFileSync(join(etc, 'master.cf'), MASTER_CF(port));
+  writeFileSync(join(etc, 'master.cf'), MASTER_CF(port) + (opts.master ?? []).map((l) => `${l}\n`).join(''));
 
   // postfix-script runs `postfix check` and post-install first: slow on a loaded machine.
   const run = (...args) => spawnSync(POSTFIX, ['-c', etc, ...args], { encoding: 'utf8', timeout: 100_000 });
@@ -119,6 +121,7 @@ export async function startPostfix(opts = {}) {
 
   return {
     dir,
+    etc,
     port,
     log: () => readLog(dir),
     queued() {

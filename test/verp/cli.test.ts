@@ -44,4 +44,27 @@ describe('rebound verp', () => {
     const s = rebound('verp', 'sign', '-c', cfg, '--plain', 'carol@example.net');
     expect(s.out.trim()).toBe('bounces+carol=example.net@bounces.example.com');
   });
+
+  it('round-trips internationalized recipients, signed and plain (issue 19)', () => {
+    // UTF-8 local part: the path needs SMTPUTF8 anyway, the domain stays in U-labels.
+    const utf8 = rebound('verp', 'sign', '-c', cfg, 'Jürgen.Müller@Bücher.example').out.trim();
+    expect(utf8).toMatch(/^bounces\+5\d{3}[a-z2-7]{8}\+jürgen\.müller=bücher\.example@bounces\.example\.com$/);
+    // ASCII local part at an IDN domain: an all-ASCII path (A-labels), so no SMTPUTF8 is needed.
+    const ascii = rebound('verp', 'sign', '-c', cfg, 'info@例子.广告').out.trim();
+    expect(ascii).toMatch(/^bounces\+5\d{3}[a-z2-7]{8}\+info=xn--fsqu00a\.xn--4rr70v@bounces\.example\.com$/);
+    const plain = rebound('verp', 'sign', '-c', cfg, '--plain', '用户@例子.广告').out.trim();
+    expect(plain).toBe('bounces+用户=例子.广告@bounces.example.com');
+    // verify names the address in its normal form, however the path came back spelled.
+    const v = rebound('verp', 'verify', '-c', cfg, '--json', utf8, ascii, utf8.replace('bücher.example', 'xn--bcher-kva.example'), utf8.toUpperCase().replace('XN--', 'xn--').replace('BOUNCES.EXAMPLE.COM', 'bounces.example.com'));
+    const got = v.out.trim().split('\n').map((l) => JSON.parse(l) as { status: string; recipient: string });
+    expect(got.map((g) => `${g.status} ${g.recipient}`)).toEqual([
+      'valid jürgen.müller@bücher.example',
+      'valid info@例子.广告',
+      'valid jürgen.müller@bücher.example',
+      'valid jürgen.müller@bücher.example',
+    ]);
+    expect(v.code).toBe(0);
+    const pv = rebound('verp', 'verify', '-c', cfg, '--json', plain);
+    expect(JSON.parse(pv.out)).toMatchObject({ status: 'unsigned', recipient: '用户@例子.广告' });
+  });
 });
