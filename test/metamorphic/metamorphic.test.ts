@@ -26,6 +26,15 @@ describe('metamorphic: samples/', () => {
   });
 });
 
+describe('metamorphic: test/fixtures/mta (our own fixtures)', () => {
+  it('keeps the result of at least 99 % of the variants of our fixtures', () => {
+    const r = runMetamorphic(emlFiles(resolve(here, '../fixtures/mta'), 'fixtures'));
+    console.log(formatReport(r));
+    expect(r.messages).toBeGreaterThan(100);
+    expect(r.overall.kept / r.overall.total, formatReport(r, 30)).toBeGreaterThanOrEqual(FLOOR);
+  });
+});
+
 describe.skipIf(!sisimaiPresent)('metamorphic: ../shared/sisimai (skipped: ../shared/sisimai is absent)', () => {
   it('keeps the result of at least 99 % of the variants of the Sisimai corpus', () => {
     const r = runMetamorphic(emlFiles(sisimaiDir, 'sisimai'));

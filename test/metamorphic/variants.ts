@@ -78,7 +78,8 @@ function addressVariant(s: string, input: VariantInput): Variant | null {
   const seed = hash(s);
   input.recipients.forEach((r, i) => {
     const at = r.lastIndexOf('@');
-    if (at <= 0) return;
+    // Internationalized addresses are spelt in many byte forms in one message; not renamed here.
+    if (at <= 0 || !/^[\x21-\x7e]+$/.test(r)) return;
     const domain = r.slice(at + 1).toLowerCase();
     const local = LOCAL_PARTS[(seed + i) % LOCAL_PARTS.length]! + (i >= LOCAL_PARTS.length ? String(i) : '');
     const newDomain = input.providerName(domain) ? domain : DOMAINS[(seed + i) % DOMAINS.length]!;

@@ -64,10 +64,9 @@ export const exchange2003: Decoder = {
     );
   },
   structure(input: DecodeInput): boolean {
-    // "did not reach the following recipient(s):" with "addr on date" lines and Exchange's
-    // "<host #5.x.x ...>" tails or MSEXCH codes.
+    // "did not reach the following recipient(s):" with its "addr on date" lines.
     const t = input.text;
-    return LEAD_RE.test(t) && /^\s*<?[^\s<>@]+@[^\s<>@]+?>? on .+$/m.test(t) && (/<[A-Za-z0-9][A-Za-z0-9.-]* #\d\.\d{1,3}\.\d{1,3}/.test(t) || /MSEXCH:|\(000[0-9A-F]{5}\)/i.test(t));
+    return LEAD_RE.test(t) && /^\s*<?[^\s<>@]+@[^\s<>@]+?>? on .*\d.*$/m.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -46,7 +46,8 @@ const HINTS: readonly HintRule[] = [
 /** "<alice@example.org>: " / "<alice@example.org> (expanded from <team@example.org>): " at column 0. */
 const ENTRY_RE = /^<[^<>\s]+@[^<>\s]+>(?: \(expanded from <[^<>\s]*>\))?:[ \t]+\S/m;
 /** What only Postfix's own entry text says. */
-const ENTRY_WORDS_RE = /\(in reply to (?:[A-Z]+ )+command\)|\bhost \S+\[[0-9A-Fa-f.:]+\] (?:said|refused to talk to me):|\bconversation with \S+\[[0-9A-Fa-f.:]+\] timed out/;
+const ENTRY_WORDS_RE =
+  /\(in reply to (?:[A-Z]+ )+command\)|\bhost \S+\[[0-9A-Fa-f.:]+\] (?:said|refused to talk to me):|\b(?:conversation|lost connection) with \S+\[[0-9A-Fa-f.:]+\]|\bconnect to \S+\[[0-9A-Fa-f.:]+\](?::\d+)?:|\bdelivery temporarily suspended:|\bName service error for name=/;
 /** The default template's banner (Postfix's mail_name may replace "Postfix"; any name is accepted). */
 const BANNER_RE = /This is the (?:mail system|\S+ program) at host/i;
 /** The smtpd "errors from" transcript sent to postmaster ("Postfix SMTP server: errors from ..."; mail_name may differ). */
