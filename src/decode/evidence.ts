@@ -75,37 +75,67 @@ export function forwardOrReplySubject(subject: string): boolean {
   return FORWARD_OR_REPLY.test(subject);
 }
 
-/** Read the sender evidence of one message. */
+/** Read the sender evidence of one message. The address sets are built on first use. */
 export function readEvidence(input: DecodeInput, ctx?: DecodeContext): Evidence {
   const h = input.msg.headers;
-  const own = new Set<string>();
-  for (const name of ['from', 'sender', 'return-path']) {
-    for (const v of h.getAll(name)) for (const a of addressList(v)) own.add(a.toLowerCase());
+  // One pass over the fields this needs.
+  const returnPaths: string[] = [];
+  let fromValue: string | undefined;
+  let senderValue: string | undefined;
+  for (const [name, value] of h.list) {
+    if (name === 'return-path') returnPaths.push(value);
+    else if (name === 'from') fromValue ??= value;
+    else if (name === 'sender') senderValue ??= value;
   }
-  for (const r of ctx?.rcptTo ?? []) own.add(r.toLowerCase());
-  const toAddresses = new Set<string>();
-  for (const v of h.getAll('to')) for (const a of addressList(v)) toAddresses.add(a.toLowerCase());
 
-  const returnPaths = h.getAll('return-path');
   const envelope = ctx?.mailFrom;
-  const paths = [...returnPaths, ...(envelope !== undefined ? [envelope] : [])];
-  const nullPath = paths.some(isNullPath);
-  const pathDaemon = paths.some((p) => isDaemonAddress(firstAddress(p)));
+  const paths = envelope !== undefined ? [...returnPaths, envelope] : returnPaths;
+  const pathAddresses = paths.map((p) => (isNullPath(p) ? null : firstAddress(p)));
+  const nullPath = pathAddresses.some((a) => a === null);
+  const pathDaemon = pathAddresses.some((a) => a !== null && isDaemonAddress(a));
 
-  const fromValue = h.get('from') ?? '';
-  const from = firstAddress(fromValue);
-  const sender = firstAddress(h.get('sender') ?? '');
+  const from = firstAddress(fromValue ?? '');
+  const sender = firstAddress(senderValue ?? '');
   // "From: <>" or "From: MAILER-DAEMON" (no domain) are mail systems too.
-  const fromDaemon = isNullPath(fromValue.replace(/^[^<]*(?=<)/, '')) || (from !== '' && isDaemonAddress(from)) || (sender !== '' && isDaemonAddress(sender));
+  const fromDaemon = (fromValue !== undefined && isNullPath(fromValue.replace(/^[^<]*(?=<)/, ''))) || (from !== '' && isDaemonAddress(from)) || (sender !== '' && isDaemonAddress(sender));
   const daemon = nullPath || pathDaemon || fromDaemon;
 
   const personalFrom = from.includes('@') && !isDaemonAddress(from) && !isAutomatedAddress(from);
-  const personalPath = paths.length === 0 || paths.every((p) => !isNullPath(p) && !isDaemonAddress(firstAddress(p)) && !isAutomatedAddress(firstAddress(p)));
-  return {
-    daemon,
-    person: !daemon && personalFrom && personalPath,
-    forwardOrReply: forwardOrReplySubject(input.subject),
-    own,
-    sender: toAddresses,
-  };
+  const personalPath = pathAddresses.every((a) => a !== null && !isDaemonAddress(a) && !isAutomatedAddress(a));
+  return new SenderEvidence(h.list, ctx?.rcptTo ?? [], daemon, !daemon && personalFrom && personalPath, forwardOrReplySubject(input.subject));
+}
+
+/** Evidence whose address sets (needed only when a text report is read) are built lazily. */
+class SenderEvidence implements Evidence {
+  private ownSet: Set<string> | undefined;
+  private senderSet: Set<string> | undefined;
+
+  constructor(
+    private readonly fields: ReadonlyArray<readonly [string, string]>,
+    private readonly rcptTo: readonly string[],
+    readonly daemon: boolean,
+    readonly person: boolean,
+    readonly forwardOrReply: boolean,
+  ) {}
+
+  get own(): Set<string> {
+    if (this.ownSet === undefined) {
+      const s = new Set<string>();
+      for (const [name, value] of this.fields) {
+        if (name === 'from' || name === 'sender' || name === 'return-path') for (const a of addressList(value)) s.add(a.toLowerCase());
+      }
+      for (const r of this.rcptTo) s.add(r.toLowerCase());
+      this.ownSet = s;
+    }
+    return this.ownSet;
+  }
+
+  get sender(): Set<string> {
+    if (this.senderSet === undefined) {
+      const s = new Set<string>();
+      for (const [name, value] of this.fields) if (name === 'to') for (const a of addressList(value)) s.add(a.toLowerCase());
+      this.senderSet = s;
+    }
+    return this.senderSet;
+  }
 }

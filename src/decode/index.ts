@@ -161,11 +161,11 @@ function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Run one decoder's decode(), catching its bugs. */
-function runDecode(d: Decoder, input: DecodeInput, problems: string[], own?: Set<string>): DecodeResult | null {
+/** Run one decoder's decode(), catching its bugs; `own()` names addresses that are no recipient. */
+function runDecode(d: Decoder, input: DecodeInput, problems: string[], own?: () => Set<string>): DecodeResult | null {
   try {
     const r = d.decode(input);
-    if (r && own) dropOwn(r, own, d.name);
+    if (r && own && r.findings.length > 0) dropOwn(r, own(), d.name);
     if (r && r.findings.length > 0) return r;
   } catch (err) {
     problems.push(`decoder ${d.name} failed: ${errText(err)}`);
@@ -221,13 +221,24 @@ function notBounce(problems: string[], decodedBy = ''): Report {
   return { type: 'not-bounce', findings: [] as Finding[], decodedBy, problems };
 }
 
+/**
+ * A finding whose verdict an MTA decoder's text could still change: no diagnostic, no or a generic
+ * status, or a "delayed" the text may show to be final (OpenSMTPD's expired envelope). Only then
+ * are the enrichers asked by structure (their detect() is asked always).
+ */
+function improvable(f: Finding): boolean {
+  return !f.diagnostic || !f.status || /^\d\.0\.0$/.test(f.status) || f.action === 'delayed';
+}
+
 /** A DSN read by rfc3464, then improved by the MTA decoders that recognise the sender or its text. */
 function standardReport(r: DecodeResult, input: DecodeInput, problems: string[]): Report {
   const report = toReport(rfc3464, r, problems);
+  // structure() reads the text, which a complete DSN never needs: ask it only when it can help.
+  const byStructure = report.findings.some(improvable);
   for (const d of mtaDecoders) {
     if (!d.enrich) continue;
     try {
-      if (d.detect(input) || d.structure?.(input)) d.enrich(report, input);
+      if (d.detect(input) || (byStructure && d.structure?.(input))) d.enrich(report, input);
     } catch (err) {
       report.problems.push(`decoder ${d.name} enrich failed: ${errText(err)}`);
     }
@@ -247,12 +258,16 @@ function standardReport(r: DecodeResult, input: DecodeInput, problems: string[])
 function mtaReport(input: DecodeInput, ev: Evidence, problems: string[]): Report | null {
   let sender: boolean | undefined;
   for (const d of mtaDecoders) {
-    const structured = d.structure !== undefined && safely(problems, d, () => d.structure!(input));
-    if (!structured) {
-      sender ??= ev.daemon || findOriginalHeaders(input.msg.root) !== undefined;
-      if (!sender || !safely(problems, d, () => d.detect(input))) continue;
+    // detect() first: it reads headers only; structure() reads the text.
+    let take = false;
+    try {
+      take = d.detect(input) && (sender ??= ev.daemon || findOriginalHeaders(input.msg.root) !== undefined);
+      if (!take && d.structure !== undefined) take = d.structure(input);
+    } catch (err) {
+      problems.push(`decoder ${d.name} failed: ${errText(err)}`);
     }
-    const m = runDecode(d, input, problems, ev.own);
+    if (!take) continue;
+    const m = runDecode(d, input, problems, () => ev.own);
     if (m) return toReport(d, m, problems);
   }
   return null;
@@ -323,7 +338,7 @@ export function decodeMessage(msg: ParsedMessage, context?: DecodeContext): Repo
   if (m) return m;
 
   // 8. DSN fields in plain text.
-  const t = rfc3464Text.detect(input) ? runDecode(rfc3464Text, input, problems, ev.own) : null;
+  const t = rfc3464Text.detect(input) ? runDecode(rfc3464Text, input, problems, () => ev.own) : null;
   if (t) return toReport(rfc3464Text, t, problems);
 
   // 9. Auto-replies that came with a null return path. Not a mail system's own notice that no
@@ -333,7 +348,7 @@ export function decodeMessage(msg: ParsedMessage, context?: DecodeContext): Repo
 
   // 10. Last resort: a bounce in free text that names failed addresses, from a mail system only.
   if (ev.daemon) {
-    const l = runDecode(freeText, input, problems, new Set([...ev.own, ...ev.sender]));
+    const l = runDecode(freeText, input, problems, () => new Set([...ev.own, ...ev.sender]));
     if (l) return toReport(freeText, l, problems);
   }
 

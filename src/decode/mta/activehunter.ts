@@ -27,6 +27,7 @@ export const activehunter: Decoder = {
   structure(input: DecodeInput): boolean {
     // Sendmail's section rules with ActiveHunter's ">>> addr <addr>" list lines.
     const t = input.text;
+    if (!t.includes('>>> ') || !t.includes('The following addresses had')) return false;
     return /^\s*-{3,}\s*The following addresses had/im.test(t) && /^\s*>>> \S+@\S+ <[^<>]+>\s*$/m.test(t);
   },
 

@@ -38,7 +38,9 @@ export const amazonworkmail: Decoder = {
   },
   structure(input: DecodeInput): boolean {
     // WorkMail's sentence and its "Technical report:" section.
-    return LEAD_RE.test(input.text) && REPORT_RE.test(input.text);
+    const t = input.text;
+    if (!t.includes('Technical report:')) return false;
+    return LEAD_RE.test(t) && REPORT_RE.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

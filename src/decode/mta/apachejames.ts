@@ -34,6 +34,7 @@ export const apachejames: Decoder = {
   structure(input: DecodeInput): boolean {
     // James's "Error message below:" and "Message details:" with the envelope's "RCPT TO:".
     const t = input.text;
+    if (!t.includes('Message details:')) return false;
     return /^\s*Error message below:/im.test(t) && /^\s*Message details:/im.test(t) && /^\s*RCPT TO:/im.test(t);
   },
 

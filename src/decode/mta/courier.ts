@@ -29,6 +29,7 @@ const HINTS: readonly HintRule[] = [
  * "    host [ip]:" and/or ">>> COMMAND" / "<<< reply" lines.
  */
 function courierStructure(text: string): boolean {
+  if (!text.includes('>:') || (!text.includes('>>> ') && !text.includes('<<< '))) return false;
   return /^<[^<>\s]+@[^<>\s]+>:[ \t]*\n(?:[ \t]+\S+ \[[^\]\n]+\]:[ \t]*\n)?(?:>>> |<<< )/m.test(text);
 }
 

@@ -36,6 +36,7 @@ export const domino: Decoder = {
   structure(input: DecodeInput): boolean {
     // Domino's "was not delivered to:" / "because:" lines around the addresses.
     const t = input.text;
+    if (!t.includes('was not delivered to:')) return false;
     return /^\s*was not delivered to:\s*$/im.test(t) && /^\s*because:\s*$/im.test(t);
   },
 

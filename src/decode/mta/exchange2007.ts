@@ -33,6 +33,17 @@ const NAME = 'exchange2007';
 // "Diagnoseinformationen für Administratoren:", French, Spanish, Portuguese, Dutch, Japanese).
 const DIAG_RE =
   /^(?:Diagnostic information for administrators|Informazioni di diagnostica per gli amministratori|Diagnoseinformationen f\u00fcr Administratoren|Informations de diagnostic pour les administrateurs|Informaci\u00f3n de diagn\u00f3stico para administradores|Informa\u00e7\u00f5es de diagn\u00f3stico para administradores|Diagnostische gegevens voor beheerders|\u7ba1\u7406\u8005\u5411\u3051\u306e\u8a3a\u65ad\u60c5\u5831)\s*[:\uff1a]\s*$/im;
+/** DIAG_RE's headings as literals (a cheap test before the regex). */
+const DIAG_HEADINGS = [
+  'Diagnostic information for administrators',
+  'Informazioni di diagnostica per gli amministratori',
+  'Diagnoseinformationen f\u00fcr Administratoren',
+  'Informations de diagnostic pour les administrateurs',
+  'Informaci\u00f3n de diagn\u00f3stico para administradores',
+  'Informa\u00e7\u00f5es de diagn\u00f3stico para administradores',
+  'Diagnostische gegevens voor beheerders',
+  '\u7ba1\u7406\u8005\u5411\u3051\u306e\u8a3a\u65ad\u60c5\u5831',
+];
 // "Original message headers:" ("Intestazioni originali del messaggio:", "Ursprüngliche
 // Nachrichtenkopfzeilen:", "En-têtes de message d'origine :", ...) ends the block.
 const END_RE =
@@ -60,6 +71,8 @@ const DELAY_RE = /Delivery is delayed to these recipients or (?:groups|distribut
 
 /** Exchange's own structure: the administrator block with an address and its answer line, or the 2017+ error details. */
 export function exchangeStructure(text: string): boolean {
+  // Exchange writes its headings exactly so: a literal search first, the regex only then.
+  if (!DIAG_HEADINGS.some((h) => text.includes(h)) && !text.includes('Reported error:')) return false;
   if (DIAG_RE.test(text)) return /^\s*<?[^\s<>@]+@[^\s<>@]+?>?\s*\n\s*(?:(?:Remote )?Server (?:at \S+ .*?)?returned '|#\s*[245]\d\d\b|#< #\d)/im.test(text) || GENERATING_RE.test(text);
   return REPORTED_RE.test(text) && /^Recipient Address:\s*\S+@|Your message to <?[^\s<>@]+@[^\s<>@]+?>? couldn't be delivered/im.test(text);
 }

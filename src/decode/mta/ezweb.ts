@@ -47,6 +47,7 @@ export const ezweb: Decoder = {
   structure(input: DecodeInput): boolean {
     // "Recipient: <addr>" with ">>>"/"<<<" transcript lines, or EZweb's sentences over bare "<addr>" lines.
     const t = input.text;
+    if (!t.includes('Recipient: <') && !t.includes('did not receive this message') && !t.includes('was rejected by a remote')) return false;
     if (/^\s*Recipient:\s*<[^<>\s]+@[^<>\s]+>/im.test(t) && /^\s*(?:>>>|<<<) /m.test(t)) return true;
     return /recipients did not receive this message|recipients was rejected by a remote\s+mail server/i.test(t) && /^\s*<[^<>\s]+@[^<>\s]+>\s*$/m.test(t);
   },

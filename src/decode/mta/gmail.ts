@@ -81,6 +81,7 @@ export const gmail: Decoder = {
     // Gmail's list sentence, with its "Technical details of ... failure:" heading, its "----- Original
     // message -----" separator or its retry sentence.
     const t = input.text;
+    if (!t.includes('Delivery to the following recipient')) return false;
     return LEAD_RE.test(t) && (DETAILS_RE.test(t) || END_RE.test(t) || /^Message will be retried for /m.test(t));
   },
 

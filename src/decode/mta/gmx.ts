@@ -64,6 +64,7 @@ export const gmx: Decoder = {
   structure(input: DecodeInput): boolean {
     // GMX / United Internet's list sentence and their separator before the original's header.
     const t = input.text;
+    if (!t.includes('header of the original message is following')) return false;
     return LEAD_RE.test(t) && END_RE.test(t);
   },
 

@@ -63,6 +63,7 @@ export const googleworkspace: Decoder = {
   structure(input: DecodeInput): boolean {
     // "** Address not found **" banner line, and "The response was:" or the sentence naming the address.
     const t = input.text;
+    if (!t.includes('**\n') && !t.includes('** \n')) return false;
     return BANNER_RE.test(t) && (RESPONSE_RE.test(t) || TO_RE.test(t));
   },
 

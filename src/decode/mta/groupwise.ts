@@ -38,6 +38,7 @@ export const groupwise: Decoder = {
 
   structure(input: DecodeInput): boolean {
     const t = input.text;
+    if (!t.includes('was undeliverable to the following')) return false;
     return LEAD.test(t) && splitLines(t).some((l) => LIST_LINE.test(l));
   },
 

@@ -32,7 +32,9 @@ export const kddi: Decoder = {
 
   structure(input: DecodeInput): boolean {
     // au (KDDI) notices: "Could not be delivered to: <addr>" then the reason, a blank line.
-    return /^\s*Could not be delivered to:\s*<?[^\s<>]+@[^\s<>]+>?\s*$/im.test(input.text);
+    const t = input.text;
+    if (!t.includes('Could not be delivered to:')) return false;
+    return /^\s*Could not be delivered to:\s*<?[^\s<>]+@[^\s<>]+>?\s*$/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -26,6 +26,7 @@ export const mailfoundry: Decoder = {
   structure(input: DecodeInput): boolean {
     // "Unable to deliver message to: <addr>" then "Delivery failed for the following reason:".
     const t = input.text;
+    if (!t.includes('Delivery failed for the following reason:')) return false;
     return /^\s*Unable to deliver message to:\s*<[^<>]+>/im.test(t) && /Delivery failed for the following reason:/i.test(t);
   },
 

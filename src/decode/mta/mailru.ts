@@ -63,6 +63,7 @@ export const mailru: Decoder = {
     // Mail.ru's Exim-derived list under its Russian sentence (in English it is Exim's own layout,
     // which the exim decoder reads), with its indented address lines.
     const t = input.text;
+    if (!t.includes('получателям') && !t.includes('Рекомендуем Вам')) return false;
     return (LEAD_RU_RE.test(t) || /Рекомендуем Вам/.test(t)) && /^ {1,4}<?[^\s<>]+@[^\s<>]+?>?:?\s*$/m.test(t);
   },
 

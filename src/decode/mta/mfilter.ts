@@ -32,6 +32,7 @@ export const mfilter: Decoder = {
   structure(input: DecodeInput): boolean {
     // m-FILTER's "-------server message" / "-------SMTP command" sections.
     const t = input.text;
+    if (!t.includes('server message')) return false;
     return /^-{5,}server message\s*$/im.test(t) && /^-{5,}SMTP command\s*$/im.test(t);
   },
 

@@ -43,6 +43,7 @@ export const mimecast: Decoder = {
   structure(input: DecodeInput): boolean {
     // Mimecast's "-- address" line under its sentence, and "The problem appears to be :".
     const t = input.text;
+    if (!t.includes('The problem appears to be')) return false;
     return LEAD_RE.test(t) && ADDRESS_RE.test(t) && /The problem appears to be\s*:/i.test(t);
   },
 

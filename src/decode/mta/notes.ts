@@ -30,7 +30,9 @@ export const notes: Decoder = {
 
   structure(input: DecodeInput): boolean {
     // Lotus Notes' "------- Failure Reasons --------" section.
-    return /^\s*-{3,}\s*Failure Reasons\s*-{3,}/im.test(input.text);
+    const t = input.text;
+    if (!t.includes('Failure Reasons')) return false;
+    return /^\s*-{3,}\s*Failure Reasons\s*-{3,}/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -34,6 +34,7 @@ const LINE = /^[^\s:<>@]+@[^\s:<>@]+: \S/m;
 
 export function opensmtpdStructure(input: DecodeInput): boolean {
   const t = input.text;
+  if (!t.includes('MAILER-DAEMON, please DO NOT REPLY') && !t.includes('Below is a copy of the')) return false;
   if (!LINE.test(t)) return false;
   return INTRO.test(t) || (END.some((re) => re.test(t)) && /^ {4}\S/m.test(t));
 }

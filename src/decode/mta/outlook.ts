@@ -50,7 +50,9 @@ export const outlook: Decoder = {
   structure(input: DecodeInput): boolean {
     // The Windows SMTP service's DSN text (Hotmail's legacy notices, IIS, Exchange 2003): its
     // mark sentence, its lead, and the recipients indented below it.
-    const read = MARK_RE.test(input.text) ? readLead(input.text) : null;
+    const t = input.text;
+    if (!t.includes('automatically generated Delivery Status Notification')) return false;
+    const read = MARK_RE.test(t) ? readLead(t) : null;
     return read !== null && read.recipients.length > 0;
   },
   decode(input: DecodeInput): DecodeResult | null {

@@ -66,7 +66,7 @@ export function hasNotificationPart(input: DecodeInput): boolean {
 /** Postfix's own report structure in the text. */
 export function postfixStructure(input: DecodeInput): boolean {
   const t = input.text;
-  if (t.indexOf('>: ') < 0 && t.indexOf('>):') < 0) return false;
+  if ((t.indexOf('>: ') < 0 && t.indexOf('>):') < 0) || (t.indexOf('\n<') < 0 && t[0] !== '<')) return false;
   if (!ENTRY_RE.test(t)) return false;
   return ENTRY_WORDS_RE.test(t) || BANNER_RE.test(t) || hasNotificationPart(input);
 }

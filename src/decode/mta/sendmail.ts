@@ -240,7 +240,9 @@ export const sendmail: Decoder = {
 
   structure(input: DecodeInput): boolean {
     // savemail.c's section rules, which no option changes (quoted when a person forwarded it).
-    return /^[ \t>]*-{3,}[ \t]*(?:Transcript of session follows|The following addresses? (?:had|has) )/im.test(input.text);
+    const t = input.text;
+    if (!t.includes('Transcript of session follows') && !/-[ \t]*The following addresses? ha[ds] /.test(t)) return false;
+    return /^[ \t>]*-{3,}[ \t]*(?:Transcript of session follows|The following addresses? (?:had|has) )/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -25,7 +25,9 @@ export const trendmicro: Decoder = {
 
   structure(input: DecodeInput): boolean {
     // InterScan's notice sentence naming the address.
-    return /^\s*Unable to deliver message to\s+(?:<[^<>]+>|\S+@\S+)/im.test(input.text) && /InterScan/i.test(input.text);
+    const t = input.text;
+    if (!t.includes('InterScan')) return false;
+    return /^\s*Unable to deliver message to\s+(?:<[^<>]+>|\S+@\S+)/im.test(t) && /InterScan/i.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

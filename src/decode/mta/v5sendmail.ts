@@ -36,6 +36,7 @@ export const v5sendmail: Decoder = {
   structure(input: DecodeInput): boolean {
     // A transcript with Sendmail's "NNN <addr>... text" verdict lines and no address list.
     const t = input.text;
+    if (!t.includes('Transcript of session follows')) return false;
     return /^[ \t]*-{3,}[ \t]*Transcript of session follows/im.test(t) && /^[ \t]*[245]\d\d[ \t]+(?:<[^<>\s]+>|\S+ \((?:e?smtp|local)\))\.\.\./m.test(t);
   },
 

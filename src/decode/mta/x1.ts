@@ -29,6 +29,7 @@ export const x1: Decoder = {
   structure(input: DecodeInput): boolean {
     // "---The following addresses had delivery errors---", then "address [reason]" lines.
     const t = input.text;
+    if (!t.includes('had delivery errors')) return false;
     return /^\s*-{3,}\s*The following addresses had delivery errors\s*-{3,}/im.test(t) && /^\s*\S+@\S+\s+\[[^\]\n]+\]\s*$/m.test(t);
   },
 

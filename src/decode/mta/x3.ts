@@ -29,6 +29,7 @@ export const x3: Decoder = {
   structure(input: DecodeInput): boolean {
     // "   * address" under its sentence, and "SMTP:CMD host H: reply" lines.
     const t = input.text;
+    if (!t.includes('very to the following recipient')) return false;
     return /Del[ei]very to the following recipients? (?:failed|has been delayed|was delayed)/i.test(t) && /^\s*\*\s+\S+@\S+\s*$/m.test(t);
   },
 

@@ -29,6 +29,7 @@ export const x4: Decoder = {
   structure(input: DecodeInput): boolean {
     // Its sentence over qmail-style "<addr>:" blocks.
     const t = input.text;
+    if (!t.includes('Your mail message to the following address')) return false;
     return /Your mail message to the following address(?:\(es\))? could not be delivered/i.test(t) && /^<[^<>\s]+>:\s*$/m.test(t);
   },
 

@@ -27,7 +27,9 @@ export const x6: Decoder = {
 
   structure(input: DecodeInput): boolean {
     // One "SMTP Server <host> rejected recipient <addr> (Error following CMD command)" sentence.
-    return /SMTP Server <[^<>]+> rejected recipient <[^<>]+>/i.test(input.text);
+    const t = input.text;
+    if (!t.includes('SMTP Server <')) return false;
+    return /SMTP Server <[^<>]+> rejected recipient <[^<>]+>/i.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

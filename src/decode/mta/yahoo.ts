@@ -55,6 +55,7 @@ export const yahoo: Decoder = {
   structure(input: DecodeInput): boolean {
     // Yahoo's list sentence, "<addr>:" blocks, and the qmail-style separator.
     const t = input.text;
+    if (!t.includes('unable to deliver your message to the following address')) return false;
     return LEAD_RE.test(t) && /^\s*<?[^<>\s]+@[^<>\s:]+>?:\s*$/m.test(t);
   },
 

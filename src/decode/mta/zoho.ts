@@ -41,6 +41,7 @@ export const zoho: Decoder = {
   },
   structure(input: DecodeInput): boolean {
     // Zoho's "addr Reason, ERROR_CODE :550, ERROR_CODE :text" lines (or its "[Status: ...]" ones).
+    if (!input.text.includes('ERROR_CODE') && !input.text.includes('ERROR CODE') && !input.text.includes('[Status:')) return false;
     const t = unfoldIndented(input.text);
     return new RegExp(FAIL_LINE_RE.source, 'm').test(t) || new RegExp(DELAY_LINE_RE.source, 'm').test(t);
   },
