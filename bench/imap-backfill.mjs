@@ -107,7 +107,16 @@ const store = openStore({ path: join(dir, "bench.db") });
 const timing = { save: 0, process: 0, cursor: 0 };
 for (const [k, f] of [["save", "saveMessages"], ["process", "processIds"], ["cursor", "setImapCursor"]]) {
   const orig = store[f].bind(store);
-  store[f] = (...a) => { const t = performance.now(); try { return orig(...a); } finally { timing[k] += performance.now() - t; } };
+  store[f] = (...a) => {
+    const t = performance.now();
+    const add = () => { timing[k] += performance.now() - t; };
+    let r;
+    try { r = orig(...a); } catch (err) { add(); throw err; }
+    // processIds is asynchronous (the analysis awaits mailparser): time it to its settlement.
+    if (r && typeof r.then === 'function') return r.finally(add);
+    add();
+    return r;
+  };
 }
 const cfg = {
   name: 'bench',

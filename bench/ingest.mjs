@@ -36,7 +36,7 @@ function make(i) {
   return Buffer.from(`X-Bench-Copy: ${i}\r\n${body}`, 'latin1');
 }
 
-function run(label, n, batchSize, mode) {
+async function run(label, n, batchSize, mode) {
   const tmp = mkdtempSync(join(tmpdir(), 'rebound-bench-'));
   const store = openStore({ path: join(tmp, 'bench.db') });
   const msgs = Array.from({ length: n }, (_, i) => make(i));
@@ -49,10 +49,10 @@ function run(label, n, batchSize, mode) {
       // As SMTP intake + the daemon's processing loop do: commit, then process by id.
       const saved = store.saveMessages(slice.map((raw) => ({ env, raw })));
       stored += saved.filter((s) => !s.duplicate).length;
-      store.processIds(saved.map((s) => s.id));
+      await store.processIds(saved.map((s) => s.id));
     } else {
       // As `rebound ingest` does: analyse the batch, then one transaction stores and records it.
-      stored += store.ingestMessages(slice.map((raw) => ({ env, raw }))).filter((s) => !s.duplicate).length;
+      stored += (await store.ingestMessages(slice.map((raw) => ({ env, raw })))).filter((s) => !s.duplicate).length;
     }
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -68,6 +68,6 @@ function run(label, n, batchSize, mode) {
 }
 
 console.log(`bench:ingest - ${templates.length} templates from ${dir}; node ${process.version}`);
-run('save+process, batch 1', Math.min(count, 1000), 1, 'daemon');
-run(`save+process, batch ${batch}`, count, batch, 'daemon');
-run(`ingest, batch ${batch}`, count, batch, 'ingest');
+await run('save+process, batch 1', Math.min(count, 1000), 1, 'daemon');
+await run(`save+process, batch ${batch}`, count, batch, 'daemon');
+await run(`ingest, batch ${batch}`, count, batch, 'ingest');

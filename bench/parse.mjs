@@ -46,7 +46,7 @@ const messages = walk(corpus);
 const bytes = messages.reduce((n, m) => n + m.length, 0);
 
 // Warm up the JIT on one pass, then measure.
-for (const m of messages) analyzeMessage(m);
+for (const m of messages) await analyzeMessage(m);
 globalThis.gc?.();
 
 let peakRss = process.memoryUsage().rss;
@@ -59,7 +59,7 @@ const t0 = process.hrtime.bigint();
 const c0 = process.cpuUsage();
 while (done < count) {
   for (const m of messages) {
-    recipients += analyzeMessage(m).recipients.length;
+    recipients += (await analyzeMessage(m)).recipients.length;
     done += 1;
     if ((done & 1023) === 0) {
       const mu = process.memoryUsage();

@@ -1,13 +1,17 @@
 /**
- * analyze - one raw message to its whole analysis: parse (parse/mime) -> decode (decode/) ->
- * classify (classify/) each finding -> RecipientResult[]. Pure, synchronous, no I/O.
- * In: raw bytes or text, ParseOptions. Out: Analysis. Never throws: an unexpected failure becomes
- * type 'not-bounce' with a problem, so the caller keeps the raw message and can reprocess it later.
- * No config keys.
+ * analyze - one raw message to its whole analysis: parse (parse/message, mailparser) -> decode
+ * (decode/) -> classify (classify/) each finding -> RecipientResult[]. No I/O; asynchronous only
+ * because mailparser is (it yields to the event loop while it reads).
+ * In: raw bytes or text, ParseOptions. Out: Promise<Analysis>, never rejected: a message that
+ * cannot be read, or an unexpected failure, comes back with `unreadable` set (no findings), so the
+ * caller keeps the raw message, marks it and can reprocess it later.
+ * analyzeMessage is the one seam between the pipeline and the parse stage: every caller (pipeline,
+ * CLI parse, eval, benches) goes through it, so moving the work elsewhere (a worker thread with a
+ * per-message deadline) changes this function only. No config keys.
  */
 import { classify } from './classify/index.js';
 import { decodeMessage } from './decode/index.js';
-import { parseMessage, type ParseOptions } from './parse/mime.js';
+import { parseMessage, type ParseOptions } from './parse/message.js';
 import type { Analysis, Finding, RecipientResult, Report, Verdict } from './types.js';
 
 /** The verdict when the classifier itself fails: no judgement, nothing marked invalid. */
@@ -60,14 +64,17 @@ export function classifyReport(report: Report): Analysis {
 }
 
 /** Parse, decode and classify one message. */
-export function analyzeMessage(raw: Buffer | string, opts?: ParseOptions): Analysis {
+export async function analyzeMessage(raw: Buffer | string, opts?: ParseOptions): Promise<Analysis> {
   try {
-    const msg = parseMessage(raw, opts);
+    const msg = await parseMessage(raw, opts);
+    if (msg.unreadable !== undefined) {
+      return { type: 'not-bounce', recipients: [], decodedBy: '', problems: msg.problems, unreadable: msg.unreadable, date: msg.headers.get('date') ?? '' };
+    }
     const analysis = classifyReport(decodeMessage(msg));
     analysis.date = msg.headers.get('date') ?? '';
     return analysis;
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    return { type: 'not-bounce', recipients: [], decodedBy: '', problems: [`analysis failed: ${msg}`] };
+    const why = `analysis failed: ${err instanceof Error ? err.message : String(err)}`;
+    return { type: 'not-bounce', recipients: [], decodedBy: '', problems: [why], unreadable: why };
   }
 }

@@ -4,7 +4,9 @@
  * The main thread keeps the sockets: on two cores, SMTP replies and SQLite writes then run side
  * by side instead of taking turns on one event loop (bench:smtp, docs/BENCHMARKS.md). One
  * connection does both jobs, so intake commits and pipeline commits never wait on each other's
- * locks.
+ * locks. The pipeline awaits each analysis (mailparser yields to the event loop), so group
+ * commits run between analyses; its own commit of a batch is one synchronous transaction, never
+ * interleaved with intake's.
  *
  * In (from daemon.ts): {type:'save', items:[{seq, env, offset, length}], bytes} | {type:'process', ids, source} |
  * {type:'sweep'} | {type:'verp', verp} (SIGHUP) | {type:'stop'}.

@@ -32,6 +32,8 @@ export interface Disagreement {
   want: string;
   got: string;
   diagnostic?: string;
+  /** The verdict's evidence; a vetoed address verdict carries "[soft: <veto>]" (docs/CLASSIFICATION.md). */
+  evidence?: string;
 }
 
 export interface Score {
@@ -59,7 +61,7 @@ export function loadLabels(corpusDir: string): LabelSample[] {
   return data.samples;
 }
 
-export function evaluate(corpusDir: string, analyze: (raw: Buffer) => Analysis = (raw) => analyzeMessage(raw)): Score {
+export async function evaluate(corpusDir: string, analyze: (raw: Buffer) => Analysis | Promise<Analysis> = (raw) => analyzeMessage(raw)): Promise<Score> {
   const samples = loadLabels(corpusDir);
   const score: Score = {
     messages: 0,
@@ -78,7 +80,7 @@ export function evaluate(corpusDir: string, analyze: (raw: Buffer) => Analysis =
 
   for (const sample of samples) {
     const raw = readFileSync(join(corpusDir, 'corpus', sample.path));
-    const a = analyze(raw);
+    const a = await analyze(raw);
     score.messages += 1;
 
     // A negative must yield no result at all.
@@ -132,6 +134,7 @@ export function evaluate(corpusDir: string, analyze: (raw: Buffer) => Analysis =
           want: String(want.hardbounce),
           got: got ? String(got.hard) : '(none)',
           diagnostic,
+          evidence: got?.evidence,
         });
 
       if (want.deliverystatus !== '' && !isPlaceholderStatus(want.deliverystatus)) {

@@ -19,16 +19,11 @@ import type { EventInput } from './store/events.js';
 import type { MessageState, StoredMessage } from './store/messages.js';
 import { normaliseAddress } from './store/normalise.js';
 
-export type AnalyzeFn = (raw: Buffer, env: Envelope) => Analysis;
+/** The analysis step (parse -> decode -> classify): analyzeMessage, or a test's stand-in. May
+ *  answer at once or later; planMessage awaits it. */
+export type AnalyzeFn = (raw: Buffer, env: Envelope) => Analysis | Promise<Analysis>;
 
-/** analyzeMessage never throws; it reports its own crash as a problem. Surface that as an error so
- *  the message is marked failed (and retried by `reprocess --failed`), not "not a bounce". */
-export const defaultAnalyze: AnalyzeFn = (raw) => {
-  const a = analyzeMessage(raw);
-  const crash = a.type === 'not-bounce' ? a.problems.find((p) => p.startsWith('analysis failed:')) : undefined;
-  if (crash !== undefined) throw new Error(crash.replace(/^analysis failed:\s*/, ''));
-  return a;
-};
+export const defaultAnalyze: AnalyzeFn = (raw) => analyzeMessage(raw);
 
 export interface ProcessOutcome {
   id: number;
@@ -62,16 +57,24 @@ export interface ProcessPlan {
  */
 export type AttributeFn = (env: Envelope) => { address: string; mayChangeState: boolean } | null;
 
-/** Analyse a loaded message and decide its events; no I/O. Never throws for a bad message. */
-export function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, analyze: AnalyzeFn, attribute?: AttributeFn): ProcessPlan {
+/**
+ * Analyse a loaded message and decide its events; no I/O. Never rejects for a bad message. The
+ * only asynchronous step is the analysis: the caller commits the plan afterwards, in a
+ * synchronous transaction of its own.
+ */
+export async function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, analyze: AnalyzeFn, attribute?: AttributeFn): Promise<ProcessPlan> {
   const base = { id: msg.id, analysis: null, bounceAt: null, events: [] };
   if (msg.raw === null) return { ...base, state: 'failed', error: 'raw message pruned; cannot process' };
   let analysis: Analysis;
   try {
-    analysis = analyze(msg.raw, msg.env);
+    analysis = await analyze(msg.raw, msg.env);
   } catch (err) {
     // Kept and marked (Postfix's corrupt queue): `rebound reprocess --failed` retries after an upgrade.
     return { ...base, state: 'failed', error: `analyze: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  if (analysis.unreadable !== undefined) {
+    // Too large, beyond the parser's limits, or a crash: kept and marked the same way.
+    return { ...base, analysis, state: 'failed', error: `unreadable: ${analysis.unreadable}` };
   }
   const receivedAt = msg.env.receivedAt;
   // The parser already read the Date: header; scan the raw bytes only for analyses that lack it.

@@ -20,7 +20,8 @@ import type { SourceKind } from './types.js';
 
 const log = child('daemon');
 
-/** Messages per pipeline turn (one transaction): ~0.2-0.3 ms each, so a turn stays near 10 ms. */
+/** Messages per pipeline turn (one transaction). The analyses (~0.5 ms of CPU each, most of it in
+ *  mailparser) yield to the event loop as they go; the turn's commit blocks for a few ms. */
 export const PROCESS_BATCH = 40;
 /** Pause between pipeline turns while intake is busy (a commit in the last INTAKE_BUSY_MS): a
  *  trickle, so a long burst still sees some progress; the rest waits for the end of the burst. */
@@ -84,18 +85,24 @@ export class Processor {
   }
 
   private readonly step = (): void => {
+    void this.runStep();
+  };
+
+  /** One batch: its analyses await mailparser (intake commits run in between), then its plans
+   *  commit in one synchronous transaction (store.processIds). Never rejects. */
+  private async runStep(): Promise<void> {
     if (this.stopped) return this.finish();
     try {
       if (this.pendingSweep) {
         const t0 = performance.now();
-        const n = this.store.processPending(this.batch, { relaxed: true });
+        const n = await this.store.processPending(this.batch, { relaxed: true });
         // Through the report: in the writer thread this thread's metrics are nobody's.
         if (n > 0) this.report([], [], { messages: n, seconds: (performance.now() - t0) / 1000 });
         if (n < this.batch) this.pendingSweep = false;
       } else {
-        // A small batch while intake is busy: it blocks the acks for a few ms only.
+        // A small batch while intake is busy: its commit blocks the acks for a few ms only.
         const items = this.queue.splice(0, this.intakeBusy() ? BUSY_BATCH : this.batch);
-        const outcomes = this.store.processIds(
+        const outcomes = await this.store.processIds(
           items.map((i) => i.id),
           { relaxed: true },
         );
@@ -105,6 +112,8 @@ export class Processor {
       // The rows stay pending; the next start (or the next sweep) retries them.
       log.error({ err }, 'processing failed; messages stay pending');
       this.queue.length = 0;
+      // Not at once again (a store that stays broken would spin): the next sweep or start does.
+      this.pendingSweep = false;
     }
     // Acks come first: while intake is busy, wait BUSY_PAUSE_MS between batches; what is not
     // processed yet is safe in the store (pending) and is caught up back to back when the burst
@@ -116,11 +125,12 @@ export class Processor {
       overdue && (this.sinceBatch === null || performance.eventLoopUtilization(this.sinceBatch).utilization < SPARE_UTILIZATION);
     this.sinceBatch = performance.eventLoopUtilization();
     this.lastBatchAt = Date.now();
+    if (this.stopped) return this.finish();
     if (this.pendingSweep || this.queue.length > 0) {
       if (this.intakeBusy() && !spare) setTimeout(this.step, BUSY_PAUSE_MS);
       else setImmediate(this.step);
     } else this.finish();
-  };
+  }
 
   private finish(): void {
     this.running = false;

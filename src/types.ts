@@ -92,6 +92,10 @@ export interface Finding {
   feedbackType?: string;
   /** Name of the decoder that produced this finding ('rfc3464', 'postfix', 'exim', ...). */
   decodedBy: string;
+  /** The human-readable explanation the decoder saw for this recipient, when it says more than (or
+   *  other than) `diagnostic`: the classifier reads it for the reporter's own words and for a part
+   *  that contradicts the machine-readable fields. Absent when there is none. */
+  human?: string;
 }
 
 /** What the decode stage says about one message. */
@@ -146,6 +150,9 @@ export interface Analysis {
   original?: Report['original'];
   /** The bounce's own Date: header (unfolded, raw), read once by the MIME parser; '' if absent. */
   date?: string;
+  /** Set when the message could not be analysed at all (larger than the parse limit, the parser
+   *  gave up, a crash): why. No findings then; the pipeline marks the message failed. */
+  unreadable?: string;
 }
 
 /** Where a stored message came from. */

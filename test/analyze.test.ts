@@ -33,8 +33,8 @@ To: first@example.org
 `;
 
 describe('analyzeMessage', () => {
-  it('turns a DSN into one result per recipient, in report order, with every field', () => {
-    const a = analyzeMessage(DSN);
+  it('turns a DSN into one result per recipient, in report order, with every field', async () => {
+    const a = await analyzeMessage(DSN);
     expect(a.type).toBe('bounce');
     expect(a.decodedBy).toBe('rfc3464');
     expect(a.recipients).toHaveLength(2);
@@ -52,28 +52,28 @@ describe('analyzeMessage', () => {
     expect(a.original?.messageId).toBe('abc@example.com');
   });
 
-  it('accepts a Buffer with CRLF endings and gives the same answer', () => {
-    const a = analyzeMessage(Buffer.from(DSN.replace(/\n/g, '\r\n')));
+  it('accepts a Buffer with CRLF endings and gives the same answer', async () => {
+    const a = await analyzeMessage(Buffer.from(DSN.replace(/\n/g, '\r\n')));
     expect(a.recipients.map((r) => [r.address, r.status])).toEqual([
       ['first@example.org', '5.1.1'],
       ['second@example.org', '5.2.2'],
     ]);
   });
 
-  it('reports a non-bounce with no recipients', () => {
-    const a = analyzeMessage('From: friend@example.org\nSubject: hi\n\nhello\n');
+  it('reports a non-bounce with no recipients', async () => {
+    const a = await analyzeMessage('From: friend@example.org\nSubject: hi\n\nhello\n');
     expect(a).toMatchObject({ type: 'not-bounce', recipients: [] });
   });
 
-  it('carries the feedback type of a complaint', () => {
+  it('carries the feedback type of a complaint', async () => {
     const arf = `From: fbl@isp.example\nSubject: complaint\nContent-Type: multipart/report; report-type=feedback-report; boundary=F\n\n--F\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nOriginal-Rcpt-To: reader@isp.example\n--F--\n`;
-    const a = analyzeMessage(arf);
+    const a = await analyzeMessage(arf);
     expect(a.type).toBe('feedback');
     expect(a.recipients.map((r) => [r.address, r.feedbackType])).toEqual([['reader@isp.example', 'abuse']]);
   });
 
-  it('never throws: empty and binary input', () => {
-    expect(analyzeMessage('').type).toBe('not-bounce');
-    expect(analyzeMessage(Buffer.from([0, 255, 13, 10, 0xc3])).type).toBe('not-bounce');
+  it('never throws: empty and binary input', async () => {
+    expect((await analyzeMessage('')).type).toBe('not-bounce');
+    expect((await analyzeMessage(Buffer.from([0, 255, 13, 10, 0xc3]))).type).toBe('not-bounce');
   });
 });

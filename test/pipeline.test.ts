@@ -133,10 +133,24 @@ describe('pipeline: file -> store -> state', () => {
     expect(m.state).toBe('failed');
     expect(m.error).toMatch(/no recipient|bounce/);
     expect(m.raw?.toString()).toContain('never-closed');
-    const again = store.reprocess({ states: ['failed'] });
+    const again = await store.reprocess({ states: ['failed'] });
     expect(again).toHaveLength(1);
     expect(again[0]!.state).toBe('failed');
     expect(store.getMessage(failedId)!.attempts).toBe(2);
+  });
+
+  it('a message the parser cannot read is kept and marked failed with the reason, and can be reprocessed', async () => {
+    // A header block over mailparser's 1 MiB limit: the parse stage gives up and says why.
+    const path = join(dir, 'huge-header.eml');
+    writeFileSync(path, `${'Received: from relay.example (192.0.2.1)\n'.repeat(40_000)}From: MAILER-DAEMON@mx.example\nSubject: Undelivered Mail\n\nhi\n`);
+    const s = await ingest(store, [path], { now: () => now });
+    expect(s).toMatchObject({ messages: 1, stored: 1, failed: 1, bounces: 0 });
+    const [row] = await store.reprocess({ states: ['failed'] });
+    expect(row).toMatchObject({ state: 'failed', events: 0 });
+    const m = store.getMessage(row!.id)!;
+    expect(m.error).toMatch(/^unreadable: mailparser: Max header size/);
+    expect(m.raw?.length).toBeGreaterThan(1024 * 1024);
+    expect(m.attempts).toBe(2);
   });
 });
 

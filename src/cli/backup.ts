@@ -1,5 +1,5 @@
 /**
- * cli/backup - `rebound backup FILE [-c CONFIG] [--force]`: an online, consistent copy of the
+ * cli/backup - `rebound backup FILE [--db PATH] [-c CONFIG] [--force]`: an online, consistent copy of the
  * SQLite database (SQLite backup API, safe while the daemon runs), written to FILE via a temporary
  * name and a rename. Refuses to overwrite FILE unless --force. Exit 0 ok, 1 failure, 2 config error.
  * Config keys: store.path, store.busyTimeoutMs. Scheduled backups: jobs.backup.* (jobs/schedule.ts).
@@ -15,19 +15,21 @@ export function register(program: Command): void {
     .command('backup')
     .description('write an online backup of the database to FILE (safe while the daemon runs)')
     .argument('<file>', 'backup file to write')
+    .option('--db <path>', 'SQLite database (default: store.path from the config, ./data/rebound.db)')
     .option('-c, --config <file>', 'config file (default: $REBOUND_CONFIG, else built-in defaults)')
     .option('--force', 'overwrite FILE if it exists')
-    .action(async (file: string, opts: { config?: string; force?: boolean }) => {
+    .action(async (file: string, opts: { db?: string; config?: string; force?: boolean }) => {
       const written = await runBackup(file, opts);
       process.stdout.write(`backup written to ${written}\n`);
     });
 }
 
-export async function runBackup(file: string, opts: { config?: string; force?: boolean }): Promise<string> {
+export async function runBackup(file: string, opts: { db?: string; config?: string; force?: boolean }): Promise<string> {
   const cfg = loadConfig(resolveConfigPath(opts.config));
+  const db = opts.db !== undefined && opts.db !== '' ? opts.db : cfg.store.path;
   if (existsSync(file) && !opts.force) throw Object.assign(new Error(`${file} exists; use --force to overwrite`), { exitCode: 1 });
-  if (!existsSync(cfg.store.path)) throw Object.assign(new Error(`no database at ${cfg.store.path} (store.path)`), { exitCode: 1 });
-  const store = openStore({ path: cfg.store.path, busyTimeoutMs: cfg.store.busyTimeoutMs, readonly: true });
+  if (!existsSync(db)) throw Object.assign(new Error(`no database at ${db} (${opts.db ? '--db' : 'store.path'})`), { exitCode: 1 });
+  const store = openStore({ path: db, busyTimeoutMs: cfg.store.busyTimeoutMs, readonly: true });
   try {
     return await backupTo(store, file);
   } finally {

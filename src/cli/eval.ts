@@ -24,8 +24,8 @@ export function register(program: Command): void {
     .option('--min-reason <pct>', 'exit 1 if reason agreement is below this')
     .option('--min-hard <pct>', 'exit 1 if hard agreement is below this')
     .option('--min-count <pct>', 'exit 1 if recipient-count agreement is below this')
-    .action((dir: string, opts: EvalOptions) => {
-      const score = evaluate(dir);
+    .action(async (dir: string, opts: EvalOptions) => {
+      const score = await evaluate(dir);
       process.stdout.write(opts.json ? JSON.stringify(score) + '\n' : formatScore(score, !opts.quiet));
       const below: string[] = [];
       const check = (name: string, floor: string | undefined, p: { agree: number; total: number }) => {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { HistoryEntry } from '../store/index.js';
-import { addStoreOptions, formatTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addressArg, addStoreOptions, formatTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
 
 export function register(program: Command): void {
   addStoreOptions(
@@ -16,6 +16,7 @@ export function register(program: Command): void {
       .option('--limit <n>', 'at most this many entries', '100')
       .option('--json', 'one JSON object per line'),
   ).action(async (address: string, opts: StoreCliOptions & { json?: boolean; limit: string }) => {
+    addressArg(address);
     const limit = Number(opts.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: expected a positive integer, got ${JSON.stringify(opts.limit)}`);
     const entries = await withStore(opts, (store) => store.history(address, limit), { mustExist: true });

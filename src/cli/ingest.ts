@@ -6,8 +6,13 @@
  * category, not-a-bounce, failures, unreadable inputs); a progress bar on stderr when it is a
  * terminal. Messages are committed in batches (one transaction per batch: group commit), then
  * processed in batches, so a long run is fast and another process (the daemon) is never locked out
- * for long. Exit 1 when an input could not be read; messages that fail to parse are stored, marked
- * failed and listed in the summary (exit 0).
+ * for long. Messages that fail to parse are stored, marked failed and listed in the summary (exit 0).
+ *
+ * Exit status (cli/exit-codes.ts): 1 when an input path could not be read, 2 usage/config error,
+ * 75 (EX_TEMPFAIL) when a temporary failure kept messages from being stored. Reading stdin ('-', the
+ * MTA pipe transport), every failure exits 75 - Postfix and Exim then keep the bounce and retry,
+ * where any other status would bounce it and lose it - except input that can never be stored
+ * (65, EX_DATAERR). A retry after a partial commit is safe: stored messages are duplicates.
  * Config: store.path (--db), store.busyTimeoutMs, state.*.
  */
 import { SingleBar } from 'cli-progress';
@@ -17,6 +22,8 @@ import { join } from 'node:path';
 import { readInputs } from '../intake/file.js';
 import type { ProcessOutcome, Store } from '../store/index.js';
 import type { Envelope } from '../types.js';
+import { isTemporary } from '../errors.js';
+import { EXIT } from './exit-codes.js';
 import { addStoreOptions, UsageError, withStore, type StoreCliOptions } from './open-store.js';
 
 export interface IngestSummary {
@@ -33,7 +40,8 @@ export interface IngestSummary {
   byCategory: Record<string, number>;
   /** Message types seen (bounce, delayed, feedback, autoreply, delivered, not-bounce). */
   byType: Record<string, number>;
-  errors: { source: string; error: string }[];
+  /** permanent: the input can never be stored (stdin over its size limit). */
+  errors: { source: string; error: string; permanent?: true }[];
   seconds: number;
 }
 
@@ -53,14 +61,36 @@ export function register(program: Command): void {
       .option('--no-progress', 'no progress bar even on a terminal')
       .option('--batch <n>', 'messages per transaction', '100'),
   ).action(async (paths: string[], opts: IngestOpts) => {
-    const batch = Number(opts.batch);
-    if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new UsageError(`--batch: expected 1-10000, got ${JSON.stringify(opts.batch)}`);
-    const showBar = opts.progress !== false && process.stderr.isTTY === true;
-    const summary = await withStore(opts, (store) => ingest(store, paths, { batch, progress: showBar }));
+    const stdin = paths.includes('-');
+    let summary: IngestSummary;
+    try {
+      const batch = Number(opts.batch);
+      if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new UsageError(`--batch: expected 1-10000, got ${JSON.stringify(opts.batch)}`);
+      const showBar = opts.progress !== false && process.stderr.isTTY === true;
+      summary = await withStore(opts, (store) => ingest(store, paths, { batch, progress: showBar }));
+    } catch (err) {
+      throw ingestFailure(err, stdin);
+    }
     process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
     // A message that fails to parse is stored and marked (reprocess later): not an ingest error.
-    if (summary.unreadable > 0) process.exitCode = 1;
+    if (summary.unreadable > 0) {
+      const permanent = summary.errors.every((e) => e.permanent === true);
+      process.exitCode = stdin ? (permanent ? EXIT.dataErr : EXIT.tempFail) : EXIT.failure;
+    }
   });
+}
+
+/** The error main.ts reports, with the exit status the caller (an MTA, a script) needs. */
+export function ingestFailure(err: unknown, stdin: boolean): Error & { exitCode: number } {
+  const e = err as { message?: string; exitCode?: number; code?: unknown; cause?: { code?: unknown } };
+  const message = e?.message ?? String(err);
+  const sqlite = String(e?.cause?.code ?? e?.code ?? '');
+  if (sqlite === 'SQLITE_TOOBIG') return Object.assign(new Error(`message can never be stored: ${message}`), { exitCode: EXIT.dataErr });
+  // Reading stdin for an MTA: a usage or config error, a locked or read-only database, a
+  // missing directory - each can be fixed, and the MTA keeps the bounce until it is.
+  const temporary = stdin || isTemporary(err) || sqlite.startsWith('SQLITE_') || e?.code === 'EACCES' || e?.code === 'EROFS';
+  if (temporary) return Object.assign(new Error(`temporary failure, not stored (try again later): ${message}`), { exitCode: EXIT.tempFail });
+  return Object.assign(new Error(message), { exitCode: typeof e?.exitCode === 'number' ? e.exitCode : EXIT.failure });
 }
 
 export async function ingest(
@@ -95,11 +125,11 @@ export async function ingest(
   bar?.start(Math.max(total, 1), 0, { rate: 0, bounces: 0 });
 
   let pending: { env: Envelope; raw: Buffer; source: string }[] = [];
-  const flush = () => {
+  const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
     // One transaction per batch (group commit); duplicates still pending (a previous run died
     // half-way) are processed too, finished ones are skipped.
-    for (const r of store.ingestMessages(pending.map(({ env, raw }) => ({ env, raw })))) {
+    for (const r of await store.ingestMessages(pending.map(({ env, raw }) => ({ env, raw })))) {
       if (r.duplicate) s.duplicates++;
       else s.stored++;
       tally(s, r.outcome);
@@ -115,7 +145,7 @@ export async function ingest(
   for await (const item of readInputs(paths)) {
     if ('error' in item) {
       s.unreadable++;
-      s.errors.push({ source: item.source, error: item.error });
+      s.errors.push({ source: item.source, error: item.error, ...(item.permanent ? { permanent: true as const } : {}) });
       continue;
     }
     s.messages++;
@@ -125,9 +155,9 @@ export async function ingest(
       raw: item.raw,
       env: { source: stdin ? 'stdin' : 'file', origin: item.source, mailFrom: '', rcptTo: [], receivedAt: now() },
     });
-    if (pending.length >= batchSize) flush();
+    if (pending.length >= batchSize) await flush();
   }
-  flush();
+  await flush();
   bar?.stop();
   s.seconds = (Date.now() - started) / 1000;
   return s;

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { ListKind } from '../store/index.js';
-import { addStoreOptions, csvLine, formatTime, parseTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addNowOption, addStoreOptions, csvLine, formatTime, nowOption, parseTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
 
 interface ListOpts extends StoreCliOptions {
   invalid?: boolean;
@@ -15,11 +15,12 @@ interface ListOpts extends StoreCliOptions {
   active?: boolean;
   json?: boolean;
   csv?: boolean;
+  now?: string;
 }
 
 export function register(program: Command): void {
   addStoreOptions(
-    program
+    addNowOption(program
       .command('list')
       .description('list invalid, suspended or complained addresses')
       .option('--invalid', 'Email Invalid addresses')
@@ -28,14 +29,15 @@ export function register(program: Command): void {
       .option('--since <time>', 'only flagged at or after this time (ISO date, or 7d / 36h ago)')
       .option('--active', 'with --suspended: only those still inside the suspension window')
       .option('--json', 'one JSON object per line')
-      .option('--csv', 'CSV with a header line'),
+      .option('--csv', 'CSV with a header line')),
   ).action(async (opts: ListOpts) => {
     const kinds = (['invalid', 'suspended', 'complained'] as const).filter((k) => opts[k]);
     if (kinds.length !== 1) throw new UsageError('list: give exactly one of --invalid, --suspended, --complained');
     if (opts.json && opts.csv) throw new UsageError('list: --json and --csv are exclusive');
     const kind: ListKind = kinds[0]!;
-    const since = opts.since !== undefined ? parseTime(opts.since) : undefined;
-    let rows = await withStore(opts, (store) => store.list(kind, since), { mustExist: true });
+    const now = nowOption(opts);
+    const since = opts.since !== undefined ? parseTime(opts.since, now) : undefined;
+    let rows = await withStore(opts, (store) => store.list(kind, since, now), { mustExist: true });
     if (opts.active) rows = rows.filter((r) => r.active !== false);
     const out = process.stdout;
     if (opts.json) for (const r of rows) out.write(`${JSON.stringify(r)}\n`);

@@ -15,6 +15,7 @@ import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { openStore, type Store } from '../store/index.js';
 import { attributeByVerp } from '../verp/sign.js';
+import { checkAddress } from '../control/commands.js';
 
 export interface StoreCliOptions {
   db?: string;
@@ -60,6 +61,28 @@ export async function withStore<T>(
   } finally {
     store.close();
   }
+}
+
+/**
+ * `--now TIME`: answer as of another time (ISO date/time), for the "may I send?" commands: shows
+ * the 24 h suspension rule on old samples, or what will be true tomorrow.
+ */
+export function addNowOption(cmd: Command): Command {
+  return cmd.option('--now <time>', 'answer as of this time (ISO 8601, e.g. 2026-11-27T12:00Z; default: now)');
+}
+
+export function nowOption(opts: { now?: string }): number | undefined {
+  if (opts.now === undefined) return undefined;
+  const t = Date.parse(opts.now.trim());
+  if (!Number.isFinite(t)) throw new UsageError(`--now: expected an ISO 8601 time like 2026-11-27T12:00Z, got ${JSON.stringify(opts.now)}`);
+  return t;
+}
+
+/** An address argument, checked as the status socket checks it (local@domain, no spaces). */
+export function addressArg(a: string): string {
+  const bad = checkAddress(a);
+  if (bad) throw new UsageError(bad);
+  return a;
 }
 
 /** A usage error: main.ts exits 2 for errors carrying exitCode 2. */

@@ -30,7 +30,7 @@ export async function runParse(paths: string[], json: boolean, write: (s: string
       process.stderr.write(`rebound parse: ${item.source}: ${item.error}\n`);
       continue;
     }
-    const analysis = analyzeMessage(item.raw);
+    const analysis = await analyzeMessage(item.raw);
     write(json ? toJsonLine(item.source, analysis) : toTable(item.source, analysis));
   }
   return failures;
@@ -55,12 +55,14 @@ export function toJsonLine(source: string, a: Analysis): string {
         remoteMta: r.remoteMta,
         feedbackType: r.feedbackType,
       })),
+      // Only when the message could not be read at all (too large, the parser gave up).
+      ...(a.unreadable !== undefined ? { unreadable: a.unreadable } : {}),
     }) + '\n'
   );
 }
 
 function toTable(source: string, a: Analysis): string {
-  const lines = [`${source}: ${a.type}${a.decodedBy ? ` (${a.decodedBy})` : ''}`];
+  const lines = [`${source}: ${a.unreadable !== undefined ? 'unreadable' : a.type}${a.decodedBy ? ` (${a.decodedBy})` : ''}`];
   if (a.recipients.length === 0) lines.push('  (no recipients)');
   for (const r of a.recipients) {
     const flags = [r.hard ? 'hard' : 'soft', `cat ${r.category}`];

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { ResetWhat } from '../store/index.js';
-import { addStoreOptions, UsageError, whoAmI, withStore, type StoreCliOptions } from './open-store.js';
+import { addressArg, addStoreOptions, UsageError, whoAmI, withStore, type StoreCliOptions } from './open-store.js';
 
 interface ResetOpts extends StoreCliOptions {
   invalid?: boolean;
@@ -32,6 +32,7 @@ export function register(program: Command): void {
       .option('--who <name>', 'who is resetting (default: $SUDO_USER or the current user)')
       .option('--json', 'print the before/after state as JSON'),
   ).action(async (address: string, opts: ResetOpts) => {
+    addressArg(address);
     const whats = (['invalid', 'suspended', 'complained', 'all'] as const).filter((k) => opts[k]);
     if (whats.length !== 1) throw new UsageError('reset: give exactly one of --invalid, --suspended, --complained, --all');
     if (opts.reason === undefined || opts.reason.trim() === '') throw new UsageError('reset: --reason TEXT is required (it is audited)');

@@ -22,9 +22,9 @@ export function register(program: Command): void {
 export async function serve(option?: string): Promise<void> {
   const path = resolveConfigPath(option);
   // A ConfigError thrown here reaches main.ts, which exits 2 (no restart loop under systemd).
-  const config = loadConfig(path);
+  const config = loadConfig(path, { files: true });
   const log = child('serve');
-  const daemon = createDaemon(config, { reloadConfig: () => loadConfig(path) });
+  const daemon = createDaemon(config, { reloadConfig: () => loadConfig(path, { files: true }) });
 
   let stopped!: () => void;
   const done = new Promise<void>((r) => (stopped = r));

@@ -1,22 +1,31 @@
 /**
- * cli/status - `rebound status ADDRESS [--json]`: the Marketo state of one address and the answer
- * to "may I send to it now?" (verdict, cause, until when).
+ * cli/status - `rebound status ADDRESS [--json] [--now TIME]`: the Marketo state of one address
+ * and the answer to "may I send to it now?" (verdict, cause, until when). The exit status is the
+ * verdict (0 may send, 3 suspended, 4 complained, 5 invalid; cli/exit-codes.ts), like `postmap -q`
+ * exits 1 for a missing key, so scripts need not parse the text. An argument that is not an
+ * address is refused (exit 2), as the status socket refuses it.
  * Config: store.path (--db), state.suspendHours.
  */
 import type { Command } from 'commander';
 import type { AddressStatus } from '../store/index.js';
-import { addStoreOptions, formatTime, withStore, type StoreCliOptions } from './open-store.js';
+import { verdictExit } from './exit-codes.js';
+import { addNowOption, addressArg, addStoreOptions, formatTime, nowOption, withStore, type StoreCliOptions } from './open-store.js';
 
 export function register(program: Command): void {
   addStoreOptions(
-    program
-      .command('status')
-      .description('show the state of an address and whether it may be mailed now')
-      .argument('<address>', 'email address')
-      .option('--json', 'print JSON'),
-  ).action(async (address: string, opts: StoreCliOptions & { json?: boolean }) => {
-    const st = await withStore(opts, (store) => store.addressStatus(address), { mustExist: true });
+    addNowOption(
+      program
+        .command('status')
+        .description('show the state of an address and whether it may be mailed now (exit status: the verdict)')
+        .argument('<address>', 'email address')
+        .option('--json', 'print JSON'),
+    ),
+  ).action(async (address: string, opts: StoreCliOptions & { json?: boolean; now?: string }) => {
+    addressArg(address);
+    const now = nowOption(opts);
+    const st = await withStore(opts, (store) => store.addressStatus(address, now), { mustExist: true });
     process.stdout.write(opts.json ? `${JSON.stringify(st)}\n` : formatStatus(st));
+    process.exitCode = verdictExit(st.mayISend.verdict);
   });
 }
 

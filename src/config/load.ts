@@ -6,9 +6,13 @@
  * `ConfigError` (exit code 2) whose message lists every problem as
  * `<file>: <key path>: expected <what>, got <value>`. Unknown keys are errors.
  * Secrets: imap.mailboxes[].passwordFile / passwordEnv, verp.keysFile / verp.keysEnv.
+ * With `{ files: true }` (serve, its SIGHUP reload, check-config) the files the daemon reads at
+ * start - the TLS certificate and key - are read and checked here too, so a missing one is a
+ * config error naming its key (exit 2, not restarted) rather than an ENOENT from deep inside.
  * Only main/cli call this; nothing here exits the process.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import {
   configRules,
@@ -257,12 +261,54 @@ function resolveVerpKeys(c: Checker, verp: Table): void {
   verp.keys = keys;
 }
 
+/**
+ * intake.lmtp.socket turns LMTP on by itself: setting the socket is how one asks for LMTP on a
+ * socket, and the example file's `enabled = false` (meant for host:port) must not silently keep
+ * it off. `enabled` alone turns on LMTP over TCP.
+ */
+function enableLmtpBySocket(merged: Table): void {
+  const lmtp = isTable(merged.intake) && isTable(merged.intake.lmtp) ? merged.intake.lmtp : undefined;
+  if (lmtp && typeof lmtp.socket === 'string') lmtp.enabled = true;
+}
+
+/** The TLS certificate and key: readable PEM files that belong together (serve reads them at start). */
+function checkTlsFiles(c: Checker, cfg: Config): void {
+  const tls = cfg.intake.smtp.tls;
+  if (!cfg.intake.smtp.enabled || tls.cert === undefined || tls.key === undefined) return;
+  const read = (key: 'cert' | 'key'): Buffer | undefined => {
+    const path = tls[key]!;
+    try {
+      if (!statSync(path).isFile()) throw Object.assign(new Error('not a file'), { code: 'not a regular file' });
+      return readFileSync(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      c.problems.push(`${c.file}: intake.smtp.tls.${key}: expected a readable file, got ${JSON.stringify(path)} (${code})`);
+      return undefined;
+    }
+  };
+  const cert = read('cert');
+  const key = read('key');
+  if (!cert || !key) return;
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    c.problems.push(`${c.file}: intake.smtp.tls: expected a PEM certificate and its private key, got ${(err as Error).message} (cert ${JSON.stringify(tls.cert)}, key ${JSON.stringify(tls.key)})`);
+  }
+}
+
+export interface LoadOptions {
+  /** Also read and check the files the daemon reads at start (TLS cert/key). */
+  files?: boolean;
+}
+
 /** Validate an already-parsed TOML document (exported for tests and for show-config). */
-export function configFromObject(input: unknown, file = 'rebound.toml'): Config {
+export function configFromObject(input: unknown, file = 'rebound.toml', opts: LoadOptions = {}): Config {
   const c = new Checker(file);
   const merged = c.table('', '', input, defaultConfig as unknown as Table);
+  if (merged) enableLmtpBySocket(merged);
   if (merged && isTable(merged.verp)) resolveVerpKeys(c, merged.verp);
   if (merged && c.problems.length === 0) crossCheck(c, merged as unknown as Config);
+  if (merged && c.problems.length === 0 && opts.files) checkTlsFiles(c, merged as unknown as Config);
   if (c.problems.length > 0) throw new ConfigError(c.problems.join('\n'), c.problems);
   return deepFreeze(merged as unknown as Config);
 }
@@ -271,8 +317,8 @@ export function configFromObject(input: unknown, file = 'rebound.toml'): Config 
  * Load the config. No path: the embedded defaults (frozen copy). Throws ConfigError on any
  * problem, including a missing file or a TOML syntax error.
  */
-export function loadConfig(path?: string): Config {
-  if (path === undefined) return configFromObject({}, '(defaults)');
+export function loadConfig(path?: string, opts: LoadOptions = {}): Config {
+  if (path === undefined) return configFromObject({}, '(defaults)', opts);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -288,7 +334,7 @@ export function loadConfig(path?: string): Config {
       throw new ConfigError(`${path}: TOML syntax error at line ${err.line}, column ${err.column}: ${err.message.split('\n')[0]}`);
     throw new ConfigError(`${path}: TOML syntax error: ${(err as Error).message}`);
   }
-  return configFromObject(doc, path);
+  return configFromObject(doc, path, opts);
 }
 
 /** The effective config as TOML-ish JSON with secrets replaced, for show-config and logs. */

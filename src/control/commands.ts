@@ -241,7 +241,7 @@ const commands: Command[] = [
   {
     verb: 'metrics',
     usage: 'metrics',
-    help: 'Prometheus text exposition in the "metrics" field (nc ... | jq -r .metrics)',
+    help: 'Prometheus text exposition in the "metrics" field (echo metrics | nc -N -U SOCKET | jq -r .metrics)',
     minArgs: 0,
     maxArgs: 0,
     run(_args, deps) {
@@ -256,7 +256,7 @@ const commands: Command[] = [
     minArgs: 0,
     maxArgs: 0,
     run() {
-      return { ok: true, commands: commands.map((c) => ({ usage: c.usage, help: c.help })).concat([{ usage: 'quit', help: 'close the connection' }]) };
+      return { ok: true, commands: commands.map((c) => ({ usage: c.usage, help: c.help })).concat([{ usage: 'quit', help: 'close the connection (ending your input does too: socat, nc -N; plain nc -U never ends it)' }]) };
     },
   },
 ];

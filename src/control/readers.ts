@@ -27,7 +27,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Server, Socket } from 'node:net';
 import type { ControlConfig } from '../config/schema.js';
-import { child } from '../log.js';
+import { child, logFile } from '../log.js';
 import type { StoreOptions } from '../store/index.js';
 import { runCommand, type CommandContext, type ControlDeps } from './commands.js';
 
@@ -116,6 +116,8 @@ export function startReaders(opts: {
       execArgv: process.env.REBOUND_READER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
+      // Log where this process logs (stdout, or REBOUND_LOG_FILE under test).
+      env: logFile() === undefined ? process.env : { ...process.env, REBOUND_LOG_FILE: logFile() },
     });
     const r: Reader = { proc, ready: false, conns: 0, startedAt: Date.now() };
     readers.add(r);

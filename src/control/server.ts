@@ -47,14 +47,25 @@ export type StartControlDeps = Omit<ControlDeps, 'store'> &
 /**
  * Serve the line protocol on one connection. Replies to a burst of pipelined lines are written
  * with one write() call, which is what makes 50k lookups/s possible from one client.
+ *
+ * End of stream: a client that half-closes (`echo health | socat - UNIX-CONNECT:...`,
+ * `nc -N -U`) gets an answer to every line it sent before its end of stream - a last line
+ * without a newline included - and then the connection is closed. The socket is kept half-open
+ * for that: Node would otherwise end our side as soon as the client's FIN arrives, and a reply
+ * still on its way from the main process (reader processes: stats, health, metrics) would be
+ * written to a closed socket and lost.
  */
 export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: CommandContext, maxLine: number): void {
+  sock.allowHalfOpen = true;
   sock.setEncoding('utf8');
   sock.setNoDelay?.(true);
   // Forgotten interactive sessions must not hold one of control.maxClients slots for ever.
   sock.setTimeout(IDLE_MS, () => sock.destroy());
   let buf = '';
   let discarding = false;
+  /** The client's end of stream arrived: answer what is left, then close. */
+  let ended = false;
+  let closing = false;
   const tooLong = (): string =>
     `${JSON.stringify({ ok: false, error: `line longer than ${maxLine} bytes; ignored` } satisfies Reply)}\n`;
 
@@ -63,9 +74,12 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
   let waiting = false;
 
   const drain = (): void => {
+    if (closing) return;
     let out = '';
     let quit = false;
     let start = 0;
+    // After the end of stream, a last line without its newline is still a request.
+    if (ended && buf !== '' && !buf.endsWith('\n')) buf += '\n';
     for (;;) {
       const nl = buf.indexOf('\n', start);
       if (nl < 0) break;
@@ -121,7 +135,11 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
       discarding = true;
     }
     if (out !== '') send(out);
-    if (quit) sock.end();
+    // Done after `quit`, or after the client's end of stream once nothing is left to answer.
+    if (quit || (ended && !waiting)) {
+      closing = true;
+      sock.end();
+    }
   };
 
   const send = (out: string): void => {
@@ -136,7 +154,13 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
   };
 
   sock.on('data', (chunk: string) => {
+    if (closing) return;
     buf += chunk;
+    if (!waiting) drain();
+  });
+  // 'end' comes after every 'data' (a paused socket holds it back until resumed).
+  sock.on('end', () => {
+    ended = true;
     if (!waiting) drain();
   });
   sock.on('error', () => sock.destroy());

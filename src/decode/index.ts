@@ -31,7 +31,7 @@
  * No config keys.
  */
 import { arf } from '../parse/arf.js';
-import type { MimePart, ParsedMessage } from '../parse/mime.js';
+import type { MimePart, ParsedMessage } from '../parse/message.js';
 import type { Finding, MessageType, Report } from '../types.js';
 import { isDaemonAddress, readEvidence, type Evidence } from './evidence.js';
 import { autoReplies, isListCommandReply } from './notices.js';

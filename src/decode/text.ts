@@ -1,11 +1,11 @@
 /**
  * decode/text - the views of a parsed bounce that every decoder uses: the human-readable text
- * (text/plain outside any attached original, or text/html stripped when there is no plain part),
+ * (the text/plain parts outside any attached original, or text/html stripped when there is none),
  * and the headers of the attached original message.
  * In: ParsedMessage. Out: DecodeInput, Report['original']. No config keys. RFCs: 2046 (multipart),
  * 3462/6522 (text/rfc822-headers), 6532 (message/global).
  */
-import { parseHeaders, type Headers, type MimePart, type ParsedMessage } from '../parse/mime.js';
+import { parseHeaders, type Headers, type MimePart, type ParsedMessage } from '../parse/message.js';
 import type { Report } from '../types.js';
 import type { DecodeContext, DecodeInput } from './types.js';
 
@@ -91,31 +91,22 @@ class LazyInput implements DecodeInput {
 
 function readText(msg: ParsedMessage): string {
   const plain: string[] = [];
-  const html: MimePart[] = [];
-  const preambles: string[] = [];
-  collectText(msg.root, plain, html, preambles);
-  // The text parts first; HTML only when there is no plain text at all (bodies decode lazily); a
-  // multipart preamble only when the message has no readable part (some MTAs write their whole
-  // report there), since it is usually "This is a multi-part message in MIME format.".
-  if (plain.length > 0) return plain.join('\n');
-  if (html.length > 0) return html.map((p) => htmlToText(capped(p.body))).join('\n');
-  return preambles.join('\n');
+  const html: string[] = [];
+  // The inline text/plain and text/html parts arrive joined (mailparser); other text parts (a
+  // text/plain attachment, text/enriched) are among the parts.
+  if (msg.text.trim() !== '') plain.push(capped(msg.text));
+  if (msg.html !== '') html.push(msg.html);
+  if (msg.root.type.startsWith('multipart/')) for (const p of msg.root.parts) collectText(p, plain, html);
+  else if (msg.text === '' && msg.html === '') collectText(msg.root, plain, html);
+  // HTML is stripped only when there is no plain text at all; a multipart preamble ("This is a
+  // multi-part message in MIME format.") is not text: mailparser does not even report it.
+  return plain.length > 0 ? plain.join('\n') : html.map((h) => htmlToText(capped(h))).join('\n');
 }
 
-function collectText(p: MimePart, plain: string[], html: MimePart[], preambles: string[]): void {
+function collectText(p: MimePart, plain: string[], html: string[]): void {
   if (ATTACHED.has(p.type) || MACHINE.has(p.type)) return;
-  if (p.type.startsWith('multipart/')) {
-    if (p.body.trim() !== '') preambles.push(capped(p.body));
-    for (const c of p.parts) collectText(c, plain, html, preambles);
-    return;
-  }
-  if (p.type === 'text/html') {
-    html.push(p);
-    return;
-  }
-  if (p.type === 'text/plain' || p.type === 'text/enriched' || (p.type.startsWith('text/') && p.type !== 'text/calendar')) {
-    plain.push(capped(p.body));
-  }
+  if (p.type === 'text/html') html.push(p.body);
+  else if (p.type.startsWith('text/') && p.type !== 'text/calendar') plain.push(capped(p.body));
 }
 
 const ENTITIES: Record<string, string> = {

@@ -3,7 +3,7 @@
  * `detect` (cheap: headers only) and `decode` (reads the body). It returns null when the message
  * is not in its format, so the registry can try the next one.
  */
-import type { ParsedMessage } from '../parse/mime.js';
+import type { ParsedMessage } from '../parse/message.js';
 import type { Finding, MessageType, Report } from '../types.js';
 
 /**

@@ -5,7 +5,8 @@
  *
  * An mbox is recognised by its first line ("From " envelope line). Messages inside are numbered
  * from 1 and named `path#n`; a new one starts at an envelope line ("From sender date") after a
- * blank line, in files with LF, CRLF or CR-only line endings. Both mboxo and mboxrd quoting are
+ * blank line, in files with LF or CRLF line endings; a file with CR-only line endings (message or
+ * mbox) is read with LF instead, since the MIME parser reads CRLF and LF only. Both mboxo and mboxrd quoting are
  * undone (">From " -> "From "), which is lossy only for mboxo files that had a literal ">From "
  * line - harmless for bounces.
  */
@@ -13,7 +14,8 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export type InputItem = { source: string; raw: Buffer } | { source: string; error: string };
+/** `permanent`: the input can never be stored (reading it again cannot help; `rebound ingest -` exits 65). */
+export type InputItem = { source: string; raw: Buffer } | { source: string; error: string; permanent?: true };
 
 /** Bytes read from stdin at most; a bigger stream is an error, not an out-of-memory crash. */
 const MAX_STDIN_BYTES = 256 * 1024 * 1024;
@@ -25,7 +27,7 @@ export async function* readInputs(paths: string[]): AsyncGenerator<InputItem> {
       try {
         raw = await readStdin();
       } catch (err) {
-        yield { source: '-', error: describe(err) };
+        yield { source: '-', error: describe(err), ...(err instanceof StdinTooBig ? { permanent: true as const } : {}) };
         continue;
       }
       yield* splitMessages('-', raw);
@@ -72,8 +74,13 @@ async function* readPath(path: string): AsyncGenerator<InputItem> {
   yield* splitMessages(path, raw);
 }
 
-/** A single message, or the messages of an mbox. */
-export function* splitMessages(source: string, raw: Buffer): Generator<InputItem> {
+/**
+ * A single message, or the messages of an mbox. A file with CR-only line endings (old Mac tools,
+ * some exporters; SMTP and IMAP never deliver one) gets LF line endings first: the MIME parser
+ * reads CRLF and LF only.
+ */
+export function* splitMessages(source: string, file: Buffer): Generator<InputItem> {
+  const raw = crOnlyToLf(file);
   if (!isMbox(raw)) {
     yield { source, raw };
     return;
@@ -83,6 +90,14 @@ export function* splitMessages(source: string, raw: Buffer): Generator<InputItem
     n += 1;
     yield { source: `${source}#${n}`, raw: message };
   }
+}
+
+/** A buffer whose only line ending is CR, with LF instead; any other buffer as it is. */
+export function crOnlyToLf(raw: Buffer): Buffer {
+  if (raw.indexOf(13) < 0 || raw.indexOf(10) >= 0) return raw;
+  const out = Buffer.from(raw);
+  for (let i = out.indexOf(13); i >= 0; i = out.indexOf(13, i + 1)) out[i] = 10;
+  return out;
 }
 
 export function isMbox(raw: Buffer): boolean {
@@ -131,6 +146,8 @@ export function splitMbox(raw: Buffer): Buffer[] {
   return out;
 }
 
+class StdinTooBig extends Error {}
+
 async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -138,7 +155,7 @@ async function readStdin(): Promise<Buffer> {
   for await (const chunk of stream) {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += b.length;
-    if (size > MAX_STDIN_BYTES) throw new Error(`stdin: more than ${MAX_STDIN_BYTES} bytes`);
+    if (size > MAX_STDIN_BYTES) throw new StdinTooBig(`stdin: more than ${MAX_STDIN_BYTES} bytes`);
     chunks.push(b);
   }
   return Buffer.concat(chunks);

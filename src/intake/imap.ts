@@ -423,14 +423,14 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
           });
           const saved = items.length > 0 ? opts.store.saveMessages(items) : [];
 
-          // 3. Process, a few at a time (parsing is synchronous: SMTP intake and the status
-          // socket get a turn between chunks). A duplicate - refetched after a crash, or found
+          // 3. Process, a few at a time (SMTP intake and the status socket get a turn during the
+          // analyses and between chunks). A duplicate - refetched after a crash, or found
           // again by a rescan - is not processed twice; the store reports the state it already
           // has. A store failure (busy, disk full) rejects the pass before anything is acknowledged.
           doing = `process messages from "${folder}"`;
-          const outcomes: ReturnType<ImapStore['processIds']> = [];
+          const outcomes: Awaited<ReturnType<ImapStore['processIds']>> = [];
           for (let j = 0; j < saved.length; j += PROCESS_CHUNK) {
-            outcomes.push(...opts.store.processIds(saved.slice(j, j + PROCESS_CHUNK).map((s) => s.id)));
+            outcomes.push(...(await opts.store.processIds(saved.slice(j, j + PROCESS_CHUNK).map((s) => s.id))));
             await new Promise((r) => setImmediate(r));
           }
           const byDest = new Map<string, number[]>();

@@ -16,7 +16,7 @@ import type { DecodeInput, DecodeResult, Decoder } from '../decode/types.js';
 import { findOriginal, findOriginalHeaders } from '../decode/text.js';
 import type { Finding } from '../types.js';
 import { normalizeAddress } from './dsn.js';
-import { parseHeaders, type MimePart } from './mime.js';
+import { parseHeaders, type MimePart } from './message.js';
 
 const NAME = 'arf';
 

@@ -187,14 +187,17 @@ export interface Store {
   getMessage(id: number): StoredMessage | undefined;
   /** Save and process a batch in one go (CLI ingest, bench): analysis runs before the write
    *  transaction, and the raw bytes are not read back. Same results as saveMessages + processIds. */
-  ingestMessages(items: { env: Envelope; raw: Buffer }[]): (SaveResult & { outcome: ProcessOutcome })[];
-  processMessage(id: number, opts?: { force?: boolean }): ProcessOutcome;
+  ingestMessages(items: { env: Envelope; raw: Buffer }[]): Promise<(SaveResult & { outcome: ProcessOutcome })[]>;
+  processMessage(id: number, opts?: { force?: boolean }): Promise<ProcessOutcome>;
   /** Process up to `limit` pending messages (oldest first), in batches; returns how many. */
-  processPending(limit?: number, opts?: { relaxed?: boolean }): number;
+  processPending(limit?: number, opts?: { relaxed?: boolean }): Promise<number>;
   /** Like processPending but returns every outcome (for summaries). `relaxed`: commit without an
    *  fsync (synchronous=NORMAL): for the daemon's pipeline, whose results are derived from the
-   *  durable raw message - a power loss can only put messages back to pending, to be redone. */
-  processIds(ids: number[], opts?: { force?: boolean; relaxed?: boolean }): ProcessOutcome[];
+   *  durable raw message - a power loss can only put messages back to pending, to be redone.
+   *  Asynchronous because the analysis is (mailparser); each batch's plans are made first, then
+   *  committed in one synchronous transaction, so other writers of this connection (the group
+   *  commit of intake) run between analyses but never inside a processing transaction. */
+  processIds(ids: number[], opts?: { force?: boolean; relaxed?: boolean }): Promise<ProcessOutcome[]>;
   mayISend(address: string, now?: number): MayISend;
   addressStatus(address: string, now?: number): AddressStatus;
   history(address: string, limit?: number): HistoryEntry[];
@@ -205,7 +208,7 @@ export interface Store {
   importSuppressions(rows: ImportRow[], who: string): ImportResult;
   stats(now?: number): Stats;
   /** Re-run the pipeline on matching messages (force); returns the outcomes. */
-  reprocess(filter: ReprocessFilter): ProcessOutcome[];
+  reprocess(filter: ReprocessFilter): Promise<ProcessOutcome[]>;
   setImapCursor(account: string, folder: string, cursor: ImapCursor): void;
   getImapCursor(account: string, folder: string): ImapCursor | undefined;
   /** Upsert one mailbox's health row (merge: undefined fields keep their stored value); returns the row. */
@@ -328,14 +331,16 @@ class SqliteStore implements Store {
     return loadMessage(this.m, id);
   }
 
-  ingestMessages(items: { env: Envelope; raw: Buffer }[]): (SaveResult & { outcome: ProcessOutcome })[] {
+  async ingestMessages(items: { env: Envelope; raw: Buffer }[]): Promise<(SaveResult & { outcome: ProcessOutcome })[]> {
     // Analyse outside the write lock; skip the analysis of messages we already finished.
     const prepared = items.map((it) => prepareMessage(it.env, it.raw));
-    const plans = items.map((it, i) => {
+    const plans: (ProcessPlan | null)[] = [];
+    for (const [i, it] of items.entries()) {
       const known = this.m.byHash.get(prepared[i]!.sha256);
       const state = known ? this.m.state.get(known.id)?.state : undefined;
-      return state !== undefined && state !== 'pending' ? null : planMessage({ id: 0, raw: it.raw, env: it.env }, this.analyze, this.attribute);
-    });
+      plans.push(state !== undefined && state !== 'pending' ? null : await planMessage({ id: 0, raw: it.raw, env: it.env }, this.analyze, this.attribute));
+    }
+    // From here to the end of the transaction nothing awaits: the batch commits as one unit.
     const now = this.clock();
     return this.write('ingest messages', () =>
       this.db
@@ -356,22 +361,22 @@ class SqliteStore implements Store {
 
   // ---- processing ----
 
-  processMessage(id: number, opts: { force?: boolean } = {}): ProcessOutcome {
-    return this.processIds([id], opts)[0]!;
+  async processMessage(id: number, opts: { force?: boolean } = {}): Promise<ProcessOutcome> {
+    return (await this.processIds([id], opts))[0]!;
   }
 
-  processPending(limit = Number.MAX_SAFE_INTEGER, opts: { relaxed?: boolean } = {}): number {
+  async processPending(limit = Number.MAX_SAFE_INTEGER, opts: { relaxed?: boolean } = {}): Promise<number> {
     let done = 0;
     while (done < limit) {
       const ids = this.m.pending.all(Math.min(BATCH, limit - done)).map((r) => r.id);
       if (ids.length === 0) break;
-      this.processIds(ids, opts);
+      await this.processIds(ids, opts);
       done += ids.length;
     }
     return done;
   }
 
-  processIds(ids: number[], opts: { force?: boolean; relaxed?: boolean } = {}): ProcessOutcome[] {
+  async processIds(ids: number[], opts: { force?: boolean; relaxed?: boolean } = {}): Promise<ProcessOutcome[]> {
     const out: ProcessOutcome[] = [];
     for (let i = 0; i < ids.length; i += BATCH) {
       // Analyse outside the transaction (CPU-bound, may be slow) so the write lock is held only
@@ -387,8 +392,10 @@ class SqliteStore implements Store {
         // A pruned finished message keeps its events (reprocessing it would erase them); a pending
         // one without raw bytes becomes 'failed' (planMessage says why) rather than pending for ever.
         else if (msg.raw === null && msg.state !== 'pending') plans.push(skipped(msg));
-        else plans.push(planMessage(msg, this.analyze, this.attribute));
+        else plans.push(await planMessage(msg, this.analyze, this.attribute));
       }
+      // No await from here to the commit: the plans are written in one synchronous transaction
+      // (commitPlan re-checks each row's state, as another writer may have finished it meanwhile).
       const commit = () =>
         this.db
           .transaction(() => {
@@ -442,7 +449,7 @@ class SqliteStore implements Store {
     return outcome;
   }
 
-  reprocess(filter: ReprocessFilter): ProcessOutcome[] {
+  async reprocess(filter: ReprocessFilter): Promise<ProcessOutcome[]> {
     const where: string[] = ['raw IS NOT NULL'];
     const args: (string | number)[] = [];
     if (!filter.all) {

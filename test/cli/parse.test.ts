@@ -51,6 +51,20 @@ describe('rebound parse', () => {
     expect(lines).toEqual([{ source: join(dir, 'garbage.eml'), type: 'not-bounce', recipients: [] }]);
   });
 
+  it('says why a message could not be read at all (JSON field "unreadable", added only then)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rebound-parse-'));
+    // A header block over mailparser's 1 MiB limit.
+    writeFileSync(join(dir, 'huge-header.eml'), `${'Received: from relay.example (192.0.2.1)\n'.repeat(40_000)}Subject: x\n\nhi\n`);
+    const r = run(['parse', '--json', join(dir, 'huge-header.eml'), sample('written/02-vacation.eml')]);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ type: 'not-bounce', recipients: [], unreadable: expect.stringMatching(/^mailparser: Max header size/) });
+    expect(lines[1].type).toBe('autoreply');
+    expect(lines[1]).not.toHaveProperty('unreadable');
+    const table = run(['parse', join(dir, 'huge-header.eml')]);
+    expect(table.stdout).toMatch(/huge-header\.eml: unreadable\n\s+\(no recipients\)\n\s+problem: mailparser: Max header size/);
+  });
+
   it('prints a readable table without --json', () => {
     const r = run(['parse', sample('postfix/01-spam-blocked-bounce.eml')]);
     expect(r.status).toBe(0);

@@ -81,7 +81,8 @@ describe('store CLI commands', { timeout: 120_000 }, () => {
 
   it('status shows the verdict, human and JSON', async () => {
     const h = await rebound(['status', 'Bob@Invalid.Example']);
-    expect(h.code).toBe(0);
+    // The exit status is the verdict (5 invalid), like postmap -q's 1 for a missing key.
+    expect(h.code).toBe(5);
     expect(h.out).toMatch(/may send now: +no - invalid/);
     expect(h.out).toContain('User unknown in virtual mailbox table');
     const j = JSON.parse(ok(await rebound(['status', 'carol@blocked.example', '--json']))) as Record<string, unknown>;

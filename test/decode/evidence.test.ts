@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../../src/analyze.js';
 import { decodeMessage } from '../../src/decode/index.js';
 import { forwardOrReplySubject, isDaemonAddress } from '../../src/decode/evidence.js';
-import { parseMessage } from '../../src/parse/mime.js';
+import { parseMessage } from '../../src/parse/message.js';
 
 const dir = resolve(new URL('.', import.meta.url).pathname, '../fixtures/mta/not-bounce');
 const raw = (file: string) => readFileSync(resolve(dir, file));
@@ -28,13 +28,13 @@ describe('not bounces, whatever they say', () => {
     // Mailing-list robots answering commands (Mailman, Majordomo), with error words and addresses.
     ['05-mailman-results.eml'],
     ['06-majordomo.eml'],
-  ])('%s is not a bounce', (file) => {
-    const a = analyzeMessage(raw(file));
+  ])('%s is not a bounce', async (file) => {
+    const a = await analyzeMessage(raw(file));
     expect(a).toMatchObject({ type: 'not-bounce', recipients: [] });
   });
 
-  it('needs a sign of a mail system before reading free prose', () => {
-    const msg = parseMessage(raw('09-no-sender-evidence.eml'));
+  it('needs a sign of a mail system before reading free prose', async () => {
+    const msg = await parseMessage(raw('09-no-sender-evidence.eml'));
     expect(decodeMessage(msg)).toMatchObject({ type: 'not-bounce', findings: [] });
     // The same message delivered with a null envelope sender is a bounce.
     const r = decodeMessage(msg, { mailFrom: '' });
@@ -42,9 +42,9 @@ describe('not bounces, whatever they say', () => {
     expect(r.findings.map((f) => f.recipient)).toEqual(['h.berg@old-relay.example']);
   });
 
-  it('never reports our own envelope recipient (the VERP address) from a text report', () => {
+  it('never reports our own envelope recipient (the VERP address) from a text report', async () => {
     const text = raw('09-no-sender-evidence.eml').toString().replace('Unknown user: h.berg@old-relay.example', 'Unknown user: bounces+h.berg=old-relay.example@bounce.shop.example');
-    const r = decodeMessage(parseMessage(text), { mailFrom: '', rcptTo: ['bounces+h.berg=old-relay.example@bounce.shop.example'] });
+    const r = decodeMessage(await parseMessage(text), { mailFrom: '', rcptTo: ['bounces+h.berg=old-relay.example@bounce.shop.example'] });
     expect(r.findings).toEqual([]);
   });
 });
@@ -53,8 +53,8 @@ describe('auto-replies', () => {
   it.each([
     ['07-auto-prefix.eml', 'mira.holt@partner.example'],
     ['08-autosvar.eml', 'lars@partner.example'],
-  ])('%s is an auto-reply of %s, never a failure', (file, address) => {
-    const a = analyzeMessage(raw(file));
+  ])('%s is an auto-reply of %s, never a failure', async (file, address) => {
+    const a = await analyzeMessage(raw(file));
     expect(a.type).toBe('autoreply');
     expect(a.recipients).toEqual([expect.objectContaining({ address, reason: 'vacation', hard: false })]);
   });

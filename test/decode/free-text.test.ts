@@ -28,8 +28,8 @@ const cases: Array<[string, string[], string]> = [
 ];
 
 describe('free-text bounces', () => {
-  it.each(cases)('%s', (file, recipients, diagnostic) => {
-    const a = analyze(file);
+  it.each(cases)('%s', async (file, recipients, diagnostic) => {
+    const a = await analyze(file);
     expect(a.type).toBe('bounce');
     expect(a.recipients.map((r) => r.address)).toEqual(recipients);
     expect(a.recipients[0]!.diagnostic).toContain(diagnostic);
@@ -37,8 +37,8 @@ describe('free-text bounces', () => {
     for (const r of a.recipients) expect(r.address).not.toMatch(/^(?:newsletter@bounce\.shop\.example|postmaster@|mailer-daemon@)/i);
   });
 
-  it('takes no address from prose that only names contacts', () => {
-    const a = analyze('10-prose-only.eml');
+  it('takes no address from prose that only names contacts', async () => {
+    const a = await analyze('10-prose-only.eml');
     expect(a).toMatchObject({ type: 'not-bounce', recipients: [] });
   });
 });

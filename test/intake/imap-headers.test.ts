@@ -83,7 +83,7 @@ describe('an IMAP bounce for a UTF-8 recipient changes the right address', () =>
     const store = openStore({ path: ':memory:', attribute: attributeByVerp(verp) });
     try {
       const raw = delivered(rcpt, rp);
-      const [r] = store.ingestMessages([{ env: envelopeFromHeaders(raw, 'bounces/INBOX/1/1', Date.now()), raw }]);
+      const [r] = await store.ingestMessages([{ env: envelopeFromHeaders(raw, 'bounces/INBOX/1/1', Date.now()), raw }]);
       expect(r!.outcome.addresses).toEqual([rcpt]);
       expect(store.mayISend(rcpt).verdict).toBe('invalid');
       // No garbled twin: the only address the store knows is the real one.

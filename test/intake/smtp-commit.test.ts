@@ -121,11 +121,11 @@ describe('GroupCommitter on a WAL file store', () => {
     expect(out.map((o) => o.status)).toEqual(['rejected', 'rejected']);
   });
 
-  it('the pipeline gzips raw bytes the intake stored uncompressed, and they read back the same', () => {
+  it('the pipeline gzips raw bytes the intake stored uncompressed, and they read back the same', async () => {
     const { store } = fileStore();
     const saved = store.saveMessagesUnsynced([{ env: env(7), raw: raw(7) }])!;
     expect(store.getMessage(saved[0]!.id)?.compression).toBe('none');
-    store.processIds([saved[0]!.id], { relaxed: true });
+    await store.processIds([saved[0]!.id], { relaxed: true });
     const m = store.getMessage(saved[0]!.id)!;
     expect(m.compression).toBe('gzip');
     expect(m.raw?.equals(raw(7))).toBe(true);

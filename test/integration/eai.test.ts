@@ -332,13 +332,10 @@ describe.skipIf(skip)(`internationalized addresses end to end${skip ? ` (skipped
     }
   }, 240_000);
 
-  // KNOWN GAP until the DSN reader reads message/global-delivery-status by the address-text rule
-  // (src/address/text.ts fieldsText; src/parse belongs to the mailparser rewrite on branch mime):
-  // when the return path has a UTF-8 local part, Postfix backslash-quotes its bytes in
-  // X-Postfix-Sender, the part as a whole is no longer UTF-8, and today's reader decodes it as
-  // windows-1252, so events.raw_address (the report's spelling) is garbled. The state is right
-  // (the VERP token names the address, test above). This test flips when the reader is fixed.
-  it.fails('keeps the report spelling of every address readable (events.raw_address)', () => {
+  // The DSN reader reads message/global-delivery-status by the address-text rule, line by line
+  // (src/parse/message.ts with src/address/text.ts fieldsText): Postfix backslash-quotes the bytes
+  // of a UTF-8 return path in X-Postfix-Sender, which no longer spoils the recipients' lines.
+  it('keeps the report spelling of every address readable (events.raw_address)', () => {
     const raw = new Database(db, { readonly: true });
     try {
       const rows = raw.prepare('SELECT address, raw_address FROM events ORDER BY id').all() as { address: string; raw_address: string }[];

@@ -17,20 +17,20 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const NOT_A_BOUNCE = Buffer.from('From: a@example.com\r\nTo: b@example.com\r\nSubject: hello\r\n\r\nJust a note.\r\n');
 
-function storeWithOldMessage(name: string, now: number): Store {
+async function storeWithOldMessage(name: string, now: number): Promise<Store> {
   const store = openStore({ path: join(dir, name), clock: () => now });
   const env = { source: 'file' as const, origin: 'test', mailFrom: '', rcptTo: [], receivedAt: now - 40 * DAY };
   const { id } = store.saveMessage(env, NOT_A_BOUNCE);
-  store.processMessage(id);
+  await store.processMessage(id);
   const fresh = store.saveMessage({ ...env, receivedAt: now - DAY }, Buffer.from(`${NOT_A_BOUNCE.toString()}x`));
-  store.processMessage(fresh.id);
+  await store.processMessage(fresh.id);
   return store;
 }
 
 describe('jobs', () => {
   it('prune drops old raw messages once; the second run finds nothing', async () => {
     const now = Date.now();
-    const store = storeWithOldMessage('prune.db', now);
+    const store = await storeWithOldMessage('prune.db', now);
     const m = new Metrics();
     const jobs = startJobs(configFromObject({}).jobs, { store, metrics: m });
     try {
@@ -46,7 +46,7 @@ describe('jobs', () => {
   });
 
   it('checkpoint runs twice without error and truncates the WAL', async () => {
-    const store = storeWithOldMessage('ckpt.db', Date.now());
+    const store = await storeWithOldMessage('ckpt.db', Date.now());
     const jobs = startJobs(configFromObject({}).jobs, { store });
     try {
       await jobs.runNow('checkpoint');
@@ -63,7 +63,7 @@ describe('jobs', () => {
 
   it('backup writes a complete copy, rotates old ones, and skips an overlapping run', async () => {
     let t = Date.UTC(2026, 0, 1, 2, 45, 0);
-    const store = storeWithOldMessage('src.db', t);
+    const store = await storeWithOldMessage('src.db', t);
     const bdir = join(dir, 'backups');
     const cfg = configFromObject({ jobs: { backup: { enabled: true, dir: bdir, keep: 2 } } }).jobs;
     const jobs = startJobs(cfg, { store, now: () => t });

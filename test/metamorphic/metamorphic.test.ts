@@ -1,45 +1,27 @@
 /**
- * Metamorphic suite: every message of ../shared/sisimai and samples/ in variants that must not change
- * the result (test/metamorphic/variants.ts), through the whole analysis. Reports invariance per
- * decoder and per variant kind; at least 99 % of the variants must keep type, recipients, reason
- * and hard (a forward by a person must become not-bounce).
+ * Metamorphic suite, part 1: ../shared/sisimai (skipped where ../shared is absent), our own fixtures
+ * (test/fixtures/mta) and the hand-written samples. Every message in variants that must not change
+ * the result (test/metamorphic/variants.ts), through the whole analysis; at least 99 % of the
+ * variants must keep type, recipients, reason and hard (a forward by a person must become
+ * not-bounce). Part 2 (samples/real-mta) is in real-mta-*.test.ts.
  */
-import { existsSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emlFiles, formatReport, runMetamorphic } from './run.js';
+import { emlFiles } from './run.js';
+import { metamorphicSuite, REPO, SISIMAI } from './suite.js';
 
-const here = new URL('.', import.meta.url).pathname;
-const samplesDir = resolve(here, '../../samples');
-const sisimaiDir = resolve(here, '../../../shared/sisimai/corpus/maildir');
-const sisimaiPresent = existsSync(sisimaiDir);
+metamorphicSuite('sisimai', SISIMAI, 400, '../shared/sisimai is absent');
+metamorphicSuite('fixtures', resolve(REPO, 'test/fixtures/mta'), 100);
+metamorphicSuite('samples/written', resolve(REPO, 'samples/written'), 1);
+metamorphicSuite('samples/postfix', resolve(REPO, 'samples/postfix'), 1);
 
-/** The share of variants that must keep their result. */
-const FLOOR = 0.99;
 
-describe('metamorphic: samples/', () => {
-  it('keeps the result of at least 99 % of the variants of samples/', () => {
-    const r = runMetamorphic(emlFiles(samplesDir, 'samples'));
-    console.log(formatReport(r));
-    expect(r.messages).toBeGreaterThan(0);
-    expect(r.overall.kept / r.overall.total, formatReport(r, 30)).toBeGreaterThanOrEqual(FLOOR);
-  });
-});
-
-describe('metamorphic: test/fixtures/mta (our own fixtures)', () => {
-  it('keeps the result of at least 99 % of the variants of our fixtures', () => {
-    const r = runMetamorphic(emlFiles(resolve(here, '../fixtures/mta'), 'fixtures'));
-    console.log(formatReport(r));
-    expect(r.messages).toBeGreaterThan(100);
-    expect(r.overall.kept / r.overall.total, formatReport(r, 30)).toBeGreaterThanOrEqual(FLOOR);
-  });
-});
-
-describe.skipIf(!sisimaiPresent)('metamorphic: ../shared/sisimai (skipped: ../shared/sisimai is absent)', () => {
-  it('keeps the result of at least 99 % of the variants of the Sisimai corpus', () => {
-    const r = runMetamorphic(emlFiles(sisimaiDir, 'sisimai'));
-    console.log(formatReport(r));
-    expect(r.messages).toBeGreaterThan(400);
-    expect(r.overall.kept / r.overall.total, formatReport(r, 30)).toBeGreaterThanOrEqual(FLOOR);
+describe('metamorphic: every directory of samples/ is covered', () => {
+  it('runs each directory that holds messages', () => {
+    const covered = ['samples/written', 'samples/postfix', 'samples/real-mta/postfix', 'samples/real-mta/exim', 'samples/real-mta/opensmtpd', 'samples/real-mta/sendmail'];
+    const dirs = new Set(emlFiles(resolve(REPO, 'samples'), 'samples').map((s) => s.name.slice(0, s.name.lastIndexOf('/'))));
+    expect([...dirs].sort()).toEqual([...covered].sort());
+    expect(readdirSync(resolve(REPO, 'samples')).length).toBeGreaterThan(0);
   });
 });

@@ -20,6 +20,8 @@ export interface Variant {
   mapAddress?: (a: string) => string;
   /** The raw is an mbox: split it with the intake's reader and analyse message #1. */
   mbox?: boolean;
+  /** The raw is a file's content: read it with the intake's file reader first. */
+  file?: boolean;
 }
 
 /** A predicate: does this host or domain name a receiving provider the classifier knows? */
@@ -398,7 +400,8 @@ export function makeVariants(input: VariantInput): Variant[] {
     reorderedVariant(s),
     { name: 'lf', raw: toRaw(s), expect: 'same' },
     { name: 'crlf', raw: toRaw(s.replace(/\n/g, '\r\n')), expect: 'same' },
-    { name: 'cr', raw: toRaw(s.replace(/\n/g, '\r')), expect: 'same' },
+    // CR-only line endings come only from files (SMTP and IMAP deliver CRLF): read as a file.
+    { name: 'cr', raw: toRaw(s.replace(/\n/g, '\r')), expect: 'same', file: true },
     mboxVariant(s),
     forwardedAttachmentVariant(s),
     forwardedInlineVariant(s),

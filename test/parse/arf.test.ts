@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../src/decode/index.js';
-import { parseMessage } from '../../src/parse/mime.js';
+import { parseMessage } from '../../src/parse/message.js';
 
 const ARF = `From: Feedback Loop <fbl@isp.example>
 To: abuse@example.com
@@ -37,8 +37,8 @@ Hello
 `;
 
 describe('arf', () => {
-  it('reads RFC 5965 reports: one finding per Original-Rcpt-To, with the Feedback-Type', () => {
-    const r = decodeMessage(parseMessage(ARF));
+  it('reads RFC 5965 reports: one finding per Original-Rcpt-To, with the Feedback-Type', async () => {
+    const r = decodeMessage(await parseMessage(ARF));
     expect(r.type).toBe('feedback');
     expect(r.decodedBy).toBe('arf');
     expect(r.findings.map((f) => [f.recipient, f.feedbackType, f.reasonHint])).toEqual([
@@ -49,13 +49,13 @@ describe('arf', () => {
     expect(r.original?.messageId).toBe('w-7@example.com');
   });
 
-  it('uses the returned message To: when the report names no recipient', () => {
+  it('uses the returned message To: when the report names no recipient', async () => {
     const raw = ARF.replace(/^Original-Rcpt-To:.*\n/gm, '').replace('Feedback-Type: abuse', 'Feedback-Type: opt-out');
-    const r = decodeMessage(parseMessage(raw));
+    const r = decodeMessage(await parseMessage(raw));
     expect(r.findings.map((f) => [f.recipient, f.feedbackType])).toEqual([['reader@isp.example', 'opt-out']]);
   });
 
-  it('reads a Hotmail-style complaint that only attaches the original', () => {
+  it('reads a Hotmail-style complaint that only attaches the original', async () => {
     const raw = `From: staff@hotmail.com
 To: fbl@example.com
 Subject: complaint about message from 192.0.2.9
@@ -72,14 +72,14 @@ Subject: news
 body
 --H--
 `;
-    const r = decodeMessage(parseMessage(raw));
+    const r = decodeMessage(await parseMessage(raw));
     expect(r.type).toBe('feedback');
     expect(r.findings.map((f) => [f.recipient, f.feedbackType])).toEqual([['someone@hotmail.example', 'abuse']]);
   });
 
-  it('reads an Apple Mail unsubscribe as opt-out from the sender', () => {
+  it('reads an Apple Mail unsubscribe as opt-out from the sender', async () => {
     const raw = 'From: reader@icloud.example\nTo: opt-out-123@example.com\nSubject: unsubscribe\nX-Apple-Unsubscribe: true\nAuto-Submitted: auto-replied\n\nApple Mail sent this email to unsubscribe.\n';
-    const r = decodeMessage(parseMessage(raw));
+    const r = decodeMessage(await parseMessage(raw));
     expect(r.type).toBe('feedback');
     expect(r.findings.map((f) => [f.recipient, f.feedbackType])).toEqual([['reader@icloud.example', 'opt-out']]);
   });

@@ -53,7 +53,7 @@ describe('store: two writers at once', () => {
        for (const f of readdirSync(process.argv[3]).sort()) {
          const raw = readFileSync(join(process.argv[3], f));
          const { id } = store.saveMessage({ source: 'smtp', origin: '127.0.0.1', mailFrom: '', rcptTo: ['b@bounces.example'], receivedAt: Date.now() }, raw);
-         store.processMessage(id);
+         await store.processMessage(id);
          n++;
        }
        store.close();

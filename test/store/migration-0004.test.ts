@@ -99,7 +99,7 @@ describe('migration 0004: address normal form', () => {
     expect(isLatin1Mojibake('用户@x')).toBe(false);
   });
 
-  it('moves a version 3 store to the normal form and repairs the latin1 IMAP envelope', () => {
+  it('moves a version 3 store to the normal form and repairs the latin1 IMAP envelope', async () => {
     const path = join(dir, 'v3.db');
     versionThree(path);
     const s = openStore({ path, clock: () => T + 1000, attribute: attributeByVerp(verp) });
@@ -116,7 +116,7 @@ describe('migration 0004: address normal form', () => {
       expect(m.state).toBe('pending');
       expect(m.env.rcptTo).toEqual(['bounces+jürgen.müller=remote.test@imap.bounces.test']);
       // ...and the first sweep gives the state to the real address; the garbled one is gone.
-      s.processPending();
+      await s.processPending();
       expect(s.mayISend('jürgen.müller@remote.test').verdict).toBe('invalid');
       expect(s.addressStatus('jã¼rgen.mã¼ller@remote.test').known).toBe(false);
       const all = [...s.exportAddresses()].map((a) => a.address).sort();

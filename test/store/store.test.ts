@@ -45,11 +45,11 @@ function setup(opts: Parameters<typeof openStore>[0]['state'] = {}) {
       return a;
     },
   });
-  const ingest = (a: Analysis | Record<string, unknown>, receivedAt = now) => {
+  const ingest = async (a: Analysis | Record<string, unknown>, receivedAt = now) => {
     const env: Envelope = { source: 'file', origin: 'test', mailFrom: '', rcptTo: ['b@bounce.example'], receivedAt };
     const raw = Buffer.from(JSON.stringify({ ...a, _n: seq++ }));
     const { id } = store.saveMessage(env, raw);
-    return store.processMessage(id);
+    return await store.processMessage(id);
   };
   return { store, ingest, setNow: (t: number) => (now = t), now: () => now };
 }
@@ -82,52 +82,52 @@ describe('store: messages', () => {
     expect(store.stats().messages.total).toBe(2);
   });
 
-  it('an analyzer crash marks the message failed, keeps it, and reprocess retries it', () => {
+  it('an analyzer crash marks the message failed, keeps it, and reprocess retries it', async () => {
     const { store, ingest } = setup();
-    const out = ingest({ throw: 'boom' });
+    const out = await ingest({ throw: 'boom' });
     expect(out.state).toBe('failed');
     expect(out.error).toContain('boom');
     const m = store.getMessage(out.id)!;
     expect(m.state).toBe('failed');
     expect(m.raw).not.toBeNull();
-    expect(store.processPending()).toBe(0);
-    expect(store.reprocess({ states: ['failed'] })).toHaveLength(1);
+    expect(await store.processPending()).toBe(0);
+    expect(await store.reprocess({ states: ['failed'] })).toHaveLength(1);
   });
 
-  it('not-a-bounce is marked and records no events', () => {
+  it('not-a-bounce is marked and records no events', async () => {
     const { store, ingest } = setup();
-    const out = ingest(analysis('not-bounce', []));
+    const out = await ingest(analysis('not-bounce', []));
     expect(out.state).toBe('not-a-bounce');
     expect(store.stats().events.total).toBe(0);
   });
 
-  it('a bounce with no attributable recipient is failed, with the reason', () => {
+  it('a bounce with no attributable recipient is failed, with the reason', async () => {
     const { ingest } = setup();
-    const out = ingest({ ...analysis('bounce', []), problems: ['no delivery-status part'] });
+    const out = await ingest({ ...analysis('bounce', []), problems: ['no delivery-status part'] });
     expect(out.state).toBe('failed');
     expect(out.error).toContain('no delivery-status part');
   });
 
-  it('processing twice is a no-op; reprocess does not double-count', () => {
+  it('processing twice is a no-op; reprocess does not double-count', async () => {
     const { store, ingest } = setup();
-    const out = ingest(analysis('bounce', [rr('a@x.example', { category: 3, reason: 'mailboxfull', status: '4.2.2' })]));
-    expect(store.processMessage(out.id).skipped).toBe(true);
-    store.reprocess({ ids: [out.id] });
-    store.reprocess({ all: true });
+    const out = await ingest(analysis('bounce', [rr('a@x.example', { category: 3, reason: 'mailboxfull', status: '4.2.2' })]));
+    expect((await store.processMessage(out.id)).skipped).toBe(true);
+    await store.reprocess({ ids: [out.id] });
+    await store.reprocess({ all: true });
     expect(store.addressStatus('a@x.example').softBounces).toBe(1);
     expect(store.stats().events.total).toBe(1);
   });
 
-  it('refuses a reprocess with no filter', () => {
+  it('refuses a reprocess with no filter', async () => {
     const { store } = setup();
-    expect(() => store.reprocess({})).toThrowErrorMatchingInlineSnapshot(`[Error: reprocess: give ids, states, a time range, or all]`);
+    await expect(store.reprocess({})).rejects.toThrowErrorMatchingInlineSnapshot(`[Error: reprocess: give ids, states, a time range, or all]`);
   });
 });
 
 describe('store: Marketo state rules', () => {
-  it('category 2 sets Email Invalid with cause and time; only reset clears it, audited', () => {
+  it('category 2 sets Email Invalid with cause and time; only reset clears it, audited', async () => {
     const { store, ingest, setNow } = setup();
-    ingest(analysis('bounce', [rr('Bob@X.Example')]));
+    await ingest(analysis('bounce', [rr('Bob@X.Example')]));
     const s = store.addressStatus('bob@x.example');
     expect(s.emailInvalid).toBe(true);
     expect(s.emailInvalidAt).toBe(T0);
@@ -148,10 +148,10 @@ describe('store: Marketo state rules', () => {
     expect(() => store.reset('a@b.example', 'all', ' ', 'me')).toThrow(/reason is required/);
   });
 
-  it('category 1 suspends for 24 h from the bounce, never invalidates; flag stays set', () => {
+  it('category 1 suspends for 24 h from the bounce, never invalidates; flag stays set', async () => {
     const { store, ingest, setNow } = setup();
     const bounceAt = T0 - 2 * HOUR;
-    ingest(
+    await ingest(
       analysis('bounce', [
         rr('c@x.example', { category: 1, reason: 'blocked', status: '5.7.1', likelyFalsePositive: true, hard: false, diagnostic: '554 5.7.1 Service unavailable; Client host blocked using zen.spamhaus.org' }),
       ]),
@@ -171,119 +171,119 @@ describe('store: Marketo state rules', () => {
     expect(s.emailSuspended).toBe(true);
   });
 
-  it('suspendHours is configurable', () => {
+  it('suspendHours is configurable', async () => {
     const { store, ingest } = setup({ suspendHours: 48 });
-    ingest(analysis('bounce', [rr('d@x.example', { category: 1, reason: 'blocked', likelyFalsePositive: true })]));
+    await ingest(analysis('bounce', [rr('d@x.example', { category: 1, reason: 'blocked', likelyFalsePositive: true })]));
     expect(store.mayISend('d@x.example', T0 + 47 * HOUR).verdict).toBe('suspended');
     expect(store.mayISend('d@x.example', T0 + 48 * HOUR).verdict).toBe('ok');
   });
 
-  it('a category 2 that is a likely false positive suspends and does not invalidate', () => {
+  it('a category 2 that is a likely false positive suspends and does not invalidate', async () => {
     const { store, ingest } = setup();
-    ingest(analysis('bounce', [rr('e@x.example', { likelyFalsePositive: true })]));
+    await ingest(analysis('bounce', [rr('e@x.example', { likelyFalsePositive: true })]));
     const s = store.addressStatus('e@x.example');
     expect(s.emailInvalid).toBe(false);
     expect(s.emailSuspended).toBe(true);
   });
 
-  it('a newer block refreshes Suspended At; an older one arriving late does not', () => {
+  it('a newer block refreshes Suspended At; an older one arriving late does not', async () => {
     const { store, ingest } = setup();
     const block = { category: 1 as Category, reason: 'blocked' as Reason, likelyFalsePositive: true };
-    ingest(analysis('bounce', [rr('f@x.example', block)]), T0);
-    ingest(analysis('bounce', [rr('f@x.example', block)]), T0 + 10 * HOUR);
+    await ingest(analysis('bounce', [rr('f@x.example', block)]), T0);
+    await ingest(analysis('bounce', [rr('f@x.example', block)]), T0 + 10 * HOUR);
     expect(store.addressStatus('f@x.example').emailSuspendedAt).toBe(T0 + 10 * HOUR);
   });
 
-  it('soft bounces, delays, auto-replies and read receipts change no flag', () => {
+  it('soft bounces, delays, auto-replies and read receipts change no flag', async () => {
     const { store, ingest } = setup();
-    ingest(analysis('bounce', [rr('g@x.example', { category: 3, reason: 'mailboxfull', status: '4.2.2', hard: false })]));
-    ingest(analysis('bounce', [rr('g@x.example', { category: 4, reason: 'hostunknown', hard: false })]));
-    ingest(analysis('bounce', [rr('g@x.example', { category: 9, reason: 'undefined', hard: false })]));
-    ingest(analysis('delayed', [rr('g@x.example', { action: 'delayed', category: 3, reason: 'expired' })]));
-    ingest(analysis('autoreply', [rr('g@x.example', { action: '', category: 0, reason: 'vacation' })]));
+    await ingest(analysis('bounce', [rr('g@x.example', { category: 3, reason: 'mailboxfull', status: '4.2.2', hard: false })]));
+    await ingest(analysis('bounce', [rr('g@x.example', { category: 4, reason: 'hostunknown', hard: false })]));
+    await ingest(analysis('bounce', [rr('g@x.example', { category: 9, reason: 'undefined', hard: false })]));
+    await ingest(analysis('delayed', [rr('g@x.example', { action: 'delayed', category: 3, reason: 'expired' })]));
+    await ingest(analysis('autoreply', [rr('g@x.example', { action: '', category: 0, reason: 'vacation' })]));
     // Even a category-2 result inside a delay warning is only a warning.
-    ingest(analysis('bounce', [rr('g@x.example', { action: 'delayed' })]));
+    await ingest(analysis('bounce', [rr('g@x.example', { action: 'delayed' })]));
     const s = store.addressStatus('g@x.example');
     expect(s).toMatchObject({ emailInvalid: false, emailSuspended: false, complained: false, softBounces: 3, events: 6 });
     expect(s.mayISend.verdict).toBe('ok');
   });
 
-  it('a delivered report resets soft counters', () => {
+  it('a delivered report resets soft counters', async () => {
     const { store, ingest } = setup();
-    ingest(analysis('bounce', [rr('h@x.example', { category: 3, reason: 'mailboxfull' })]));
-    ingest(analysis('bounce', [rr('h@x.example', { category: 3, reason: 'mailboxfull' })]), T0 + DAY);
+    await ingest(analysis('bounce', [rr('h@x.example', { category: 3, reason: 'mailboxfull' })]));
+    await ingest(analysis('bounce', [rr('h@x.example', { category: 3, reason: 'mailboxfull' })]), T0 + DAY);
     expect(store.addressStatus('h@x.example').softBounces).toBe(2);
-    ingest(analysis('delivered', [rr('h@x.example', { action: 'delivered', category: 0, reason: 'delivered' })]), T0 + 2 * DAY);
+    await ingest(analysis('delivered', [rr('h@x.example', { action: 'delivered', category: 0, reason: 'delivered' })]), T0 + 2 * DAY);
     expect(store.addressStatus('h@x.example')).toMatchObject({ softBounces: 0, softDays: 0 });
   });
 
-  it('an ARF complaint sets complained, never invalid; not-spam does not', () => {
+  it('an ARF complaint sets complained, never invalid; not-spam does not', async () => {
     const { store, ingest } = setup();
-    ingest(analysis('feedback', [rr('i@x.example', { action: '', category: 0, reason: 'feedback', feedbackType: 'abuse' })]));
-    ingest(analysis('feedback', [rr('j@x.example', { action: '', category: 0, reason: 'feedback', feedbackType: 'not-spam' })]));
+    await ingest(analysis('feedback', [rr('i@x.example', { action: '', category: 0, reason: 'feedback', feedbackType: 'abuse' })]));
+    await ingest(analysis('feedback', [rr('j@x.example', { action: '', category: 0, reason: 'feedback', feedbackType: 'not-spam' })]));
     expect(store.addressStatus('i@x.example')).toMatchObject({ complained: true, complainedAt: T0, emailInvalid: false });
     expect(store.mayISend('i@x.example').verdict).toBe('complained');
     expect(store.mayISend('j@x.example').verdict).toBe('ok');
   });
 
-  it('escalation is off by default', () => {
+  it('escalation is off by default', async () => {
     const { store, ingest } = setup();
-    for (let d = 0; d < 10; d++) ingest(analysis('bounce', [rr('k@x.example', { category: 3, reason: 'mailboxfull' })]), T0 + d * DAY);
+    for (let d = 0; d < 10; d++) await ingest(analysis('bounce', [rr('k@x.example', { category: 3, reason: 'mailboxfull' })]), T0 + d * DAY);
     expect(store.addressStatus('k@x.example')).toMatchObject({ emailSuspended: false, emailInvalid: false, softBounces: 10 });
   });
 
-  it('escalation counts at most one soft bounce per day, within the window', () => {
+  it('escalation counts at most one soft bounce per day, within the window', async () => {
     const { store, ingest } = setup({ escalation: { enabled: true, softBounces: 3, distinctDays: 3, withinDays: 10, action: 'invalid' } });
     const soft = { category: 3 as Category, reason: 'mailboxfull' as Reason };
     // Five on one day count once.
-    for (let i = 0; i < 5; i++) ingest(analysis('bounce', [rr('l@x.example', soft)]), T0 + i * HOUR);
+    for (let i = 0; i < 5; i++) await ingest(analysis('bounce', [rr('l@x.example', soft)]), T0 + i * HOUR);
     expect(store.addressStatus('l@x.example')).toMatchObject({ softDays: 1, emailInvalid: false });
     // A second day 20 days later: the first has left the 10-day window.
-    ingest(analysis('bounce', [rr('l@x.example', soft)]), T0 + 20 * DAY);
-    ingest(analysis('bounce', [rr('l@x.example', soft)]), T0 + 21 * DAY);
+    await ingest(analysis('bounce', [rr('l@x.example', soft)]), T0 + 20 * DAY);
+    await ingest(analysis('bounce', [rr('l@x.example', soft)]), T0 + 21 * DAY);
     expect(store.addressStatus('l@x.example')).toMatchObject({ softDays: 2, emailInvalid: false });
-    ingest(analysis('bounce', [rr('l@x.example', soft)]), T0 + 22 * DAY);
+    await ingest(analysis('bounce', [rr('l@x.example', soft)]), T0 + 22 * DAY);
     const s = store.addressStatus('l@x.example');
     expect(s.emailInvalid).toBe(true);
     expect(s.emailInvalidCause).toMatch(/^escalated: 3 soft bounces/);
   });
 
-  it('escalation to suspend', () => {
+  it('escalation to suspend', async () => {
     const { store, ingest } = setup({ escalation: { enabled: true, softBounces: 2, distinctDays: 2, withinDays: 7, action: 'suspend' } });
     const soft = { category: 4 as Category, reason: 'systemerror' as Reason };
-    ingest(analysis('bounce', [rr('m@x.example', soft)]), T0);
-    ingest(analysis('bounce', [rr('m@x.example', soft)]), T0 + DAY);
+    await ingest(analysis('bounce', [rr('m@x.example', soft)]), T0);
+    await ingest(analysis('bounce', [rr('m@x.example', soft)]), T0 + DAY);
     expect(store.addressStatus('m@x.example')).toMatchObject({ emailSuspended: true, emailSuspendedAt: T0 + DAY, emailInvalid: false });
   });
 
-  it('a bounce reaching us after a reset applies again (the operator could not have seen it)', () => {
+  it('a bounce reaching us after a reset applies again (the operator could not have seen it)', async () => {
     const { store, ingest, setNow } = setup();
-    ingest(analysis('bounce', [rr('n@x.example')]), T0);
+    await ingest(analysis('bounce', [rr('n@x.example')]), T0);
     setNow(T0 + HOUR);
     store.reset('n@x.example', 'all', 'test', 'ops');
     expect(store.mayISend('n@x.example').verdict).toBe('ok');
     // Reprocessing the old message keeps its receipt order: it stays cleared.
-    store.reprocess({ all: true });
+    await store.reprocess({ all: true });
     expect(store.mayISend('n@x.example').verdict).toBe('ok');
     // A new invalid bounce received later sets it again.
     setNow(T0 + 2 * HOUR);
-    ingest(analysis('bounce', [rr('n@x.example')]), T0 + 2 * HOUR);
+    await ingest(analysis('bounce', [rr('n@x.example')]), T0 + 2 * HOUR);
     expect(store.mayISend('n@x.example').verdict).toBe('invalid');
   });
 
-  it('the fold follows when rebound stored a message, not its (IMAP INTERNALDATE) receipt time', () => {
+  it('the fold follows when rebound stored a message, not its (IMAP INTERNALDATE) receipt time', async () => {
     const { store, ingest, setNow } = setup();
     setNow(T0 + 2 * HOUR);
     store.reset('u@x.example', 'all', 'customer asked', 'ops');
     setNow(T0 + 3 * HOUR);
     // Sat in the IMAP folder since T0 + 1 h, fetched after the reset: the operator never saw it.
-    ingest(analysis('bounce', [rr('u@x.example')]), T0 + HOUR);
+    await ingest(analysis('bounce', [rr('u@x.example')]), T0 + HOUR);
     expect(store.addressStatus('u@x.example')).toMatchObject({ emailInvalid: true, emailInvalidAt: T0 + HOUR });
   });
 
-  it('lists, imports and stats', () => {
+  it('lists, imports and stats', async () => {
     const { store, ingest } = setup();
-    ingest(analysis('bounce', [rr('o@x.example'), rr('p@x.example', { category: 1, reason: 'blocked', likelyFalsePositive: true })]));
+    await ingest(analysis('bounce', [rr('o@x.example'), rr('p@x.example', { category: 1, reason: 'blocked', likelyFalsePositive: true })]));
     const imp = store.importSuppressions(
       [
         { address: 'q@x.example', what: 'invalid', cause: 'old ESP list', at: T0 - DAY },
@@ -327,35 +327,35 @@ describe('store: attribution by the VERP token', () => {
   const save = (store: ReturnType<typeof make>, rcpt: string, results: ReturnType<typeof rr>[]) =>
     store.saveMessage(env(rcpt), Buffer.from(JSON.stringify(analysis('bounce', results)) + ' '.repeat(++n)));
 
-  it('a report naming nobody is attributed to the token; without a token it is recorded only', () => {
+  it('a report naming nobody is attributed to the token; without a token it is recorded only', async () => {
     const store = make();
     const one = save(store, 'bounces+zoe=x.example@b.example', [rr('')]);
-    expect(store.processMessage(one.id).state).toBe('processed');
+    expect((await store.processMessage(one.id)).state).toBe('processed');
     expect(store.mayISend('zoe@x.example').verdict).toBe('invalid');
     const two = save(store, 'someone@else.example', [rr('')]);
-    expect(store.processMessage(two.id)).toMatchObject({ state: 'failed', error: 'bounce: no recipient found' });
+    expect(await store.processMessage(two.id)).toMatchObject({ state: 'failed', error: 'bounce: no recipient found' });
   });
 
-  it('the token names the address before the report does (a forwarding target in the report)', () => {
+  it('the token names the address before the report does (a forwarding target in the report)', async () => {
     const store = make();
     const m = save(store, 'bounces+zoe=x.example@b.example', [rr('zoe.forward@elsewhere.example')]);
-    store.processMessage(m.id);
+    await store.processMessage(m.id);
     expect(store.mayISend('zoe@x.example').verdict).toBe('invalid');
     expect(store.mayISend('zoe.forward@elsewhere.example').verdict).toBe('ok');
   });
 
-  it('a report naming several addresses keeps them: the token cannot say which failed', () => {
+  it('a report naming several addresses keeps them: the token cannot say which failed', async () => {
     const store = make();
     const m = save(store, 'bounces+zoe=x.example@b.example', [rr('a@alias.example'), rr('b@alias.example')]);
-    store.processMessage(m.id);
+    await store.processMessage(m.id);
     expect(store.mayISend('a@alias.example').verdict).toBe('invalid');
     expect(store.mayISend('b@alias.example').verdict).toBe('invalid');
   });
 
-  it('a token whose signature failed records the bounce but changes no state', () => {
+  it('a token whose signature failed records the bounce but changes no state', async () => {
     const store = make();
     const m = save(store, 'bounces+forged@b.example', [rr('victim@x.example')]);
-    expect(store.processMessage(m.id).state).toBe('processed');
+    expect((await store.processMessage(m.id)).state).toBe('processed');
     expect(store.mayISend('victim@x.example').verdict).toBe('ok');
     expect(store.history('victim@x.example').length).toBeGreaterThan(0);
   });
@@ -414,20 +414,20 @@ describe('store: IMAP cursor, prune, schema version', () => {
     expect(store.getImapHealth('nope')).toEqual([]);
   });
 
-  it('prune drops raw bytes of finished messages but keeps state-bearing events', () => {
+  it('prune drops raw bytes of finished messages but keeps state-bearing events', async () => {
     const { store, ingest, setNow } = setup();
-    ingest(analysis('bounce', [rr('s@x.example')]));
-    ingest(analysis('bounce', [rr('s@x.example', { category: 3, reason: 'mailboxfull' })]));
-    const failed = ingest({ throw: 'bad' });
+    await ingest(analysis('bounce', [rr('s@x.example')]));
+    await ingest(analysis('bounce', [rr('s@x.example', { category: 3, reason: 'mailboxfull' })]));
+    const failed = await ingest({ throw: 'bad' });
     setNow(T0 + 100 * DAY);
     const r = store.prune(30 * DAY, 30 * DAY);
     expect(r).toEqual({ rawDropped: 2, eventsDeleted: 1 });
     expect(store.getMessage(failed.id)!.raw).not.toBeNull();
-    store.reprocess({ all: true });
+    await store.reprocess({ all: true });
     expect(store.mayISend('s@x.example').verdict).toBe('invalid');
     // Forcing one pruned message directly does not erase its events either.
     const first = store.history('s@x.example').find((e) => e.effect === 'invalid')!.messageId!;
-    expect(store.processMessage(first, { force: true })).toMatchObject({ skipped: true, error: 'raw message pruned' });
+    expect(await store.processMessage(first, { force: true })).toMatchObject({ skipped: true, error: 'raw message pruned' });
     expect(store.mayISend('s@x.example').verdict).toBe('invalid');
   });
 });

@@ -4,7 +4,8 @@
  * source file is newer than the build, so both ways test the current code.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -20,6 +21,8 @@ function newestMtime(dir: string): number {
 }
 
 export default function setup(): void {
+  // test/support/log-to-file.ts appends in-process daemons' logs here; one run's lines at a time.
+  rmSync(process.env.REBOUND_TEST_LOG || join(tmpdir(), 'rebound-vitest.log'), { force: true });
   const main = join(root, 'dist/main.js');
   if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(root, 'src'))) return;
   try {

@@ -2,10 +2,14 @@
 export interface PostfixOptions {
   /** Extra or overriding main.cf parameters. */
   main?: Record<string, string>;
-  /** transport(5) lines; written to a texthash: map and set as transport_maps. */
+  /** transport(5) lines; written to DIR/etc/transport and set as transport_maps. */
   transport?: string[];
-  /** Extra master.cf lines (e.g. the virtual(8) delivery agent). */
+  /** The transport map's type: texthash (default) or hash (built with postmap, as on a real host). */
+  transportType?: 'texthash' | 'hash';
+  /** Extra master.cf lines (e.g. the virtual(8) delivery agent, a pipe(8) service). */
   master?: string[];
+  /** master.cf services to run chrooted in the queue directory (Debian's stock master.cf runs smtp, lmtp, ... chrooted). */
+  chroot?: string[];
   /** Extra files in the config directory (name -> content), e.g. lookup tables; `$ETC` in main values is that directory. */
   files?: Record<string, string>;
 }

@@ -95,11 +95,23 @@ export async function startPostfix(opts = {}) {
   for (const [name, content] of Object.entries(opts.files ?? {})) writeFileSync(join(etc, name), content);
   for (const [k, v] of Object.entries(main)) if (typeof v === 'string') main[k] = v.replaceAll('$ETC', etc);
   if (opts.transport) {
+    const type = opts.transportType ?? 'texthash';
     writeFileSync(join(etc, 'transport'), `${opts.transport.join('\n')}\n`);
-    main.transport_maps = `texthash:${join(etc, 'transport')}`;
+    main.transport_maps = `${type}:${join(etc, 'transport')}`;
   }
   writeFileSync(join(etc, 'main.cf'), Object.entries(main).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
-  writeFileSync(join(etc, 'master.cf'), MASTER_CF(port) + (opts.master ?? []).map((l) => `${l}\n`).join(''));
+  // chroot: these services run chrooted in the queue directory, as Debian's stock master.cf has it.
+  const chrooted = new Set(opts.chroot ?? []);
+  const master = MASTER_CF(port)
+    .split('\n')
+    .map((l) => {
+      const f = l.split(/\s+/);
+      return chrooted.has(f[0]) && f.length >= 8 ? [f[0], f[1], f[2], f[3], 'y', ...f.slice(5)].join(' ') : l;
+    })
+    .join('\n');
+  writeFileSync(join(etc, 'master.cf'), master + (opts.master ?? []).map((l) => `${l}\n`).join(''));
+  // A hash: map is a Berkeley DB file that postmap(1) builds from the text file.
+  if (opts.transport && opts.transportType === 'hash') execFileSync('/usr/sbin/postmap', ['-c', etc, `hash:${join(etc, 'transport')}`]);
 
   // postfix-script runs `postfix check` and post-install first: slow on a loaded machine.
   const run = (...args) => spawnSync(POSTFIX, ['-c', etc, ...args], { encoding: 'utf8', timeout: 100_000 });

@@ -26,22 +26,11 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding, Report } from '../../types.js';
-import type { MimePart } from '../../parse/mime.js';
 import { parseDeliveryStatus } from '../../parse/dsn.js';
 import { findDeliveryStatusParts } from '../rfc3464.js';
-import { commandOf, fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
+import { commandOf, fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'postfix';
-
-/** Postfix's own words (no remote server answered) that state the reason. */
-const HINTS: readonly HintRule[] = [
-  { phrase: 'host or domain name not found', reason: 'hostunknown', seen: '<a@example.invalid>: Host or domain name not found. Name service error for name=example.invalid type=A: Host not found' },
-  { phrase: /^unknown user: /, reason: 'userunknown', seen: '<bob@example.org>: unknown user: "bob"' },
-  { phrase: /^connect to \S+: connection refused/, reason: 'networkerror', seen: '<a@example.org>: connect to mx.example.org[192.0.2.1]:25: Connection refused' },
-  { phrase: /^conversation with \S+ timed out/, reason: 'networkerror', seen: '<a@example.org>: conversation with mx.example.org[192.0.2.1] timed out while receiving the initial server greeting' },
-  { phrase: 'mailbox is full', reason: 'mailboxfull', seen: '<a@example.org>: cannot update mailbox /var/mail/a for user a. error writing message: Disk quota exceeded / mailbox is full' },
-  { phrase: 'disk quota exceeded', reason: 'mailboxfull', seen: '<a@example.org>: cannot update mailbox /var/mail/a for user a. error writing message: Disk quota exceeded' },
-];
 
 /** "<alice@example.org>: " / "<alice@example.org> (expanded from <team@example.org>): " at column 0. */
 const ENTRY_RE = /^<[^<>\s]+@[^<>\s]+>(?: \(expanded from <[^<>\s]*>\))?:[ \t]+\S/m;
@@ -53,22 +42,12 @@ const BANNER_RE = /This is the (?:mail system|\S+ program) at host/i;
 /** The smtpd "errors from" transcript sent to postmaster ("Postfix SMTP server: errors from ..."; mail_name may differ). */
 const TRANSCRIPT_SUBJECT_RE = /^\S+ SMTP server: errors from /i;
 
-/** A text/plain part described "Notification" (Postfix, and OpenSMTPD, label their text part so). */
-export function hasNotificationPart(input: DecodeInput): boolean {
-  const visit = (p: MimePart): boolean => {
-    if (p.type === 'message/rfc822' || p.type === 'message/global') return false;
-    if (p.type === 'text/plain' && /^\s*notification\s*$/i.test(p.headers.get('content-description') ?? '')) return true;
-    return p.parts.some(visit);
-  };
-  return visit(input.msg.root);
-}
-
 /** Postfix's own report structure in the text. */
 export function postfixStructure(input: DecodeInput): boolean {
   const t = input.text;
   if ((t.indexOf('>: ') < 0 && t.indexOf('>):') < 0) || (t.indexOf('\n<') < 0 && t[0] !== '<')) return false;
   if (!ENTRY_RE.test(t)) return false;
-  return ENTRY_WORDS_RE.test(t) || BANNER_RE.test(t) || hasNotificationPart(input);
+  return ENTRY_WORDS_RE.test(t) || BANNER_RE.test(t);
 }
 
 /** One "<addr>: text" entry of the bounce text. */
@@ -136,8 +115,6 @@ function toFinding(e: Entry): Finding {
   } else {
     f.diagnostic = e.text;
     f.diagnosticType = 'x-postfix';
-    const hint = hintFrom(HINTS, e.text);
-    if (hint) f.reasonHint = hint;
   }
   return fillCodes(f);
 }

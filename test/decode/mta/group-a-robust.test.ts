@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { mtaDecoders } from '../../../src/decode/index.js';
-import { parseMessage } from '../../../src/parse/mime.js';
+import { parseMessage } from '../../../src/parse/message.js';
 import { buildDecodeInput } from '../../../src/decode/text.js';
 
 const NAMES = 'qmail exim dragonfly sendmail v5sendmail postfix opensmtpd courier x1 x2 x3 x4 x6 fml activehunter apachejames biglobe domino notes imailserver trendmicro kddi ezweb mailfoundry mfilter mxlogic'.split(' ');
@@ -19,9 +19,9 @@ const BODIES: Array<[string, string]> = [
 ];
 
 describe('group-A decoders on hostile input', () => {
-  it.each(BODIES)('%s: no decoder throws or takes more than 5 s', (_name, body) => {
+  it.each(BODIES)('%s: no decoder throws or takes more than 5 s', async (_name, body) => {
     const raw = `From: MAILER-DAEMON@x.example\nSubject: failure notice\n\nHi. This is the qmail-send program at x.\nThis message was created automatically by mail delivery software.\nThe following address(es) failed:\n   ----- Transcript of session follows -----\n\n${body}\n`;
-    const input = buildDecodeInput(parseMessage(raw));
+    const input = buildDecodeInput(await parseMessage(raw));
     for (const name of NAMES) {
       const d = mtaDecoders.find((x) => x.name === name);
       expect(d, `decoder ${name} is registered`).toBeDefined();

@@ -22,7 +22,7 @@ import { outlook } from '../../../src/decode/mta/outlook.js';
 import { verizon } from '../../../src/decode/mta/verizon.js';
 import { yahoo } from '../../../src/decode/mta/yahoo.js';
 import { zoho } from '../../../src/decode/mta/zoho.js';
-import { parseMessage } from '../../../src/parse/mime.js';
+import { parseMessage } from '../../../src/parse/message.js';
 import { fixtureDir } from './group-b.js';
 
 const decoders = [
@@ -39,11 +39,11 @@ const fixtures: Array<[string, string]> = decoders.flatMap((d) =>
 );
 
 describe('group-B decoders on truncated fixtures', () => {
-  it.each(fixtures)('%s/%s cut at 40 points', (format, file) => {
+  it.each(fixtures)('%s/%s cut at 40 points', async (format, file) => {
     const raw = readFileSync(resolve(fixtureDir, format, file), 'utf8');
     for (let k = 1; k <= 40; k++) {
       const cut = raw.slice(0, Math.floor((raw.length * k) / 41));
-      const report = decodeMessage(parseMessage(cut));
+      const report = decodeMessage(await parseMessage(cut));
       // Only this group's decoders are judged here; rfc3464 and the generic readers have their own tests.
       for (const f of report.findings.filter((x) => names.has(x.decodedBy))) {
         expect(f.recipient, `cut ${cut.length} by ${f.decodedBy}`).toMatch(/^[^\s@]+@[^\s@]+$/);
@@ -53,8 +53,8 @@ describe('group-B decoders on truncated fixtures', () => {
 });
 
 describe('group-B decoders on an empty message', () => {
-  it.each(decoders.map((d) => [d.name, d] as const))('%s', (_name, d) => {
-    const input = buildDecodeInput(parseMessage('From: MAILER-DAEMON@example.org\nSubject: Undeliverable: x\n\n'));
+  it.each(decoders.map((d) => [d.name, d] as const))('%s', async (_name, d) => {
+    const input = buildDecodeInput(await parseMessage('From: MAILER-DAEMON@example.org\nSubject: Undeliverable: x\n\n'));
     expect(() => d.detect(input)).not.toThrow();
     expect(d.decode(input)).toBeNull();
     const report = { type: 'bounce' as const, findings: [], decodedBy: 'rfc3464', problems: [] };

@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect } from 'vitest';
 import { decodeMessage } from '../../../src/decode/index.js';
-import { parseMessage } from '../../../src/parse/mime.js';
+import { parseMessage } from '../../../src/parse/message.js';
+import { formatReason } from './group-a.js';
 import type { Action, Reason, Report } from '../../../src/types.js';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -35,12 +36,12 @@ export interface Row {
   hint?: Reason;
 }
 
-export function decodeFixture(format: string, file: string): Report {
-  return decodeMessage(parseMessage(readFileSync(resolve(fixtureDir, format, `${file}.eml`))));
+export async function decodeFixture(format: string, file: string): Promise<Report> {
+  return decodeMessage(await parseMessage(readFileSync(resolve(fixtureDir, format, `${file}.eml`))));
 }
 
-export function checkRow(format: string, row: Row): void {
-  const report = decodeFixture(format, row.file);
+export async function checkRow(format: string, row: Row): Promise<void> {
+  const report = await decodeFixture(format, row.file);
   expect({ by: report.decodedBy, type: report.type, count: report.findings.length }).toEqual({
     by: row.by,
     type: row.type,
@@ -54,7 +55,7 @@ export function checkRow(format: string, row: Row): void {
     action: f.action,
     status: f.status,
     replyCode: f.replyCode,
-    hint: f.reasonHint,
+    hint: row.hint === undefined ? f.reasonHint : formatReason(f, report.findings, row.hint),
     ...(row.lastCommand !== undefined ? { lastCommand: f.lastCommand } : {}),
     ...(row.remoteMta !== undefined ? { remoteMta: f.remoteMta } : {}),
   };
@@ -98,8 +99,8 @@ export function corpusCases(prefix: string): Array<[string, LabelEntry[]]> {
 }
 
 /** Recipient count, order of statuses (placeholders ignored) and a recipient address on each. */
-export function checkCorpus(file: string, entries: LabelEntry[]): void {
-  const report = decodeMessage(parseMessage(readFileSync(resolve(corpusDir, 'corpus/maildir/bsd', file))));
+export async function checkCorpus(file: string, entries: LabelEntry[]): Promise<void> {
+  const report = decodeMessage(await parseMessage(readFileSync(resolve(corpusDir, 'corpus/maildir/bsd', file))));
   const got = report.findings.map((f, i) =>
     isPlaceholder(entries[i]?.deliverystatus ?? '') ? '(none)' : f.status,
   );

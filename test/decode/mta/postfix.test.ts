@@ -5,7 +5,7 @@
 import { postfix } from '../../../src/decode/mta/postfix.js';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../../src/decode/index.js';
-import { parseMessage } from '../../../src/parse/mime.js';
+import { parseMessage } from '../../../src/parse/message.js';
 import { corpusSuite, fixture, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
@@ -28,8 +28,8 @@ fixtureSuite(postfix, rows);
 corpusSuite('postfix');
 
 describe('postfix enrich', () => {
-  it('adds the SMTP command that only the text names', () => {
-    const report = decodeMessage(parseMessage(fixture('postfix', '03-dsn.eml')));
+  it('adds the SMTP command that only the text names', async () => {
+    const report = decodeMessage(await parseMessage(fixture('postfix', '03-dsn.eml')));
     expect(report.decodedBy).toBe('rfc3464');
     expect(report.findings[0]).toMatchObject({ recipient: 'henry@example.org', status: '5.2.2', lastCommand: 'RCPT' });
   });
