@@ -36,7 +36,7 @@ import type { Finding, MessageType, Report } from '../types.js';
 import { isDaemonAddress, readEvidence, type Evidence } from './evidence.js';
 import { autoReplies, isListCommandReply } from './notices.js';
 import { freeText } from './free-text.js';
-import { findDeliveryStatusParts, rfc3464, rfc3464Text } from './rfc3464.js';
+import { findDeliveryStatusParts, mislabelledReport, rfc3464, rfc3464Text } from './rfc3464.js';
 import { buildDecodeInput, findOriginalHeaders } from './text.js';
 import type { DecodeContext, DecodeInput, DecodeResult, Decoder } from './types.js';
 
@@ -324,8 +324,9 @@ export function decodeMessage(msg: ParsedMessage, context?: DecodeContext): Repo
 
   // 5. Standard DSNs (one only inside an attached message counts when a mail system sent it and
   //    did not title it a forward or reply: a mail system's "Re:" is a bounce only by its structure).
+  //    A report whose delivery-status part is mislabelled text/plain is read from the text here too.
   const dsnParts = findDeliveryStatusParts(input.msg.root, { attached: ev.daemon && !ev.forwardOrReply });
-  if (dsnParts.length > 0) {
+  if (dsnParts.length > 0 || mislabelledReport(input)) {
     const r = runDecode(rfc3464, input, problems);
     if (r) return standardReport(r, input, problems);
   }
