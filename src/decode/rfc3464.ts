@@ -267,8 +267,10 @@ function completeFromTranscript(findings: Finding[], textOf: () => string): void
     const success = f.action === 'failed' && /^2\d\d[ -]/.test(f.diagnostic);
     const none = findings.length > 1 && f.diagnostic === '' && (f.action === 'failed' || f.action === 'delayed');
     if (!continued && !success && !none) continue;
-    const text = textOf();
+    let text = textOf();
     if (continued) {
+      // Sendmail indents no transcript line: an indented one is the line above it, re-wrapped.
+      if (text.indexOf(`<<< ${f.diagnostic}`) < 0) text = text.replace(/\n[ \t]+(?=\S)/g, ' ');
       const first = text.indexOf(`<<< ${f.diagnostic}`);
       if (first < 0) continue;
       const lines: string[] = [];
@@ -280,7 +282,9 @@ function completeFromTranscript(findings: Finding[], textOf: () => string): void
       }
       if (lines.length > 1) f.diagnostic = squeeze(lines.map((l, i) => (i === 0 ? l : l.replace(/^[45]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?/, ''))).join(' '));
     } else {
-      const m = new RegExp(`<${f.recipient.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}>[^\n]{0,500}?\\.\\.\\. Deferred: ([45]\\d\\d[ -][^\n]{3,500})`, 'i').exec(text);
+      // The deferral line too may come re-wrapped with an indent.
+      const unfolded = text.replace(/\n[ \t]+(?=\S)/g, ' ');
+      const m = new RegExp(`<${f.recipient.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}>[^\n]{0,500}?\\.\\.\\. Deferred: ([45]\\d\\d[ -][^\n]{3,500})`, 'i').exec(unfolded);
       if (!m) continue;
       f.diagnostic = squeeze(m[1]!);
       f.replyCode = findReplyCode(f.diagnostic);

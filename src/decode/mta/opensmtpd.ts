@@ -51,8 +51,10 @@ function readLines(report: string, action: 'failed' | 'delayed'): Finding[] {
       out.push(cur);
       continue;
     }
-    // A long reply continues on the next line(s) before the blank line.
-    if (cur && line.trim() !== '' && !/^\s{4}/.test(line)) {
+    // A long reply continues on the next line(s) before the blank line (bounce.c writes one line
+    // per recipient and a blank line before its indented prose, so a line right below is the
+    // reply's, re-wrapped, whatever its indent).
+    if (cur && line.trim() !== '') {
       cur.diagnostic += ' ' + line.trim();
       continue;
     }
@@ -105,7 +107,9 @@ export function enrichOpensmtpd(report: Report, input: DecodeInput): void {
     const t = fromText.find((x) => x.recipient === f.recipient);
     if (!t) continue;
     // fillFromText may have put the whole "user@domain: text" line there; OpenSMTPD's own is better.
-    if ((!f.diagnostic || f.diagnostic.startsWith(`${f.recipient}:`)) && t.diagnostic) f.diagnostic = t.diagnostic;
+    // fillFromText may have put the whole "user@domain: text" line there, or only its first
+    // physical line; OpenSMTPD's own reading is the whole reply.
+    if ((!f.diagnostic || f.diagnostic.startsWith(`${f.recipient}:`) || (t.diagnostic.length > f.diagnostic.length && t.diagnostic.startsWith(f.diagnostic))) && t.diagnostic) f.diagnostic = t.diagnostic;
     if (!f.replyCode && t.replyCode) f.replyCode = t.replyCode;
     if (/^envelope expired/i.test(t.diagnostic) && f.action === 'delayed') f.action = 'failed';
   }
