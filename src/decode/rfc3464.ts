@@ -19,7 +19,6 @@
  *       User unknown in local recipient table
  */
 import {
-  bestStatusIn,
   findLastCommand,
   findStatuses,
   statusSpecificity,
@@ -27,7 +26,6 @@ import {
   mostSpecificStatus,
   parseDeliveryStatus,
   looksLikeAddress,
-  normalizeAddress,
   readAddressField,
   readMtaField,
   readStatusField,
@@ -36,7 +34,6 @@ import {
   stripComments,
   type Fields,
 } from '../parse/dsn.js';
-import { readTypedAddress } from '../address/index.js';
 import type { MimePart } from '../parse/message.js';
 import type { Action, Finding } from '../types.js';
 import { findOriginal } from './text.js';
@@ -104,23 +101,13 @@ function readAction(v: string | undefined, status: string, fields: Fields): Acti
   return '';
 }
 
-/**
- * A recipient field ("rfc822; a@b", "utf-8; j\x{FC}rgen@b", "rfc822; a+2Bb@x") to the address,
- * by the address-text rules of src/address (RFC 6533 and xtext escapes decoded, runs of escaped
- * bytes as UTF-8), in the DSN reader's normal spelling (no brackets, domain lower-cased).
- */
-function recipientField(v: string | undefined): string {
-  if (v === undefined) return '';
-  return normalizeAddress(readTypedAddress(stripComments(v)).address);
-}
-
 /** One recipient record to a Finding. */
 function toFinding(r: Fields, message: Fields, decodedBy: string): Finding {
   // Which address: the one we sent to. Original-Recipient (the ORCPT we gave) when it is an
   // address - Final-Recipient may be what an alias or forward expanded it to - else
   // Final-Recipient, unless that is not an address either (a local alias or pipe).
-  let recipient = recipientField(r['final-recipient']);
-  const orig = recipientField(r['original-recipient']);
+  let recipient = readAddressField(r['final-recipient']);
+  const orig = readAddressField(r['original-recipient']);
   if (looksLikeAddress(orig)) recipient = orig;
   else if (!recipient.includes('@')) {
     const actual = readAddressField(r['x-actual-recipient']);
