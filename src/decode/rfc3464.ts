@@ -166,6 +166,13 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
     }
   }
   const para = text.slice(at, end);
+  // The reporter's own words for this recipient, for the classifier (it reads them for a part that
+  // contradicts the fields, and when the reply itself says nothing it knows) - up to the next line
+  // that names another address on its own (Exim indents every recipient's block alike).
+  if (f.human === undefined && para.trim() !== '') {
+    const next = /\n[ \t]*<?[^\s<>@]+@[^\s<>@]+>?:?[ \t]*(?:\n|$)/.exec(para);
+    f.human = squeeze(next ? para.slice(0, next.index) : para).slice(0, 2000);
+  }
 
   if (f.remoteMta === '') {
     const m = /\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[[0-9A-Fa-f:.]+\]\s+said:/.exec(para)
@@ -173,6 +180,7 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
     if (m) f.remoteMta = m[1]!;
   }
   if (f.lastCommand === '') f.lastCommand = findLastCommand(para);
+  if (f.lastCommand === '' && rcptRefusedBySendmail(text, f.recipient)) f.lastCommand = 'RCPT';
   if (f.diagnostic === '') {
     // "host mx.example.org[192.0.2.1] said: 550 5.1.1 ..." (Postfix) or "a@b: 550 5.7.26 ..." (OpenSMTPD).
     // Plain index/slice work: a lazy regex up to "(in reply to ...)" backtracks quadratically.
@@ -204,6 +212,54 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
 }
 
 /**
+ * Sendmail writes "550 5.1.1 <a@example.org>... User unknown" (sysexits EX_NOUSER, usersmtp.c
+ * smtprcpt()) under the reply that refused a RCPT TO. With PIPELINING its transcript shows ">>> DATA"
+ * before the RCPT replies arrive (RFC 2920 §3.1), so that line, not the last ">>>", tells the stage.
+ */
+function rcptRefusedBySendmail(text: string, recipient: string): boolean {
+  const at = text.indexOf(`<${recipient}>... User unknown`);
+  return at > 0 && /\n[ \t]*5\d\d[ -](?:5\.\d{1,3}\.\d{1,3} )?$/.test(text.slice(Math.max(0, at - 40), at));
+}
+
+/**
+ * A Sendmail Diagnostic-Code keeps only the first line of a multi-line reply ("554-gmx.net ... not
+ * available"), after a reconnect the last reply of the session ("250 2.0.0 Ok: stored") on a failed
+ * recipient, and nothing at all when a 421 closed the connection (the reply went with the
+ * connection's status; then there is no Diagnostic-Code or an empty one). The transcript has the
+ * whole reply: "<<< 554-..." lines up to "<<< 554 ...", or the deferral line, whose prefix is the
+ * list of recipients that delivery attempt carried (deliver.c writes e_to, comma-joined):
+ * "<a@example.org>,<b@example.org>... Deferred: 421 4.7.0 ...". Read only for such findings; the
+ * only recipient with no diagnostic is diagnosticFromTranscript's.
+ */
+function completeFromTranscript(findings: Finding[], textOf: () => string): void {
+  for (const f of findings) {
+    const continued = /^[45]\d\d-/.test(f.diagnostic);
+    const success = f.action === 'failed' && /^2\d\d[ -]/.test(f.diagnostic);
+    const none = findings.length > 1 && f.diagnostic === '' && (f.action === 'failed' || f.action === 'delayed');
+    if (!continued && !success && !none) continue;
+    const text = textOf();
+    if (continued) {
+      const first = text.indexOf(`<<< ${f.diagnostic}`);
+      if (first < 0) continue;
+      const lines: string[] = [];
+      for (const line of text.slice(first).split('\n', 50)) {
+        const m = /^<<< ?([45]\d\d[ -].*)$/.exec(line.trimEnd());
+        if (!m) break;
+        lines.push(m[1]!);
+        if (/^[45]\d\d /.test(m[1]!)) break;
+      }
+      if (lines.length > 1) f.diagnostic = squeeze(lines.map((l, i) => (i === 0 ? l : l.replace(/^[45]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?/, ''))).join(' '));
+    } else {
+      const m = new RegExp(`<${f.recipient.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}>[^\n]{0,500}?\\.\\.\\. Deferred: ([45]\\d\\d[ -][^\n]{3,500})`, 'i').exec(text);
+      if (!m) continue;
+      f.diagnostic = squeeze(m[1]!);
+      f.replyCode = findReplyCode(f.diagnostic);
+    }
+    f.status = mostSpecificStatus(f.status, f.diagnostic);
+  }
+}
+
+/**
  * The only recipient has no diagnostic at all: the transcript's reply line is the best evidence.
  *   ----- Transcript of session follows -----
  *   554 "|IFS=' ' && exec /usr/bin/procmail -f- || exit 75 #kijitora"... Service unavailable
@@ -221,6 +277,7 @@ function diagnosticFromTranscript(findings: Finding[], textOf: () => string): vo
     const upto = err ? text.slice(0, err.index) : text;
     const sent = upto.lastIndexOf('\n>>> ');
     if (sent >= 0) findings[0]!.lastCommand = findLastCommand(upto.slice(sent + 1));
+    if (findings[0]!.lastCommand === 'DATA' && rcptRefusedBySendmail(text, findings[0]!.recipient)) findings[0]!.lastCommand = 'RCPT';
   }
   const f = findings[0]!;
   if (f.diagnostic !== '' && f.replyCode !== '') return;
@@ -292,6 +349,7 @@ function decodeParts(input: DecodeInput, texts: string[]): DecodeResult | null {
   // fillFromText only fills these three: a finding that has them needs no text (read lazily).
   for (const f of findings) if (f.remoteMta === '' || f.lastCommand === '' || f.diagnostic === '') fillFromText(f, input.text, lower);
   const textOf = (): string => input.text;
+  completeFromTranscript(findings, textOf);
   diagnosticFromTranscript(findings, textOf);
   refineFromTranscript(findings, textOf);
   const original = findOriginal(input.msg.root);

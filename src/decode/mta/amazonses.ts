@@ -86,7 +86,6 @@ function unwrapSesDiagnostic(f: Finding): void {
     f.replyCode = expired[1] ?? f.replyCode;
     const st = bestStatusIn(expired[2] ?? '');
     if (st) f.status = st;
-    if (!f.reasonHint) f.reasonHint = 'expired';
   }
 }
 

@@ -13,16 +13,9 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'biglobe';
-
-/** BIGLOBE's own sentences. */
-const HINTS: readonly HintRule[] = [
-  { phrase: "recipient's mailbox exceeded the local limit", reason: 'mailboxfull', seen: "The number of messages in recipient's mailbox exceeded the local limit." },
-  { phrase: 'mailbox is full', reason: 'mailboxfull', seen: "Recipient's mailbox is full" },
-  { phrase: 'user unknown', reason: 'userunknown', seen: 'User unknown' },
-];
 
 export const biglobe: Decoder = {
   name: NAME,
@@ -53,11 +46,9 @@ export const biglobe: Decoder = {
     }
     if (findings.length === 0) return null;
     const diagnostic = squeeze(info.join(' '));
-    const hint = hintFrom(HINTS, diagnostic);
     for (const f of findings) {
       f.diagnostic = diagnostic;
       f.diagnosticType = 'x-biglobe';
-      if (hint) f.reasonHint = hint;
       fillCodes(f);
     }
     return { findings };

@@ -15,14 +15,9 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding, Report } from '../../types.js';
-import { commandOf, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule, bounded } from './text-bounce.js';
+import { commandOf, fillCodes, findAddress, joinReply, newFinding, splitLines, bounded } from './text-bounce.js';
 
 const NAME = 'courier';
-
-/** Courier's own words (no remote server answered). */
-const HINTS: readonly HintRule[] = [
-  { phrase: /^no such domain/, reason: 'hostunknown', seen: '<<< No such domain.' },
-];
 
 function readBlocks(text: string): Finding[] {
   const out: Finding[] = [];
@@ -35,8 +30,6 @@ function readBlocks(text: string): Finding[] {
     f.diagnosticType = /^[245]\d\d/.test(f.diagnostic) ? 'smtp' : f.diagnostic ? 'x-courier' : '';
     fillCodes(f);
     if (!f.replyCode) {
-      const hint = hintFrom(HINTS, f.diagnostic);
-      if (hint) f.reasonHint = hint;
     }
     out.push(f);
     cur = null;
@@ -101,6 +94,5 @@ export function enrichCourier(report: Report, input: DecodeInput): void {
     if (!t) continue;
     if (!f.lastCommand && t.lastCommand) f.lastCommand = t.lastCommand;
     if (!f.remoteMta && t.remoteMta) f.remoteMta = t.remoteMta;
-    if (!f.reasonHint && t.reasonHint) f.reasonHint = t.reasonHint;
   }
 }

@@ -13,17 +13,9 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'domino';
-
-/** Domino's own reasons (router messages). */
-export const DOMINO_HINTS: readonly HintRule[] = [
-  { phrase: 'not listed in domino directory', reason: 'userunknown', seen: 'User some.name (alice@example.jp) not listed in Domino Directory' },
-  { phrase: 'not listed in public name & address book', reason: 'userunknown', seen: 'User  not listed in public Name & Address Book' },
-  { phrase: 'ディレクトリのリストにありません', reason: 'userunknown', seen: 'ディレクトリのリストにありません' },
-  { phrase: 'maximum hop count exceeded', reason: 'networkerror', seen: 'Error transferring to mx.example.org; Maximum hop count exceeded.' },
-];
 
 export const domino: Decoder = {
   name: NAME,
@@ -54,11 +46,9 @@ export const domino: Decoder = {
       why.push(l.trim());
     }
     const diagnostic = squeeze(why.join(' ')) || input.subject.replace(/^DELIVERY FAILURE:\s*/i, '');
-    const hint = hintFrom(DOMINO_HINTS, diagnostic);
     for (const f of findings) {
       f.diagnostic = diagnostic;
       f.diagnosticType = 'x-notes';
-      if (hint) f.reasonHint = hint;
       fillCodes(f);
     }
     return { findings };

@@ -17,19 +17,13 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { receivedText } from '../text.js';
-import { commandOf, cutAt, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule, bounded } from './text-bounce.js';
+import { commandOf, cutAt, fillCodes, findAddress, joinReply, newFinding, splitLines, bounded } from './text-bounce.js';
 
 const NAME = 'dragonfly';
 
 // "There was an error delivering your mail to <alice@example.org>."
 const START = /^There was an error delivering your mail to (.+?)\.?\s*$/m;
 const END = [/^Message headers follow\./m, /^Original message follows\./m];
-
-/** dma's own sentences (no remote server answered) that state the reason. */
-const HINTS: readonly HintRule[] = [
-  { phrase: /could not deliver for the last \d+ seconds/, reason: 'expired', seen: 'Could not deliver for the last 432000 seconds. Giving up.' },
-  { phrase: 'no such user', reason: 'userunknown', seen: 'no such user (local delivery)' },
-];
 
 export const dragonfly: Decoder = {
   name: NAME,
@@ -60,8 +54,6 @@ export const dragonfly: Decoder = {
     } else {
       f.diagnostic = rest.join(' ');
       f.diagnosticType = f.diagnostic ? 'x-dma' : '';
-      const hint = hintFrom(HINTS, f.diagnostic);
-      if (hint) f.reasonHint = hint;
     }
     fillCodes(f);
     return { findings: [f] };

@@ -26,12 +26,10 @@ import {
   fillCodes,
   findAddress,
   headersFromText,
-  hintFrom,
   joinReply,
   newFinding,
   splitLines,
   squeeze,
-  type HintRule,
   bounded,
 } from './text-bounce.js';
 
@@ -59,21 +57,6 @@ const LIST_START: ReadonlyArray<{ re: RegExp; action: 'failed' | 'delayed' }> = 
 
 /** A word every LIST_START pattern contains. */
 const LIST_START_WORDS = /failed|delivered|constructed/i;
-
-/** Exim's own words (not the remote server's) that state a reason. First match wins. */
-const HINTS: readonly HintRule[] = [
-  { phrase: 'mailbox is full', reason: 'mailboxfull', seen: 'mailbox is full: retry timeout exceeded' },
-  { phrase: 'quota exceeded', reason: 'mailboxfull', seen: 'error: quota exceeded' },
-  { phrase: 'malformed address', reason: 'syntaxerror', seen: '<b@example.net> may not follow a@example.com : malformed address' },
-  { phrase: 'unrouteable address', reason: 'hostunknown', seen: 'Unrouteable address' },
-  { phrase: 'all relevant mx records point to non-existent hosts', reason: 'hostunknown', seen: 'all relevant MX records point to non-existent hosts' },
-  { phrase: 'all host address lookups failed permanently', reason: 'hostunknown', seen: 'all host address lookups failed permanently' },
-  { phrase: 'an mx or srv record indicated no smtp service', reason: 'notaccept', seen: 'an MX or SRV record indicated no SMTP service' },
-  { phrase: 'too many "received" headers', reason: 'contenterror', seen: 'Too many "Received" headers - suspected mail loop' },
-  { phrase: 'retry timeout exceeded', reason: 'expired', seen: 'retry timeout exceeded' },
-  { phrase: 'retry time not reached for any host after a long failure period', reason: 'expired', seen: 'retry time not reached for any host after a long failure period' },
-  { phrase: /all hosts for .* have been failing for a long time/, reason: 'expired', seen: "all hosts for 'example.org' have been failing for a long time (and retry time not reached)" },
-];
 
 interface Block {
   f: Finding;
@@ -135,7 +118,7 @@ export const exim: Decoder = {
  */
 export function enrichExim(report: Report, input: DecodeInput): void {
   // Nothing to fill: skip reading the text.
-  if (report.findings.every((f) => f.diagnostic && f.lastCommand && f.remoteMta && f.replyCode && f.reasonHint)) return;
+  if (report.findings.every((f) => f.diagnostic && f.lastCommand && f.remoteMta && f.replyCode)) return;
   input = bounded(input);
   if (!/created automatically by mail delivery software/i.test(input.text)) return;
   const fromText = readEximReport(input.text);
@@ -146,7 +129,7 @@ export function enrichExim(report: Report, input: DecodeInput): void {
     if (!f.lastCommand && t.lastCommand) f.lastCommand = t.lastCommand;
     if (!f.remoteMta && t.remoteMta) f.remoteMta = t.remoteMta;
     if (!f.replyCode && t.replyCode) f.replyCode = t.replyCode;
-    if (!f.reasonHint && t.reasonHint) f.reasonHint = t.reasonHint;
+    if (!f.human && t.human) f.human = t.human;
   });
 }
 
@@ -281,11 +264,7 @@ function finish(b: Block): Finding {
   f.diagnosticType = sawSmtpError ? 'smtp' : f.diagnostic ? 'x-exim' : '';
   fillCodes(f);
 
-  // Exim's own wording decides only where no remote server answered.
-  if (!sawSmtpError) {
-    const hint = hintFrom(HINTS, f.diagnostic);
-    if (hint) f.reasonHint = hint;
-    else if (/^pipe to \|/i.test(b.head)) f.reasonHint = 'mailererror'; // local program failed
-  }
+  // A local program failed ("pipe to |/usr/bin/x"): the block's head says so, for the classifier.
+  if (!sawSmtpError && /^pipe to \|/i.test(b.head)) f.human = b.head;
   return f;
 }

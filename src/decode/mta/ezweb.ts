@@ -98,10 +98,12 @@ export const ezweb: Decoder = {
         f.diagnosticType = f.diagnostic ? 'x-ezweb' : '';
         fillCodes(f);
       }
-      if (expired && !f.replyCode) f.reasonHint = 'expired';
+      // EZweb's own sentence, for the classifier: the queue ran out, or (no reply at all) the
+      // recipient's reception filter refused the message.
+      if (expired && !f.replyCode) f.human = EXPIRED.exec(input.text)![0];
       else if (!f.replyCode && !f.lastCommand && FILTERED.test(input.text)) {
-        f.reasonHint = 'filtered';
-        if (!f.diagnostic) f.diagnostic = 'Each of the following recipients was rejected by a remote mail server.';
+        f.human = 'Each of the following recipients was rejected by a remote mail server.';
+        if (!f.diagnostic) f.diagnostic = f.human;
       }
     }
     return { findings };
@@ -120,6 +122,6 @@ export function enrichEzweb(report: Report, input: DecodeInput): void {
       if (!f.replyCode && t.replyCode) f.replyCode = t.replyCode;
       if (!f.lastCommand && t.lastCommand) f.lastCommand = t.lastCommand;
     }
-    if (disabled && !f.reasonHint) f.reasonHint = 'suspend';
+    if (disabled && !f.human?.startsWith('The user(s)')) f.human = `The user(s) account is disabled.${f.human ? ` ${f.human}` : ''}`;
   }
 }

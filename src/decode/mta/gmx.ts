@@ -24,7 +24,7 @@
 import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { bestStatusIn } from '../../parse/dsn.js';
-import { addressBlocks, hintFrom, type HintRule } from './text-bounce.js';
+import { addressBlocks } from './text-bounce.js';
 
 const NAME = 'gmx';
 
@@ -44,16 +44,6 @@ const COMMAND_NAME: Record<string, string> = {
   EHLO: 'EHLO',
   HELO: 'HELO',
 };
-
-/** The system's own words (not the remote server's) that state the reason. */
-const OWN_PHRASES: readonly HintRule[] = [
-  {
-    phrase: /delivery retry time ?out exceeded/i,
-    reason: 'expired',
-    seen: 'Reason:\ndelivery retry timeout exceeded',
-    sample: 'lhost-gmx-04',
-  },
-];
 
 export const gmx: Decoder = {
   name: NAME,
@@ -93,7 +83,6 @@ function readBlock(recipient: string, lines: string[], decodedBy: string): Findi
   text = text.replace(/^\s*reason:\s*/i, '');
   text = text.replace(/\s+/g, ' ').trim();
   const reply = /^([245]\d\d)\b/.exec(text);
-  const reasonHint = !cmd ? hintFrom(OWN_PHRASES, text) : undefined;
   return {
     recipient,
     action: 'failed',
@@ -104,7 +93,6 @@ function readBlock(recipient: string, lines: string[], decodedBy: string): Findi
     remoteMta,
     reportingMta: '',
     lastCommand,
-    ...(reasonHint ? { reasonHint } : {}),
     decodedBy,
   };
 }

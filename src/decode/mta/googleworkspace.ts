@@ -11,10 +11,10 @@
  *   The response was:
  *   Unspecified Error (SENT_SECOND_EHLO): Smtp server does not advertise AUTH capability
  */
-import type { Action, Finding, Reason, Report } from '../../types.js';
+import type { Action, Finding, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
-import { hintFrom, joinReply, newFinding, type HintRule } from './text-bounce.js';
+import { joinReply, newFinding, squeeze } from './text-bounce.js';
 
 const NAME = 'googleworkspace';
 
@@ -31,29 +31,6 @@ const TO_RE = /(?:wasn't delivered to|delivering your message to|has not been de
 // The whole sentence around TO_RE's match, up to its full stop.
 const SENTENCE_RE = /(?:Your message|There was)[^.\n]*?(?:wasn't delivered to|delivering your message to|has not been delivered to)[^\n]*?\.(?=\s|$)/i;
 
-/** Google's own words that state the reason (not the remote server's). */
-const OWN_PHRASES: readonly HintRule[] = [
-  {
-    phrase: /'Send mail as'|\bCustomFromDenied\b/i,
-    reason: 'rejected',
-    seen: "You're sending this from a different address or alias using the 'Send mail as' feature.",
-    sample: 'lhost-googleworkspace-01',
-  },
-  {
-    // Only the plain form: "..., or is unable to receive mail" also covers full or disabled mailboxes.
-    phrase: /because the address couldn't be found\. /i,
-    reason: 'userunknown',
-    seen: "Your message wasn't delivered to x@example.it because the address couldn't be found. Check for typos ...",
-    sample: 'mta/googleworkspace/05-address-not-found',
-  },
-  {
-    phrase: /because the domain \S+ couldn't be found|Domain name not found/i,
-    reason: 'hostunknown',
-    seen: "Your message wasn't delivered to x@example.jp because the domain example.jp couldn't be found.",
-    sample: 'mta/googleworkspace/02-domain-not-found',
-  },
-];
-
 export const googleworkspace: Decoder = {
   name: NAME,
   detect(input: DecodeInput): boolean {
@@ -69,7 +46,7 @@ export const googleworkspace: Decoder = {
       replyCode: read.replyCode,
       diagnostic: read.diagnostic,
       diagnosticType: read.diagnostic ? 'smtp' : '',
-      ...(read.reasonHint ? { reasonHint: read.reasonHint } : {}),
+      ...(read.human ? { human: read.human } : {}),
     }));
     return { findings, type: read.action === 'delayed' ? 'delayed' : 'bounce' };
   },
@@ -95,7 +72,7 @@ export const googleworkspace: Decoder = {
       } else if (f.diagnostic === '') {
         f.diagnostic = read.sentence;
       }
-      if (read.reasonHint && !f.reasonHint) f.reasonHint = read.reasonHint;
+      if (read.human && !f.human) f.human = read.human;
     }
   },
 };
@@ -108,7 +85,8 @@ interface GoogleText {
   replyCode: string;
   /** Google's sentence naming the recipient ("Your message wasn't delivered to x because ..."). */
   sentence: string;
-  reasonHint?: Reason;
+  /** Google's own explanation above "The response was:" (read by the classifier). */
+  human: string;
 }
 
 function readGoogleText(input: DecodeInput): GoogleText | null {
@@ -139,7 +117,7 @@ function readGoogleText(input: DecodeInput): GoogleText | null {
     diagnostic =
       lines.length > 1 && lines.every((l) => /^\s*[245]\d\d[ -]/.test(l)) ? joinReply(lines) : para.replace(/\s+/g, ' ').trim();
   }
-  const reasonHint = hintFrom(OWN_PHRASES, text);
+  const human = squeeze(text.slice(banner.index, resp ? resp.index : banner.index + 2000)).slice(0, 2000);
   const sentence = to ? (SENTENCE_RE.exec(text.slice(Math.max(0, to.index - 200)))?.[0] ?? '').replace(/\s+/g, ' ').trim() : '';
   return {
     action,
@@ -148,6 +126,6 @@ function readGoogleText(input: DecodeInput): GoogleText | null {
     sentence,
     status: bestStatusIn(diagnostic),
     replyCode: /^([245]\d\d)\b/.exec(diagnostic)?.[1] ?? '',
-    ...(reasonHint ? { reasonHint } : {}),
+    human,
   };
 }

@@ -10,16 +10,9 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'kddi';
-
-/** KDDI's own sentences after "Could not be delivered to:". */
-const HINTS: readonly HintRule[] = [
-  { phrase: 'mailbox is full', reason: 'mailboxfull', seen: 'As their mailbox is full.' },
-  { phrase: 'due to the lack of space', reason: 'mailboxfull', seen: 'Due to the lack of space in the mailbox' },
-  { phrase: 'not responding', reason: 'expired', seen: 'As the remote server is not responding.' },
-];
 
 export const kddi: Decoder = {
   name: NAME,
@@ -42,8 +35,6 @@ export const kddi: Decoder = {
       for (let j = i + 1; j < lines.length && lines[j] !== '' && !/^Could not be delivered to:/i.test(lines[j]!); j++) why.push(lines[j]!);
       f.diagnostic = squeeze(why.join(' '));
       f.diagnosticType = 'x-kddi';
-      const hint = hintFrom(HINTS, f.diagnostic);
-      if (hint) f.reasonHint = hint;
       findings.push(fillCodes(f));
     }
     return findings.length > 0 ? { findings } : null;

@@ -14,8 +14,7 @@
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { receivedText } from '../text.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
-import { DOMINO_HINTS } from './domino.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'notes';
 
@@ -45,8 +44,6 @@ export const notes: Decoder = {
         const f = newFinding(NAME, a);
         f.diagnostic = squeeze(reason.join(' '));
         f.diagnosticType = 'x-notes';
-        const hint = hintFrom(DOMINO_HINTS, f.diagnostic);
-        if (hint) f.reasonHint = hint;
         findings.push(fillCodes(f));
         reason = [];
       } else {

@@ -17,21 +17,11 @@
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { receivedText } from '../text.js';
 import type { Finding, Report } from '../../types.js';
-import { cutAt, fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
+import { cutAt, fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'opensmtpd';
 
 const END = [/^[ \t]*Below is a copy of the original message:?/m, /^[ \t]*Below is a copy of the message:?/m];
-
-/** OpenSMTPD's own error texts (mta.c, mta_session.c) that state the reason. */
-const HINTS: readonly HintRule[] = [
-  { phrase: /^domain does not exist/, reason: 'hostunknown', seen: 'alice@nonexistent.example: Domain does not exist' },
-  { phrase: /^invalid domain name/, reason: 'hostunknown', seen: 'alice@exa_mple.org: Invalid domain name' },
-  { phrase: /^network error on destination mxs/, reason: 'networkerror', seen: 'alice@example.org: Network error on destination MXs' },
-  { phrase: /^no mx found for domain/, reason: 'hostunknown', seen: 'alice@example.org: No MX found for domain' },
-  { phrase: /^loop detected/, reason: 'networkerror', seen: 'alice@example.org: Loop detected' },
-  { phrase: /^envelope expired/, reason: 'expired', seen: 'alice@example.org: Envelope expired' },
-];
 
 function readLines(report: string, action: 'failed' | 'delayed'): Finding[] {
   const out: Finding[] = [];
@@ -57,11 +47,9 @@ function readLines(report: string, action: 'failed' | 'delayed'): Finding[] {
     f.diagnosticType = /^[245]\d\d[\s-]/.test(f.diagnostic) ? 'smtp' : 'x-opensmtpd';
     fillCodes(f);
     if (!f.replyCode) {
-      const hint = hintFrom(HINTS, f.diagnostic);
-      if (hint) f.reasonHint = hint;
     }
     // "A message is delayed ... Envelope expired": the warning template, but the message is gone.
-    if (f.reasonHint === 'expired') f.action = 'failed';
+    if (/^envelope expired/i.test(f.diagnostic)) f.action = 'failed';
   }
   return out;
 }
@@ -97,6 +85,5 @@ export function enrichOpensmtpd(report: Report, input: DecodeInput): void {
     if (!t) continue;
     if (!f.diagnostic && t.diagnostic) f.diagnostic = t.diagnostic;
     if (!f.replyCode && t.replyCode) f.replyCode = t.replyCode;
-    if (!f.reasonHint && t.reasonHint && !f.diagnostic.match(/^[245]\d\d/)) f.reasonHint = t.reasonHint;
   }
 }

@@ -20,19 +20,9 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding, Report } from '../../types.js';
-import { commandOf, fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
+import { commandOf, fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'postfix';
-
-/** Postfix's own words (no remote server answered) that state the reason. */
-const HINTS: readonly HintRule[] = [
-  { phrase: 'host or domain name not found', reason: 'hostunknown', seen: '<a@example.invalid>: Host or domain name not found. Name service error for name=example.invalid type=A: Host not found' },
-  { phrase: /^unknown user: /, reason: 'userunknown', seen: '<bob@example.org>: unknown user: "bob"' },
-  { phrase: /^connect to \S+: connection refused/, reason: 'networkerror', seen: '<a@example.org>: connect to mx.example.org[192.0.2.1]:25: Connection refused' },
-  { phrase: /^conversation with \S+ timed out/, reason: 'networkerror', seen: '<a@example.org>: conversation with mx.example.org[192.0.2.1] timed out while receiving the initial server greeting' },
-  { phrase: 'mailbox is full', reason: 'mailboxfull', seen: '<a@example.org>: cannot update mailbox /var/mail/a for user a. error writing message: Disk quota exceeded / mailbox is full' },
-  { phrase: 'disk quota exceeded', reason: 'mailboxfull', seen: '<a@example.org>: cannot update mailbox /var/mail/a for user a. error writing message: Disk quota exceeded' },
-];
 
 /** One "<addr>: text" entry of the bounce text. */
 interface Entry {
@@ -97,8 +87,6 @@ function toFinding(e: Entry): Finding {
   } else {
     f.diagnostic = e.text;
     f.diagnosticType = 'x-postfix';
-    const hint = hintFrom(HINTS, e.text);
-    if (hint) f.reasonHint = hint;
   }
   return fillCodes(f);
 }

@@ -25,12 +25,10 @@ import {
   fillCodes,
   findStatus,
   headersFromText,
-  hintFrom,
   joinReply,
   newFinding,
   splitLines,
   squeeze,
-  type HintRule,
   bounded,
 } from './text-bounce.js';
 
@@ -57,19 +55,6 @@ const STEPS: ReadonlyArray<{ re: RegExp; command: string; seen: string }> = [
   { re: /(?:^|\s)(\S+) failed after I sent the message/, command: 'DATA', seen: '52.101.68.24 failed after I sent the message.' },
 ];
 
-/** qmail's own sentences whose words state the reason (the remote host's words come first). */
-const HINTS: readonly HintRule[] = [
-  { phrase: "couldn't find any host named", reason: 'hostunknown', seen: "Sorry, I couldn't find any host named cx.example.com. (#5.1.2)" },
-  { phrase: "couldn't find a mail exchanger or ip address", reason: 'notaccept', seen: "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)" },
-  { phrase: "wasn't able to establish an smtp connection", reason: 'networkerror', seen: "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)" },
-  { phrase: 'no mailbox here by that name', reason: 'userunknown', seen: 'Sorry, no mailbox here by that name. (#5.1.1)' },
-  { phrase: "mailbox is full", reason: 'mailboxfull', seen: 'The users mailfolder is full / mailbox is full (#5.2.2)' },
-  { phrase: 'over the allowed quota', reason: 'mailboxfull', seen: 'The users mailfolder is over the allowed quota (size). (#5.2.2)' },
-  { phrase: 'mailfolder is full', reason: 'mailboxfull', seen: "child status 100...The e-mail message could not be delivered because the user's mailfolder is full." },
-];
-
-// "I'm not going to try again; this message has been in the queue too long."
-const EXPIRED = /this message has been in the queue too long/i;
 // Lines that are qmail's own boilerplate inside a block, not the remote server's words.
 const NOISE = /^(?:Giving up on \S+|I'm not going to try again;.*|Remote host said:\s*)$/;
 
@@ -161,6 +146,9 @@ function finish(f: Finding, lines: string[]): Finding {
     const own = lines.filter((l) => !NOISE.test(l) && !STEPS.some((s) => s.re.test(l)));
     f.diagnostic = squeeze((own.length > 0 ? own : lines).join(' '));
     f.diagnosticType = f.diagnostic ? 'x-qmail' : '';
+    // qmail's whole explanation ("I'm not going to try again; this message has been in the queue
+    // too long."), for the classifier; when the remote host answered, its reply says more.
+    f.human = squeeze(all);
   }
   fillCodes(f);
 
@@ -170,13 +158,5 @@ function finish(f: Finding, lines: string[]): Finding {
     if (tag && tag[1] !== undefined) f.status = findStatus(tag[1]);
   }
 
-  // Reasons qmail states itself. The queue-lifetime sentence only decides when the remote host
-  // gave no answer of its own: "Remote host said: 421 4.7.0 ... deferred" + "in the queue too
-  // long" is a rejection that outlived the queue, and the rejection says more.
-  if (said < 0) {
-    const hint = hintFrom(HINTS, all);
-    if (hint) f.reasonHint = hint;
-    else if (EXPIRED.test(all)) f.reasonHint = 'expired';
-  }
   return f;
 }

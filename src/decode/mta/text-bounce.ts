@@ -8,7 +8,7 @@
 import { normalizeAddress } from '../../parse/dsn.js';
 import type { MimePart, ParsedMessage } from '../../parse/message.js';
 import type { DecodeInput } from '../types.js';
-import type { Action, Finding, Reason } from '../../types.js';
+import type { Action, Finding } from '../../types.js';
 
 /** A Finding with every string field empty; the decoder fills what the report states. */
 export function newFinding(decodedBy: string, recipient: string, action: Action = 'failed'): Finding {
@@ -172,17 +172,6 @@ export function headersFromText(block: string): { to: string; from: string; subj
   return { to: get('To'), from: get('From'), subject: get('Subject') };
 }
 
-/** A small named rule: the reason a format states in words of its own. */
-export interface HintRule {
-  /** Lower-case substring or pattern matched against the (lower-cased) error text. */
-  phrase: string | RegExp;
-  reason: Reason;
-  /** The bounce line this rule was written from. */
-  seen: string;
-  /** The sample that shows it. */
-  sample?: string;
-}
-
 /**
  * The per-address blocks of a report laid out as "lead line, then <address>: lines each followed by
  * their error lines, then an end marker" (Exim-style; GMX/1&1, Mail.ru, Yahoo). Lines matching
@@ -211,15 +200,6 @@ export function addressBlocks(
     if (current && line.trim() !== '' && !(skip && skip.test(line))) current.lines.push(line.trim());
   }
   return blocks;
-}
-
-/** The reason of the first rule whose phrase occurs in the text, or undefined. */
-export function hintFrom(rules: readonly HintRule[], text: string): Reason | undefined {
-  const low = text.toLowerCase();
-  for (const r of rules) {
-    if (typeof r.phrase === 'string' ? low.includes(r.phrase) : r.phrase.test(low)) return r.reason;
-  }
-  return undefined;
 }
 
 /** Text of the bounce up to the first line that starts the copy of the original message. */

@@ -35,8 +35,6 @@ export const trendmicro: Decoder = {
       const f = newFinding(NAME, findAddress(m[1]));
       f.diagnostic = squeeze(line);
       f.diagnosticType = 'x-interscan';
-      // "Please check if address is correct.": IMSS writes it when the recipient was refused.
-      if (/check if (?:the )?address is correct/i.test(m[2] ?? '')) f.reasonHint = 'userunknown';
       findings.push(fillCodes(f));
     }
     return findings.length > 0 ? { findings } : null;

@@ -6,6 +6,7 @@ import { exim } from '../../../src/decode/mta/exim.js';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../../src/decode/index.js';
 import { parseMessage } from '../../../src/parse/message.js';
+import { classify } from '../../../src/classify/index.js';
 import { corpusSuite, fixture, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
@@ -25,10 +26,11 @@ fixtureSuite(exim, rows);
 corpusSuite('exim');
 
 describe('exim enrich', () => {
-  it('fills the diagnostic and hint an Exim DSN leaves out', async () => {
+  it('fills the diagnostic an Exim DSN leaves out (the classifier reads its words)', async () => {
     const report = decodeMessage(await parseMessage(fixture('exim', '04-dsn-local.eml')));
     expect(report.decodedBy).toBe('rfc3464');
     expect(report.findings).toHaveLength(1);
-    expect(report.findings[0]).toMatchObject({ recipient: 'grace@example.net', diagnostic: 'mailbox is full: retry timeout exceeded', reasonHint: 'mailboxfull' });
+    expect(report.findings[0]).toMatchObject({ recipient: 'grace@example.net', diagnostic: 'mailbox is full: retry timeout exceeded' });
+    expect(classify(report.findings[0]!, report).reason).toBe('mailboxfull');
   });
 });
