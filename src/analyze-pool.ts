@@ -16,6 +16,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { DecodeContext } from './decode/types.js';
 import type { Analysis } from './types.js';
 
 export interface PoolResult {
@@ -26,9 +27,10 @@ export interface PoolResult {
 
 export interface AnalyzePool {
   readonly threads: number;
-  /** Analyse one message (and gzip it when `pack`) in a worker. Rejects only when its worker died:
-   *  err.code 'ERR_WORKER_OUT_OF_MEMORY' (the message needs more than a worker's heap) or another. */
-  run(raw: Buffer, pack?: boolean): Promise<PoolResult>;
+  /** Analyse one message (and gzip it when `pack`) in a worker, with what its envelope tells the
+   *  decode stage (pipeline.ts decodeContextOf). Rejects only when its worker died: err.code
+   *  'ERR_WORKER_OUT_OF_MEMORY' (the message needs more than a worker's heap) or another. */
+  run(raw: Buffer, pack?: boolean, context?: DecodeContext): Promise<PoolResult>;
   /** Let the queued messages finish, then stop the workers. */
   close(): Promise<void>;
 }
@@ -45,6 +47,7 @@ interface Task {
   id: number;
   raw: Buffer;
   pack: boolean;
+  context: DecodeContext | undefined;
   resolve: (r: PoolResult) => void;
   reject: (e: Error) => void;
 }
@@ -108,7 +111,7 @@ export function startAnalyzePool(threads: number, opts: { workerUrl?: URL } = {}
     for (const slot of slots) {
       // Many messages per postMessage, both ways: each message between threads wakes the other
       // one up, which cost more than the copy (~100 us each on the 2-core test machine).
-      const jobs: { id: number; raw: Uint8Array; pack: boolean }[] = [];
+      const jobs: { id: number; raw: Uint8Array; pack: boolean; context: DecodeContext | undefined }[] = [];
       const transfer: ArrayBuffer[] = [];
       while (slot.inflight.length < DEPTH && queue.length > 0) {
         const t = queue.shift()!;
@@ -116,7 +119,7 @@ export function startAnalyzePool(threads: number, opts: { workerUrl?: URL } = {}
         // A copy the worker owns (the raw Buffer may share a pool with others): transferred, not cloned.
         const copy = new Uint8Array(t.raw.length);
         copy.set(t.raw);
-        jobs.push({ id: t.id, raw: copy, pack: t.pack });
+        jobs.push({ id: t.id, raw: copy, pack: t.pack, context: t.context });
         transfer.push(copy.buffer);
       }
       if (jobs.length > 0) slot.worker.postMessage({ jobs }, transfer);
@@ -141,10 +144,10 @@ export function startAnalyzePool(threads: number, opts: { workerUrl?: URL } = {}
 
   return {
     threads: slots.length,
-    run(raw, pack = false) {
+    run(raw, pack = false, context) {
       return new Promise<PoolResult>((resolve, reject) => {
         if (closing) return reject(new Error('analysis pool closed'));
-        queue.push({ id: nextId++, raw, pack, resolve, reject });
+        queue.push({ id: nextId++, raw, pack, context, resolve, reject });
         schedule();
       });
     },

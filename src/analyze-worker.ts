@@ -2,7 +2,7 @@
  * analyze-worker - one worker thread of analyze-pool.ts: analyzeMessage on each message it is
  * sent, one at a time and in the order sent, and packRaw (the gzip the store keeps) when asked.
  *
- * In: {jobs: [{id, raw: Uint8Array (transferred), pack}]}. Out: {results: [{id, analysis, gzip?}]}
+ * In: {jobs: [{id, raw: Uint8Array (transferred), pack, context (the envelope's DecodeContext)}]}. Out: {results: [{id, analysis, gzip?}]}
  * in the same order, gathered while more jobs are queued (at most FLUSH_EVERY per message):
  * every message between threads wakes the other one up.
  * analyzeMessage never rejects (an unreadable message comes back marked), so an answer always
@@ -11,6 +11,7 @@
 import { parentPort } from 'node:worker_threads';
 import { analyzeMessage } from './analyze.js';
 import { packRaw } from './store/messages.js';
+import type { DecodeContext } from './decode/types.js';
 import type { Analysis } from './types.js';
 
 const port = parentPort;
@@ -20,6 +21,7 @@ interface Job {
   id: number;
   raw: Uint8Array;
   pack: boolean;
+  context?: DecodeContext;
 }
 
 /** Results sent together at most (they also go as soon as no job is left). */
@@ -42,7 +44,7 @@ async function drain(): Promise<void> {
   while (jobs.length > 0) {
     const job = jobs.shift()!;
     const raw = Buffer.from(job.raw.buffer, job.raw.byteOffset, job.raw.byteLength);
-    const analysis = await analyzeMessage(raw);
+    const analysis = await analyzeMessage(raw, undefined, job.context);
     if (job.pack) {
       const gz = packRaw(raw);
       // A fresh copy to transfer (zlib's output may be a view of a larger buffer).

@@ -13,6 +13,7 @@
  * an IMAP backlog for two days suspends from when it was written, and its 24 h may have passed.
  */
 import { analyzeMessage } from './analyze.js';
+import type { DecodeContext } from './decode/types.js';
 import type { Analysis, Envelope } from './types.js';
 import { causeOf, effectOf } from './store/addresses.js';
 import type { EventInput } from './store/events.js';
@@ -23,7 +24,17 @@ import { normaliseAddress } from './store/normalise.js';
  *  answer at once or later; planMessage awaits it. */
 export type AnalyzeFn = (raw: Buffer, env: Envelope) => Analysis | Promise<Analysis>;
 
-export const defaultAnalyze: AnalyzeFn = (raw) => analyzeMessage(raw);
+export const defaultAnalyze: AnalyzeFn = (raw, env) => analyzeMessage(raw, undefined, decodeContextOf(env));
+
+/**
+ * What the envelope tells the decode stage. MAIL FROM is known only where we took the SMTP/LMTP
+ * transaction ourselves ('' there is the null sender <>); for IMAP and files '' means "not known",
+ * and the message's own Return-Path header speaks instead.
+ */
+export function decodeContextOf(env: Envelope): DecodeContext {
+  const known = env.source === 'smtp' || env.source === 'lmtp';
+  return known ? { mailFrom: env.mailFrom, rcptTo: env.rcptTo } : { rcptTo: env.rcptTo };
+}
 
 export interface ProcessOutcome {
   id: number;

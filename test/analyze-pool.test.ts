@@ -25,8 +25,9 @@ function emls(dir: string, out: string[] = []): string[] {
 
 describe('analyze-pool', () => {
   it('gives the analyses of analyzeMessage, whatever worker made them, with the gzip of the bytes', async () => {
-    const files = [...emls(join(root, 'samples')), ...emls(join(root, 'test', 'fixtures'))];
-    expect(files.length).toBeGreaterThan(100);
+    // Every fixture, and one in four samples (the real-MTA corpus has 1,500: enough to say "the same").
+    const files = [...emls(join(root, 'samples')).filter((_, i) => i % 4 === 0), ...emls(join(root, 'test', 'fixtures'))];
+    expect(files.length).toBeGreaterThan(300);
     const raws = files.map((f) => readFileSync(f));
     const pool = startAnalyzePool(2);
     try {
@@ -36,6 +37,11 @@ describe('analyze-pool', () => {
         expect(got[i]!.analysis, files[i]).toEqual(await analyzeMessage(r));
         expect(gunzipSync(got[i]!.gzip!).equals(r)).toBe(true);
       }
+      // The envelope's context reaches the decode stage in the worker as in this thread (an SMTP
+      // null sender and our VERP recipient for every other message).
+      const ctx = (i: number) => (i % 2 ? { mailFrom: '', rcptTo: ['bounces+someone=example.org@bounces.example.net'] } : { rcptTo: [] });
+      const withCtx = await Promise.all(raws.map((r, i) => pool.run(r, false, ctx(i))));
+      for (const [i, r] of raws.entries()) expect(withCtx[i]!.analysis, files[i]).toEqual(await analyzeMessage(r, undefined, ctx(i)));
     } finally {
       await pool.close();
     }

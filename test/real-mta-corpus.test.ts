@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../samples/real-mta/catalog.js';
 import { checkDsnReplies, checkFixtureReplies, dsnStatesStage } from '../samples/real-mta/check.js';
 import { buildScenarios } from '../samples/real-mta/scenarios.js';
-import { CORPUS_ROOT, corpusManifests, formatScore, scoreCorpus, unsupportedInvalid, type CorpusScore } from './support/corpus-score.js';
+import { CORPUS_ROOT, EXPIRED_FINAL, corpusManifests, formatScore, scoreCorpus, unsupportedInvalid, type CorpusScore } from './support/corpus-score.js';
 
 const MTAS = ['exim', 'opensmtpd', 'postfix', 'sendmail'];
 
@@ -162,12 +162,15 @@ describe('real-MTA corpus score (strict)', () => {
     expect(score.recipients.filter((r) => r.fpFlagMissing).map((r) => `${r.mta}/${r.file} ${r.address} (${r.row})`)).toEqual([]);
   });
 
-  it('changes the manifest\'s expectation only by the stage rule, only for OpenSMTPD, only from invalid to soft', () => {
+  it('changes the manifest\'s expectation only by the stage rule (invalid to soft) and the expiry rule (delayed to soft), only for OpenSMTPD', () => {
     const changed = score.recipients.filter((r) => r.expectWhy);
-    expect(changed.length).toBe(score.unsupportedInvalid);
-    expect(changed.length).toBeGreaterThan(0);
+    const expired = changed.filter((r) => r.expectWhy === EXPIRED_FINAL);
+    expect(changed.length).toBe(score.unsupportedInvalid + score.expiredFinal);
+    expect(expired.length).toBe(score.expiredFinal);
+    expect(score.unsupportedInvalid).toBeGreaterThan(0);
     expect([...new Set(changed.map((r) => r.mta))]).toEqual(['opensmtpd']);
-    for (const r of changed) expect([r.expect, r.addressGood]).toEqual(['soft', false]);
+    for (const r of changed.filter((c) => c.expectWhy !== EXPIRED_FINAL)) expect([r.expect, r.addressGood]).toEqual(['soft', false]);
+    for (const r of expired) expect([r.expect, r.file]).toEqual(['soft', expect.stringMatching(/-expired\.eml$/)]);
   });
 
   it('reports no recipient the manifest does not list', () => {

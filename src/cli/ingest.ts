@@ -30,6 +30,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultThreads, startAnalyzePool, type AnalyzePool } from '../analyze-pool.js';
 import { readInputs } from '../intake/file.js';
+import { decodeContextOf } from '../pipeline.js';
 import type { IngestItem, ProcessOutcome, ProcessPlan, Store } from '../store/index.js';
 import type { Envelope } from '../types.js';
 import { isTemporary } from '../errors.js';
@@ -259,7 +260,7 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
         const slot: Slot = { env, raw: item.raw, sha256: check.sha256, bytes: item.bytes, plan: null };
         if (!check.done && pool) {
           // Parse, classify and gzip in a worker; the plan (attribution, effects) is made here.
-          const work = pool.run(item.raw, true);
+          const work = pool.run(item.raw, true, decodeContextOf(env));
           const raw = item.raw;
           slot.plan = work.then(
             (w) => store.planIngest({ env, raw }, () => w.analysis),

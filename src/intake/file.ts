@@ -8,7 +8,10 @@
  * of the input the item accounts for (the sum over a file is its size), for progress and ETA.
  *
  * An mbox is recognised by its first line ("From " envelope line). Messages inside are numbered
- * from 1 and named `path#n`; the splitting rules are intake/mbox.ts's. A single message (a file, or
+ * from 1 and named `path#n`; the splitting rules are intake/mbox.ts's. A file with CR-only line
+ * endings (old Mac tools, some exporters; SMTP and IMAP never deliver one) is handed out with LF
+ * instead, since the MIME parser reads CRLF and LF only: a single message when it holds no LF at
+ * all, an mbox when its first line ends in a CR alone. A single message (a file, or
  * stdin that is not an mbox) and each message of an mbox may be at most MAX_MESSAGE_BYTES (256 MiB):
  * a bigger one is an error item marked permanent (reading it again cannot help), skipped, and the
  * rest of the input still comes.
@@ -19,6 +22,22 @@ import { join } from 'node:path';
 import { isMbox, MboxSplitter, splitMbox } from './mbox.js';
 
 export { isMbox, splitMbox };
+
+/** A buffer whose only line ending is CR, with LF instead; any other buffer as it is. */
+export function crOnlyToLf(raw: Buffer): Buffer {
+  if (raw.indexOf(13) < 0 || raw.indexOf(10) >= 0) return raw;
+  const out = Buffer.from(raw);
+  for (let i = out.indexOf(13); i >= 0; i = out.indexOf(13, i + 1)) out[i] = 10;
+  return out;
+}
+
+/** A single message, or the messages of an mbox, from bytes already in memory (the same rules as
+ *  readInputs, CR-only line endings included). */
+export function splitMessages(source: string, file: Buffer): { source: string; raw: Buffer }[] {
+  const raw = crOnlyToLf(file);
+  if (!isMbox(raw)) return [{ source, raw }];
+  return splitMbox(raw).map((m, i) => ({ source: `${source}#${i + 1}`, raw: m }));
+}
 
 /** `permanent`: the input can never be stored (reading it again cannot help; `rebound ingest -` exits 65). */
 export type InputItem =
@@ -104,7 +123,8 @@ async function* readStream(source: string, stream: AsyncIterable<Buffer | string
       n += 1;
       const bytes = p.bytes + carry;
       carry = 0;
-      if ('raw' in p) yield { source: `${source}#${n}`, raw: p.raw, bytes };
+      // A CR-only mbox: its messages with LF line endings (the MIME parser reads CRLF and LF only).
+      if ('raw' in p) yield { source: `${source}#${n}`, raw: splitter?.lineEnding === '\r' ? crOnlyToLf(p.raw) : p.raw, bytes };
       else yield { source: `${source}#${n}`, error: `message larger than ${max} bytes; skipped`, permanent: true, bytes };
     }
   };
@@ -163,7 +183,7 @@ async function* readStream(source: string, stream: AsyncIterable<Buffer | string
     return;
   }
   const raw = head.length === 1 ? head[0]! : Buffer.concat(head);
-  yield { source, raw, bytes: total };
+  yield { source, raw: crOnlyToLf(raw), bytes: total };
 }
 
 function describe(err: unknown): string {

@@ -50,6 +50,11 @@ export class MboxSplitter {
 
   constructor(private readonly maxMessageBytes: number) {}
 
+  /** The file's line ending once its first line is read: '\n', '\r\n' or '\r'; null before. */
+  get lineEnding(): string | null {
+    return this.eol === null ? null : this.eol.toString('latin1');
+  }
+
   push(chunk: Buffer): MboxPart[] {
     this.append(chunk);
     return this.drain(false);

@@ -162,6 +162,13 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
   );
 
   function onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    // smtp-server reads command lines as UTF-8, so bytes that are not UTF-8 reach us as U+FFFD and
+    // the sender's bytes are lost. Our return paths are ASCII or UTF-8 (RFC 6531), so such an
+    // address cannot be one of ours: refuse it rather than credit a bounce to a garbled address.
+    if (address.address.includes('\uFFFD')) {
+      log.info({ peer: peerOf(session), session: session.id, rcpt: address.address, outcome: 'refused-rcpt', status: 'not-utf8' }, 'recipient refused');
+      return cb(reply(553, '5.1.3 Recipient address is not valid UTF-8 (RFC 6531)'));
+    }
     const { rcpt, d } = decide(address.address);
     if (!d.accept) {
       log.info({ peer: peerOf(session), session: session.id, rcpt, status: d.status, outcome: 'refused-rcpt' }, 'recipient refused');

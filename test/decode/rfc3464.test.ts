@@ -176,6 +176,16 @@ Diagnostic-Code: smtp; 550 5.7.606 Access denied, banned sending IP [192.0.2.1]
     expect(r.findings[0]!.recipient).toBe('田中@example.jp');
   });
 
+  it('prefers Original-Recipient, the address we sent to, over what it expanded to', async () => {
+    const r = await decode(dsn({ recipients: 'Original-Recipient: rfc822; team@example.org\nFinal-Recipient: rfc822; carol@mail.example.org\nAction: failed\nStatus: 5.2.2\n' }));
+    expect(r.findings[0]!.recipient).toBe('team@example.org');
+  });
+
+  it('decodes runs of xtext-escaped bytes in an ORCPT as UTF-8', async () => {
+    const r = await decode(dsn({ recipients: 'Original-Recipient: rfc822; j+C3+BCrgen@example.de\nFinal-Recipient: rfc822; j+C3+BCrgen@example.de\nAction: failed\nStatus: 5.1.1\n' }));
+    expect(r.findings[0]!.recipient).toBe('jürgen@example.de');
+  });
+
   it('falls back to Original-Recipient when Final-Recipient is not an address', async () => {
     const r = await decode(dsn({ recipients: 'Original-Recipient: rfc822; g@example.org\nFinal-Recipient: X-Unix; |/usr/bin/procmail\nAction: failed\nStatus: 5.3.0\n' }));
     expect(r.findings[0]!.recipient).toBe('g@example.org');

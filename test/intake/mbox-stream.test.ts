@@ -169,6 +169,15 @@ describe('readInputs streams', () => {
     expect(read).toBe(10);
   });
 
+  it('CR-only line endings (an old Mac export) come out as LF, for an mbox and a single message', async () => {
+    const m = join(dir, 'old.mbox');
+    writeFileSync(m, 'From x Thu Nov 26 04:00:00 2026\rSubject: 1\r\rb\r>From me\r\rFrom y Thu Nov 26 04:01:00 2026\rSubject: 2\r\rc\r');
+    const f = join(dir, 'old-mac.eml');
+    writeFileSync(f, 'From: a@example.org\rSubject: s\r\rbody\r');
+    const got = await collect([m, f]);
+    expect(got.map((g) => ('raw' in g ? g.raw.toString() : g.error))).toEqual(['Subject: 1\n\nb\nFrom me\n', 'Subject: 2\n\nc\n', 'From: a@example.org\nSubject: s\n\nbody\n']);
+  });
+
   it('a file: bytes is its size; an mbox file: the items add up to its size', async () => {
     const f = join(dir, 'one.eml');
     writeFileSync(f, 'Subject: x\n\nbody\n');

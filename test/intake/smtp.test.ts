@@ -69,6 +69,21 @@ describe('SMTP intake', () => {
     expect(store.saved).toHaveLength(0);
   });
 
+  it('refuses a recipient whose bytes are not UTF-8 (553 5.1.3) instead of storing a garbled return path', async () => {
+    const store = new MemStore();
+    const w = await Wire.open(await start(store));
+    await session(w, []);
+    // Latin-1 0xFC for the u-umlaut: not UTF-8; the same address in UTF-8 is accepted.
+    w.sock.write(Buffer.from('RCPT TO:<b+j\xfcrgen=example.org@bounces.test>\r\n', 'latin1'));
+    expect(await w.reply()).toMatch(/^553 5\.1\.3 /);
+    w.sock.write(Buffer.from('RCPT TO:<b+j\u00fcrgen=example.org@bounces.test>\r\n', 'utf8'));
+    expect(await w.reply()).toMatch(/^250 /);
+    expect(await w.cmd('DATA')).toMatch(/^354 /);
+    expect(await w.cmd(body)).toMatch(/^250 /);
+    w.end();
+    expect(store.saved.map((m) => m.env.rcptTo)).toEqual([['b+j\u00fcrgen=example.org@bounces.test']]);
+  });
+
   it('refuses a bad signature with 550 5.7.1 when signatures are required', async () => {
     const store = new MemStore();
     const w = await Wire.open(await start(store, { verp: { ...verp, requireSignature: true } }));

@@ -82,8 +82,13 @@ export function observedKind(r: RecipientResult): Kind {
  *   4. the recipient's domain names no provider (the catalog's stand-in domains carry an `example`
  *      label): a provider's documented reply for its own domain (AOL's "MAILBOX NOT FOUND") is
  *      evidence at any stage.
+ * One more rule, from issue 13: OpenSMTPD 6.8 writes the report for an envelope whose queue time
+ * ran out as a delay notice ("Action: delayed", "Envelope expired"), yet the message is gone; it is
+ * a final failure on every path that reads it, and since the notice names no reply, a soft one
+ * (reason expired). Such a recipient's manifest `delayed` is expected `soft` (EXPIRED_FINAL).
  * Nothing else changes: every other expectation is the manifest's.
  */
+export const EXPIRED_FINAL = "OpenSMTPD's expired envelope is a final failure (issue 13); the notice names no reply";
 const ADDRESS_STATUS = /(^|[\s(#[])[45]\.1\.\d{1,3}(?=[\s)\].,;:]|$)/;
 const GENERIC_UNKNOWN = /^(?:(?:user|recipient|mailbox|address) (?:unknown|not found|invalid)|(?:unknown|invalid|no such) (?:user|recipient|mailbox|address))$/;
 
@@ -139,6 +144,8 @@ export interface CorpusScore {
   fpFlagged: number;
   /** Recipients whose manifest `invalid` the DSN cannot support (expected soft instead). */
   unsupportedInvalid: number;
+  /** Recipients of OpenSMTPD's expiry notices: the manifest's `delayed` expected soft (EXPIRED_FINAL). */
+  expiredFinal: number;
 }
 
 export function corpusManifests(root = CORPUS_ROOT): Manifest[] {
@@ -162,6 +169,7 @@ export async function scoreCorpus(root = CORPUS_ROOT): Promise<CorpusScore> {
     fpRequired: 0,
     fpFlagged: 0,
     unsupportedInvalid: 0,
+    expiredFinal: 0,
   };
   const rows = new Map(loadCatalog().map((r) => [r.id, r]));
   for (const m of manifests) {
@@ -178,9 +186,12 @@ export async function scoreCorpus(root = CORPUS_ROOT): Promise<CorpusScore> {
       const text = raw.toString('latin1');
       for (const listed of fx.recipients) {
         const row = rows.get(listed.row);
-        const why = row && listed.expect === 'invalid' ? unsupportedInvalid(row, text, listed.address) : '';
+        const stageWhy = row && listed.expect === 'invalid' ? unsupportedInvalid(row, text, listed.address) : '';
+        const expiredWhy = fx.dsn === 'expired' && listed.expect === 'delayed' ? EXPIRED_FINAL : '';
+        const why = stageWhy || expiredWhy;
         const want = why ? { ...listed, expect: 'soft' as Kind } : listed;
-        if (why) score.unsupportedInvalid += 1;
+        if (stageWhy) score.unsupportedInvalid += 1;
+        if (expiredWhy) score.expiredFinal += 1;
         const got = byAddr.get(want.address.toLowerCase());
         const kind = got ? observedKind(got) : 'missing';
         const needsFlag = fx.dsn === 'failed' && (want.expect === 'spam' || want.expect === 'auth');
@@ -231,6 +242,7 @@ export function formatScore(s: CorpusScore): string {
     `good addresses marked invalid: ${s.goodMarkedInvalid} of ${s.goodTotal}`,
     `spam/blocklist/authentication rejections flagged likely false positive: ${s.fpFlagged}/${s.fpRequired} (${pct(s.fpFlagged, s.fpRequired)})`,
     `invalid replies the DSN cannot support (no stage, no X.1.x, generic words), expected soft: ${s.unsupportedInvalid}`,
+    `OpenSMTPD expiry notices, a final failure (issue 13), expected soft instead of delayed: ${s.expiredFinal}`,
     `recipients reported that the manifest does not list: ${s.unexpected.length}`,
   ];
   return lines.join('\n');

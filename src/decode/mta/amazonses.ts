@@ -59,6 +59,12 @@ export const amazonses: Decoder = {
       h.get('x-ses-outgoing') !== undefined
     );
   },
+  structure(input: DecodeInput): boolean {
+    // The notification's JSON (alone, or as the SNS envelope's escaped "Message"), or SES's own text.
+    const t = input.text;
+    if (!t.includes('notificationType') && !t.includes('was undeliverable')) return false;
+    return /\\?"notificationType\\?"\s*:\s*\\?"(?:Bounce|Complaint|Delivery)\\?"/.test(t) || TEXT_LEAD_RE.test(t);
+  },
   decode(input: DecodeInput): DecodeResult | null {
     return readNotification(input.text) ?? readSesText(input.text);
   },

@@ -24,6 +24,13 @@ export const biglobe: Decoder = {
     return /@(?:[a-z0-9-]+\.)*biglobe\.ne\.jp\b/i.test(input.from);
   },
 
+  structure(input: DecodeInput): boolean {
+    // BIGLOBE's "----- The following addresses had ... -----" and "----- Non-delivered information -----".
+    const t = input.text;
+    if (!t.includes('Non-delivered information')) return false;
+    return /^\s*-{3,}\s*The following addresses had[^\n]*-{3,}\s*$/im.test(t) && /^\s*-{3,}\s*Non-delivered information\s*-{3,}\s*$/im.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const findings: Finding[] = [];

@@ -19,6 +19,15 @@ import { commandOf, fillCodes, findAddress, joinReply, newFinding, splitLines, b
 
 const NAME = 'courier';
 
+/**
+ * Courier's own layout under any template text: "<addr>:" alone, then the remote host line
+ * "    host [ip]:" and/or ">>> COMMAND" / "<<< reply" lines.
+ */
+function courierStructure(text: string): boolean {
+  if (!text.includes('>:') || (!text.includes('>>> ') && !text.includes('<<< '))) return false;
+  return /^<[^<>\s]+@[^<>\s]+>:[ \t]*\n(?:[ \t]+\S+ \[[^\]\n]+\]:[ \t]*\n)?(?:>>> |<<< )/m.test(text);
+}
+
 function readBlocks(text: string): Finding[] {
   const out: Finding[] = [];
   let cur: { f: Finding; reply: string[] } | null = null;
@@ -75,9 +84,11 @@ export const courier: Decoder = {
     return input.msg.headers.getAll('message-id').some((m) => m.includes('courier'));
   },
 
+  structure: (input: DecodeInput): boolean => courierStructure(input.text),
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
-    if (!/running the Courier mail server/i.test(input.text)) return null;
+    if (!courierStructure(input.text) && !/running the Courier mail server/i.test(input.text)) return null;
     const findings = readBlocks(input.text);
     if (findings.length === 0) return null;
     return { findings, ...(findings.every((f) => f.action === 'delayed') ? { type: 'delayed' as const } : {}) };
@@ -87,7 +98,7 @@ export const courier: Decoder = {
 /** Add the SMTP command and remote host from Courier's text to the DSN findings. */
 export function enrichCourier(report: Report, input: DecodeInput): void {
   input = bounded(input);
-  if (!/running the Courier mail server/i.test(input.text)) return;
+  if (!courierStructure(input.text) && !/running the Courier mail server/i.test(input.text)) return;
   const fromText = readBlocks(input.text);
   for (const f of report.findings) {
     const t = fromText.find((x) => x.recipient === f.recipient);

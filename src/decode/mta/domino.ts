@@ -25,6 +25,13 @@ export const domino: Decoder = {
     return /^DELIVERY (?:FAILURE|REPORT):/i.test(input.subject.trim());
   },
 
+  structure(input: DecodeInput): boolean {
+    // Domino's "was not delivered to:" / "because:" lines around the addresses.
+    const t = input.text;
+    if (!t.includes('was not delivered to:')) return false;
+    return /^\s*was not delivered to:\s*$/im.test(t) && /^\s*because:\s*$/im.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const lines = splitLines(input.text);

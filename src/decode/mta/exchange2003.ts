@@ -41,6 +41,13 @@ export const exchange2003: Decoder = {
       /^Undeliverable:/i.test(input.subject.trim())
     );
   },
+  structure(input: DecodeInput): boolean {
+    // "did not reach the following recipient(s):" with its "addr on date" lines.
+    const t = input.text;
+    if (!t.includes('did not reach the following recipient') && !t.includes('could not be reached')) return false;
+    return LEAD_RE.test(t) && /^\s*<?[^\s<>@]+@[^\s<>@]+?>? on .*\d.*$/m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     const lead = LEAD_RE.exec(input.text);
     if (!lead) return null;

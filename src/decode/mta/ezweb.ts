@@ -44,6 +44,14 @@ export const ezweb: Decoder = {
     return receivedText(input).includes('(EZweb Mail)');
   },
 
+  structure(input: DecodeInput): boolean {
+    // "Recipient: <addr>" with ">>>"/"<<<" transcript lines, or EZweb's sentences over bare "<addr>" lines.
+    const t = input.text;
+    if (!t.includes('Recipient: <') && !t.includes('did not receive this message') && !t.includes('was rejected by a remote')) return false;
+    if (/^\s*Recipient:\s*<[^<>\s]+@[^<>\s]+>/im.test(t) && /^\s*(?:>>>|<<<) /m.test(t)) return true;
+    return /recipients did not receive this message|recipients was rejected by a remote\s+mail server/i.test(t) && /^\s*<[^<>\s]+@[^<>\s]+>\s*$/m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const lines = splitLines(input.text);
@@ -75,6 +83,11 @@ export const ezweb: Decoder = {
       }
       if (cur && line.startsWith('<<<')) {
         cur.reply.push(line.slice(3).trim());
+        continue;
+      }
+      // An indented line right after a reply line is that line, re-wrapped.
+      if (cur && cur.reply.length > 0 && /^[ \t]+\S/.test(raw) && !/^(?:>>>|Recipient:)/i.test(line)) {
+        cur.reply[cur.reply.length - 1] += ' ' + line;
         continue;
       }
       if (/recipients did not receive this message|recipients was rejected by a remote/i.test(line)) listed = true;

@@ -25,6 +25,11 @@ export const fml: Decoder = {
     return /\(\S+ ML\)\s*$/.test(input.subject);
   },
 
+  structure(input: DecodeInput): boolean {
+    // fml's own header and a sentence naming the list address.
+    return /\bfml\b/i.test(input.msg.headers.get('x-mlserver') ?? '') && /<[^<>\s]+@[^<>\s]+>/.test(input.text);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     // The first line that names an address in <...> is fml's error sentence.

@@ -55,6 +55,14 @@ export const gmail: Decoder = {
       /Delivery Status Notification/i.test(input.subject)
     );
   },
+  structure(input: DecodeInput): boolean {
+    // Gmail's list sentence, with its "Technical details of ... failure:" heading, its "----- Original
+    // message -----" separator or its retry sentence.
+    const t = input.text;
+    if (!t.includes('Delivery to the following recipient')) return false;
+    return LEAD_RE.test(t) && (DETAILS_RE.test(t) || END_RE.test(t) || /^Message will be retried for /m.test(t));
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     return decodeGmailText(input.text, input.msg.headers.getAll('x-failed-recipients'));
   },

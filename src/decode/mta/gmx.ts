@@ -51,6 +51,13 @@ export const gmx: Decoder = {
     // From: MAILER-DAEMON@mail.gmx.com ; MAILER-DAEMON@gmx.net ; mailer-daemon@mail.com
     return /mailer-daemon@(?:[\w-]+\.)*(?:gmx\.[a-z]+|mail\.com)\b/i.test(input.from);
   },
+  structure(input: DecodeInput): boolean {
+    // GMX / United Internet's list sentence and their separator before the original's header.
+    const t = input.text;
+    if (!t.includes('header of the original message is following')) return false;
+    return LEAD_RE.test(t) && END_RE.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     const findings = readUnitedInternetReport(input.text, NAME);
     return findings ? { findings, type: 'bounce' } : null;

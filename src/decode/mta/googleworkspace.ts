@@ -37,6 +37,13 @@ export const googleworkspace: Decoder = {
     // From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
     return /mailer-daemon@(?:google|googlemail|gmail)\.com/i.test(input.from);
   },
+  structure(input: DecodeInput): boolean {
+    // "** Address not found **" banner line, and "The response was:" or the sentence naming the address.
+    const t = input.text;
+    if (!t.includes('**\n') && !t.includes('** \n')) return false;
+    return BANNER_RE.test(t) && (RESPONSE_RE.test(t) || TO_RE.test(t));
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     const read = readGoogleText(input);
     if (!read || read.recipients.length === 0) return null;

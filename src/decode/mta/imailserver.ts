@@ -31,6 +31,13 @@ export const imailserver: Decoder = {
     return /^Undeliverable Mail\s*$/i.test(input.subject.trim());
   },
 
+  structure(input: DecodeInput): boolean {
+    // IMail's "Original message follows." with its "undeliverable to addr" or "Reason: addr" lines.
+    const t = input.text;
+    if (!t.includes('riginal message follows') || !/undeliverable to|Unknown user|User mailbox exceeds|Invalid final delivery userid|Delivery failed \d|Host not found/i.test(t)) return false;
+    return /^[ \t]*Original message follows\.?/im.test(t) && (/^\s*undeliverable to\s+\S+@\S+/im.test(t) || /^\s*(?:Unknown user|User mailbox exceeds allowed size|Invalid final delivery userid|Delivery failed \d+ attempts?|Host not found)[^:\n]*:\s*\S+@\S+/im.test(t));
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const report = cutAt(input.text, [/^[ \t]*Original message follows\.?/im]);

@@ -23,6 +23,13 @@ export const kddi: Decoder = {
     return (input.msg.headers.get('message-id') ?? '').includes('.auone-net.jp');
   },
 
+  structure(input: DecodeInput): boolean {
+    // au (KDDI) notices: "Could not be delivered to: <addr>" then the reason, a blank line.
+    const t = input.text;
+    if (!t.includes('Could not be delivered to:')) return false;
+    return /^\s*Could not be delivered to:\s*<?[^\s<>]+@[^\s<>]+>?\s*$/im.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const lines = splitLines(input.text).map((l) => l.trim());

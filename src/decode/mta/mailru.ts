@@ -48,6 +48,14 @@ export const mailru: Decoder = {
     // From: mailer-daemon@corp.mail.ru ; Subject: "Ваше сообщение не доставлено. Mail failure."
     return /mailer-daemon@[\w.-]*\bmail\.ru\b/i.test(input.from) || /Mail failure\.?$/i.test(input.subject.trim());
   },
+  structure(input: DecodeInput): boolean {
+    // Mail.ru's Exim-derived list under its Russian sentence (in English it is Exim's own layout,
+    // which the exim decoder reads), with its indented address lines.
+    const t = input.text;
+    if (!t.includes('получателям') && !t.includes('Рекомендуем Вам')) return false;
+    return (LEAD_RU_RE.test(t) || /Рекомендуем Вам/.test(t)) && /^ {1,4}<?[^\s<>]+@[^\s<>]+?>?:?\s*$/m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     const findings = readEximBlocks(input.text, LEAD_EN_RE) ?? readEximBlocks(input.text, LEAD_RU_RE);
     if (!findings || findings.length === 0) return null;

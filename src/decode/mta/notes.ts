@@ -27,6 +27,13 @@ export const notes: Decoder = {
     return receivedText(input).includes('Lotus SMTP MTA');
   },
 
+  structure(input: DecodeInput): boolean {
+    // Lotus Notes' "------- Failure Reasons --------" section.
+    const t = input.text;
+    if (!t.includes('Failure Reasons')) return false;
+    return /^\s*-{3,}\s*Failure Reasons\s*-{3,}/im.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const lines = splitLines(input.text);

@@ -36,6 +36,14 @@ export const outlook: Decoder = {
     // From: postmaster@mail.hotmail.com ; postmaster@hotmail.com ; postmaster@outlook.com
     return /postmaster@(?:[\w-]+\.)*(?:hotmail|outlook|live|msn)\.[a-z.]+/i.test(input.from);
   },
+  structure(input: DecodeInput): boolean {
+    // The Windows SMTP service's DSN text (Hotmail's legacy notices, IIS, Exchange 2003): its
+    // mark sentence, its lead, and the recipients indented below it.
+    const t = input.text;
+    if (!t.includes('automatically generated Delivery Status Notification')) return false;
+    const read = MARK_RE.test(t) ? readLead(t) : null;
+    return read !== null && read.recipients.length > 0;
+  },
   decode(input: DecodeInput): DecodeResult | null {
     const read = readLead(input.text);
     if (!read || read.recipients.length === 0) return null;

@@ -123,6 +123,14 @@ export function splitLines(text: string): string[] {
   return lines;
 }
 
+/**
+ * Join indented continuation lines to the line above, for formats that never indent anything
+ * themselves: a relay or client that re-wrapped long lines (with an indent) leaves the same text.
+ */
+export function unfoldIndented(text: string): string {
+  return text.replace(/\n[ \t]+(?=\S)/g, (m, offset: number) => (offset > 0 && text[offset - 1] !== '\n' ? ' ' : m));
+}
+
 /** Fill status and reply code from a diagnostic when the finding has none yet. */
 export function fillCodes(f: Finding): Finding {
   if (!f.status) f.status = findStatus(f.diagnostic);

@@ -28,6 +28,13 @@ export const v5sendmail: Decoder = {
     return /^Returned mail:/i.test(input.subject) || /Mail Delivery Subsystem/i.test(input.from);
   },
 
+  structure(input: DecodeInput): boolean {
+    // A transcript with Sendmail's "NNN <addr>... text" verdict lines and no address list.
+    const t = input.text;
+    if (!t.includes('Transcript of session follows')) return false;
+    return /^[ \t]*-{3,}[ \t]*Transcript of session follows/im.test(t) && /^[ \t]*[245]\d\d[ \t]+(?:<[^<>\s]+>|\S+ \((?:e?smtp|local)\))\.\.\./m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     // Version 8 writes an address list before the transcript; that is the sendmail decoder's.
