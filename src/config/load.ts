@@ -5,7 +5,8 @@
  * In: a file path (or none: the embedded defaults). Out: a deep-frozen `Config`, or a thrown
  * `ConfigError` (exit code 2) whose message lists every problem as
  * `<file>: <key path>: expected <what>, got <value>`. Unknown keys are errors.
- * Secrets: imap.mailboxes[].passwordFile / passwordEnv, verp.keysFile / verp.keysEnv.
+ * Secrets: imap.mailboxes[].passwordFile / passwordEnv, verp.keysFile / verp.keysEnv,
+ * store.passwordFile / store.passwordEnv (into store.password, which the file may not set).
  * With `{ files: true }` (serve, its SIGHUP reload, check-config) the files the daemon reads at
  * start - the TLS certificate and key - are read and checked here too, so a missing one is a
  * config error naming its key (exit 2, not restarted) rather than an ENOENT from deep inside.
@@ -241,6 +242,36 @@ function crossCheck(c: Checker, cfg: Config): void {
     c.fail('control.socketmap.socket', 'a path different from control.socket', sm.socket);
 }
 
+/**
+ * store.passwordFile / store.passwordEnv -> store.password (issue 17). A password written in the
+ * file itself, or inside store.url, is refused: the config file is often world-readable and URLs
+ * end up in logs and `ps`; a file of its own (mode 0600) or the environment does not.
+ */
+function resolveStorePassword(c: Checker, store: Table, given: Table): void {
+  if (given.password !== undefined) c.problems.push(`${c.file}: store.password: not accepted in the config file; use store.passwordFile or store.passwordEnv`);
+  if (store.passwordFile !== undefined && store.passwordEnv !== undefined)
+    c.problems.push(`${c.file}: store: expected at most one of passwordFile, passwordEnv, got both`);
+  else {
+    const secret = c.secret('store', store.passwordFile, store.passwordEnv);
+    if (secret !== undefined) store.password = secret;
+    else delete store.password;
+  }
+  if (typeof store.url === 'string') {
+    let u: URL | undefined;
+    try {
+      u = new URL(store.url);
+    } catch {
+      c.problems.push(`${c.file}: store.url: expected a URL like postgresql://rebound@db.example:5432/rebound, got a string that is not a URL`);
+    }
+    if (u && u.protocol !== 'postgresql:' && u.protocol !== 'postgres:')
+      c.problems.push(`${c.file}: store.url: expected a postgresql:// URL, got scheme ${JSON.stringify(u.protocol.replace(/:$/, ''))}`);
+    if (u && (u.password !== '' || /(^|&)password=/i.test(u.search.slice(1))))
+      c.problems.push(`${c.file}: store.url: a password in the URL is not accepted (it would show in logs); use store.passwordFile or store.passwordEnv`);
+  }
+  if (store.backend === 'postgresql' && typeof store.url !== 'string')
+    c.problems.push(`${c.file}: store.url: required when store.backend = "postgresql"`);
+}
+
 /** Resolve verp.keysFile / verp.keysEnv into extra entries of verp.keys. */
 function resolveVerpKeys(c: Checker, verp: Table): void {
   const keys = Array.isArray(verp.keys) ? [...(verp.keys as string[])] : [];
@@ -307,6 +338,7 @@ export function configFromObject(input: unknown, file = 'rebound.toml', opts: Lo
   const merged = c.table('', '', input, defaultConfig as unknown as Table);
   if (merged) enableLmtpBySocket(merged);
   if (merged && isTable(merged.verp)) resolveVerpKeys(c, merged.verp);
+  if (merged && isTable(merged.store)) resolveStorePassword(c, merged.store, isTable(input) && isTable(input.store) ? input.store : {});
   if (merged && c.problems.length === 0) crossCheck(c, merged as unknown as Config);
   if (merged && c.problems.length === 0 && opts.files) checkTlsFiles(c, merged as unknown as Config);
   if (c.problems.length > 0) throw new ConfigError(c.problems.join('\n'), c.problems);

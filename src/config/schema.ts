@@ -80,8 +80,29 @@ export interface ControlConfig {
   readers: number;
 }
 
+export type StoreBackend = 'sqlite' | 'postgresql';
+export type StoreTls = 'off' | 'require' | 'verify-full';
+
 export interface Config {
-  store: { path: string; busyTimeoutMs: number };
+  store: {
+    path: string;
+    busyTimeoutMs: number;
+    /** Issue 17: 'sqlite' (the embedded default, store.path) or 'postgresql' (store.url, shared by
+     *  several daemons). store.path is not used with 'postgresql'. */
+    backend: StoreBackend;
+    /** postgresql://user@host:port/db (no password: store.passwordFile / store.passwordEnv). */
+    url?: string;
+    /** Connections per process (node-postgres Pool max). */
+    poolSize: number;
+    /** 'verify-full': TLS, certificate and host name checked (store.tlsCa for a private CA);
+     *  'require': TLS without checking the certificate; 'off': plain TCP (loopback, a socket). */
+    tls: StoreTls;
+    tlsCa?: string;
+    passwordFile?: string;
+    passwordEnv?: string;
+    /** Resolved from passwordFile / passwordEnv by config/load.ts; never written in the file. */
+    password?: string;
+  };
   state: {
     suspendHours: number;
     escalation: {
@@ -134,7 +155,7 @@ export const defaultMailbox = {
 } satisfies Partial<ImapMailboxConfig>;
 
 export const defaultConfig = {
-  store: { path: './data/rebound.db', busyTimeoutMs: 5000 },
+  store: { path: './data/rebound.db', busyTimeoutMs: 5000, backend: 'sqlite', poolSize: 10, tls: 'verify-full' },
   state: {
     suspendHours: 24,
     escalation: { enabled: false, softBounces: 7, distinctDays: 3, withinDays: 90, action: 'suspend' },
@@ -209,6 +230,15 @@ const optPath = { kind: 'string', nonEmpty: true, optional: true } as const;
 export const configRules: Record<string, Rule> = {
   'store.path': path,
   'store.busyTimeoutMs': { kind: 'int', min: 0, max: 600_000 },
+  'store.backend': { kind: 'enum', values: ['sqlite', 'postgresql'] },
+  'store.url': { kind: 'string', nonEmpty: true, optional: true },
+  'store.poolSize': { kind: 'int', min: 1, max: 1000 },
+  'store.tls': { kind: 'enum', values: ['off', 'require', 'verify-full'] },
+  'store.tlsCa': optPath,
+  'store.passwordFile': optPath,
+  'store.passwordEnv': { kind: 'string', nonEmpty: true, optional: true },
+  // Set by config/load.ts from passwordFile / passwordEnv only (refused in the file); secret for show-config.
+  'store.password': { kind: 'string', secret: true },
   'state.suspendHours': { kind: 'int', min: 1, max: 24 * 365 },
   'state.escalation.softBounces': { kind: 'int', min: 1, max: 1000 },
   'state.escalation.distinctDays': { kind: 'int', min: 1, max: 3650 },

@@ -4,7 +4,8 @@
  * of its lease polls it, so two hosts never fetch and process the same UIDs twice. A lease is
  * taken for a while (`expires_at`) and renewed by every pass; a daemon that dies loses it when it
  * expires and another one takes over from the cursor it left. One SQLite file has one daemon, but
- * `rebound poll` may run beside it: the same rule serves there.
+ * `rebound poll` may run beside it; the SQLite backend does not take leases yet (one list of steps
+ * gives both backends the same tables).
  *
  * Portable SQL (steps.ts translates it for PostgreSQL). Times: ms since the Unix epoch, UTC.
  */
