@@ -76,3 +76,13 @@ export function isRetryable(err: unknown): boolean {
   const code = String((err as { code?: unknown } | null)?.code ?? '');
   return code === '40P01' || code === '40001';
 }
+
+/** What `rebound backup` says on PostgreSQL: the database is the operator's, and so is its backup. */
+export function pgBackupHint(url: string): string {
+  const u = describeUrl(url);
+  return (
+    `the store is PostgreSQL (${u}): rebound backup copies SQLite files only. Back it up with PostgreSQL's ` +
+    `own tools: pg_dump --format=custom --file=rebound.dump '${u}' (a consistent snapshot while the daemons run), ` +
+    `or base backups with WAL archiving for point-in-time recovery`
+  );
+}

@@ -65,7 +65,7 @@ import type {
 } from '../index.js';
 import { SCHEMA_VERSION } from '../migrations/steps.js';
 import { migratePg } from './migrate.js';
-import { createPool, describeUrl, isRetryable, type PgConnectOptions } from './pool.js';
+import { createPool, describeUrl, isRetryable, pgBackupHint, type PgConnectOptions } from './pool.js';
 import type { Category, Reason } from '../../types.js';
 
 export interface PgStoreOptions extends PgConnectOptions {
@@ -714,12 +714,9 @@ export class PgStore {
 
   // ---- maintenance ----
 
-  /** `rebound backup` on PostgreSQL: the database is the operator's, and so is its backup. */
+  /** `rebound backup` on PostgreSQL points to pg_dump (pool.ts pgBackupHint). */
   backupHint(): string {
-    return (
-      `the store is PostgreSQL (${this.path}): back it up with PostgreSQL's own tools, e.g. ` +
-      `pg_dump --format=custom --file=rebound.dump '${this.path}' (or base backups and WAL archiving); rebound backup copies SQLite files only`
-    );
+    return pgBackupHint(this.path);
   }
 
   /** Drop raw bodies of finished messages older than messagesOlderThanMs; with eventsOlderThanMs
