@@ -53,7 +53,8 @@ export class Processor {
   private lastBatchAt = 0;
 
   constructor(
-    private readonly store: Store,
+    /** The SQLite store, or the PostgreSQL daemon's adapter (daemon-postgresql.ts). */
+    private readonly store: Pick<Store, 'processPending' | 'processIds'>,
     /** True while intake is committing: processing then runs at a reduced duty cycle. */
     private readonly intakeBusy: () => boolean = () => false,
     private readonly batch = PROCESS_BATCH,

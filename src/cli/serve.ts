@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { createDaemon } from '../daemon.js';
+import { createPgDaemon } from '../daemon-postgresql.js';
 import { child, flushLogs } from '../log.js';
 
 export function register(program: Command): void {
@@ -24,7 +25,9 @@ export async function serve(option?: string): Promise<void> {
   // A ConfigError thrown here reaches main.ts, which exits 2 (no restart loop under systemd).
   const config = loadConfig(path, { files: true });
   const log = child('serve');
-  const daemon = createDaemon(config, { reloadConfig: () => loadConfig(path, { files: true }) });
+  const reloadConfig = () => loadConfig(path, { files: true });
+  // store.backend = "postgresql": the daemon on the shared store (issue 17, daemon-postgresql.ts).
+  const daemon = config.store.backend === 'postgresql' ? createPgDaemon(config, { reloadConfig }) : createDaemon(config, { reloadConfig });
 
   let stopped!: () => void;
   const done = new Promise<void>((r) => (stopped = r));

@@ -39,6 +39,9 @@ export interface ControlDeps {
    * this process answers `line` itself.
    */
   remote?: (line: string) => Promise<string> | undefined;
+  /** Ask `remote` for every line, `check` included (the PostgreSQL daemon, whose store answers
+   *  asynchronously: daemon-postgresql.ts); otherwise `check` is answered here at once. */
+  remoteAll?: boolean;
 }
 
 export type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: string; [k: string]: unknown };

@@ -98,7 +98,7 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
       const text = line.endsWith('\r') ? line.slice(0, -1) : line;
       // Fast path for the one hot request, `check ADDRESS` spelled plainly; anything else (case,
       // extra spaces or words) goes through runCommand, which gives the same answers.
-      if (text.startsWith('check ') && text.length > 6 && !WS.test(text.slice(6))) {
+      if (!deps.remoteAll && text.startsWith('check ') && text.length > 6 && !WS.test(text.slice(6))) {
         out += `${checkJson(text.slice(6), deps)}\n`;
         continue;
       }

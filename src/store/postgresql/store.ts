@@ -222,6 +222,29 @@ export class PgStore {
     });
   }
 
+  /**
+   * The daemon's pipeline for the messages its intake just committed: those still pending and not
+   * held by another daemon are claimed and processed; the others (finished, or being processed
+   * elsewhere right now) come back skipped. One outcome per id, in order.
+   */
+  async processClaimIds(ids: number[]): Promise<ProcessOutcome[]> {
+    const out: ProcessOutcome[] = [];
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const slice = ids.slice(i, i + BATCH);
+      const done = await this.transaction('process messages', async (c) => {
+        const rows = await c.query<MessageRow>(
+          `SELECT * FROM messages WHERE id = ANY($1::bigint[]) AND state = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED`,
+          [slice],
+        );
+        const got = rows.rows.length > 0 ? await this.processRows(c, rows.rows.map(toStored), false) : [];
+        const byId = new Map(got.map((o) => [o.id, o]));
+        return slice.map((id) => byId.get(id) ?? { id, state: 'pending' as MessageState, skipped: true, events: 0, addresses: [], categories: [] });
+      });
+      out.push(...done);
+    }
+    return out;
+  }
+
   async processMessage(id: number, opts: { force?: boolean } = {}): Promise<ProcessOutcome> {
     return (await this.processIds([id], opts))[0]!;
   }
