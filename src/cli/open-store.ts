@@ -33,6 +33,18 @@ export function openStoreFromCli(
   how: { readonly?: boolean; mustExist?: boolean } = {},
 ): { store: Store; config: Config } {
   const config = loadConfig(resolveConfigPath(opts.config));
+  // store.backend = "postgresql" (issue 17): these commands read and write SQLite files only for
+  // now. Opening store.path instead would quietly act on some other store - a reset that never
+  // reaches the daemons - so say so, and what to use.
+  if (config.store.backend === 'postgresql' && (opts.db === undefined || opts.db === '')) {
+    throw Object.assign(
+      new Error(
+        'store.backend is "postgresql": this command works on a SQLite store only for now (give --db FILE for one); ' +
+          "ask a daemon's status socket instead (check, status, history, stats: docs/SOCKET.md), see docs/SCALE-OUT.md",
+      ),
+      { exitCode: 2 },
+    );
+  }
   const path = opts.db !== undefined && opts.db !== '' ? opts.db : config.store.path;
   // A query run from the wrong directory must not quietly create an empty ./data/rebound.db.
   if (how.mustExist && !existsSync(path)) {

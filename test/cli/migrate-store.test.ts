@@ -41,6 +41,16 @@ describe('rebound migrate-store: usage', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/pg_dump --format=custom --file=rebound.dump 'postgresql:\/\/rebound@db.example.org\/rebound'/);
   });
+
+  it('the SQLite-only store commands refuse a PostgreSQL config instead of opening store.path (exit 2)', async () => {
+    const cfg = join(dir, 'pg2.toml');
+    writeFileSync(cfg, '[store]\nbackend = "postgresql"\nurl = "postgresql://rebound@db.example.org/rebound"\n');
+    for (const args of [['status', 'a@example.org'], ['reset', 'a@example.org', '--all', '--reason', 'x'], ['stats']]) {
+      const r = await runNode([main, ...args, '-c', cfg], { env });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(/store.backend is "postgresql": this command works on a SQLite store only for now/);
+    }
+  });
 });
 
 describe.skipIf(pgSkip !== '')(`rebound migrate-store${pgSkip ? ` (skipped: ${pgSkip})` : ''}`, { timeout: 120_000 }, () => {
