@@ -9,16 +9,19 @@
  * - every message is processed exactly once (attempts = 1, none left pending), including those
  *   the killed daemon had claimed;
  * - every address row equals that of one daemon on SQLite fed the same messages in the order
- *   PostgreSQL stored them (stored_at, then event id: the fold order).
+ *   PostgreSQL stored them (stored_at, then event id: the fold order);
+ * - `check ADDRESS` on two daemons' status sockets, answered from PostgreSQL, gives SQLite's answer.
  * Needs a build (global setup) and PostgreSQL (skips outside CI when absent).
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configFromObject } from '../../src/config/load.js';
+import { verdictReply } from '../../src/control/commands.js';
 import { openStore } from '../../src/store/index.js';
 import { openPgStore } from '../../src/store/postgresql/store.js';
 import { attributeByVerp } from '../../src/verp/sign.js';
@@ -42,6 +45,21 @@ function returnPath(raw: Buffer): string {
   const head = raw.toString('latin1').split(/\r?\n\r?\n/, 1)[0]!;
   const m = /^To:\s*<?([^\s<>,]+@[^\s<>,]+)>?/im.exec(head);
   return m && m[1]!.toLowerCase().endsWith(`@${VERP_DOMAIN}`) ? m[1]! : `bounces@${VERP_DOMAIN}`;
+}
+
+/** Send lines to a status socket at once (pipelined), return the reply lines. */
+async function askSocket(path: string, lines: string[]): Promise<string[]> {
+  const sock = createConnection(path);
+  sock.setEncoding('utf8');
+  let buf = '';
+  sock.on('data', (d: string) => (buf += d));
+  await new Promise<void>((r, j) => {
+    sock.once('connect', () => r());
+    sock.once('error', j);
+  });
+  sock.end(`${lines.join('\n')}\n`);
+  await new Promise<void>((r) => sock.once('close', () => r()));
+  return buf.split('\n').filter((l) => l !== '');
 }
 
 /** The message as it travels (CRLF line ends, ending in CRLF): what the daemon stores. */
@@ -202,7 +220,19 @@ describe.skipIf(pgSkip !== '')(`three daemons on one PostgreSQL${pgSkip ? ` (ski
       }
       await lite.processPending();
       const expected = [...lite.exportAddresses()];
+      // "May I send?" on two daemons' status sockets, answered from PostgreSQL, against SQLite's answer.
+      const now = Date.now();
+      const asked = expected.filter((_, i) => i % 3 === 0).map((r) => r.address);
+      const want = asked.map((a) => JSON.stringify(verdictReply(lite.mayISend(a, now))));
       lite.close();
+      for (const d of [0, 2]) {
+        const got = await askSocket(join(dir, `ctl${d}.sock`), asked.map((a) => `check ${a}`));
+        expect(got, `daemon ${d}`).toEqual(want);
+      }
+      expect(want.some((w) => w.includes('"verdict":"invalid"'))).toBe(true);
+      const health = JSON.parse((await askSocket(join(dir, 'ctl2.sock'), ['health']))[0]!) as { healthy: boolean; components: Record<string, unknown> };
+      expect(health.healthy).toBe(true);
+      expect(Object.keys(health.components)).toContain('store');
       const store = await openPgStore({ url, tls: 'off' });
       try {
         const got = await store.exportAddresses();
