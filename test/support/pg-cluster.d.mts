@@ -8,6 +8,8 @@ export interface PgCluster {
   createDatabase(name: string): Promise<string>;
   psql(sql: string, db?: string): Promise<string>;
   log(): string;
+  crash(): Promise<void>;
+  start(): Promise<string>;
   crashRestart(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -125,9 +125,14 @@ pid=$(head -1 '${data}/postmaster.pid' 2>/dev/null); [ -n "$pid" ] && kill -QUIT
       return run(join(bin, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', db, '-c', sql], null);
     },
     log: () => (existsSync(log) ? readFileSync(log, 'utf8') : ''),
-    /** Immediate shutdown (a crash, as far as clients see) and start again: WAL recovery. */
-    async crashRestart() {
+    /** Immediate shutdown: a crash, as far as clients see (connections cut, no checkpoint). */
+    async crash() {
       await run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], as, { cwd: dir });
+    },
+    /** Start again after crash(): WAL recovery, then the same port. */
+    start,
+    async crashRestart() {
+      await cluster.crash();
       await start();
     },
     async stop() {
