@@ -92,6 +92,28 @@ describe.skipIf(pgSkip !== '')(`PostgreSQL store${pgSkip ? ` (skipped: ${pgSkip}
     expect(fold?.state).toEqual(lite.addressStatus(victim, t) && (({ known: _k, mayISend: _m, ...st }) => st)(lite.addressStatus(victim, t)));
   });
 
+  it('prunes as SQLite does: raw bodies of finished messages, old events that cannot set a flag, rows folded again', async () => {
+    const url = await freshDatabase('prune');
+    let t = RECEIVED;
+    const s = await pgStore(url, () => t);
+    const lite = sqliteStore(() => t);
+    for (const [i, m] of sample.slice(0, 80).entries()) {
+      t++;
+      await s.saveMessage(env(i), m.raw);
+      lite.saveMessage(env(i), m.raw);
+    }
+    await s.processPending();
+    await lite.processPending();
+    t = RECEIVED + 400 * 86_400_000;
+    const pr = await s.prune(30 * 86_400_000, 100 * 86_400_000);
+    const lr = lite.prune(30 * 86_400_000, 100 * 86_400_000);
+    expect(pr).toEqual(lr);
+    expect(pr.rawDropped).toBe(80);
+    expect(pr.eventsDeleted).toBeGreaterThan(0);
+    expect(await s.exportAddresses()).toEqual([...lite.exportAddresses()]);
+    expect(await s.stats(t)).toEqual(lite.stats(t));
+  });
+
   it('stores a bounce delivered to two hosts at once only once', async () => {
     const url = await freshDatabase('dup');
     const [a, b] = [await pgStore(url), await pgStore(url)];
