@@ -139,11 +139,13 @@ export class PgStore {
   /**
    * Store the messages; resolves once they are committed (the 250 may be sent then). One INSERT
    * for the batch; a message whose sha256 is already there (from any host) returns that row's id
-   * with duplicate = true. `compress` false: raw bytes as received (the pipeline gzips them later).
+   * with duplicate = true. Gzipped as SQLite's saveMessages does; `compress: false` stores the
+   * bytes as received (the daemon's intake: gzip off the acknowledgement's path, the pipeline
+   * packs them later, as SQLite's saveMessagesUnsynced).
    */
   async saveMessages(items: { env: Envelope; raw: Buffer }[], opts: { compress?: boolean } = {}): Promise<SaveResult[]> {
     if (items.length === 0) return [];
-    const prepared = items.map((it) => prepareMessage(it.env, it.raw, opts.compress ?? false));
+    const prepared = items.map((it) => prepareMessage(it.env, it.raw, opts.compress ?? true));
     const storedAt = this.injectedClock ? String(this.injectedClock()) : null;
     return this.write('save messages', async () => {
       const ins = await this.pool.query<{ id: number; sha256: string }>(
@@ -318,8 +320,10 @@ export class PgStore {
     const now = this.clock();
 
     // Events this batch replaces (a forced reprocess): their addresses are folded again.
+    // Each message's addresses in the order of their first event (as SQLite lists them).
     const old = await c.query<{ message_id: number; address: string }>(
-      'SELECT DISTINCT message_id, address FROM events WHERE message_id = ANY($1::bigint[])',
+      `SELECT message_id, address FROM events WHERE message_id = ANY($1::bigint[])
+        GROUP BY message_id, address ORDER BY message_id, min(id)`,
       [todo.map((p) => p.id)],
     );
     const replacedOf = new Map<number, string[]>();
