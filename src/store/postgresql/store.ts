@@ -81,6 +81,8 @@ export interface PgStoreOptions extends PgConnectOptions {
 
 /** Messages claimed and processed per transaction. */
 const BATCH = 50;
+/** Claims processPending keeps in flight. */
+const LANES = 2;
 const PRUNE_CHUNK = 5000;
 /** ms since the epoch by the server's clock. */
 const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
@@ -203,12 +205,21 @@ export class PgStore {
    * that nobody else holds.
    */
   async processPending(limit = Number.MAX_SAFE_INTEGER): Promise<number> {
+    // Two claims at a time: while one batch's analyses keep this thread busy, the other's writes
+    // run on the server, instead of each waiting for the other (docs/BENCHMARKS.md).
+    let claimed = 0;
     let done = 0;
-    while (done < limit) {
-      const outcomes = await this.claimAndProcess(Math.min(BATCH, limit - done));
-      if (outcomes.length === 0) break;
-      done += outcomes.length;
-    }
+    const lane = async (): Promise<void> => {
+      while (claimed < limit) {
+        const want = Math.min(BATCH, limit - claimed);
+        claimed += want;
+        const outcomes = await this.claimAndProcess(want);
+        claimed -= want - outcomes.length;
+        done += outcomes.length;
+        if (outcomes.length < want) return;
+      }
+    };
+    await Promise.all(Array.from({ length: LANES }, lane));
     return done;
   }
 
@@ -230,21 +241,29 @@ export class PgStore {
    * elsewhere right now) come back skipped. One outcome per id, in order.
    */
   async processClaimIds(ids: number[]): Promise<ProcessOutcome[]> {
-    const out: ProcessOutcome[] = [];
-    for (let i = 0; i < ids.length; i += BATCH) {
-      const slice = ids.slice(i, i + BATCH);
-      const done = await this.transaction('process messages', async (c) => {
-        const rows = await c.query<MessageRow>(
-          `SELECT * FROM messages WHERE id = ANY($1::bigint[]) AND state = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED`,
-          [slice],
-        );
-        const got = rows.rows.length > 0 ? await this.processRows(c, rows.rows.map(toStored), false) : [];
-        const byId = new Map(got.map((o) => [o.id, o]));
-        return slice.map((id) => byId.get(id) ?? { id, state: 'pending' as MessageState, skipped: true, events: 0, addresses: [], categories: [] });
-      });
-      out.push(...done);
-    }
-    return out;
+    // In up to LANES transactions at once (see processPending), each one outcome per id, in order.
+    const size = Math.max(1, Math.min(BATCH, Math.ceil(ids.length / LANES)));
+    const slices: number[][] = [];
+    for (let i = 0; i < ids.length; i += size) slices.push(ids.slice(i, i + size));
+    const results: ProcessOutcome[][] = new Array(slices.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (let k = next++; k < slices.length; k = next++) results[k] = await this.claimIds(slices[k]!);
+    };
+    await Promise.all(Array.from({ length: LANES }, lane));
+    return results.flat();
+  }
+
+  private claimIds(slice: number[]): Promise<ProcessOutcome[]> {
+    return this.transaction('process messages', async (c) => {
+      const rows = await c.query<MessageRow>(
+        `SELECT * FROM messages WHERE id = ANY($1::bigint[]) AND state = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED`,
+        [slice],
+      );
+      const got = rows.rows.length > 0 ? await this.processRows(c, rows.rows.map(toStored), false) : [];
+      const byId = new Map(got.map((o) => [o.id, o]));
+      return slice.map((id) => byId.get(id) ?? { id, state: 'pending' as MessageState, skipped: true, events: 0, addresses: [], categories: [] });
+    });
   }
 
   async processMessage(id: number, opts: { force?: boolean } = {}): Promise<ProcessOutcome> {
@@ -298,6 +317,10 @@ export class PgStore {
    * both give the same rows.
    */
   private async processRows(c: pg.PoolClient, msgs: StoredMessage[], force: boolean): Promise<ProcessOutcome[]> {
+    // The results are derived from raw messages already durable: this commit need not wait for
+    // the disk (as the SQLite pipeline commits with synchronous=NORMAL). A crash can only lose
+    // whole processing transactions, whose messages are then pending again and processed anew.
+    await c.query('SET LOCAL synchronous_commit = off');
     const plans: (ProcessPlan | ProcessOutcome)[] = [];
     const packs: { id: number; gz: Buffer }[] = [];
     const storedAt = new Map<number, number>();
