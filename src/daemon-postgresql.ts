@@ -10,9 +10,10 @@
  * SKIP LOCKED, those this host received first and then, every SWEEP_MS, any left pending by
  * another host (one that died mid-batch: its transaction rolled back). The status socket answers
  * from PostgreSQL through the one command table (control/commands.ts), its reads done first.
- * Not on PostgreSQL yet: IMAP polling (refused at start, see below), the Postfix socketmap and
- * policy listeners (refused), control reader processes (answered here), the WAL checkpoint and
- * file backup jobs (SQLite things: pg_dump, docs/SCALE-OUT.md).
+ * IMAP mailboxes may be configured on every host: a folder is polled by the holder of its lease
+ * (pgImapStore). Not on PostgreSQL yet: the Postfix socketmap and policy listeners (refused at
+ * start), control reader processes (answered here), the WAL checkpoint and file backup jobs
+ * (SQLite things: pg_dump, docs/SCALE-OUT.md).
  * Config keys: store.url, store.poolSize, store.tls, store.tlsCa, store.password*, state.*, intake.*,
  * verp.*, control.socket/tcp, jobs.prune.*, log.level.
  */
@@ -24,6 +25,7 @@ import { startControl, type ControlHandle } from './control/server.js';
 import { DaemonError } from './errors.js';
 import type { Committer, SaveOutcome } from './intake/group-commit.js';
 import { createSmtpIntake, type SmtpIntake } from './intake/smtp.js';
+import { startImapPolling, type ImapPolling, type ImapPollStore } from './jobs/poll-imap.js';
 import { startJobs, type JobsHandle } from './jobs/schedule.js';
 import { child, setLogLevel } from './log.js';
 import { metrics, startMetricsHttp } from './metrics.js';
@@ -159,13 +161,36 @@ export function pgControlAnswer(store: PgStore, ctx: CommandContext, deps: { now
   };
 }
 
+/** How long a host holds an IMAP folder's lease without renewing it (each batch renews it). */
+const IMAP_LEASE_MS = 120_000;
+
+/**
+ * The IMAP poller's store on PostgreSQL: a folder is polled only under this host's lease
+ * (`owner`), and its cursor is written only while the lease is still held - a host that stalled
+ * past its lease fails its pass instead of moving the cursor the new holder uses (what it
+ * committed meanwhile is a duplicate for the new holder, recognised by content).
+ */
+export function pgImapStore(s: PgStore, owner: string, leaseMs = IMAP_LEASE_MS): ImapPollStore {
+  return {
+    saveMessages: (items) => s.saveMessages(items),
+    processIds: (ids, opts) => s.processIds(ids, opts),
+    getImapCursor: (account, folder) => s.getImapCursor(account, folder),
+    setImapCursor: async (account, folder, cursor) => {
+      if (!(await s.setImapCursor(account, folder, cursor, owner)))
+        throw new DaemonError('imap', `IMAP cursor of ${account}/${folder} not saved: this host (${owner}) no longer holds the folder's lease`);
+    },
+    claimFolder: (account, folder) => s.acquireImapLease(account, folder, owner, leaseMs),
+    releaseFolder: (account, folder) => s.releaseImapLease(account, folder, owner),
+    saveImapHealth: (h) => s.saveImapHealth(h),
+    getImapHealth: (mailbox) => s.getImapHealth(mailbox),
+  };
+}
+
 export function createPgDaemon(initial: Config, deps: DaemonDeps = {}): Omit<Daemon, 'store'> & { readonly store: () => PgStore | undefined } {
   let config = initial;
   setLogLevel(config.log.level);
   const cs = config.store;
   if (cs.url === undefined) throw new ConfigError('store.url: required when store.backend = "postgresql"');
-  if (config.imap.mailboxes.length > 0)
-    throw new ConfigError('imap.mailboxes: IMAP polling is not available with store.backend = "postgresql" yet (docs/SCALE-OUT.md); poll with a SQLite daemon or deliver bounces over SMTP/LMTP');
   if (config.control.socketmap.enabled || config.control.policy.enabled)
     throw new ConfigError('control.socketmap / control.policy: the Postfix lookup listeners are not available with store.backend = "postgresql" yet (docs/SCALE-OUT.md); use the status socket');
   const owner = `${hostname()}:${process.pid}`;
@@ -177,6 +202,7 @@ export function createPgDaemon(initial: Config, deps: DaemonDeps = {}): Omit<Dae
   let control: ControlHandle | undefined;
   let metricsHttp: Awaited<ReturnType<typeof startMetricsHttp>>;
   let jobs: JobsHandle | undefined;
+  let imap: ImapPolling | undefined;
   let stopping: Promise<void> | undefined;
 
   const health = (): Record<string, { ok: boolean; detail?: string }> => {
@@ -184,6 +210,8 @@ export function createPgDaemon(initial: Config, deps: DaemonDeps = {}): Omit<Dae
     for (const i of intakes) h[i.protocol] = { ok: true, detail: JSON.stringify(i.address()) };
     h.processor = { ok: true, detail: `${processor?.backlog() ?? 0} queued` };
     for (const j of jobs?.status() ?? []) if (j.enabled) h[`job:${j.name}`] = { ok: j.lastError === null, detail: j.lastError ?? undefined };
+    for (const m of imap?.health() ?? [])
+      h[`imap:${m.name}`] = { ok: m.consecutiveFailures === 0, detail: m.lastError ?? `backlog ${m.backlog ?? 'unknown'}` };
     return h;
   };
 
@@ -224,6 +252,7 @@ export function createPgDaemon(initial: Config, deps: DaemonDeps = {}): Omit<Dae
         remoteAll: true,
         metrics,
         health,
+        imap: () => imap?.health() ?? [],
         extraStats,
       });
       metricsHttp = await startMetricsHttp(config.metrics.http, metrics);
@@ -247,6 +276,10 @@ export function createPgDaemon(initial: Config, deps: DaemonDeps = {}): Omit<Dae
         intakes.push(createSmtpIntake({ protocol: 'lmtp', listen: config.intake.lmtp, limits, verp }, { committer: committerFor('lmtp') }));
       for (const i of intakes) await i.start();
 
+      // IMAP: every host may be configured with the same mailboxes; a folder is polled by the
+      // holder of its lease only (pgImapStore), the others skip it for that pass.
+      if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store: pgImapStore(s, owner) });
+
       // Housekeeping: prune only. The WAL checkpoint and file backups are SQLite's; PostgreSQL has
       // its own checkpointer, and its backups are pg_dump's or the operator's base backups.
       if (config.jobs.backup.enabled) log.warn('jobs.backup: not run on PostgreSQL; back the database up with pg_dump (docs/SCALE-OUT.md)');
@@ -269,6 +302,7 @@ export function createPgDaemon(initial: Config, deps: DaemonDeps = {}): Omit<Dae
         log.info('stopping: no new sessions; finishing those in flight');
         if (sweep) clearInterval(sweep);
         await jobs?.stop().catch((err: unknown) => log.error({ err }, 'jobs stop failed'));
+        await imap?.stop().catch((err: unknown) => log.error({ err }, 'imap stop failed'));
         await Promise.all(intakes.map((i) => i.stop().catch((err: unknown) => log.error({ err }, 'intake stop failed'))));
         await processor?.stop();
         await metricsHttp?.stop().catch(() => undefined);

@@ -3,9 +3,9 @@
  * rebound daemons on one PostgreSQL store may be configured with the same mailbox; only the holder
  * of its lease polls it, so two hosts never fetch and process the same UIDs twice. A lease is
  * taken for a while (`expires_at`) and renewed by every pass; a daemon that dies loses it when it
- * expires and another one takes over from the cursor it left. One SQLite file has one daemon, but
- * `rebound poll` may run beside it; the SQLite backend does not take leases yet (one list of steps
- * gives both backends the same tables).
+ * expires and another one takes over from the cursor it left (daemon-postgresql.ts pgImapStore,
+ * intake/imap.ts claimFolder). The SQLite backend has the table too (one list of steps gives both
+ * backends the same tables) and does not use it.
  *
  * Portable SQL (steps.ts translates it for PostgreSQL). Times: ms since the Unix epoch, UTC.
  */
