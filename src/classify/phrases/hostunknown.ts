@@ -20,7 +20,7 @@ export const rules: PhraseRule[] = [
   { pattern: /\bdomain (?:is )?not reachable\b/, seen: '554 The mail could not be delivered to the recipient because the domain is not reachable.', note: 'Outlook.com' },
   { pattern: /\b(?:recipient )?domain (?:name )?(?:not found|is invalid|invalid)\b|\binvalid domain\b/, seen: '550 5.4.4 Invalid domain' },
   { pattern: /\bweren't able to find the recipient domain\b/, seen: "553 5.1.2 We weren't able to find the recipient domain.", note: 'Gmail' },
-  { pattern: /\bname service error\b.*\bhost not found\b/, seen: 'Name service error for name=x type=AAAA: Host not found' },
+  { pattern: /\bname service error\b(?:(?!\bname service error\b).)*\bhost not found\b/, seen: 'Name service error for name=x type=AAAA: Host not found' },
 ];
 
 /**

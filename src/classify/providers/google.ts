@@ -7,7 +7,7 @@ import type { Provider } from '../rules.js';
 
 export const provider: Provider = {
   name: 'google',
-  hosts: /\b(?:gmail-smtp-in\.l\.google\.com|aspmx\.l\.google\.com|gmr-smtp-in\.l\.google\.com|[a-z0-9-]+\.l\.google\.com|googlemail\.com|gmail\.com)\b/,
+  hosts: /\b(?:gmail-smtp-in\.l\.google\.com|aspmx\.l\.google\.com|gmr-smtp-in\.l\.google\.com|(?<![a-z0-9-])[a-z0-9-]+\.l\.google\.com|googlemail\.com|gmail\.com)\b/,
   marks: /\bgsmtp\b|support\.google\.com\/mail/,
   rules: [
     { pattern: /\bspam classification\b/, reason: 'spamdetected', seen: 'Your email to group x@example.com was rejected due to spam classification.', note: 'Google Groups' },

@@ -11,7 +11,7 @@ export const provider: Provider = {
   rules: [
     { pattern: /\bofr00[0-6]_10[0-9]\b|\bcsi\.cloudmark\.com\b|\bbloquee\b/, reason: 'blocked', seen: '550 mwinf5c04 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issues. OFR006_102 Ref http://csi.cloudmark.com', note: 'source IP on Cloudmark / Orange block list' },
     { pattern: /\bofr_50[6-9]\b|\bmail rejete\b/, reason: 'spamdetected', seen: '550 5.2.0 Mail rejete. Mail rejected. OFR_506 [506]', note: 'content filter' },
-    { pattern: /\bofr005_505\b|\bservice refuse\b(?=.*\bofr)/, reason: 'systemerror', seen: '421 4.2.0 Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR005_505 [505]' },
+    { pattern: /\bofr005_505\b|\bservice refuse\b(?=(?:(?!\bservice refuse\b).)*\bofr)/, reason: 'systemerror', seen: '421 4.2.0 Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR005_505 [505]' },
     { pattern: /\blpn001_108\b|\blpn00[0-9]_1\d\d\b/, reason: 'blocked', seen: '550 5.5.0 Service refuse. Veuillez essayer plus tard. service refused, please try later. LPN001_108', note: 'La Poste refuses the sending IP' },
     { pattern: /\blpn007_416\b|\bdestinataire invalide\b/, reason: 'userunknown', seen: '550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416' },
     { pattern: /\blpn007_426\b|\bcompte du destinataire est bloque\b|\brecipient account is blocked\b/, reason: 'suspend', seen: '550 5.5.0 Le compte du destinataire est bloque. The recipient account is blocked. LPN007_426' },
