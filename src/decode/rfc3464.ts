@@ -353,13 +353,13 @@ const BOUNCE_SUBJECT =
 
 /** Where the copy of the returned message starts; text after it is not the bounce's. */
 const COPY_START =
-  /^\W*(?:original message|returned message|message text follows|below is a copy|this is a copy|the original message|unsent message below|message headers follow|[- ]*original message)\b|^(?:Received|Return-Path|Message-Id|DKIM-Signature)[ \t]*:/im;
+  /^[^\w\r\n]*(?:original message|returned message|message text follows|below is a copy|this is a copy|the original message|unsent message below|message headers follow)\b|^(?:Received|Return-Path|Message-Id|DKIM-Signature)[ \t]*:/im;
 
 /** Words that make a line about an address an error line. */
 const ERROR_WORDS =
   /\b(?:not reach|could not|couldn't|cannot|can't|wasn't delivered|not (?:be )?delivered|undeliver|unknown|full|quota|fail|reject|refused|denied|no such|invalid|not found|does not exist|doesn't exist|unable|error|disabled|suspended|expired|blocked|unavailable|unrouteable|bad|over|exceed|permanent|temporar)/i;
 
-const ADDRESS_IN_LINE = /<?([A-Za-z0-9._%+!=\/'-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)>?/;
+const ADDRESS_IN_LINE = /<?(?<![A-Za-z0-9._%+!=\/'-])([A-Za-z0-9._%+!=\/'-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)>?/;
 
 /**
  * Free-text bounces (old or home-grown MTAs) that no decoder knows:

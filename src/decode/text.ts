@@ -184,7 +184,7 @@ export function htmlToText(html: string): string {
     }
     return ENTITIES[e.toLowerCase()] ?? m;
   });
-  s = s.replace(/[ \t\u00a0]+/g, ' ').replace(/ *\n */g, '\n').replace(/\n{3,}/g, '\n\n');
+  s = s.replace(/[ \t\u00a0]+/g, ' ').replace(/ ?\n ?/g, '\n').replace(/\n{3,}/g, '\n\n');
   return s.trim();
 }
 

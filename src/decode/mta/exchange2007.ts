@@ -163,8 +163,9 @@ function readAnswer(lines: string[]): { diagnostic: string; remoteMta: string } 
     return { diagnostic: unfold(returned[2] ?? ''), remoteMta: (returned[1] ?? '').toLowerCase() };
   }
   // "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##"  (optionally followed by "rfc822;user@...")
-  const hashed = /^#\s*([^#]*?)\s*##/m.exec(joined);
-  if (hashed) return { diagnostic: unfold(hashed[1] ?? ''), remoteMta: '' };
+  // (Trimmed by hand: /^#\s*([^#]*?)\s*##/ tried the trailing blanks again from every position.)
+  const hashed = /^#([^#]*)##/m.exec(joined);
+  if (hashed) return { diagnostic: unfold((hashed[1] ?? '').trim()), remoteMta: '' };
   // Newer layout: "Reported error: 550 5.1.10 RESOLVER.ADR.RecipientNotFound; ..."
   const reported = /^Reported error:\s*(.+)$/im.exec(joined);
   if (reported) return { diagnostic: unfold(reported[1] ?? ''), remoteMta: '' };

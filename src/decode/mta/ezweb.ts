@@ -79,7 +79,7 @@ export const ezweb: Decoder = {
       }
       if (/recipients did not receive this message|recipients was rejected by a remote/i.test(line)) listed = true;
       // A bare "<alice@ezweb.ne.jp>" line (before or after the sentence) names a recipient.
-      const bare = /^<([^<>\s]+@[^<>\s]+)>$/.exec(line);
+      const bare = /^<([^<>\s@]+@[^<>\s]+)>$/.exec(line);
       if (!cur && bare && bare[1] !== undefined) {
         findings.push(newFinding(NAME, findAddress(`<${bare[1]}>`)));
         continue;

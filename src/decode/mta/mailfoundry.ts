@@ -32,7 +32,7 @@ export const mailfoundry: Decoder = {
       if (!cur) return;
       const text = squeeze(words.join(' '));
       // "Server mx[ip] failed with: 550 ..." / "mail.example.org[192.0.2.222] responded with failure: 552 ..."
-      const m = /^(?:Server\s+)?(\S+?)\[[^\]]*\]\s+(?:failed with|responded with failure):\s*(.*)$/i.exec(text);
+      const m = /^(?:Server\s+)?(\S+?)\[[^[\]]*\]\s+(?:failed with|responded with failure):\s*(.*)$/i.exec(text);
       cur.remoteMta = m?.[1] ?? '';
       cur.diagnostic = m?.[2] ?? text;
       cur.diagnosticType = 'smtp';

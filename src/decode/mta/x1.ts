@@ -37,7 +37,7 @@ export const x1: Decoder = {
     for (const line of lines.slice(start + 1)) {
       if (/^-{3,}/.test(line.trim())) break;
       // "alice@example.org [User unknown]"
-      const m = /^\s*(\S+@\S+)\s+\[(.*)\]\s*$/.exec(line);
+      const m = /^\s*([^\s@]+@\S+)\s+\[(.*)\]\s*$/.exec(line);
       if (!m || m[1] === undefined) continue;
       const f = newFinding(NAME, findAddress(m[1]) || m[1], delayed ? 'delayed' : 'failed');
       f.diagnostic = (m[2] ?? '').trim();
