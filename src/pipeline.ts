@@ -118,6 +118,21 @@ export async function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>
 }
 
 const YEAR = 365 * 86_400_000;
+const MAX_DATE = 998;
+
+/** Drop "(...)" comments: from each "(" to the next ")" (what /\([^)]*\)/g removed, by index: the
+ *  pattern rescanned the rest of the value from every "(" when no ")" followed). */
+function withoutComments(s: string): string {
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const open = s.indexOf('(', i);
+    const close = open < 0 ? -1 : s.indexOf(')', open + 1);
+    if (close < 0) return out + s.slice(i);
+    out += s.slice(i, open);
+    i = close + 1;
+  }
+}
 
 /** The bounce's own Date: header, within sane bounds of our receipt time; else the receipt time. */
 export function bounceTime(dateOrRaw: string | Buffer, receivedAt: number): number {
@@ -132,7 +147,8 @@ export function bounceTime(dateOrRaw: string | Buffer, receivedAt: number): numb
     value = m[1];
   }
   if (value === '') return receivedAt;
-  const t = Date.parse(value.replace(/\r?\n[ \t]+/g, ' ').replace(/\([^)]*\)/g, '').trim());
+  // A date is some 40 characters; a longer value is garbage or comments, and is cut.
+  const t = Date.parse(withoutComments(value.slice(0, MAX_DATE).replace(/\r?\n[ \t]+/g, ' ')).trim());
   if (!Number.isFinite(t) || t < receivedAt - YEAR) return receivedAt;
   return Math.min(t, receivedAt);
 }
