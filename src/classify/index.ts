@@ -91,12 +91,14 @@ function anyProviderHost(s: string): boolean {
 
 /** A reply longer than this is not a reply; reading only its head keeps the time per finding bounded. */
 const MAX_DIAGNOSTIC = 8192;
+/** Host names are at most 253 characters; a remote-MTA field is a name and an address or two. */
+const MAX_HOST = 1024;
 
 function buildContext(f: Finding): Context {
   const diagnostic = (f.diagnostic ?? '').slice(0, MAX_DIAGNOSTIC);
   const status = specificStatus(f.status ?? '', diagnostic);
   const replyCode = /^[245]\d\d$/.test(f.replyCode ?? '') ? f.replyCode : replyInText(diagnostic);
-  const hosts = (f.remoteMta ?? '').toLowerCase();
+  const hosts = (f.remoteMta ?? '').slice(0, MAX_HOST).toLowerCase();
   return {
     text: normalise(diagnostic),
     status,
@@ -106,8 +108,8 @@ function buildContext(f: Finding): Context {
     action: f.action ?? '',
     diagnosticType: (f.diagnosticType ?? '').toLowerCase(),
     hosts,
-    reportingHost: (f.reportingMta ?? '').toLowerCase(),
-    recipientDomain: (f.recipient ?? '').slice((f.recipient ?? '').lastIndexOf('@') + 1).toLowerCase(),
+    reportingHost: (f.reportingMta ?? '').slice(0, MAX_HOST).toLowerCase(),
+    recipientDomain: (f.recipient ?? '').slice((f.recipient ?? '').lastIndexOf('@') + 1).slice(0, MAX_HOST).toLowerCase(),
     decodedBy: f.decodedBy ?? '',
   };
 }
