@@ -127,6 +127,16 @@ describe('bad input', () => {
     c.close();
   });
 
+  it('refuses what names no mailbox: a@b@c, a@. (issue 16)', async () => {
+    const c = new Client(sockPath);
+    for (const bad of ['a@b@c', 'a@.', 'a@b..example', 'a@b@c.example']) {
+      expect(await c.ask(`check ${bad}`), bad).toMatchObject({ ok: false, error: expect.stringContaining('not an email address') });
+      expect(await c.ask(`status ${bad}`), bad).toMatchObject({ ok: false });
+    }
+    expect(await c.ask('check "a@b"@example.com')).toMatchObject({ ok: true, verdict: 'ok' });
+    c.close();
+  });
+
   it('gives the same bytes for `check` whether the fast path or the command parser takes it', async () => {
     const c = new Client(sockPath);
     const addrs = [
