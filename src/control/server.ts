@@ -127,8 +127,11 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
       out += `${JSON.stringify(reply)}\n`;
     }
     buf = quit ? '' : buf.slice(start);
-    if (!quit && !waiting && buf.length > maxLine) {
-      // No newline yet and already too long: answer now, then skip to the next newline.
+    if (!quit && !waiting && discarding) {
+      // Still inside a line already answered as too long (it may come in many reads): drop it.
+      buf = '';
+    } else if (!quit && !waiting && buf.length > maxLine) {
+      // No newline yet and already too long: answer now, once, then skip to the next newline.
       deps.metrics?.badRequests.inc({ via: 'socket' });
       out += tooLong();
       buf = '';

@@ -127,6 +127,28 @@ describe('bad input', () => {
     c.close();
   });
 
+  it('answers a 1 MB line that arrives in many reads with one error (issue 16)', async () => {
+    const c = new Client(sockPath);
+    // 64 pieces of 16 KiB, each written after the last one was flushed and a pause, so that
+    // the server reads them one by one (before: one error reply per read past the limit).
+    for (let i = 0; i < 64; i++) {
+      await new Promise<void>((res) => c.sock.write('z'.repeat(16 * 1024), () => res()));
+      await new Promise((res) => setTimeout(res, 2));
+    }
+    c.sock.write('\ncheck invalid@example.com\n');
+    const replies: Record<string, unknown>[] = [];
+    for (;;) {
+      const r = JSON.parse(await c.next()) as Record<string, unknown>;
+      replies.push(r);
+      if (r.verdict !== undefined) break;
+    }
+    expect(replies).toEqual([
+      { ok: false, error: 'line longer than 512 bytes; ignored' },
+      expect.objectContaining({ verdict: 'invalid' }),
+    ]);
+    c.close();
+  });
+
   it('refuses what names no mailbox: a@b@c, a@. (issue 16)', async () => {
     const c = new Client(sockPath);
     for (const bad of ['a@b@c', 'a@.', 'a@b..example', 'a@b@c.example']) {
