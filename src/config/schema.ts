@@ -75,7 +75,12 @@ export interface ControlConfig {
   /** On an internal error answer DUNNO/NOTFOUND (true) or TEMP/DEFER (false). */
   failOpen: boolean;
   maxLineBytes: number;
+  /** All listeners together, per process (main and each reader). */
   maxClients: number;
+  /** Each listener (status socket, its TCP twin, socketmap, policy), per process. */
+  maxClientsPerListener: number;
+  /** A control connection without a byte from the client for this long is closed. */
+  idleSeconds: number;
   /** Reader processes that answer the control listeners (0 = the main process answers). */
   readers: number;
 }
@@ -174,6 +179,8 @@ export const defaultConfig = {
     failOpen: true,
     maxLineBytes: 4096,
     maxClients: 1000,
+    maxClientsPerListener: 500,
+    idleSeconds: 300,
     readers: 2,
   },
   metrics: { http: { enabled: false, host: '127.0.0.1', port: 9465 } },
@@ -255,6 +262,8 @@ export const configRules: Record<string, Rule> = {
   'control.suspended': { kind: 'enum', values: ['defer', 'reject'] },
   'control.maxLineBytes': { kind: 'int', min: 256, max: 1_048_576 },
   'control.maxClients': { kind: 'int', min: 1, max: 100_000 },
+  'control.maxClientsPerListener': { kind: 'int', min: 1, max: 100_000 },
+  'control.idleSeconds': { kind: 'int', min: 10, max: 86_400 },
   'control.readers': { kind: 'int', min: 0, max: 64 },
   'metrics.http.port': port,
   'jobs.prune.schedule': cron,
