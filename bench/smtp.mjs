@@ -2,21 +2,28 @@
 /**
  * bench/smtp - SMTP intake throughput: bounces/s acknowledged-and-committed with 20 concurrent
  * connections, connections reused and not reused; p50/p99 latency per message (MAIL FROM to the
- * 250 after DATA); peak RSS of the daemon. The same client against Postfix's smtp-sink gives the
- * ceiling on this machine (a server that acks without storing anything).
+ * 250 after DATA); peak RSS of the daemon. The comparison, driven by the same client in the same
+ * run: a private Postfix accepting the same mail durably (bench/postfix-intake.mjs: its 250 comes
+ * after cleanup fsynced the queue file, as rebound's comes after the WAL sync). Optionally
+ * Postfix's smtp-sink too, a server that acks without storing anything (--servers ...,sink).
  *
  * Run: npm run bench:smtp  [-- --seconds 5 --rounds 3 --clients 20]
- * Both servers get a 1 s warm-up first (not counted: JIT, first growth of the files).
+ * Every server gets a 1 s warm-up first (not counted: JIT, first growth of the files).
  * The daemon runs as a child process (dist/main.js serve) on a temp SQLite file, logging as in
  * production (one info line per message, to /dev/null). After the run the store is opened and every
  * acked message id is checked to be there; then the time to finish processing is measured (the
  * daemon defers most of the pipeline while a burst is arriving), and the server CPU per message
- * including that processing.
+ * including that processing. Postfix's queue is left to empty (discard) after each of its runs.
  * Options: --seconds N, --clients N, --client-threads N (the load generator's connections spread
  * over N threads, bench/smtp-client.mjs; default 1), --pipelining (MAIL/RCPT/DATA in one write),
- * --rounds N (default 3: rebound and smtp-sink runs alternate,
- * medians reported, so background load falls on both alike), --modes reused|new|both,
- * --servers rebound|sink|both, --client node|smtp-source.
+ * --rounds N (default 3: the servers' runs alternate, which one goes first changing every round,
+ * medians reported, so background load falls on all alike), --modes reused|new|both,
+ * --servers a comma list of rebound, postfix, sink (default rebound,postfix; `both` = rebound,sink),
+ * --client node|smtp-source.
+ * New connections: smtp-server holds each greeting 100 ms (its early-talker check, not
+ * configurable), so with a new connection per message each of the N connections carries at most
+ * ~10 messages/s; MTAs reuse connections under load (Postfix's connection cache), hence the
+ * reused figures are the ones that say what rebound can take.
  * --client smtp-source: Postfix's own load generator (C, one process; `-d` keeps connections open,
  * `-l 1500` generates a message with a unique Message-Id and Date each time, so no dedupe
  * shortcut) sends the same number of messages to each server, sized from each server's warm-up
@@ -32,6 +39,7 @@ import { freePort } from '../test/support/net.mjs';
 import { Worker } from 'node:worker_threads';
 import { drive, SMTP_SOURCE, smtpSourceArgs } from './smtp-client.mjs';
 import { loadavg, tmpdir } from 'node:os';
+import { postfixIntakeMissing, startPostfixIntake } from './postfix-intake.mjs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -47,9 +55,13 @@ const sopt = (name, def) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-// --modes reused|new|both, --servers rebound|sink|both: shorter runs while profiling.
+// --modes reused|new|both, --servers rebound,postfix,sink (any of them): shorter runs while profiling.
 const MODES = { reused: [true], new: [false], both: [true, false] }[sopt('modes', 'both')];
-const SERVERS = sopt('servers', 'both');
+const SERVERS = (sopt('servers', 'rebound,postfix') === 'both' ? 'rebound,sink' : sopt('servers', 'rebound,postfix')).split(',');
+if (!SERVERS.includes('rebound') || SERVERS.some((x) => !['rebound', 'postfix', 'sink'].includes(x))) {
+  console.error('--servers: a comma list of rebound (always), postfix, sink');
+  process.exit(2);
+}
 const ROUNDS = opt('rounds', 3);
 // --client-threads N: the client's connections spread over N worker threads (default 1).
 const CLIENT_THREADS = opt('client-threads', 1);
@@ -152,10 +164,15 @@ function peakRssMb(pid) {
 }
 
 const loadAtStart = loadavg().map((x) => x.toFixed(1)).join(' ');
+// The 1-minute load average every 5 s during the run: the machine is shared, say how busy it was.
+const loads = [];
+const loadTimer = setInterval(() => loads.push(loadavg()[0]), 5000);
+loadTimer.unref();
 const dir = mkdtempSync(join(tmpdir(), 'rebound-bench-smtp-'));
 const runs = []; // every run: { server, reuse, round, rate, p50, p99, errors, cpuMs, rssMb }
 let sink = null;
 let daemon = null;
+let postfix = null;
 try {
   const port = await freePort();
   const db = join(dir, 'rebound.db');
@@ -168,19 +185,10 @@ try {
   // As systemd/rebound.service runs it (NODE_OPTIONS there).
   daemon = spawn(process.execPath, ['--max-semi-space-size=2', ...nodeArgs, join(root, 'dist/main.js'), 'serve', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitPort(port);
-  let sinkPort = 0;
-  if (SERVERS !== 'rebound' && existsSync('/usr/sbin/smtp-sink')) {
-    sinkPort = await freePort();
-    sink = spawn('/usr/sbin/smtp-sink', [...(process.getuid?.() === 0 ? ['-u', 'postfix'] : []), `127.0.0.1:${sinkPort}`, '512'], { stdio: 'ignore' });
-    await waitPort(sinkPort);
-  } else if (SERVERS !== 'rebound') {
-    console.log('smtp-sink not installed (apt-get install postfix): no ceiling measured');
-  }
-  const allIds = [];
   const { openStore } = await import(join(root, 'dist/store/index.js'));
   // The daemon processes a burst's backlog after it; that must not run during the next run
-  // (smtp-sink's especially): wait until nothing is pending. Returns the seconds it took.
-  const settle = async () => {
+  // (another server's especially): wait until nothing is pending. Returns the seconds it took.
+  const settleRebound = async () => {
     const t = Date.now();
     for (;;) {
       const st = openStore({ path: db, readonly: true });
@@ -190,38 +198,60 @@ try {
       await new Promise((r) => setTimeout(r, 250));
     }
   };
+  /** The servers of this run: name, port, pid for CPU/RSS (null: several processes), settle(). */
+  const servers = [{ name: 'rebound', port, pid: daemon.pid, settle: settleRebound }];
+  if (SERVERS.includes('postfix')) {
+    const missing = postfixIntakeMissing();
+    if (missing) console.log(`no Postfix comparison: ${missing}`);
+    else {
+      postfix = await startPostfixIntake();
+      await waitPort(postfix.pf.port);
+      servers.push({ name: `postfix`, port: postfix.pf.port, pid: null, settle: postfix.settle });
+    }
+  }
+  if (SERVERS.includes('sink')) {
+    if (existsSync('/usr/sbin/smtp-sink')) {
+      const sinkPort = await freePort();
+      sink = spawn('/usr/sbin/smtp-sink', [...(process.getuid?.() === 0 ? ['-u', 'postfix'] : []), `127.0.0.1:${sinkPort}`, '512'], { stdio: 'ignore' });
+      await waitPort(sinkPort);
+      servers.push({ name: 'smtp-sink', port: sinkPort, pid: sink.pid, settle: async () => 0 });
+    } else console.log('smtp-sink not installed (apt-get install postfix): no ceiling measured');
+  }
+  const allIds = [];
   const drains = [];
-  // Warm-up, not counted: JIT compilation, the first growth of the database and WAL files.
+  // Warm-up, not counted: JIT compilation, the first growth of the database, WAL and queue files.
   const savedSeconds = SECONDS;
   SECONDS = 1;
   let ackedTotal = 0; // every acked message, warm-up included (smtp-source gives no ids)
-  const warm = await run(port, true, 'W');
-  const warmIds = warm.ids;
-  ackedTotal += warm.acked;
-  await settle();
-  if (sinkPort) await run(sinkPort, true, 'W');
-  // smtp-source sizes each run from a warm-up of that server in that mode.
-  if (CLIENT === 'smtp-source' && MODES.includes(false)) {
-    ackedTotal += (await run(port, false, 'W')).acked;
-    await settle();
-    if (sinkPort) await run(sinkPort, false, 'W');
-  }
+  let warm = null;
+  const warmModes = CLIENT === 'smtp-source' ? MODES : [true];
+  for (const reuse of warmModes)
+    for (const sv of servers) {
+      const w = await run(sv.port, reuse, 'W');
+      if (sv.name === 'rebound') {
+        warm ??= w;
+        ackedTotal += w.acked;
+      }
+      await sv.settle();
+    }
   SECONDS = savedSeconds;
   const cpuStart = cpuSeconds(daemon.pid);
-  // Rounds alternate rebound and smtp-sink, so that load from elsewhere on the machine falls on
-  // both alike; the table shows the median round of each.
+  // Rounds alternate the servers, the first one changing every round, so that load from elsewhere
+  // on the machine falls on all alike; the table shows the median round of each.
   for (let round = 1; round <= ROUNDS; round++) {
     for (const reuse of MODES) {
-      const c0 = cpuSeconds(daemon.pid);
-      const r = await run(port, reuse, `R${round}${reuse ? 'R' : 'N'}`);
-      allIds.push(...r.ids);
-      ackedTotal += r.acked;
-      runs.push({ server: 'rebound', reuse, round, ...r, ids: undefined, cpuMs: ((cpuSeconds(daemon.pid) - c0) * 1000) / r.acked, rssMb: peakRssMb(daemon.pid) });
-      drains.push({ acked: r.acked, secs: await settle() });
-      if (sinkPort) {
-        const s0 = cpuSeconds(sink.pid);
-        const q = await run(sinkPort, reuse, `S${round}`);
-        runs.push({ server: 'smtp-sink', reuse, round, ...q, ids: undefined, cpuMs: ((cpuSeconds(sink.pid) - s0) * 1000) / q.acked, rssMb: peakRssMb(sink.pid) });
+      const order = round % 2 === 1 ? servers : [...servers].reverse();
+      for (const sv of order) {
+        const c0 = sv.pid ? cpuSeconds(sv.pid) : NaN;
+        const r = await run(sv.port, reuse, `${sv.name[0].toUpperCase()}${round}${reuse ? 'R' : 'N'}`);
+        const cpuMs = ((cpuSeconds(sv.pid) - c0) * 1000) / r.acked;
+        runs.push({ server: sv.name, reuse, round, ...r, ids: undefined, cpuMs, rssMb: sv.pid ? peakRssMb(sv.pid) : NaN });
+        const secs = await sv.settle();
+        if (sv.name === 'rebound') {
+          allIds.push(...r.ids);
+          ackedTotal += r.acked;
+          drains.push({ acked: r.acked, secs });
+        }
       }
     }
   }
@@ -231,42 +261,52 @@ try {
   const measured = runs.filter((r) => r.server === 'rebound').reduce((a, r) => a + r.acked, 0);
   const cpuAllMs = ((cpuSeconds(daemon.pid) - cpuStart) * 1000) / measured;
   let missing = 0;
-  for (const id of [...warmIds, ...allIds]) if (!store.getMessage(id)) missing++;
+  for (const id of [...warm.ids, ...allIds]) if (!store.getMessage(id)) missing++;
   const total = store.stats().messages.total;
   store.close();
   const idCheck = CLIENT === 'smtp-source' ? `${ackedTotal - total} acked-but-missing (by count: smtp-source gives no ids)` : `${missing} acked-but-missing`;
   console.log(`rebound (client: ${CLIENT}): ${ackedTotal} acked (${warm.acked} in the first warm-up), ${total} stored, ${idCheck}; the pipeline finished each run's backlog ${drains.map((d) => `${d.acked} in ${d.secs.toFixed(1)} s`).join(', ')} after the run; server CPU incl. processing ${cpuAllMs.toFixed(2)} ms/msg`);
+  if (postfix) console.log(`postfix: ${postfix.version}, private instance, mail for the bounce domain queued (queue file fsynced before the 250) and discarded`);
 } finally {
   daemon?.kill('SIGTERM');
   sink?.kill('SIGTERM');
+  await postfix?.pf.stop();
   if (daemon) await new Promise((r) => (daemon.exitCode !== null ? r() : daemon.once('exit', r)));
   rmSync(dir, { recursive: true, force: true });
 }
 
-const median = (rows) => {
-  const sorted = [...rows].sort((a, b) => a.rate - b.rate);
+const median = (rows, key = (r) => r.rate) => {
+  const sorted = [...rows].sort((a, b) => key(a) - key(b));
   return sorted[Math.floor((sorted.length - 1) / 2)];
 };
+const fmt = (x, d = 1) => (Number.isNaN(x) ? '-' : x.toFixed(d));
 const cpu = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim();
-console.log(`\nclient: ${CLIENT === 'smtp-source' ? 'Postfix smtp-source (no latency figures)' : 'bench/smtp-client.mjs'}; ${CLIENTS} concurrent connections${PIPELINING ? ' (pipelining)' : ''}, ${SECONDS} s per run, ${ROUNDS} round(s) alternating rebound and smtp-sink, ${cpu} cores, node ${process.version}, load average at the start ${loadAtStart}, at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+const names = [...new Set(runs.map((r) => r.server))];
+clearInterval(loadTimer);
+const loadRange = loads.length ? `${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}` : '-';
+console.log(`\nclient: ${CLIENT === 'smtp-source' ? 'Postfix smtp-source (no latency figures)' : 'bench/smtp-client.mjs'}; ${CLIENTS} concurrent connections${PIPELINING ? ' (pipelining)' : ''}, ${SECONDS} s per run, ${ROUNDS} round(s) alternating ${names.join(', ')}, ${cpu} cores, node ${process.version}, load average at the start ${loadAtStart}, at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}, 1-minute load during the run ${loadRange} (sampled every 5 s)\n`);
 console.log('| server | connections | bounces/s acked (median) | all rounds | p50 ms | p99 ms | errors | server CPU ms/msg | peak RSS MB |');
 console.log('|---|---|---:|---|---:|---:|---:|---:|---:|');
-const rows = [];
-for (const server of ['rebound', 'smtp-sink'])
+for (const server of names)
   for (const reuse of MODES) {
     const mine = runs.filter((r) => r.server === server && r.reuse === reuse);
     if (mine.length === 0) continue;
     const m = median(mine);
-    rows.push(m);
     console.log(
-      `| ${server} | ${reuse ? 'reused' : 'new per message'} | ${m.rate.toFixed(0)} | ${mine.map((r) => r.rate.toFixed(0)).join(', ')} | ${Number.isNaN(m.p50) ? '-' : m.p50.toFixed(1)} | ${Number.isNaN(m.p99) ? '-' : m.p99.toFixed(1)} | ${mine.reduce((a, r) => a + r.errors, 0)} | ${m.cpuMs.toFixed(2)} | ${m.rssMb.toFixed(0)} |`,
+      `| ${server} | ${reuse ? 'reused' : 'new per message'} | ${m.rate.toFixed(0)} | ${mine.map((r) => r.rate.toFixed(0)).join(', ')} | ${fmt(m.p50)} | ${fmt(m.p99)} | ${mine.reduce((a, r) => a + r.errors, 0)} | ${fmt(m.cpuMs, 2)} | ${fmt(m.rssMb, 0)} |`,
     );
   }
-const ratios = [];
-for (let round = 1; round <= ROUNDS; round++) {
-  const a = runs.find((r) => r.server === 'rebound' && r.reuse && r.round === round);
-  const b = runs.find((r) => r.server === 'smtp-sink' && r.reuse && r.round === round);
-  if (a && b) ratios.push((100 * a.rate) / b.rate);
-}
-if (ratios.length)
-  console.log(`\nrebound / smtp-sink (reused), per round: ${ratios.map((x) => `${x.toFixed(0)}%`).join(', ')}; median ${[...ratios].sort((x, y) => x - y)[Math.floor((ratios.length - 1) / 2)].toFixed(0)}%`);
+// rebound's rate over each other server's, round by round (the same round's runs ran back to back).
+for (const other of names.filter((n) => n !== 'rebound'))
+  for (const reuse of MODES) {
+    const ratios = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const a = runs.find((r) => r.server === 'rebound' && r.reuse === reuse && r.round === round);
+      const b = runs.find((r) => r.server === other && r.reuse === reuse && r.round === round);
+      if (a && b && b.rate > 0) ratios.push(a.rate / b.rate);
+    }
+    if (ratios.length)
+      console.log(
+        `rebound / ${other} (${reuse ? 'reused' : 'new per message'}), per round: ${ratios.map((x) => `${x.toFixed(2)}x`).join(', ')}; median ${median(ratios.map((rate) => ({ rate }))).rate.toFixed(2)}x, range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x`,
+      );
+  }

@@ -11,6 +11,7 @@
  */
 import { classify } from './classify/index.js';
 import { decodeMessage } from './decode/index.js';
+import type { DecodeContext } from './decode/types.js';
 import { parseMessage, type ParseOptions } from './parse/message.js';
 import type { Analysis, Finding, RecipientResult, Report, Verdict } from './types.js';
 
@@ -63,14 +64,18 @@ export function classifyReport(report: Report): Analysis {
   return out;
 }
 
-/** Parse, decode and classify one message. */
-export async function analyzeMessage(raw: Buffer | string, opts?: ParseOptions): Promise<Analysis> {
+/**
+ * Parse, decode and classify one message. `context` is what the envelope says, when the caller
+ * knows it (decode/evidence.ts: a null MAIL FROM is bounce evidence; our RCPT TO is never a
+ * failed recipient).
+ */
+export async function analyzeMessage(raw: Buffer | string, opts?: ParseOptions, context?: DecodeContext): Promise<Analysis> {
   try {
     const msg = await parseMessage(raw, opts);
     if (msg.unreadable !== undefined) {
       return { type: 'not-bounce', recipients: [], decodedBy: '', problems: msg.problems, unreadable: msg.unreadable, date: msg.headers.get('date') ?? '' };
     }
-    const analysis = classifyReport(decodeMessage(msg));
+    const analysis = classifyReport(decodeMessage(msg, context));
     analysis.date = msg.headers.get('date') ?? '';
     return analysis;
   } catch (err) {

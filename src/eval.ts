@@ -32,6 +32,8 @@ export interface Disagreement {
   want: string;
   got: string;
   diagnostic?: string;
+  /** The verdict's evidence; a vetoed address verdict carries "[soft: <veto>]" (docs/CLASSIFICATION.md). */
+  evidence?: string;
 }
 
 export interface Score {
@@ -132,6 +134,7 @@ export async function evaluate(corpusDir: string, analyze: (raw: Buffer) => Anal
           want: String(want.hardbounce),
           got: got ? String(got.hard) : '(none)',
           diagnostic,
+          evidence: got?.evidence,
         });
 
       if (want.deliverystatus !== '' && !isPlaceholderStatus(want.deliverystatus)) {

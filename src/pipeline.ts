@@ -13,6 +13,8 @@
  * an IMAP backlog for two days suspends from when it was written, and its 24 h may have passed.
  */
 import { analyzeMessage } from './analyze.js';
+import { withoutComments } from './decode/text.js';
+import type { DecodeContext } from './decode/types.js';
 import type { Analysis, Envelope } from './types.js';
 import { causeOf, effectOf } from './store/addresses.js';
 import type { EventInput } from './store/events.js';
@@ -23,7 +25,17 @@ import { normaliseAddress } from './store/normalise.js';
  *  answer at once or later; planMessage awaits it. */
 export type AnalyzeFn = (raw: Buffer, env: Envelope) => Analysis | Promise<Analysis>;
 
-export const defaultAnalyze: AnalyzeFn = (raw) => analyzeMessage(raw);
+export const defaultAnalyze: AnalyzeFn = (raw, env) => analyzeMessage(raw, undefined, decodeContextOf(env));
+
+/**
+ * What the envelope tells the decode stage. MAIL FROM is known only where we took the SMTP/LMTP
+ * transaction ourselves ('' there is the null sender <>); for IMAP and files '' means "not known",
+ * and the message's own Return-Path header speaks instead.
+ */
+export function decodeContextOf(env: Envelope): DecodeContext {
+  const known = env.source === 'smtp' || env.source === 'lmtp';
+  return known ? { mailFrom: env.mailFrom, rcptTo: env.rcptTo } : { rcptTo: env.rcptTo };
+}
 
 export interface ProcessOutcome {
   id: number;
@@ -120,19 +132,6 @@ export async function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>
 const YEAR = 365 * 86_400_000;
 const MAX_DATE = 998;
 
-/** Drop "(...)" comments: from each "(" to the next ")" (what /\([^)]*\)/g removed, by index: the
- *  pattern rescanned the rest of the value from every "(" when no ")" followed). */
-function withoutComments(s: string): string {
-  let out = '';
-  let i = 0;
-  for (;;) {
-    const open = s.indexOf('(', i);
-    const close = open < 0 ? -1 : s.indexOf(')', open + 1);
-    if (close < 0) return out + s.slice(i);
-    out += s.slice(i, open);
-    i = close + 1;
-  }
-}
 
 /** The bounce's own Date: header, within sane bounds of our receipt time; else the receipt time. */
 export function bounceTime(dateOrRaw: string | Buffer, receivedAt: number): number {

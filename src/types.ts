@@ -92,6 +92,10 @@ export interface Finding {
   feedbackType?: string;
   /** Name of the decoder that produced this finding ('rfc3464', 'postfix', 'exim', ...). */
   decodedBy: string;
+  /** The human-readable explanation the decoder saw for this recipient, when it says more than (or
+   *  other than) `diagnostic`: the classifier reads it for the reporter's own words and for a part
+   *  that contradicts the machine-readable fields. Absent when there is none. */
+  human?: string;
 }
 
 /** What the decode stage says about one message. */

@@ -209,3 +209,22 @@ describe('bounceTime', () => {
     expect(bounceTime(msg('Sat, 10 Jan 2026\r\n 12:00:00 +0000 (UTC)'), RECEIVED)).toBe(BOUNCE_AT);
   });
 });
+
+describe('pipeline: the envelope reaches the decode stage', () => {
+  // A free-text report from an address that is no mail daemon, with no delivery-status part and no
+  // returned message (test/fixtures/mta/not-bounce/09-no-sender-evidence.eml): only the envelope
+  // can say it came from a mail system.
+  const raw = readFileSync(join(import.meta.dirname, 'fixtures', 'mta', 'not-bounce', '09-no-sender-evidence.eml'));
+  const env = (source: 'smtp' | 'file') => ({ source, origin: 'test', mailFrom: '', rcptTo: ['bounces+h.berg=old-relay.example@bounce.shop.example'], receivedAt: RECEIVED });
+
+  it('a null MAIL FROM taken over SMTP is bounce evidence', async () => {
+    const { id } = store.saveMessage(env('smtp'), raw);
+    const out = await store.processMessage(id);
+    expect(out).toMatchObject({ state: 'processed', messageType: 'bounce', addresses: ['h.berg@old-relay.example'] });
+  });
+
+  it('a file has no MAIL FROM: the same bytes are not a bounce', async () => {
+    const { id } = store.saveMessage(env('file'), raw);
+    expect(await store.processMessage(id)).toMatchObject({ state: 'not-a-bounce', events: 0 });
+  });
+});

@@ -4,7 +4,8 @@
  *
  *   0  not a bounce           delivered, vacation, feedback
  *   1  spam / blocklist       blocked, spamdetected, badreputation, virusdetected, and any reason
- *                             carrying false-positive evidence (Email Suspended 24 h, never Invalid)
+ *                             carrying spam/blocklist false-positive evidence (Email Suspended 24 h,
+ *                             never Invalid)
  *   2  invalid address        exactly the hard verdicts: userunknown, hasmoved, hostunknown (5xx),
  *                             notaccept (5xx) (Email Invalid)
  *   3  soft: mailbox/volume   mailboxfull, suspend, expired, toomanyconn, speeding, systemfull,
@@ -18,7 +19,9 @@
  * Decisions the brief left open: suspend is 3 (a mailbox-level state like "full", and Postmark files
  * "account disabled" with mailbox full); filtered and policyviolation are 4 unless false-positive
  * evidence makes them 1; virusdetected is 1 (a content scanner's verdict on our message);
- * mesgtoobig is 4 as in Marketo's 4002 MESSAGE TOO LARGE.
+ * mesgtoobig is 4 as in Marketo's 4002 MESSAGE TOO LARGE. Authentication and sender-policy failures
+ * (authfailure, requireptr) are flagged as likely false positives - they say nothing about the address -
+ * but stay 4 (Marketo 4006, bounce-semantics.md §4 step 2): a sender-side fault, not a block on us.
  */
 import type { Category, Reason } from '../types.js';
 
@@ -60,6 +63,12 @@ const BY_REASON: Record<Reason, Category> = {
   undefined: 9,
   onhold: 9,
 };
+
+/**
+ * Sender authentication and sender policy (SPF/DKIM/DMARC/ARC, PTR and HELO, our envelope sender):
+ * likely false positives - they say nothing about the address - that stay category 4.
+ */
+export const AUTH_REASONS: ReadonlySet<Reason> = new Set<Reason>(['authfailure', 'requireptr', 'rejected']);
 
 export function categoryOf(reason: Reason, hard: boolean, likelyFalsePositive: boolean): Category {
   const c = BY_REASON[reason];

@@ -6,8 +6,10 @@
  * Why this order: specific mailbox states first (full, too big, disabled, moved), then sender-side
  * causes that often also mention the recipient (relay, SPF/DKIM/DMARC, PTR, RFC 5322), then the
  * spam/reputation family, which must beat "user unknown"-style words (a blocklist reply sometimes
- * says "recipient rejected"), then the address itself, then filters and policy, then the weak and
- * generic texts (blocked "access denied", timeouts, system errors) last.
+ * says "recipient rejected"), then our sender address, then the address itself, then filters,
+ * policy and TLS, the domain (whose temporary DNS failures hostunknown's refine hands to
+ * networkerror), volume, blocks by host, and the weak and generic texts (a bare "access denied",
+ * timeouts, system errors) last.
  */
 import type { CompiledPhrases, Provider, ReasonPhrases } from './rules.js';
 import { compilePhrases } from './rules.js';
@@ -50,17 +52,21 @@ import { provider as comcast } from './providers/comcast.js';
 import { provider as cox } from './providers/cox.js';
 import { provider as facebook } from './providers/facebook.js';
 import { provider as godaddy } from './providers/godaddy.js';
+import { provider as gmx } from './providers/gmx.js';
 import { provider as google } from './providers/google.js';
 import { provider as kddi } from './providers/kddi.js';
+import { provider as mailru } from './providers/mailru.js';
 import { provider as messagelabs } from './providers/messagelabs.js';
 import { provider as microsoft } from './providers/microsoft.js';
 import { provider as mimecast } from './providers/mimecast.js';
 import { provider as nttdocomo } from './providers/nttdocomo.js';
 import { provider as orange } from './providers/orange.js';
+import { provider as proofpoint } from './providers/proofpoint.js';
 import { provider as spectrum } from './providers/spectrum.js';
 import { provider as tOnline } from './providers/t-online.js';
 import { provider as tencent } from './providers/tencent.js';
 import { provider as yahoo } from './providers/yahoo.js';
+import { provider as yandex } from './providers/yandex.js';
 import { provider as zoho } from './providers/zoho.js';
 
 /** Phrase tables in the order they are tried. */
@@ -83,6 +89,7 @@ export const PHRASE_TABLES: readonly ReasonPhrases[] = [
   filtered,
   contenterror,
   policyviolation,
+  failedstarttls,
   hostunknown,
   notaccept,
   toomanyconn,
@@ -91,7 +98,6 @@ export const PHRASE_TABLES: readonly ReasonPhrases[] = [
   systemfull,
   networkerror,
   expired,
-  failedstarttls,
   securityerror,
   mailererror,
   syntaxerror,
@@ -122,4 +128,8 @@ export const PROVIDERS: readonly Provider[] = [
   godaddy,
   tOnline,
   barracuda,
+  gmx,
+  mailru,
+  yandex,
+  proofpoint,
 ];

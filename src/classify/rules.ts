@@ -4,10 +4,13 @@
  * In: rule lists from phrases/<reason>.ts and providers/<provider>.ts. Out: compiled matchers.
  * RFCs: none here. Config keys: none.
  *
- * Rules are data, as in Sisimai's Reason/*.pm: a lower-case phrase (substring) or a pattern over the
- * normalised diagnostic, each quoting a real bounce line it was written for (`seen`). Per reason, all
- * rules are joined into one alternation and tested once, so a finding costs a few dozen regex scans
- * of a short string rather than hundreds of tests.
+ * Rules are data: a lower-case phrase (substring) or a pattern over the normalised diagnostic. Each
+ * rule says where its knowledge comes from (`source`: an RFC section, an MTA's own message string
+ * and where it lives in that MTA's source, a provider's or blocklist operator's published reply
+ * texts, or Sisimai's published reason definitions), quotes a real reply line of the family
+ * (`seen`) and a variant written by us (`variant`: other words between the key terms, other codes,
+ * a wrapped line) that it must match too, so that a rule is written for the family, not the sentence.
+ * Per reason, all rules are joined into one alternation and tested once.
  */
 import type { Action, Reason } from '../types.js';
 
@@ -15,31 +18,58 @@ import type { Action, Reason } from '../types.js';
 export interface PhraseRule {
   /** Lower-case substring of the normalised diagnostic (whitespace folded to single spaces). */
   phrase?: string;
-  /** Pattern over the same lower-case text. No flags, no captures needed; keep it linear. */
+  /**
+   * Pattern over the same lower-case text. No flags, no capture groups. Linear on any input: no
+   * unbounded quantifier next to another that can match the same characters (gaps between key terms
+   * are bounded, e.g. `(?: \S{1,40}){0,3}`).
+   */
   pattern?: RegExp;
-  /** A real bounce line of the kind this rule matches (addresses and hosts elided). */
+  /** A real reply line of this family (addresses and hosts elided). */
   seen: string;
+  /** The same family in other words: words between the key terms, other codes, wrapping. */
+  variant: string;
+  /** Where the knowledge comes from. A development sample alone is not a source. */
+  source: string;
   /** Why this rule means what it says, or where it is not to be trusted. */
   note?: string;
+  /**
+   * Only for findings from these decoders (Finding.decodedBy), where the words are that MTA's own and
+   * mean this only there. Such rules are tried before the provider and the general phrases.
+   */
+  mta?: readonly string[];
 }
+
+/** SMTP stage the rejection answered: connection/greeting, HELO/EHLO, MAIL FROM, RCPT TO, DATA. */
+export type Stage = 'CONN' | 'HELO' | 'EHLO' | 'MAIL' | 'RCPT' | 'DATA' | '';
 
 /** What every rule and refine function can see about one finding. All strings normalised. */
 export interface Context {
-  /** The diagnostic, lower-cased, whitespace folded, multi-line reply prefixes ("550-5.1.1 ") removed. */
+  /** The diagnostic, lower-cased, whitespace folded, multi-line reply prefixes ("550-5.7.1 ") removed. */
   text: string;
+  /**
+   * `text` without what the reporting MTA wrote around the remote server's reply: Postfix's
+   * "host mx.example.org[192.0.2.1] said:", Exim's "host mx.example.org [192.0.2.1]:", "(in reply
+   * to RCPT TO command)". What the rejecting server itself said, for tests that ask what the reply
+   * names (an IP address of ours, a temporary qualifier).
+   */
+  reply: string;
+  /** The human-readable explanation the decoder saw for this recipient, normalised; '' if none. */
+  human: string;
   /** The most specific enhanced status found ('5.7.606'), '' if none. */
   status: string;
   /** Three-digit reply code, '' if none. */
   replyCode: string;
   /** '4' or '5' (or '2'): class from the status or the reply code; '' if neither is known. */
   klass: string;
-  /** Upper-case SMTP command the rejection answered ('RCPT', 'DATA', ...), '' if unknown. */
-  command: string;
+  /** The SMTP stage the rejection answered (Finding.lastCommand, or read from the text). */
+  command: Stage;
   action: Action;
   /** Diagnostic-Code type, lower-case: 'smtp', 'x-unix', 'x-postfix', ... or ''. */
   diagnosticType: string;
   /** Lower-case host that rejected (Remote-MTA), '' if unknown. Recognises the receiving provider. */
   hosts: string;
+  /** True when `hosts` is empty or only an IP literal: it names no host, so the recipient's domain must. */
+  hostsAnonymous: boolean;
   /** Lower-case host that wrote the report (Reporting-MTA), '' if unknown. Tried after `hosts`. */
   reportingHost: string;
   /** Lower-case domain of the failed recipient, '' if unknown: names the receiving provider too. */
@@ -60,7 +90,7 @@ export interface ReasonPhrases {
   /**
    * Optional cheap guard: literals of which every match of any rule contains at least one. When
    * none occurs the table's alternation (leading \b groups, tried at every position) is skipped.
-   * Keep it in step with the rules; the tests check every rule's `seen` line passes it.
+   * Keep it in step with the rules; the tests check every rule's `seen` and `variant` pass it.
    */
   keys?: RegExp;
 }
@@ -73,6 +103,10 @@ export interface ProviderRule {
   pattern?: RegExp;
   reason: Reason;
   seen: string;
+  /** Another wording of the same documented reply (for phrase and pattern rules). */
+  variant?: string;
+  /** The provider's page (or the operator's documentation) that says what this reply means. */
+  source: string;
   note?: string;
 }
 
@@ -80,19 +114,25 @@ export interface ProviderRule {
 export interface Provider {
   /** Short kebab-case name, same as the file: 'google', 'microsoft'. */
   name: string;
-  /** Tested on Context.hosts (remote MTA, reporting MTA, decoder name): recognises the provider. */
+  /**
+   * Tested on the remote host (Remote-MTA), then, when that names no host (absent or an IP
+   * literal), on the recipient's domain, and last on the reporting host.
+   */
   hosts: RegExp;
-  /** Tested on Context.text when the hosts are unknown: texts only this provider writes (URLs). */
+  /** Tested on Context.text: texts only this provider writes (its help URLs, its code formats). */
   marks?: RegExp;
   rules: ProviderRule[];
   /** Optional: a decision that a table cannot express (codes plus command). */
   decide?: (ctx: Context) => { reason: Reason; evidence: string } | null;
+  /** Where `decide` takes its knowledge from (required when `decide` is set). */
+  decideSource?: string;
 }
 
-/** A compiled phrase table: one alternation. */
+/** A compiled phrase table: one alternation for the general rules, one per MTA for qualified rules. */
 export interface CompiledPhrases {
   reason: Reason;
-  re: RegExp;
+  re: RegExp | null;
+  byMta: ReadonlyMap<string, RegExp>;
   refine?: ReasonPhrases['refine'];
   keys?: RegExp;
 }
@@ -113,10 +153,13 @@ export function compileRules(rules: ReadonlyArray<{ phrase?: string; pattern?: R
 }
 
 export function compilePhrases(t: ReasonPhrases): CompiledPhrases {
-  const re = compileRules(t.rules);
-  if (!re) throw new Error(`classify: empty phrase table for ${t.reason}`);
+  const general = t.rules.filter((r) => !r.mta);
+  const mtas = new Set(t.rules.flatMap((r) => r.mta ?? []));
+  const byMta = new Map<string, RegExp>();
+  for (const m of mtas) byMta.set(m, compileRules(t.rules.filter((r) => r.mta?.includes(m)))!);
+  if (general.length === 0 && byMta.size === 0) throw new Error(`classify: empty phrase table for ${t.reason}`);
   // Same shape for every table (monomorphic property access in the hot loop).
-  return { reason: t.reason, re, refine: t.refine, keys: t.keys };
+  return { reason: t.reason, re: compileRules(general), byMta, refine: t.refine, keys: t.keys };
 }
 
 /** Match one rule alone (tests use this to prove every rule matches its own `seen` line). */

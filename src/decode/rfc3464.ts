@@ -19,7 +19,6 @@
  *       User unknown in local recipient table
  */
 import {
-  bestStatusIn,
   findLastCommand,
   findStatuses,
   statusSpecificity,
@@ -47,9 +46,11 @@ const ATTACHED = new Set(['message/rfc822', 'message/global', 'message/partial-r
 
 /**
  * The delivery-status parts of a tree. Those outside any attached message come first; a DSN that
- * only exists inside an attached message (a forwarded bounce) is used when there is no other.
+ * only exists inside an attached message (a relay that wraps the bounce it passes on) is used when
+ * there is no other and `attached` allows it (the registry allows it only for a message from a
+ * mail system: a person forwarding a bounce is not a bounce).
  */
-export function findDeliveryStatusParts(root: MimePart): MimePart[] {
+export function findDeliveryStatusParts(root: MimePart, opts: { attached: boolean } = { attached: true }): MimePart[] {
   const outer: MimePart[] = [];
   const inner: MimePart[] = [];
   const visit = (p: MimePart, attached: boolean): void => {
@@ -61,7 +62,7 @@ export function findDeliveryStatusParts(root: MimePart): MimePart[] {
     for (const c of p.parts) visit(c, a);
   };
   visit(root, false);
-  return outer.length > 0 ? outer : inner;
+  return outer.length > 0 || !opts.attached ? outer : inner;
 }
 
 /**
@@ -70,7 +71,7 @@ export function findDeliveryStatusParts(root: MimePart): MimePart[] {
  * parser), and are read from there before the MTA decoders get a turn. Reads the text only for
  * such a report.
  */
-function mislabelledReport(input: DecodeInput): boolean {
+export function mislabelledReport(input: DecodeInput): boolean {
   const root = input.msg.root;
   return (
     root.type === 'multipart/report' &&
@@ -102,10 +103,13 @@ function readAction(v: string | undefined, status: string, fields: Fields): Acti
 
 /** One recipient record to a Finding. */
 function toFinding(r: Fields, message: Fields, decodedBy: string): Finding {
-  // Which address: Final-Recipient unless it is not an address (a local alias or pipe).
+  // Which address: the one we sent to. Original-Recipient (the ORCPT we gave) when it is an
+  // address - Final-Recipient may be what an alias or forward expanded it to - else
+  // Final-Recipient, unless that is not an address either (a local alias or pipe).
   let recipient = readAddressField(r['final-recipient']);
-  if (!recipient.includes('@')) {
-    const orig = readAddressField(r['original-recipient']);
+  const orig = readAddressField(r['original-recipient']);
+  if (looksLikeAddress(orig)) recipient = orig;
+  else if (!recipient.includes('@')) {
     const actual = readAddressField(r['x-actual-recipient']);
     if (orig.includes('@')) recipient = orig;
     else if (actual.includes('@') && !/\s|\|/.test(actual)) recipient = actual;
@@ -130,6 +134,10 @@ function toFinding(r: Fields, message: Fields, decodedBy: string): Finding {
     decodedBy,
   };
 }
+
+/** Words that make a line about an address an error line. */
+const ERROR_WORDS =
+  /\b(?:not reach|could not|couldn't|cannot|can't|wasn't delivered|not (?:be )?delivered|undeliver|unknown|full|quota|fail|reject|refused|denied|no such|invalid|not found|does not exist|doesn't exist|unable|error|disabled|suspended|expired|blocked|unavailable|unrouteable|bad|over|exceed|permanent|temporar)/i;
 
 /**
  * Fill what the DSN fields left out from the human-readable part, per recipient (cheap regexes
@@ -166,6 +174,13 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
     }
   }
   const para = text.slice(at, end);
+  // The reporter's own words for this recipient, for the classifier (it reads them for a part that
+  // contradicts the fields, and when the reply itself says nothing it knows) - up to the next line
+  // that names another address on its own (Exim indents every recipient's block alike).
+  if (f.human === undefined && para.trim() !== '') {
+    const next = /\n[ \t]*<?[^\s<>@]+@[^\s<>@]+>?:?[ \t]*(?:\n|$)/.exec(para);
+    f.human = squeeze(next ? para.slice(0, next.index) : para).slice(0, 2000);
+  }
 
   if (f.remoteMta === '') {
     const m = /\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[[0-9A-Fa-f:.]+\]\s+said:/.exec(para)
@@ -173,6 +188,7 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
     if (m) f.remoteMta = m[1]!;
   }
   if (f.lastCommand === '') f.lastCommand = findLastCommand(para);
+  if (f.lastCommand === '' && rcptRefusedBySendmail(text, f.recipient)) f.lastCommand = 'RCPT';
   if (f.diagnostic === '') {
     // "host mx.example.org[192.0.2.1] said: 550 5.1.1 ..." (Postfix) or "a@b: 550 5.7.26 ..." (OpenSMTPD).
     // Plain index/slice work: a lazy regex up to "(in reply to ...)" backtracks quadratically.
@@ -198,8 +214,76 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
     const ls = text.lastIndexOf('\n', at) + 1;
     let le = text.indexOf('\n', at);
     if (le < 0) le = text.length;
-    const line = text.slice(ls, Math.min(le, ls + 1000));
+    // With the lines indented deeper that continue it (a long sentence re-wrapped).
+    const indent = /^[ \t]*/.exec(text.slice(ls, le))![0].length;
+    while (le < text.length && le - ls < 1000) {
+      const next = text.indexOf('\n', le + 1);
+      const cont = text.slice(le + 1, next < 0 ? text.length : next);
+      const m = /^([ \t]+)\S/.exec(cont);
+      if (!m || m[1]!.length <= indent) break;
+      le = next < 0 ? text.length : next;
+    }
+    const line = text.slice(ls, Math.min(le, ls + 1000)).replace(/(?<!\s)\s*\n\s*/g, ' ');
     if (ERROR_WORDS.test(line.replace(f.recipient, ''))) f.diagnostic = squeeze(line);
+  }
+}
+
+/**
+ * Sendmail writes "550 5.1.1 <a@example.org>... User unknown" (sysexits EX_NOUSER, usersmtp.c
+ * smtprcpt()) under the reply that refused a RCPT TO. With PIPELINING its transcript shows ">>> DATA"
+ * before the RCPT replies arrive (RFC 2920 §3.1), so that line, not the last ">>>", tells the stage.
+ */
+function rcptRefusedBySendmail(text: string, recipient: string): boolean {
+  const at = text.indexOf(`<${recipient}>... User unknown`);
+  return at > 0 && /\n[ \t]*5\d\d[ -](?:5\.\d{1,3}\.\d{1,3} )?$/.test(text.slice(Math.max(0, at - 40), at));
+}
+
+/**
+ * A Sendmail Diagnostic-Code keeps only the first line of a multi-line reply ("554-gmx.net ... not
+ * available"), after a reconnect the last reply of the session ("250 2.0.0 Ok: stored") on a failed
+ * recipient, and nothing at all when a 421 closed the connection (the reply went with the
+ * connection's status; then there is no Diagnostic-Code or an empty one). The transcript has the
+ * whole reply: "<<< 554-..." lines up to "<<< 554 ...", or the deferral line, whose prefix is the
+ * list of recipients that delivery attempt carried (deliver.c writes e_to, comma-joined):
+ * "<a@example.org>,<b@example.org>... Deferred: 421 4.7.0 ...". Read only for such findings; the
+ * only recipient with no diagnostic is diagnosticFromTranscript's.
+ */
+
+/** Sendmail's "<addr>... Deferred: 451 ..." line for one recipient (bounded gaps: it runs on the
+ *  bounce's text). */
+export function deferralPattern(recipient: string): RegExp {
+  return new RegExp(`<${recipient.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}>[^\n]{0,500}?\\.\\.\\. Deferred: ([45]\\d\\d[ -][^\n]{3,500})`, 'i');
+}
+
+function completeFromTranscript(findings: Finding[], textOf: () => string): void {
+  for (const f of findings) {
+    const continued = /^[45]\d\d-/.test(f.diagnostic);
+    const success = f.action === 'failed' && /^2\d\d[ -]/.test(f.diagnostic);
+    const none = findings.length > 1 && f.diagnostic === '' && (f.action === 'failed' || f.action === 'delayed');
+    if (!continued && !success && !none) continue;
+    let text = textOf();
+    if (continued) {
+      // Sendmail indents no transcript line: an indented one is the line above it, re-wrapped.
+      if (text.indexOf(`<<< ${f.diagnostic}`) < 0) text = text.replace(/\n[ \t]+(?=\S)/g, ' ');
+      const first = text.indexOf(`<<< ${f.diagnostic}`);
+      if (first < 0) continue;
+      const lines: string[] = [];
+      for (const line of text.slice(first).split('\n', 50)) {
+        const m = /^<<< ?([45]\d\d[ -].*)$/.exec(line.trimEnd());
+        if (!m) break;
+        lines.push(m[1]!);
+        if (/^[45]\d\d /.test(m[1]!)) break;
+      }
+      if (lines.length > 1) f.diagnostic = squeeze(lines.map((l, i) => (i === 0 ? l : l.replace(/^[45]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?/, ''))).join(' '));
+    } else {
+      // The deferral line too may come re-wrapped with an indent.
+      const unfolded = text.replace(/\n[ \t]+(?=\S)/g, ' ');
+      const m = deferralPattern(f.recipient).exec(unfolded);
+      if (!m) continue;
+      f.diagnostic = squeeze(m[1]!);
+      f.replyCode = findReplyCode(f.diagnostic);
+    }
+    f.status = mostSpecificStatus(f.status, f.diagnostic);
   }
 }
 
@@ -221,6 +305,7 @@ function diagnosticFromTranscript(findings: Finding[], textOf: () => string): vo
     const upto = err ? text.slice(0, err.index) : text;
     const sent = upto.lastIndexOf('\n>>> ');
     if (sent >= 0) findings[0]!.lastCommand = findLastCommand(upto.slice(sent + 1));
+    if (findings[0]!.lastCommand === 'DATA' && rcptRefusedBySendmail(text, findings[0]!.recipient)) findings[0]!.lastCommand = 'RCPT';
   }
   const f = findings[0]!;
   if (f.diagnostic !== '' && f.replyCode !== '') return;
@@ -292,6 +377,7 @@ function decodeParts(input: DecodeInput, texts: string[]): DecodeResult | null {
   // fillFromText only fills these three: a finding that has them needs no text (read lazily).
   for (const f of findings) if (f.remoteMta === '' || f.lastCommand === '' || f.diagnostic === '') fillFromText(f, input.text, lower);
   const textOf = (): string => input.text;
+  completeFromTranscript(findings, textOf);
   diagnosticFromTranscript(findings, textOf);
   refineFromTranscript(findings, textOf);
   const original = findOriginal(input.msg.root);
@@ -339,92 +425,5 @@ export const rfc3464Text: Decoder = {
     const r = decodeParts(input, [rest]);
     if (r) r.problems = [...(r.problems ?? []), 'delivery-status fields read from plain text'];
     return r;
-  },
-};
-
-/* ------------------------------------------------------------------------------------------- */
-/* Last resort: a bounce in free text                                                            */
-/* ------------------------------------------------------------------------------------------- */
-
-/** The bounce comes from a mail system: From or Subject say so. */
-const BOUNCE_FROM = /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailadmin|\bmta\b/i;
-const BOUNCE_SUBJECT =
-  /returned mail|undeliver|undelivered|delivery (?:status|failure|failed|problem|notification)|failure notice|mail delivery failed|non-?delivery|could not be delivered|mail failed|returning to sender|nicht zustellbar|unzustellbar|non remis|no entregado/i;
-
-/** Where the copy of the returned message starts; text after it is not the bounce's. */
-const COPY_START =
-  /^[^\w\r\n]*(?:original message|returned message|message text follows|below is a copy|this is a copy|the original message|unsent message below|message headers follow)\b|^(?:Received|Return-Path|Message-Id|DKIM-Signature)[ \t]*:/im;
-
-/** Words that make a line about an address an error line. */
-const ERROR_WORDS =
-  /\b(?:not reach|could not|couldn't|cannot|can't|wasn't delivered|not (?:be )?delivered|undeliver|unknown|full|quota|fail|reject|refused|denied|no such|invalid|not found|does not exist|doesn't exist|unable|error|disabled|suspended|expired|blocked|unavailable|unrouteable|bad|over|exceed|permanent|temporar)/i;
-
-const ADDRESS_IN_LINE = /<?(?<![A-Za-z0-9._%+!=\/'-])([A-Za-z0-9._%+!=\/'-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)>?/;
-
-/**
- * Free-text bounces (old or home-grown MTAs) that no decoder knows:
- *   User's mailbox is full: <kijitora@example.jp>
- *   Did not reach the following recipient: kijitora@example.net
- *    kijitora@example.com ... unknown host
- * One finding per distinct address named on an error line (or the line after an error line
- * introducing a list), not counting the bounce's own From/To. Tried after everything but auto-reply.
- */
-export const rfc3464Loose: Decoder = {
-  name: NAME,
-  detect(input: DecodeInput): boolean {
-    return BOUNCE_FROM.test(input.from) || BOUNCE_SUBJECT.test(input.subject);
-  },
-  decode(input: DecodeInput): DecodeResult | null {
-    let text = input.text.length > 100_000 ? input.text.slice(0, 100_000) : input.text;
-    const cut = COPY_START.exec(text);
-    if (cut) text = text.slice(0, cut.index);
-    const own = new Set<string>();
-    for (const h of ['from', 'to', 'reply-to', 'return-path']) {
-      const v = input.msg.headers.get(h);
-      if (v) {
-        const m = ADDRESS_IN_LINE.exec(v);
-        if (m) own.add(readAddressField(m[1]!).toLowerCase());
-      }
-    }
-    const findings: Finding[] = [];
-    const seen = new Set<string>();
-    const lines = text.split('\n');
-    let listOpen = false;
-    for (let i = 0; i < lines.length && findings.length < 100; i++) {
-      const line = lines[i]!;
-      // Long lines are encoded junk, and the address regex would rescan them from every start.
-      const m = line.length > 500 || line.indexOf('@') < 0 ? null : ADDRESS_IN_LINE.exec(line);
-      const errorLine = ERROR_WORDS.test(line);
-      if (!m) {
-        // "The following addresses had permanent fatal errors -----" introduces a list.
-        listOpen = errorLine && /(?:following|address(?:es)?|recipients?)\b/i.test(line) ? true : line.trim() === '' ? listOpen : false;
-        continue;
-      }
-      if (!errorLine && !listOpen) continue;
-      const addr = readAddressField(m[1]!);
-      const key = addr.toLowerCase();
-      if (own.has(key) || seen.has(key) || /^(?:mailer-daemon|postmaster)@/i.test(addr)) continue;
-      seen.add(key);
-      let diagnostic = squeeze(line);
-      // The reason often sits on the next indented line.
-      const next = lines[i + 1];
-      if (next !== undefined && /^\s+\S/.test(next) && !ADDRESS_IN_LINE.test(next)) diagnostic = squeeze(diagnostic + ' ' + next);
-      const status = bestStatusIn(diagnostic);
-      findings.push({
-        recipient: addr,
-        action: status.startsWith('4.') && /\b(?:delay|will (?:be )?retr)/i.test(text) ? 'delayed' : 'failed',
-        status,
-        replyCode: findReplyCode(diagnostic),
-        diagnostic,
-        diagnosticType: '',
-        remoteMta: '',
-        reportingMta: '',
-        lastCommand: findLastCommand(diagnostic),
-        decodedBy: NAME,
-      });
-    }
-    if (findings.length === 0) return null;
-    const original = findOriginal(input.msg.root);
-    return { findings, ...(original ? { original } : {}), problems: ['recipients read from free text'] };
   },
 };

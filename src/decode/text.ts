@@ -7,7 +7,7 @@
  */
 import { parseHeaders, type Headers, type MimePart, type ParsedMessage } from '../parse/message.js';
 import type { Report } from '../types.js';
-import type { DecodeInput } from './types.js';
+import type { DecodeContext, DecodeInput } from './types.js';
 
 /** Parts whose subtree is the returned original message, not the bounce's own words. */
 const ATTACHED = new Set(['message/rfc822', 'message/global', 'message/partial-rfc822']);
@@ -53,8 +53,10 @@ export function receivedText(input: DecodeInput): string {
  * charset conversion) was the largest single cost of decoding such messages. A failure to read
  * the text leaves it '' and is recorded in `problems` when given.
  */
-export function buildDecodeInput(msg: ParsedMessage, problems?: string[]): DecodeInput {
-  return new LazyInput(msg, msg.headers.text('from'), msg.headers.text('subject'), problems);
+export function buildDecodeInput(msg: ParsedMessage, problems?: string[], context?: DecodeContext): DecodeInput {
+  const input = new LazyInput(msg, msg.headers.text('from'), msg.headers.text('subject'), problems);
+  if (context) input.context = context;
+  return input;
 }
 
 /**
@@ -65,6 +67,7 @@ export function buildDecodeInput(msg: ParsedMessage, problems?: string[]): Decod
  */
 class LazyInput implements DecodeInput {
   private cached: string | undefined;
+  context?: DecodeContext;
 
   constructor(
     public msg: ParsedMessage,
@@ -95,7 +98,8 @@ function readText(msg: ParsedMessage): string {
   if (msg.html !== '') html.push(msg.html);
   if (msg.root.type.startsWith('multipart/')) for (const p of msg.root.parts) collectText(p, plain, html);
   else if (msg.text === '' && msg.html === '') collectText(msg.root, plain, html);
-  // HTML is stripped only when there is no plain text at all.
+  // HTML is stripped only when there is no plain text at all; a multipart preamble ("This is a
+  // multi-part message in MIME format.") is not text: mailparser does not even report it.
   return plain.length > 0 ? plain.join('\n') : html.map((h) => htmlToText(capped(h))).join('\n');
 }
 
@@ -167,6 +171,20 @@ function stripTags(s: string): string {
   }
   out.push(s.slice(i));
   return out.join('');
+}
+
+/** Drop "(...)" comments: from each "(" to the next ")" (what /\([^)]*\)/g removed, by index: the
+ *  pattern rescanned the rest of the value from every "(" when no ")" followed). */
+export function withoutComments(s: string): string {
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const open = s.indexOf('(', i);
+    const close = open < 0 ? -1 : s.indexOf(')', open + 1);
+    if (close < 0) return out + s.slice(i);
+    out += s.slice(i, open);
+    i = close + 1;
+  }
 }
 
 /** Strip HTML to plain text: block ends become line breaks, entities decoded. Linear, no DOM. */

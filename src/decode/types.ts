@@ -6,6 +6,17 @@
 import type { ParsedMessage } from '../parse/message.js';
 import type { Finding, MessageType, Report } from '../types.js';
 
+/**
+ * What the caller knows of the message's envelope. Optional: a message read from a file has none.
+ * The pipeline passes the SMTP/LMTP envelope (MAIL FROM '' is the null sender of a bounce).
+ */
+export interface DecodeContext {
+  /** The envelope sender (MAIL FROM), '' for the null sender; undefined when unknown. */
+  mailFrom?: string;
+  /** The envelope recipients (our VERP addresses): never a failed recipient of the report. */
+  rcptTo?: string[];
+}
+
 /** What decoders get: the parsed tree plus pre-computed views used by almost all of them. */
 export interface DecodeInput {
   msg: ParsedMessage;
@@ -16,6 +27,8 @@ export interface DecodeInput {
    *  no plain part) outside any attached original message, joined with '\n'. LF line endings.
    *  buildDecodeInput computes it on first read (a getter), so detect() must not touch it. */
   text: string;
+  /** The envelope, when the caller passed one to decodeMessage. */
+  context?: DecodeContext;
 }
 
 export interface DecodeResult {
@@ -29,8 +42,18 @@ export interface DecodeResult {
 export interface Decoder {
   /** Short kebab-case name, same as the file: 'postfix', 'exchange2007', 'google-groups'. */
   name: string;
-  /** Cheap test on headers only (From, Subject, X-Mailer, Received, Message-ID...). */
+  /**
+   * Cheap test on headers only (From, Subject at its start, X-Mailer, Received, Message-ID...): the
+   * format's preferred signals. A match lets the registry try decode() first.
+   */
   detect(input: DecodeInput): boolean;
+  /**
+   * Optional: the format's structural markers in the text (the shape of its recipient blocks, its
+   * separators, its transcript lines), which an administrator cannot configure away. When no
+   * decoder whose detect() matched could read the message, the registry tries, in order, every
+   * decoder whose structure() finds its markers; a match also counts as bounce evidence.
+   */
+  structure?(input: DecodeInput): boolean;
   /** Read the message; null when it is not in this decoder's format after all. */
   decode(input: DecodeInput): DecodeResult | null;
   /**

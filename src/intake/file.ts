@@ -4,8 +4,11 @@
  * path that cannot be read; the caller reports errors and carries on with the rest.
  *
  * An mbox is recognised by its first line ("From " envelope line). Messages inside are numbered
- * from 1 and named `path#n`. Both mboxo and mboxrd quoting are undone (">From " -> "From "),
- * which is lossy only for mboxo files that had a literal ">From " line - harmless for bounces.
+ * from 1 and named `path#n`; a new one starts at an envelope line ("From sender date") after a
+ * blank line, in files with LF or CRLF line endings; a file with CR-only line endings (message or
+ * mbox) is read with LF instead, since the MIME parser reads CRLF and LF only. Both mboxo and mboxrd quoting are
+ * undone (">From " -> "From "), which is lossy only for mboxo files that had a literal ">From "
+ * line - harmless for bounces.
  */
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -71,8 +74,13 @@ async function* readPath(path: string): AsyncGenerator<InputItem> {
   yield* splitMessages(path, raw);
 }
 
-/** A single message, or the messages of an mbox. */
-export function* splitMessages(source: string, raw: Buffer): Generator<InputItem> {
+/**
+ * A single message, or the messages of an mbox. A file with CR-only line endings (old Mac tools,
+ * some exporters; SMTP and IMAP never deliver one) gets LF line endings first: the MIME parser
+ * reads CRLF and LF only.
+ */
+export function* splitMessages(source: string, file: Buffer): Generator<InputItem> {
+  const raw = crOnlyToLf(file);
   if (!isMbox(raw)) {
     yield { source, raw };
     return;
@@ -84,39 +92,55 @@ export function* splitMessages(source: string, raw: Buffer): Generator<InputItem
   }
 }
 
+/** A buffer whose only line ending is CR, with LF instead; any other buffer as it is. */
+export function crOnlyToLf(raw: Buffer): Buffer {
+  if (raw.indexOf(13) < 0 || raw.indexOf(10) >= 0) return raw;
+  const out = Buffer.from(raw);
+  for (let i = out.indexOf(13); i >= 0; i = out.indexOf(13, i + 1)) out[i] = 10;
+  return out;
+}
+
 export function isMbox(raw: Buffer): boolean {
   return raw.length > 5 && raw.subarray(0, 5).toString('latin1') === 'From ';
 }
 
+/** An envelope line: "From sender date", the date in asctime or any usual form. */
+const ENVELOPE_LINE = /^From [^\s]*[ \t]+\S.*(?:\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b|\b\d{1,2}:\d{2}\b|\b(?:19|20)\d{2}\b)/;
+
+/** The file's line ending: CRLF, LF, or CR alone (old Mac tools, some exporters). */
+function lineEnding(text: string): string {
+  const lf = text.indexOf('\n');
+  if (lf < 0) return text.indexOf('\r') >= 0 ? '\r' : '\n';
+  return lf > 0 && text.charCodeAt(lf - 1) === 13 ? '\r\n' : '\n';
+}
+
 /**
- * Split an mbox at "From " lines that start the file or follow a blank line. Works on bytes (latin1
- * is a 1:1 byte mapping) so no charset is assumed.
+ * Split an mbox at its envelope lines ("From sender date") that start the file or follow a blank
+ * line, whatever the line ending (LF, CRLF, or CR alone). Works on bytes (latin1 is a 1:1 byte
+ * mapping) so no charset is assumed; each message keeps the file's line endings.
  */
 export function splitMbox(raw: Buffer): Buffer[] {
   const text = raw.toString('latin1');
+  const eol = lineEnding(text);
   const starts: number[] = [0];
-  let i = 0;
-  for (;;) {
-    const j = text.indexOf('\nFrom ', i);
-    if (j < 0) break;
-    // A separator must follow an empty line (mboxrd/mboxo both write one); tolerate CRLF files.
-    const prev = text.charCodeAt(j - 1);
-    const prev2 = text.charCodeAt(j - 2);
-    if (j === 0 || prev === 10 || (prev === 13 && prev2 === 10)) starts.push(j + 1);
-    i = j + 1;
+  const marker = eol + eol + 'From ';
+  for (let i = text.indexOf(marker); i >= 0; i = text.indexOf(marker, i + eol.length)) {
+    const at = i + 2 * eol.length;
+    const end = text.indexOf(eol, at);
+    if (ENVELOPE_LINE.test(text.slice(at, end < 0 ? text.length : Math.min(end, at + 200)))) starts.push(at);
   }
   const out: Buffer[] = [];
   for (let k = 0; k < starts.length; k++) {
     const begin = starts[k]!;
-    const end = k + 1 < starts.length ? starts[k + 1]! : text.length;
-    let chunk = text.slice(begin, end);
+    const stop = k + 1 < starts.length ? starts[k + 1]! : text.length;
+    let chunk = text.slice(begin, stop);
     // Drop the envelope "From " line itself.
-    const nl = chunk.indexOf('\n');
-    chunk = nl < 0 ? '' : chunk.slice(nl + 1);
-    // Undo >From quoting (one level).
+    const nl = chunk.indexOf(eol);
+    chunk = nl < 0 ? '' : chunk.slice(nl + eol.length);
+    // Undo >From quoting (one level); in a JS regex ^ follows CR, LF and CRLF alike.
     chunk = chunk.replace(/^>(>*From )/gm, '$1');
     // Drop the blank separator line that precedes the next "From ".
-    chunk = chunk.replace(/\r?\n$/, '');
+    if (chunk.endsWith(eol + eol)) chunk = chunk.slice(0, -eol.length);
     if (chunk.trim().length > 0) out.push(Buffer.from(chunk, 'latin1'));
   }
   return out;

@@ -8,6 +8,8 @@
  * SMTP reply code (RFC 5321) inside text, and which status is the more specific.
  * No config keys.
  */
+// One decoder of address escapes for every edge (src/address/text.ts): xtext runs are read as UTF-8.
+import { decodeAddressEscapes } from '../address/index.js';
 
 export type Fields = Record<string, string>;
 
@@ -184,25 +186,6 @@ export function splitTyped(v: string): { type: string; value: string } {
   // "smtp; ..." but not "550 5.1.1 <a@b>; text": a type is one short token.
   if (!/^[a-z0-9][a-z0-9._-]{0,30}$/.test(type)) return { type: '', value: v.trim() };
   return { type, value: v.slice(semi + 1).trim() };
-}
-
-/** Decode xtext (RFC 3461: "+HH") and the utf-8-addr escapes of RFC 6533 ("\x{HHHH}"). */
-export function decodeAddressEscapes(a: string): string {
-  let s = a;
-  if (s.indexOf('\\x{') >= 0) {
-    s = s.replace(/\\x\{([0-9A-Fa-f]{1,6})\}/g, (_m, h: string) => {
-      const cp = parseInt(h, 16);
-      return cp <= 0x10ffff ? String.fromCodePoint(cp) : '';
-    });
-  }
-  if (s.indexOf('+') >= 0) {
-    s = s.replace(/\+([0-9A-F]{2})/g, (m, h: string) => {
-      const c = parseInt(h, 16);
-      // Only characters xtext must escape ('+', '=', controls, non-ASCII), so "a+b@x" stays.
-      return c < 33 || c > 126 || c === 43 || c === 61 ? String.fromCharCode(c) : m;
-    });
-  }
-  return s;
 }
 
 /** Normalize an address: no brackets/quotes around it, no trailing dot, domain lower-cased. */

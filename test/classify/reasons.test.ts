@@ -19,18 +19,19 @@ const rows: Row[] = [
   ["550-5.1.1 The email account that you tried to reach does not exist. Please try\n550-5.1.1 double-checking the recipient's email address", '5.1.1', 'RCPT', 'userunknown', true, 2, false],
   ['550 5.1.1 RESOLVER.ADR.RecipNotFound; not found', '5.1.1', '', 'userunknown', true, 2, false],
   ['553 5.3.0 <cat@example.com>... No such user here', '5.3.0', 'RCPT', 'userunknown', true, 2, false],
-  ['450 4.1.1 <dog@example.org>: Recipient address rejected: User unknown in virtual alias table', '4.1.1', 'RCPT', 'userunknown', true, 2, false],
+  // a 4xx class is temporary by definition: the reason stands, the verdict is soft
+  ['450 4.1.1 <dog@example.org>: Recipient address rejected: User unknown in virtual alias table', '4.1.1', 'RCPT', 'userunknown', false, 4, false],
   // filtered: the same words after DATA, or with no command and no addressing code
   ['550 : User unknown', '5.0.0', 'DATA', 'filtered', false, 4, false],
-  ['550 <eve@example.com>... No such user', '', '', 'filtered', false, 4, false],
+  ['550 <user@example.org>... No such user', '', '', 'filtered', false, 4, false],
   ['550 5.2.0 Message Filtered', '5.2.0', 'DATA', 'filtered', false, 4, false],
-  // rejected: about our sender
-  ['501 5.1.8 Sender address rejected: Domain not found', '5.1.8', 'MAIL', 'rejected', false, 4, false],
-  ['550 5.1.7 No such domain sender.example.net.', '5.1.7', 'MAIL', 'rejected', false, 4, false],
-  ['550 Unknown user someone@example.com', '', 'MAIL', 'rejected', false, 4, false],
+  // rejected: about our sender - a sender-policy refusal, flagged as a likely false positive (category 4)
+  ['501 5.1.8 Sender address rejected: Domain not found', '5.1.8', 'MAIL', 'rejected', false, 4, true],
+  ['550 5.1.7 No such domain sender.example.net.', '5.1.7', 'MAIL', 'rejected', false, 4, true],
+  ['550 Unknown user someone@example.com', '', 'MAIL', 'rejected', false, 4, true],
   // before RCPT TO the recipient has not been named: address verdicts are about us
-  ['550 5.1.1 <bounce@example.com>... User unknown', '5.1.1', 'MAIL', 'rejected', false, 4, false],
-  ['553 Requested action not taken', '', 'MAIL', 'rejected', false, 4, false],
+  ['550 5.1.1 <bounce@example.com>... User unknown', '5.1.1', 'MAIL', 'rejected', false, 4, true],
+  ['553 Requested action not taken', '', 'MAIL', 'rejected', false, 4, true],
   ['550 5.1.2 Host unknown', '5.1.2', 'EHLO', 'blocked', false, 1, true],
   // hostunknown / notaccept / networkerror
   ['Host or domain name not found. Name service error for name=nowhere.example type=A: Host not found', '5.4.4', '', 'hostunknown', true, 2, false],
@@ -58,18 +59,19 @@ const rows: Row[] = [
   ['retry timeout exceeded', '', '', 'expired', false, 3, false],
   ['lost connection with mx.example.org[192.0.2.9] while sending RCPT TO', '4.4.2', '', 'networkerror', false, 4, false],
   ['554 5.4.6 Too many hops', '5.4.6', '', 'networkerror', false, 4, false],
-  // sender-side causes
+  // sender-side causes; sender authentication (SPF/DKIM/DMARC/PTR) is a likely false positive in category 4
   ['554 5.7.1 <x@example.com>: Relay access denied', '5.7.1', 'RCPT', 'norelaying', false, 4, false],
-  ["550-5.7.26 Unauthenticated email from example.com is not accepted due to domain's\n550-5.7.26 DMARC policy.", '5.7.26', 'DATA', 'authfailure', false, 4, false],
-  ['550 5.7.23 SPF validation failed', '5.7.23', 'MAIL', 'authfailure', false, 4, false],
-  ['550 5.7.25 Reverse DNS validation failed', '5.7.25', 'CONN', 'requireptr', false, 4, false],
-  ['450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.4]', '4.7.1', 'RCPT', 'requireptr', false, 4, false],
+  ["550-5.7.26 Unauthenticated email from example.com is not accepted due to domain's\n550-5.7.26 DMARC policy.", '5.7.26', 'DATA', 'authfailure', false, 4, true],
+  ['550 5.7.23 SPF validation failed', '5.7.23', 'MAIL', 'authfailure', false, 4, true],
+  ['550 5.7.25 Reverse DNS validation failed', '5.7.25', 'CONN', 'requireptr', false, 4, true],
+  ['450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.4]', '4.7.1', 'RCPT', 'requireptr', false, 4, true],
   ['550 5.7.0 Local Policy Violation', '5.7.0', 'DATA', 'policyviolation', false, 4, false],
   ['550 5.6.9 improper use of 8-bit data in message header', '5.6.9', 'DATA', 'contenterror', false, 4, false],
   ["554 Transaction failed: Duplicate header 'Message-ID'.", '', 'DATA', 'notcompliantrfc', false, 4, false],
   ['503 Improper sequence of commands', '5.5.1', 'DATA', 'syntaxerror', false, 4, false],
   ['530 5.7.0 Authentication required', '5.7.0', 'MAIL', 'securityerror', false, 4, false],
-  ['550 5.7.1 Access denied', '5.7.1', 'MAIL', 'rejected', false, 4, false],
+  // an access list refusing our sender at MAIL FROM (Postfix check_sender_access, Sendmail access map)
+  ['550 5.7.1 Access denied', '5.7.1', 'MAIL', 'blocked', false, 1, true],
   ['550 Access denied', '', 'CONN', 'blocked', false, 1, true],
   ['TLS negotiation failed with error: certificate verify failed', '4.7.5', '', 'failedstarttls', false, 4, false],
   // system

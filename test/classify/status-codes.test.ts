@@ -5,7 +5,11 @@ import { classOf, normalise, reasonFromReply, reasonFromStatus, replyInText, spe
 describe('reasonFromStatus', () => {
   it.each([
     ['5.1.1', 'userunknown'],
-    ['4.1.1', 'userunknown'],
+    // RFC 3463: X.1.1 is "only useful for permanent failures"; a 4.1.1 is a deferral (address verification in progress)
+    ['4.1.1', null],
+    ['5.1.3', 'userunknown'],
+    ['4.2.1', 'suspend'],
+    ['5.7.30', 'failedstarttls'],
     ['5.1.2', 'hostunknown'],
     ['5.1.6', 'hasmoved'],
     ['5.1.10', 'notaccept'],

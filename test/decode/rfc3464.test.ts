@@ -108,6 +108,56 @@ Diagnostic-Code: smtp; 550 5.7.606 Access denied, banned sending IP [192.0.2.1]
     expect(r.findings[0]!.lastCommand).toBe('RCPT');
   });
 
+  it('completes a multi-line reply a Sendmail Diagnostic-Code cut after its first line', async () => {
+    const r = await decode(dsn({
+      recipients: 'Final-Recipient: rfc822; p@gmx.net\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: SMTP; 554-gmx.net (mxgmx104) Nemesis ESMTP Service not available\n',
+      text: '... while talking to [192.0.2.9]:\n>>> MAIL From:<s@example.com> SIZE=356\n<<< 554-gmx.net (mxgmx104) Nemesis ESMTP Service not available\n<<< 554-No SMTP service\n<<< 554-IP address is block listed.\n<<< 554 For explanation visit https://postmaster.gmx.net/en/case?c=r0201\n',
+    }));
+    expect(r.findings[0]!.diagnostic).toBe('554-gmx.net (mxgmx104) Nemesis ESMTP Service not available No SMTP service IP address is block listed. For explanation visit https://postmaster.gmx.net/en/case?c=r0201');
+  });
+
+  it('replaces a success reply on a failed recipient with its "Deferred:" line from the transcript', async () => {
+    const r = await decode(dsn({
+      recipients: 'Final-Recipient: rfc822; q@yahoo.com\nAction: failed\nStatus: 4.4.7\nDiagnostic-Code: SMTP; 250 2.0.0 Ok: stored\n',
+      text: '   ----- Transcript of session follows -----\n<q@yahoo.com>... Deferred: 421 4.7.0 [TSS04] Messages from 192.0.2.25 temporarily deferred\nMessage could not be delivered for 5 days\n',
+    }));
+    expect([r.findings[0]!.diagnostic, r.findings[0]!.replyCode, r.findings[0]!.status]).toEqual(['421 4.7.0 [TSS04] Messages from 192.0.2.25 temporarily deferred', '421', '4.4.7']);
+  });
+
+  it('gives each recipient with no Diagnostic-Code the reply of the deferral line that lists it (Sendmail after a 421)', async () => {
+    const r = await decode(dsn({
+      recipients: 'Final-Recipient: rfc822; b@comcast.net\nAction: failed\nStatus: 4.4.7\n\nFinal-Recipient: rfc822; a@comcast.net\nAction: failed\nStatus: 4.4.7\nDiagnostic-Code: SMTP; \n',
+      text: '   ----- The following addresses had permanent fatal errors -----\n<b@comcast.net>\n<a@comcast.net>\n\n   ----- Transcript of session follows -----\n... while talking to [192.0.2.9]:\n>>> MAIL From:<bounces@example.org> SIZE=544\n<<< 421 4.7.0 Comcast block for spam.\n<a@comcast.net>,<b@comcast.net>... Deferred: 421 4.7.0 Comcast block for spam.\nMessage could not be delivered for 5 days\n',
+    }));
+    expect(r.findings.map((f) => [f.recipient, f.diagnostic, f.replyCode])).toEqual([
+      ['b@comcast.net', '421 4.7.0 Comcast block for spam.', '421'],
+      ['a@comcast.net', '421 4.7.0 Comcast block for spam.', '421'],
+    ]);
+    // A recipient the deferral line does not list keeps its empty diagnostic.
+    const other = await decode(dsn({
+      recipients: 'Final-Recipient: rfc822; c@comcast.net\nAction: failed\nStatus: 4.4.7\n\nFinal-Recipient: rfc822; a@comcast.net\nAction: failed\nStatus: 4.4.7\n',
+      text: '   ----- The following addresses had permanent fatal errors -----\n<c@comcast.net>\n<a@comcast.net>\n\n   ----- Transcript of session follows -----\n<a@comcast.net>... Deferred: 421 4.7.0 Comcast block for spam.\n',
+    }));
+    expect(other.findings.map((f) => f.diagnostic)).toEqual(['', '421 4.7.0 Comcast block for spam.']);
+  });
+
+  it('reads RCPT, not the pipelined DATA, from Sendmail\'s own "<addr>... User unknown" line', async () => {
+    const r = await decode(dsn({
+      recipients: 'Final-Recipient: rfc822; t@example.ch\nAction: failed\nStatus: 5.2.0\nDiagnostic-Code: SMTP; 550 5.2.0 No such mailbox\n',
+      text: '... while talking to [192.0.2.9]:\n>>> DATA\n<<< 550 5.2.0 No such mailbox\n550 5.1.1 <t@example.ch>... User unknown\n<<< 554 5.5.1 Error: no valid recipients\n',
+    }));
+    expect(r.findings[0]!.lastCommand).toBe('RCPT');
+  });
+
+  it("hands each recipient's own paragraph to the classifier, not the next recipient's (Exim)", async () => {
+    const r = await decode(dsn({
+      recipients: 'Final-Recipient: rfc822; u@example.org\nAction: failed\nStatus: 5.0.0\n\nFinal-Recipient: rfc822; v@example.org\nAction: failed\nStatus: 5.0.0\n',
+      text: 'This message was created automatically by mail delivery software.\n\n  u@example.org\n    host mx.example.org [192.0.2.1]\n    SMTP error from remote mail server after RCPT TO:<u@example.org>:\n    552 5.2.2 over quota\n  v@example.org\n    host mx.example.org [192.0.2.1]\n    SMTP error from remote mail server after RCPT TO:<v@example.org>:\n    550 5.2.1 account disabled\n',
+    }));
+    expect(r.findings[0]!.human).toContain('over quota');
+    expect(r.findings[0]!.human).not.toContain('disabled');
+  });
+
   it('types delayed and delivered reports', async () => {
     const delayed = await decode(dsn({ recipients: 'Final-Recipient: rfc822; d@example.org\nAction: delayed\nStatus: 4.4.1\nWill-Retry-Until: Tue, 4 Mar 2025 10:00:00 +0000\n' }));
     expect(delayed.type).toBe('delayed');
@@ -124,6 +174,16 @@ Diagnostic-Code: smtp; 550 5.7.606 Access denied, banned sending IP [192.0.2.1]
       recipients: 'Final-Recipient: utf-8; \\x{7530}\\x{4E2D}@example.jp\nAction: failed\nStatus: 5.1.1\n',
     }));
     expect(r.findings[0]!.recipient).toBe('田中@example.jp');
+  });
+
+  it('prefers Original-Recipient, the address we sent to, over what it expanded to', async () => {
+    const r = await decode(dsn({ recipients: 'Original-Recipient: rfc822; team@example.org\nFinal-Recipient: rfc822; carol@mail.example.org\nAction: failed\nStatus: 5.2.2\n' }));
+    expect(r.findings[0]!.recipient).toBe('team@example.org');
+  });
+
+  it('decodes runs of xtext-escaped bytes in an ORCPT as UTF-8', async () => {
+    const r = await decode(dsn({ recipients: 'Original-Recipient: rfc822; j+C3+BCrgen@example.de\nFinal-Recipient: rfc822; j+C3+BCrgen@example.de\nAction: failed\nStatus: 5.1.1\n' }));
+    expect(r.findings[0]!.recipient).toBe('jürgen@example.de');
   });
 
   it('falls back to Original-Recipient when Final-Recipient is not an address', async () => {

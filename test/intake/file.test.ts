@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isMbox, readInputs, splitMbox } from '../../src/intake/file.js';
+import { isMbox, readInputs, splitMbox, splitMessages } from '../../src/intake/file.js';
 
 async function collect(paths: string[]) {
   const out: Array<{ source: string; raw?: string; error?: string }> = [];
@@ -30,6 +30,21 @@ describe('splitMbox', () => {
   it('handles CRLF mbox files', () => {
     const mbox = `From x Thu Nov 26 2026\r\nSubject: 1\r\n\r\nb\r\n\r\nFrom y Thu Nov 26 2026\r\nSubject: 2\r\n\r\nc\r\n`;
     expect(splitMbox(Buffer.from(mbox))).toHaveLength(2);
+  });
+  it('handles CR-only mbox files and keeps their line endings', () => {
+    const mbox = `From x Thu Nov 26 04:00:00 2026\rSubject: 1\r\rb\r>From me\r\rFrom y Thu Nov 26 04:01:00 2026\rSubject: 2\r\rc\r`;
+    const parts = splitMbox(Buffer.from(mbox)).map((b) => b.toString());
+    expect(parts).toEqual(['Subject: 1\r\rb\rFrom me\r', 'Subject: 2\r\rc\r']);
+  });
+  it('does not split at a paragraph that starts with "From " but is no envelope line', () => {
+    const mbox = `From x Thu Nov 26 04:00:00 2026\nSubject: s\n\nline\n\nFrom here on it is body\nand more body\n`;
+    expect(splitMbox(Buffer.from(mbox))).toHaveLength(1);
+  });
+  it('reads a CR-only file with LF line endings (the MIME parser reads CRLF and LF only)', () => {
+    const items = [...splitMessages('old-mac.eml', Buffer.from('From: a@example.org\rSubject: s\r\rbody\r'))];
+    expect(items).toEqual([{ source: 'old-mac.eml', raw: Buffer.from('From: a@example.org\nSubject: s\n\nbody\n') }]);
+    const mbox = [...splitMessages('old.mbox', Buffer.from('From x Thu Nov 26 04:00:00 2026\rSubject: 1\r\rb\r\rFrom y Thu Nov 26 04:01:00 2026\rSubject: 2\r\rc\r'))];
+    expect(mbox.map((m) => ('raw' in m ? m.raw.toString() : m.error))).toEqual(['Subject: 1\n\nb\n', 'Subject: 2\n\nc\n']);
   });
   it('recognises an mbox by its first line only', () => {
     expect(isMbox(Buffer.from('From x Thu\n'))).toBe(true);

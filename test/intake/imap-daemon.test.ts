@@ -126,7 +126,7 @@ describe.skipIf(missing !== '')(`rebound serve with IMAP mailboxes${missing ? ` 
     const deadline = Date.now() + 20_000;
     let imap: MailboxStat[] = [];
     for (;;) {
-      // While IMAP logins fail, SMTP still greets at once.
+      // While IMAP logins fail, SMTP still greets.
       expect(await firstLine({ port: smtpPort })).toMatch(/^220 rebound\.test/);
       imap = await imapStats();
       const bad = imap.find((m) => m.name === 'wrong-pw');

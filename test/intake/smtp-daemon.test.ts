@@ -4,6 +4,7 @@
  * that is in DATA. Needs a build (the vitest global setup makes one).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -204,5 +205,54 @@ describe.each([
     expect(await rcpt()).toMatch(/^550 5\.7\.1/);
     child.kill('SIGTERM');
     expect((await exited).code).toBe(0);
+  }, 60_000);
+});
+
+describe('daemon process under random input', () => {
+  it('random bytes in random chunks from 60 connections do not crash it; it serves after and stops cleanly', async () => {
+    const { cfg, port, db } = await setup();
+    const { child, exited, output } = await startDaemon(cfg);
+    const opening = ['EHLO f.test\r\n', 'MAIL FROM:<>\r\n', 'RCPT TO:<bounces+f=example.com@bounces.test>\r\n', 'DATA\r\n'];
+    const inputs = fc.sample(
+      fc.record({
+        opened: fc.integer({ min: 0, max: 4 }),
+        bytes: fc.uint8Array({ minLength: 1, maxLength: 3000 }),
+        chunk: fc.integer({ min: 1, max: 700 }),
+        early: fc.boolean(),
+      }),
+      60,
+    );
+    await Promise.all(
+      inputs.map(async (s, i) => {
+        await new Promise((r) => setTimeout(r, (i % 10) * 20));
+        const w = await Wire.open({ port });
+        if (!s.early) await w.reply();
+        const wire = Buffer.concat([Buffer.from(opening.slice(0, s.opened).join('')), Buffer.from(s.bytes)]);
+        for (let at = 0; at < wire.length && !w.closed; at += s.chunk) {
+          w.sock.write(wire.subarray(at, at + s.chunk));
+          await new Promise((r) => setImmediate(r));
+        }
+        await new Promise((r) => setTimeout(r, 100));
+        w.sock.destroy();
+      }),
+    );
+    expect(child.exitCode).toBeNull();
+    const w = await Wire.open({ port });
+    expect(await w.reply()).toMatch(/^220 /);
+    await w.cmd('EHLO after.test');
+    await w.cmd('MAIL FROM:<>');
+    expect(await w.cmd('RCPT TO:<bounces+after=example.com@bounces.test>')).toMatch(/^250/);
+    await w.cmd('DATA');
+    expect(await w.cmd(bounce('after-fuzz'))).toMatch(/^250 2\.0\.0 Ok: stored as \d+/);
+    w.sock.destroy();
+    child.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(output()).not.toMatch(/uncaught|"level":60/i);
+    const store = openStore({ path: db, readonly: true });
+    try {
+      expect(store.stats().messages.total).toBeGreaterThanOrEqual(1);
+    } finally {
+      store.close();
+    }
   }, 60_000);
 });

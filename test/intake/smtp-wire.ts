@@ -43,6 +43,12 @@ export class Wire {
     this.sock.write(`${line}\r\n`);
     return this.reply();
   }
+  /** Everything received and not yet read as a reply. */
+  rest(): string {
+    const r = this.buf;
+    this.buf = '';
+    return r;
+  }
   end(): void {
     this.sock.end();
   }

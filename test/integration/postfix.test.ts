@@ -3,7 +3,9 @@
  * in this process) that refuses each recipient its own way; Postfix writes real RFC 3464 DSNs to
  * the VERP return path; its transport map routes the bounce domains to rebound (the built daemon,
  * a child process) over SMTP (signed return paths) and over LMTP on a Unix socket (Postfix's own
- * XVERP, plain form); the test reads the resulting address states from the store.
+ * XVERP, plain form); the test reads the resulting address states from the store. A third bounce
+ * domain goes over LMTP on TCP to a listener in this process (createSmtpIntake, its own store),
+ * which also gets one message for two return paths: one LMTP transaction, one reply per recipient.
  * Skips without postfix or root, except under CI (then it fails: .ci/run installs postfix).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,13 +18,15 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { signReturnPath } from '../../src/verp/sign.js';
 import { freePort, postfixMissing, startPostfix, type PostfixInstance } from '../support/postfix.js';
 import { Wire } from '../intake/smtp-wire.js';
+import { createSmtpIntake, GroupCommitter, type SmtpIntake } from '../../src/intake/smtp.js';
+import { setLogLevel } from '../../src/log.js';
 
 const missing = postfixMissing();
 const skip = Boolean(missing) && !process.env.CI;
 const root = new URL('../..', import.meta.url).pathname;
 
 const KEY = '3:end-to-end secret';
-const verp = { domains: ['smtp.bounces.test', 'lmtp.bounces.test'], prefix: 'bounces', delimiter: '+', equals: '=', keys: [KEY], maxAgeDays: 30 };
+const verp = { domains: ['smtp.bounces.test', 'lmtp.bounces.test', 'tcp.bounces.test'], prefix: 'bounces', delimiter: '+', equals: '=', keys: [KEY], maxAgeDays: 30 };
 
 /** What the fake remote MX says to each kind of recipient (chosen by the local part's first word). */
 const REFUSALS: Record<string, [number, string]> = {
@@ -40,6 +44,8 @@ describe.skipIf(skip)(`Postfix end to end${skip ? ` (skipped: ${missing})` : ''}
   let daemonOut = '';
   let db = '';
   let lmtpSocket = '';
+  let tcpStore: Store | undefined;
+  let tcpLmtp: SmtpIntake | undefined;
   const delivered: string[] = [];
 
   beforeAll(async () => {
@@ -102,7 +108,22 @@ describe.skipIf(skip)(`Postfix end to end${skip ? ` (skipped: ${missing})` : ''}
       daemon!.once('exit', (code) => reject(new Error(`rebound exited ${code}: ${daemonOut}`)));
     });
 
-    // Postfix: remote mail to the fake MX; the two bounce domains to rebound, one per protocol.
+    // LMTP over TCP: a listener in this process with its own store (intake only, no pipeline).
+    setLogLevel('silent');
+    tcpStore = openStore({ path: join(dir, 'tcp.db') });
+    tcpLmtp = createSmtpIntake(
+      {
+        protocol: 'lmtp',
+        listen: { host: '127.0.0.1', port: 0 },
+        limits: { hostname: 'rebound-tcp.test', maxClients: 20, maxMessageBytes: 1_000_000, socketTimeoutMs: 30_000, tls: {} },
+        verp,
+      },
+      { committer: new GroupCommitter(tcpStore) },
+    );
+    await tcpLmtp.start();
+    const tcpPort = (tcpLmtp.address() as { port: number }).port;
+
+    // Postfix: remote mail to the fake MX; the bounce domains to rebound, one per protocol.
     // maximal_queue_lifetime = 0: a 4xx is tried once, then bounced as expired (Postfix docs).
     postfix = await startPostfix({
       main: {
@@ -111,7 +132,7 @@ describe.skipIf(skip)(`Postfix end to end${skip ? ` (skipped: ${missing})` : ''}
         bounce_queue_lifetime: '0',
         relay_domains: verp.domains.join(', '),
       },
-      transport: [`smtp.bounces.test smtp:[127.0.0.1]:${smtpPort}`, `lmtp.bounces.test lmtp:unix:${lmtpSocket}`],
+      transport: [`smtp.bounces.test smtp:[127.0.0.1]:${smtpPort}`, `lmtp.bounces.test lmtp:unix:${lmtpSocket}`, `tcp.bounces.test lmtp:inet:127.0.0.1:${tcpPort}`],
     });
   }, 240_000);
 
@@ -122,6 +143,8 @@ describe.skipIf(skip)(`Postfix end to end${skip ? ` (skipped: ${missing})` : ''}
       await new Promise((r) => daemon!.once('exit', r));
     }
     await new Promise<void>((r) => (mx ? mx.close(() => r()) : r()));
+    await tcpLmtp?.stop();
+    tcpStore?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -201,5 +224,32 @@ describe.skipIf(skip)(`Postfix end to end${skip ? ` (skipped: ${missing})` : ''}
     } finally {
       s.close();
     }
+  }, 120_000);
+
+  it('over LMTP on TCP: real DSNs arrive, and one message for two return paths is one transaction answered per recipient', async () => {
+    const kinds = Object.keys(REFUSALS);
+    const viaTcp = kinds.map((k) => `t-${k}@remote.test`);
+    await submit('bounces@tcp.bounces.test', viaTcp, true);
+    // Straight to two return paths at the bounce domain: Postfix's lmtp client sends both RCPTs in one transaction.
+    const both = ['bounces+t-one=remote.test@tcp.bounces.test', 'bounces+t-two=remote.test@tcp.bounces.test'];
+    await submit('someone@sender.rebound.test', both);
+    const wanted = [...viaTcp.map((a) => `bounces+${a.replace('@', '=')}@tcp.bounces.test`), ...both];
+    const deadline = Date.now() + 60_000;
+    let got: string[][] = [];
+    while (Date.now() < deadline) {
+      const total = tcpStore!.stats().messages.total;
+      got = Array.from({ length: total }, (_, i) => tcpStore!.getMessage(i + 1)?.env.rcptTo ?? []);
+      if (wanted.every((w) => got.some((r) => r.includes(w)))) break;
+      postfix!.flush();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(got.flat().sort()).toEqual([...wanted].sort());
+    // One row for the two-recipient message, with both recipients in its envelope.
+    expect(got.filter((r) => r.length === 2)).toEqual([both]);
+    for (let id = 1; id <= got.length; id++) expect(tcpStore!.getMessage(id)?.env.source).toBe('lmtp');
+    // Postfix took each recipient's own 250 as delivered (no deferral, no retry).
+    const log = postfix!.log();
+    for (const b of both) expect(log).toMatch(new RegExp(`to=<${b.replace(/[+.]/g, '\\$&')}>.*relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:\\d+.*status=sent`));
+    expect(log).not.toMatch(/tcp\.bounces\.test>.*status=deferred/);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { decodeAddressEscapes } from '../../src/address/index.js';
 import {
   bestStatusIn,
-  decodeAddressEscapes,
   findLastCommand,
   findReplyCode,
   findStatus,
@@ -62,6 +62,8 @@ describe('field values', () => {
     ['rfc822; a+2Bb@example.org (comment)', 'a+b@example.org'],
     ['utf-8; \\x{65E5}\\x{672C}@example.jp', '日本@example.jp'],
     ['utf-8; user@例え.jp', 'user@例え.jp'],
+    // xtext escapes a UTF-8 local part byte by byte (RFC 3461 with RFC 6533's ORCPT): one character.
+    ['rfc822; j+C3+BCrgen@example.de', 'jürgen@example.de'],
     ['rfc822; "neko..nyaan."@example.org', '"neko..nyaan."@example.org'],
     ['rfc822; "a@example.org"', 'a@example.org'],
   ])('address %s', (v, want) => {

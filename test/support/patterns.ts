@@ -252,6 +252,8 @@ export function leadingLiteral(re: RegExp): string {
         continue;
       }
       const body = src.slice(src[i + 1] === '?' ? (src[i + 2] === '<' ? src.indexOf('>', i) + 1 : i + 3) : i + 1, end - 1);
+      // An empty first alternative matches nothing more: the opening ends here.
+      if (firstAlternative(body) === '') return out;
       const inner = leadingLiteral(new RegExp(firstAlternative(body), re.flags.replace(/[gy]/g, '')));
       out += inner;
       // Stop unless the group was rendered whole and is not repeated without bound.

@@ -1,25 +1,32 @@
 /**
- * providers/google - Gmail and Google Workspace receiving servers: their status codes and texts.
- * In: Context with a Google host (gmail-smtp-in, aspmx, googlemail) or "gsmtp" in the reply.
- * Out: a reason or null. RFCs: 3463, 7372 (5.7.26). Config keys: none.
+ * providers/google - Gmail and Google Workspace receiving servers: the replies Google documents in
+ * its SMTP error reference (support.google.com/a/answer/3726730) read as Google means them.
+ * In: Context. Out: a reason or null. RFCs: 3463, 7372 (5.7.26). Config keys: none.
  */
 import type { Provider } from '../rules.js';
 
+const REF = 'Google: SMTP error reference, support.google.com/a/answer/3726730';
+
 export const provider: Provider = {
   name: 'google',
-  hosts: /\b(?:gmail-smtp-in\.l\.google\.com|aspmx\.l\.google\.com|gmr-smtp-in\.l\.google\.com|(?<![a-z0-9-])[a-z0-9-]+\.l\.google\.com|googlemail\.com|gmail\.com)\b/,
-  marks: /\bgsmtp\b|support\.google\.com\/mail/,
+  hosts: /\b(?:gmail-smtp-in\.l\.google\.com|aspmx\.l\.google\.com|gmr-smtp-in\.l\.google\.com|(?<![a-z0-9-])[a-z0-9-]{1,63}\.l\.google\.com|googlemail\.com|gmail\.com)\b/,
+  marks: /\bgsmtp\b|support\.google\.com\/(?:mail|a)\b/,
   rules: [
-    { pattern: /\bspam classification\b/, reason: 'spamdetected', seen: 'Your email to group x@example.com was rejected due to spam classification.', note: 'Google Groups' },
-    { pattern: /\breceiving mail at a rate that prevents\b|\breceivingrateperm\b/, reason: 'speeding', seen: '550-5.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.' },
-    { pattern: /\bemail account that you tried to reach is (?:disabled|inactive)\b|\bdisableduser\b/, reason: 'suspend', seen: '550-5.2.1 The email account that you tried to reach is disabled.' },
-    { pattern: /\bout of storage space\b|\boverquotaperm\b|\bover (?:its|their) quota\b/, reason: 'mailboxfull', seen: "552-5.2.2 The recipient's inbox is out of storage space and inactive." },
-    { pattern: /\bunusual rate of (?:unsolicited )?mail\b/, reason: 'blocked', seen: '550-5.7.28 There is an unusual rate of unsolicited mail originating from your IP address.', note: 'Gmail 4.7.28/5.7.28: the IP is throttled or blocked' },
-    { pattern: /\b(?:very )?low reputation\b/, reason: 'badreputation', seen: '550-5.7.1 ... due to the very low reputation of the sending IP address.' },
-    { pattern: /\blikely unsolicited mail\b|\bnature of the content\b/, reason: 'spamdetected', seen: '550-5.7.1 Our system has detected that this message is likely unsolicited mail.' },
-    { pattern: /\bmultiple addresses in from\b/, reason: 'notcompliantrfc', seen: '550-5.7.1 Messages with multiple addresses in From: header are not accepted.' },
-    { pattern: /\bptr record\b/, reason: 'requireptr', seen: '550-5.7.25 The IP address sending this message does not have a PTR record setup' },
-    { pattern: /\bdmarc\b|\bspf\b|\bdkim\b|\bunauthenticated\b|\bauthentication (?:information|checks)\b/, reason: 'authfailure', seen: "550-5.7.26 Unauthenticated email from example.org is not accepted due to domain's DMARC policy." },
-    { pattern: /\bcontent presents a potential\b|\bpolicy that prohibited\b/, reason: 'policyviolation', seen: '552-5.7.0 This message was blocked because its content presents a potential security issue.' },
+    { pattern: /\bspam classification\b/, reason: 'spamdetected', seen: 'Your email to group x@example.com was rejected due to spam classification.', variant: "Your message to group team@example.com was rejected due to spam classification by Google Groups.", source: 'Google Groups bounce text (support.google.com/groups)' },
+    { pattern: /\breceiving mail (?:at a rate that prevents|too quickly)\b|\breceivingrateperm\b|\bsmtp relay limit exceeded\b|\bdaily (?:user )?sending (?:quota|limit) exceeded\b|\bthis mail has been rate limited\b(?! because it is unauthenticated)/, reason: 'speeding', seen: '550-5.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.', variant: '450 4.2.1 Peak SMTP relay limit exceeded for customer. This is a temporary error.', source: `${REF} (450/550 4.2.1/5.2.1 ReceivingRate, 550 5.4.5 daily limits)` },
+    { pattern: /\baccount that you tried to reach is (?:disabled|inactive)\b|\bdisableduser\b/, reason: 'suspend', seen: '550-5.2.1 The email account that you tried to reach is disabled.', variant: "550 5.2.1 The email account that you tried to reach is inactive. https://support.google.com/mail/?p=DisabledUser", source: `${REF} (550 5.2.1 DisabledUser)` },
+    { pattern: /\bout of storage space\b|\boverquota(?:perm|temp)\b|\bis over (?:its |their )?quota\b|\bemail quota exceeded\b/, reason: 'mailboxfull', seen: "552-5.2.2 The recipient's inbox is out of storage space and inactive.", variant: '452-4.2.2 The email account that you tried to reach is over quota. https://support.google.com/mail/?p=OverQuotaTemp', source: `${REF} (452/552 4.2.2/5.2.2 OverQuota)` },
+    { pattern: /\bunusual rate of (?:unsolicited )?mail\b|\btry again later, closing connection\b|\bhelo\/ehlo argument is invalid\b/, reason: 'blocked', seen: '550-5.7.28 There is an unusual rate of unsolicited mail originating from your IP address.', variant: '421 4.7.0 Try again later, closing connection.', source: `${REF} (4.7.28/5.7.28 unusual rate, 421 4.7.0 allowlist and DoS at HELO)` },
+    { pattern: /\b(?:very )?low reputation\b/, reason: 'badreputation', seen: '550-5.7.1 ... due to the very low reputation of the sending IP address.', variant: '421-4.7.0 This message is suspicious due to the very low reputation of the sending domain.', source: `${REF} (421 4.7.0 / 550 5.7.1 reputation)` },
+    { pattern: /\blikely unsolicited mail\b|\bnature of the content\b/, reason: 'spamdetected', seen: '550-5.7.1 Our system has detected that this message is likely unsolicited mail.', variant: '421-4.7.0 This message is suspicious due to the nature of the content or the links within.', source: `${REF} (550 5.7.1 UnsolicitedMessageError, 421 4.7.0)` },
+    { pattern: /\bmultiple addresses in from\b|\bmissing a valid (?:address in the from|message-id)\b|\bnot rfc 5322 compliant\b|\bmail message is malformed\b|\brfcmessagenoncompliant\b/, reason: 'notcompliantrfc', seen: '550-5.7.1 Messages with multiple addresses in From: header are not accepted.', variant: '550-5.7.1 Messages missing a valid Message-ID: header are not accepted. https://support.google.com/mail/?p=RfcMessageNonCompliant', source: `${REF} (550 5.7.1 RfcMessageNonCompliant)` },
+    { pattern: /\bptr record\b/, reason: 'requireptr', seen: '550-5.7.25 The IP address sending this message does not have a PTR record setup', variant: "421-4.7.0 The IP address sending this message does not have a PTR record, or the corresponding forward DNS entry does not point to the sending IP.", source: `${REF} (421 4.7.0 / 550 5.7.25 PTR)` },
+    { pattern: /\bdmarc\b|\bspf\b|\bdkim\b|\bunauthenticated\b|\bauthentication (?:information|checks)\b/, reason: 'authfailure', seen: "550-5.7.26 Unauthenticated email from example.org is not accepted due to domain's DMARC policy.", variant: '421-4.7.26 This mail has been rate limited because it is unauthenticated.', source: `${REF} (4.7.23-4.7.40, 5.7.26 authentication)` },
+    { pattern: /\bip not in whitelist for rcpt domain\b/, reason: 'policyviolation', seen: '421 4.7.0 IP not in whitelist for RCPT domain, closing connection.', variant: '421-4.7.0 IP not in whitelist for RCPT domain, closing connection. https://support.google.com/a/answer/60752', source: `${REF} (421 4.7.0: the recipient domain accepts mail only from its listed gateways; its configuration, not our reputation)` },
+    { pattern: /\bcontent presents a potential\b|\bpolicy that prohibited\b|\billegal attachment\b/, reason: 'policyviolation', seen: '552-5.7.0 This message was blocked because its content presents a potential security issue.', variant: "550-5.7.1 The user or domain that you are sending to (or from) has a policy that prohibited the mail that you sent.", source: `${REF} (552 5.7.0, 550 5.7.1 policy)` },
+    { pattern: /\bmust issue a starttls command first\b|\btls required for rcpt domain\b|\buse tls\/ssl for smtp\b/, reason: 'failedstarttls', seen: '530 5.7.0 Must issue a STARTTLS command first.', variant: '421 4.7.0 TLS required for RCPT domain, closing connection.', source: `${REF} (530 5.7.0, 421 4.7.0 TLS)` },
+    { pattern: /\bmail relay denied\b|\binvalid credentials for relay\b|\bnot authorized to send email directly to our servers\b/, reason: 'norelaying', seen: '550 5.7.1 Invalid credentials for relay [192.0.2.1].', variant: "550 5.7.0 Mail relay denied [192.0.2.1]. Invalid credentials for relay for one of the domains in: example.com", source: 'Google Workspace SMTP relay service error messages (support.google.com/a/answer/6140680)' },
+    { pattern: /\bmail sending denied\b/, reason: 'rejected', seen: '550 5.7.0 Mail Sending denied.', variant: "550 5.7.0, Mail Sending denied. The sender account is disabled or not registered within your Google Workspace domain.", source: 'Google Workspace SMTP relay service error messages (support.google.com/a/answer/6140680: sender account disabled or not in the domain)' },
+    { pattern: /\btemporary system problem\b|\bserver busy\b|\bmultiple destination domains per transaction\b/, reason: 'systemerror', seen: '421 4.3.0 Temporary System Problem. Try again later.', variant: "451 4.3.0 Multiple destination domains per transaction is unsupported. Please try again.", source: `${REF} (421 4.3.0, 451 4.3.0)` },
   ],
 };

@@ -7,13 +7,16 @@
  */
 import type { Context, Provider } from '../rules.js';
 
+const SRC = 'KDDI au postmaster information (au.com: ezweb.ne.jp / au.com reception filter and unknown-user replies)';
+
 export const provider: Provider = {
   name: 'kddi',
   hosts: /\b(?:ezweb\.ne\.jp|au\.com|uqmobile\.jp|kddi\.com)\b/,
   rules: [
-    { pattern: /\bmailbox is full\b|\bmailbox full\b/, reason: 'mailboxfull', seen: 'As their mailbox is full.' },
-    { pattern: /\baccount is disabled\b/, reason: 'suspend', seen: 'The user(s) account is disabled.' },
+    { pattern: /\bmailbox is full\b|\bmailbox full\b/, reason: 'mailboxfull', seen: 'As their mailbox is full.', variant: "552 5.2.2 <x@ezweb.ne.jp>: mailbox full", source: SRC },
+    { pattern: /\baccount is disabled\b/, reason: 'suspend', seen: 'The user(s) account is disabled.', variant: "550 The recipient's account is disabled.", source: SRC },
   ],
+  decideSource: SRC,
   decide(ctx: Context) {
     const i = ctx.text.indexOf('user unknown');
     if (i < 0) return null;

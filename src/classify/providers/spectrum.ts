@@ -20,11 +20,14 @@ function byNumber(n: number): Reason | null {
   return null;
 }
 
+const SRC = 'Spectrum email error codes (spectrum.net/support/internet/understanding-email-error-codes)';
+
 export const provider: Provider = {
   name: 'spectrum',
   hosts: /\b(?:charter\.net|rr\.com|spectrum\.net|twc\.com)\b/,
   marks: /spectrum\.net\/support|aup#(?:in|out|be|ch)-\d{4}/,
   rules: [],
+  decideSource: SRC,
   decide(ctx: Context) {
     const m = /aup#[a-z]+-(\d{4})/.exec(ctx.text);
     if (!m?.[1]) return null;

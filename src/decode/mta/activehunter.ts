@@ -24,6 +24,13 @@ export const activehunter: Decoder = {
     return input.msg.headers.get('x-ahmailid') !== undefined || /^FAILURE NOTICE :/.test(input.subject);
   },
 
+  structure(input: DecodeInput): boolean {
+    // Sendmail's section rules with ActiveHunter's ">>> addr <addr>" list lines.
+    const t = input.text;
+    if (!t.includes('>>> ') || !t.includes('The following addresses had')) return false;
+    return /^[^\S\r\n]*-{3,}\s*The following addresses had/im.test(t) && /^[^\S\r\n]*>>> \S+@\S+ <[^<>]+>\s*$/m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const lines = splitLines(input.text);

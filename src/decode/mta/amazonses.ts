@@ -59,6 +59,12 @@ export const amazonses: Decoder = {
       h.get('x-ses-outgoing') !== undefined
     );
   },
+  structure(input: DecodeInput): boolean {
+    // The notification's JSON (alone, or as the SNS envelope's escaped "Message"), or SES's own text.
+    const t = input.text;
+    if (!t.includes('notificationType') && !t.includes('was undeliverable')) return false;
+    return /\\?"notificationType\\?"\s*:\s*\\?"(?:Bounce|Complaint|Delivery)\\?"/.test(t) || TEXT_LEAD_RE.test(t);
+  },
   decode(input: DecodeInput): DecodeResult | null {
     return readNotification(input.text) ?? readSesText(input.text);
   },
@@ -86,7 +92,6 @@ function unwrapSesDiagnostic(f: Finding): void {
     f.replyCode = expired[1] ?? f.replyCode;
     const st = bestStatusIn(expired[2] ?? '');
     if (st) f.status = st;
-    if (!f.reasonHint) f.reasonHint = 'expired';
   }
 }
 

@@ -36,6 +36,13 @@ export const amazonworkmail: Decoder = {
     // X-Mailer: Amazon WorkMail ; From: MAILER-DAEMON@us-west-2.amazonses.com
     return /^Amazon WorkMail/i.test(input.msg.headers.get('x-mailer')?.trim() ?? '');
   },
+  structure(input: DecodeInput): boolean {
+    // WorkMail's sentence and its "Technical report:" section.
+    const t = input.text;
+    if (!t.includes('Technical report:')) return false;
+    return LEAD_RE.test(t) && REPORT_RE.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     const lead = LEAD_RE.exec(input.text);
     if (!lead) return null;

@@ -31,6 +31,13 @@ export const apachejames: Decoder = {
     return receivedText(input).includes('JAMES SMTP Server');
   },
 
+  structure(input: DecodeInput): boolean {
+    // James's "Error message below:" and "Message details:" with the envelope's "RCPT TO:".
+    const t = input.text;
+    if (!t.includes('Message details:')) return false;
+    return /^[^\S\r\n]*Error message below:/im.test(t) && /^[^\S\r\n]*Message details:/im.test(t) && /^[^\S\r\n]*RCPT TO:/im.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const lines = splitLines(input.text);

@@ -13,16 +13,9 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'biglobe';
-
-/** BIGLOBE's own sentences. */
-const HINTS: readonly HintRule[] = [
-  { phrase: "recipient's mailbox exceeded the local limit", reason: 'mailboxfull', seen: "The number of messages in recipient's mailbox exceeded the local limit." },
-  { phrase: 'mailbox is full', reason: 'mailboxfull', seen: "Recipient's mailbox is full" },
-  { phrase: 'user unknown', reason: 'userunknown', seen: 'User unknown' },
-];
 
 /**
  * "----- The following addresses had delivery problems -----": the words between three or more
@@ -44,6 +37,13 @@ export const biglobe: Decoder = {
 
   detect(input: DecodeInput): boolean {
     return /@(?:[a-z0-9-]+\.)*biglobe\.ne\.jp\b/i.test(input.from);
+  },
+
+  structure(input: DecodeInput): boolean {
+    // BIGLOBE's "----- The following addresses had ... -----" and "----- Non-delivered information -----".
+    const t = input.text;
+    if (!t.includes('Non-delivered information')) return false;
+    return /^[^\S\r\n]*-{3,}\s*The following addresses had[^\n]*-{3,}\s*$/im.test(t) && /^[^\S\r\n]*-{3,}\s*Non-delivered information\s*-{3,}\s*$/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {
@@ -68,11 +68,9 @@ export const biglobe: Decoder = {
     }
     if (findings.length === 0) return null;
     const diagnostic = squeeze(info.join(' '));
-    const hint = hintFrom(HINTS, diagnostic);
     for (const f of findings) {
       f.diagnostic = diagnostic;
       f.diagnosticType = 'x-biglobe';
-      if (hint) f.reasonHint = hint;
       fillCodes(f);
     }
     return { findings };

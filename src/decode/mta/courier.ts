@@ -15,14 +15,18 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding, Report } from '../../types.js';
-import { commandOf, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule, bounded } from './text-bounce.js';
+import { commandOf, fillCodes, findAddress, joinReply, newFinding, splitLines, bounded } from './text-bounce.js';
 
 const NAME = 'courier';
 
-/** Courier's own words (no remote server answered). */
-const HINTS: readonly HintRule[] = [
-  { phrase: /^no such domain/, reason: 'hostunknown', seen: '<<< No such domain.' },
-];
+/**
+ * Courier's own layout under any template text: "<addr>:" alone, then the remote host line
+ * "    host [ip]:" and/or ">>> COMMAND" / "<<< reply" lines.
+ */
+function courierStructure(text: string): boolean {
+  if (!text.includes('>:') || (!text.includes('>>> ') && !text.includes('<<< '))) return false;
+  return /^<[^<>\s@]+@[^<>\s]+>:[ \t]*\n(?:[ \t]+\S+ \[[^\]\n]+\]:[ \t]*\n)?(?:>>> |<<< )/m.test(text);
+}
 
 function readBlocks(text: string): Finding[] {
   const out: Finding[] = [];
@@ -35,8 +39,6 @@ function readBlocks(text: string): Finding[] {
     f.diagnosticType = /^[245]\d\d/.test(f.diagnostic) ? 'smtp' : f.diagnostic ? 'x-courier' : '';
     fillCodes(f);
     if (!f.replyCode) {
-      const hint = hintFrom(HINTS, f.diagnostic);
-      if (hint) f.reasonHint = hint;
     }
     out.push(f);
     cur = null;
@@ -82,9 +84,11 @@ export const courier: Decoder = {
     return input.msg.headers.getAll('message-id').some((m) => m.includes('courier'));
   },
 
+  structure: (input: DecodeInput): boolean => courierStructure(input.text),
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
-    if (!/running the Courier mail server/i.test(input.text)) return null;
+    if (!courierStructure(input.text) && !/running the Courier mail server/i.test(input.text)) return null;
     const findings = readBlocks(input.text);
     if (findings.length === 0) return null;
     return { findings, ...(findings.every((f) => f.action === 'delayed') ? { type: 'delayed' as const } : {}) };
@@ -94,13 +98,12 @@ export const courier: Decoder = {
 /** Add the SMTP command and remote host from Courier's text to the DSN findings. */
 export function enrichCourier(report: Report, input: DecodeInput): void {
   input = bounded(input);
-  if (!/running the Courier mail server/i.test(input.text)) return;
+  if (!courierStructure(input.text) && !/running the Courier mail server/i.test(input.text)) return;
   const fromText = readBlocks(input.text);
   for (const f of report.findings) {
     const t = fromText.find((x) => x.recipient === f.recipient);
     if (!t) continue;
     if (!f.lastCommand && t.lastCommand) f.lastCommand = t.lastCommand;
     if (!f.remoteMta && t.remoteMta) f.remoteMta = t.remoteMta;
-    if (!f.reasonHint && t.reasonHint) f.reasonHint = t.reasonHint;
   }
 }

@@ -13,17 +13,9 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'domino';
-
-/** Domino's own reasons (router messages). */
-export const DOMINO_HINTS: readonly HintRule[] = [
-  { phrase: 'not listed in domino directory', reason: 'userunknown', seen: 'User some.name (alice@example.jp) not listed in Domino Directory' },
-  { phrase: 'not listed in public name & address book', reason: 'userunknown', seen: 'User  not listed in public Name & Address Book' },
-  { phrase: 'ディレクトリのリストにありません', reason: 'userunknown', seen: 'ディレクトリのリストにありません' },
-  { phrase: 'maximum hop count exceeded', reason: 'networkerror', seen: 'Error transferring to mx.example.org; Maximum hop count exceeded.' },
-];
 
 export const domino: Decoder = {
   name: NAME,
@@ -31,6 +23,13 @@ export const domino: Decoder = {
   detect(input: DecodeInput): boolean {
     // "Subject: DELIVERY FAILURE: User Alice (alice@example.jp) not listed in Domino Directory"
     return /^DELIVERY (?:FAILURE|REPORT):/i.test(input.subject.trim());
+  },
+
+  structure(input: DecodeInput): boolean {
+    // Domino's "was not delivered to:" / "because:" lines around the addresses.
+    const t = input.text;
+    if (!t.includes('was not delivered to:')) return false;
+    return /^[^\S\r\n]*was not delivered to:\s*$/im.test(t) && /^[^\S\r\n]*because:\s*$/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {
@@ -54,11 +53,9 @@ export const domino: Decoder = {
       why.push(l.trim());
     }
     const diagnostic = squeeze(why.join(' ')) || input.subject.replace(/^DELIVERY FAILURE:\s*/i, '');
-    const hint = hintFrom(DOMINO_HINTS, diagnostic);
     for (const f of findings) {
       f.diagnostic = diagnostic;
       f.diagnosticType = 'x-notes';
-      if (hint) f.reasonHint = hint;
       fillCodes(f);
     }
     return { findings };

@@ -17,19 +17,13 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { receivedText } from '../text.js';
-import { commandOf, cutAt, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule, bounded } from './text-bounce.js';
+import { commandOf, cutAt, unfoldIndented, fillCodes, findAddress, joinReply, newFinding, splitLines, bounded } from './text-bounce.js';
 
 const NAME = 'dragonfly';
 
 // "There was an error delivering your mail to <alice@example.org>."
 const START = /^There was an error delivering your mail to (.+?)\.?\s*$/m;
 const END = [/^Message headers follow\./m, /^Original message follows\./m];
-
-/** dma's own sentences (no remote server answered) that state the reason. */
-const HINTS: readonly HintRule[] = [
-  { phrase: /could not deliver for the last \d+ seconds/, reason: 'expired', seen: 'Could not deliver for the last 432000 seconds. Giving up.' },
-  { phrase: 'no such user', reason: 'userunknown', seen: 'no such user (local delivery)' },
-];
 
 export const dragonfly: Decoder = {
   name: NAME,
@@ -40,10 +34,18 @@ export const dragonfly: Decoder = {
     return /^Mail delivery failed$/i.test(input.subject.trim());
   },
 
+  structure(input: DecodeInput): boolean {
+    // dma's hard-coded lines: the error sentence naming the address, then "Message headers follow."
+    // or a "host [ip] did not like our COMMAND:" line.
+    const t = input.text;
+    return t.includes('There was an error delivering your mail to') && START.test(unfoldIndented(t)) && (/did not like our /.test(t) || END.some((re) => re.test(t)));
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
-    if (!input.text.includes('DragonFly Mail Agent') && !START.test(input.text)) return null;
-    const report = cutAt(input.text, END);
+    if (!input.text.includes('DragonFly Mail Agent') && !START.test(unfoldIndented(input.text))) return null;
+    // dma indents nothing: an indented line is one it wrote on the line above, re-wrapped.
+    const report = unfoldIndented(cutAt(input.text, END));
     const start = START.exec(report);
     if (!start || start[1] === undefined) return null;
     const f = newFinding(NAME, findAddress(start[1]) || start[1]);
@@ -60,8 +62,6 @@ export const dragonfly: Decoder = {
     } else {
       f.diagnostic = rest.join(' ');
       f.diagnosticType = f.diagnostic ? 'x-dma' : '';
-      const hint = hintFrom(HINTS, f.diagnostic);
-      if (hint) f.reasonHint = hint;
     }
     fillCodes(f);
     return { findings: [f] };

@@ -15,9 +15,8 @@
  *   ;l=EXCHANGE000000000000000000
  *       MSEXCH:IMS:ORG:SITE:SERVER 0 (000C05A6) Unknown Recipient
  */
-import type { Finding, Reason } from '../../types.js';
+import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { hintFrom, type HintRule } from './text-bounce.js';
 import { normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'exchange2003';
@@ -30,27 +29,6 @@ const RCPT_RE = /^\s*<?([^\s<>@]+@[^\s<>@]+?)>? on (.+)$/;
 const MTS_RE = /^The MTS-ID of the original message is:|;l=/i;
 // "<mx.example.org #5.1.1>" or "<mx.example.org #5.0.0 smtp;550 ...>" (Exchange 2000/2003 SMTP)
 const SMTP_TAIL_RE = /<([A-Za-z0-9][A-Za-z0-9.-]*) #(\d\.\d{1,3}\.\d{1,3})\b[^<>]*>\s*$/;
-// "MSEXCH:IMS:ORG:SITE:SERVER 0 (000C05A6) Unknown Recipient"
-const MSEXCH_CODE_RE = /\((000[0-9A-F]{5})\)/i;
-
-/** Exchange's own diagnostic codes and sentences that state the reason. */
-const OWN_CODES: ReadonlyArray<{ code: string; reason: Reason; seen: string; sample: string }> = [
-  {
-    code: '000C05A6',
-    reason: 'userunknown',
-    seen: 'MSEXCH:IMS:KIJITORACAT:NEKO 0 (000C05A6) Unknown Recipient',
-    sample: 'lhost-exchange2003-01',
-  },
-];
-const OWN_PHRASES: readonly HintRule[] = [
-  {
-    phrase: /The recipient name is not recognized/i,
-    reason: 'userunknown',
-    seen: '    The recipient name is not recognized',
-    sample: 'lhost-exchange2003-02',
-  },
-];
-
 export const exchange2003: Decoder = {
   name: NAME,
   detect(input: DecodeInput): boolean {
@@ -63,6 +41,13 @@ export const exchange2003: Decoder = {
       /^Undeliverable:/i.test(input.subject.trim())
     );
   },
+  structure(input: DecodeInput): boolean {
+    // "did not reach the following recipient(s):" with its "addr on date" lines.
+    const t = input.text;
+    if (!t.includes('did not reach the following recipient') && !t.includes('could not be reached')) return false;
+    return LEAD_RE.test(t) && /^[^\S\r\n]*<?[^\s<>@]+@[^\s<>@]+?>? on .*\d.*$/m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     const lead = LEAD_RE.exec(input.text);
     if (!lead) return null;
@@ -99,9 +84,6 @@ export const exchange2003: Decoder = {
         status = tail[2] ?? '';
         diagnostic = diagnostic.slice(0, tail.index).trim() || diagnostic;
       }
-      const code = MSEXCH_CODE_RE.exec(diagnostic)?.[1]?.toUpperCase();
-      const hint =
-        OWN_CODES.find((c) => c.code === code)?.reason ?? hintFrom(OWN_PHRASES, diagnostic);
       return {
         recipient,
         action: 'failed',
@@ -112,7 +94,6 @@ export const exchange2003: Decoder = {
         remoteMta,
         reportingMta: '',
         lastCommand: '',
-        ...(hint ? { reasonHint: hint } : {}),
         decodedBy: NAME,
       };
     });

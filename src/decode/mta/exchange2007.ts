@@ -33,6 +33,17 @@ const NAME = 'exchange2007';
 // "Diagnoseinformationen für Administratoren:", French, Spanish, Portuguese, Dutch, Japanese).
 const DIAG_RE =
   /^(?:Diagnostic information for administrators|Informazioni di diagnostica per gli amministratori|Diagnoseinformationen f\u00fcr Administratoren|Informations de diagnostic pour les administrateurs|Informaci\u00f3n de diagn\u00f3stico para administradores|Informa\u00e7\u00f5es de diagn\u00f3stico para administradores|Diagnostische gegevens voor beheerders|\u7ba1\u7406\u8005\u5411\u3051\u306e\u8a3a\u65ad\u60c5\u5831)\s*[:\uff1a]\s*$/im;
+/** DIAG_RE's headings as literals (a cheap test before the regex). */
+const DIAG_HEADINGS = [
+  'Diagnostic information for administrators',
+  'Informazioni di diagnostica per gli amministratori',
+  'Diagnoseinformationen f\u00fcr Administratoren',
+  'Informations de diagnostic pour les administrateurs',
+  'Informaci\u00f3n de diagn\u00f3stico para administradores',
+  'Informa\u00e7\u00f5es de diagn\u00f3stico para administradores',
+  'Diagnostische gegevens voor beheerders',
+  '\u7ba1\u7406\u8005\u5411\u3051\u306e\u8a3a\u65ad\u60c5\u5831',
+];
 // "Original message headers:" ("Intestazioni originali del messaggio:", "Ursprüngliche
 // Nachrichtenkopfzeilen:", "En-têtes de message d'origine :", ...) ends the block.
 const END_RE =
@@ -52,7 +63,19 @@ const ADDRESS_LINE_RE = /^\s*<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/;
 const MAILTO_RE = /<mailto:([^\s<>@]+@[^\s<>]+?)>/gi;
 // "Delivery has failed to these recipients or groups:" / "... or distribution lists:" (Exchange's own
 // heading only: generic phrases such as "could not be delivered" would let this claim other MTAs' text)
-const FRIENDLY_RE = /Delivery has failed to these recipients or (?:groups|distribution lists)\s*:/i;
+const FRIENDLY_RE = /Delivery (?:has failed|is delayed) to these recipients or (?:groups|distribution lists)\s*:/i;
+// The delay notice (Exchange 2007+ "Delivery delayed:"): the same layout, nothing final.
+//   "Delivery is delayed to these recipients or groups:" ... "This message hasn't been delivered
+//   yet. Delivery will continue to be attempted."
+const DELAY_RE = /Delivery is delayed to these recipients or (?:groups|distribution lists)\s*:|This message hasn't been delivered yet\.|Delivery (?:of this message )?will continue to be attempted/i;
+
+/** Exchange's own structure: the administrator block with an address and its answer line, or the 2017+ error details. */
+export function exchangeStructure(text: string): boolean {
+  // Exchange writes its headings exactly so: a literal search first, the regex only then.
+  if (!DIAG_HEADINGS.some((h) => text.includes(h)) && !text.includes('Reported error:')) return false;
+  if (DIAG_RE.test(text)) return /^[^\S\r\n]*<?[^\s<>@]+@[^\s<>@]+?>?\s*\n\s*(?:(?:Remote )?Server (?:at \S+ .*?)?returned '|#\s*[245]\d\d\b|#< #\d)/im.test(text) || GENERATING_RE.test(text);
+  return REPORTED_RE.test(text) && /^Recipient Address:\s*\S+@|Your message to <?[^\s<>@]+@[^\s<>@]+?>? couldn't be delivered/im.test(text);
+}
 
 export interface ExchangeEntry {
   recipient: string;
@@ -76,15 +99,26 @@ export const exchange2007: Decoder = {
       )
     );
   },
+  structure(input: DecodeInput): boolean {
+    return exchangeStructure(input.text);
+  },
   decode(input: DecodeInput): DecodeResult | null {
-    const entries = readExchangeReport(input.text);
-    if (!entries) return null;
-    return { findings: entries.map((e) => toFinding(e, NAME)), type: 'bounce' };
+    return exchangeResult(input.text, NAME);
   },
   enrich(report: Report, input: DecodeInput): void {
     enrichExchangeFindings(input.text, report.findings);
   },
 };
+
+/** The findings of an Exchange NDR or delay notice (also office365's). */
+export function exchangeResult(text: string, name: string): DecodeResult | null {
+  const entries = readExchangeReport(text);
+  if (!entries) return null;
+  const delayed = DELAY_RE.test(text);
+  const findings = entries.map((e) => toFinding(e, name));
+  if (delayed) for (const f of findings) f.action = 'delayed';
+  return { findings, type: delayed ? 'delayed' : 'bounce' };
+}
 
 export function toFinding(e: ExchangeEntry, decodedBy: string): Finding {
   return {

@@ -44,6 +44,14 @@ export const ezweb: Decoder = {
     return receivedText(input).includes('(EZweb Mail)');
   },
 
+  structure(input: DecodeInput): boolean {
+    // "Recipient: <addr>" with ">>>"/"<<<" transcript lines, or EZweb's sentences over bare "<addr>" lines.
+    const t = input.text;
+    if (!t.includes('Recipient: <') && !t.includes('did not receive this message') && !t.includes('was rejected by a remote')) return false;
+    if (/^[^\S\r\n]*Recipient:\s*<[^<>\s@]+@[^<>\s]+>/im.test(t) && /^[^\S\r\n]*(?:>>>|<<<) /m.test(t)) return true;
+    return /recipients did not receive this message|recipients was rejected by a remote\s+mail server/i.test(t) && /^[^\S\r\n]*<[^<>\s@]+@[^<>\s]+>\s*$/m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const lines = splitLines(input.text);
@@ -77,6 +85,11 @@ export const ezweb: Decoder = {
         cur.reply.push(line.slice(3).trim());
         continue;
       }
+      // An indented line right after a reply line is that line, re-wrapped.
+      if (cur && cur.reply.length > 0 && /^[ \t]+\S/.test(raw) && !/^(?:>>>|Recipient:)/i.test(line)) {
+        cur.reply[cur.reply.length - 1] += ' ' + line;
+        continue;
+      }
       if (/recipients did not receive this message|recipients was rejected by a remote/i.test(line)) listed = true;
       // A bare "<alice@ezweb.ne.jp>" line (before or after the sentence) names a recipient.
       const bare = /^<([^<>\s@]+@[^<>\s]+)>$/.exec(line);
@@ -98,10 +111,12 @@ export const ezweb: Decoder = {
         f.diagnosticType = f.diagnostic ? 'x-ezweb' : '';
         fillCodes(f);
       }
-      if (expired && !f.replyCode) f.reasonHint = 'expired';
+      // EZweb's own sentence, for the classifier: the queue ran out, or (no reply at all) the
+      // recipient's reception filter refused the message.
+      if (expired && !f.replyCode) f.human = EXPIRED.exec(input.text)![0];
       else if (!f.replyCode && !f.lastCommand && FILTERED.test(input.text)) {
-        f.reasonHint = 'filtered';
-        if (!f.diagnostic) f.diagnostic = 'Each of the following recipients was rejected by a remote mail server.';
+        f.human = 'Each of the following recipients was rejected by a remote mail server.';
+        if (!f.diagnostic) f.diagnostic = f.human;
       }
     }
     return { findings };
@@ -120,6 +135,6 @@ export function enrichEzweb(report: Report, input: DecodeInput): void {
       if (!f.replyCode && t.replyCode) f.replyCode = t.replyCode;
       if (!f.lastCommand && t.lastCommand) f.lastCommand = t.lastCommand;
     }
-    if (disabled && !f.reasonHint) f.reasonHint = 'suspend';
+    if (disabled && !f.human?.startsWith('The user(s)')) f.human = `The user(s) account is disabled.${f.human ? ` ${f.human}` : ''}`;
   }
 }

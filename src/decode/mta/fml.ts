@@ -12,17 +12,9 @@
  *   Duplicated Message-ID in <neko@example.co.jp>.
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { findAddress, hintFrom, newFinding, splitLines, type HintRule, bounded } from './text-bounce.js';
+import { findAddress, newFinding, splitLines, bounded } from './text-bounce.js';
 
 const NAME = 'fml';
-
-/** fml's own notices and what they mean for our message. */
-const HINTS: readonly HintRule[] = [
-  { phrase: 'are not a member', reason: 'rejected', seen: 'You are not a member of this mailing list <neko@example.org>.' },
-  { phrase: 'not member', reason: 'rejected', seen: 'Subject: You alice@example.org are not member (neko ML)' },
-  { phrase: 'duplicated message-id', reason: 'systemerror', seen: 'Duplicated Message-ID in <neko@example.co.jp>.' },
-  { phrase: 'loop alert', reason: 'systemerror', seen: 'Subject: Loop Alert: Duplicated Message-ID (neko ML)' },
-];
 
 /**
  * "Subject: [list:00123] (listname ML)": the subject ends with "(" + non-blank text + " ML)". By
@@ -47,6 +39,11 @@ export const fml: Decoder = {
     return isListSubject(input.subject);
   },
 
+  structure(input: DecodeInput): boolean {
+    // fml's own header and a sentence naming the list address.
+    return /\bfml\b/i.test(input.msg.headers.get('x-mlserver') ?? '') && /<[^<>\s@]+@[^<>\s]+>/.test(input.text);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     // The first line that names an address in <...> is fml's error sentence.
@@ -55,8 +52,8 @@ export const fml: Decoder = {
     const f = newFinding(NAME, findAddress(line));
     f.diagnostic = line.trim();
     f.diagnosticType = 'x-fml';
-    const hint = hintFrom(HINTS, `${input.subject}\n${line}`);
-    if (hint) f.reasonHint = hint;
+    // fml's notice is in its Subject as much as in the body ("You x are not member (neko ML)").
+    if (input.subject) f.human = input.subject;
     return { findings: [f] };
   },
 };

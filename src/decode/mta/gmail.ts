@@ -16,34 +16,12 @@
  *   550 5.1.1 <user@example.jp>... User Unknown (state 14).
  *   ----- Original message -----
  */
-import type { Action, Finding, Reason } from '../../types.js';
+import type { Action, Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
 import { joinReply } from './text-bounce.js';
 
 const NAME = 'gmail';
-
-/** Gmail's own phrases (not the remote server's): the only places where the format states the reason. */
-const OWN_PHRASES: ReadonlyArray<{ phrase: RegExp; reason: Reason; seen: string; sample: string }> = [
-  {
-    phrase: /did not accept our requests to connect/i,
-    reason: 'expired',
-    seen: 'The recipient server did not accept our requests to connect. Learn more at ...',
-    sample: 'lhost-gmail-10',
-  },
-  {
-    phrase: /DNS Error: (?:Domain name not found|DNS server returned answer with no data)/i,
-    reason: 'hostunknown',
-    seen: 'DNS Error: Domain name not found',
-    sample: 'mta/gmail/06-dns-error',
-  },
-  {
-    phrase: /^Storage quota exceeded|account that you tried to reach is over quota/im,
-    reason: 'mailboxfull',
-    seen: 'Technical details of permanent failure: Storage quota exceeded',
-    sample: 'lhost-gmail-19',
-  },
-];
 
 /**
  * Gmail appends "(state N)": the stage of its SMTP client when the remote server answered.
@@ -77,6 +55,14 @@ export const gmail: Decoder = {
       /Delivery Status Notification/i.test(input.subject)
     );
   },
+  structure(input: DecodeInput): boolean {
+    // Gmail's list sentence, with its "Technical details of ... failure:" heading, its "----- Original
+    // message -----" separator or its retry sentence.
+    const t = input.text;
+    if (!t.includes('Delivery to the following recipient')) return false;
+    return LEAD_RE.test(t) && (DETAILS_RE.test(t) || END_RE.test(t) || /^Message will be retried for /m.test(t));
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     return decodeGmailText(input.text, input.msg.headers.getAll('x-failed-recipients'));
   },
@@ -122,7 +108,6 @@ export function decodeGmailText(text: string, failedHeader: string[] = []): Deco
     remoteMta: parsed.remoteMta,
     reportingMta: '',
     lastCommand: parsed.lastCommand,
-    ...(parsed.reasonHint ? { reasonHint: parsed.reasonHint } : {}),
     decodedBy: NAME,
   }));
   return { findings, type: action === 'delayed' ? 'delayed' : 'bounce' };
@@ -134,7 +119,6 @@ interface Details {
   diagnostic: string;
   remoteMta: string;
   lastCommand: string;
-  reasonHint?: Reason;
 }
 
 function readDetails(raw: string): Details {
@@ -176,11 +160,5 @@ function readDetails(raw: string): Details {
   if (reply) out.replyCode = reply[1] ?? '';
   out.status = bestStatusIn(out.diagnostic);
 
-  for (const rule of OWN_PHRASES) {
-    if (rule.phrase.test(raw)) {
-      out.reasonHint = rule.reason;
-      break;
-    }
-  }
   return out;
 }

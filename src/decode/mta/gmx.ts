@@ -24,7 +24,7 @@
 import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { bestStatusIn } from '../../parse/dsn.js';
-import { addressBlocks, hintFrom, type HintRule } from './text-bounce.js';
+import { addressBlocks } from './text-bounce.js';
 
 const NAME = 'gmx';
 
@@ -45,22 +45,19 @@ const COMMAND_NAME: Record<string, string> = {
   HELO: 'HELO',
 };
 
-/** The system's own words (not the remote server's) that state the reason. */
-const OWN_PHRASES: readonly HintRule[] = [
-  {
-    phrase: /delivery retry time ?out exceeded/i,
-    reason: 'expired',
-    seen: 'Reason:\ndelivery retry timeout exceeded',
-    sample: 'lhost-gmx-04',
-  },
-];
-
 export const gmx: Decoder = {
   name: NAME,
   detect(input: DecodeInput): boolean {
     // From: MAILER-DAEMON@mail.gmx.com ; MAILER-DAEMON@gmx.net ; mailer-daemon@mail.com
     return /mailer-daemon@(?:[\w-]+\.)*(?:gmx\.[a-z]+|mail\.com)\b/i.test(input.from);
   },
+  structure(input: DecodeInput): boolean {
+    // GMX / United Internet's list sentence and their separator before the original's header.
+    const t = input.text;
+    if (!t.includes('header of the original message is following')) return false;
+    return LEAD_RE.test(t) && END_RE.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     const findings = readUnitedInternetReport(input.text, NAME);
     return findings ? { findings, type: 'bounce' } : null;
@@ -93,7 +90,6 @@ function readBlock(recipient: string, lines: string[], decodedBy: string): Findi
   text = text.replace(/^\s*reason:\s*/i, '');
   text = text.replace(/\s+/g, ' ').trim();
   const reply = /^([245]\d\d)\b/.exec(text);
-  const reasonHint = !cmd ? hintFrom(OWN_PHRASES, text) : undefined;
   return {
     recipient,
     action: 'failed',
@@ -104,7 +100,6 @@ function readBlock(recipient: string, lines: string[], decodedBy: string): Findi
     remoteMta,
     reportingMta: '',
     lastCommand,
-    ...(reasonHint ? { reasonHint } : {}),
     decodedBy,
   };
 }

@@ -30,6 +30,12 @@ export const googlegroups: Decoder = {
       input.msg.headers.getAll('x-failed-recipients').length > 0
     );
   },
+  structure(input: DecodeInput): boolean {
+    // Google Groups' link or signature in the notice, and X-Failed-Recipients naming the group.
+    const t = input.text;
+    if (!t.includes('groups.google.com') && !t.includes('Google Groups')) return false;
+    return input.msg.headers.get('x-failed-recipients') !== undefined && GROUPS_MARK_RE.test(t);
+  },
   decode(input: DecodeInput): DecodeResult | null {
     const end = END_RE.exec(input.text);
     const own = end ? input.text.slice(0, end.index) : input.text;

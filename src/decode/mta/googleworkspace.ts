@@ -11,16 +11,16 @@
  *   The response was:
  *   Unspecified Error (SENT_SECOND_EHLO): Smtp server does not advertise AUTH capability
  */
-import type { Action, Finding, Reason, Report } from '../../types.js';
+import type { Action, Finding, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
-import { hintFrom, joinReply, newFinding, type HintRule } from './text-bounce.js';
+import { joinReply, newFinding, squeeze } from './text-bounce.js';
 
 const NAME = 'googleworkspace';
 
 // "** Address not found **", "** Message not delivered **", "** Message blocked **",
 // "** Delivery incomplete **" (a delay warning)
-const BANNER_RE = /^[ \t]*\*\* ?([A-Za-z][A-Za-z ]+?) ?\*\*[ \t]*$/m;
+const BANNER_RE = /^[^\S\r\n]*\*\* ?([A-Za-z][A-Za-z ]+?) ?\*\*\s*$/m;
 // "The response was:" / "The response from the remote server was:"
 const RESPONSE_RE = /^The response (?:from the remote server )?was:[ \t]*$/im;
 // "Your message wasn't delivered to kijitora@example.de because ..."
@@ -31,35 +31,19 @@ const TO_RE = /(?:wasn't delivered to|delivering your message to|has not been de
 // Where the sentence around TO_RE's match begins (sentenceAround).
 const SENTENCE_START = /Your message|There was/i;
 
-/** Google's own words that state the reason (not the remote server's). */
-const OWN_PHRASES: readonly HintRule[] = [
-  {
-    phrase: /'Send mail as'|\bCustomFromDenied\b/i,
-    reason: 'rejected',
-    seen: "You're sending this from a different address or alias using the 'Send mail as' feature.",
-    sample: 'lhost-googleworkspace-01',
-  },
-  {
-    // Only the plain form: "..., or is unable to receive mail" also covers full or disabled mailboxes.
-    phrase: /because the address couldn't be found\. /i,
-    reason: 'userunknown',
-    seen: "Your message wasn't delivered to x@example.it because the address couldn't be found. Check for typos ...",
-    sample: 'mta/googleworkspace/05-address-not-found',
-  },
-  {
-    phrase: /because the domain \S+ couldn't be found|Domain name not found/i,
-    reason: 'hostunknown',
-    seen: "Your message wasn't delivered to x@example.jp because the domain example.jp couldn't be found.",
-    sample: 'mta/googleworkspace/02-domain-not-found',
-  },
-];
-
 export const googleworkspace: Decoder = {
   name: NAME,
   detect(input: DecodeInput): boolean {
     // From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
     return /mailer-daemon@(?:google|googlemail|gmail)\.com/i.test(input.from);
   },
+  structure(input: DecodeInput): boolean {
+    // "** Address not found **" banner line, and "The response was:" or the sentence naming the address.
+    const t = input.text;
+    if (!t.includes('**\n') && !t.includes('** \n')) return false;
+    return BANNER_RE.test(t) && (RESPONSE_RE.test(t) || TO_RE.test(t));
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     const read = readGoogleText(input);
     if (!read || read.recipients.length === 0) return null;
@@ -69,7 +53,7 @@ export const googleworkspace: Decoder = {
       replyCode: read.replyCode,
       diagnostic: read.diagnostic,
       diagnosticType: read.diagnostic ? 'smtp' : '',
-      ...(read.reasonHint ? { reasonHint: read.reasonHint } : {}),
+      ...(read.human ? { human: read.human } : {}),
     }));
     return { findings, type: read.action === 'delayed' ? 'delayed' : 'bounce' };
   },
@@ -95,7 +79,7 @@ export const googleworkspace: Decoder = {
       } else if (f.diagnostic === '') {
         f.diagnostic = read.sentence;
       }
-      if (read.reasonHint && !f.reasonHint) f.reasonHint = read.reasonHint;
+      if (read.human && !f.human) f.human = read.human;
     }
   },
 };
@@ -108,7 +92,8 @@ interface GoogleText {
   replyCode: string;
   /** Google's sentence naming the recipient ("Your message wasn't delivered to x because ..."). */
   sentence: string;
-  reasonHint?: Reason;
+  /** Google's own explanation above "The response was:" (read by the classifier). */
+  human: string;
 }
 
 /**
@@ -159,7 +144,7 @@ function readGoogleText(input: DecodeInput): GoogleText | null {
     diagnostic =
       lines.length > 1 && lines.every((l) => /^\s*[245]\d\d[ -]/.test(l)) ? joinReply(lines) : para.replace(/\s+/g, ' ').trim();
   }
-  const reasonHint = hintFrom(OWN_PHRASES, text);
+  const human = squeeze(text.slice(banner.index, resp ? resp.index : banner.index + 2000)).slice(0, 2000);
   const sentence = to ? sentenceAround(text, to.index).replace(/\s+/g, ' ').trim() : '';
   return {
     action,
@@ -168,6 +153,6 @@ function readGoogleText(input: DecodeInput): GoogleText | null {
     sentence,
     status: bestStatusIn(diagnostic),
     replyCode: /^([245]\d\d)\b/.exec(diagnostic)?.[1] ?? '',
-    ...(reasonHint ? { reasonHint } : {}),
+    human,
   };
 }

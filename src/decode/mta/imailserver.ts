@@ -18,17 +18,9 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { cutAt, fillCodes, findAddress, hintFrom, joinReply, newFinding, splitLines, type HintRule, bounded } from './text-bounce.js';
+import { cutAt, fillCodes, findAddress, joinReply, newFinding, splitLines, bounded } from './text-bounce.js';
 
 const NAME = 'imailserver';
-
-/** IMail's own error keys ("Key: address"). */
-const HINTS: readonly HintRule[] = [
-  { phrase: /^unknown user/, reason: 'userunknown', seen: 'Unknown user: alice@example.com' },
-  { phrase: /^invalid final delivery userid/, reason: 'userunknown', seen: 'Invalid final delivery userid: alice@example.co.jp' },
-  { phrase: /^user mailbox exceeds allowed size/, reason: 'mailboxfull', seen: 'User mailbox exceeds allowed size: alice@example.co.jp' },
-  { phrase: /^host unknown/, reason: 'hostunknown', seen: 'Host unknown: alice@nonexistent.example' },
-];
 
 export const imailserver: Decoder = {
   name: NAME,
@@ -37,6 +29,13 @@ export const imailserver: Decoder = {
     // "X-Mailer: <SMTP32 v8.22>"
     if (/<SMTP32 v/i.test(input.msg.headers.get('x-mailer') ?? '')) return true;
     return /^Undeliverable Mail\s*$/i.test(input.subject.trim());
+  },
+
+  structure(input: DecodeInput): boolean {
+    // IMail's "Original message follows." with its "undeliverable to addr" or "Reason: addr" lines.
+    const t = input.text;
+    if (!t.includes('riginal message follows') || !/undeliverable to|Unknown user|User mailbox exceeds|Invalid final delivery userid|Delivery failed \d|Host not found/i.test(t)) return false;
+    return /^[ \t]*Original message follows\.?/im.test(t) && (/^[^\S\r\n]*undeliverable to\s+\S+@\S+/im.test(t) || /^[^\S\r\n]*(?:Unknown user|User mailbox exceeds allowed size|Invalid final delivery userid|Delivery failed \d+ attempts?|Host not found)[^:\n]*:\s*\S+@\S+/im.test(t));
   },
 
   decode(input: DecodeInput): DecodeResult | null {
@@ -68,8 +67,6 @@ export const imailserver: Decoder = {
         const f = newFinding(NAME, findAddress(key[2]));
         f.diagnostic = key[1];
         f.diagnosticType = 'x-imail';
-        const hint = hintFrom(HINTS, key[1]);
-        if (hint) f.reasonHint = hint;
         findings.push(fillCodes(f));
       }
     }

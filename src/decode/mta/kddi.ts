@@ -10,16 +10,9 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'kddi';
-
-/** KDDI's own sentences after "Could not be delivered to:". */
-const HINTS: readonly HintRule[] = [
-  { phrase: 'mailbox is full', reason: 'mailboxfull', seen: 'As their mailbox is full.' },
-  { phrase: 'due to the lack of space', reason: 'mailboxfull', seen: 'Due to the lack of space in the mailbox' },
-  { phrase: 'not responding', reason: 'expired', seen: 'As the remote server is not responding.' },
-];
 
 export const kddi: Decoder = {
   name: NAME,
@@ -28,6 +21,13 @@ export const kddi: Decoder = {
     // "From: no-reply@x0000000000000.dion.ne.jp"; Message-ID "<...@nm00lds000.auone-net.jp>"
     if (/dion\.ne\.jp/i.test(input.from) && /(?:no-reply|postmaster|mailer-daemon)@(?:[a-z0-9-]+\.)*dion\.ne\.jp\b/i.test(input.from)) return true;
     return (input.msg.headers.get('message-id') ?? '').includes('.auone-net.jp');
+  },
+
+  structure(input: DecodeInput): boolean {
+    // au (KDDI) notices: "Could not be delivered to: <addr>" then the reason, a blank line.
+    const t = input.text;
+    if (!t.includes('Could not be delivered to:')) return false;
+    return /^[^\S\r\n]*Could not be delivered to:\s*<?[^\s<>]+@[^\s<>]+>?\s*$/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {
@@ -42,8 +42,6 @@ export const kddi: Decoder = {
       for (let j = i + 1; j < lines.length && lines[j] !== '' && !/^Could not be delivered to:/i.test(lines[j]!); j++) why.push(lines[j]!);
       f.diagnostic = squeeze(why.join(' '));
       f.diagnosticType = 'x-kddi';
-      const hint = hintFrom(HINTS, f.diagnostic);
-      if (hint) f.reasonHint = hint;
       findings.push(fillCodes(f));
     }
     return findings.length > 0 ? { findings } : null;

@@ -23,6 +23,13 @@ export const mailfoundry: Decoder = {
     return /^Message delivery has failed\s*$/i.test(input.subject.trim());
   },
 
+  structure(input: DecodeInput): boolean {
+    // "Unable to deliver message to: <addr>" then "Delivery failed for the following reason:".
+    const t = input.text;
+    if (!t.includes('Delivery failed for the following reason:')) return false;
+    return /^[^\S\r\n]*Unable to deliver message to:\s*<[^<>]+>/im.test(t) && /Delivery failed for the following reason:/i.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const findings: Finding[] = [];

@@ -16,7 +16,7 @@
 import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { bestStatusIn } from '../../parse/dsn.js';
-import { addressBlocks, hintFrom, type HintRule } from './text-bounce.js';
+import { addressBlocks } from './text-bounce.js';
 
 const NAME = 'mailru';
 
@@ -28,17 +28,6 @@ const LEAD_RU_RE = /одному или нескольким получател�
 // "**********************" (ends the Russian part)
 const END_RE = /^(?:-{3,} ?This is a copy of the message|\*{5,}\s*$|Рекомендуем Вам)/im;
 const ADDRESS_LINE_RE = /^ {1,4}<?([^\s<>]+@[^\s<>]+?)>?:?\s*$/;
-
-/** Exim's own words (not the remote server's) that state the reason. */
-const OWN_PHRASES: readonly HintRule[] = [
-  { phrase: /retry time ?out exceeded/i, reason: 'expired', seen: '    retry timeout exceeded', sample: 'lhost-mailru-10' },
-  {
-    phrase: /Unrouteable address|all (?:relevant )?MX records point to non-existent hosts/i,
-    reason: 'hostunknown',
-    seen: '    Unrouteable address',
-    sample: 'mta/mailru/03-unrouteable',
-  },
-];
 
 // "SMTP error from remote mail server after RCPT TO:<x@example.jp>:"
 const AFTER_RE = /SMTP error from remote (?:mail )?server (?:after|for) (RCPT TO|MAIL FROM|end of data|DATA|initial connection|EHLO|HELO|TEXT)\b[^\n]*?:\s*(?=host |$)/i;
@@ -59,6 +48,14 @@ export const mailru: Decoder = {
     // From: mailer-daemon@corp.mail.ru ; Subject: "Ваше сообщение не доставлено. Mail failure."
     return /mailer-daemon@[\w.-]*\bmail\.ru\b/i.test(input.from) || /Mail failure\.?$/i.test(input.subject.trim());
   },
+  structure(input: DecodeInput): boolean {
+    // Mail.ru's Exim-derived list under its Russian sentence (in English it is Exim's own layout,
+    // which the exim decoder reads), with its indented address lines.
+    const t = input.text;
+    if (!t.includes('получателям') && !t.includes('Рекомендуем Вам')) return false;
+    return (LEAD_RU_RE.test(t) || /Рекомендуем Вам/.test(t)) && /^ {1,4}<?[^\s<>]+@[^\s<>]+?>?:?\s*$/m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     const findings = readEximBlocks(input.text, LEAD_EN_RE) ?? readEximBlocks(input.text, LEAD_RU_RE);
     if (!findings || findings.length === 0) return null;
@@ -89,7 +86,6 @@ function readBlock(recipient: string, raw: string): Finding {
     text = text.slice(host[0].length);
   }
   const reply = /^([245]\d\d)\b/.exec(text);
-  const reasonHint = !after ? hintFrom(OWN_PHRASES, text) : undefined;
   return {
     recipient,
     action: 'failed',
@@ -100,7 +96,6 @@ function readBlock(recipient: string, raw: string): Finding {
     remoteMta,
     reportingMta: '',
     lastCommand,
-    ...(reasonHint ? { reasonHint } : {}),
     decodedBy: NAME,
   };
 }

@@ -29,6 +29,13 @@ export const mfilter: Decoder = {
     return /^failure notice$/i.test(input.subject.trim());
   },
 
+  structure(input: DecodeInput): boolean {
+    // m-FILTER's "-------server message" / "-------SMTP command" sections.
+    const t = input.text;
+    if (!t.includes('server message')) return false;
+    return /^-{5,}server message\s*$/im.test(t) && /^-{5,}SMTP command\s*$/im.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     // Cheap necessary condition before splitting the text: qmail's "failure notice" shares the subject.

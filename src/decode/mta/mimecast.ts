@@ -40,6 +40,13 @@ export const mimecast: Decoder = {
       input.msg.headers.get('x-mc-system') !== undefined
     );
   },
+  structure(input: DecodeInput): boolean {
+    // Mimecast's "-- address" line under its sentence, and "The problem appears to be :".
+    const t = input.text;
+    if (!t.includes('The problem appears to be')) return false;
+    return LEAD_RE.test(t) && ADDRESS_RE.test(t) && /The problem appears to be\s*:/i.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     const text = input.text;
     const lead = LEAD_RE.exec(text);

@@ -29,6 +29,13 @@ export const mxlogic: Decoder = {
     return receivedText(input).includes('mxl_mta');
   },
 
+  structure(input: DecodeInput): boolean {
+    // MX Logic's Exim layout, with the error on the address line, and its header-copy separator.
+    const t = input.text;
+    if (!t.includes('Included is a copy of the message header:')) return false;
+    return /could not be delivered to one or more/i.test(t) && /^Included is a copy of the message header:/m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     if (!/could not be delivered to one or more/i.test(input.text)) return null;

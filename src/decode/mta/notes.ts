@@ -14,8 +14,7 @@
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { receivedText } from '../text.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
-import { DOMINO_HINTS } from './domino.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'notes';
 
@@ -26,6 +25,13 @@ export const notes: Decoder = {
     // "Subject: Undeliverable message"; "Received: ... (Lotus SMTP MTA v4.6.1 ...)"
     if (/^Undeliverable message\s*$/i.test(input.subject.trim())) return true;
     return receivedText(input).includes('Lotus SMTP MTA');
+  },
+
+  structure(input: DecodeInput): boolean {
+    // Lotus Notes' "------- Failure Reasons --------" section.
+    const t = input.text;
+    if (!t.includes('Failure Reasons')) return false;
+    return /^[^\S\r\n]*-{3,}\s*Failure Reasons\s*-{3,}/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {
@@ -45,8 +51,6 @@ export const notes: Decoder = {
         const f = newFinding(NAME, a);
         f.diagnostic = squeeze(reason.join(' '));
         f.diagnosticType = 'x-notes';
-        const hint = hintFrom(DOMINO_HINTS, f.diagnostic);
-        if (hint) f.reasonHint = hint;
         findings.push(fillCodes(f));
         reason = [];
       } else {

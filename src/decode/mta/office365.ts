@@ -13,7 +13,7 @@
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { receivedText } from '../text.js';
 import type { Report } from '../../types.js';
-import { enrichExchangeFindings, readExchangeReport, toFinding } from './exchange2007.js';
+import { enrichExchangeFindings, exchangeResult } from './exchange2007.js';
 
 const NAME = 'office365';
 
@@ -31,9 +31,7 @@ export const office365: Decoder = {
     return CLOUD_HOST_RE.test(receivedText(input));
   },
   decode(input: DecodeInput): DecodeResult | null {
-    const entries = readExchangeReport(input.text);
-    if (!entries) return null;
-    return { findings: entries.map((e) => toFinding(e, NAME)), type: 'bounce' };
+    return exchangeResult(input.text, NAME);
   },
   enrich(report: Report, input: DecodeInput): void {
     enrichExchangeFindings(input.text, report.findings);

@@ -4,34 +4,40 @@
  * In: DecodeInput ("This is the MAILER-DAEMON, please DO NOT REPLY to this e-mail.").
  * Out: one Finding per "address: error" line, in report order; 'delayed' for warnings. No config keys.
  *
- * The format (smtpd/bounce.c):
+ * The format (smtpd/bounce.c; "e-mail" before 6.x, "email" after):
  *       Hi!
- *       This is the MAILER-DAEMON, please DO NOT REPLY to this e-mail.
+ *       This is the MAILER-DAEMON, please DO NOT REPLY to this email.
  *       An error has occurred while attempting to deliver a message for
  *       the following list of recipients:
  *
  *   alice@example.org: 550 5.1.1 <alice@example.org>: Recipient address rejected: User unknown
  *
  *       Below is a copy of the original message:
+ *
+ * Structure: the text part is "Content-Description: Notification", the prose is indented by four,
+ * each recipient is one "user@domain: error" line at column 0, and "Below is a copy of the
+ * original message:" ends the list. An expired envelope ("Envelope expired") is reported with
+ * the warning template and "Action: delayed" in the DSN, yet the message is gone: a final failure,
+ * on whichever path reads it (this decoder, or rfc3464 + enrichOpensmtpd).
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { receivedText } from '../text.js';
 import type { Finding, Report } from '../../types.js';
-import { cutAt, fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
+import { cutAt, fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'opensmtpd';
 
 const END = [/^[ \t]*Below is a copy of the original message:?/m, /^[ \t]*Below is a copy of the message:?/m];
+const INTRO = /This is the MAILER-DAEMON, please DO NOT REPLY to this e-?mail/i;
+/** "user@domain: error" at column 0, the list's only unindented lines. */
+const LINE = /^[^\s:<>@]+@[^\s:<>@]+: \S/m;
 
-/** OpenSMTPD's own error texts (mta.c, mta_session.c) that state the reason. */
-const HINTS: readonly HintRule[] = [
-  { phrase: /^domain does not exist/, reason: 'hostunknown', seen: 'alice@nonexistent.example: Domain does not exist' },
-  { phrase: /^invalid domain name/, reason: 'hostunknown', seen: 'alice@exa_mple.org: Invalid domain name' },
-  { phrase: /^network error on destination mxs/, reason: 'networkerror', seen: 'alice@example.org: Network error on destination MXs' },
-  { phrase: /^no mx found for domain/, reason: 'hostunknown', seen: 'alice@example.org: No MX found for domain' },
-  { phrase: /^loop detected/, reason: 'networkerror', seen: 'alice@example.org: Loop detected' },
-  { phrase: /^envelope expired/, reason: 'expired', seen: 'alice@example.org: Envelope expired' },
-];
+export function opensmtpdStructure(input: DecodeInput): boolean {
+  const t = input.text;
+  if (!t.includes('MAILER-DAEMON, please DO NOT REPLY') && !t.includes('Below is a copy of the')) return false;
+  if (!LINE.test(t)) return false;
+  return INTRO.test(t) || (END.some((re) => re.test(t)) && /^ {4}\S/m.test(t));
+}
 
 function readLines(report: string, action: 'failed' | 'delayed'): Finding[] {
   const out: Finding[] = [];
@@ -45,8 +51,10 @@ function readLines(report: string, action: 'failed' | 'delayed'): Finding[] {
       out.push(cur);
       continue;
     }
-    // A long reply continues on the next line(s) before the blank line.
-    if (cur && line.trim() !== '' && !/^\s{4}/.test(line)) {
+    // A long reply continues on the next line(s) before the blank line (bounce.c writes one line
+    // per recipient and a blank line before its indented prose, so a line right below is the
+    // reply's, re-wrapped, whatever its indent).
+    if (cur && line.trim() !== '') {
       cur.diagnostic += ' ' + line.trim();
       continue;
     }
@@ -57,11 +65,9 @@ function readLines(report: string, action: 'failed' | 'delayed'): Finding[] {
     f.diagnosticType = /^[245]\d\d[\s-]/.test(f.diagnostic) ? 'smtp' : 'x-opensmtpd';
     fillCodes(f);
     if (!f.replyCode) {
-      const hint = hintFrom(HINTS, f.diagnostic);
-      if (hint) f.reasonHint = hint;
     }
     // "A message is delayed ... Envelope expired": the warning template, but the message is gone.
-    if (f.reasonHint === 'expired') f.action = 'failed';
+    if (/^envelope expired/i.test(f.diagnostic)) f.action = 'failed';
   }
   return out;
 }
@@ -76,9 +82,11 @@ export const opensmtpd: Decoder = {
     return receivedText(input).includes('(OpenSMTPD)');
   },
 
+  structure: opensmtpdStructure,
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
-    if (!/This is the MAILER-DAEMON, please DO NOT REPLY/i.test(input.text)) return null;
+    if (!opensmtpdStructure(input)) return null;
     // "A message is delayed for more than 10 minutes for the following list of recipients:"
     const delayed = /message is delayed for more than|only a temporary failure report/i.test(input.text);
     const findings = readLines(cutAt(input.text, END), delayed ? 'delayed' : 'failed');
@@ -87,16 +95,22 @@ export const opensmtpd: Decoder = {
   },
 };
 
-/** OpenSMTPD's DSN has the reply; the text adds nothing we lack except, sometimes, the reply. */
+/**
+ * OpenSMTPD's DSN has the reply; the text adds, sometimes, the reply and OpenSMTPD's own words, and
+ * says when a "delayed" envelope has in fact expired (a final failure, as in decode()).
+ */
 export function enrichOpensmtpd(report: Report, input: DecodeInput): void {
   input = bounded(input);
-  if (!/This is the MAILER-DAEMON, please DO NOT REPLY/i.test(input.text)) return;
+  if (!opensmtpdStructure(input)) return;
   const fromText = readLines(cutAt(input.text, END), 'failed');
   for (const f of report.findings) {
     const t = fromText.find((x) => x.recipient === f.recipient);
     if (!t) continue;
-    if (!f.diagnostic && t.diagnostic) f.diagnostic = t.diagnostic;
+    // fillFromText may have put the whole "user@domain: text" line there; OpenSMTPD's own is better.
+    // fillFromText may have put the whole "user@domain: text" line there, or only its first
+    // physical line; OpenSMTPD's own reading is the whole reply.
+    if ((!f.diagnostic || f.diagnostic.startsWith(`${f.recipient}:`) || (t.diagnostic.length > f.diagnostic.length && t.diagnostic.startsWith(f.diagnostic))) && t.diagnostic) f.diagnostic = t.diagnostic;
     if (!f.replyCode && t.replyCode) f.replyCode = t.replyCode;
-    if (!f.reasonHint && t.reasonHint && !f.diagnostic.match(/^[245]\d\d/)) f.reasonHint = t.reasonHint;
+    if (/^envelope expired/i.test(t.diagnostic) && f.action === 'delayed') f.action = 'failed';
   }
 }

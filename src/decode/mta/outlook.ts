@@ -15,9 +15,9 @@
  * Other lead sentences: "Delivery to the following recipients failed." and (a warning)
  * "Delivery to the following recipients has been delayed."
  */
-import type { Action, Finding, Reason, Report } from '../../types.js';
+import type { Action, Finding, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { hintFrom, newFinding, type HintRule } from './text-bounce.js';
+import { newFinding } from './text-bounce.js';
 import { normalizeAddress } from '../../parse/dsn.js';
 
 const NAME = 'outlook';
@@ -30,22 +30,19 @@ const LEAD_RE =
   /^(Delivery to the following recipients (failed|has been delayed)\.|Unable to deliver message to the following recipients,?\s*([^]*?)\.)\s*$/im;
 const ADDRESS_LINE_RE = /^\s+<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/;
 
-/** Hotmail's own reasons, in its lead sentence. */
-const OWN_PHRASES: readonly HintRule[] = [
-  {
-    // Hotmail gave up after failing to connect for the whole retry period (the DSN says 4.4.7).
-    phrase: /due to being unable to connect successfully to the destination mail server/i,
-    reason: 'expired',
-    seen: 'Unable to deliver message to the following recipients, due to being unable to connect successfully to the destination mail server.',
-    sample: 'lhost-outlook-07',
-  },
-];
-
 export const outlook: Decoder = {
   name: NAME,
   detect(input: DecodeInput): boolean {
     // From: postmaster@mail.hotmail.com ; postmaster@hotmail.com ; postmaster@outlook.com
     return /postmaster@(?:[\w-]+\.)*(?:hotmail|outlook|live|msn)\.[a-z.]+/i.test(input.from);
+  },
+  structure(input: DecodeInput): boolean {
+    // The Windows SMTP service's DSN text (Hotmail's legacy notices, IIS, Exchange 2003): its
+    // mark sentence, its lead, and the recipients indented below it.
+    const t = input.text;
+    if (!t.includes('automatically generated Delivery Status Notification')) return false;
+    const read = MARK_RE.test(t) ? readLead(t) : null;
+    return read !== null && read.recipients.length > 0;
   },
   decode(input: DecodeInput): DecodeResult | null {
     const read = readLead(input.text);
@@ -56,7 +53,6 @@ export const outlook: Decoder = {
       replyCode: '',
       diagnostic: read.reason,
       diagnosticType: '',
-      ...(read.hint && read.action === 'failed' ? { reasonHint: read.hint } : {}),
     }));
     return { findings, type: read.action === 'delayed' ? 'delayed' : 'bounce' };
   },
@@ -66,12 +62,11 @@ export const outlook: Decoder = {
     for (const f of report.findings) {
       if (f.diagnostic !== '' || !read.recipients.includes(f.recipient)) continue;
       f.diagnostic = read.reason;
-      if (read.hint && f.action === 'failed' && !f.reasonHint) f.reasonHint = read.hint;
     }
   },
 };
 
-function readLead(text: string): { action: Action; reason: string; hint?: Reason; recipients: string[] } | null {
+function readLead(text: string): { action: Action; reason: string; recipients: string[] } | null {
   if (!MARK_RE.test(text)) return null;
   const lead = LEAD_RE.exec(text);
   if (!lead) return null;
@@ -88,6 +83,5 @@ function readLead(text: string): { action: Action; reason: string; hint?: Reason
     if (!m) break;
     recipients.push(normalizeAddress(m[1] ?? ''));
   }
-  const hint = hintFrom(OWN_PHRASES, whole);
-  return { action, reason: reason ? whole : '', ...(hint ? { hint } : {}), recipients };
+  return { action, reason: reason ? whole : '', recipients };
 }

@@ -2,8 +2,14 @@
  * postfix - decode Postfix's bounce text when no RFC 3464 part is present (old Postfix, DSN
  * stripped by a relay, "notify_classes" transcripts sent to postmaster), and enrich Postfix DSNs
  * with what only the text says (the SMTP command the reply answered).
- * In: DecodeInput ("This is the mail system at host ..." / "This is the Postfix program at host ...").
- * Out: one Finding per "<address>: ..." entry, in report order. No config keys.
+ * In: DecodeInput. Out: one Finding per "<address>: ..." entry, in report order; the address we
+ * sent to ("(expanded from <alias>)") rather than the one it expanded to. No config keys.
+ *
+ * Detection by structure: the whole text of the notice is the administrator's (bounce_template_file:
+ * subject, From's full name, every paragraph, the signature), so the banner only helps. What Postfix
+ * itself writes is the entries: "<addr>: " at column 0, continuation lines indented, "host
+ * name[ip] said:" / "refused to talk to me:" and "(in reply to RCPT TO command)"; the text part's
+ * "Content-Description: Notification"; the DSN part's X-Postfix-Queue-ID / X-Postfix-Sender fields.
  *
  * The format (Postfix bounce_notify_util.c, bounce templates):
  *   This is the mail system at host mx.example.net.
@@ -20,19 +26,29 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding, Report } from '../../types.js';
-import { commandOf, fillCodes, findAddress, hintFrom, newFinding, splitLines, squeeze, type HintRule, bounded } from './text-bounce.js';
+import { parseDeliveryStatus } from '../../parse/dsn.js';
+import { findDeliveryStatusParts } from '../rfc3464.js';
+import { commandOf, fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
 
 const NAME = 'postfix';
 
-/** Postfix's own words (no remote server answered) that state the reason. */
-const HINTS: readonly HintRule[] = [
-  { phrase: 'host or domain name not found', reason: 'hostunknown', seen: '<a@example.invalid>: Host or domain name not found. Name service error for name=example.invalid type=A: Host not found' },
-  { phrase: /^unknown user: /, reason: 'userunknown', seen: '<bob@example.org>: unknown user: "bob"' },
-  { phrase: /^connect to \S+: connection refused/, reason: 'networkerror', seen: '<a@example.org>: connect to mx.example.org[192.0.2.1]:25: Connection refused' },
-  { phrase: /^conversation with \S+ timed out/, reason: 'networkerror', seen: '<a@example.org>: conversation with mx.example.org[192.0.2.1] timed out while receiving the initial server greeting' },
-  { phrase: 'mailbox is full', reason: 'mailboxfull', seen: '<a@example.org>: cannot update mailbox /var/mail/a for user a. error writing message: Disk quota exceeded / mailbox is full' },
-  { phrase: 'disk quota exceeded', reason: 'mailboxfull', seen: '<a@example.org>: cannot update mailbox /var/mail/a for user a. error writing message: Disk quota exceeded' },
-];
+/** "<alice@example.org>: " / "<alice@example.org> (expanded from <team@example.org>): " at column 0. */
+const ENTRY_RE = /^<[^<>\s@]+@[^<>\s]+>(?: \(expanded from <[^<>\s]*>\))?:[ \t]+\S/m;
+/** What only Postfix's own entry text says. */
+const ENTRY_WORDS_RE =
+  /\(in reply to (?:[A-Z]+ )+command\)|\bhost \S+\[[0-9A-Fa-f.:]+\] (?:said|refused to talk to me):|\b(?:conversation|lost connection) with \S+\[[0-9A-Fa-f.:]+\]|\bconnect to \S+\[[0-9A-Fa-f.:]+\](?::\d+)?:|\bdelivery temporarily suspended:|\bName service error for name=/;
+/** The default template's banner (Postfix's mail_name may replace "Postfix"; any name is accepted). */
+const BANNER_RE = /This is the (?:mail system|\S+ program) at host/i;
+/** The smtpd "errors from" transcript sent to postmaster ("Postfix SMTP server: errors from ..."; mail_name may differ). */
+const TRANSCRIPT_SUBJECT_RE = /^\S+ SMTP server: errors from /i;
+
+/** Postfix's own report structure in the text. */
+export function postfixStructure(input: DecodeInput): boolean {
+  const t = input.text;
+  if ((t.indexOf('>: ') < 0 && t.indexOf('>):') < 0) || (t.indexOf('\n<') < 0 && t[0] !== '<')) return false;
+  if (!ENTRY_RE.test(t)) return false;
+  return ENTRY_WORDS_RE.test(t) || BANNER_RE.test(t);
+}
 
 /** One "<addr>: text" entry of the bounce text. */
 interface Entry {
@@ -47,9 +63,11 @@ function readEntries(text: string): Entry[] {
   for (const line of splitLines(text)) {
     // "<alice@example.org>: host ..." / "<alice@example.org> (expanded from <list@example.org>): ..."
     const c0 = line.charCodeAt(0);
-    const head = c0 === 60 /* < */ || (c0 === 32 && line.charCodeAt(1) === 60) ? /^ ?<([^<>\s]+)>(?:\s*\(expanded from <[^<>]*>\))?:\s*(.*)$/.exec(line) : null;
+    const head = c0 === 60 /* < */ || (c0 === 32 && line.charCodeAt(1) === 60) ? /^ ?<([^<>\s]+)>(?:\s*\(expanded from <([^<>]*)>\))?:\s*(.*)$/.exec(line) : null;
     if (head && head[1] !== undefined) {
-      cur = { recipient: findAddress(`<${head[1]}>`) || head[1], text: head[2] ?? '' };
+      // The address we sent to is the alias, not what it expanded to.
+      const sent = head[2] !== undefined && head[2] !== '' ? head[2] : head[1];
+      cur = { recipient: findAddress(`<${sent}>`) || sent, text: head[3] ?? '' };
       out.push(cur);
       continue;
     }
@@ -118,10 +136,13 @@ function toFinding(e: Entry): Finding {
   } else {
     f.diagnostic = e.text;
     f.diagnosticType = 'x-postfix';
-    const hint = hintFrom(HINTS, e.text);
-    if (hint) f.reasonHint = hint;
   }
   return fillCodes(f);
+}
+
+/** smtpd's transcript: "Transcript of session follows." then " In:"/" Out:" lines. */
+function transcriptStructure(text: string): boolean {
+  return /^Transcript of session follows\.?\s*$/m.test(text) && /^[^\S\r\n]*In:\s+RCPT\s+TO:/im.test(text) && /^[^\S\r\n]*Out:\s+[45]\d\d\s/m.test(text);
 }
 
 /** "Postfix SMTP server: errors from host[ip]": the recipients are the RCPT TO lines. */
@@ -161,25 +182,32 @@ export const postfix: Decoder = {
   enrich: (report, input) => enrichPostfix(report, input),
 
   detect(input: DecodeInput): boolean {
-    // "Subject: Undelivered Mail Returned to Sender", "Delayed Mail (still being retried)",
-    // "Postfix SMTP server: errors from localhost[127.0.0.1]"
-    if (/Undelivered Mail Returned to Sender|Delayed Mail \(still being retried\)|^Postfix SMTP server: errors from/i.test(input.subject)) return true;
-    return /\(Mail Delivery System\)|Mail Delivery System/i.test(input.from);
+    // The default template: "Subject: Undelivered Mail Returned to Sender", "Delayed Mail (still
+    // being retried)", From "MAILER-DAEMON (Mail Delivery System)"; smtpd's transcript to postmaster.
+    if (/^(?:Undelivered Mail Returned to Sender|Delayed Mail \(still being retried\))/i.test(input.subject)) return true;
+    if (TRANSCRIPT_SUBJECT_RE.test(input.subject)) return true;
+    if (/\(Mail Delivery System\)|Mail Delivery System/i.test(input.from)) return true;
+    return input.msg.headers.get('x-postfix-queue-id') !== undefined;
+  },
+
+  structure(input: DecodeInput): boolean {
+    if (TRANSCRIPT_SUBJECT_RE.test(input.subject)) return transcriptStructure(input.text);
+    return postfixStructure(input);
   },
 
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
-    if (/^Postfix SMTP server: errors from/i.test(input.subject)) {
+    if (TRANSCRIPT_SUBJECT_RE.test(input.subject) || transcriptStructure(input.text)) {
       const findings = readTranscript(input.text);
-      return findings.length > 0 ? { findings } : null;
+      if (findings.length > 0) return { findings };
     }
-    // "This is the mail system at host mx.example.net." / "This is the Postfix program at host ..."
-    if (!/This is the (?:mail system|Postfix program) at host/i.test(input.text)) return null;
+    if (!postfixStructure(input)) return null;
     const findings = readEntries(input.text).map(toFinding);
     if (findings.length === 0) return null;
     // "Delayed Mail (still being retried)": the same layout, a warning only.
-    // "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #"
-    if (/Delayed Mail/i.test(input.subject) || /THIS IS A WARNING ONLY|This is a delivery status notification, NOT an error/i.test(input.text)) {
+    // "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #" (the default template),
+    // or, under any template, the DSN part's "Action: delayed" for every recipient.
+    if (/^Delayed Mail/i.test(input.subject) || /THIS IS A WARNING ONLY|This is a delivery status notification, NOT an error/i.test(input.text) || dsnSaysDelayed(input)) {
       for (const f of findings) f.action = 'delayed';
       return { findings, type: 'delayed' };
     }
@@ -187,12 +215,18 @@ export const postfix: Decoder = {
   },
 };
 
+/** The message's delivery-status part says every recipient is only delayed. */
+function dsnSaysDelayed(input: DecodeInput): boolean {
+  const actions = findDeliveryStatusParts(input.msg.root).flatMap((p) => parseDeliveryStatus(p.body).recipients.map((r) => (r['action'] ?? '').trim().toLowerCase()));
+  return actions.length > 0 && actions.every((a) => a.startsWith('delayed'));
+}
+
 /** Add what only Postfix's text has (SMTP command, remote host) to the DSN findings. */
 export function enrichPostfix(report: Report, input: DecodeInput): void {
   // Nothing to fill: skip reading the text (the usual case for a complete Postfix DSN).
   if (report.findings.every((f) => f.lastCommand && f.remoteMta && f.diagnostic && f.replyCode)) return;
   input = bounded(input);
-  if (!/This is the (?:mail system|Postfix program) at host/i.test(input.text)) return;
+  if (!postfixStructure(input)) return;
   const fromText = readEntries(input.text).map(toFinding);
   for (const f of report.findings) {
     const t = fromText.find((x) => x.recipient === f.recipient);

@@ -16,6 +16,12 @@
  *   Giving up on 192.0.2.1.
  *
  *   --- Below this line is a copy of the message.
+ *
+ * Detection by structure (QSBMF, cr.yp.to/proto/qsbmf.txt): the intro paragraph is whatever the
+ * installation says (patched, translated, front ends); the recipient paragraphs are not: "<addr>:"
+ * alone at column 0 with its explanation below, qmail's "(#5.1.1)" tags, "Remote host said:",
+ * "does not like recipient.", "Giving up on ...", and the break paragraph "--- Below this line is
+ * a copy of the message.".
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { receivedText } from '../text.js';
@@ -25,12 +31,10 @@ import {
   fillCodes,
   findStatus,
   headersFromText,
-  hintFrom,
   joinReply,
   newFinding,
   splitLines,
   squeeze,
-  type HintRule,
   bounded,
 } from './text-bounce.js';
 
@@ -57,28 +61,31 @@ const STEPS: ReadonlyArray<{ re: RegExp; command: string; seen: string }> = [
   { re: /(?:^|\s)(\S+) failed after I sent the message/, command: 'DATA', seen: '52.101.68.24 failed after I sent the message.' },
 ];
 
-/** qmail's own sentences whose words state the reason (the remote host's words come first). */
-const HINTS: readonly HintRule[] = [
-  { phrase: "couldn't find any host named", reason: 'hostunknown', seen: "Sorry, I couldn't find any host named cx.example.com. (#5.1.2)" },
-  { phrase: "couldn't find a mail exchanger or ip address", reason: 'notaccept', seen: "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)" },
-  { phrase: "wasn't able to establish an smtp connection", reason: 'networkerror', seen: "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)" },
-  { phrase: 'no mailbox here by that name', reason: 'userunknown', seen: 'Sorry, no mailbox here by that name. (#5.1.1)' },
-  { phrase: "mailbox is full", reason: 'mailboxfull', seen: 'The users mailfolder is full / mailbox is full (#5.2.2)' },
-  { phrase: 'over the allowed quota', reason: 'mailboxfull', seen: 'The users mailfolder is over the allowed quota (size). (#5.2.2)' },
-  { phrase: 'mailfolder is full', reason: 'mailboxfull', seen: "child status 100...The e-mail message could not be delivered because the user's mailfolder is full." },
-];
+/** A QSBMF recipient paragraph: "<addr>:" alone at column 0, its explanation on the next line. */
+const PARAGRAPH = /^<[^<>\s]+>:[ \t]*\n[^\s]/m;
+/** What qmail-send itself writes in and after those paragraphs. */
+const QMAIL_WORDS =
+  /^--- (?:Below this line is a copy of the message|Enclosed is a copy of the message|Below the next line is a copy of the message|Original message follows)|\(#[245]\.\d{1,3}\.\d{1,3}\)|^Remote host said: |does not like recipient\.|^Giving up on \S+\.?$|Connected to \S+ but |I'm not going to try again|qmail-send program/m;
 
-// "I'm not going to try again; this message has been in the queue too long."
-const EXPIRED = /this message has been in the queue too long/i;
+/** QSBMF's structure in the text. */
+export function qmailStructure(input: DecodeInput): boolean {
+  const t = input.text;
+  if (t.indexOf('>:') < 0 || !PARAGRAPH.test(t)) return false;
+  return QMAIL_WORDS.test(t) || receivedText(input).includes('invoked for bounce');
+}
+
 // Lines that are qmail's own boilerplate inside a block, not the remote server's words.
 const NOISE = /^(?:Giving up on \S+|I'm not going to try again;.*|Remote host said:\s*)$/;
 
 export const qmail: Decoder = {
   name: NAME,
 
+  structure: qmailStructure,
+
   detect(input: DecodeInput): boolean {
     const h = input.msg.headers;
-    if (/failure notice|delivery failure|failed delivery/i.test(input.subject)) return true;
+    // qmail-send's subject "failure notice" (and the variants of its forks), at the start only.
+    if (/^(?:failure notice|delivery failure|failed delivery)/i.test(input.subject.trim())) return true;
     // "Received: (qmail 44375 invoked for bounce); 24 Jun 2024 08:48:01 -0000"
     // "Received: indimail-mta queue 63628 by host email.example.jp (invoked for bounce); ..."
     if (receivedText(input).includes('invoked for bounce')) return true;
@@ -88,8 +95,8 @@ export const qmail: Decoder = {
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const text = input.text;
-    // "Hi. This is the qmail-send program at nq.example.jp." (translations keep the <addr>: layout)
-    if (!/qmail-send program|wasn't able to deliver your message to the following address/i.test(text)) return null;
+    // "Hi. This is the qmail-send program at nq.example.jp.", or any intro above qmail's paragraphs.
+    if (!qmailStructure(input) && !/qmail-send program|wasn't able to deliver your message to the following address/i.test(text)) return null;
     const report = cutAt(text, QMAIL_END);
     const findings = readQmailBlocks(report, NAME);
     if (findings.length === 0) return null;
@@ -161,6 +168,9 @@ function finish(f: Finding, lines: string[]): Finding {
     const own = lines.filter((l) => !NOISE.test(l) && !STEPS.some((s) => s.re.test(l)));
     f.diagnostic = squeeze((own.length > 0 ? own : lines).join(' '));
     f.diagnosticType = f.diagnostic ? 'x-qmail' : '';
+    // qmail's whole explanation ("I'm not going to try again; this message has been in the queue
+    // too long."), for the classifier; when the remote host answered, its reply says more.
+    f.human = squeeze(all);
   }
   fillCodes(f);
 
@@ -170,13 +180,5 @@ function finish(f: Finding, lines: string[]): Finding {
     if (tag && tag[1] !== undefined) f.status = findStatus(tag[1]);
   }
 
-  // Reasons qmail states itself. The queue-lifetime sentence only decides when the remote host
-  // gave no answer of its own: "Remote host said: 421 4.7.0 ... deferred" + "in the queue too
-  // long" is a rejection that outlived the queue, and the rejection says more.
-  if (said < 0) {
-    const hint = hintFrom(HINTS, all);
-    if (hint) f.reasonHint = hint;
-    else if (EXPIRED.test(all)) f.reasonHint = 'expired';
-  }
   return f;
 }

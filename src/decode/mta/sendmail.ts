@@ -66,7 +66,13 @@ export function readTranscript(lines: readonly string[]): TranscriptEntry[] {
   let host = '';
   let command = '';
   let reply: string[] = [];
+  // Sendmail indents no transcript line: an indented one is the line above it, re-wrapped.
+  const joined: string[] = [];
   for (const raw of lines) {
+    if (joined.length > 0 && /^[ \t]+\S/.test(raw) && joined[joined.length - 1]!.trim() !== '' && !/^\s*-{3,}/.test(raw)) joined[joined.length - 1] += ' ' + raw.trim();
+    else joined.push(raw);
+  }
+  for (const raw of joined) {
     const line = raw.trim();
     // "While talking to mail.example.co.jp:"  /  "... while talking to mx.example.com.:"
     const talk = /^(?:\.\.\.\s*)?while talking to\s+(\S.*?)\.?:\s*$/i.exec(line);
@@ -200,7 +206,7 @@ export function readSendmailText(text: string, name: string): Finding[] {
  * Use that Status where the transcript gave none.
  */
 function statusFromInlineDsn(findings: Finding[], text: string): void {
-  const re = /^Final-Recipient:(?:[^;\n]*;)?\s*(\S+)\s*$([\s\S]*?)(?=^Final-Recipient:|^\s*$|(?![\s\S]))/gim;
+  const re = /^Final-Recipient:(?:[^;\n]*;)?\s*(\S+)\s*$([\s\S]*?)(?=^Final-Recipient:|^[^\S\r\n]*$|(?![\s\S]))/gim;
   for (const m of text.matchAll(re)) {
     const f = findings.find((x) => x.recipient === findAddress(m[1] ?? ''));
     const st = /^Status:\s*([245]\.\d{1,3}\.\d{1,3})/im.exec(m[2] ?? '');
@@ -230,6 +236,13 @@ export const sendmail: Decoder = {
     // "Subject: Returned mail: see transcript for details", "Warning: could not send message for past 4 hours"
     if (/Returned mail:|Warning: could not send message|see transcript for details/i.test(input.subject)) return true;
     return /Mail Delivery Subsystem/i.test(input.from);
+  },
+
+  structure(input: DecodeInput): boolean {
+    // savemail.c's section rules, which no option changes (quoted when a person forwarded it).
+    const t = input.text;
+    if (!t.includes('Transcript of session follows') && !/-[ \t]*The following addresses? ha[ds] /.test(t)) return false;
+    return /^[ \t>]*-{3,}[ \t]*(?:Transcript of session follows|The following addresses? (?:had|has) )/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -8,7 +8,7 @@
 import { normalizeAddress } from '../../parse/dsn.js';
 import type { MimePart, ParsedMessage } from '../../parse/message.js';
 import type { DecodeInput } from '../types.js';
-import type { Action, Finding, Reason } from '../../types.js';
+import type { Action, Finding } from '../../types.js';
 
 /** A Finding with every string field empty; the decoder fills what the report states. */
 export function newFinding(decodedBy: string, recipient: string, action: Action = 'failed'): Finding {
@@ -123,6 +123,14 @@ export function splitLines(text: string): string[] {
   return lines;
 }
 
+/**
+ * Join indented continuation lines to the line above, for formats that never indent anything
+ * themselves: a relay or client that re-wrapped long lines (with an indent) leaves the same text.
+ */
+export function unfoldIndented(text: string): string {
+  return text.replace(/\n[ \t]+(?=\S)/g, (m, offset: number) => (offset > 0 && text[offset - 1] !== '\n' ? ' ' : m));
+}
+
 /** Fill status and reply code from a diagnostic when the finding has none yet. */
 export function fillCodes(f: Finding): Finding {
   if (!f.status) f.status = findStatus(f.diagnostic);
@@ -180,17 +188,6 @@ export function headersFromText(block: string): { to: string; from: string; subj
   return { to: get('To'), from: get('From'), subject: get('Subject') };
 }
 
-/** A small named rule: the reason a format states in words of its own. */
-export interface HintRule {
-  /** Lower-case substring or pattern matched against the (lower-cased) error text. */
-  phrase: string | RegExp;
-  reason: Reason;
-  /** The bounce line this rule was written from. */
-  seen: string;
-  /** The sample that shows it. */
-  sample?: string;
-}
-
 /**
  * The per-address blocks of a report laid out as "lead line, then <address>: lines each followed by
  * their error lines, then an end marker" (Exim-style; GMX/1&1, Mail.ru, Yahoo). Lines matching
@@ -219,15 +216,6 @@ export function addressBlocks(
     if (current && line.trim() !== '' && !(skip && skip.test(line))) current.lines.push(line.trim());
   }
   return blocks;
-}
-
-/** The reason of the first rule whose phrase occurs in the text, or undefined. */
-export function hintFrom(rules: readonly HintRule[], text: string): Reason | undefined {
-  const low = text.toLowerCase();
-  for (const r of rules) {
-    if (typeof r.phrase === 'string' ? low.includes(r.phrase) : r.phrase.test(low)) return r.reason;
-  }
-  return undefined;
 }
 
 /** Text of the bounce up to the first line that starts the copy of the original message. */

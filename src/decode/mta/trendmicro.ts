@@ -11,7 +11,7 @@
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import type { Finding } from '../../types.js';
-import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from './text-bounce.js';
+import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded, unfoldIndented } from './text-bounce.js';
 
 const NAME = 'trendmicro';
 
@@ -23,11 +23,19 @@ export const trendmicro: Decoder = {
     return /InterScan/i.test(input.from) || /InterScan/i.test(input.msg.headers.get('content-type') ?? '');
   },
 
+  structure(input: DecodeInput): boolean {
+    // InterScan's notice sentence naming the address.
+    const t = input.text;
+    if (!t.includes('InterScan')) return false;
+    return /^[^\S\r\n]*Unable to deliver message to\s+(?:<[^<>]+>|\S+@\S+)/im.test(t) && /InterScan/i.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     if (!/InterScan|Unable to deliver message to/i.test(input.text)) return null;
     const findings: Finding[] = [];
-    for (const raw of splitLines(input.text)) {
+    // IMSS writes each notice on one line; a re-wrapped one comes back whole.
+    for (const raw of splitLines(unfoldIndented(input.text))) {
       const line = raw.trim();
       // "Unable to deliver message to <alice@example.jp> (and other recipients ...)."
       const m = /^Unable to deliver message to\s+(<[^<>]+>|\S+@\S+)\s*(.*)$/i.exec(line);
@@ -35,8 +43,6 @@ export const trendmicro: Decoder = {
       const f = newFinding(NAME, findAddress(m[1]));
       f.diagnostic = squeeze(line);
       f.diagnosticType = 'x-interscan';
-      // "Please check if address is correct.": IMSS writes it when the recipient was refused.
-      if (/check if (?:the )?address is correct/i.test(m[2] ?? '')) f.reasonHint = 'userunknown';
       findings.push(fillCodes(f));
     }
     return findings.length > 0 ? { findings } : null;

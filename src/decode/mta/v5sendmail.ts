@@ -15,15 +15,10 @@
  *      ----- Unsent message follows -----
  */
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { bounded, cutAt, findAddress, headersFromText, hintFrom, newFinding, type HintRule } from './text-bounce.js';
+import { bounded, cutAt, findAddress, headersFromText, newFinding } from './text-bounce.js';
 import { readSendmailText, SENDMAIL_END } from './sendmail.js';
 
 const NAME = 'v5sendmail';
-
-/** Sendmail's own words (its resolver or queue), not a remote server's. */
-const HINTS: readonly HintRule[] = [
-  { phrase: 'host unknown (authoritative answer from name server)', reason: 'hostunknown', seen: '554 <bob@example.org>... 550 Host unknown (Authoritative answer from name server)' },
-];
 
 export const v5sendmail: Decoder = {
   name: NAME,
@@ -31,6 +26,13 @@ export const v5sendmail: Decoder = {
   detect(input: DecodeInput): boolean {
     // "Subject: Returned mail: User unknown", "Returned mail: Cannot send message for 4 days"
     return /^Returned mail:/i.test(input.subject) || /Mail Delivery Subsystem/i.test(input.from);
+  },
+
+  structure(input: DecodeInput): boolean {
+    // A transcript with Sendmail's "NNN <addr>... text" verdict lines and no address list.
+    const t = input.text;
+    if (!t.includes('Transcript of session follows')) return false;
+    return /^[ \t]*-{3,}[ \t]*Transcript of session follows/im.test(t) && /^[ \t]*[245]\d\d[ \t]+(?:<[^<>\s]+>|\S+ \((?:e?smtp|local)\))\.\.\./m.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {
@@ -42,8 +44,6 @@ export const v5sendmail: Decoder = {
     for (const f of findings) {
       // Sendmail's resolver verdict decides only when no remote server answered.
       if (!f.lastCommand) {
-        const hint = hintFrom(HINTS, f.diagnostic);
-        if (hint) f.reasonHint = hint;
       }
       if (!f.diagnostic) continue;
     }
@@ -59,7 +59,7 @@ export const v5sendmail: Decoder = {
       f.diagnosticType = 'smtp';
       f.remoteMta = host[1] ?? '';
       // "Subject: Returned mail: Cannot send message for 4 days": the queue lifetime ran out.
-      if (/Cannot send message for \d+ (?:days?|hours?)/i.test(input.subject)) f.reasonHint = 'expired';
+      if (/Cannot send message for \d+ (?:days?|hours?)/i.test(input.subject)) f.human = input.subject;
       findings.push(f);
     }
     return {

@@ -15,7 +15,7 @@
  */
 import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { hintFrom, newFinding, type HintRule } from './text-bounce.js';
+import { newFinding } from './text-bounce.js';
 import { bestStatusIn } from '../../parse/dsn.js';
 
 const NAME = 'verizon';
@@ -25,11 +25,6 @@ const ERROR_RE = /^Error:\s*(.+)$/im;
 const BELOW_RE = /^Error message below:\s*$/im;
 // "  RCPT TO: 5555550100@vtext.com" (vtext) / "  To: <5555550100@vzwpix.com>" (vzwpix)
 const RCPT_RE = /^[ \t]*(?:RCPT TO|To):\s*<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/im;
-
-/** Verizon's own summary line, which states the reason. */
-const OWN_PHRASES: readonly HintRule[] = [
-  { phrase: /Invalid user address|No valid recipients/i, reason: 'userunknown', seen: 'Error: Invalid user address', sample: 'lhost-verizon-02' },
-];
 
 export const verizon: Decoder = {
   name: NAME,
@@ -54,7 +49,6 @@ export const verizon: Decoder = {
     diagnostic = diagnostic.replace(/^([245]\d\d)\s*-\s+/, '$1 ');
     const reply = /^([245]\d\d)\b/.exec(diagnostic);
     const summary = error[1] ?? '';
-    const hint = hintFrom(OWN_PHRASES, summary);
 
     const finding: Finding = {
       ...newFinding(NAME, rcpt[1] ?? '', 'failed'),
@@ -62,7 +56,7 @@ export const verizon: Decoder = {
       replyCode: reply?.[1] ?? '',
       diagnostic,
       diagnosticType: reply ? 'smtp' : '',
-      ...(hint ? { reasonHint: hint } : {}),
+      ...(summary && summary !== diagnostic ? { human: summary } : {}),
     };
     return { findings: [finding], type: 'bounce' };
   },

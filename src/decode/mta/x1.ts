@@ -26,6 +26,13 @@ export const x1: Decoder = {
     return /^(?:Mail Delivery Failure|Warning--Could not send mail)/i.test(input.subject.trim());
   },
 
+  structure(input: DecodeInput): boolean {
+    // "---The following addresses had delivery errors---", then "address [reason]" lines.
+    const t = input.text;
+    if (!t.includes('had delivery errors')) return false;
+    return /^[^\S\r\n]*-{3,}\s*The following addresses had delivery errors\s*-{3,}/im.test(t) && /^[^\S\r\n]*[^\s@]+@\S+\s+\[[^\]\n]+\]\s*$/m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const lines = splitLines(input.text);

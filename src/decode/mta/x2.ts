@@ -67,6 +67,14 @@ export const x2: Decoder = {
     return /^(?:Delivery failure|failed delivery|failure delivery)\s*$/i.test(input.subject.trim());
   },
 
+  structure(input: DecodeInput): boolean {
+    // "Unable to deliver message to the following address(es)." over qmail-style "<addr>:" blocks,
+    // or the newer notice's "Delivery failed: addr" and "STEP:" lines.
+    const t = input.text;
+    if (!t.includes('Unable to deliver message to the following address') && !t.includes('Delivery failed:')) return false;
+    return (/Unable to deliver message to the following address/i.test(t) && /^<[^<>\s]+>:\s*$/m.test(t)) || (/^Delivery failed:[ \t]*\S+@/im.test(t) && /^STEP:/im.test(t));
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     if (/Unable to deliver message to the following address/i.test(input.text)) {

@@ -26,6 +26,13 @@ export const x3: Decoder = {
     return /^Delivery status notification\s*$/i.test(input.subject.trim());
   },
 
+  structure(input: DecodeInput): boolean {
+    // "   * address" under its sentence, and "SMTP:CMD host H: reply" lines.
+    const t = input.text;
+    if (!t.includes('very to the following recipient')) return false;
+    return /Del[ei]very to the following recipients? (?:failed|has been delayed|was delayed)/i.test(t) && /^[^\S\r\n]*\*\s+\S+@\S+\s*$/m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     // "Delivery to the following recipients failed permanently:" (also misspelt "Delevery")

@@ -23,7 +23,14 @@ export const x4: Decoder = {
   name: NAME,
 
   detect(input: DecodeInput): boolean {
-    return /failure notice|undeliver/i.test(input.subject) || /mailer-daemon/i.test(input.from);
+    return /^(?:failure notice|undeliver)/i.test(input.subject.trim()) || /mailer-daemon/i.test(input.from);
+  },
+
+  structure(input: DecodeInput): boolean {
+    // Its sentence over qmail-style "<addr>:" blocks.
+    const t = input.text;
+    if (!t.includes('Your mail message to the following address')) return false;
+    return /Your mail message to the following address(?:\(es\))? could not be delivered/i.test(t) && /^<[^<>\s]+>:\s*$/m.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -25,6 +25,13 @@ export const x6: Decoder = {
     return /^There was an error sending your mail/i.test(input.subject.trim());
   },
 
+  structure(input: DecodeInput): boolean {
+    // One "SMTP Server <host> rejected recipient <addr> (Error following CMD command)" sentence.
+    const t = input.text;
+    if (!t.includes('SMTP Server <')) return false;
+    return /SMTP Server <[^<>]+> rejected recipient <[^<>]+>/i.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     const text = squeeze(input.text);

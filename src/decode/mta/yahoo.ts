@@ -52,6 +52,13 @@ export const yahoo: Decoder = {
     // From: MAILER-DAEMON@yahoo.com / MAILER-DAEMON@yahoo.co.jp ; Subject: Failure Notice
     return /mailer-daemon@[\w.-]*yahoo/i.test(input.from) || /^Failure Notice$/i.test(input.subject.trim());
   },
+  structure(input: DecodeInput): boolean {
+    // Yahoo's list sentence, "<addr>:" blocks, and the qmail-style separator.
+    const t = input.text;
+    if (!t.includes('unable to deliver your message to the following address')) return false;
+    return LEAD_RE.test(t) && /^[^\S\r\n]*<?[^<>\s@]+@[^<>\s:]+>?:\s*$/m.test(t);
+  },
+
   decode(input: DecodeInput): DecodeResult | null {
     // Split into "<address>:" blocks.
     const blocks = addressBlocks(input.text, LEAD_RE, END_RE, RCPT_RE);

@@ -13,7 +13,7 @@
  */
 import type { Action, Finding, Reason } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { newFinding } from './text-bounce.js';
+import { newFinding, unfoldIndented } from './text-bounce.js';
 import { bestStatusIn } from '../../parse/dsn.js';
 
 const NAME = 'zoho';
@@ -39,8 +39,15 @@ export const zoho: Decoder = {
       /^Zoho Mail/i.test(input.msg.headers.get('x-mailer')?.trim() ?? '')
     );
   },
+  structure(input: DecodeInput): boolean {
+    // Zoho's "addr Reason, ERROR_CODE :550, ERROR_CODE :text" lines (or its "[Status: ...]" ones).
+    if (!input.text.includes('ERROR_CODE') && !input.text.includes('ERROR CODE') && !input.text.includes('[Status:')) return false;
+    const t = unfoldIndented(input.text);
+    return new RegExp(FAIL_LINE_RE.source, 'm').test(t) || new RegExp(DELAY_LINE_RE.source, 'm').test(t);
+  },
   decode(input: DecodeInput): DecodeResult | null {
-    const text = input.text;
+    // Zoho indents nothing: an indented line is the one above it, re-wrapped.
+    const text = unfoldIndented(input.text);
     const delayed = WARNING_RE.test(text);
     const action: Action = delayed ? 'delayed' : 'failed';
     const findings: Finding[] = [];

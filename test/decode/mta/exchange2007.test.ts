@@ -12,6 +12,8 @@ const rows: Row[] = [
   // An Exchange hub relays the remote reply inside its own "#< #5.0.0 smtp;...> #SMTP#" wrapper.
   { file: '04-relay-quoted', count: 1, i: 0, by: 'exchange2007', type: 'bounce', recipient: 'buyer@shop.example.org', action: 'failed', status: '5.1.1', replyCode: '550', diag: '550 5.1.1 <buyer@shop.example.org>... User unknown' },
   // The DSN says 5.0.0 and nothing else; enrich takes 5.7.606 and the remote's words from the text.
+  // The delay notice ("Delivery is delayed to these recipients or groups:"): delayed, not failed.
+  { file: '05-delayed', count: 1, i: 0, by: 'exchange2007', type: 'delayed', recipient: 'nora.lind@corp.example', action: 'delayed', status: '4.4.7', replyCode: '400', diag: '400 4.4.7 Message delayed' },
   { file: '03-dsn-generic-status', count: 1, i: 0, by: 'rfc3464', type: 'bounce', recipient: 'reader@partner.example.org', action: 'failed', status: '5.7.606', replyCode: '550', diag: '550 5.7.606 Access denied, banned sending IP [192.0.2.1]', remoteMta: 'mx.partner.example.org' },
 ];
 

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { expect } from 'vitest';
 import { decodeMessage } from '../../../src/decode/index.js';
 import { parseMessage } from '../../../src/parse/message.js';
+import { formatReason } from './group-a.js';
 import type { Action, Reason, Report } from '../../../src/types.js';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -54,7 +55,7 @@ export async function checkRow(format: string, row: Row): Promise<void> {
     action: f.action,
     status: f.status,
     replyCode: f.replyCode,
-    hint: f.reasonHint,
+    hint: row.hint === undefined ? f.reasonHint : formatReason(f, report.findings, row.hint),
     ...(row.lastCommand !== undefined ? { lastCommand: f.lastCommand } : {}),
     ...(row.remoteMta !== undefined ? { remoteMta: f.remoteMta } : {}),
   };

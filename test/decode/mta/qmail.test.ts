@@ -15,6 +15,9 @@ const rows: Row[] = [
   ['03-expired.eml', 0, 'frank@example.net', '', '', 'expired', 'in the queue too long'],
   ['04-multiline.eml', 0, 'judy@example.org', '5.7.1', '554', '', '554 5.7.1 This message was classified as bulk mail and refused by policy'],
   ['04-multiline.eml', 1, 'karl@example.net', '5.4.6', '', '', 'This message is looping'],
+  // Another intro and subject; the QSBMF paragraphs and separator are qmail-send's.
+  ['05-custom-intro.eml', 0, 'ines@isp.example', '5.1.1', '', 'userunknown', 'no mailbox here by that name'],
+  ['05-custom-intro.eml', 1, 'bruno@far.example', '5.7.1', '550', '', 'Relay access denied'],
 ];
 
 fixtureSuite(qmail, rows);
