@@ -220,7 +220,8 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   // A file store gets a checkpointer thread (store/checkpointer.ts): no commit of ours checkpoints
   // inline below WRITER_AUTOCHECKPOINT pages.
   const walAutocheckpoint = fileStore ? WRITER_AUTOCHECKPOINT : undefined;
-  const store = openStore({ ...storeOptions, attribute: (env) => attributeByVerp(config.verp)(env), walAutocheckpoint });
+  // The first open of the file checks it whole (quick_check): a damaged store is refused at start.
+  const store = openStore({ ...storeOptions, attribute: (env) => attributeByVerp(config.verp)(env), walAutocheckpoint, check: fileStore });
   // The writer thread commits intake's messages and runs the pipeline beside the sockets' thread
   // (daemon-worker.ts). In-thread instead for ':memory:' (one connection only) or
   // REBOUND_WRITER_THREAD=0 (one core to spare, or to compare in bench:smtp).

@@ -53,7 +53,7 @@ export type { AddressState, MayISend, SendVerdict, StateRules, Effect } from './
 export type { HistoryEntry } from './events.js';
 export type { MessageState, StoredMessage } from './messages.js';
 export type { ProcessOutcome, AnalyzeFn, AttributeFn } from '../pipeline.js';
-export { SchemaTooNewError, SCHEMA_VERSION } from './db.js';
+export { DamagedStoreError, SchemaTooNewError, SCHEMA_VERSION } from './db.js';
 export { normaliseAddress } from './normalise.js';
 export { defaultStateRules } from './addresses.js';
 
@@ -73,6 +73,8 @@ export interface StoreOptions {
   attribute?: AttributeFn;
   /** See OpenDbOptions.walAutocheckpoint (store/db.ts). */
   walAutocheckpoint?: number;
+  /** Run PRAGMA quick_check at open (the daemon's start); a damaged file is refused either way. */
+  check?: boolean;
 }
 
 export interface SaveResult {
