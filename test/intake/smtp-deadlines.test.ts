@@ -189,6 +189,24 @@ describe('SMTP error limit (issue 16, finding 8)', () => {
   });
 });
 
+describe('SRS at RCPT (issue 16, finding 8)', () => {
+  it('a signed return path wrapped in SRS0 at a foreign domain is refused 550 5.1.1; the same path unwrapped is taken', async () => {
+    const { signReturnPath } = await import('../../src/verp/sign.js');
+    const signing = { ...verp, keys: ['1:k1'], requireSignature: true };
+    const rp = signReturnPath('alice@example.org', signing);
+    const at = rp.lastIndexOf('@');
+    const store = new MemStore();
+    const target = await start(store, {}, { verp: signing });
+    const w = await open(target);
+    await w.reply();
+    await w.cmd('EHLO fwd.example');
+    await w.cmd('MAIL FROM:<>');
+    expect(await w.cmd(`RCPT TO:<SRS0=HHHH=TT=${rp.slice(at + 1)}=${rp.slice(0, at)}@forwarder.example>`)).toMatch(/^550 5\.1\.1 /);
+    expect(await w.cmd(`RCPT TO:<SRS0=HHHH=TT=${rp.slice(at + 1)}=${rp.slice(0, at)}@${rp.slice(at + 1)}>`)).toMatch(/^550 5\.1\.1 /);
+    expect(await w.cmd(`RCPT TO:<${rp}>`)).toMatch(/^250/);
+  });
+});
+
 describe('EHLO names (issue 16, finding 8)', () => {
   it('refuses a name with a control, format or separator character, or bytes that are not UTF-8, with 501 and never echoes it', async () => {
     const store = new MemStore();
