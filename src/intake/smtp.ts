@@ -248,6 +248,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
   function sweep(): void {
     const t = Date.now();
     for (const [id, p] of paces) {
+      if (!server.connections.has(p.conn)) continue; // closing already; onClose removes it
       const since = behindSince(p);
       if (since === null || t - since <= commandTimeout) continue;
       paces.delete(id);
@@ -262,6 +263,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     let worst: Pace | null = null;
     let worstSince = t - STALLED_MS;
     for (const p of paces.values()) {
+      if (!server.connections.has(p.conn)) continue;
       const since = behindSince(p);
       if (since !== null && since <= worstSince) {
         worst = p;
