@@ -264,3 +264,44 @@ describe('SMTP and LMTP listeners are capped apart (issue 16, finding 4)', () =>
     }
   });
 });
+
+describe('the daemon reads the limits from its config (issue 16)', () => {
+  it('intake.smtp.commandTimeoutMs and hardErrorLimit reach the SMTP listener; a keys file others can read is logged at start', async () => {
+    const { mkdtempSync, rmSync, writeFileSync, chmodSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { startDaemon } = await import('../support/daemon.js');
+    const { freePort } = await import('../support/net.mjs');
+    const dir = mkdtempSync(join(tmpdir(), 'rebound-deadlines-'));
+    const port = await freePort();
+    const keys = join(dir, 'verp.keys');
+    writeFileSync(keys, '1:secret\n');
+    chmodSync(keys, 0o644);
+    const cfg = join(dir, 'rebound.toml');
+    writeFileSync(
+      cfg,
+      `[store]\npath = "${join(dir, 'r.db')}"\n[intake.smtp]\nport = ${port}\nhostname = "mx.test"\ncommandTimeoutMs = 1500\nhardErrorLimit = 2\n` +
+        `[control]\nsocket = "${join(dir, 'c.sock')}"\nreaders = 0\n[verp]\ndomains = ["bounces.test"]\nkeysFile = "${keys}"\n[jobs.prune]\nenabled = false\n[jobs.checkpoint]\nenabled = false\n`,
+    );
+    chmodSync(cfg, 0o600);
+    const daemon = await startDaemon(cfg);
+    try {
+      expect(daemon.output()).toContain(`verp.keysFile: ${keys} is readable by every user on this host (mode 0644)`);
+      const slow = await open({ port });
+      await slow.reply();
+      const t0 = Date.now();
+      trickle(slow, 'EHLO slow.example.com\r\n', 300);
+      expect(await slow.reply()).toBe('421 4.4.2 mx.test Error: timeout exceeded');
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const w = await open({ port });
+      await w.reply();
+      await w.cmd('EHLO c.test');
+      await w.cmd('MAIL FROM:<>');
+      for (let i = 0; i < 2; i++) expect(await w.cmd(`RCPT TO:<u${i}@elsewhere.example>`)).toMatch(/^550/);
+      expect(await w.cmd(`RCPT TO:<${RCPT}>`)).toBe('421 4.7.0 mx.test Error: too many errors');
+    } finally {
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
