@@ -11,14 +11,15 @@
  * In (from daemon.ts): {type:'save', items:[{seq, env, offset, length}], bytes} | {type:'process', ids, source} |
  * {type:'sweep'} | {type:'verp', verp} (SIGHUP) | {type:'stop'}.
  * Out: {type:'saved', results:[{seq, id, duplicate} | {seq, error}]} once the batch is durable |
- * {type:'done', outcomes, items:[{source, at}], sweep?:{messages, seconds}} per pipeline batch | {type:'error', message} | {type:'stopped'}.
+ * {type:'done', outcomes, items:[{source, at}], sweep?:{messages, seconds}} per pipeline batch | {type:'error', message} |
+ * {type:'writes', state} when the pipeline's writes start or stop failing (WriteHealth) | {type:'stopped'}.
  * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (passed in workerData).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore, type StoreOptions } from './store/index.js';
 import { attributeByVerp, type CheckOptions } from './verp/sign.js';
 import { GroupCommitter } from './intake/group-commit.js';
-import { INTAKE_BUSY_MS, Processor, reportable } from './processor.js';
+import { INTAKE_BUSY_MS, Processor, reportable, WriteHealth } from './processor.js';
 import { DaemonError, isTemporary } from './errors.js';
 import type { Envelope, SourceKind } from './types.js';
 
@@ -56,6 +57,8 @@ const processor = new Processor(
   () => Date.now() - committer.lastCommitAt < INTAKE_BUSY_MS,
   undefined,
   (outcomes, items, sweep) => port.postMessage({ type: 'done', outcomes: reportable(outcomes), items, sweep }),
+  // The main thread's health shows it (the store is degraded while writes fail).
+  new WriteHealth((state) => port.postMessage({ type: 'writes', state })),
 );
 // One listener per committer upstream, but both feed this one: split by source for the metrics.
 function toPipeline(ids: number[], envs: Envelope[]): void {

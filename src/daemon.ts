@@ -19,7 +19,7 @@ import type { Config } from './config/schema.js';
 import { openStore, type Store } from './store/index.js';
 import { createSmtpIntake, type SmtpIntake } from './intake/smtp.js';
 import { GroupCommitter, type Committer, type SaveOutcome } from './intake/group-commit.js';
-import { INTAKE_BUSY_MS, Processor, recordOutcomes, type QueuedItem, type ReportedOutcome, type SweepReport } from './processor.js';
+import { INTAKE_BUSY_MS, Processor, recordOutcomes, WriteHealth, type QueuedItem, type ReportedOutcome, type SweepReport, type WriteState } from './processor.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT } from './store/checkpointer.js';
 import type { SaveItem, SaveResultMsg } from './daemon-worker.js';
 import { DaemonError, type ErrorCode } from './errors.js';
@@ -65,6 +65,8 @@ class WriterThread implements Committer {
   private scheduled = false;
   private idle: (() => void)[] = [];
   private stopped: Promise<void> | undefined;
+  /** The pipeline's writes, as the thread last reported them. */
+  private writeState: WriteState = new WriteHealth().state();
 
   constructor(private storeOptions: { path: string; busyTimeoutMs: number; state: Config['state']; verp: Config['verp']; walAutocheckpoint?: number }) {
     this.worker = this.spawn();
@@ -94,6 +96,8 @@ class WriterThread implements Committer {
       } else if (m.type === 'error') {
         this.queued = 0;
         log.error({ err: m.message }, 'processing failed; messages stay pending');
+      } else if (m.type === 'writes') {
+        this.writeState = m.state;
       }
     });
     w.on('error', (err) => {
@@ -183,16 +187,32 @@ class WriterThread implements Committer {
   backlog(): number {
     return this.queued;
   }
+
+  /** The pipeline's writes as last reported by the thread. */
+  writeHealth(): WriteState {
+    return this.writeState;
+  }
 }
 
 type WriterMessage =
   | { type: 'saved'; results: SaveResultMsg[] }
   | { type: 'done'; outcomes: ReportedOutcome[]; items: QueuedItem[]; sweep?: SweepReport }
   | { type: 'error'; message: string }
+  | { type: 'writes'; state: WriteState }
   | { type: 'stopped' };
 
 function toCode(code: string | undefined): ErrorCode {
   return (code ?? 'internal') as ErrorCode;
+}
+
+/** The health entry for store writes: ok while intake and pipeline commits succeed. */
+export function writesHealth(intake: WriteState, pipeline: WriteState): { ok: boolean; detail: string } {
+  if (intake.ok && pipeline.ok) return { ok: true, detail: 'commits succeed' };
+  const since = Math.min(intake.since ?? Infinity, pipeline.since ?? Infinity);
+  const parts: string[] = [];
+  if (!intake.ok) parts.push(`intake: ${intake.error} (${intake.failures} failed, answered 451)`);
+  if (!pipeline.ok) parts.push(`pipeline: ${pipeline.error} (${pipeline.failures} failed; pending rows are retried)`);
+  return { ok: false, detail: `degraded: writes failing since ${new Date(since).toISOString()}; ${parts.join('; ')}` };
 }
 
 export interface DaemonDeps {
@@ -220,15 +240,29 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   // A file store gets a checkpointer thread (store/checkpointer.ts): no commit of ours checkpoints
   // inline below WRITER_AUTOCHECKPOINT pages.
   const walAutocheckpoint = fileStore ? WRITER_AUTOCHECKPOINT : undefined;
-  const store = openStore({ ...storeOptions, attribute: (env) => attributeByVerp(config.verp)(env), walAutocheckpoint });
+  // The first open of the file checks it whole (quick_check): a damaged store is refused at start.
+  const store = openStore({ ...storeOptions, attribute: (env) => attributeByVerp(config.verp)(env), walAutocheckpoint, check: fileStore });
   // The writer thread commits intake's messages and runs the pipeline beside the sockets' thread
   // (daemon-worker.ts). In-thread instead for ':memory:' (one connection only) or
   // REBOUND_WRITER_THREAD=0 (one core to spare, or to compare in bench:smtp).
   const writer =
     fileStore && process.env.REBOUND_WRITER_THREAD !== '0' ? new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint }) : null;
   const checkpointer = fileStore ? startCheckpointer(config.store.path, config.store.busyTimeoutMs) : null;
-  const processor: Pick<Processor, 'enqueue' | 'sweepPending' | 'stop' | 'backlog'> =
-    writer ?? new Processor(store, () => committers.some((c) => Date.now() - c.lastCommitAt < INTAKE_BUSY_MS));
+  const inThread = writer ? null : new Processor(store, () => committers.some((c) => Date.now() - c.lastCommitAt < INTAKE_BUSY_MS));
+  const processor: Pick<Processor, 'enqueue' | 'sweepPending' | 'stop' | 'backlog'> = writer ?? inThread!;
+  // Store writes: intake's commits (seen here, whichever thread commits) and the pipeline's (its
+  // processor's WriteHealth, reported by the writer thread). Health is degraded while either fails.
+  const intakeWrites = new WriteHealth();
+  const pipelineWrites = (): WriteState => (writer ? writer.writeHealth() : inThread!.writes.state());
+  const observed = (c: Committer): Committer => ({
+    add: (env, raw, done) =>
+      c.add(env, raw, (err, r) => {
+        if (err) intakeWrites.failed(err);
+        else intakeWrites.succeeded();
+        done(err, r);
+      }),
+    drained: () => c.drained(),
+  });
   const intakes: SmtpIntake[] = [];
   const committers: GroupCommitter[] = [];
   let control: ControlHandle | undefined;
@@ -243,6 +277,9 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     maxClients: config.intake.smtp.maxClients,
     maxMessageBytes: config.intake.smtp.maxMessageBytes,
     socketTimeoutMs: config.intake.smtp.socketTimeoutMs,
+    commandTimeoutMs: config.intake.smtp.commandTimeoutMs,
+    minDataRate: config.intake.smtp.minDataRate,
+    hardErrorLimit: config.intake.smtp.hardErrorLimit,
     tls: config.intake.smtp.tls,
   });
 
@@ -250,6 +287,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     const h: Record<string, { ok: boolean; detail?: string }> = {};
     for (const i of intakes) h[i.protocol] = { ok: true, detail: JSON.stringify(i.address()) };
     h.processor = { ok: true, detail: `${processor.backlog()} queued` };
+    h['store-writes'] = writesHealth(intakeWrites.state(), pipelineWrites());
     for (const j of jobs?.status() ?? []) if (j.enabled) h[`job:${j.name}`] = { ok: j.lastError === null, detail: j.lastError ?? undefined };
     // One entry per IMAP mailbox: down while its passes fail (the error says why).
     for (const m of imap?.health() ?? [])
@@ -275,16 +313,21 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       metricsHttp = await startMetricsHttp(config.metrics.http, metrics);
       removeCollector = metrics.addCollector(() => [
         { name: 'rebound_processing_queue', help: 'Committed messages waiting for the pipeline.', value: processor.backlog() },
+        {
+          name: 'rebound_store_writes_failing',
+          help: '1 while the last intake or pipeline commit failed (disk full, read-only, locked); pending rows are retried.',
+          value: intakeWrites.state().ok && pipelineWrites().ok ? 0 : 1,
+        },
       ]);
 
       // One committer per listener; each commits at most one transaction per event-loop turn.
       const onCommitted = (source: SourceKind) => (ids: number[]) => processor.enqueue(ids, source);
       const verp = verpOptions(config.verp);
       const committerFor = (source: SourceKind): Committer => {
-        if (writer) return writer;
+        if (writer) return observed(writer);
         const c = new GroupCommitter(store, onCommitted(source));
         committers.push(c);
-        return c;
+        return observed(c);
       };
       if (config.intake.smtp.enabled)
         intakes.push(createSmtpIntake({ protocol: 'smtp', listen: config.intake.smtp, limits: limits(), verp }, { committer: committerFor('smtp') }));

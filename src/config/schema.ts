@@ -29,6 +29,12 @@ export interface SmtpIntakeConfig {
   maxClients: number;
   maxMessageBytes: number;
   socketTimeoutMs: number;
+  /** Whole command (and DATA's base allowance), ms; see intake/smtp.ts. Applies to LMTP too. */
+  commandTimeoutMs: number;
+  /** DATA bytes per second that extend the message's deadline. */
+  minDataRate: number;
+  /** Refused RCPTs per session before 421. */
+  hardErrorLimit: number;
   tls: TlsFiles;
 }
 
@@ -75,7 +81,12 @@ export interface ControlConfig {
   /** On an internal error answer DUNNO/NOTFOUND (true) or TEMP/DEFER (false). */
   failOpen: boolean;
   maxLineBytes: number;
+  /** All listeners together, per process (main and each reader). */
   maxClients: number;
+  /** Each listener (status socket, its TCP twin, socketmap, policy), per process. */
+  maxClientsPerListener: number;
+  /** A control connection without a byte from the client for this long is closed. */
+  idleSeconds: number;
   /** Reader processes that answer the control listeners (0 = the main process answers). */
   readers: number;
 }
@@ -169,6 +180,9 @@ export const defaultConfig = {
       maxClients: 100,
       maxMessageBytes: 10 * 1024 * 1024,
       socketTimeoutMs: 60_000,
+      commandTimeoutMs: 60_000,
+      minDataRate: 500,
+      hardErrorLimit: 20,
       tls: {},
     },
     lmtp: { enabled: false, host: '127.0.0.1', port: 2424, group: '' },
@@ -195,6 +209,8 @@ export const defaultConfig = {
     failOpen: true,
     maxLineBytes: 4096,
     maxClients: 1000,
+    maxClientsPerListener: 500,
+    idleSeconds: 300,
     readers: 2,
   },
   metrics: { http: { enabled: false, host: '127.0.0.1', port: 9465 } },
@@ -248,6 +264,9 @@ export const configRules: Record<string, Rule> = {
   'intake.smtp.maxClients': { kind: 'int', min: 1, max: 100_000 },
   'intake.smtp.maxMessageBytes': { kind: 'int', min: 1024, max: 1024 * 1024 * 1024 },
   'intake.smtp.socketTimeoutMs': { kind: 'int', min: 1000, max: 3_600_000 },
+  'intake.smtp.commandTimeoutMs': { kind: 'int', min: 1000, max: 3_600_000 },
+  'intake.smtp.minDataRate': { kind: 'int', min: 1, max: 1_000_000_000 },
+  'intake.smtp.hardErrorLimit': { kind: 'int', min: 1, max: 1000 },
   'intake.smtp.tls.cert': optPath,
   'intake.smtp.tls.key': optPath,
   'intake.lmtp.port': port,
@@ -285,6 +304,8 @@ export const configRules: Record<string, Rule> = {
   'control.suspended': { kind: 'enum', values: ['defer', 'reject'] },
   'control.maxLineBytes': { kind: 'int', min: 256, max: 1_048_576 },
   'control.maxClients': { kind: 'int', min: 1, max: 100_000 },
+  'control.maxClientsPerListener': { kind: 'int', min: 1, max: 100_000 },
+  'control.idleSeconds': { kind: 'int', min: 10, max: 86_400 },
   'control.readers': { kind: 'int', min: 0, max: 64 },
   'metrics.http.port': port,
   'jobs.prune.schedule': cron,

@@ -60,7 +60,7 @@ export type { StateDifference, VerifyOptions, VerifySummary } from './verify.js'
 export type { AddressFold } from './addresses.js';
 export type { MessageState, StoredMessage } from './messages.js';
 export type { ProcessOutcome, ProcessPlan, AnalyzeFn, AttributeFn } from '../pipeline.js';
-export { SchemaTooNewError, SCHEMA_VERSION } from './db.js';
+export { DamagedStoreError, SchemaTooNewError, SCHEMA_VERSION } from './db.js';
 export { normaliseAddress } from './normalise.js';
 export { defaultStateRules } from './addresses.js';
 
@@ -80,6 +80,8 @@ export interface StoreOptions {
   attribute?: AttributeFn;
   /** See OpenDbOptions.walAutocheckpoint (store/db.ts). */
   walAutocheckpoint?: number;
+  /** Run PRAGMA quick_check at open (the daemon's start); a damaged file is refused either way. */
+  check?: boolean;
 }
 
 export interface IngestCheck {
