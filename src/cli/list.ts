@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { ListKind } from '../store/index.js';
-import { addNowOption, addStoreOptions, csvLine, formatTime, nowOption, parseTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addNowOption, addStoreOptions, csvLine, formatTime, nowOption, parseTime, UsageError, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { LineSink } from './output.js';
 
 interface ListOpts extends StoreCliOptions {
@@ -41,11 +41,12 @@ export function register(program: Command): void {
     const since = opts.since !== undefined ? parseTime(opts.since, now) : undefined;
     let n = 0;
     let gone = false;
-    await withStore(opts, async (store) => {
+    await withAnyStore(opts, async (store) => {
       // Written as read (flat memory on a million addresses); stops quietly when the reader goes.
       const out = LineSink.open();
       if (opts.csv) await out.write(csvLine(kind === 'suspended' ? ['address', 'at', 'cause', 'until', 'active'] : ['address', 'at', 'cause']));
-      for (const r of store.listEntries(kind, since, now)) {
+      const entries = 'backend' in store ? await store.list(kind, since, now) : store.listEntries(kind, since, now);
+      for (const r of entries) {
         if (opts.active && r.active === false) continue;
         let line: string;
         if (opts.json) line = `${JSON.stringify(r)}\n`;

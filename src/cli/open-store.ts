@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { openStore, type Store } from '../store/index.js';
+import type { PgStore } from '../store/postgresql/store.js';
 import { attributeByVerp } from '../verp/sign.js';
 import { checkAddress } from '../control/commands.js';
 
@@ -33,14 +34,14 @@ export function openStoreFromCli(
   how: { readonly?: boolean; mustExist?: boolean } = {},
 ): { store: Store; config: Config } {
   const config = loadConfig(resolveConfigPath(opts.config));
-  // store.backend = "postgresql" (issue 17): these commands read and write SQLite files only for
-  // now. Opening store.path instead would quietly act on some other store - a reset that never
-  // reaches the daemons - so say so, and what to use.
+  // store.backend = "postgresql" (issue 17): the commands that do not go through withAnyStore read
+  // and write SQLite files only. Opening store.path instead would quietly act on some other store
+  // - a reset that never reaches the daemons - so say so, and what to use.
   if (config.store.backend === 'postgresql' && (opts.db === undefined || opts.db === '')) {
     throw Object.assign(
       new Error(
         'store.backend is "postgresql": this command works on a SQLite store only for now (give --db FILE for one); ' +
-          "ask a daemon's status socket instead (check, status, history, stats: docs/SOCKET.md), see docs/SCALE-OUT.md",
+          'see docs/SCALE-OUT.md for the commands that work on PostgreSQL',
       ),
       { exitCode: 2 },
     );
@@ -72,6 +73,42 @@ export async function withStore<T>(
     return await fn(store, config);
   } finally {
     store.close();
+  }
+}
+
+/** The SQLite store, or the PostgreSQL one (issue 17), whose methods answer later: await them. */
+export type AnyStore = Store | PgStore;
+
+/**
+ * withStore for the commands that work on both backends: with store.backend = "postgresql" (and
+ * no --db) `fn` gets the PostgreSQL store named by the config (store.url, password, TLS, state
+ * rules and VERP attribution as the daemons have them); otherwise the SQLite store, as withStore.
+ */
+export async function withAnyStore<T>(
+  opts: StoreCliOptions,
+  fn: (store: AnyStore, config: Config) => T | Promise<T>,
+  how: { readonly?: boolean; mustExist?: boolean } = {},
+): Promise<Awaited<T>> {
+  const config = loadConfig(resolveConfigPath(opts.config));
+  if (config.store.backend !== 'postgresql' || (opts.db !== undefined && opts.db !== '')) return (await withStore(opts, fn, how)) as Awaited<T>;
+  // Loaded here only: a SQLite command never loads the PostgreSQL driver.
+  const { openPgStore } = await import('../store/postgresql/store.js');
+  const cs = config.store;
+  const store = await openPgStore({
+    url: cs.url!,
+    poolSize: 2,
+    tls: cs.tls,
+    ...(cs.tlsCa ? { tlsCa: cs.tlsCa } : {}),
+    ...(cs.password !== undefined ? { password: cs.password } : {}),
+    applicationName: 'rebound cli',
+    readonly: how.readonly ?? false,
+    state: { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } },
+    attribute: attributeByVerp(config.verp),
+  });
+  try {
+    return await fn(store, config);
+  } finally {
+    await store.close();
   }
 }
 

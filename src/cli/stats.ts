@@ -7,14 +7,14 @@
  */
 import type { Command } from 'commander';
 import type { ImapHealth, Stats } from '../store/index.js';
-import { addNowOption, addStoreOptions, formatTime, nowOption, withStore, type StoreCliOptions } from './open-store.js';
+import { addNowOption, addStoreOptions, formatTime, nowOption, withAnyStore, type StoreCliOptions } from './open-store.js';
 
 export function register(program: Command): void {
   addStoreOptions(
     addNowOption(program.command('stats').description('counts of messages, events and flagged addresses; IMAP mailbox health').option('--json', 'print JSON')),
   ).action(async (opts: StoreCliOptions & { json?: boolean; now?: string }) => {
     const now = nowOption(opts);
-    const st = await withStore(opts, (store) => store.stats(now), { mustExist: true });
+    const st = await withAnyStore(opts, (store) => store.stats(now), { readonly: true, mustExist: true });
     process.stdout.write(opts.json ? `${JSON.stringify(st)}\n` : formatStats(st));
   });
 }

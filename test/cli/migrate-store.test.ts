@@ -45,7 +45,7 @@ describe('rebound migrate-store: usage', () => {
   it('the SQLite-only store commands refuse a PostgreSQL config instead of opening store.path (exit 2)', async () => {
     const cfg = join(dir, 'pg2.toml');
     writeFileSync(cfg, '[store]\nbackend = "postgresql"\nurl = "postgresql://rebound@db.example.org/rebound"\n');
-    for (const args of [['status', 'a@example.org'], ['reset', 'a@example.org', '--all', '--reason', 'x'], ['stats']]) {
+    for (const args of [['verify-state'], ['ingest', '/dev/null'], ['poll']]) {
       const r = await runNode([main, ...args, '-c', cfg], { env });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toMatch(/store.backend is "postgresql": this command works on a SQLite store only for now/);
@@ -82,6 +82,25 @@ describe.skipIf(pgSkip !== '')(`rebound migrate-store${pgSkip ? ` (skipped: ${pg
     expect(r.out).toMatch(/^ {2}address_actions +2 rows {2}-> +2 {2}ok$/m);
     expect(r.out).toMatch(/every count matches/);
 
+    // The store commands answer the same from the copy (config: store.backend = "postgresql").
+    const cfg = join(dir, 'copy.toml');
+    writeFileSync(cfg, `[store]\nbackend = "postgresql"\nurl = "${url}"\ntls = "off"\n`);
+    const both = async (args: string[]) => {
+      const l = await runNode([main, ...args, '--db', file], { env });
+      const p = await runNode([main, ...args, '-c', cfg], { env });
+      expect({ code: p.code, out: p.out }, args.join(' ')).toEqual({ code: l.code, out: l.out });
+      return p;
+    };
+    const flagged = expected.addresses.filter((a) => a.emailInvalid || a.emailSuspended).map((a) => a.address);
+    expect(flagged.length).toBeGreaterThan(3);
+    const when = ['--now', new Date(t).toISOString()];
+    expect((await both(['status', flagged[1]!, ...when])).code).not.toBe(0);
+    await both(['status', flagged[2]!, '--json', ...when]);
+    await both(['check', ...flagged.slice(0, 5), 'nobody@example.net', ...when]);
+    await both(['history', some, '--json']);
+    await both(['list', '--invalid']);
+    await both(['list', '--suspended', '--json', ...when]);
+    expect((await both(['export', '--json'])).out.split('\n').length).toBeGreaterThan(40);
     const pg = await openPgStore({ url, tls: 'off', clock: () => t });
     try {
       expect(await pg.exportAddresses()).toEqual(expected.addresses);
@@ -96,6 +115,16 @@ describe.skipIf(pgSkip !== '')(`rebound migrate-store${pgSkip ? ` (skipped: ${pg
     } finally {
       await pg.close();
     }
+
+    // Writes through the PostgreSQL store: a reset, then the daemons' answer changes.
+    const reset = await runNode([main, 'reset', flagged[1]!, '--all', '--reason', 'ticket 7', '--who', 'ops', '-c', cfg], { env });
+    expect(reset.code, reset.err).toBe(0);
+    expect(reset.out).toMatch(/: all reset \(audit #\d+\)/);
+    const after = await runNode([main, 'status', flagged[1]!, '--json', '-c', cfg], { env });
+    expect(JSON.parse(after.out)).toMatchObject({ emailInvalid: false, emailSuspended: false, mayISend: { verdict: 'ok' } });
+    const verify = await runNode([main, 'verify-state', '-c', cfg], { env });
+    expect(verify.code).toBe(2);
+    expect(verify.err).toMatch(/works on a SQLite store only for now/);
 
     // Into a store that is not empty: refused, nothing changed.
     const r2 = await runNode([main, 'migrate-store', '--from', `sqlite:${file}`, '--to', url, '--tls', 'off'], { env });
