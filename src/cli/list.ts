@@ -5,7 +5,7 @@
  * goes away (`| head`) ends it quietly. Config: store.path, state.suspendHours.
  */
 import type { Command } from 'commander';
-import type { ListKind } from '../store/index.js';
+import type { ListEntry, ListKind } from '../store/index.js';
 import { addNowOption, addStoreOptions, csvLine, formatTime, nowOption, parseTime, UsageError, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { LineSink } from './output.js';
 
@@ -41,12 +41,11 @@ export function register(program: Command): void {
     const since = opts.since !== undefined ? parseTime(opts.since, now) : undefined;
     let n = 0;
     let gone = false;
-    await withAnyStore(opts, async (store) => {
-      // Written as read (flat memory on a million addresses); stops quietly when the reader goes.
+    // Written as read (flat memory on a million addresses); stops quietly when the reader goes.
+    const write = async (rows: Iterable<ListEntry>): Promise<void> => {
       const out = LineSink.open();
       if (opts.csv) await out.write(csvLine(kind === 'suspended' ? ['address', 'at', 'cause', 'until', 'active'] : ['address', 'at', 'cause']));
-      const entries = 'backend' in store ? await store.list(kind, since, now) : store.listEntries(kind, since, now);
-      for (const r of entries) {
+      for (const r of rows) {
         if (opts.active && r.active === false) continue;
         let line: string;
         if (opts.json) line = `${JSON.stringify(r)}\n`;
@@ -62,7 +61,11 @@ export function register(program: Command): void {
       }
       await out.end();
       gone = out.closed;
-    }, { mustExist: true });
+    };
+    // SQLite's rows are read as they are written; PostgreSQL answers with the list at once.
+    await withAnyStore(opts, async (store) => ('backend' in store ? write(await store.list(kind, since, now)) : write(store.listEntries(kind, since, now))), {
+      mustExist: true,
+    });
     if (!opts.json && !opts.csv && !gone) process.stderr.write(`${n} ${kind} address${n === 1 ? '' : 'es'}\n`);
   });
 }

@@ -37,6 +37,7 @@ import {
   emptyFold,
   emptyState,
   foldAll,
+  foldDifferences,
   stepFold,
   type AddressFold,
   type AddressState,
@@ -45,7 +46,8 @@ import {
   type MayISend,
   type StateRules,
 } from '../addresses.js';
-import { eventCause, eventItem, rowToFold, rowToState, type AddressRow, type HistoryEntry } from '../events.js';
+import { eventCause, eventItem, rowToFold, rowToState, storedFold, type AddressRow, type HistoryEntry } from '../events.js';
+import type { StateDifference, VerifyOptions, VerifySummary } from '../verify.js';
 import { packRaw, prepareMessage, toStored, type MessageState, type StoredMessage } from '../messages.js';
 import { normaliseAddress } from '../normalise.js';
 import type {
@@ -620,6 +622,67 @@ export class PgStore {
     }
     await writeFolds(c, [f], now);
     return f.state;
+  }
+
+  /**
+   * `rebound verify-state` on PostgreSQL, as store/verify.ts does it on SQLite: every address (or
+   * the ones given) in address order, a chunk per transaction, its whole history folded again and
+   * compared with its row; `repair` replaces a differing row under the address's lock (so no
+   * daemon's step in between is lost).
+   */
+  async *verifyState(opts: VerifyOptions = {}): AsyncGenerator<StateDifference, VerifySummary> {
+    const summary: VerifySummary = { checked: 0, differing: 0, repaired: 0 };
+    const chunk = Math.max(1, opts.chunk ?? 500);
+    const list = opts.addresses ? [...new Set(opts.addresses.map((a) => normaliseAddress(a) || a))].sort() : null;
+    let cursor = '';
+    let listAt = 0;
+    for (;;) {
+      let addresses: string[];
+      if (list) {
+        addresses = list.slice(listAt, listAt + chunk);
+        listAt += addresses.length;
+      } else {
+        const r = await this.pool.query<{ a: string }>(
+          `SELECT a FROM (SELECT address AS a FROM addresses WHERE address COLLATE "C" > $1
+             UNION SELECT address FROM events WHERE address COLLATE "C" > $1
+             UNION SELECT address FROM address_actions WHERE address COLLATE "C" > $1) s
+           ORDER BY a COLLATE "C" LIMIT $2`,
+          [cursor, chunk],
+        );
+        addresses = r.rows.map((x) => x.a);
+        if (addresses.length > 0) cursor = addresses[addresses.length - 1]!;
+      }
+      if (addresses.length === 0) return summary;
+      const found = await this.transaction('verify state', async (c) => {
+        if (opts.repair) await lockAddresses(c, addresses);
+        const rows = await c.query<AddressRow>('SELECT * FROM addresses WHERE address = ANY($1::text[])', [addresses]);
+        const byAddress = new Map(rows.rows.map((r) => [r.address, r]));
+        const out: StateDifference[] = [];
+        const now = this.clock();
+        for (const address of addresses) {
+          summary.checked++;
+          const row = byAddress.get(address);
+          const stored = row ? storedFold(row) : null;
+          const computed = await foldHistoryPg(c, address, this.rules);
+          if (stored === null && computed === null) continue;
+          const fields = stored === null || computed === null ? ['row'] : foldDifferences(stored, computed);
+          if (fields.length === 0) continue;
+          summary.differing++;
+          let repaired = false;
+          if (opts.repair) {
+            if (computed === null) await c.query('DELETE FROM addresses WHERE address = $1', [address]);
+            else await writeFolds(c, [computed], now);
+            summary.repaired++;
+            repaired = true;
+          }
+          out.push({ address, fields, stored, computed, repaired });
+        }
+        return out;
+      });
+      opts.onProgress?.(summary.checked, summary.differing);
+      yield* found;
+      if (list && listAt >= list.length) return summary;
+    }
   }
 
   /** Fold one address's whole history (read only): what verify-state compares a row with. */
