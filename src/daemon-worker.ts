@@ -16,9 +16,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore, type StoreOptions } from './store/index.js';
+import { Pipeline } from './pipeline/run.js';
 import { attributeByVerp, type CheckOptions } from './verp/sign.js';
 import { GroupCommitter } from './intake/group-commit.js';
-import { INTAKE_BUSY_MS, Processor, reportable } from './processor.js';
+import { INTAKE_BUSY_MS, Processor, reportable } from './pipeline/processor.js';
 import { DaemonError, isTemporary } from './errors.js';
 import type { Envelope, SourceKind } from './types.js';
 
@@ -48,11 +49,12 @@ const data = workerData as StoreOptions & { verp: VerpSlice };
 const { verp: initialVerp, ...storeOptions } = data;
 let attribute = attributeByVerp(initialVerp);
 // Through a variable, so that a SIGHUP's new VERP keys apply here too ({type:'verp'}).
-const store = openStore({ ...storeOptions, attribute: (env) => attribute(env) });
+const store = openStore(storeOptions);
+const pipeline = new Pipeline(store, { attribute: (env) => attribute(env) });
 
 let committer: GroupCommitter;
 const processor = new Processor(
-  store,
+  pipeline,
   () => Date.now() - committer.lastCommitAt < INTAKE_BUSY_MS,
   undefined,
   (outcomes, items, sweep) => port.postMessage({ type: 'done', outcomes: reportable(outcomes), items, sweep }),

@@ -17,9 +17,10 @@
 import { child, setLogLevel } from './log.js';
 import type { Config } from './config/schema.js';
 import { openStore, type Store } from './store/index.js';
+import { Pipeline, processingStore } from './pipeline/run.js';
 import { createSmtpIntake, type SmtpIntake } from './intake/smtp.js';
 import { GroupCommitter, type Committer, type SaveOutcome } from './intake/group-commit.js';
-import { INTAKE_BUSY_MS, Processor, recordOutcomes, type QueuedItem, type ReportedOutcome, type SweepReport } from './processor.js';
+import { INTAKE_BUSY_MS, Processor, recordOutcomes, type QueuedItem, type ReportedOutcome, type SweepReport } from './pipeline/processor.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT } from './store/checkpointer.js';
 import type { SaveItem, SaveResultMsg } from './daemon-worker.js';
 import { DaemonError, type ErrorCode } from './errors.js';
@@ -220,7 +221,8 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   // A file store gets a checkpointer thread (store/checkpointer.ts): no commit of ours checkpoints
   // inline below WRITER_AUTOCHECKPOINT pages.
   const walAutocheckpoint = fileStore ? WRITER_AUTOCHECKPOINT : undefined;
-  const store = openStore({ ...storeOptions, attribute: (env) => attributeByVerp(config.verp)(env), walAutocheckpoint });
+  const store = openStore({ ...storeOptions, walAutocheckpoint });
+  const pipeline = new Pipeline(store, { attribute: (env) => attributeByVerp(config.verp)(env) });
   // The writer thread commits intake's messages and runs the pipeline beside the sockets' thread
   // (daemon-worker.ts). In-thread instead for ':memory:' (one connection only) or
   // REBOUND_WRITER_THREAD=0 (one core to spare, or to compare in bench:smtp).
@@ -228,7 +230,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     fileStore && process.env.REBOUND_WRITER_THREAD !== '0' ? new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint }) : null;
   const checkpointer = fileStore ? startCheckpointer(config.store.path, config.store.busyTimeoutMs) : null;
   const processor: Pick<Processor, 'enqueue' | 'sweepPending' | 'stop' | 'backlog'> =
-    writer ?? new Processor(store, () => committers.some((c) => Date.now() - c.lastCommitAt < INTAKE_BUSY_MS));
+    writer ?? new Processor(pipeline, () => committers.some((c) => Date.now() - c.lastCommitAt < INTAKE_BUSY_MS));
   const intakes: SmtpIntake[] = [];
   const committers: GroupCommitter[] = [];
   let control: ControlHandle | undefined;
@@ -292,7 +294,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         intakes.push(createSmtpIntake({ protocol: 'lmtp', listen: config.intake.lmtp, limits: limits(), verp }, { committer: committerFor('lmtp') }));
       for (const i of intakes) await i.start();
 
-      if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store });
+      if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store: processingStore(store, pipeline) });
       jobs = startJobs(config.jobs, { store, metrics });
       log.info({ addresses: this.addresses() }, 'started');
     },

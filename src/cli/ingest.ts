@@ -28,14 +28,15 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultThreads, startAnalyzePool, type AnalyzePool } from '../analyze-pool.js';
+import { defaultThreads, startAnalyzePool, type AnalyzePool } from '../pipeline/analyze-pool.js';
 import { readInputs } from '../intake/file.js';
-import { decodeContextOf } from '../pipeline.js';
+import { decodeContextOf } from '../pipeline/plan.js';
+import type { Pipeline } from '../pipeline/run.js';
 import type { IngestItem, ProcessOutcome, ProcessPlan, Store } from '../store/index.js';
 import type { Envelope } from '../types.js';
 import { isTemporary } from '../errors.js';
 import { EXIT } from './exit-codes.js';
-import { addStoreOptions, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, pipelineFor, UsageError, withStore, type StoreCliOptions } from './open-store.js';
 
 export interface IngestSummary {
   inputs: number;
@@ -112,7 +113,7 @@ export function register(program: Command): void {
       if (threads !== 'auto' && (!Number.isInteger(threads) || threads < 0 || threads > 64))
         throw new UsageError(`--threads: expected 'auto' or 0-64, got ${JSON.stringify(opts.threads)}`);
       const showBar = opts.progress !== false && process.stderr.isTTY === true;
-      summary = await withStore(opts, (store) => ingest(store, paths, { batch, threads, progress: showBar, signal: stop.signal }));
+      summary = await withStore(opts, (store, config) => ingest(pipelineFor(store, config), paths, { batch, threads, progress: showBar, signal: stop.signal }));
     } catch (err) {
       throw ingestFailure(err, stdin);
     } finally {
@@ -176,7 +177,8 @@ interface Slot {
   gzip?: Promise<Buffer | undefined>;
 }
 
-export async function ingest(store: Store, paths: string[], how: IngestHow = {}): Promise<IngestSummary> {
+export async function ingest(pipeline: Pipeline, paths: string[], how: IngestHow = {}): Promise<IngestSummary> {
+  const store = pipeline.store;
   const started = Date.now();
   const batchSize = how.batch ?? 100;
   const now = how.now ?? Date.now;
@@ -263,12 +265,12 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
           const work = pool.run(item.raw, true, decodeContextOf(env));
           const raw = item.raw;
           slot.plan = work.then(
-            (w) => store.planIngest({ env, raw }, () => w.analysis),
+            (w) => pipeline.planIngest({ env, raw }, () => w.analysis),
             (err: Error & { code?: string }) =>
               // Too big for a worker's heap: analysed in this thread (its heap is the larger).
               err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-                ? store.planIngest({ env, raw })
-                : store.planIngest({ env, raw }, () => {
+                ? pipeline.planIngest({ env, raw })
+                : pipeline.planIngest({ env, raw }, () => {
                     throw err;
                   }),
           );
@@ -278,7 +280,7 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
           slot.plan.catch(() => undefined);
         } else if (!check.done) {
           const raw = item.raw;
-          slot.plan = () => store.planIngest({ env, raw });
+          slot.plan = () => pipeline.planIngest({ env, raw });
         }
         fifo.push(slot);
         fifoBytes += item.raw.length;

@@ -5,7 +5,7 @@
  * This JSON shape is a contract other tools rely on (issue 2); change it only additively.
  */
 import type { Command } from 'commander';
-import { analyzeMessage } from '../analyze.js';
+import { analyzeMessage } from '../pipeline/analyze.js';
 import { readInputs } from '../intake/file.js';
 import type { Analysis } from '../types.js';
 

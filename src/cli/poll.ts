@@ -17,7 +17,8 @@ import type { Command } from 'commander';
 import type { ImapMailboxConfig } from '../config/schema.js';
 import { errorText, pollMailbox, type PollResult } from '../intake/imap.js';
 import { saveMailboxHealth, type ImapPollStore } from '../jobs/poll-imap.js';
-import { addStoreOptions, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, pipelineFor, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { processingStore } from '../pipeline/run.js';
 
 interface PollOpts extends StoreCliOptions {
   mailbox?: string;
@@ -43,7 +44,7 @@ export function register(program: Command): void {
       .option('--no-progress', 'no progress bar even on a terminal'),
   ).action(async (opts: PollOpts) => {
     const failures = await withStore(opts, (store, config) =>
-      runPoll(config.imap.mailboxes, store, {
+      runPoll(config.imap.mailboxes, processingStore(store, pipelineFor(store, config)), {
         mailbox: opts.mailbox,
         untilEmpty: Boolean(opts.untilEmpty),
         maxMessages: count(opts.maxMessages, '--max-messages'),

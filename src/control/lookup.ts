@@ -32,7 +32,7 @@
 import { openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { decideSend, defaultStateRules, emptyState, type AddressState, type MayISend, type StateRules } from '../store/addresses.js';
+import { decideSend, defaultStateRules, emptyState, type AddressState, type MayISend, type StateRules } from '../store/state-rules.js';
 import { openDb } from '../store/db.js';
 import { normaliseAddress } from '../store/normalise.js';
 import type { StoreOptions } from '../store/index.js';

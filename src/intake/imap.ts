@@ -26,6 +26,7 @@ import type { ImapMailboxConfig } from '../config/schema.js';
 import { DaemonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MessageState, Store } from '../store/index.js';
+import type { Pipeline } from '../pipeline/run.js';
 import type { Envelope } from '../types.js';
 import { decodeEncodedWords, textFromBinary } from '../address/text.js';
 
@@ -33,7 +34,7 @@ import { decodeEncodedWords, textFromBinary } from '../address/text.js';
 export type HandledState = MessageState;
 
 /** The part of the store the poller needs. */
-export type ImapStore = Pick<Store, 'saveMessages' | 'processIds' | 'getImapCursor' | 'setImapCursor'>;
+export type ImapStore = Pick<Store, 'saveMessages' | 'getImapCursor' | 'setImapCursor'> & Pick<Pipeline, 'processIds'>;
 
 export interface PollProgress {
   mailbox: string;

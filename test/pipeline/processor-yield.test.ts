@@ -8,10 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GroupCommitter } from '../src/intake/group-commit.js';
-import { Processor } from '../src/processor.js';
-import { openStore } from '../src/store/index.js';
-import type { Envelope } from '../src/types.js';
+import { GroupCommitter } from '../../src/intake/group-commit.js';
+import { Processor } from '../../src/pipeline/processor.js';
+import { openStore } from '../../src/store/index.js';
+import { Pipeline } from '../../src/pipeline/run.js';
+import type { Envelope } from '../../src/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-yield-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +33,7 @@ describe('processor: intake commits run between the analyses of a batch', () => 
       const order: string[] = [];
       let batchCommitted: () => void = () => {};
       const batchDone = new Promise<void>((resolve) => (batchCommitted = resolve));
-      const processor = new Processor(store, () => false, 40, (_outcomes, _items, sweep) => {
+      const processor = new Processor(new Pipeline(store), () => false, 40, (_outcomes, _items, sweep) => {
         order.push(`batch of ${sweep?.messages ?? 0} committed`);
         batchCommitted();
       });

@@ -13,12 +13,9 @@
  * an IMAP backlog for two days suspends from when it was written, and its 24 h may have passed.
  */
 import { analyzeMessage } from './analyze.js';
-import type { DecodeContext } from './decode/types.js';
-import type { Analysis, Envelope } from './types.js';
-import { causeOf, effectOf } from './store/addresses.js';
-import type { EventInput } from './store/events.js';
-import type { MessageState, StoredMessage } from './store/messages.js';
-import { normaliseAddress } from './store/normalise.js';
+import type { DecodeContext } from '../decode/types.js';
+import type { Analysis, Envelope } from '../types.js';
+import { causeOf, effectOf, normaliseAddress, type EventInput, type ProcessPlan, type StoredMessage } from '../store/index.js';
 
 /** The analysis step (parse -> decode -> classify): analyzeMessage, or a test's stand-in. May
  *  answer at once or later; planMessage awaits it. */
@@ -34,31 +31,6 @@ export const defaultAnalyze: AnalyzeFn = (raw, env) => analyzeMessage(raw, undef
 export function decodeContextOf(env: Envelope): DecodeContext {
   const known = env.source === 'smtp' || env.source === 'lmtp';
   return known ? { mailFrom: env.mailFrom, rcptTo: env.rcptTo } : { rcptTo: env.rcptTo };
-}
-
-export interface ProcessOutcome {
-  id: number;
-  state: MessageState;
-  /** True when nothing was done (already processed, or raw pruned). */
-  skipped: boolean;
-  messageType?: string;
-  /** Events recorded. */
-  events: number;
-  /** Normalised addresses whose state was recomputed. */
-  addresses: string[];
-  /** Categories of the recorded failures (for summaries). */
-  categories: number[];
-  error?: string;
-}
-
-/** What processing decided about one message, before it is committed. */
-export interface ProcessPlan {
-  id: number;
-  state: MessageState;
-  error: string | null;
-  analysis: Analysis | null;
-  bounceAt: number | null;
-  events: EventInput[];
 }
 
 /**

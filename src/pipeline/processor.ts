@@ -13,10 +13,11 @@
  * the backlog - durable, `pending` in the store - is caught up when the burst ends.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { child } from './log.js';
-import { metrics } from './metrics.js';
-import type { ProcessOutcome, Store } from './store/index.js';
-import type { SourceKind } from './types.js';
+import { child } from '../log.js';
+import { metrics } from '../metrics.js';
+import type { ProcessOutcome } from '../store/index.js';
+import type { Pipeline } from './run.js';
+import type { SourceKind } from '../types.js';
 
 const log = child('daemon');
 
@@ -53,7 +54,7 @@ export class Processor {
   private lastBatchAt = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly pipeline: Pipeline,
     /** True while intake is committing: processing then runs at a reduced duty cycle. */
     private readonly intakeBusy: () => boolean = () => false,
     private readonly batch = PROCESS_BATCH,
@@ -89,20 +90,20 @@ export class Processor {
   };
 
   /** One batch: its analyses await mailparser (intake commits run in between), then its plans
-   *  commit in one synchronous transaction (store.processIds). Never rejects. */
+   *  commit in one synchronous transaction (pipeline/run.ts processIds). Never rejects. */
   private async runStep(): Promise<void> {
     if (this.stopped) return this.finish();
     try {
       if (this.pendingSweep) {
         const t0 = performance.now();
-        const n = await this.store.processPending(this.batch, { relaxed: true });
+        const n = await this.pipeline.processPending(this.batch, { relaxed: true });
         // Through the report: in the writer thread this thread's metrics are nobody's.
         if (n > 0) this.report([], [], { messages: n, seconds: (performance.now() - t0) / 1000 });
         if (n < this.batch) this.pendingSweep = false;
       } else {
         // A small batch while intake is busy: its commit blocks the acks for a few ms only.
         const items = this.queue.splice(0, this.intakeBusy() ? BUSY_BATCH : this.batch);
-        const outcomes = await this.store.processIds(
+        const outcomes = await this.pipeline.processIds(
           items.map((i) => i.id),
           { relaxed: true },
         );

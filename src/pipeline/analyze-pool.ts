@@ -16,8 +16,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { DecodeContext } from './decode/types.js';
-import type { Analysis } from './types.js';
+import type { DecodeContext } from '../decode/types.js';
+import type { Analysis } from '../types.js';
 
 export interface PoolResult {
   analysis: Analysis;

@@ -10,14 +10,15 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Processor, recordOutcomes, type SweepReport } from '../src/processor.js';
-import { metrics } from '../src/metrics.js';
-import { openStore } from '../src/store/index.js';
-import type { Envelope } from '../src/types.js';
-import { privateApp } from './support/app.js';
-import { LineClient } from './support/line-client.js';
+import { Processor, recordOutcomes, type SweepReport } from '../../src/pipeline/processor.js';
+import { metrics } from '../../src/metrics.js';
+import { openStore } from '../../src/store/index.js';
+import { Pipeline } from '../../src/pipeline/run.js';
+import type { Envelope } from '../../src/types.js';
+import { privateApp } from '../support/app.js';
+import { LineClient } from '../support/line-client.js';
 
-const root = join(import.meta.dirname, '..');
+const root = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -59,7 +60,7 @@ describe('Processor pending sweep report', () => {
     const store = openStore({ path: db });
     const sweeps: SweepReport[] = [];
     const before = sweepCount(metrics.render());
-    const p = new Processor(store, () => false, 2, (outcomes, items, sweep) => {
+    const p = new Processor(new Pipeline(store), () => false, 2, (outcomes, items, sweep) => {
       expect(outcomes).toEqual([]);
       expect(items).toEqual([]);
       if (sweep) sweeps.push(sweep);

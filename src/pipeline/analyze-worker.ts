@@ -10,9 +10,9 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { analyzeMessage } from './analyze.js';
-import { packRaw } from './store/messages.js';
-import type { DecodeContext } from './decode/types.js';
-import type { Analysis } from './types.js';
+import { packRaw } from '../store/index.js';
+import type { DecodeContext } from '../decode/types.js';
+import type { Analysis } from '../types.js';
 
 const port = parentPort;
 if (!port) throw new Error('analyze-worker must run in a worker thread');
