@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
-import { createDaemon } from '../daemon.js';
+import { createDaemon } from '../daemon/daemon.js';
 import { child, flushLogs } from '../log.js';
 
 export function register(program: Command): void {

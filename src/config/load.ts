@@ -13,7 +13,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
 import {
   configRules,
   defaultConfig,
@@ -352,6 +352,11 @@ export function redactConfig(cfg: Config): unknown {
 }
 
 export { defaultConfig };
+
+/** A (redacted) config, or part of one, as TOML text (check-config --show). */
+export function configToToml(value: Record<string, unknown>): string {
+  return stringifyToml(value);
+}
 
 /**
  * The config file a command should read: its `-c/--config` option, else $REBOUND_CONFIG, else

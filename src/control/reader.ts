@@ -86,7 +86,7 @@ function stop(code: number): void {
 function init(m: Extract<ToReader, { t: 'init' }>): void {
   setLogLevel(m.logLevel);
   try {
-    // Snapshots held across turns (control/lookup.ts): no checkpoint runs in this process, and
+    // Snapshots held across turns (store/lookup.ts): no checkpoint runs in this process, and
     // the main process's TRUNCATE checkpoint waits at most this long for us.
     opened = openControlStore(m.storeOptions, { holdSnapshotMs: HOLD_SNAPSHOT_MS });
   } catch (err) {

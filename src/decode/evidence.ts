@@ -11,7 +11,7 @@
  * No config keys. RFCs: 5321 4.5.5 (null reverse-path of notifications), 3834 (auto-replies),
  * 2142 (postmaster).
  */
-import { addressList } from '../parse/arf.js';
+import { addressList } from './arf.js';
 import type { DecodeContext, DecodeInput } from './types.js';
 
 export interface Evidence {

@@ -4,6 +4,8 @@
  * history, the invalid/suspended/complained lists, export, and the audited operator actions
  * (reset, import). The SQLite AddressStore of store/api.ts.
  */
+import type { Db } from './db.js';
+import type { StateRules } from './state-rules.js';
 import type { AddressStatus, AddressStore, ImportResult, ImportRow, ListEntry, ListKind, ResetResult, ResetWhat } from './api.js';
 import type { StoreContext } from './context.js';
 import { applyItem, iterateHistory, recomputeAddress, rowToState, type HistoryEntry } from './events.js';
@@ -11,8 +13,50 @@ import { normaliseAddress } from './normalise.js';
 import { decideSend, emptyState, type AddressState, type MayISend } from './state-rules.js';
 import { verifyAddresses, type StateDifference, type VerifyOptions, type VerifySummary } from './verify.js';
 
+/** The columns "may I send?" reads (decideSend), in this order: email_invalid,
+ *  email_invalid_cause, complained, email_suspended, email_suspended_cause, email_suspended_at. */
+type SendRow = [number, string, number, number, string, number | null];
+
+/** One address's SendRow, or undefined when the address is unknown. */
+export type SendRowReader = (key: string) => SendRow | undefined;
+
+/** The one row reader of "may I send?": only the columns decideSend reads, as an array (about
+ *  2 us cheaper per hit than `SELECT *` into an object; the status socket's hot path). */
+export function sendRowReader(db: Db): SendRowReader {
+  const get = db
+    .prepare<[string], SendRow>(
+      `SELECT email_invalid, email_invalid_cause, complained, email_suspended, email_suspended_cause,
+         email_suspended_at FROM addresses WHERE address = ?`,
+    )
+    .raw(true);
+  return (key) => get.get(key) as SendRow | undefined;
+}
+
+/** The one "may I send to `address` now?": the address's normal form, its row, decideSend. Used
+ *  by the store (CLI, daemon) and by the status socket's lookup handle (lookup.ts). */
+export function mayISendWith(read: SendRowReader, rules: StateRules, address: string, now: number): MayISend {
+  const a = normaliseAddress(address);
+  const key = a === '' ? address : a;
+  const r = read(key);
+  if (!r) return decideSend(emptyState(key), rules, now);
+  // The fields of AddressState that decideSend reads (as rowToState maps them).
+  const s = {
+    address: key,
+    emailInvalid: r[0] === 1,
+    emailInvalidCause: r[1],
+    complained: r[2] === 1,
+    emailSuspended: r[3] === 1,
+    emailSuspendedCause: r[4],
+    emailSuspendedAt: r[5],
+  } as AddressState;
+  return decideSend(s, rules, now);
+}
+
 export class SqliteAddresses implements AddressStore {
-  constructor(private readonly ctx: StoreContext) {}
+  private readonly sendRow: SendRowReader;
+  constructor(private readonly ctx: StoreContext) {
+    this.sendRow = sendRowReader(ctx.db);
+  }
 
   /** Addresses that migration 0004 merged (two old keys, one normal form): fold them again from all
    *  their events and actions, with this store's rules, once. */
@@ -34,8 +78,7 @@ export class SqliteAddresses implements AddressStore {
   }
 
   mayISend(address: string, now?: number): MayISend {
-    const a = normaliseAddress(address);
-    return decideSend(this.state(a === '' ? address : a).s, this.ctx.rules, now ?? this.ctx.clock());
+    return mayISendWith(this.sendRow, this.ctx.rules, address, now ?? this.ctx.clock());
   }
 
   addressStatus(address: string, now?: number): AddressStatus {

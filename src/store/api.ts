@@ -151,17 +151,13 @@ export interface MessageStore {
   saveMessages(items: { env: Envelope; raw: Buffer }[]): SaveResult[];
   /**
    * saveMessages whose commit does not wait for the disk (synchronous=NORMAL for this one
-   * transaction: written to the WAL, not yet fsynced), so the event loop is not blocked by an
-   * fsync; syncWal() then makes every commit so far durable from the libuv thread pool. The caller
-   * must not tell anyone a message is safe before syncWal's callback. Returns null when the store
-   * is not a WAL file (':memory:', read-only): use saveMessages then.
+   * transaction: written to the WAL, not yet fsynced); syncWalNow() then makes every commit so far
+   * durable. The caller must not tell anyone a message is safe before that. Returns null when the
+   * store is not a WAL file (':memory:', read-only): use saveMessages then.
    */
   saveMessagesUnsynced(items: { env: Envelope; raw: Buffer }[]): SaveResult[] | null;
-  /** fdatasync the WAL file off the event loop: with the commits before it, this is what
-   *  synchronous=FULL does after each commit. Calls back with null when there is no WAL. */
-  syncWal(cb: (err: Error | null) => void): void;
-  /** The same, blocking the calling thread (for a thread that does nothing else meanwhile: no
-   *  thread-pool handoff, which costs more CPU than the sync itself on a small VM). Throws on error. */
+  /** fdatasync the WAL file, blocking the calling thread (the writer thread, which does nothing
+   *  else meanwhile): with the commits before it, what synchronous=FULL does after each commit. */
   syncWalNow(): void;
   getMessage(id: number): StoredMessage | undefined;
   /** Ids of pending messages, oldest first, at most `limit`. */

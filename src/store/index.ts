@@ -31,6 +31,7 @@ export type { MessageState, StoredMessage } from './messages.js';
 export { SchemaTooNewError, SCHEMA_VERSION } from './db.js';
 export { normaliseAddress } from './normalise.js';
 export { packRaw } from './messages.js';
+export { openLookup, type Lookup } from './lookup.js';
 export { causeOf, effectOf, defaultStateRules } from './state-rules.js';
 
 export interface StoreOptions {

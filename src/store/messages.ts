@@ -14,7 +14,7 @@ import type { Envelope, SourceKind } from '../types.js';
 import type { IngestCheck, MessageStore, ReprocessFilter, SaveResult } from './api.js';
 import type { StoreContext } from './context.js';
 import type { Db } from './db.js';
-import { fdatasync, fdatasyncSync } from 'node:fs';
+import { fdatasyncSync } from 'node:fs';
 
 export type MessageState = 'pending' | 'processed' | 'not-a-bounce' | 'failed';
 
@@ -204,17 +204,6 @@ export class SqliteMessages implements MessageStore {
     if (!this.ctx.sync) return null;
     // Uncompressed: the pipeline gzips the raw bytes later, off the acknowledgement's path.
     return this.ctx.relaxed(() => this.saveMessages(items, false));
-  }
-
-  syncWal(cb: (err: Error | null) => void): void {
-    if (!this.ctx.sync || this.ctx.closed) return void queueMicrotask(() => cb(null));
-    let fd: number;
-    try {
-      fd = this.ctx.walFile();
-    } catch (err) {
-      return void queueMicrotask(() => cb(err as Error));
-    }
-    fdatasync(fd, (err) => cb(err));
   }
 
   syncWalNow(): void {

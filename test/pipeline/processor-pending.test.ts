@@ -1,7 +1,7 @@
 /**
  * The pending sweep's latency (rebound_processing_seconds{source="pending"}) reaches the metrics
  * the status socket serves: through the Processor's report, which the writer thread posts to the
- * main thread ({type:'done'}), in both daemon modes (writer thread on, REBOUND_WRITER_THREAD=0).
+ * main thread ({type:'done'}).
  * The daemon runs as a child process from a private copy of dist/ (the vitest global setup builds
  * it); its store is seeded with pending rows before it starts.
  */
@@ -96,7 +96,6 @@ describe.skipIf(!haveDist)('daemon: pending sweep latency on the status socket (
     );
     const child = spawn(process.execPath, [main, 'serve', '-c', cfg], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, REBOUND_WRITER_THREAD: writer },
     });
     children.push(child);
     let err = '';
@@ -138,10 +137,7 @@ describe.skipIf(!haveDist)('daemon: pending sweep latency on the status socket (
     }
   }
 
-  it.each([
-    ['writer thread', '1'],
-    ['REBOUND_WRITER_THREAD=0', '0'],
-  ] as const)('%s: the swept rows show in rebound_processing_seconds{source="pending"}', async (_name, writer) => {
+  it.each([['writer thread', '1']] as const)('%s: the swept rows show in rebound_processing_seconds{source="pending"}', async (_name, writer) => {
     const { count, pending, err } = await runDaemon(writer);
     expect(pending, `rows still pending after the sweep; daemon stderr:\n${err}`).toBe(0);
     expect(count, `rebound_processing_seconds_count{source="pending"} in the socket's metrics; daemon stderr:\n${err}`).toBeGreaterThan(0);

@@ -41,7 +41,7 @@ describe('processor: intake commits run between the analyses of a batch', () => 
       // Let the batch start (the sweep is scheduled with setImmediate), then commit one more.
       await new Promise((r) => setImmediate(r));
       await new Promise((r) => setImmediate(r));
-      const committer = new GroupCommitter(store, () => {}, 500, true);
+      const committer = new GroupCommitter(store, () => {}, 500);
       const acked = committer.submit(env(99), dsn(99)).then((r) => order.push(`ack ${r.duplicate ? 'dup' : 'new'}`));
       await Promise.all([batchDone, acked]);
       await processor.stop();

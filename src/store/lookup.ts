@@ -1,8 +1,7 @@
 /**
- * control/lookup - the fast read path for "may I send?" (`check`, Postfix socketmap and policy):
- * a read-only SQLite handle of its own that answers mayISend exactly as the store does (same
- * normalisation and decision function, reading only the columns the decision needs), only cheaper
- * per lookup.
+ * store/lookup - the fast read path for "may I send?" (`check`, Postfix socketmap and policy):
+ * a read-only SQLite handle of its own that answers with the store's own function
+ * (addresses.ts mayISendWith: the same row reader and decideSend), only cheaper per lookup.
  *
  * In: the store path, busy timeout and state rules (StoreOptions), optionally holdSnapshotMs.
  * Out: `openLookup(opts, { holdSnapshotMs? })` -> { mayISend(address, now?), close() }.
@@ -32,10 +31,10 @@
 import { openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { decideSend, defaultStateRules, emptyState, type AddressState, type MayISend, type StateRules } from '../store/state-rules.js';
-import { openDb } from '../store/db.js';
-import { normaliseAddress } from '../store/normalise.js';
-import type { StoreOptions } from '../store/index.js';
+import { mayISendWith, sendRowReader } from './addresses.js';
+import { openDb } from './db.js';
+import type { StoreOptions } from './index.js';
+import { stateRules, type MayISend } from './state-rules.js';
 
 /** Map the file rather than read(2) it: fewer syscalls and copies per page; pages stay shared
  *  with the OS page cache (address space only, not resident memory, when unused). */
@@ -44,22 +43,6 @@ const MMAP_BYTES = 1 << 30;
 export interface Lookup {
   mayISend(address: string, now?: number): MayISend;
   close(): void;
-}
-
-/** email_invalid, email_invalid_cause, complained, email_suspended, email_suspended_cause, email_suspended_at */
-type Decision = [number, string, number, number, string, number | null];
-
-/** The fields of AddressState that decideSend reads, from a Decision row (as rowToState maps them). */
-function decisionState(address: string, r: Decision): AddressState {
-  return {
-    address,
-    emailInvalid: r[0] === 1,
-    emailInvalidCause: r[1],
-    complained: r[2] === 1,
-    emailSuspended: r[3] === 1,
-    emailSuspendedCause: r[4],
-    emailSuspendedAt: r[5],
-  } as AddressState;
 }
 
 /** The WAL-index header (one copy) at the start of the -shm file. */
@@ -75,20 +58,9 @@ export function openLookup(
   } catch {
     // mmap is an optimisation; a build without it still answers correctly
   }
-  const rules: StateRules = {
-    suspendHours: opts.state?.suspendHours ?? defaultStateRules.suspendHours,
-    escalation: { ...defaultStateRules.escalation, ...(opts.state?.escalation ?? {}) },
-  };
+  const rules = stateRules(opts.state);
   const clock = opts.clock ?? Date.now;
-  // Only the columns decideSend reads (store/addresses.ts), as an array: about 2 us cheaper per
-  // hit than the store's `SELECT *` into an object. test/control/lookup.test.ts compares every
-  // verdict with store.mayISend; if decideSend starts reading another field, add it here.
-  const get = db
-    .prepare<[string], Decision>(
-      `SELECT email_invalid, email_invalid_cause, complained, email_suspended, email_suspended_cause,
-         email_suspended_at FROM addresses WHERE address = ?`,
-    )
-    .raw(true);
+  const read = sendRowReader(db);
   const begin = db.prepare('BEGIN');
   const commit = db.prepare('COMMIT');
 
@@ -167,10 +139,7 @@ export function openLookup(
         begin.run();
         phase = 2;
       }
-      const a = normaliseAddress(address);
-      const key = a === '' ? address : a;
-      const r = get.get(key) as Decision | undefined;
-      return decideSend(r ? decisionState(key, r) : emptyState(key), rules, now ?? clock());
+      return mayISendWith(read, rules, address, now ?? clock());
     },
     close(): void {
       if (closed) return;

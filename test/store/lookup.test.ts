@@ -1,5 +1,5 @@
 /**
- * control/lookup - the fast "may I send?" path answers exactly as the store does, sees writes made
+ * store/lookup - the fast "may I send?" path answers exactly as the store does, sees writes made
  * by another handle from the next event-loop turn on, and never holds a read transaction past the
  * turn (a WAL checkpoint that waits for readers must not wait for it); with held snapshots (reader
  * processes), sees every committed write from the next turn on and holds no snapshot past the
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdictJson, verdictReply } from '../../src/control/commands.js';
-import { openLookup, type Lookup } from '../../src/control/lookup.js';
+import { openLookup, type Lookup } from '../../src/store/lookup.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
 const HOUR = 3_600_000;

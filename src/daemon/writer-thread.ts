@@ -1,5 +1,5 @@
 /**
- * daemon-worker - the daemon's writer thread: it commits what SMTP/LMTP intake received (group
+ * daemon/writer-thread - the daemon's writer thread (its main-thread side is writer.ts): it commits what SMTP/LMTP intake received (group
  * commit: one transaction per batch, then an fdatasync of the WAL) and runs the pipeline on it.
  * The main thread keeps the sockets: on two cores, SMTP replies and SQLite writes then run side
  * by side instead of taking turns on one event loop (bench:smtp, docs/BENCHMARKS.md). One
@@ -8,20 +8,20 @@
  * commits run between analyses; its own commit of a batch is one synchronous transaction, never
  * interleaved with intake's.
  *
- * In (from daemon.ts): {type:'save', items:[{seq, env, offset, length}], bytes} | {type:'process', ids, source} |
+ * In (from writer.ts): {type:'save', items:[{seq, env, offset, length}], bytes} | {type:'process', ids, source} |
  * {type:'sweep'} | {type:'verp', verp} (SIGHUP) | {type:'stop'}.
  * Out: {type:'saved', results:[{seq, id, duplicate} | {seq, error}]} once the batch is durable |
  * {type:'done', outcomes, items:[{source, at}], sweep?:{messages, seconds}} per pipeline batch | {type:'error', message} | {type:'stopped'}.
  * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (passed in workerData).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openStore, type StoreOptions } from './store/index.js';
-import { Pipeline } from './pipeline/run.js';
-import { attributeByVerp, type CheckOptions } from './verp/sign.js';
-import { GroupCommitter } from './intake/group-commit.js';
-import { INTAKE_BUSY_MS, Processor, reportable } from './pipeline/processor.js';
-import { DaemonError, isTemporary } from './errors.js';
-import type { Envelope, SourceKind } from './types.js';
+import { openStore, type StoreOptions } from '../store/index.js';
+import { Pipeline } from '../pipeline/run.js';
+import { attributeByVerp, type CheckOptions } from '../verp/sign.js';
+import { GroupCommitter } from '../intake/group-commit.js';
+import { INTAKE_BUSY_MS, Processor, reportable } from '../pipeline/processor.js';
+import { DaemonError, isTemporary } from '../errors.js';
+import type { Envelope, SourceKind } from '../types.js';
 
 /** One message of a 'save' batch: its bytes are bytes[offset, offset + length) of the batch. */
 export interface SaveItem {
@@ -41,7 +41,7 @@ type Job =
   | { type: 'stop' };
 
 const port = parentPort;
-if (!port) throw new Error('daemon-worker must run in a worker thread');
+if (!port) throw new Error('daemon/writer-thread must run in a worker thread');
 
 // Functions do not cross threads: the VERP attribute hook is rebuilt here from the config slice.
 type VerpSlice = CheckOptions & { allowUnverifiedState?: boolean };
@@ -71,8 +71,8 @@ function toPipeline(ids: number[], envs: Envelope[]): void {
   for (const [s, l] of bySource) processor.enqueue(l, s);
 }
 // The WAL sync blocks this thread (nothing else to do meanwhile; what arrives during it makes
-// the next batch). REBOUND_WRITER_SYNC=pool syncs in libuv's thread pool instead, for comparison.
-committer = new GroupCommitter(store, toPipeline, 500, process.env.REBOUND_WRITER_SYNC !== 'pool');
+// the next batch).
+committer = new GroupCommitter(store, toPipeline, 500);
 
 // A batch's results go back in one message, posted as soon as the batch's callbacks have run
 // (a microtask: before any pipeline step queued for this turn, which would hold the acks).
