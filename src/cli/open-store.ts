@@ -14,8 +14,6 @@ import { resolve } from 'node:path';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { openStore, type Store } from '../store/index.js';
-import { attributeByVerp } from '../verp/sign.js';
-import { Pipeline } from '../pipeline/run.js';
 import { checkAddress } from '../control/commands.js';
 
 export interface StoreCliOptions {
@@ -46,12 +44,6 @@ export function openStoreFromCli(
     state: { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } },
   });
   return { store, config };
-}
-
-/** The pipeline over a store opened here, with the daemon's attribution (the VERP token), so
- *  `rebound reprocess` of SMTP-received bounces agrees with the daemon. */
-export function pipelineFor(store: Store, config: Config): Pipeline {
-  return new Pipeline(store, { attribute: attributeByVerp(config.verp) });
 }
 
 /** Run `fn` with an open store and always close it. */

@@ -10,7 +10,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { analyzeMessage } from './analyze.js';
-import { packRaw } from '../store/index.js';
+// From messages.ts, not the store's index: a worker needs the gzip, not the store.
+import { packRaw } from '../store/messages.js';
 import type { DecodeContext } from '../decode/types.js';
 import type { Analysis } from '../types.js';
 

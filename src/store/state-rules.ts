@@ -15,27 +15,13 @@
  * message, an item learnt out of order) folds the whole history again. Both give the same row:
  * `rebound verify-state` and test/store/incremental.test.ts check it. See docs/STATE-RULES.md.
  */
+import { defaultConfig, type Config } from '../config/schema.js';
 import type { Analysis, MessageType, RecipientResult } from '../types.js';
 
-export interface StateRules {
-  /** Hours after Email Suspended At before the address may be mailed again (Marketo: 24). */
-  suspendHours: number;
-  escalation: {
-    enabled: boolean;
-    /** Counted soft bounces (at most one per UTC day) needed to escalate. */
-    softBounces: number;
-    /** ...spread over at least this many distinct days... */
-    distinctDays: number;
-    /** ...all within this many days (a sliding window ending at the latest soft bounce). */
-    withinDays: number;
-    action: 'suspend' | 'invalid';
-  };
-}
+/** The Marketo rules' settings: config `state` (declared, with its defaults, in config/schema.ts). */
+export type StateRules = Config['state'];
 
-export const defaultStateRules: StateRules = {
-  suspendHours: 24,
-  escalation: { enabled: false, softBounces: 7, distinctDays: 3, withinDays: 90, action: 'suspend' },
-};
+export const defaultStateRules: StateRules = defaultConfig.state;
 
 /** The rules a store applies: the config slice given, the defaults for what it leaves out. */
 export function stateRules(given?: Partial<StateRules> & { escalation?: Partial<StateRules['escalation']> }): StateRules {
