@@ -12,7 +12,9 @@ import type { Command } from 'commander';
 import { verdictReply } from '../control/commands.js';
 import type { MayISend } from '../store/index.js';
 import { verdictExit } from './exit-codes.js';
-import { addNowOption, addressArg, addStoreOptions, formatTime, nowOption, openStoreFromCli, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, openStoreFromCli, type StoreCliOptions } from './open-store.js';
+import { addNowOption, addressArg, nowOption } from './args.js';
+import { formatTime } from './format.js';
 
 interface CheckOpts extends StoreCliOptions {
   json?: boolean;

@@ -6,7 +6,9 @@
  */
 import type { Command } from 'commander';
 import type { HistoryEntry } from '../store/index.js';
-import { addressArg, addStoreOptions, formatTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { addressArg, UsageError } from './args.js';
+import { formatTime } from './format.js';
 import { LineSink } from './output.js';
 
 export function register(program: Command): void {

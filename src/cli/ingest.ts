@@ -36,7 +36,8 @@ import type { IngestItem, ProcessOutcome, ProcessPlan, Store } from '../store/in
 import type { Envelope } from '../types.js';
 import { isTemporary } from '../errors.js';
 import { EXIT } from './exit-codes.js';
-import { addStoreOptions, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
 
 export interface IngestSummary {

@@ -17,7 +17,8 @@ import type { Command } from 'commander';
 import type { ImapMailboxConfig } from '../config/schema.js';
 import { errorText, pollMailbox, type PollResult } from '../intake/imap.js';
 import { saveMailboxHealth, type ImapPollStore } from '../jobs/poll-imap.js';
-import { addStoreOptions, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
 import { processingStore } from '../pipeline/run.js';
 

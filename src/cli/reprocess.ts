@@ -7,7 +7,8 @@
  */
 import type { Command } from 'commander';
 import type { MessageState, ReprocessFilter } from '../store/index.js';
-import { addStoreOptions, parseTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { parseTime, UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
 
 interface ReprocessOpts extends StoreCliOptions {
