@@ -4,7 +4,8 @@
  * import.meta.url)`) is read with TypeScript's own pre-processor and checked against the layers
  * below (docs/ARCHITECTURE.md "Layers"): a module may import its own folder, and any folder of a
  * lower layer; an import of a folder of the same or a higher layer fails. Two libraries are
- * owned by one folder each: better-sqlite3 by store/, smol-toml by config/.
+ * owned by one folder each: better-sqlite3 by store/, smol-toml by config/. And no file of src/
+ * is over 400 lines.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -117,6 +118,14 @@ describe('layers', () => {
       })
       .map((e) => `${e.from} imports ${e.spec}`);
     expect(misplaced).toEqual([]);
+  });
+
+  it('no source file is over 400 lines (a file that grows past it does two jobs)', () => {
+    const long = files(SRC)
+      .map((f) => ({ f: relative(SRC, f), lines: readFileSync(f, 'utf8').split('\n').length - 1 }))
+      .filter((x) => x.lines > 400)
+      .map((x) => `${x.f}: ${x.lines} lines`);
+    expect(long).toEqual([]);
   });
 
   it('fails on an upward import (the check itself can fail)', () => {
