@@ -14,7 +14,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
-import type { z } from 'zod';
+import * as v from 'valibot';
 import { configSchema, defaultConfig, isSecretPath, tableKeys, type Config } from './schema.js';
 
 export class ConfigError extends Error {
@@ -85,22 +85,21 @@ class Checker {
   }
 
   /** The schema's complaints about the file, one line each, in the order of the file. */
-  schemaIssues(input: unknown, issues: readonly z.core.$ZodIssue[]): void {
+  schemaIssues(input: unknown, issues: readonly v.BaseIssue<unknown>[]): void {
     const lines: { order: number[]; text: string }[] = [];
     for (const issue of issues) {
-      const path = issue.path as Path;
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) {
-          const at = [...path, key];
-          lines.push({ order: fileOrder(input, at), text: `${this.file}: ${pathText(at)}: unknown key${this.suggest(path, key)}` });
-        }
+      const path = (issue.path ?? []).map((p) => p.key as string | number);
+      if (issue.type === 'strict_object' && issue.expected === 'never') {
+        // A key the table does not have (valibot: the path ends with it).
+        const key = String(path[path.length - 1]);
+        lines.push({ order: fileOrder(input, path), text: `${this.file}: ${pathText(path)}: unknown key${this.suggest(path.slice(0, -1), key)}` });
         continue;
       }
-      const v = valueAt(input, path);
+      const value = valueAt(input, path);
       const text =
-        v === undefined && issue.code === 'invalid_type'
+        value === undefined && issue.kind === 'schema'
           ? `${this.file}: ${pathText(path)}: required key is missing`
-          : `${this.file}: ${pathText(path) || '(top level)'}: expected ${issue.message}, got ${shown(v, isSecretPath(path))}`;
+          : `${this.file}: ${pathText(path) || '(top level)'}: expected ${issue.message}, got ${shown(value, isSecretPath(path))}`;
       lines.push({ order: fileOrder(input, path), text });
     }
     lines.sort((a, b) => compareOrder(a.order, b.order));
@@ -250,10 +249,11 @@ export interface LoadOptions {
 /** Validate an already-parsed TOML document (exported for tests and for show-config). */
 export function configFromObject(input: unknown, file = 'rebound.toml', opts: LoadOptions = {}): Config {
   const c = new Checker(file);
-  const parsed = configSchema.safeParse(input);
-  if (!parsed.success) c.schemaIssues(input, parsed.error.issues);
+  // Every problem, but one per key (its first check that fails).
+  const parsed = v.safeParse(configSchema, input, { abortPipeEarly: true });
+  if (!parsed.success) c.schemaIssues(input, parsed.issues);
   const passwords = c.mailboxes(input);
-  const cfg = parsed.success ? parsed.data : undefined;
+  const cfg = parsed.success ? parsed.output : undefined;
   if (cfg) {
     cfg.imap.mailboxes.forEach((mb, i) => {
       const pw = passwords[i];
