@@ -2,7 +2,7 @@
  * cli/parse - `rebound parse [--json] PATH...`: analyse messages without storing anything.
  * In: files, directories (recursively), mbox files, '-' for stdin. Out: one JSON object per message
  * per line (--json), or a readable table. Unreadable paths: an error on stderr, exit 1 after the rest.
- * This JSON shape is a contract other tools rely on (issue 2); change it only additively.
+ * This JSON shape is a contract other tools rely on; change it only additively.
  */
 import type { Command } from 'commander';
 import { analyzeMessage } from '../pipeline/analyze.js';

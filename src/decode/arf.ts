@@ -15,7 +15,7 @@
 import type { DecodeInput, DecodeResult, Decoder } from './types.js';
 import { findOriginal, findOriginalHeaders } from './text.js';
 import type { Finding } from '../types.js';
-import { normalizeAddress } from '../parse/dsn.js';
+import { addressFromField } from '../parse/dsn.js';
 import { parseHeaders, type MimePart } from '../parse/message.js';
 
 const NAME = 'arf';
@@ -44,7 +44,7 @@ export function addressList(value: string): string[] {
   const re = /<([^<>\s]+@[^<>\s]+)>|([^\s<>,;:"()]+@[^\s<>,;:"()]+)/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(v)) !== null && out.length < 1000) {
-    out.push(normalizeAddress(m[1] ?? m[2] ?? ''));
+    out.push(addressFromField(m[1] ?? m[2] ?? ''));
   }
   return out;
 }

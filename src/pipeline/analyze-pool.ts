@@ -28,7 +28,7 @@ export interface PoolResult {
 export interface AnalyzePool {
   readonly threads: number;
   /** Analyse one message (and gzip it when `pack`) in a worker, with what its envelope tells the
-   *  decode stage (pipeline.ts decodeContextOf). Rejects only when its worker died: err.code
+   *  decode stage (plan.ts decodeContextOf). Rejects only when its worker died: err.code
    *  'ERR_WORKER_OUT_OF_MEMORY' (the message needs more than a worker's heap) or another. */
   run(raw: Buffer, pack?: boolean, context?: DecodeContext): Promise<PoolResult>;
   /** Let the queued messages finish, then stop the workers. */

@@ -66,7 +66,7 @@ export async function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>
   if (analysis.type === 'not-bounce') {
     return { ...base, analysis, bounceAt, state: 'not-a-bounce', error: null };
   }
-  // The VERP token names the address first, the report second (issue 4). A VERP return path is
+  // The VERP token names the address first, the report second. A VERP return path is
   // made for one recipient, so when the report names at most one distinct address the token's
   // address is the one the bounce is about (the report may show a forwarding target or nothing).
   // A report naming several addresses (an alias expanded at the far end) keeps them, since the

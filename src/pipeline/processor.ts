@@ -1,8 +1,8 @@
 /**
- * processor - runs the pipeline (parse -> decode -> classify -> record, pipeline.ts through the
+ * pipeline/processor - runs the pipeline (parse -> decode -> classify -> record, run.ts through the
  * store) on messages intake has committed, a batch per turn, yielding between batches; rows left
  * pending (a crash, another process) are swept first. Used in the daemon's writer thread
- * (daemon-worker.ts), or in the main thread when there is none.
+ * (daemon/writer-thread.ts).
  *
  * In: ids of committed messages (enqueue) and "sweep" requests. Out: processed rows in the store,
  * and one report per batch (metrics + debug log, or whatever the caller passes): the outcomes of
