@@ -171,11 +171,11 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
  * socketmap, policy, health) on the faster read path of store/lookup.ts. Used by startControl
  * and by each reader process (control/reader.ts).
  */
-export function openControlStore(storeOptions: StoreOptions, how: { holdSnapshotMs?: number } = {}): { store: ControlStore; close(): void } {
+export function openControlStore(storeOptions: StoreOptions): { store: ControlStore; close(): void } {
   const full = openStore({ ...storeOptions, readonly: true });
   let fast: Lookup;
   try {
-    fast = openLookup(storeOptions, how);
+    fast = openLookup(storeOptions);
   } catch (err) {
     full.close();
     throw err;
