@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/index.js';
 import { freePort } from '../support/net.mjs';
-import { Wire } from './smtp-wire.js';
+import { Wire } from '../support/smtp-wire.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const dirs: string[] = [];
