@@ -54,7 +54,7 @@ export function register(program: Command): void {
 }
 
 /** ADDRESS<TAB>VERDICT[<TAB>until ISO]<TAB>CAUSE */
-export function formatCheck(m: MayISend): string {
+function formatCheck(m: MayISend): string {
   const fields = [m.address, m.verdict];
   if (m.verdict === 'suspended' && m.until !== undefined) fields.push(`until ${formatTime(m.until)}`);
   if (m.cause) fields.push(m.cause.replace(/[\t\r\n]+/g, ' '));

@@ -39,7 +39,7 @@ export function register(program: Command): void {
   });
 }
 
-export function formatEntry(e: HistoryEntry): string {
+function formatEntry(e: HistoryEntry): string {
   const when = formatTime(e.at);
   if (e.kind !== 'event') return `${when}  ${e.kind.padEnd(9)} ${e.what} by ${e.who}: ${e.why}`;
   const code = [e.replyCode, e.status].filter(Boolean).join(' ');

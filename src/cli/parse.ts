@@ -22,7 +22,7 @@ export function register(program: Command): void {
 }
 
 /** Returns the number of inputs that could not be read. */
-export async function runParse(paths: string[], json: boolean, write: (s: string) => void): Promise<number> {
+async function runParse(paths: string[], json: boolean, write: (s: string) => void): Promise<number> {
   let failures = 0;
   for await (const item of readInputs(paths)) {
     if ('error' in item) {

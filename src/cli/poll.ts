@@ -81,7 +81,7 @@ export interface RunPollOptions {
 }
 
 /** Poll the selected mailboxes one after the other; returns how many failed. */
-export async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: ImapPollStore, o: RunPollOptions): Promise<number> {
+async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: ImapPollStore, o: RunPollOptions): Promise<number> {
   if (mailboxes.length === 0) throw new UsageError('no IMAP mailboxes are configured ([[imap.mailboxes]] in the config file)');
   const chosen = o.mailbox === undefined ? mailboxes : mailboxes.filter((m) => m.name === o.mailbox);
   if (chosen.length === 0)

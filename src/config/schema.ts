@@ -94,7 +94,7 @@ const lmtpIntake = section({
   group: dflt(str(), ''),
 });
 
-export const mailboxSchema = table({
+const mailboxSchema = table({
   name: nonEmpty(),
   host: nonEmpty(),
   port: dflt(port(), 993),
@@ -226,7 +226,7 @@ function unwrap(s: Node): Node {
 }
 
 /** The schema of a key path (segments; numbers are array indices), or undefined. */
-export function schemaAt(path: readonly (string | number)[], root: Schema = configSchema): Schema | undefined {
+function schemaAt(path: readonly (string | number)[], root: Schema = configSchema): Schema | undefined {
   let s: Node | undefined = root as unknown as Node;
   for (const seg of path) {
     if (!s) return undefined;

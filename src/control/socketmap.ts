@@ -20,7 +20,7 @@ import { textFromBytes } from '../address/text.js';
 const log = child('socketmap');
 
 /** Postfix >= 3.12 sends at most 10000 bytes (socketmap_max_query_size). */
-export const MAX_QUERY = 10_000;
+const MAX_QUERY = 10_000;
 /** Postfix idles out after 10 s itself; this only reaps peers that vanished. */
 const IDLE_MS = 120_000;
 

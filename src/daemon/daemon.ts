@@ -31,7 +31,7 @@ import { WriterThread } from './writer.js';
 const log = child('daemon');
 
 /** The VERP slice as intake's RCPT check wants it. */
-export function verpOptions(cfg: Config['verp']): CheckOptions {
+function verpOptions(cfg: Config['verp']): CheckOptions {
   return {
     domains: cfg.domains,
     prefix: cfg.prefix,

@@ -59,7 +59,7 @@ export function isDaemonAddress(addr: string): boolean {
   return DAEMON_LOCAL.test(localPart(addr.trim().replace(/^<|>$/g, '')));
 }
 
-export function isAutomatedAddress(addr: string): boolean {
+function isAutomatedAddress(addr: string): boolean {
   return AUTOMATED_LOCAL.test(localPart(addr.trim().replace(/^<|>$/g, '')));
 }
 

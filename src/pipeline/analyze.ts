@@ -45,7 +45,7 @@ function toResult(f: Finding, v: Verdict): RecipientResult {
 }
 
 /** Classify the findings of a decoded report. */
-export function classifyReport(report: Report): Analysis {
+function classifyReport(report: Report): Analysis {
   const recipients: RecipientResult[] = [];
   const problems = report.problems;
   for (const f of report.findings) {

@@ -23,7 +23,7 @@ const log = child('daemon');
 
 /** Messages per pipeline turn (one transaction). The analyses (~0.5 ms of CPU each, most of it in
  *  mailparser) yield to the event loop as they go; the turn's commit blocks for a few ms. */
-export const PROCESS_BATCH = 40;
+const PROCESS_BATCH = 40;
 /** Pause between pipeline turns while intake is busy (a commit in the last INTAKE_BUSY_MS): a
  *  trickle, so a long burst still sees some progress; the rest waits for the end of the burst. */
 const BUSY_PAUSE_MS = 1000;
