@@ -122,7 +122,7 @@ export class Counter {
 }
 
 /** The counters of a Metrics registry, by property name (what a CounterSink forwards). */
-export type CounterName = 'messages' | 'recipients' | 'lookups' | 'lookupErrors' | 'badRequests' | 'jobs';
+export type CounterName = 'messages' | 'recipients' | 'lookups' | 'lookupErrors' | 'badRequests' | 'connectionsClosed' | 'jobs';
 
 /** One forwarded increment: counter, label values by name, and the sum since the last drain. */
 export type Increment<N extends CounterName = CounterName> = [counter: N, labels: Record<string, string>, n: number];
@@ -254,6 +254,8 @@ export class Metrics {
   readonly lookupErrors: Counter;
   /** Control requests refused as malformed, unknown or oversized. */
   readonly badRequests: Counter;
+  /** Control connections closed by their limits (idle, request deadline, evicted, refused). */
+  readonly connectionsClosed: Counter;
   /** Housekeeping job runs by job and result. */
   readonly jobs: Counter;
 
@@ -269,6 +271,12 @@ export class Metrics {
     this.lookups = counter('lookups', 'rebound_lookups_total', 'Suppression lookups answered, by interface and verdict.', ['via', 'verdict']);
     this.lookupErrors = counter('lookupErrors', 'rebound_lookup_errors_total', 'Lookups that hit an internal error.', ['via']);
     this.badRequests = counter('badRequests', 'rebound_control_bad_requests_total', 'Malformed, unknown or oversized control requests.', ['via']);
+    this.connectionsClosed = counter(
+      'connectionsClosed',
+      'rebound_control_connections_closed_total',
+      'Control connections closed by their limits: idle, request deadline, evicted by a newer one on a full listener, or refused.',
+      ['listener', 'why'],
+    );
     this.jobs = counter('jobs', 'rebound_job_runs_total', 'Housekeeping job runs, by job and result.', ['job', 'result']);
   }
 
@@ -294,7 +302,7 @@ export class Metrics {
 
   render(): string {
     let out = '';
-    for (const m of [this.messages, this.recipients, this.latency, this.lookups, this.lookupErrors, this.badRequests, this.jobs])
+    for (const m of [this.messages, this.recipients, this.latency, this.lookups, this.lookupErrors, this.badRequests, this.connectionsClosed, this.jobs])
       out += m.render();
     const gauges: GaugeSample[] = [
       { name: 'rebound_uptime_seconds', help: 'Seconds since the process started.', value: this.uptimeSeconds() },

@@ -64,12 +64,16 @@ export function splitMailbox(input: string): { local: string; domain: string } |
   const local = s.slice(0, at);
   const domain = s.slice(at + 1).replace(/\.$/, '');
   if (domain === '' || /[\s<>@]/.test(domain)) return null;
+  // "a@b@c" names no mailbox (an '@' belongs in a local part only inside quotes), nor does a
+  // domain with an empty label ("a@.", "a@b..c", "a@.b").
+  if (local.includes('@') && !(local.length > 1 && local.startsWith('"') && local.endsWith('"'))) return null;
+  if (!domain.startsWith('[') && (domain.startsWith('.') || domain.includes('..'))) return null;
   return { local, domain };
 }
 
 // RFC 5322 atext plus RFC 6532 UTF8-non-ascii: what a dot-atom local part may contain.
 const ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~\\u0080-\\u{10FFFF}-]";
-const DOT_ATOM = new RegExp(`^${ATEXT}+(?:\\.${ATEXT}+)*$`, 'u');
+export const DOT_ATOM = new RegExp(`^${ATEXT}+(?:\\.${ATEXT}+)*$`, 'u');
 
 /**
  * A quoted local part without its quotes when its content is a plain dot-atom (quoted-pairs

@@ -10,6 +10,8 @@ import { classOf, normalise, replyInText, specificStatus } from './status-codes.
 
 /** A reply longer than this is not a reply; reading only its head keeps the time per finding bounded. */
 const MAX_DIAGNOSTIC = 8192;
+/** Host names are at most 253 characters; a remote-MTA field is a name and an address or two. */
+const MAX_HOST = 1024;
 
 const STAGES: ReadonlySet<string> = new Set(['CONN', 'HELO', 'EHLO', 'MAIL', 'RCPT', 'DATA']);
 
@@ -78,7 +80,7 @@ function stageOf(f: Finding, text: string, reply: string, recipientDomain: strin
  */
 const HOST_NAME = '[a-z0-9-]{1,63}(?:\\.[a-z0-9-]{1,63}){1,10}\\.?';
 const HOST_IP = '\\[(?:ipv6:)?[0-9a-f.:]{2,45}\\]';
-const WRAPPING = new RegExp(
+export const WRAPPING = new RegExp(
   `\\b(?:host|connect to|while talking to) (?:${HOST_NAME}(?: ?${HOST_IP})?|${HOST_IP})(?::\\d{1,5})?(?: said)?:|\\((?:in reply to|after) [a-z ]{2,40}\\)`,
   'g',
 );
@@ -95,10 +97,10 @@ export function buildContext(f: Finding): Context {
   const diagnostic = (f.diagnostic ?? '').slice(0, MAX_DIAGNOSTIC);
   const status = specificStatus(f.status ?? '', diagnostic);
   const replyCode = /^[245]\d\d$/.test(f.replyCode ?? '') ? f.replyCode : replyInText(diagnostic);
-  const hosts = (f.remoteMta ?? '').trim().toLowerCase();
+  const hosts = (f.remoteMta ?? '').slice(0, MAX_HOST).trim().toLowerCase();
   const text = normalise(diagnostic);
   const reply = remoteReply(text);
-  const recipient = (f.recipient ?? '').toLowerCase();
+  const recipient = (f.recipient ?? '').slice(-MAX_HOST).toLowerCase();
   const recipientDomain = recipient.slice(recipient.lastIndexOf('@') + 1);
   return {
     text,
@@ -112,7 +114,7 @@ export function buildContext(f: Finding): Context {
     diagnosticType: (f.diagnosticType ?? '').toLowerCase(),
     hosts,
     hostsAnonymous: hosts === '' || IP_LITERAL.test(hosts),
-    reportingHost: (f.reportingMta ?? '').toLowerCase(),
+    reportingHost: (f.reportingMta ?? '').slice(0, MAX_HOST).toLowerCase(),
     recipientDomain,
     decodedBy: f.decodedBy ?? '',
   };

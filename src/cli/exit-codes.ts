@@ -43,7 +43,7 @@ export function verdictExit(v: SendVerdict): number {
   }
 }
 
-const BASE = ['0  done', '1  runtime failure (no database, store error, unreadable input)', '2  usage or configuration error'];
+const BASE = ['0  done', '1  runtime failure (no database, store error, unreadable input)', '2  usage or configuration error, or a damaged database file (named in the message)'];
 
 const VERDICT = [
   '0  may send (verdict ok)',

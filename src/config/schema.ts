@@ -81,6 +81,12 @@ const smtpIntake = section({
   maxClients: dflt(int(1, 100_000), 100),
   maxMessageBytes: dflt(int(1024, 1024 * 1024 * 1024), 10 * 1024 * 1024),
   socketTimeoutMs: dflt(int(1000, 3_600_000), 60_000),
+  /** Whole command (and DATA's base allowance), ms; see intake/smtp.ts. Applies to LMTP too. */
+  commandTimeoutMs: dflt(int(1000, 3_600_000), 60_000),
+  /** DATA bytes per second that extend the message's deadline. */
+  minDataRate: dflt(int(1, 1_000_000_000), 500),
+  /** Refused RCPTs per session before 421. */
+  hardErrorLimit: dflt(int(1, 1000), 20),
   tls: tlsFiles,
 });
 
@@ -134,7 +140,12 @@ const control = section({
   /** On an internal error answer DUNNO/NOTFOUND (true) or TEMP/DEFER (false). */
   failOpen: dflt(bool(), true),
   maxLineBytes: dflt(int(256, 1_048_576), 4096),
+  /** All listeners together, per process (main and each reader). */
   maxClients: dflt(int(1, 100_000), 1000),
+  /** Each listener (status socket, its TCP twin, socketmap, policy), per process. */
+  maxClientsPerListener: dflt(int(1, 100_000), 500),
+  /** A control connection without a byte from the client for this long is closed. */
+  idleSeconds: dflt(int(10, 86_400), 300),
   /** Reader processes that answer the control listeners (0 = the main process answers). */
   readers: dflt(int(0, 64), 2),
 });

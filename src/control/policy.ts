@@ -17,13 +17,12 @@ import type { Socket } from 'node:net';
 import { child } from '../log.js';
 import { suppressionFor, type LookupOptions } from './commands.js';
 import { textFromBytes } from '../address/text.js';
+import { watchConnection, type ConnectionLimits } from './connections.js';
 
 const log = child('policy');
 
 /** A request is ~30 attributes; 64 KiB leaves room for long certificate subjects. */
 const MAX_REQUEST = 65_536;
-/** Postfix keeps policy connections for policy_time_limit (1000 s by default). */
-const IDLE_MS = 1_100_000;
 
 /** Decide one parsed request. Returns the action, or undefined for "disconnect without reply". */
 export function answerPolicy(attrs: Map<string, string>, opts: LookupOptions): string | undefined {
@@ -40,8 +39,9 @@ export function answerPolicy(attrs: Map<string, string>, opts: LookupOptions): s
   return s.verdict === 'ok' ? 'DUNNO' : s.action;
 }
 
-export function handlePolicyConnection(sock: Socket, opts: LookupOptions): void {
-  sock.setTimeout(IDLE_MS, () => sock.destroy());
+export function handlePolicyConnection(sock: Socket, opts: LookupOptions, limits: ConnectionLimits): void {
+  // Postfix closes its idle policy connections after smtpd_policy_service_max_idle (300 s).
+  const watch = watchConnection(sock, limits);
   // Bytes, not a utf8-decoded stream: a value that is not UTF-8 must stay marked (address/text.ts),
   // not become U+FFFD. Postfix sends UTF-8 recipients raw with smtputf8_enable = yes.
   let buf: Buffer = Buffer.alloc(0);
@@ -64,6 +64,7 @@ export function handlePolicyConnection(sock: Socket, opts: LookupOptions): void 
         if (eq > 0) attrs.set(line.toString('latin1', 0, eq), textFromBytes(line.subarray(eq + 1)));
         continue;
       }
+      watch.request();
       const action = answerPolicy(attrs, opts);
       attrs = new Map();
       size = 0;
@@ -76,6 +77,7 @@ export function handlePolicyConnection(sock: Socket, opts: LookupOptions): void 
       out += `action=${action}\n\n`;
     }
     buf = buf.subarray(start);
+    watch.partial(buf.length > 0 || size > 0);
     if (buf.length + size > MAX_REQUEST) {
       log.warn('policy request too large; closing connection');
       opts.metrics?.badRequests.inc({ via: 'policy' });

@@ -13,13 +13,15 @@
  * on an error it cannot answer around (the main process starts another). SIGINT, SIGTERM and
  * SIGHUP are ignored: they are the main process's to act on (it stops the readers last).
  * Closing its copy of a listening Unix socket does not remove the socket file.
- * Config keys: control.maxLineBytes, control.maxClients (per reader), control.failOpen,
+ * Config keys: control.maxLineBytes, control.maxClients and control.maxClientsPerListener (per
+ * reader), control.idleSeconds, control.failOpen,
  * control.suspended, store.path, store.busyTimeoutMs, state.* (through 'init').
  */
 import type { Server, Socket } from 'node:net';
 import { child, flushLogs, setLogLevel } from '../log.js';
 import { CounterSink, Metrics } from '../metrics.js';
 import type { CommandContext, ControlDeps, LookupOptions } from './commands.js';
+import { ConnectionTable, connectionLimits, protocolOf, type CloseReason, type Listener } from './connections.js';
 import { handlePolicyConnection } from './policy.js';
 import { READER_COUNTERS, type FromReader, type ReaderCounter, type ToReader } from './readers.js';
 import { handleLineConnection, openControlStore } from './server.js';
@@ -40,8 +42,8 @@ let deps: ControlDeps | undefined;
 let lookupOpts: LookupOptions | undefined;
 let ctx: CommandContext | undefined;
 let maxLine = 4096;
-let maxClients = 1000;
-const sockets = new Set<Socket>();
+let idleSeconds = 300;
+let table = new ConnectionTable(500, 1000);
 const servers: Server[] = [];
 const waiting = new Map<number, (json: string) => void>();
 let nextId = 1;
@@ -72,7 +74,7 @@ function stop(code: number): void {
   stopping = true;
   flushCounts();
   for (const srv of servers) srv.close(); // our copy of the listening socket; the file stays
-  for (const s of sockets) s.destroy();
+  table.destroyAll();
   try {
     opened?.close();
   } catch {
@@ -92,7 +94,8 @@ function init(m: Extract<ToReader, { t: 'init' }>): void {
     return;
   }
   maxLine = m.control.maxLineBytes;
-  maxClients = m.control.maxClients;
+  idleSeconds = m.control.idleSeconds;
+  table = new ConnectionTable(m.control.maxClientsPerListener, m.control.maxClients, closed);
   deps = {
     store: opened.store,
     metrics,
@@ -108,23 +111,28 @@ let loadTimer: NodeJS.Timeout | undefined;
 function reportLoad(): void {
   loadTimer ??= setTimeout(() => {
     loadTimer = undefined;
-    send({ t: 'load', conns: sockets.size });
+    send({ t: 'load', conns: table.size });
   }, 100);
 }
 
-function serve(kind: Extract<ToReader, { t: 'conn' }>['kind'], s: Socket): void {
-  // control.maxClients holds per process (each has its own file-descriptor limit).
-  if (!deps || !ctx || !lookupOpts || stopping || sockets.size >= maxClients) return void s.destroy();
-  sockets.add(s);
+/** A connection closed by the limits of control/connections.ts: counted for the main process. */
+function closed(listener: Listener, why: CloseReason): void {
+  metrics.connectionsClosed.inc({ listener, why });
+}
+
+function serve(listener: Listener, s: Socket): void {
+  // control.maxClientsPerListener and control.maxClients hold per process (each has its own
+  // file-descriptor limit); a full listener closes its least recently used connection first.
+  if (!deps || !ctx || !lookupOpts || stopping) return void s.destroy();
+  if (!table.admit(listener, s)) return;
   reportLoad();
-  log.debug({ kind, open: sockets.size }, 'connection');
-  s.once('close', () => {
-    sockets.delete(s);
-    reportLoad();
-  });
-  if (kind === 'lines') handleLineConnection(s, deps, ctx, maxLine);
-  else if (kind === 'socketmap') handleSocketmapConnection(s, lookupOpts);
-  else handlePolicyConnection(s, lookupOpts);
+  log.debug({ listener, open: table.size }, 'connection');
+  s.once('close', reportLoad);
+  const limits = connectionLimits(idleSeconds, { onRequest: () => table.touch(s), onClose: (why) => closed(listener, why) });
+  const protocol = protocolOf(listener);
+  if (protocol === 'lines') handleLineConnection(s, deps, ctx, maxLine, limits);
+  else if (protocol === 'socketmap') handleSocketmapConnection(s, lookupOpts, limits);
+  else handlePolicyConnection(s, lookupOpts, limits);
   // Passed paused (the main process did not read from it); start reading now.
   s.resume();
 }
@@ -135,14 +143,14 @@ process.on('message', (m: ToReader, handle?: unknown) => {
       init(m);
       break;
     case 'conn':
-      if (handle) serve(m.kind, handle as Socket);
+      if (handle) serve(m.listener, handle as Socket);
       break;
     case 'listen':
       if (handle) {
         // A listening socket shared by the main process: accept on it directly.
         const srv = handle as Server;
         servers.push(srv);
-        srv.on('connection', (s: Socket) => serve(m.kind, s));
+        srv.on('connection', (s: Socket) => serve(m.listener, s));
       }
       break;
     case 'answer':

@@ -30,13 +30,13 @@ import type { ControlConfig } from '../config/schema.js';
 import { child, logFile } from '../log.js';
 import type { StoreOptions } from '../store/index.js';
 import { runCommand, type CommandContext, type ControlDeps } from './commands.js';
+import type { Listener } from './connections.js';
 
 const log = child('control');
 
-export type ConnectionKind = 'lines' | 'socketmap' | 'policy';
 
 /** Counters a reader increments, by Metrics property name. */
-export const READER_COUNTERS = ['lookups', 'lookupErrors', 'badRequests'] as const;
+export const READER_COUNTERS = ['lookups', 'lookupErrors', 'badRequests', 'connectionsClosed'] as const;
 export type ReaderCounter = (typeof READER_COUNTERS)[number];
 
 /** Main process -> reader. */
@@ -44,12 +44,12 @@ export type ToReader =
   | {
       t: 'init';
       storeOptions: Pick<StoreOptions, 'path' | 'busyTimeoutMs' | 'state'>;
-      control: Pick<ControlConfig, 'maxLineBytes' | 'failOpen' | 'suspended' | 'maxClients'>;
+      control: Pick<ControlConfig, 'maxLineBytes' | 'failOpen' | 'suspended' | 'maxClients' | 'maxClientsPerListener' | 'idleSeconds'>;
       startedAt: number;
       logLevel: string;
     }
-  | { t: 'conn'; kind: ConnectionKind }
-  | { t: 'listen'; kind: ConnectionKind }
+  | { t: 'conn'; listener: Listener }
+  | { t: 'listen'; listener: Listener }
   | { t: 'answer'; id: number; json: string }
   | { t: 'log'; level: string }
   | { t: 'stop' };
@@ -64,9 +64,9 @@ export type FromReader =
 
 export interface ReaderPool {
   /** Hand a paused, just-accepted connection to the least busy ready reader; false if none is ready. */
-  take(socket: Socket, kind: ConnectionKind): boolean;
+  take(socket: Socket, listener: Listener): boolean;
   /** Share a listening server with every reader (now and when one is replaced): they accept too. */
-  share(server: Server, kind: ConnectionKind): void;
+  share(server: Server, listener: Listener): void;
   /** Resolves once every reader started has reported ready (or failed). */
   ready: Promise<void>;
   /** Readers started and ready to take connections. */
@@ -104,9 +104,9 @@ export function startReaders(opts: {
   let backoff = 100;
   const timers = new Set<NodeJS.Timeout>();
   const initial: Promise<void>[] = [];
-  const shared: { server: Server; kind: ConnectionKind }[] = [];
-  const shareWith = (r: Reader, sh: { server: Server; kind: ConnectionKind }): void => {
-    if (r.proc.connected) r.proc.send({ t: 'listen', kind: sh.kind } satisfies ToReader, sh.server);
+  const shared: { server: Server; listener: Listener }[] = [];
+  const shareWith = (r: Reader, sh: { server: Server; listener: Listener }): void => {
+    if (r.proc.connected) r.proc.send({ t: 'listen', listener: sh.listener } satisfies ToReader, sh.server);
   };
 
   const spawn = (): Promise<void> => {
@@ -173,6 +173,8 @@ export function startReaders(opts: {
         failOpen: opts.control.failOpen,
         suspended: opts.control.suspended,
         maxClients: opts.control.maxClients,
+        maxClientsPerListener: opts.control.maxClientsPerListener,
+        idleSeconds: opts.control.idleSeconds,
       },
       startedAt: opts.ctx.startedAt,
       logLevel: opts.logLevel,
@@ -184,18 +186,18 @@ export function startReaders(opts: {
 
   return {
     ready: Promise.all(initial).then(() => undefined),
-    share(server, kind) {
-      const sh = { server, kind };
+    share(server, listener) {
+      const sh = { server, listener };
       shared.push(sh);
       for (const r of readers) if (r.ready) shareWith(r, sh);
     },
-    take(socket, kind) {
+    take(socket, listener) {
       let best: Reader | undefined;
       for (const r of readers) if (r.ready && r.proc.connected && (!best || r.conns < best.conns)) best = r;
       if (!best) return false;
       const r = best;
       r.conns++;
-      r.proc.send({ t: 'conn', kind } satisfies ToReader, socket, (err) => {
+      r.proc.send({ t: 'conn', listener } satisfies ToReader, socket, (err) => {
         if (err) {
           // The reader went away between the choice and the send: the client reconnects.
           r.conns = Math.max(0, r.conns - 1);

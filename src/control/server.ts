@@ -8,7 +8,8 @@
  * control.mode and group control.group set explicitly; a stale socket file is replaced, a live
  * one is an error. Malformed or oversized lines get an error line; the connection stays usable.
  * Config keys: control.socket, control.mode, control.group, control.tcp.*, control.socketmap.*,
- * control.policy.*, control.maxLineBytes, control.maxClients, control.failOpen, control.suspended.
+ * control.policy.*, control.maxLineBytes, control.maxClients, control.maxClientsPerListener,
+ * control.idleSeconds (control/connections.ts), control.failOpen, control.suspended.
  */
 import { existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -18,15 +19,13 @@ import type { ControlConfig } from '../config/schema.js';
 import { child, logger } from '../log.js';
 import { openLookup, openStore, type Lookup, type StoreOptions } from '../store/index.js';
 import { checkJson, runCommand, type CommandContext, type ControlDeps, type ControlStore, type Reply } from './commands.js';
-
+import { ConnectionTable, connectionLimits, watchConnection, type ConnectionLimits, type Listener } from './connections.js';
 import { handlePolicyConnection } from './policy.js';
-import { startReaders, type ConnectionKind, type ReaderPool } from './readers.js';
+import { startReaders, type ReaderPool } from './readers.js';
 import { handleSocketmapConnection } from './socketmap.js';
 import { listen, listenUnix } from '../unix-socket.js';
 
 const log = child('control');
-/** A status-socket connection with no request for this long is closed. */
-const IDLE_MS = 15 * 60_000;
 /** What runCommand splits words on (String.prototype.trim's whitespace). */
 const WS = /\s/;
 
@@ -55,12 +54,12 @@ export type StartControlDeps = Omit<ControlDeps, 'store'> &
  * still on its way from the main process (reader processes: stats, health, metrics) would be
  * written to a closed socket and lost.
  */
-export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: CommandContext, maxLine: number): void {
+export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: CommandContext, maxLine: number, limits: ConnectionLimits): void {
   sock.allowHalfOpen = true;
   sock.setEncoding('utf8');
   sock.setNoDelay?.(true);
-  // Forgotten interactive sessions must not hold one of control.maxClients slots for ever.
-  sock.setTimeout(IDLE_MS, () => sock.destroy());
+  // Forgotten interactive sessions and half-sent lines must not hold a slot for ever.
+  const watch = watchConnection(sock, limits);
   let buf = '';
   let discarding = false;
   /** The client's end of stream arrived: answer what is left, then close. */
@@ -85,6 +84,7 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
       if (nl < 0) break;
       const line = buf.slice(start, nl);
       start = nl + 1;
+      watch.request();
       if (discarding) {
         // The tail of an oversized line: already answered, drop it.
         discarding = false;
@@ -127,13 +127,17 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
       out += `${JSON.stringify(reply)}\n`;
     }
     buf = quit ? '' : buf.slice(start);
-    if (!quit && !waiting && buf.length > maxLine) {
-      // No newline yet and already too long: answer now, then skip to the next newline.
+    if (!quit && !waiting && discarding) {
+      // Still inside a line already answered as too long (it may come in many reads): drop it.
+      buf = '';
+    } else if (!quit && !waiting && buf.length > maxLine) {
+      // No newline yet and already too long: answer now, once, then skip to the next newline.
       deps.metrics?.badRequests.inc({ via: 'socket' });
       out += tooLong();
       buf = '';
       discarding = true;
     }
+    watch.partial(buf !== '' || discarding);
     if (out !== '') send(out);
     // Done after `quit`, or after the client's end of stream once nothing is left to answer.
     if (quit || (ended && !waiting)) {
@@ -203,13 +207,13 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
   const deps: ControlDeps = { ...startDeps, store };
   const ctx: CommandContext = { startedAt: deps.now?.() ?? Date.now() };
   const servers: Server[] = [];
-  const kinds: ConnectionKind[] = [];
-  const sockets = new Set<Socket>();
+  const listeners: Listener[] = [];
+  // control.maxClientsPerListener / control.maxClients: the connections this process answers
+  // (a reader keeps its own table for the ones it answers).
+  const table = new ConnectionTable(cfg.maxClientsPerListener, cfg.maxClients, (listener, why) =>
+    deps.metrics?.connectionsClosed.inc({ listener, why }),
+  );
   const unixPaths: string[] = [];
-  const track = (s: Socket): void => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  };
 
   // control.readers > 0: reader processes answer; this process accepts and hands connections on.
   // They need the compiled reader module and a store file they can open themselves.
@@ -231,33 +235,30 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
     }
   }
 
-  const makeServer = (kind: ConnectionKind, handler: (s: Socket) => void): Server => {
+  const makeServer = (listener: Listener, handler: (s: Socket, limits: ConnectionLimits) => void): Server => {
     // Paused on accept when readers may take the connection: this process must not read from it.
     const srv = createServer({ pauseOnConnect: pool !== undefined }, (s) => {
-      // control.maxClients: connections this process answers, all listeners together (a reader
-      // applies the same limit to its own; each process has its own file-descriptor limit).
-      if (sockets.size >= cfg.maxClients) return void s.destroy();
       if (pool !== undefined) {
-        if (pool.take(s, kind)) return;
+        if (pool.take(s, listener)) return;
         // No reader ready (starting, or being replaced): answer here.
         s.resume();
       }
-      track(s);
-      handler(s);
+      if (!table.admit(listener, s)) return;
+      const close = (why: 'idle' | 'deadline' | 'evicted' | 'refused'): void => deps.metrics?.connectionsClosed.inc({ listener, why });
+      handler(s, connectionLimits(cfg.idleSeconds, { onRequest: () => table.touch(s), onClose: close }));
     });
-    srv.maxConnections = cfg.maxClients;
     servers.push(srv);
-    kinds.push(kind);
+    listeners.push(listener);
     return srv;
   };
-  const lines = (s: Socket): void => handleLineConnection(s, deps, ctx, cfg.maxLineBytes);
+  const lines = (s: Socket, limits: ConnectionLimits): void => handleLineConnection(s, deps, ctx, cfg.maxLineBytes, limits);
   const addresses: ControlHandle['addresses'] = { socket: resolve(cfg.socket) };
   const lookupOpts = { store, failOpen: cfg.failOpen, suspended: cfg.suspended, metrics: deps.metrics, now: deps.now };
 
   const stop = async (): Promise<void> => {
     // Readers first: a listener's close() waits for the connections it handed to them.
     await pool?.stop();
-    for (const s of sockets) s.destroy();
+    table.destroyAll();
     await Promise.all(
       servers.map(
         (srv) =>
@@ -286,16 +287,16 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
 
   try {
     // Status socket: always on (it is how operators and `rebound` commands ask).
-    await listenUnix(makeServer('lines', lines), addresses.socket, cfg.mode, cfg.group, 'control.group');
+    await listenUnix(makeServer('socket', lines), addresses.socket, cfg.mode, cfg.group, 'control.group');
     unixPaths.push(addresses.socket);
 
     if (cfg.tcp.enabled) {
-      const srv = makeServer('lines', lines);
+      const srv = makeServer('tcp', lines);
       await listen(srv, { host: cfg.tcp.host, port: cfg.tcp.port });
       addresses.tcp = (srv.address() as { port: number }).port;
     }
     if (cfg.socketmap.enabled) {
-      const srv = makeServer('socketmap', (s) => handleSocketmapConnection(s, lookupOpts));
+      const srv = makeServer('socketmap', (s, limits) => handleSocketmapConnection(s, lookupOpts, limits));
       if (cfg.socketmap.socket !== undefined) {
         const p = resolve(cfg.socketmap.socket);
         await listenUnix(srv, p, cfg.mode, cfg.group, 'control.group');
@@ -307,7 +308,7 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
       }
     }
     if (cfg.policy.enabled) {
-      const srv = makeServer('policy', (s) => handlePolicyConnection(s, lookupOpts));
+      const srv = makeServer('policy', (s, limits) => handlePolicyConnection(s, lookupOpts, limits));
       await listen(srv, { host: cfg.policy.host, port: cfg.policy.port });
       addresses.policy = (srv.address() as { port: number }).port;
     }
@@ -317,7 +318,7 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
   }
   // Listeners are up; connections accepted before the readers are ready are answered here.
   await pool?.ready;
-  for (const [i, srv] of servers.entries()) pool?.share(srv, kinds[i]!);
+  for (const [i, srv] of servers.entries()) pool?.share(srv, listeners[i]!);
   log.info({ addresses, readers: pool?.pids().length ?? 0 }, 'control listening');
   return { addresses, stop, readerPids: () => pool?.pids() ?? [], setLogLevel: (level) => pool?.setLogLevel(level) };
 }

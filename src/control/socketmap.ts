@@ -16,13 +16,12 @@ import type { Socket } from 'node:net';
 import { child } from '../log.js';
 import { suppressionFor, type LookupOptions } from './commands.js';
 import { textFromBytes } from '../address/text.js';
+import { watchConnection, type ConnectionLimits } from './connections.js';
 
 const log = child('socketmap');
 
 /** Postfix >= 3.12 sends at most 10000 bytes (socketmap_max_query_size). */
 const MAX_QUERY = 10_000;
-/** Postfix idles out after 10 s itself; this only reaps peers that vanished. */
-const IDLE_MS = 120_000;
 
 export function netstring(payload: string): string {
   return `${Buffer.byteLength(payload)}:${payload},`;
@@ -57,9 +56,10 @@ export function answerSocketmap(payload: string, opts: LookupOptions): string {
 }
 
 /** Serve socketmap requests on one connection until the peer closes or breaks the framing. */
-export function handleSocketmapConnection(sock: Socket, opts: LookupOptions): void {
+export function handleSocketmapConnection(sock: Socket, opts: LookupOptions, limits: ConnectionLimits): void {
   let buf: Buffer = Buffer.alloc(0);
-  sock.setTimeout(IDLE_MS, () => sock.destroy());
+  // Postfix closes an idle socketmap connection after 10 s itself; the idle limit reaps the rest.
+  const watch = watchConnection(sock, limits);
   sock.setNoDelay?.(true);
   const fail = (why: string): void => {
     opts.metrics?.badRequests.inc({ via: 'socketmap' });
@@ -84,10 +84,12 @@ export function handleSocketmapConnection(sock: Socket, opts: LookupOptions): vo
       if (buf.length < end + 1) break;
       if (buf[end] !== 0x2c) return fail('netstring not terminated by ","');
       // Postfix passes UTF-8 keys raw (smtputf8_enable = yes); other bytes stay marked, never guessed.
+      watch.request();
       out += netstring(answerSocketmap(textFromBytes(buf.subarray(colon + 1, end)), opts));
       pos = end + 1;
     }
     buf = pos === 0 ? buf : buf.subarray(pos);
+    watch.partial(buf.length > 0);
     if (out !== '') sock.write(out);
   });
   sock.on('error', () => sock.destroy());

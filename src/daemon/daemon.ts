@@ -27,6 +27,8 @@ import { metrics, startMetricsHttp } from '../metrics.js';
 import { startImapPolling, type ImapPolling } from '../jobs/poll-imap.js';
 import { startJobs, type JobsHandle } from '../jobs/schedule.js';
 import { WriterThread } from './writer.js';
+import { WriteHealth, type WriteState } from '../pipeline/processor.js';
+import type { Committer } from '../intake/group-commit.js';
 
 const log = child('daemon');
 
@@ -41,6 +43,16 @@ function verpOptions(cfg: Config['verp']): CheckOptions {
     maxAgeDays: cfg.maxAgeDays,
     requireSignature: cfg.requireSignature,
   };
+}
+
+/** The health entry for store writes: ok while intake and pipeline commits succeed. */
+export function writesHealth(intake: WriteState, pipeline: WriteState): { ok: boolean; detail: string } {
+  if (intake.ok && pipeline.ok) return { ok: true, detail: 'commits succeed' };
+  const since = Math.min(intake.since ?? Infinity, pipeline.since ?? Infinity);
+  const parts: string[] = [];
+  if (!intake.ok) parts.push(`intake: ${intake.error} (${intake.failures} failed, answered 451)`);
+  if (!pipeline.ok) parts.push(`pipeline: ${pipeline.error} (${pipeline.failures} failed; pending rows are retried)`);
+  return { ok: false, detail: `degraded: writes failing since ${new Date(since).toISOString()}; ${parts.join('; ')}` };
 }
 
 export interface DaemonDeps {
@@ -70,13 +82,27 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   const walAutocheckpoint = WRITER_AUTOCHECKPOINT;
   // This thread's handle: IMAP intake commits and processes through it, jobs and the status
   // socket of a daemon without reader processes read it.
-  const store = openStore({ ...storeOptions, walAutocheckpoint });
+  // The first open of the file checks it whole (quick_check): a damaged store is refused at start.
+  const store = openStore({ ...storeOptions, walAutocheckpoint, check: true });
   const pipeline = new Pipeline(store, { attribute: (env) => attributeByVerp(config.verp)(env) });
   // The writer thread commits SMTP/LMTP intake's messages and runs the pipeline on them beside
   // the sockets' thread (writer.ts); it is also the processing queue.
   const writer = new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint });
   const processor = writer;
   const checkpointer = startCheckpointer(config.store.path, config.store.busyTimeoutMs);
+  // Store writes: intake's commits (seen here) and the pipeline's (its processor's WriteHealth,
+  // reported by the writer thread). Health is degraded while either fails.
+  const intakeWrites = new WriteHealth();
+  const pipelineWrites = (): WriteState => writer.writeHealth();
+  const observed = (c: Committer): Committer => ({
+    add: (env, raw, done) =>
+      c.add(env, raw, (err, r) => {
+        if (err) intakeWrites.failed(err);
+        else intakeWrites.succeeded();
+        done(err, r);
+      }),
+    drained: () => c.drained(),
+  });
   const intakes: SmtpIntake[] = [];
   let control: ControlHandle | undefined;
   let metricsHttp: Awaited<ReturnType<typeof startMetricsHttp>>;
@@ -90,6 +116,9 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     maxClients: config.intake.smtp.maxClients,
     maxMessageBytes: config.intake.smtp.maxMessageBytes,
     socketTimeoutMs: config.intake.smtp.socketTimeoutMs,
+    commandTimeoutMs: config.intake.smtp.commandTimeoutMs,
+    minDataRate: config.intake.smtp.minDataRate,
+    hardErrorLimit: config.intake.smtp.hardErrorLimit,
     tls: config.intake.smtp.tls,
   });
 
@@ -97,6 +126,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     const h: Record<string, { ok: boolean; detail?: string }> = {};
     for (const i of intakes) h[i.protocol] = { ok: true, detail: JSON.stringify(i.address()) };
     h.processor = { ok: true, detail: `${processor.backlog()} queued` };
+    h['store-writes'] = writesHealth(intakeWrites.state(), pipelineWrites());
     for (const j of jobs?.status() ?? []) if (j.enabled) h[`job:${j.name}`] = { ok: j.lastError === null, detail: j.lastError ?? undefined };
     // One entry per IMAP mailbox: down while its passes fail (the error says why).
     for (const m of imap?.health() ?? [])
@@ -121,14 +151,19 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       metricsHttp = await startMetricsHttp(config.metrics.http, metrics);
       removeCollector = metrics.addCollector(() => [
         { name: 'rebound_processing_queue', help: 'Committed messages waiting for the pipeline.', value: processor.backlog() },
+        {
+          name: 'rebound_store_writes_failing',
+          help: '1 while the last intake or pipeline commit failed (disk full, read-only, locked); pending rows are retried.',
+          value: intakeWrites.state().ok && pipelineWrites().ok ? 0 : 1,
+        },
       ]);
 
       // Every listener commits through the writer thread; each message's source rides in its envelope.
       const verp = verpOptions(config.verp);
       if (config.intake.smtp.enabled)
-        intakes.push(createSmtpIntake({ protocol: 'smtp', listen: config.intake.smtp, limits: limits(), verp }, { committer: writer }));
+        intakes.push(createSmtpIntake({ protocol: 'smtp', listen: config.intake.smtp, limits: limits(), verp }, { committer: observed(writer) }));
       if (config.intake.lmtp.enabled)
-        intakes.push(createSmtpIntake({ protocol: 'lmtp', listen: config.intake.lmtp, limits: limits(), verp }, { committer: writer }));
+        intakes.push(createSmtpIntake({ protocol: 'lmtp', listen: config.intake.lmtp, limits: limits(), verp }, { committer: observed(writer) }));
       for (const i of intakes) await i.start();
 
       if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store: processingStore(store, pipeline) });

@@ -11,7 +11,8 @@
  * In (from writer.ts): {type:'save', items:[{seq, env, offset, length}], bytes} | {type:'process', ids, source} |
  * {type:'sweep'} | {type:'verp', verp} (SIGHUP) | {type:'stop'}.
  * Out: {type:'saved', results:[{seq, id, duplicate} | {seq, error}]} once the batch is durable |
- * {type:'done', outcomes, items:[{source, at}], sweep?:{messages, seconds}} per pipeline batch | {type:'error', message} | {type:'stopped'}.
+ * {type:'done', outcomes, items:[{source, at}], sweep?:{messages, seconds}} per pipeline batch | {type:'error', message} |
+ * {type:'writes', state} when the pipeline's writes start or stop failing (WriteHealth) | {type:'stopped'}.
  * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (passed in workerData).
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -19,7 +20,7 @@ import { openStore, type StoreOptions } from '../store/index.js';
 import { Pipeline } from '../pipeline/run.js';
 import { attributeByVerp, type CheckOptions } from '../verp/sign.js';
 import { GroupCommitter } from '../intake/group-commit.js';
-import { INTAKE_BUSY_MS, Processor, reportable } from '../pipeline/processor.js';
+import { INTAKE_BUSY_MS, Processor, reportable, WriteHealth } from '../pipeline/processor.js';
 import { DaemonError, isTemporary } from '../errors.js';
 import type { Envelope, SourceKind } from '../types.js';
 
@@ -58,6 +59,8 @@ const processor = new Processor(
   () => Date.now() - committer.lastCommitAt < INTAKE_BUSY_MS,
   undefined,
   (outcomes, items, sweep) => port.postMessage({ type: 'done', outcomes: reportable(outcomes), items, sweep }),
+  // The main thread's health shows it (the store is degraded while writes fail).
+  new WriteHealth((state) => port.postMessage({ type: 'writes', state })),
 );
 // One listener per committer upstream, but both feed this one: split by source for the metrics.
 function toPipeline(ids: number[], envs: Envelope[]): void {

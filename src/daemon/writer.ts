@@ -15,7 +15,7 @@ import type { Config } from '../config/schema.js';
 import { DaemonError, type ErrorCode } from '../errors.js';
 import type { Committer, SaveOutcome } from '../intake/group-commit.js';
 import { child } from '../log.js';
-import { recordOutcomes, type QueuedItem, type ReportedOutcome, type SweepReport } from '../pipeline/processor.js';
+import { recordOutcomes, WriteHealth, type QueuedItem, type ReportedOutcome, type SweepReport, type WriteState } from '../pipeline/processor.js';
 import type { Envelope, SourceKind } from '../types.js';
 import type { SaveItem, SaveResultMsg } from './writer-thread.js';
 
@@ -40,6 +40,8 @@ export class WriterThread implements Committer {
   private scheduled = false;
   private idle: (() => void)[] = [];
   private stopped: Promise<void> | undefined;
+  /** The pipeline's writes, as the thread last reported them. */
+  private writeState: WriteState = new WriteHealth().state();
 
   constructor(private storeOptions: { path: string; busyTimeoutMs: number; state: Config['state']; verp: Config['verp']; walAutocheckpoint?: number }) {
     this.worker = this.spawn();
@@ -69,6 +71,8 @@ export class WriterThread implements Committer {
       } else if (m.type === 'error') {
         this.queued = 0;
         log.error({ err: m.message }, 'processing failed; messages stay pending');
+      } else if (m.type === 'writes') {
+        this.writeState = m.state;
       }
     });
     w.on('error', (err) => {
@@ -158,12 +162,18 @@ export class WriterThread implements Committer {
   backlog(): number {
     return this.queued;
   }
+
+  /** The pipeline's writes as last reported by the thread. */
+  writeHealth(): WriteState {
+    return this.writeState;
+  }
 }
 
 type WriterMessage =
   | { type: 'saved'; results: SaveResultMsg[] }
   | { type: 'done'; outcomes: ReportedOutcome[]; items: QueuedItem[]; sweep?: SweepReport }
   | { type: 'error'; message: string }
+  | { type: 'writes'; state: WriteState }
   | { type: 'stopped' };
 
 function toCode(code: string | undefined): ErrorCode {

@@ -41,7 +41,7 @@ export function addressList(value: string): string[] {
   const out: string[] = [];
   // Bounded: the token regex rescans a long '@'-less run from every start.
   const v = value.length > 10_000 ? value.slice(0, 10_000) : value;
-  const re = /<([^<>\s]+@[^<>\s]+)>|([^\s<>,;:"()]+@[^\s<>,;:"()]+)/g;
+  const re = /<([^<>\s@]+@[^<>\s]+)>|(?<![^\s<>,;:"()])([^\s<>,;:"()]+@[^\s<>,;:"()]+)/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(v)) !== null && out.length < 1000) {
     out.push(addressFromField(m[1] ?? m[2] ?? ''));
@@ -74,11 +74,18 @@ function hasHotmailRecipient(p: MimePart): boolean {
   return p.parts.some(hasHotmailRecipient);
 }
 
+/** "fbl@...", "complaints@...", "feedbackloop-x <a@...>": a loop's word, then an "@" somewhere
+ *  after it. By index: /\b(?:fbl|...)[^@]*@/ rescanned the rest from every such word. */
+function fblSender(from: string): boolean {
+  const w = /\b(?:fbl|feedbackloop|feedback-loop|complaints?)/i.exec(from);
+  return w !== null && from.indexOf('@', w.index + w[0].length) >= 0;
+}
+
 /** Non-standard loops: a complaint that just attaches the original message. */
 function isForwardedComplaint(input: DecodeInput): boolean {
   // "Subject: complaint about message from 192.0.2.222" (Hotmail), "Email Feedback Report for IP" (AOL).
   const subj = /complaint about message from|feedback report for ip|\babuse report\b|spam complaint/i.test(input.subject);
-  const from = /staff@hotmail\.com|scomp@aol\.net|\b(?:fbl|feedbackloop|feedback-loop|complaints?)[^@]*@/i.test(input.from);
+  const from = /staff@hotmail\.com|scomp@aol\.net/i.test(input.from) || fblSender(input.from);
   if (subj && from) return findOriginalHeaders(input.msg.root) !== undefined;
   return hasHotmailRecipient(input.msg.root);
 }

@@ -96,7 +96,7 @@ export function fillFromText(f: Finding, text: string, lower?: () => string): vo
       if (!m || m[1]!.length <= indent) break;
       le = next < 0 ? text.length : next;
     }
-    const line = text.slice(ls, Math.min(le, ls + 1000)).replace(/\s*\n\s*/g, ' ');
+    const line = text.slice(ls, Math.min(le, ls + 1000)).replace(/(?<!\s)\s*\n\s*/g, ' ');
     if (ERROR_WORDS.test(line.replace(f.recipient, ''))) f.diagnostic = squeeze(line);
   }
 }
@@ -121,6 +121,13 @@ function rcptRefusedBySendmail(text: string, recipient: string): boolean {
  * "<a@example.org>,<b@example.org>... Deferred: 421 4.7.0 ...". Read only for such findings; the
  * only recipient with no diagnostic is diagnosticFromTranscript's.
  */
+
+/** Sendmail's "<addr>... Deferred: 451 ..." line for one recipient (bounded gaps: it runs on the
+ *  bounce's text). */
+export function deferralPattern(recipient: string): RegExp {
+  return new RegExp(`<${recipient.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}>[^\n]{0,500}?\\.\\.\\. Deferred: ([45]\\d\\d[ -][^\n]{3,500})`, 'i');
+}
+
 export function completeFromTranscript(findings: Finding[], textOf: () => string): void {
   for (const f of findings) {
     const continued = /^[45]\d\d-/.test(f.diagnostic);
@@ -144,7 +151,7 @@ export function completeFromTranscript(findings: Finding[], textOf: () => string
     } else {
       // The deferral line too may come re-wrapped with an indent.
       const unfolded = text.replace(/\n[ \t]+(?=\S)/g, ' ');
-      const m = new RegExp(`<${f.recipient.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}>[^\n]{0,500}?\\.\\.\\. Deferred: ([45]\\d\\d[ -][^\n]{3,500})`, 'i').exec(unfolded);
+      const m = deferralPattern(f.recipient).exec(unfolded);
       if (!m) continue;
       f.diagnostic = squeeze(m[1]!);
       f.replyCode = findReplyCode(f.diagnostic);

@@ -12,6 +12,7 @@
  * 2142 (postmaster).
  */
 import { addressList } from './arf.js';
+import { withoutComments } from './text.js';
 import type { DecodeContext, DecodeInput } from './types.js';
 
 export interface Evidence {
@@ -67,7 +68,7 @@ function isAutomatedAddress(addr: string): boolean {
 function firstAddress(v: string): string {
   const list = addressList(v);
   if (list.length > 0) return list[0]!.toLowerCase();
-  const bare = /<([^<>@\s]*)>/.exec(v)?.[1] ?? v.replace(/\([^)]*\)/g, '').trim();
+  const bare = /<([^<>@\s]*)>/.exec(v)?.[1] ?? withoutComments(v).trim();
   return /^[^\s@<>"]+$/.test(bare) ? bare.toLowerCase() : '';
 }
 

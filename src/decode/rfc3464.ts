@@ -39,7 +39,7 @@ import type { DecodeInput, DecodeResult, Decoder } from './types.js';
 import { completeFromTranscript, diagnosticFromTranscript, fillFromText, refineFromTranscript } from './dsn-human.js';
 import { rfc3464Text } from './dsn-text.js';
 
-export { fillFromText } from './dsn-human.js';
+export { deferralPattern, fillFromText } from './dsn-human.js';
 export { rfc3464Text } from './dsn-text.js';
 
 const NAME = 'rfc3464';

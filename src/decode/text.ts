@@ -173,6 +173,20 @@ function stripTags(s: string): string {
   return out.join('');
 }
 
+/** Drop "(...)" comments: from each "(" to the next ")" (what /\([^)]*\)/g removed, by index: the
+ *  pattern rescanned the rest of the value from every "(" when no ")" followed). */
+export function withoutComments(s: string): string {
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const open = s.indexOf('(', i);
+    const close = open < 0 ? -1 : s.indexOf(')', open + 1);
+    if (close < 0) return out + s.slice(i);
+    out += s.slice(i, open);
+    i = close + 1;
+  }
+}
+
 /** Strip HTML to plain text: block ends become line breaks, entities decoded. Linear, no DOM. */
 function htmlToText(html: string): string {
   // Bounce prose is short; a huge HTML part is a returned newsletter, not worth the time.
@@ -188,7 +202,7 @@ function htmlToText(html: string): string {
     }
     return ENTITIES[e.toLowerCase()] ?? m;
   });
-  s = s.replace(/[ \t\u00a0]+/g, ' ').replace(/ *\n */g, '\n').replace(/\n{3,}/g, '\n\n');
+  s = s.replace(/[ \t\u00a0]+/g, ' ').replace(/ ?\n ?/g, '\n').replace(/\n{3,}/g, '\n\n');
   return s.trim();
 }
 

@@ -85,8 +85,10 @@ function headerBlock(raw: Buffer): string {
  *  latin1 (one char per byte) so that the bytes survive; Postfix writes raw UTF-8 here (RFC 6532). */
 function addressOf(v: string): string {
   const t = decodeEncodedWords(textFromBinary(v));
-  const m = /<([^>]*)>/.exec(t);
-  return (m ? m[1]! : t).trim();
+  // The first "<" and the next ">" (by index: /<([^>]*)>/ rescans from every "<" without a ">").
+  const lt = t.indexOf('<');
+  const gt = lt < 0 ? -1 : t.indexOf('>', lt + 1);
+  return (gt < 0 ? t : t.slice(lt + 1, gt)).trim();
 }
 
 /**

@@ -17,12 +17,20 @@
  * writer thread) and answered once that is durable. A failed commit or sync answers 451 4.3.0.
  * Enhanced status codes are in our own reply texts (smtp-server would put its own code from the
  * reply number in front of ours, e.g. 5.1.1 before a 5.7.1), so ENHANCEDSTATUSCODES is not offered.
- * Other limits: intake.smtp.maxClients (421 over it; twice that and new connections are closed at
- * once), intake.smtp.socketTimeoutMs (idle), MAX_RECIPIENTS per transaction, MAX_COMMAND_LINE,
- * STARTTLS only with intake.smtp.tls.cert + key, AUTH off, no reverse DNS.
- * Seams for issue 16 (hostile input): per-listener and per-peer caps belong in an onConnect
- * callback next to onRcptTo; a whole-DATA deadline in receive() below, which already owns the
- * stream from the 354 to the reply.
+ * Other limits: intake.smtp.maxClients per listener (421 over it; twice that and new connections
+ * are closed at once), intake.smtp.socketTimeoutMs (idle), MAX_RECIPIENTS per transaction,
+ * MAX_COMMAND_LINE, STARTTLS only with intake.smtp.tls.cert + key, AUTH off, no reverse DNS.
+ * Deadlines: an idle timeout alone lets a peer that trickles one byte every few seconds
+ * hold a slot for ever, so, as Postfix's smtpd_per_request_deadline and smtpd_min_data_rate do,
+ * every command must be complete within intake.smtp.commandTimeoutMs of our previous reply, and
+ * DATA gets the same allowance plus 1 s per minDataRate bytes received (never more than
+ * commandTimeoutMs ahead): past either, 421 4.4.2 and close. A full listener closes its most
+ * stalled session (one that has owed us input for a second or more) to admit a newcomer, so real
+ * senders are served while trickling ones wait. Refused RCPTs count towards
+ * intake.smtp.hardErrorLimit (Postfix's smtpd_hard_error_limit); at the limit the next command
+ * gets 421 4.7.0 and the session closes. The bookkeeping is smtp-sessions.ts (a Pace per session),
+ * fed at the greeting, by a wrapper around each connection's command handler (the one place every
+ * complete command line passes) and by receive().
  * Logs: one line per message with its outcome (scope 'smtp' or 'lmtp').
  * Config keys: intake.smtp.*, intake.lmtp.* (socket, group), verp.*.
  */
@@ -37,6 +45,7 @@ import type { Envelope } from '../types.js';
 import { checkReturnPath, type CheckOptions, type RcptDecision } from '../verp/sign.js';
 import { listen as listenOn, listenUnix } from '../unix-socket.js';
 import type { Committer } from './group-commit.js';
+import { peerOf, SessionClocks } from './smtp-sessions.js';
 
 export { GroupCommitter, type Committer, type IntakeStore, type SaveOutcome } from './group-commit.js';
 
@@ -66,8 +75,17 @@ export interface IntakeLimits {
   tls: { cert?: string; key?: string };
   /** How long stop() waits for sessions in DATA before it cuts them (421). Default 10 s. */
   closeTimeoutMs?: number;
+  /** A whole command, from our previous reply to its CRLF; also DATA's base allowance. Default 60 s. */
+  commandTimeoutMs?: number;
+  /** DATA bytes per second that keep a message's deadline moving (Postfix smtpd_min_data_rate). Default 500. */
+  minDataRate?: number;
+  /** Refused RCPTs a session may collect before the next command gets 421 (Postfix smtpd_hard_error_limit). Default 20. */
+  hardErrorLimit?: number;
 }
 
+export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
+export const DEFAULT_MIN_DATA_RATE = 500;
+export const DEFAULT_HARD_ERROR_LIMIT = 20;
 export interface SmtpIntakeOptions {
   protocol: 'smtp' | 'lmtp';
   listen: ListenOptions;
@@ -129,10 +147,15 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
   /** Sessions between DATA's 354 and our answer to it: stop() lets them finish. */
   const busy = new Set<string>();
   const tls = limits.tls.cert && limits.tls.key ? { cert: readFileSync(limits.tls.cert), key: readFileSync(limits.tls.key) } : null;
+  const name = limits.hostname || osHostname();
+  const commandTimeout = limits.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  const minDataRate = limits.minDataRate ?? DEFAULT_MIN_DATA_RATE;
+  const hardErrorLimit = limits.hardErrorLimit ?? DEFAULT_HARD_ERROR_LIMIT;
+  let sweeper: NodeJS.Timeout | undefined;
 
   const server = new SMTPServer({
     lmtp,
-    name: limits.hostname || osHostname(),
+    name,
     banner: 'rebound bounce intake',
     size: limits.maxMessageBytes,
     maxClients: limits.maxClients,
@@ -150,12 +173,19 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     ...(tls ?? {}),
     // smtp-server logs through its own logger; ours writes one line per message instead.
     logger: false,
+    onConnect: (session, cb) => sessions.watch(session, cb),
+    onClose: (session) => sessions.forget(session.id),
     onRcptTo,
     onData: receive,
+  });
+  // Before smtp-server counts a new connection against maxClients: make room if we can.
+  server.server.prependListener('connection', () => {
+    if (server.connections.size >= limits.maxClients) sessions.evictStalled();
   });
   // Past maxClients smtp-server still accepts, answers 421 and closes; beyond twice the limit Node
   // closes a new connection as soon as it is accepted (a flood gets no reply at all).
   server.server.maxConnections = limits.maxClients * 2;
+  const sessions = new SessionClocks(server, { name, log, commandTimeout, hardErrorLimit, busy });
   // Errors of single sessions (a reset in mid-transaction, a failed TLS handshake) arrive here.
   server.on('error', (err: Error & { code?: string; remoteAddress?: string }) =>
     log.warn({ err: err.message, code: err.code, peer: err.remoteAddress }, 'session error'),
@@ -166,11 +196,13 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     // the sender's bytes are lost. Our return paths are ASCII or UTF-8 (RFC 6531), so such an
     // address cannot be one of ours: refuse it rather than credit a bounce to a garbled address.
     if (address.address.includes('\uFFFD')) {
+      sessions.countError(session);
       log.info({ peer: peerOf(session), session: session.id, rcpt: address.address, outcome: 'refused-rcpt', status: 'not-utf8' }, 'recipient refused');
       return cb(reply(553, '5.1.3 Recipient address is not valid UTF-8 (RFC 6531)'));
     }
     const { rcpt, d } = decide(address.address);
     if (!d.accept) {
+      sessions.countError(session);
       log.info({ peer: peerOf(session), session: session.id, rcpt, status: d.status, outcome: 'refused-rcpt' }, 'recipient refused');
       return cb(reply(d.code, `${d.enhanced} <${rcpt}>: ${d.text}`));
     }
@@ -204,12 +236,21 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     const started = Date.now();
     const limit = limits.maxMessageBytes;
     busy.add(session.id);
+    const pace = sessions.get(session.id);
+    if (pace) {
+      pace.owedSince = null;
+      pace.dataDeadline = started + commandTimeout;
+    }
     // (smtp-server starts DATA only after an accepted RCPT, which created the entry.)
     const t = transactions.get(session.envelope) ?? { accepted: session.envelope.rcptTo.length, rcpts: session.envelope.rcptTo.map((r) => r.address), unverified: [] };
     let chunks: Buffer[] = [];
     let size = 0;
     stream.on('data', (c: Buffer) => {
       size += c.length;
+      if (pace?.dataDeadline != null) {
+        const t = Date.now();
+        pace.dataDeadline = Math.min(t + commandTimeout, pace.dataDeadline + (c.length * 1000) / minDataRate);
+      }
       if (size <= limit) chunks.push(c);
       else if (chunks.length > 0) chunks = []; // over the limit: let go of what we hold, count the rest
     });
@@ -219,6 +260,11 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
       if (answered) return;
       answered = true;
       busy.delete(session.id);
+      if (pace) {
+        pace.dataDeadline = null;
+        pace.owedSince = Date.now();
+        if (typeof result === 'string') pace.errors = 0; // a stored message starts the count again, as unknown commands do
+      }
       if (lmtp) cb(null, Array.from({ length: t.accepted }, () => result));
       else if (typeof result === 'string') cb(null, result);
       else cb(result);
@@ -227,6 +273,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     };
     stream.on('error', (err) => answer(reply(451, `4.3.0 Error: ${err.message}`)));
     stream.on('end', () => {
+      if (pace) pace.dataDeadline = null; // the message is in: the wait for the commit is ours
       const rcpts = t.rcpts;
       const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
       const peer = peerOf(session);
@@ -280,10 +327,13 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
         const a = server.server.address() as AddressInfo;
         bound = { host: a.address, port: a.port };
       }
+      sweeper = setInterval(() => sessions.sweep(), Math.max(100, Math.min(1000, commandTimeout / 4)));
+      sweeper.unref();
       log.info({ listen: bound, protocol }, 'listening');
     },
     async stop() {
       stopping = true;
+      clearInterval(sweeper);
       // smtp-server stops accepting, answers any further command 421, and after closeTimeout
       // cuts what is left with 421. The callback comes when every socket has closed, or then.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -301,6 +351,3 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
   };
 }
 
-function peerOf(session: SMTPServerSession): string {
-  return session.remoteAddress || 'local';
-}

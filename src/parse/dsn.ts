@@ -199,7 +199,9 @@ export function addressFromField(a: string): string {
     if (inner.indexOf('@') > 0 || s.indexOf('@') < 0) s = inner;
   }
   // Strip wrappers, but keep the quotes of a quoted local part ("a..b"@example.org).
-  s = s.replace(/^[\s'<(\[]+|[\s'>)\].,:;]+$/g, '');
+  // Two passes (the same result as one alternation under /g); the trailing run is taken from its
+  // start only, or it would be rescanned from every position of a long run.
+  s = s.replace(/^[\s'<(\[]+/, '').replace(/(?<![\s'>)\].,:;])[\s'>)\].,:;]+$/, '');
   if (s.startsWith('"') && (s.endsWith('"') || s.indexOf('"@') < 0)) s = s.replace(/^"+|"+$/g, '');
   if (s.toLowerCase().startsWith('mailto:')) s = s.slice(7);
   const at = s.lastIndexOf('@');
@@ -247,7 +249,7 @@ export function readStatusField(v: string | undefined): string {
 const STATUS_RE = /(?:^|[^\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)/;
 
 /** The same, for scanning a whole text (shared: findStatuses resets lastIndex before use). */
-const STATUS_RE_G = new RegExp(STATUS_RE.source, 'g');
+export const STATUS_RE_G = new RegExp(STATUS_RE.source, 'g');
 
 /** The first RFC 3463 enhanced status code in text ('' if none). */
 export function findStatus(s: string): string {
@@ -318,7 +320,9 @@ export function findReplyCode(text: string): string {
   if (m) return m[1]!;
   m = /(?:^|[^\d.#])([245]\d\d)[\s-]{1,3}[245]\.\d{1,3}\.\d{1,3}/.exec(s);
   if (m) return m[1]!;
-  m = /(?:said|reply|replied|response|error|code|answer)\s*(?:was|is)?\s*[:=]?\s*\(?\s*([245]\d\d)(?=[\s\-)]|$)/i.exec(s);
+  // One blank run between tokens: four adjacent \s* around optional tokens made a run of blanks
+  // after "said" cost its length to the fourth power.
+  m = /(?:said|reply|replied|response|error|code|answer)\s*(?:(?:was|is)\s*)?(?:[:=]\s*)?(?:\(\s*)?([245]\d\d)(?=[\s\-)]|$)/i.exec(s);
   if (m) return m[1]!;
   m = /(?:^|[\s:(\[])([245]\d\d)[ -](?=[A-Z<#])/.exec(s);
   return m ? m[1]! : '';

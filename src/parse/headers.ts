@@ -60,13 +60,27 @@ export class HeaderList implements Headers {
   }
 }
 
+/**
+ * What decoders see of one header field's value, in characters. A bounce's own fields are short
+ * (an X-Failed-Recipients of 1,000 addresses is some 30 KB); a longer value (a 200 KB From: or
+ * Subject:) is cut here, so that no pattern of the decode and classify stages scans more than
+ * this of it (mailparser already caps the header block at 1 MiB).
+ */
+export const MAX_FIELD_VALUE = 64 * 1024;
+
+function capped(s: string): string {
+  return s.length > MAX_FIELD_VALUE ? s.slice(0, MAX_FIELD_VALUE) : s;
+}
+
 /** One header line as mailparser gives it ("Name: value\r\n folded") to [name, unfolded value]. */
 function fieldOf(key: string, line: string): readonly [string, string] {
   const colon = line.indexOf(':');
-  const raw = colon < 0 ? '' : line.slice(colon + 1);
+  // Folded lines and the raw bytes of 8-bit text make a value longer than what it shows: cut twice.
+  const raw = colon < 0 ? '' : line.slice(colon + 1, colon + 1 + 4 * MAX_FIELD_VALUE);
   const value = raw.indexOf('\n') < 0 && raw.indexOf('\r') < 0 ? raw.trim() : raw.split(/\r?\n|\r/).map((s) => s.trim()).filter((s) => s !== '').join(' ');
   // Raw 8-bit bytes (RFC 6532): UTF-8 when valid, else marked as \\xHH (the address-text rule).
-  return [key, textFromBinary(value)];
+  const text = textFromBinary(value);
+  return [key, capped(text)];
 }
 
 export function headersFromLines(lines: HeaderLines | undefined): Headers {
@@ -82,7 +96,7 @@ export function headersFromMap(map: Map<string, HeaderValue> | undefined): Heade
   for (const [name, value] of map ?? []) {
     for (const v of Array.isArray(value) ? value : [value]) {
       const s = headerValueText(v);
-      if (s !== undefined) list.push([name, s]);
+      if (s !== undefined) list.push([name, capped(s)]);
     }
   }
   return new HeaderList(list);

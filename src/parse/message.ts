@@ -30,7 +30,7 @@
 import libmime from 'libmime';
 import { fieldsText } from '../address/index.js';
 
-export { parseHeaders, type Headers } from './headers.js';
+export { MAX_FIELD_VALUE, parseHeaders, type Headers } from './headers.js';
 import { HeaderList, headersFromLines, headersFromMap, type Headers } from './headers.js';
 import { bytesToText, note, runMailparser, structured, type Collected, type Ctx } from './mailparser.js';
 import { indentLostFolds, repairMultipart } from './repair.js';

@@ -13,6 +13,7 @@
  * an IMAP backlog for two days suspends from when it was written, and its 24 h may have passed.
  */
 import { analyzeMessage } from './analyze.js';
+import { withoutComments } from '../decode/text.js';
 import type { DecodeContext } from '../decode/types.js';
 import type { Analysis, Envelope } from '../types.js';
 import { causeOf, effectOf, normaliseAddress, type EventInput, type ProcessPlan, type StoredMessage } from '../store/index.js';
@@ -101,6 +102,8 @@ export async function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>
 }
 
 const YEAR = 365 * 86_400_000;
+const MAX_DATE = 998;
+
 
 /** The bounce's own Date: header, within sane bounds of our receipt time; else the receipt time. */
 export function bounceTime(dateOrRaw: string | Buffer, receivedAt: number): number {
@@ -115,7 +118,8 @@ export function bounceTime(dateOrRaw: string | Buffer, receivedAt: number): numb
     value = m[1];
   }
   if (value === '') return receivedAt;
-  const t = Date.parse(value.replace(/\r?\n[ \t]+/g, ' ').replace(/\([^)]*\)/g, '').trim());
+  // A date is some 40 characters; a longer value is garbage or comments, and is cut.
+  const t = Date.parse(withoutComments(value.slice(0, MAX_DATE).replace(/\r?\n[ \t]+/g, ' ')).trim());
   if (!Number.isFinite(t) || t < receivedAt - YEAR) return receivedAt;
   return Math.min(t, receivedAt);
 }

@@ -11,6 +11,9 @@
  * "pending" for the sweep), recorded by recordOutcomes in the thread that owns the metrics.
  * Why throttled: acknowledgements come first. While intake is busy the pipeline trickles, and
  * the backlog - durable, `pending` in the store - is caught up when the burst ends.
+ * After a failed batch (disk full, a read-only file, a busy lock) the rows stay pending and a sweep
+ * of them is retried after 1 s, then 2, 4, 8 and at most RETRY_MAX_MS between tries, without a
+ * restart; WriteHealth says meanwhile that writes fail (health, metrics).
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { child } from '../log.js';
@@ -34,6 +37,43 @@ const BUSY_BATCH = 10;
 const SPARE_UTILIZATION = 0.5;
 /** How long a committed message may wait for the pipeline before spare event-loop time is used. */
 const MAX_DEFER_MS = 10_000;
+/** Retry of the pending rows after a failed batch: the first wait, doubled per failure up to the last. */
+export const RETRY_FIRST_MS = 1000;
+export const RETRY_MAX_MS = 16_000;
+
+/** Whether the last writes of one kind (intake commits, pipeline commits) succeeded. */
+export interface WriteState {
+  ok: boolean;
+  /** When the current run of failures began (ms), null while ok. */
+  since: number | null;
+  /** The last failure's message ('' while ok). */
+  error: string;
+  /** Failures in the current run. */
+  failures: number;
+}
+
+/** Tracks one kind of store write; calls back on every change between ok and failing (and on each
+ *  new failure, so that the error shown is the latest). */
+export class WriteHealth {
+  private s: WriteState = { ok: true, since: null, error: '', failures: 0 };
+  constructor(private readonly onChange: (s: WriteState) => void = () => undefined) {}
+
+  succeeded(): void {
+    if (this.s.ok) return;
+    this.s = { ok: true, since: null, error: '', failures: 0 };
+    this.onChange(this.state());
+  }
+
+  failed(err: unknown, now = Date.now()): void {
+    const error = err instanceof Error ? err.message : String(err);
+    this.s = { ok: false, since: this.s.since ?? now, error, failures: this.s.failures + 1 };
+    this.onChange(this.state());
+  }
+
+  state(): WriteState {
+    return { ...this.s };
+  }
+}
 
 /**
  * Runs the pipeline on committed messages a batch at a time, yielding to the event loop between
@@ -52,6 +92,9 @@ export class Processor {
   /** Event-loop utilisation when the last batch ended (null: start of a run). */
   private sinceBatch: EventLoopUtilization | null = null;
   private lastBatchAt = 0;
+  /** The wait before the next retry after a failed batch (0: the last batch succeeded). */
+  private retryMs = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly pipeline: Pipeline,
@@ -61,6 +104,8 @@ export class Processor {
     /** Where outcomes go: the metrics and the debug log of this thread by default; the writer
      *  thread sends them to the main thread instead (metrics live there). */
     private readonly report: (outcomes: ProcessOutcome[], items: QueuedItem[], sweep?: SweepReport) => void = recordOutcomes,
+    /** Whether the pipeline's writes succeed (the daemon's health shows it). */
+    readonly writes: WriteHealth = new WriteHealth(),
   ) {}
 
   enqueue(ids: number[], source: SourceKind): void {
@@ -77,6 +122,10 @@ export class Processor {
 
   private kick(): void {
     if (this.running || this.stopped) return;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
     this.running = true;
     this.sinceBatch = null;
     // During a burst a new arrival does not start a batch before the pause after the last one.
@@ -109,12 +158,26 @@ export class Processor {
         );
         this.report(outcomes, items);
       }
+      if (this.retryMs > 0) log.info({ afterMs: this.retryMs }, 'processing writes again; pending rows are being caught up');
+      this.retryMs = 0;
+      this.writes.succeeded();
     } catch (err) {
-      // The rows stay pending; the next start (or the next sweep) retries them.
-      log.error({ err }, 'processing failed; messages stay pending');
+      // The rows stay pending (what was queued is among them): a sweep retries them after a pause
+      // that doubles while the store keeps failing (disk full, read-only, locked), without a restart.
       this.queue.length = 0;
-      // Not at once again (a store that stays broken would spin): the next sweep or start does.
-      this.pendingSweep = false;
+      this.pendingSweep = true;
+      this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs === 0 ? RETRY_FIRST_MS : this.retryMs * 2);
+      this.writes.failed(err);
+      log.error({ err, retryInMs: this.retryMs }, 'processing failed; messages stay pending and are retried');
+      this.lastBatchAt = Date.now();
+      this.finish();
+      if (!this.stopped) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.kick();
+        }, this.retryMs);
+      }
+      return;
     }
     // Acks come first: while intake is busy, wait BUSY_PAUSE_MS between batches; what is not
     // processed yet is safe in the store (pending) and is caught up back to back when the burst
@@ -141,6 +204,8 @@ export class Processor {
   /** Stop after the current batch; what is not processed stays pending in the store. */
   stop(): Promise<void> {
     this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     if (!this.running) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
   }
@@ -153,6 +218,11 @@ export class Processor {
 
   backlog(): number {
     return this.queue.length;
+  }
+
+  /** Milliseconds until the next retry after a failed batch (0: none waiting). */
+  retryPending(): number {
+    return this.retryTimer ? this.retryMs : 0;
   }
 }
 

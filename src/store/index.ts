@@ -28,7 +28,7 @@ export type { AddressState, MayISend, SendVerdict, StateRules, Effect, AddressFo
 export type { HistoryEntry, EventInput } from './events.js';
 export type { StateDifference, VerifyOptions, VerifySummary } from './verify.js';
 export type { MessageState, StoredMessage } from './messages.js';
-export { SchemaTooNewError, SCHEMA_VERSION } from './db.js';
+export { DamagedStoreError, SchemaTooNewError, SCHEMA_VERSION } from './db.js';
 export { normaliseAddress } from './normalise.js';
 export { packRaw } from './messages.js';
 export { openLookup, type Lookup } from './lookup.js';
@@ -46,6 +46,8 @@ export interface StoreOptions {
   state?: Partial<StateRules> & { escalation?: Partial<StateRules['escalation']> };
   /** See OpenDbOptions.walAutocheckpoint (store/db.ts). */
   walAutocheckpoint?: number;
+  /** Run PRAGMA quick_check at open (the daemon's start); a damaged file is refused either way. */
+  check?: boolean;
 }
 
 /** Every method of `o` (own and inherited, up to Object), bound to it, as own properties. */

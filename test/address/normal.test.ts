@@ -32,6 +32,12 @@ describe('normaliseAddress: internationalized addresses', () => {
     ['"bounces+j\\ü\\rgen=legacy.test"@bounces.test', 'bounces+jürgen=legacy.test@bounces.test'],
     ['"two words"@x.test', ''],
     ['"a@b"@x.test', '"a@b"@x.test'],
+    // Not mailboxes (issue 16): an '@' outside quotes in the local part, an empty domain label.
+    ['a@b@c', ''],
+    ['a@b@c.example', ''],
+    ['a@.', ''],
+    ['a@.example', ''],
+    ['a@b..example', ''],
     // faß.de is not fass.de under IDNA 2008 (non-transitional): ß is kept in the domain.
     ['a@faß.de', 'a@faß.de'],
     ['a@xn--fa-hia.de', 'a@faß.de'],

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LookupOptions } from '../../src/control/commands.js';
 import { handlePolicyConnection } from '../../src/control/policy.js';
 import { handleSocketmapConnection, netstring } from '../../src/control/socketmap.js';
+import { connectionLimits } from '../../src/control/connections.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -44,8 +45,8 @@ describe('socketmap and policy with UTF-8 recipients', () => {
         servers.push(srv);
         srv.listen(0, '127.0.0.1', () => resolve((srv.address() as { port: number }).port));
       });
-    mapPort = await listen((s) => handleSocketmapConnection(s, opts));
-    polPort = await listen((s) => handlePolicyConnection(s, opts));
+    mapPort = await listen((s) => handleSocketmapConnection(s, opts, connectionLimits(300)));
+    polPort = await listen((s) => handlePolicyConnection(s, opts, connectionLimits(300)));
   });
 
   afterAll(async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlStore, LookupOptions } from '../../src/control/commands.js';
 import { answerPolicy, handlePolicyConnection } from '../../src/control/policy.js';
 import { answerSocketmap, handleSocketmapConnection, netstring } from '../../src/control/socketmap.js';
+import { connectionLimits } from '../../src/control/connections.js';
 import { Metrics } from '../../src/metrics.js';
 import type { MayISend } from '../../src/store/index.js';
 
@@ -133,8 +134,8 @@ describe('on the wire', () => {
   let sm: { server: Server; port: number };
   let pol: { server: Server; port: number };
   beforeAll(async () => {
-    sm = await serve((s) => handleSocketmapConnection(s, opts()));
-    pol = await serve((s) => handlePolicyConnection(s, opts()));
+    sm = await serve((s) => handleSocketmapConnection(s, opts(), connectionLimits(300)));
+    pol = await serve((s) => handlePolicyConnection(s, opts(), connectionLimits(300)));
   });
   afterAll(() => {
     sm.server.close();

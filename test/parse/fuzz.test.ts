@@ -247,4 +247,19 @@ describe('extremes', () => {
     const { ms } = await measure(name, raw);
     expect(ms).toBeLessThan(10_000);
   }, 60_000);
+
+  // Issue 16's cases: each took 15-71 s (quadratic patterns), the last one longer than anyone
+  // waited (four adjacent \s* after "said": the fourth power of 1,900 blanks).
+  const DSN_HEAD = 'From: MAILER-DAEMON@x.example\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\n';
+  it.each([
+    ['a 200 kB From', `From: ${'a'.repeat(200_000)}\nSubject: Undelivered Mail\n\nhi\n`],
+    ['a 200 kB Reply-To of dots', `From: MAILER-DAEMON@x.example\nReply-To: ${'a.'.repeat(100_000)}\nSubject: Undelivered Mail\n\nhi\n`],
+    ['a 200 kB Subject of "("', `From: MAILER-DAEMON@x.example\nSubject: ${'('.repeat(200_000)}\n\nhi\n`],
+    ['a 99 kB indented line after an error line', `From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail Returned to Sender\n\n<a@b.example>: host x said: 550 5.1.1 unknown\n ${' '.repeat(99_000)}x\n`],
+    ['blanks after "said" in a diagnostic', `${DSN_HEAD}Diagnostic-Code: smtp; said${' '.repeat(1_900)}x\n--B--\n`],
+    ['a 100 kB "host [[[..." entry', `From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail Returned to Sender\n\n<a@b.example>: host ${'['.repeat(100_000)}\n`],
+  ])('is linear on issue 16\'s input: %s', async (name, raw) => {
+    const { ms } = await measure(name, raw);
+    expect(ms).toBeLessThan(2_000);
+  }, 60_000);
 });

@@ -28,7 +28,7 @@ export const rules: PhraseRule[] = [
     source: `${SISIMAI} ("empty envelope senders not allowed", "null sender is not allowed", "returned mail not accepted here", BATV)`,
   },
   {
-    pattern: /\bpurported responsible address\b|\bmail from not owned by user\b|\bnot a registered gateway user\b|\bfully qualified e-?mail address required\b|\bneed fully-qualified address\b(?=.*\bsender\b)/,
+    pattern: /\bpurported responsible address\b|\bmail from not owned by user\b|\bnot a registered gateway user\b|\bfully qualified e-?mail address required\b|\bneed fully-qualified address\b(?=(?:(?!\bneed fully-qualified address\b).)*\bsender\b)/,
     seen: "550 5.7.1 can't determine Purported Responsible Address",
     variant: '553 5.7.1 <bounce@example.com>: Sender address rejected: not owned by user; mail from not owned by user x@example.com',
     source: `RFC 4407 §2 (Sender ID purported responsible address); Postfix reject_sender_login_mismatch "not owned by user"; ${SISIMAI}`,

@@ -9,7 +9,7 @@ const REF = 'Google: SMTP error reference, support.google.com/a/answer/3726730';
 
 export const provider: Provider = {
   name: 'google',
-  hosts: /\b(?:gmail-smtp-in\.l\.google\.com|aspmx\.l\.google\.com|gmr-smtp-in\.l\.google\.com|[a-z0-9-]{1,63}\.l\.google\.com|googlemail\.com|gmail\.com)\b/,
+  hosts: /\b(?:gmail-smtp-in\.l\.google\.com|aspmx\.l\.google\.com|gmr-smtp-in\.l\.google\.com|(?<![a-z0-9-])[a-z0-9-]{1,63}\.l\.google\.com|googlemail\.com|gmail\.com)\b/,
   marks: /\bgsmtp\b|support\.google\.com\/(?:mail|a)\b/,
   rules: [
     { pattern: /\bspam classification\b/, reason: 'spamdetected', seen: 'Your email to group x@example.com was rejected due to spam classification.', variant: "Your message to group team@example.com was rejected due to spam classification by Google Groups.", source: 'Google Groups bounce text (support.google.com/groups)' },

@@ -22,7 +22,7 @@ export const provider: Provider = {
     if (i < 0) return null;
     // "550 : User unknown" / "550 :" directly before: the filter variant.
     if (/(?:^|\b[245]\d\d|;) ?: ?user unknown/.test(ctx.text)) return { reason: 'filtered', evidence: ': user unknown' };
-    if (/<[^>\s]+@[^>\s]+>:? ?user unknown/.test(ctx.text)) return { reason: 'userunknown', evidence: ctx.text.slice(Math.max(0, i - 40), i + 12) };
+    if (/<[^<>\s@]+@[^<>\s]+>:? ?user unknown/.test(ctx.text)) return { reason: 'userunknown', evidence: ctx.text.slice(Math.max(0, i - 40), i + 12) };
     return null;
   },
 };

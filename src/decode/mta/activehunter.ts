@@ -28,7 +28,7 @@ export const activehunter: Decoder = {
     // Sendmail's section rules with ActiveHunter's ">>> addr <addr>" list lines.
     const t = input.text;
     if (!t.includes('>>> ') || !t.includes('The following addresses had')) return false;
-    return /^\s*-{3,}\s*The following addresses had/im.test(t) && /^\s*>>> \S+@\S+ <[^<>]+>\s*$/m.test(t);
+    return /^[^\S\r\n]*-{3,}\s*The following addresses had/im.test(t) && /^[^\S\r\n]*>>> \S+@\S+ <[^<>]+>\s*$/m.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

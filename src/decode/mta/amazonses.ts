@@ -37,14 +37,14 @@ const SUBTYPE_REASON: ReadonlyArray<{ subType: string; reason: Reason; seen: str
 ];
 
 // SES's own text part: "The following message to <user@example.jp> was undeliverable."
-const TEXT_LEAD_RE = /The following message to <([^<>\s]+@[^<>\s]+)> was undeliverable\./i;
+const TEXT_LEAD_RE = /The following message to <([^<>\s@]+@[^<>\s]+)> was undeliverable\./i;
 // "The reason for the problem:\n5.1.0 - Unknown address error 550-'5.2.2 ... Mailbox Full'"
 const TEXT_REASON_RE = /The reason for the problem:\s*\n([^]*?)(?:\n\s*\n|$)/i;
 // "5.1.0 - Unknown address error 550-'5.7.1 <x@example.jp>... Access denied'": SES's code and words,
 // then the remote server's reply in quotes.
 const WRAPPED_RE = /^(?:[245]\d\d )?[245]\.\d{1,3}\.\d{1,3} - [^']*?\b([245]\d\d)[ -]'([^']*)'/;
 // "Message expired: unable to deliver in 840 minutes.<421 4.4.2 Connection timed out>"
-const EXPIRED_RE = /Message expired[^<]*<\s*([245]\d\d)[ -]([^>]*)>/i;
+const EXPIRED_RE = /Message expired(?:(?!Message expired)[^<])*<\s*([245]\d\d)[ -]([^>]*)>/i;
 
 export const amazonses: Decoder = {
   name: NAME,

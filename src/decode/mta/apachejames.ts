@@ -35,7 +35,7 @@ export const apachejames: Decoder = {
     // James's "Error message below:" and "Message details:" with the envelope's "RCPT TO:".
     const t = input.text;
     if (!t.includes('Message details:')) return false;
-    return /^\s*Error message below:/im.test(t) && /^\s*Message details:/im.test(t) && /^\s*RCPT TO:/im.test(t);
+    return /^[^\S\r\n]*Error message below:/im.test(t) && /^[^\S\r\n]*Message details:/im.test(t) && /^[^\S\r\n]*RCPT TO:/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

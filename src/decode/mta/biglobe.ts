@@ -17,6 +17,21 @@ import { fillCodes, findAddress, newFinding, splitLines, squeeze, bounded } from
 
 const NAME = 'biglobe';
 
+/**
+ * "----- The following addresses had delivery problems -----": the words between three or more
+ * dashes on each side (a trimmed line), or undefined. By index: as /^-{3,}\s*(.*?)\s*-{3,}$/ it
+ * tried every split of a long run of dashes (cubic).
+ */
+export function sectionHead(line: string): string | undefined {
+  let lead = 0;
+  while (line.charCodeAt(lead) === 45) lead++;
+  if (lead < 3) return undefined;
+  if (lead === line.length) return lead >= 6 ? '' : undefined;
+  let trail = 0;
+  while (line.charCodeAt(line.length - 1 - trail) === 45) trail++;
+  return trail >= 3 ? line.slice(lead, line.length - trail).trim() : undefined;
+}
+
 export const biglobe: Decoder = {
   name: NAME,
 
@@ -28,7 +43,7 @@ export const biglobe: Decoder = {
     // BIGLOBE's "----- The following addresses had ... -----" and "----- Non-delivered information -----".
     const t = input.text;
     if (!t.includes('Non-delivered information')) return false;
-    return /^\s*-{3,}\s*The following addresses had[^\n]*-{3,}\s*$/im.test(t) && /^\s*-{3,}\s*Non-delivered information\s*-{3,}\s*$/im.test(t);
+    return /^[^\S\r\n]*-{3,}\s*The following addresses had[^\n]*-{3,}\s*$/im.test(t) && /^[^\S\r\n]*-{3,}\s*Non-delivered information\s*-{3,}\s*$/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {
@@ -38,9 +53,9 @@ export const biglobe: Decoder = {
     let section = '';
     for (const raw of splitLines(input.text)) {
       const line = raw.trim();
-      const head = /^-{3,}\s*(.*?)\s*-{3,}$/.exec(line);
-      if (head && head[1] !== undefined) {
-        section = /addresses had/i.test(head[1]) ? 'list' : /non-delivered information/i.test(head[1]) ? 'info' : '';
+      const head = sectionHead(line);
+      if (head !== undefined) {
+        section = /addresses had/i.test(head) ? 'list' : /non-delivered information/i.test(head) ? 'info' : '';
         continue;
       }
       if (!line) continue;

@@ -25,7 +25,7 @@ const NAME = 'courier';
  */
 function courierStructure(text: string): boolean {
   if (!text.includes('>:') || (!text.includes('>>> ') && !text.includes('<<< '))) return false;
-  return /^<[^<>\s]+@[^<>\s]+>:[ \t]*\n(?:[ \t]+\S+ \[[^\]\n]+\]:[ \t]*\n)?(?:>>> |<<< )/m.test(text);
+  return /^<[^<>\s@]+@[^<>\s]+>:[ \t]*\n(?:[ \t]+\S+ \[[^\]\n]+\]:[ \t]*\n)?(?:>>> |<<< )/m.test(text);
 }
 
 function readBlocks(text: string): Finding[] {
@@ -46,7 +46,7 @@ function readBlocks(text: string): Finding[] {
   for (const line of splitLines(text)) {
     // "DELAYED MAIL" / "Your message to the following recipients has been delayed:"
     if (/following recipients (?:has|have) been delayed|^\s*DELAYED MAIL\s*$/i.test(line)) delayed = true;
-    const head = /^<([^<>\s]+@[^<>\s]+)>:\s*$/.exec(line.trim());
+    const head = /^<([^<>\s@]+@[^<>\s]+)>:\s*$/.exec(line.trim());
     if (head && head[1] !== undefined) {
       flush();
       cur = { f: newFinding(NAME, findAddress(`<${head[1]}>`), delayed ? 'delayed' : 'failed'), reply: [] };

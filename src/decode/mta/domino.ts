@@ -29,7 +29,7 @@ export const domino: Decoder = {
     // Domino's "was not delivered to:" / "because:" lines around the addresses.
     const t = input.text;
     if (!t.includes('was not delivered to:')) return false;
-    return /^\s*was not delivered to:\s*$/im.test(t) && /^\s*because:\s*$/im.test(t);
+    return /^[^\S\r\n]*was not delivered to:\s*$/im.test(t) && /^[^\S\r\n]*because:\s*$/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

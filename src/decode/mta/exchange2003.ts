@@ -45,7 +45,7 @@ export const exchange2003: Decoder = {
     // "did not reach the following recipient(s):" with its "addr on date" lines.
     const t = input.text;
     if (!t.includes('did not reach the following recipient') && !t.includes('could not be reached')) return false;
-    return LEAD_RE.test(t) && /^\s*<?[^\s<>@]+@[^\s<>@]+?>? on .*\d.*$/m.test(t);
+    return LEAD_RE.test(t) && /^[^\S\r\n]*<?[^\s<>@]+@[^\s<>@]+?>? on .*\d.*$/m.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

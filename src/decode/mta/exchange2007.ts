@@ -73,7 +73,7 @@ const DELAY_RE = /Delivery is delayed to these recipients or (?:groups|distribut
 export function exchangeStructure(text: string): boolean {
   // Exchange writes its headings exactly so: a literal search first, the regex only then.
   if (!DIAG_HEADINGS.some((h) => text.includes(h)) && !text.includes('Reported error:')) return false;
-  if (DIAG_RE.test(text)) return /^\s*<?[^\s<>@]+@[^\s<>@]+?>?\s*\n\s*(?:(?:Remote )?Server (?:at \S+ .*?)?returned '|#\s*[245]\d\d\b|#< #\d)/im.test(text) || GENERATING_RE.test(text);
+  if (DIAG_RE.test(text)) return /^[^\S\r\n]*<?[^\s<>@]+@[^\s<>@]+?>?\s*\n\s*(?:(?:Remote )?Server (?:at \S+ .*?)?returned '|#\s*[245]\d\d\b|#< #\d)/im.test(text) || GENERATING_RE.test(text);
   return REPORTED_RE.test(text) && /^Recipient Address:\s*\S+@|Your message to <?[^\s<>@]+@[^\s<>@]+?>? couldn't be delivered/im.test(text);
 }
 
@@ -197,8 +197,9 @@ function readAnswer(lines: string[]): { diagnostic: string; remoteMta: string } 
     return { diagnostic: unfold(returned[2] ?? ''), remoteMta: (returned[1] ?? '').toLowerCase() };
   }
   // "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##"  (optionally followed by "rfc822;user@...")
-  const hashed = /^#\s*([^#]*?)\s*##/m.exec(joined);
-  if (hashed) return { diagnostic: unfold(hashed[1] ?? ''), remoteMta: '' };
+  // (Trimmed by hand: /^#\s*([^#]*?)\s*##/ tried the trailing blanks again from every position.)
+  const hashed = /^#([^#]*)##/m.exec(joined);
+  if (hashed) return { diagnostic: unfold((hashed[1] ?? '').trim()), remoteMta: '' };
   // Newer layout: "Reported error: 550 5.1.10 RESOLVER.ADR.RecipientNotFound; ..."
   const reported = /^Reported error:\s*(.+)$/im.exec(joined);
   if (reported) return { diagnostic: unfold(reported[1] ?? ''), remoteMta: '' };

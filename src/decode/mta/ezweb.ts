@@ -48,8 +48,8 @@ export const ezweb: Decoder = {
     // "Recipient: <addr>" with ">>>"/"<<<" transcript lines, or EZweb's sentences over bare "<addr>" lines.
     const t = input.text;
     if (!t.includes('Recipient: <') && !t.includes('did not receive this message') && !t.includes('was rejected by a remote')) return false;
-    if (/^\s*Recipient:\s*<[^<>\s]+@[^<>\s]+>/im.test(t) && /^\s*(?:>>>|<<<) /m.test(t)) return true;
-    return /recipients did not receive this message|recipients was rejected by a remote\s+mail server/i.test(t) && /^\s*<[^<>\s]+@[^<>\s]+>\s*$/m.test(t);
+    if (/^[^\S\r\n]*Recipient:\s*<[^<>\s@]+@[^<>\s]+>/im.test(t) && /^[^\S\r\n]*(?:>>>|<<<) /m.test(t)) return true;
+    return /recipients did not receive this message|recipients was rejected by a remote\s+mail server/i.test(t) && /^[^\S\r\n]*<[^<>\s@]+@[^<>\s]+>\s*$/m.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {
@@ -92,7 +92,7 @@ export const ezweb: Decoder = {
       }
       if (/recipients did not receive this message|recipients was rejected by a remote/i.test(line)) listed = true;
       // A bare "<alice@ezweb.ne.jp>" line (before or after the sentence) names a recipient.
-      const bare = /^<([^<>\s]+@[^<>\s]+)>$/.exec(line);
+      const bare = /^<([^<>\s@]+@[^<>\s]+)>$/.exec(line);
       if (!cur && bare && bare[1] !== undefined) {
         findings.push(newFinding(NAME, findAddress(`<${bare[1]}>`)));
         continue;

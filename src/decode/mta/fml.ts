@@ -16,24 +16,38 @@ import { findAddress, newFinding, splitLines, bounded } from './text-bounce.js';
 
 const NAME = 'fml';
 
+/**
+ * "Subject: [list:00123] (listname ML)": the subject ends with "(" + non-blank text + " ML)". By
+ * index: as /\(\S+ ML\)\s*$/ every "(" rescanned the rest of a long blank-free subject.
+ */
+export function isListSubject(subject: string): boolean {
+  const s = subject.trimEnd();
+  if (!s.endsWith(' ML)')) return false;
+  // The blank-free run before " ML)" must hold a "(" with at least one character after it.
+  const end = s.length - 4;
+  let start = end;
+  while (start > 0 && !/\s/.test(s[start - 1]!)) start--;
+  return s.slice(start, end - 1).includes('(');
+}
+
 export const fml: Decoder = {
   name: NAME,
 
   detect(input: DecodeInput): boolean {
     // "X-MLServer: fml [fml 4.0.3 release (20011202/4.0.3)]"
     if (/\bfml\b/i.test(input.msg.headers.get('x-mlserver') ?? '')) return true;
-    return /\(\S+ ML\)\s*$/.test(input.subject);
+    return isListSubject(input.subject);
   },
 
   structure(input: DecodeInput): boolean {
     // fml's own header and a sentence naming the list address.
-    return /\bfml\b/i.test(input.msg.headers.get('x-mlserver') ?? '') && /<[^<>\s]+@[^<>\s]+>/.test(input.text);
+    return /\bfml\b/i.test(input.msg.headers.get('x-mlserver') ?? '') && /<[^<>\s@]+@[^<>\s]+>/.test(input.text);
   },
 
   decode(input: DecodeInput): DecodeResult | null {
     input = bounded(input);
     // The first line that names an address in <...> is fml's error sentence.
-    const line = splitLines(input.text).find((l) => /<[^<>\s]+@[^<>\s]+>/.test(l) && !/^\s*(?:From|To|Return-Path|Received|Delivered-To):/i.test(l));
+    const line = splitLines(input.text).find((l) => /<[^<>\s@]+@[^<>\s]+>/.test(l) && !/^\s*(?:From|To|Return-Path|Received|Delivered-To):/i.test(l));
     if (!line) return null;
     const f = newFinding(NAME, findAddress(line));
     f.diagnostic = line.trim();

@@ -153,7 +153,7 @@ function readDetails(raw: string): Details {
     out.diagnostic = diag;
   } else {
     // Gmail's own explanation: drop its "Learn more at <url>" boilerplate.
-    out.diagnostic = text.replace(/\s*Learn more at \S+/gi, '').trim();
+    out.diagnostic = text.replace(/(?<!\s)\s*Learn more at \S+/gi, '').trim();
   }
 
   const reply = /^([245]\d\d)\b/.exec(out.diagnostic);

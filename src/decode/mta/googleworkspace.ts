@@ -20,7 +20,7 @@ const NAME = 'googleworkspace';
 
 // "** Address not found **", "** Message not delivered **", "** Message blocked **",
 // "** Delivery incomplete **" (a delay warning)
-const BANNER_RE = /^\s*\*\* ?([A-Za-z][A-Za-z ]+?) ?\*\*\s*$/m;
+const BANNER_RE = /^[^\S\r\n]*\*\* ?([A-Za-z][A-Za-z ]+?) ?\*\*\s*$/m;
 // "The response was:" / "The response from the remote server was:"
 const RESPONSE_RE = /^The response (?:from the remote server )?was:[ \t]*$/im;
 // "Your message wasn't delivered to kijitora@example.de because ..."
@@ -28,8 +28,8 @@ const RESPONSE_RE = /^The response (?:from the remote server )?was:[ \t]*$/im;
 // "There was a temporary problem delivering your message to kijitora@example.com."
 const TO_RE = /(?:wasn't delivered to|delivering your message to|has not been delivered to)\s+<?([^\s<>@]+@[A-Za-z0-9.-]*[A-Za-z0-9])>?(?=[\s.,]|$)/i;
 
-// The whole sentence around TO_RE's match, up to its full stop.
-const SENTENCE_RE = /(?:Your message|There was)[^.\n]*?(?:wasn't delivered to|delivering your message to|has not been delivered to)[^\n]*?\.(?=\s|$)/i;
+// Where the sentence around TO_RE's match begins (sentenceAround).
+const SENTENCE_START = /Your message|There was/i;
 
 export const googleworkspace: Decoder = {
   name: NAME,
@@ -96,6 +96,26 @@ interface GoogleText {
   human: string;
 }
 
+/**
+ * The sentence around the recipient phrase at `at`: from "Your message" / "There was" before it
+ * (in the 200 characters before, same line, no full stop between) to the first full stop after
+ * it that ends the sentence (followed by a blank or the end), on the same line; '' when either is
+ * missing. By index: as one lazy pattern it rescanned the rest of the line from every "Your message".
+ */
+function sentenceAround(text: string, at: number): string {
+  const from = Math.max(0, at - 200);
+  const before = text.slice(from, at);
+  const cut = Math.max(before.lastIndexOf('.'), before.lastIndexOf('\n')) + 1;
+  const lead = SENTENCE_START.exec(before.slice(cut));
+  if (!lead) return '';
+  const lineEnd = text.indexOf('\n', at);
+  const limit = lineEnd < 0 ? text.length : lineEnd;
+  for (let dot = text.indexOf('.', at); dot >= 0 && dot < limit; dot = text.indexOf('.', dot + 1)) {
+    if (dot + 1 === text.length || /\s/.test(text[dot + 1]!)) return text.slice(from + cut + lead.index, dot + 1);
+  }
+  return '';
+}
+
 function readGoogleText(input: DecodeInput): GoogleText | null {
   const text = input.text;
   const banner = BANNER_RE.exec(text);
@@ -125,7 +145,7 @@ function readGoogleText(input: DecodeInput): GoogleText | null {
       lines.length > 1 && lines.every((l) => /^\s*[245]\d\d[ -]/.test(l)) ? joinReply(lines) : para.replace(/\s+/g, ' ').trim();
   }
   const human = squeeze(text.slice(banner.index, resp ? resp.index : banner.index + 2000)).slice(0, 2000);
-  const sentence = to ? (SENTENCE_RE.exec(text.slice(Math.max(0, to.index - 200)))?.[0] ?? '').replace(/\s+/g, ' ').trim() : '';
+  const sentence = to ? sentenceAround(text, to.index).replace(/\s+/g, ' ').trim() : '';
   return {
     action,
     recipients,

@@ -22,8 +22,8 @@ import { cutAt, fillCodes, findAddress, newFinding, splitLines, squeeze, bounded
 
 const NAME = 'groupwise';
 
-const LEAD = /^\s*The message that you sent was undeliverable to the following:?\s*$/im;
-const END = [/^\s*Information about your message:/im, /^\s*(?:Possibly )?truncated original message follows:?/im, /^\s*Original message follows:?/im];
+const LEAD = /^[^\S\r\n]*The message that you sent was undeliverable to the following:?\s*$/im;
+const END = [/^[^\S\r\n]*Information about your message:/im, /^[^\S\r\n]*(?:Possibly )?truncated original message follows:?/im, /^[^\S\r\n]*Original message follows:?/im];
 /** "	alice@example.org (user not found)": indented, an address, the reason in parentheses. */
 const LIST_LINE = /^[ \t]+<?([^\s<>()]+@[^\s<>()]+?)>?(?:[ \t]+\((.*?)\)?)?[ \t]*$/;
 

@@ -35,7 +35,7 @@ export const imailserver: Decoder = {
     // IMail's "Original message follows." with its "undeliverable to addr" or "Reason: addr" lines.
     const t = input.text;
     if (!t.includes('riginal message follows') || !/undeliverable to|Unknown user|User mailbox exceeds|Invalid final delivery userid|Delivery failed \d|Host not found/i.test(t)) return false;
-    return /^[ \t]*Original message follows\.?/im.test(t) && (/^\s*undeliverable to\s+\S+@\S+/im.test(t) || /^\s*(?:Unknown user|User mailbox exceeds allowed size|Invalid final delivery userid|Delivery failed \d+ attempts?|Host not found)[^:\n]*:\s*\S+@\S+/im.test(t));
+    return /^[ \t]*Original message follows\.?/im.test(t) && (/^[^\S\r\n]*undeliverable to\s+\S+@\S+/im.test(t) || /^[^\S\r\n]*(?:Unknown user|User mailbox exceeds allowed size|Invalid final delivery userid|Delivery failed \d+ attempts?|Host not found)[^:\n]*:\s*\S+@\S+/im.test(t));
   },
 
   decode(input: DecodeInput): DecodeResult | null {

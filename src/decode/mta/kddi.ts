@@ -27,7 +27,7 @@ export const kddi: Decoder = {
     // au (KDDI) notices: "Could not be delivered to: <addr>" then the reason, a blank line.
     const t = input.text;
     if (!t.includes('Could not be delivered to:')) return false;
-    return /^\s*Could not be delivered to:\s*<?[^\s<>]+@[^\s<>]+>?\s*$/im.test(t);
+    return /^[^\S\r\n]*Could not be delivered to:\s*<?[^\s<>]+@[^\s<>]+>?\s*$/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -27,7 +27,7 @@ export const mailfoundry: Decoder = {
     // "Unable to deliver message to: <addr>" then "Delivery failed for the following reason:".
     const t = input.text;
     if (!t.includes('Delivery failed for the following reason:')) return false;
-    return /^\s*Unable to deliver message to:\s*<[^<>]+>/im.test(t) && /Delivery failed for the following reason:/i.test(t);
+    return /^[^\S\r\n]*Unable to deliver message to:\s*<[^<>]+>/im.test(t) && /Delivery failed for the following reason:/i.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {
@@ -39,7 +39,7 @@ export const mailfoundry: Decoder = {
       if (!cur) return;
       const text = squeeze(words.join(' '));
       // "Server mx[ip] failed with: 550 ..." / "mail.example.org[192.0.2.222] responded with failure: 552 ..."
-      const m = /^(?:Server\s+)?(\S+?)\[[^\]]*\]\s+(?:failed with|responded with failure):\s*(.*)$/i.exec(text);
+      const m = /^(?:Server\s+)?(\S+?)\[[^[\]]*\]\s+(?:failed with|responded with failure):\s*(.*)$/i.exec(text);
       cur.remoteMta = m?.[1] ?? '';
       cur.diagnostic = m?.[2] ?? text;
       cur.diagnosticType = 'smtp';

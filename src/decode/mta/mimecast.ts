@@ -25,7 +25,7 @@ const NAME = 'mimecast';
 // "... to the following address could not be delivered:" / "an email you addressed to email address :"
 const LEAD_RE = /(?:following address could not be delivered|addressed to (?:the )?email address)\s*:/i;
 // "-- user@example.org"
-const ADDRESS_RE = /^\s*--\s+<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/m;
+const ADDRESS_RE = /^[ \t]*--\s+<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/m;
 // "The problem appears to be :" / "Additional information follows :"
 const PROBLEM_RE = /The problem appears to be\s*:\s*\n\s*--\s*([^\n]*(?:\n(?!\s*\n)[^\n]*)*)/i;
 const MORE_RE = /Additional information follows\s*:\s*\n\s*--\s*([^\n]*(?:\n(?!\s*\n)[^\n]*)*)/i;

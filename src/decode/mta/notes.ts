@@ -31,7 +31,7 @@ export const notes: Decoder = {
     // Lotus Notes' "------- Failure Reasons --------" section.
     const t = input.text;
     if (!t.includes('Failure Reasons')) return false;
-    return /^\s*-{3,}\s*Failure Reasons\s*-{3,}/im.test(t);
+    return /^[^\S\r\n]*-{3,}\s*Failure Reasons\s*-{3,}/im.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

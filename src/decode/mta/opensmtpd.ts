@@ -44,7 +44,7 @@ function readLines(report: string, action: 'failed' | 'delayed'): Finding[] {
   let cur: Finding | null = null;
   for (const line of splitLines(report)) {
     // "alice@example.org: Domain does not exist" at column 0 (the prose is indented by four).
-    const m = /^([^\s:<>]+@[^\s:<>]+):\s*(.*)$/.exec(line);
+    const m = /^([^\s:<>@]+@[^\s:<>]+):\s*(.*)$/.exec(line);
     if (m && m[1] !== undefined) {
       cur = newFinding(NAME, findAddress(m[1]) || m[1], action);
       cur.diagnostic = m[2] ?? '';

@@ -33,7 +33,7 @@ import { commandOf, fillCodes, findAddress, newFinding, splitLines, squeeze, bou
 const NAME = 'postfix';
 
 /** "<alice@example.org>: " / "<alice@example.org> (expanded from <team@example.org>): " at column 0. */
-const ENTRY_RE = /^<[^<>\s]+@[^<>\s]+>(?: \(expanded from <[^<>\s]*>\))?:[ \t]+\S/m;
+const ENTRY_RE = /^<[^<>\s@]+@[^<>\s]+>(?: \(expanded from <[^<>\s]*>\))?:[ \t]+\S/m;
 /** What only Postfix's own entry text says. */
 const ENTRY_WORDS_RE =
   /\(in reply to (?:[A-Z]+ )+command\)|\bhost \S+\[[0-9A-Fa-f.:]+\] (?:said|refused to talk to me):|\b(?:conversation|lost connection) with \S+\[[0-9A-Fa-f.:]+\]|\bconnect to \S+\[[0-9A-Fa-f.:]+\](?::\d+)?:|\bdelivery temporarily suspended:|\bName service error for name=/;
@@ -89,18 +89,39 @@ export function readPostfixEntries(text: string, name: string = NAME): Finding[]
   });
 }
 
+const IN_REPLY = '(in reply to ';
+const COMMAND_END = ' command)';
+
+/**
+ * "550 5.1.1 unknown (in reply to RCPT TO command)" -> the reply and "RCPT TO"; a text without
+ * that tail comes back whole. By index: as /^(.*?)(?:\s*\(in reply to (.+?) command\))?$/ the
+ * tail was tried again from every position of a long reply. The same rule: the first "(in reply
+ * to " of the last line, when the text ends in " command)" with something in between.
+ */
+export function splitInReplyTo(text: string): { text: string; command: string } {
+  if (text.endsWith(COMMAND_END)) {
+    const lineStart = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'), text.lastIndexOf('\u2028'), text.lastIndexOf('\u2029')) + 1;
+    const open = text.indexOf(IN_REPLY, lineStart);
+    if (open >= 0 && open + IN_REPLY.length < text.length - COMMAND_END.length) {
+      return { text: text.slice(0, open).trimEnd(), command: text.slice(open + IN_REPLY.length, text.length - COMMAND_END.length) };
+    }
+  }
+  return { text, command: '' };
+}
+
 /** Fields of one entry: remote host, reply, command. */
 function toFinding(e: Entry): Finding {
   const f = newFinding(NAME, e.recipient);
   // "host mx.example.org[192.0.2.22] said: 550 5.1.1 ... (in reply to RCPT TO command)"
-  const said = /^host (\S+?)\[[^\]]*\] said:\s*(.*?)(?:\s*\(in reply to (.+?) command\))?$/i.exec(e.text);
+  const said = /^host (\S+?)\[[^[\]]*\] said:\s*/i.exec(e.text);
   // "host mx.example.org[192.0.2.22] refused to talk to me: 554 ..."
-  const refused = /^host (\S+?)\[[^\]]*\] refused to talk to me:\s*(.*)$/i.exec(e.text);
+  const refused = /^host (\S+?)\[[^[\]]*\] refused to talk to me:\s*(.*)$/i.exec(e.text);
   if (said && said[1] !== undefined) {
+    const reply = splitInReplyTo(e.text.slice(said[0].length));
     f.remoteMta = said[1];
-    f.diagnostic = said[2] ?? '';
+    f.diagnostic = reply.text;
     f.diagnosticType = 'smtp';
-    f.lastCommand = said[3] ? commandOf(said[3]) : '';
+    f.lastCommand = reply.command ? commandOf(reply.command) : '';
   } else if (refused && refused[1] !== undefined) {
     f.remoteMta = refused[1];
     f.diagnostic = refused[2] ?? '';
@@ -108,10 +129,10 @@ function toFinding(e: Entry): Finding {
     f.lastCommand = 'CONN';
   } else if (/^[245]\d\d[\s-]/.test(e.text)) {
     // "<alice@ezweb.ne.jp>: 550 user unknown (in reply to RCPT TO command)"
-    const m = /^(.*?)(?:\s*\(in reply to (.+?) command\))?$/.exec(e.text);
-    f.diagnostic = m?.[1] ?? e.text;
+    const reply = splitInReplyTo(e.text);
+    f.diagnostic = reply.text;
     f.diagnosticType = 'smtp';
-    f.lastCommand = m?.[2] ? commandOf(m[2]) : '';
+    f.lastCommand = reply.command ? commandOf(reply.command) : '';
   } else {
     f.diagnostic = e.text;
     f.diagnosticType = 'x-postfix';
@@ -121,7 +142,7 @@ function toFinding(e: Entry): Finding {
 
 /** smtpd's transcript: "Transcript of session follows." then " In:"/" Out:" lines. */
 function transcriptStructure(text: string): boolean {
-  return /^Transcript of session follows\.?\s*$/m.test(text) && /^\s*In:\s+RCPT\s+TO:/im.test(text) && /^\s*Out:\s+[45]\d\d\s/m.test(text);
+  return /^Transcript of session follows\.?\s*$/m.test(text) && /^[^\S\r\n]*In:\s+RCPT\s+TO:/im.test(text) && /^[^\S\r\n]*Out:\s+[45]\d\d\s/m.test(text);
 }
 
 /** "Postfix SMTP server: errors from host[ip]": the recipients are the RCPT TO lines. */

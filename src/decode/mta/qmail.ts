@@ -49,7 +49,7 @@ export const QMAIL_END = [
 ];
 
 // "<alice@example.org>:" alone on a line starts one recipient's block.
-const RECIPIENT = /^<([^<>\s]*@[^<>\s]+|[^<>\s]+)>:\s*$/;
+const RECIPIENT = /^<([^<>\s@]*@[^<>\s]+|[^<>\s]+)>:\s*$/;
 
 /** Which SMTP step the qmail sentence names, and the host it names. */
 const STEPS: ReadonlyArray<{ re: RegExp; command: string; seen: string }> = [

@@ -75,7 +75,7 @@ export function readTranscript(lines: readonly string[]): TranscriptEntry[] {
   for (const raw of joined) {
     const line = raw.trim();
     // "While talking to mail.example.co.jp:"  /  "... while talking to mx.example.com.:"
-    const talk = /^(?:\.\.\.\s*)?while talking to\s+(.+?)\.?:\s*$/i.exec(line);
+    const talk = /^(?:\.\.\.\s*)?while talking to\s+(\S.*?)\.?:\s*$/i.exec(line);
     if (talk && talk[1] !== undefined) {
       host = talk[1].replace(/\.$/, '');
       command = '';
@@ -103,7 +103,7 @@ export function readTranscript(lines: readonly string[]): TranscriptEntry[] {
     }
     // "550 5.1.1 <alice@example.com>... User unknown", "554 <bob@example.org>... 550 Host unknown"
     // "<carol@example.org>... Deferred: Connection timed out with mx.example.org." (no code)
-    const own = /^(?:([245]\d\d)[\s-]+(?:[245]\.\d{1,3}\.\d{1,3}\s+)?)?<?([^<>\s]+@[^<>\s]+?)>?\.\.\.\s*(.*)$/.exec(line);
+    const own = /^(?:([245]\d\d)[\s-]+(?:[245]\.\d{1,3}\.\d{1,3}\s+)?)?<?([^<>\s@]+@[^<>\s]+?)>?\.\.\.\s*(.*)$/.exec(line);
     if (own && own[2] !== undefined) {
       const recipient = findAddress(own[2]);
       const existing = out.find((e) => e.recipient === recipient);
@@ -206,7 +206,7 @@ export function readSendmailText(text: string, name: string): Finding[] {
  * Use that Status where the transcript gave none.
  */
 function statusFromInlineDsn(findings: Finding[], text: string): void {
-  const re = /^Final-Recipient:\s*(?:[^;\n]*;)?\s*(\S+)\s*$([\s\S]*?)(?=^Final-Recipient:|^\s*$|(?![\s\S]))/gim;
+  const re = /^Final-Recipient:(?:[^;\n]*;)?\s*(\S+)\s*$([\s\S]*?)(?=^Final-Recipient:|^[^\S\r\n]*$|(?![\s\S]))/gim;
   for (const m of text.matchAll(re)) {
     const f = findings.find((x) => x.recipient === findAddress(m[1] ?? ''));
     const st = /^Status:\s*([245]\.\d{1,3}\.\d{1,3})/im.exec(m[2] ?? '');
@@ -216,7 +216,7 @@ function statusFromInlineDsn(findings: Finding[], text: string): void {
 
 /** "550 5.1.1 <a@b>... User unknown" -> "User unknown" is Sendmail's verdict text; keep the code. */
 function stripOwn(own: string): string {
-  const m = /^((?:[245]\d\d[\s-]+(?:[245]\.\d{1,3}\.\d{1,3}\s+)?)?)<?[^<>\s]+@[^<>\s]+?>?\.\.\.\s*(.*)$/.exec(own);
+  const m = /^((?:[245]\d\d[\s-]+(?:[245]\.\d{1,3}\.\d{1,3}\s+)?)?)<?[^<>\s@]+@[^<>\s]+?>?\.\.\.\s*(.*)$/.exec(own);
   if (!m || m[1] === undefined || m[2] === undefined) return own;
   // "554 <a@b>... 550 Host unknown": the quoted code is the more precise one; keep only it.
   return /^[245]\d\d\s/.test(m[2]) ? squeeze(m[2]) : squeeze(m[1] + m[2]);

@@ -34,7 +34,7 @@ const DOMAIN_CHAR = /[-A-Za-z0-9.]/;
 
 /** The first e-mail address in a string ('' if none). Prefers one inside <...>. */
 export function findAddress(s: string): string {
-  const angled = /<([^<>\s]+@[^<>\s]+)>/.exec(s);
+  const angled = /<([^<>\s@]+@[^<>\s]+)>/.exec(s);
   if (angled && angled[1] !== undefined) return addressFromField(angled[1]);
   // A bare local@domain.tld: grow around each '@' by hand (a regex here backtracks on long tokens).
   for (let at = s.indexOf('@'); at >= 0; at = s.indexOf('@', at + 1)) {
@@ -42,7 +42,7 @@ export function findAddress(s: string): string {
     while (a > 0 && !LOCAL_STOP.has(s[a - 1]!)) a--;
     let b = at + 1;
     while (b < s.length && DOMAIN_CHAR.test(s[b]!)) b++;
-    const domain = s.slice(at + 1, b).replace(/\.+$/, '');
+    const domain = s.slice(at + 1, b).replace(/(?<!\.)\.+$/, '');
     if (a < at && /^[A-Za-z0-9][-A-Za-z0-9.]*\.[A-Za-z0-9-]+$/.test(domain)) return addressFromField(s.slice(a, at + 1) + domain);
   }
   return '';
@@ -171,10 +171,18 @@ export function originalHeaders(msg: ParsedMessage): { to: string; from: string;
   return found;
 }
 
+/** A header field of an inline copy, with its folded lines. The indent is [ \t]*, not \s*: under
+ *  the m flag \s would cross line ends, and a run of blank lines would be rescanned from each. */
+export const fieldPatterns = {
+  To: /^[ \t]*To:[ \t]*(.*(?:\n[ \t]+.*)*)/im,
+  From: /^[ \t]*From:[ \t]*(.*(?:\n[ \t]+.*)*)/im,
+  Subject: /^[ \t]*Subject:[ \t]*(.*(?:\n[ \t]+.*)*)/im,
+};
+
 /** Read To/From/Subject from a block of header text (an inline copy of the original message). */
 export function headersFromText(block: string): { to: string; from: string; subject: string } {
-  const get = (name: string): string => {
-    const m = new RegExp(`^\\s*${name}:[ \\t]*(.*(?:\\n[ \\t]+.*)*)`, 'im').exec(block);
+  const get = (name: keyof typeof fieldPatterns): string => {
+    const m = fieldPatterns[name].exec(block);
     return m && m[1] !== undefined ? squeeze(m[1]) : '';
   };
   return { to: get('To'), from: get('From'), subject: get('Subject') };

@@ -27,7 +27,7 @@ export const trendmicro: Decoder = {
     // InterScan's notice sentence naming the address.
     const t = input.text;
     if (!t.includes('InterScan')) return false;
-    return /^\s*Unable to deliver message to\s+(?:<[^<>]+>|\S+@\S+)/im.test(t) && /InterScan/i.test(t);
+    return /^[^\S\r\n]*Unable to deliver message to\s+(?:<[^<>]+>|\S+@\S+)/im.test(t) && /InterScan/i.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

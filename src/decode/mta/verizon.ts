@@ -24,7 +24,7 @@ const NAME = 'verizon';
 const ERROR_RE = /^Error:\s*(.+)$/im;
 const BELOW_RE = /^Error message below:\s*$/im;
 // "  RCPT TO: 5555550100@vtext.com" (vtext) / "  To: <5555550100@vzwpix.com>" (vzwpix)
-const RCPT_RE = /^\s*(?:RCPT TO|To):\s*<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/im;
+const RCPT_RE = /^[ \t]*(?:RCPT TO|To):\s*<?([^\s<>@]+@[^\s<>@]+?)>?\s*$/im;
 
 export const verizon: Decoder = {
   name: NAME,

@@ -30,7 +30,7 @@ export const x1: Decoder = {
     // "---The following addresses had delivery errors---", then "address [reason]" lines.
     const t = input.text;
     if (!t.includes('had delivery errors')) return false;
-    return /^\s*-{3,}\s*The following addresses had delivery errors\s*-{3,}/im.test(t) && /^\s*\S+@\S+\s+\[[^\]\n]+\]\s*$/m.test(t);
+    return /^[^\S\r\n]*-{3,}\s*The following addresses had delivery errors\s*-{3,}/im.test(t) && /^[^\S\r\n]*[^\s@]+@\S+\s+\[[^\]\n]+\]\s*$/m.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {
@@ -44,7 +44,7 @@ export const x1: Decoder = {
     for (const line of lines.slice(start + 1)) {
       if (/^-{3,}/.test(line.trim())) break;
       // "alice@example.org [User unknown]"
-      const m = /^\s*(\S+@\S+)\s+\[(.*)\]\s*$/.exec(line);
+      const m = /^\s*([^\s@]+@\S+)\s+\[(.*)\]\s*$/.exec(line);
       if (!m || m[1] === undefined) continue;
       const f = newFinding(NAME, findAddress(m[1]) || m[1], delayed ? 'delayed' : 'failed');
       f.diagnostic = (m[2] ?? '').trim();

@@ -30,7 +30,7 @@ export const x3: Decoder = {
     // "   * address" under its sentence, and "SMTP:CMD host H: reply" lines.
     const t = input.text;
     if (!t.includes('very to the following recipient')) return false;
-    return /Del[ei]very to the following recipients? (?:failed|has been delayed|was delayed)/i.test(t) && /^\s*\*\s+\S+@\S+\s*$/m.test(t);
+    return /Del[ei]very to the following recipients? (?:failed|has been delayed|was delayed)/i.test(t) && /^[^\S\r\n]*\*\s+\S+@\S+\s*$/m.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

@@ -26,7 +26,7 @@ const LEAD_RE = /^Sorry,? we were unable to deliver your message to the followin
 // "--- Below this line is a copy of the message."
 const END_RE = /^-{2,} ?Below this line is a copy of the message/im;
 // "<user@example.jp>:" (and the same without brackets)
-const RCPT_RE = /^\s*<?([^<>\s]+@[^<>\s:]+)>?:\s*$/;
+const RCPT_RE = /^\s*<?([^<>\s@]+@[^<>\s:]+)>?:\s*$/;
 // "[RCPT_TO]", "[MAIL_FROM]", "[DATA]": the SMTP stage Yahoo was in when the remote answered.
 const STAGE_RE = /\[(RCPT_TO|MAIL_FROM|DATA|CONNECT|HELO|EHLO)\]/i;
 const STAGE_COMMAND: Record<string, string> = {
@@ -39,12 +39,12 @@ const STAGE_COMMAND: Record<string, string> = {
 };
 
 const QMAIL_STAGES: ReadonlyArray<{ re: RegExp; command: string }> = [
-  { re: /(\S+) does not like recipient\./i, command: 'RCPT' },
+  { re: /(?<!\S)(\S+) does not like recipient\./i, command: 'RCPT' },
   { re: /Connected to (\S+) but sender was rejected\./i, command: 'MAIL' },
-  { re: /(\S+) failed after I sent the message\./i, command: 'DATA' },
+  { re: /(?<!\S)(\S+) failed after I sent the message\./i, command: 'DATA' },
 ];
 // "Giving up on 192.0.2.1." (qmail's last line for the address, not the remote's words)
-const GIVING_UP_RE = /\s*Giving up on \S+?\.?(?=\s|$)/i;
+const GIVING_UP_RE = /(?<!\s)\s*Giving up on \S+?\.?(?=\s|$)/i;
 
 export const yahoo: Decoder = {
   name: NAME,
@@ -56,7 +56,7 @@ export const yahoo: Decoder = {
     // Yahoo's list sentence, "<addr>:" blocks, and the qmail-style separator.
     const t = input.text;
     if (!t.includes('unable to deliver your message to the following address')) return false;
-    return LEAD_RE.test(t) && /^\s*<?[^<>\s]+@[^<>\s:]+>?:\s*$/m.test(t);
+    return LEAD_RE.test(t) && /^[^\S\r\n]*<?[^<>\s@]+@[^<>\s:]+>?:\s*$/m.test(t);
   },
 
   decode(input: DecodeInput): DecodeResult | null {

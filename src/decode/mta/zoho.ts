@@ -24,7 +24,7 @@ const NAME = 'zoho';
 const FAIL_LINE_RE =
   /^[ \t]*<?([^\s<>@,]+@[^\s<>@,]+?)>?,?[ \t]+(?:([^,\n]*?),[ \t]*)?ERROR[_ ]CODE[ \t]*:[ \t]*([245]\d\d)?[ \t]*(?:,[ \t]*ERROR[_ ]CODE[ \t]*:|-)[ \t]*(.*)$/gm;
 // "[Status: Error, Address: <user@example.jp>, ResponseCode 421, , Host not reachable.]"
-const DELAY_LINE_RE = /^\s*\[Status:\s*[^,\]]*,\s*Address:\s*<?([^\s<>@]+@[^\s<>@,]+?)>?,\s*ResponseCode\s*(\d{3})?\s*,([^\]]*)\]/gm;
+const DELAY_LINE_RE = /^[ \t]*\[Status:\s*[^,\]]*,\s*Address:\s*<?([^\s<>@]+@[^\s<>@,]+?)>?,\s*ResponseCode\s*(\d{3})?\s*,([^\]]*)\]/gm;
 // "THIS IS A WARNING MESSAGE ONLY." / "Message will be retried for 4 more day(s)"
 const WARNING_RE = /THIS IS A WARNING MESSAGE ONLY|Message will be retried for/i;
 // "This is a permanent error."
