@@ -3,9 +3,9 @@
  * them in reverse (maddy lifetime.go). In: a frozen Config (and a way to reload it). Out: a
  * running daemon; stop() drains.
  *
- * Start order: store -> processor (pending rows left by a crash first) -> control socket ->
+ * Start order: store -> writer thread (pending rows left by a crash first) -> control socket ->
  * metrics http -> SMTP -> LMTP -> IMAP polling -> housekeeping jobs. Stop is the reverse:
- * listeners stop accepting and let sessions in DATA finish and commit, the processor finishes its current batch (what is left
+ * listeners stop accepting and let sessions in DATA finish and commit, the writer thread's scheduler finishes its current batch (what is left
  * stays pending for the next start), then the control socket and the database close.
  * SIGHUP (reload()): re-read the config; VERP rules and log level apply at once, other changes
  * are logged as needing a restart. A bad config on reload is logged and the old one kept.
@@ -27,7 +27,7 @@ import { metrics, startMetricsHttp } from '../metrics.js';
 import { startImapPolling, type ImapPolling } from '../jobs/poll-imap.js';
 import { startJobs, type JobsHandle } from '../jobs/schedule.js';
 import { WriterThread } from './writer.js';
-import { WriteHealth, type WriteState } from '../pipeline/processor.js';
+import { WriteHealth, type WriteState } from '../pipeline/scheduler.js';
 import type { Committer } from '../intake/group-commit.js';
 
 const log = child('daemon');
@@ -88,9 +88,8 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   // The writer thread commits SMTP/LMTP intake's messages and runs the pipeline on them beside
   // the sockets' thread (writer.ts); it is also the processing queue.
   const writer = new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint });
-  const processor = writer;
   const checkpointer = startCheckpointer(config.store.path, config.store.busyTimeoutMs);
-  // Store writes: intake's commits (seen here) and the pipeline's (its processor's WriteHealth,
+  // Store writes: intake's commits (seen here) and the pipeline's (its scheduler's WriteHealth,
   // reported by the writer thread). Health is degraded while either fails.
   const intakeWrites = new WriteHealth();
   const pipelineWrites = (): WriteState => writer.writeHealth();
@@ -125,7 +124,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   function health(): Record<string, { ok: boolean; detail?: string }> {
     const h: Record<string, { ok: boolean; detail?: string }> = {};
     for (const i of intakes) h[i.protocol] = { ok: true, detail: JSON.stringify(i.address()) };
-    h.processor = { ok: true, detail: `${processor.backlog()} queued` };
+    h.processor = { ok: true, detail: `${writer.backlog()} queued` };
     h['store-writes'] = writesHealth(intakeWrites.state(), pipelineWrites());
     for (const j of jobs?.status() ?? []) if (j.enabled) h[`job:${j.name}`] = { ok: j.lastError === null, detail: j.lastError ?? undefined };
     // One entry per IMAP mailbox: down while its passes fail (the error says why).
@@ -138,7 +137,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     store,
     async start() {
       // Store first: everything else writes to it or reads from it.
-      processor.sweepPending();
+      writer.sweepPending();
 
       // A separate read-only handle: the status socket and Postfix lookups can never write.
       control = await startControl(config.control, {
@@ -146,11 +145,11 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         metrics,
         health,
         imap: () => imap?.health() ?? [],
-        extraStats: () => ({ processingQueue: processor.backlog() }),
+        extraStats: () => ({ processingQueue: writer.backlog() }),
       });
       metricsHttp = await startMetricsHttp(config.metrics.http, metrics);
       removeCollector = metrics.addCollector(() => [
-        { name: 'rebound_processing_queue', help: 'Committed messages waiting for the pipeline.', value: processor.backlog() },
+        { name: 'rebound_processing_queue', help: 'Committed messages waiting for the pipeline.', value: writer.backlog() },
         {
           name: 'rebound_store_writes_failing',
           help: '1 while the last intake or pipeline commit failed (disk full, read-only, locked); pending rows are retried.',
@@ -178,7 +177,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         await jobs?.stop().catch((err: unknown) => log.error({ err }, 'jobs stop failed'));
         await imap?.stop().catch((err: unknown) => log.error({ err }, 'imap stop failed'));
         await Promise.all(intakes.map((i) => i.stop().catch((err: unknown) => log.error({ err }, 'intake stop failed'))));
-        await processor.stop();
+        await writer.stop();
         await checkpointer?.stop();
         removeCollector?.();
         await metricsHttp?.stop().catch(() => undefined);

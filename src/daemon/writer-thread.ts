@@ -20,7 +20,7 @@ import { openStore, type StoreOptions } from '../store/index.js';
 import { Pipeline } from '../pipeline/run.js';
 import { attributeByVerp, type CheckOptions } from '../verp/sign.js';
 import { GroupCommitter } from '../intake/group-commit.js';
-import { INTAKE_BUSY_MS, Processor, reportable, WriteHealth } from '../pipeline/processor.js';
+import { INTAKE_BUSY_MS, Scheduler, reportable, WriteHealth } from '../pipeline/scheduler.js';
 import { DaemonError, isTemporary } from '../errors.js';
 import type { Envelope, SourceKind } from '../types.js';
 
@@ -54,7 +54,7 @@ const store = openStore(storeOptions);
 const pipeline = new Pipeline(store, { attribute: (env) => attribute(env) });
 
 let committer: GroupCommitter;
-const processor = new Processor(
+const scheduler = new Scheduler(
   pipeline,
   () => Date.now() - committer.lastCommitAt < INTAKE_BUSY_MS,
   undefined,
@@ -71,7 +71,7 @@ function toPipeline(ids: number[], envs: Envelope[]): void {
     if (!l) bySource.set(s, (l = []));
     l.push(id);
   });
-  for (const [s, l] of bySource) processor.enqueue(l, s);
+  for (const [s, l] of bySource) scheduler.enqueue(l, s);
 }
 // The WAL sync blocks this thread (nothing else to do meanwhile; what arrives during it makes
 // the next batch).
@@ -115,10 +115,10 @@ port.on('message', (job: Job) => {
       }
       return;
     case 'process':
-      processor.enqueue(job.ids, job.source);
+      scheduler.enqueue(job.ids, job.source);
       return;
     case 'sweep':
-      processor.sweepPending();
+      scheduler.sweepPending();
       return;
     case 'verp':
       attribute = attributeByVerp(job.verp);
@@ -128,7 +128,7 @@ port.on('message', (job: Job) => {
       // Saves in flight are answered first (the main thread waits for them before it says stop).
       void committer
         .drained()
-        .then(() => processor.stop())
+        .then(() => scheduler.stop())
         .then(() => {
           store.close();
           port.postMessage({ type: 'stopped' });

@@ -3,7 +3,7 @@
  * thread (writer-thread.ts). add() hands a finished message to the thread, which commits each
  * turn's messages in one transaction and fdatasyncs the WAL (intake/group-commit.ts) before it
  * answers; only then does the session send 250. The same thread runs the pipeline on what it
- * committed (pipeline/processor.ts), so this object is also the daemon's processing queue.
+ * committed (pipeline/scheduler.ts), so this object is also the daemon's processing queue.
  *
  * In: (envelope, raw bytes, done) per message; ids to process; SIGHUP's VERP slice.
  * Out: done(null, {id, duplicate}) once durable, or done(err) - 451 upstream. Outcomes of the
@@ -15,7 +15,7 @@ import type { Config } from '../config/schema.js';
 import { DaemonError, type ErrorCode } from '../errors.js';
 import type { Committer, SaveOutcome } from '../intake/group-commit.js';
 import { child } from '../log.js';
-import { recordOutcomes, WriteHealth, type QueuedItem, type ReportedOutcome, type SweepReport, type WriteState } from '../pipeline/processor.js';
+import { recordOutcomes, WriteHealth, type QueuedItem, type ReportedOutcome, type SweepReport, type WriteState } from '../pipeline/scheduler.js';
 import type { Envelope, SourceKind } from '../types.js';
 import type { SaveItem, SaveResultMsg } from './writer-thread.js';
 

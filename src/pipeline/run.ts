@@ -2,7 +2,7 @@
  * pipeline/run - the pipeline over stored messages: load each message, plan it (pipeline/plan.ts:
  * analyse, attribute, decide the events; asynchronous, outside any transaction), then commit the
  * batch's plans through the store in one synchronous transaction (store.commitPlans). The store
- * keeps no pipeline: this is the one place that drives it, for the daemon's processor, the CLI
+ * keeps no pipeline: this is the one place that drives it, for the daemon's scheduler (scheduler.ts), the CLI
  * (reprocess, ingest, poll) and the benches.
  *
  * In: message ids (or "pending", or a reprocess filter), a Store, the analysis and attribution.

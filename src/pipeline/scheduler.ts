@@ -1,5 +1,5 @@
 /**
- * pipeline/processor - runs the pipeline (parse -> decode -> classify -> record, run.ts through the
+ * pipeline/scheduler - runs the pipeline (parse -> decode -> classify -> record, run.ts through the
  * store) on messages intake has committed, a batch per turn, yielding between batches; rows left
  * pending (a crash, another process) are swept first. Used in the daemon's writer thread
  * (daemon/writer-thread.ts).
@@ -83,7 +83,7 @@ export class WriteHealth {
  * (relaxed): the results are derived from the stored raw message, and the next intake sync or
  * checkpoint writes them out anyway.
  */
-export class Processor {
+export class Scheduler {
   private queue: { id: number; source: SourceKind | 'pending'; at: number }[] = [];
   private running = false;
   private stopped = false;

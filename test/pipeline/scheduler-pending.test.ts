@@ -1,6 +1,6 @@
 /**
  * The pending sweep's latency (rebound_processing_seconds{source="pending"}) reaches the metrics
- * the status socket serves: through the Processor's report, which the writer thread posts to the
+ * the status socket serves: through the Scheduler's report, which the writer thread posts to the
  * main thread ({type:'done'}).
  * The daemon runs as a child process from a private copy of dist/ (the vitest global setup builds
  * it); its store is seeded with pending rows before it starts.
@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Processor, recordOutcomes, type SweepReport } from '../../src/pipeline/processor.js';
+import { Scheduler, recordOutcomes, type SweepReport } from '../../src/pipeline/scheduler.js';
 import { metrics } from '../../src/metrics.js';
 import { openStore } from '../../src/store/index.js';
 import { Pipeline } from '../../src/pipeline/run.js';
@@ -51,7 +51,7 @@ function seedPending(db: string, n: number): void {
 
 const sweepCount = (text: string): number => Number(/rebound_processing_seconds_count\{source="pending"\} (\d+)/.exec(text)?.[1] ?? 0);
 
-describe('Processor pending sweep report', () => {
+describe('Scheduler pending sweep report', () => {
   it('reports each sweep batch (messages, seconds) to its report, not to this thread\'s metrics directly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rebound-sweep-'));
     dirs.push(dir);
@@ -60,7 +60,7 @@ describe('Processor pending sweep report', () => {
     const store = openStore({ path: db });
     const sweeps: SweepReport[] = [];
     const before = sweepCount(metrics.render());
-    const p = new Processor(new Pipeline(store), () => false, 2, (outcomes, items, sweep) => {
+    const p = new Scheduler(new Pipeline(store), () => false, 2, (outcomes, items, sweep) => {
       expect(outcomes).toEqual([]);
       expect(items).toEqual([]);
       if (sweep) sweeps.push(sweep);
