@@ -34,7 +34,7 @@ export const LAYERS: readonly (readonly string[])[] = [
 ];
 
 /** Third-party packages only one unit may import. */
-const OWNED: Record<string, string> = { 'better-sqlite3': 'store', 'smol-toml': 'config', valibot: 'config' };
+const OWNED: Record<string, string> = { 'better-sqlite3': 'store', 'smol-toml': 'config', superstruct: 'config' };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -109,7 +109,7 @@ describe('layers', () => {
     expect(upward).toEqual([]);
   });
 
-  it('better-sqlite3 is imported only in store/, smol-toml and valibot only in config/', () => {
+  it('better-sqlite3 is imported only in store/, smol-toml and superstruct only in config/', () => {
     const misplaced = all
       .filter((e) => e.to.startsWith('package:'))
       .filter((e) => {

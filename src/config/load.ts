@@ -14,8 +14,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
-import * as v from 'valibot';
-import { configSchema, defaultConfig, isSecretPath, tableKeys, type Config } from './schema.js';
+import { validate, type StructError } from 'superstruct';
+import { configSchema, defaultConfig, expectedAt, isSecretPath, tableKeys, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   readonly exitCode = 2;
@@ -85,21 +85,23 @@ class Checker {
   }
 
   /** The schema's complaints about the file, one line each, in the order of the file. */
-  schemaIssues(input: unknown, issues: readonly v.BaseIssue<unknown>[]): void {
+  schemaIssues(input: unknown, error: StructError): void {
     const lines: { order: number[]; text: string }[] = [];
-    for (const issue of issues) {
-      const path = (issue.path ?? []).map((p) => p.key as string | number);
-      if (issue.type === 'strict_object' && issue.expected === 'never') {
-        // A key the table does not have (valibot: the path ends with it).
+    for (const failure of error.failures()) {
+      const path = failure.path as Path;
+      if (failure.type === 'never') {
+        // A key the table does not have (the path ends with it).
         const key = String(path[path.length - 1]);
         lines.push({ order: fileOrder(input, path), text: `${this.file}: ${pathText(path)}: unknown key${this.suggest(path.slice(0, -1), key)}` });
         continue;
       }
       const value = valueAt(input, path);
+      // A table or an array says what it expects itself; a leaf's message is its expectation.
+      const expected = failure.refinement === undefined ? (expectedAt(path) ?? failure.message) : failure.message;
       const text =
-        value === undefined && issue.kind === 'schema'
+        value === undefined
           ? `${this.file}: ${pathText(path)}: required key is missing`
-          : `${this.file}: ${pathText(path) || '(top level)'}: expected ${issue.message}, got ${shown(value, isSecretPath(path))}`;
+          : `${this.file}: ${pathText(path) || '(top level)'}: expected ${expected}, got ${shown(value, isSecretPath(path))}`;
       lines.push({ order: fileOrder(input, path), text });
     }
     lines.sort((a, b) => compareOrder(a.order, b.order));
@@ -161,6 +163,13 @@ class Checker {
     }
     return undefined;
   }
+}
+
+/** The parsed document with every table a plain object (arrays and other values as they are). */
+function plain(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(plain);
+  if (isTable(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
 }
 
 function deepFreeze<T>(v: T): T {
@@ -249,11 +258,11 @@ export interface LoadOptions {
 /** Validate an already-parsed TOML document (exported for tests and for show-config). */
 export function configFromObject(input: unknown, file = 'rebound.toml', opts: LoadOptions = {}): Config {
   const c = new Checker(file);
-  // Every problem, but one per key (its first check that fails).
-  const parsed = v.safeParse(configSchema, input, { abortPipeEarly: true });
-  if (!parsed.success) c.schemaIssues(input, parsed.issues);
+  // smol-toml's tables have no prototype; the schema library prints values with String().
+  const [error, parsed] = validate(plain(input), configSchema, { coerce: true });
+  if (error) c.schemaIssues(input, error);
   const passwords = c.mailboxes(input);
-  const cfg = parsed.success ? parsed.output : undefined;
+  const cfg = error ? undefined : (parsed as Config);
   if (cfg) {
     cfg.imap.mailboxes.forEach((mb, i) => {
       const pw = passwords[i];

@@ -1,6 +1,6 @@
 /**
  * config/schema - every configuration key, declared once: its type, its default (or that it is
- * optional), its range or choices and whether it is a secret, as one valibot schema. The TypeScript
+ * optional), its range or choices and whether it is a secret, as one superstruct schema. The TypeScript
  * types (`Config` and its slices), `defaultConfig` and the validation (load.ts) all come from it.
  * A key's path is the same in the TOML file and in TypeScript: `intake.smtp.port`.
  *
@@ -9,41 +9,73 @@
  * Each leaf's error text is what follows "expected" in a problem line (load.ts): keep it a
  * phrase an administrator reads, e.g. `integer 1-65535`.
  */
-import * as v from 'valibot';
+import { array, coerce, create, define, defaulted, object, optional, refine, string, type Infer, type Struct } from 'superstruct';
 
-type Schema = v.GenericSchema;
+type AnyStruct = Struct<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type ObjectSchema = Record<string, AnyStruct>;
 
 /** Schemas whose values never appear in show-config output or error messages. */
 const secrets = new WeakSet<object>();
-function secret<T extends Schema>(s: T): T {
+function secret<S extends AnyStruct>(s: S): S {
   secrets.add(s);
   return s;
 }
+/** What a table or an array expects, for its own problem line ("expected table"). */
+const expects = new WeakMap<object, string>();
+/** Keys with a default, keys without one (optional). */
+const withDefault = new WeakSet<object>();
+const withoutDefault = new WeakSet<object>();
 
+/** A leaf: `check` says whether a value is one; `error` is what follows "expected". */
+function leaf<T>(error: string, check: (v: unknown) => boolean): Struct<T, null> {
+  return define<T>(error, (v) => check(v) || error);
+}
 function int(min: number, max: number) {
-  const error = `integer ${min}-${max}`;
-  return v.pipe(v.number(error), v.integer(error), v.minValue(min, error), v.maxValue(max, error));
+  return leaf<number>(`integer ${min}-${max}`, (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max);
 }
 const port = () => int(1, 65535);
-const bool = () => v.boolean('true or false');
-const str = () => v.string('string');
-const nonEmpty = () => v.pipe(str(), v.check((s: string) => s.trim() !== '', 'non-empty string'));
+const bool = () => leaf<boolean>('true or false', (v) => typeof v === 'boolean');
+const str = () => leaf<string>('string', (v) => typeof v === 'string');
+const nonEmpty = () => refine(str(), 'non-empty', (v) => v.trim() !== '' || 'non-empty string');
 function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return v.picklist(values, `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`);
+  return leaf<T[number]>(`one of ${values.map((x) => JSON.stringify(x)).join(', ')}`, (v) => typeof v === 'string' && values.includes(v));
 }
 function strings(opts: { nonEmpty?: boolean } = {}) {
-  const arr = v.array(opts.nonEmpty ? nonEmpty() : str(), 'array of strings');
-  return opts.nonEmpty ? v.pipe(arr, v.minLength(1, 'at least one entry')) : arr;
+  const arr = array(opts.nonEmpty ? nonEmpty() : str());
+  expects.set(arr, 'array of strings');
+  if (!opts.nonEmpty) return arr;
+  const min = refine(arr, 'at-least-one', (v) => v.length > 0 || 'at least one entry');
+  expects.set(min, 'array of strings');
+  return min;
 }
-function table<E extends v.ObjectEntries>(entries: E) {
-  return v.strictObject(entries, 'table');
+function table<S extends ObjectSchema>(shape: S) {
+  const t = object(shape);
+  expects.set(t, 'table');
+  return t;
 }
-/** A key with a default. */
-const dflt = <S extends Schema>(s: S, value: v.InferOutput<S>) => v.optional(s, value as never);
+/** A key with a default (arrays and tables copied for each config). */
+function dflt<T>(s: Struct<T, any>, value: T): Struct<T, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const d = defaulted(s, () => (Array.isArray(value) ? [...value] : value) as T);
+  for (const [m, x] of [[expects, expects.get(s)]] as const) if (x !== undefined) m.set(d, x);
+  if (secrets.has(s)) secrets.add(d);
+  withDefault.add(d);
+  return d;
+}
 /** A key without a default: absent unless set. */
-const opt = <S extends Schema>(s: S) => v.optional(s);
+function opt<T>(s: Struct<T, any>): Struct<T | undefined, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const o = optional(s);
+  if (secrets.has(s)) secrets.add(o);
+  withoutDefault.add(o);
+  return o;
+}
 /** A table whose keys all have defaults (or are optional): absent means all defaults. */
-const section = <E extends v.ObjectEntries>(entries: E) => v.optional(table(entries), {} as never);
+const section = <S extends ObjectSchema>(shape: S) => {
+  const t = table(shape);
+  const d = defaulted(t, () => ({}));
+  expects.set(d, 'table');
+  withDefault.add(d);
+  return d;
+};
 
 // node-cron lives in jobs/; a light shape check here catches typos at start-up, and
 // node-cron's own validation runs again when jobs start.
@@ -52,18 +84,15 @@ function isCron(s: string): boolean {
   const fields = s.trim().split(/\s+/);
   return (fields.length === 5 || fields.length === 6) && fields.every((f) => CRON_FIELD.test(f));
 }
-const cron = (value: string) => dflt(v.pipe(nonEmpty(), v.check(isCron, 'cron expression like "*/5 * * * *"')), value);
+const cron = (value: string) => dflt(refine(nonEmpty(), 'cron', (v) => isCron(v) || 'cron expression like "*/5 * * * *"'), value);
 
 // TOML has octal literals (0o660); a quoted "0660" is accepted too, since sysadmins write that.
 const MODE = 'file mode 0o000-0o777 (e.g. 0o660)';
 const mode = () =>
-  v.pipe(
-    v.unknown(),
-    v.transform((x: unknown) => (typeof x === 'string' && /^0?[0-7]{3}$/.test(x) ? parseInt(x, 8) : x)),
-    v.number(MODE),
-    v.integer(MODE),
-    v.minValue(0, MODE),
-    v.maxValue(0o777, MODE),
+  coerce(
+    leaf<number>(MODE, (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0o777),
+    string(),
+    (x) => (/^0?[0-7]{3}$/.test(x) ? parseInt(x, 8) : x) as unknown as number,
   );
 
 const tlsFiles = section({
@@ -119,6 +148,9 @@ const mailboxSchema = table({
   maxMessagesPerRun: dflt(int(1, 1_000_000), 500),
   maxRunSeconds: dflt(int(1, 86_400), 240),
 });
+
+const mailboxes = array(mailboxSchema);
+expects.set(mailboxes, 'array of tables ([[imap.mailboxes]])');
 
 const listener = (port_: number) => section({ enabled: dflt(bool(), false), host: dflt(str(), '127.0.0.1'), port: dflt(port(), port_) });
 
@@ -186,7 +218,7 @@ export const configSchema = table({
     maxAgeDays: dflt(int(1, 500), 30),
     allowUnverifiedState: dflt(bool(), false),
   }),
-  imap: section({ mailboxes: dflt(v.array(mailboxSchema, 'array of tables ([[imap.mailboxes]])'), []) }),
+  imap: section({ mailboxes: dflt(mailboxes, []) }),
   control,
   metrics: section({ http: section({ enabled: dflt(bool(), false), host: dflt(str(), '127.0.0.1'), port: dflt(port(), 9465) }) }),
   jobs: section({
@@ -207,62 +239,50 @@ export const configSchema = table({
   log: section({ level: dflt(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info') }),
 });
 
-export type Config = v.InferOutput<typeof configSchema>;
+export type Config = Infer<typeof configSchema>;
 export type SmtpIntakeConfig = Config['intake']['smtp'];
 export type LmtpIntakeConfig = Config['intake']['lmtp'];
 export type TlsFiles = SmtpIntakeConfig['tls'];
-export type ImapMailboxConfig = v.InferOutput<typeof mailboxSchema>;
+export type ImapMailboxConfig = Infer<typeof mailboxSchema>;
 export type ImapTls = ImapMailboxConfig['tls'];
 export type ControlConfig = Config['control'];
 export type LogLevel = Config['log']['level'];
 export type EscalationAction = Config['state']['escalation']['action'];
 
 /** Every default: the schema applied to an empty file. */
-export const defaultConfig: Config = v.parse(configSchema, {});
+export const defaultConfig: Config = create({}, configSchema);
 
 // ---- reading the schema (load.ts, show-config, the example-file test) ----
 
-interface Node {
-  type: string;
-  wrapped?: Node;
-  entries?: Record<string, Node>;
-  item?: Node;
-  pipe?: Node[];
-}
-
-/** The schema under `optional` wrappers. */
-function unwrap(s: Node): Node {
-  while (s.type === 'optional' && s.wrapped) s = s.wrapped;
+/** The schema of a key path (segments; numbers are array indices), or undefined. */
+export function schemaAt(path: readonly (string | number)[], root: AnyStruct = configSchema): AnyStruct | undefined {
+  let s: AnyStruct | undefined = root;
+  for (const seg of path) {
+    if (!s) return undefined;
+    if (s.type === 'object' && typeof seg === 'string') s = (s.schema as Record<string, AnyStruct>)[seg];
+    else if (s.type === 'array' && typeof seg === 'number') s = s.schema as AnyStruct;
+    else return undefined;
+  }
   return s;
 }
 
-/** The schema of a key path (segments; numbers are array indices), or undefined. */
-function schemaAt(path: readonly (string | number)[], root: Schema = configSchema): Schema | undefined {
-  let s: Node | undefined = root as unknown as Node;
-  for (const seg of path) {
-    if (!s) return undefined;
-    const u = unwrap(s);
-    if (u.type === 'strict_object' && typeof seg === 'string') s = u.entries?.[seg];
-    else if (u.type === 'array' && typeof seg === 'number') s = u.item;
-    else return undefined;
-  }
-  return s as unknown as Schema | undefined;
+/** What a table or array at `path` expects ("table", "array of strings"), or undefined. */
+export function expectedAt(path: readonly (string | number)[]): string | undefined {
+  const s = schemaAt(path);
+  return s ? expects.get(s) : undefined;
 }
 
 /** The keys a table at `path` may have (for "did you mean"). */
 export function tableKeys(path: readonly (string | number)[]): string[] {
   const s = schemaAt(path);
-  const u = s ? unwrap(s as unknown as Node) : undefined;
-  return u?.type === 'strict_object' && u.entries ? Object.keys(u.entries) : [];
+  return s?.type === 'object' ? Object.keys(s.schema as object) : [];
 }
 
-/** Whether a key path holds a secret: the key, or the array or table it belongs to, was declared
- *  with secret() (under any wrapper). */
+/** Whether a key path holds a secret: the key, or the array it belongs to, was declared with secret(). */
 export function isSecretPath(path: readonly (string | number)[]): boolean {
   for (let n = path.length; n > 0; n--) {
-    for (let s = schemaAt(path.slice(0, n)) as unknown as Node | undefined; s; s = s.type === 'optional' ? s.wrapped : undefined) {
-      if (secrets.has(s)) return true;
-    }
+    const s = schemaAt(path.slice(0, n));
+    if (s && secrets.has(s)) return true;
   }
   return false;
 }
@@ -276,24 +296,30 @@ export interface KeyInfo {
   optional: boolean;
 }
 
+/** The kind of a leaf, by trying the values an example line could hold. */
+function kindOf(s: AnyStruct): KeyInfo['kind'] {
+  if (s.type === 'array') return 'array';
+  if (s.is(true) || s.is(false)) return 'boolean';
+  if (s.type.startsWith('one of ')) return 'enum';
+  if (s.type.startsWith('integer ') || s.type === MODE) return 'number';
+  return 'string';
+}
+
 /** Every leaf key (a table is not a leaf; the mailboxes' keys are listed under `imap.mailboxes[]`). */
 export function configKeys(): KeyInfo[] {
   const out: KeyInfo[] = [];
-  const walk = (s: Node, path: string): void => {
-    const hasDefault = s.type === 'optional' && (s as { default?: unknown }).default !== undefined;
-    const optional = s.type === 'optional' && !hasDefault;
-    const t = unwrap(s);
-    if (t.type === 'strict_object' && t.entries) {
-      for (const [k, x] of Object.entries(t.entries)) walk(x, path ? `${path}.${k}` : k);
+  const walk = (s: AnyStruct, path: string): void => {
+    if (s.type === 'object') {
+      for (const [k, x] of Object.entries(s.schema as Record<string, AnyStruct>)) walk(x, path ? `${path}.${k}` : k);
       return;
     }
-    if (t.type === 'array' && t.item && unwrap(t.item).type === 'strict_object') {
-      walk(t.item, `${path}[]`);
+    if (s.type === 'array' && (s.schema as AnyStruct).type === 'object') {
+      walk(s.schema as AnyStruct, `${path}[]`);
       return;
     }
-    const kinds: Record<string, KeyInfo['kind']> = { string: 'string', number: 'number', boolean: 'boolean', picklist: 'enum', array: 'array' };
-    out.push({ path, kind: kinds[t.type] ?? 'other', optional: optional || (s.type !== 'optional' && !hasDefault) });
+    out.push({ path, kind: kindOf(s), optional: !withDefault.has(s) });
   };
-  walk(configSchema as unknown as Node, '');
+  walk(configSchema, '');
   return out;
 }
+
