@@ -272,7 +272,7 @@ async function scenario(name, cluster) {
   const url = cluster ? await cluster.createDatabase(name.replace(/-/g, '_')) : undefined;
   if (url) {
     // Migrate once before the daemons start (they would, one after the other).
-    const { openPgStore } = await import(new URL('../dist/store/postgresql/store.js', import.meta.url).href);
+    const { openPgStore } = await import(new URL('../dist/store/postgresql/index.js', import.meta.url).href);
     await (await openPgStore({ url, tls: 'off' })).close();
   }
   const ports = [];
@@ -311,7 +311,7 @@ async function scenario(name, cluster) {
   console.log(JSON.stringify(l8));
   const direct = [];
   if (url) {
-    const { openPgStore } = await import(new URL('../dist/store/postgresql/store.js', import.meta.url).href);
+    const { openPgStore } = await import(new URL('../dist/store/postgresql/index.js', import.meta.url).href);
     const s = await openPgStore({ url, tls: 'off', poolSize: LOOKUP_CLIENTS });
     for (const n of [1, LOOKUP_CLIENTS]) {
       const r = { scenario: name, what: `PgStore.mayISend in process, ${n} in flight`, ...(await lookups((a) => s.mayISend(a), addresses, n)) };

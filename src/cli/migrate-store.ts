@@ -8,7 +8,7 @@
  * line), store.tls, store.tlsCa. --tls overrides store.tls. Exit 0 copied, 1 failure, 2 usage.
  */
 import type { Command } from 'commander';
-import { loadConfig, resolveConfigPath } from '../config/load.js';
+import { loadConfig, resolveConfigPath, storePassword } from '../config/load.js';
 import type { StoreTls } from '../config/schema.js';
 import { copySqliteToPostgres } from '../store/postgresql/copy.js';
 
@@ -43,11 +43,12 @@ export async function runMigrateStore(opts: { from: string; to: string; tls?: st
   if (u.password !== '') throw usage('--to: a password on the command line is not accepted (ps shows it); use store.passwordFile / store.passwordEnv in the config, or PGPASSWORD');
   if (opts.tls !== undefined && !['off', 'require', 'verify-full'].includes(opts.tls)) throw usage(`--tls: expected off, require or verify-full, got ${JSON.stringify(opts.tls)}`);
   const cfg = loadConfig(resolveConfigPath(opts.config));
+  const password = storePassword(cfg.store);
   const res = await copySqliteToPostgres(from, {
     url,
     tls: (opts.tls as StoreTls | undefined) ?? cfg.store.tls,
     ...(cfg.store.tlsCa ? { tlsCa: cfg.store.tlsCa } : {}),
-    ...(cfg.store.password !== undefined ? { password: cfg.store.password } : {}),
+    ...(password !== undefined ? { password } : {}),
     applicationName: 'rebound migrate-store',
   });
   const w = Math.max(...res.counts.map((c) => c.table.length));

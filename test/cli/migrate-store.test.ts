@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/index.js';
-import { openPgStore } from '../../src/store/postgresql/store.js';
+import { openPgStore } from '../../src/store/postgresql/index.js';
+import { openProcessingStore } from '../support/pipeline.js';
 import { privateApp, runNode } from '../support/app.js';
 import { freshDatabase, pgSkip } from '../support/pg.js';
 import { realMtaSample } from '../support/real-mta-sample.js';
@@ -59,7 +59,7 @@ describe.skipIf(pgSkip !== '')(`rebound migrate-store${pgSkip ? ` (skipped: ${pg
   it('copies messages, events, address state, the audit trail and IMAP rows with counts verified', async () => {
     const file = join(dir, 'lite.db');
     let t = T;
-    const lite = openStore({ path: file, clock: () => t });
+    const lite = openProcessingStore({ path: file, clock: () => t });
     for (const [i, m] of realMtaSample(30).entries()) {
       t++;
       lite.saveMessage({ source: 'smtp', origin: `#${i}`, mailFrom: '', rcptTo: ['b@bounces.localhost'], receivedAt: T }, m.raw);

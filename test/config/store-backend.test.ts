@@ -1,13 +1,14 @@
 /**
- * Config keys of the PostgreSQL store (issue 17): store.backend, store.url, store.poolSize,
- * store.tls, store.passwordFile / store.passwordEnv. The password never sits in the file or the
- * URL, is resolved into store.password and shown as (secret); bad values name file and key.
+ * Config keys of the PostgreSQL store: store.backend, store.url, store.poolSize, store.tls,
+ * store.passwordFile / store.passwordEnv. The password never sits in the file, the URL or the
+ * Config (so show-config cannot print it): storePassword reads it where it is used; bad values
+ * name file and key.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, configFromObject, redactConfig } from '../../src/config/load.js';
+import { ConfigError, configFromObject, redactConfig, storePassword } from '../../src/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-store-cfg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,15 +29,16 @@ describe('config: store backend keys', () => {
     const pw = join(dir, 'pw');
     writeFileSync(pw, 's3cret-pw\n', { mode: 0o600 });
     const cfg = configFromObject({ store: { backend: 'postgresql', url: 'postgresql://rebound@db.example.org/rebound', passwordFile: pw, poolSize: 20, tls: 'require' } });
-    expect(cfg.store).toMatchObject({ backend: 'postgresql', password: 's3cret-pw', poolSize: 20, tls: 'require' });
+    expect(cfg.store).toMatchObject({ backend: 'postgresql', passwordFile: pw, poolSize: 20, tls: 'require' });
+    expect(storePassword(cfg.store)).toBe('s3cret-pw');
+    expect(JSON.stringify(cfg)).not.toContain('s3cret-pw');
     expect(JSON.stringify(redactConfig(cfg))).not.toContain('s3cret-pw');
-    expect((redactConfig(cfg) as { store: { password: string } }).store.password).toBe('(secret)');
   });
 
   it('takes the password from the environment', () => {
     process.env.REBOUND_TEST_DB_PW = 'from-env';
     const cfg = configFromObject({ store: { backend: 'postgresql', url: 'postgresql://r@h/d', passwordEnv: 'REBOUND_TEST_DB_PW' } });
-    expect(cfg.store.password).toBe('from-env');
+    expect(storePassword(cfg.store)).toBe('from-env');
     delete process.env.REBOUND_TEST_DB_PW;
     expect(problems({ store: { backend: 'postgresql', url: 'postgresql://r@h/d', passwordEnv: 'REBOUND_TEST_DB_PW' } })).toEqual([
       'r.toml: store.passwordEnv: expected environment variable REBOUND_TEST_DB_PW to be set, got unset',
@@ -44,7 +46,7 @@ describe('config: store backend keys', () => {
   });
 
   it('refuses a password in the file or in the URL, a missing URL, and bad values, naming the key', () => {
-    expect(problems({ store: { password: 'x' } })).toEqual(['r.toml: store.password: not accepted in the config file; use store.passwordFile or store.passwordEnv']);
+    expect(problems({ store: { password: 'x' } })).toEqual(['r.toml: store.password: unknown key']);
     const inUrl = problems({ store: { backend: 'postgresql', url: 'postgresql://r:hunter2@h/d' } });
     expect(inUrl).toEqual(['r.toml: store.url: a password in the URL is not accepted (it would show in logs); use store.passwordFile or store.passwordEnv']);
     expect(inUrl.join()).not.toContain('hunter2');

@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../support/daemon.js';
 import { freePort } from '../support/net.mjs';
 import { freshDatabase, pgCluster, pgSkip } from '../support/pg.js';
-import { Wire } from '../intake/smtp-wire.js';
+import { Wire } from '../support/smtp-wire.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-pg-outage-'));
 let daemon: DaemonProcess | undefined;

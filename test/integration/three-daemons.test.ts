@@ -22,14 +22,14 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configFromObject } from '../../src/config/load.js';
 import { verdictReply } from '../../src/control/commands.js';
-import { openStore } from '../../src/store/index.js';
-import { openPgStore } from '../../src/store/postgresql/store.js';
+import { openPgStore } from '../../src/store/postgresql/index.js';
+import { openProcessingStore } from '../support/pipeline.js';
 import { attributeByVerp } from '../../src/verp/sign.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon.js';
 import { freePort } from '../support/net.mjs';
 import { freshDatabase, pgSkip } from '../support/pg.js';
 import { realMtaSample } from '../support/real-mta-sample.js';
-import { Wire } from '../intake/smtp-wire.js';
+import { Wire } from '../support/smtp-wire.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-3d-'));
 const running: DaemonProcess[] = [];
@@ -210,7 +210,7 @@ describe.skipIf(pgSkip !== '')(`three daemons on one PostgreSQL${pgSkip ? ` (ski
       const rawByHash = new Map(sample.map((m) => [createHash('sha256').update(wireForm(m.raw)).digest('hex'), wireForm(m.raw)]));
       const verp = configFromObject({ verp: { domains: [VERP_DOMAIN] } }).verp;
       let t = 0;
-      const lite = openStore({ path: ':memory:', clock: () => t, attribute: (env) => attributeByVerp(verp)(env) });
+      const lite = openProcessingStore({ path: ':memory:', clock: () => t, attribute: (env) => attributeByVerp(verp)(env) });
       for (const r of order.rows) {
         t = r.stored_at;
         lite.saveMessage(

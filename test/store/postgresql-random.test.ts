@@ -9,11 +9,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type StateRules } from '../../src/store/addresses.js';
-import { openStore, type Store } from '../../src/store/index.js';
-import { openPgStore, type PgStore } from '../../src/store/postgresql/store.js';
+import type { StateRules } from '../../src/store/state-rules.js';
+import { openProcessingStore, type ProcessingStore } from '../support/pipeline.js';
 import type { Analysis, Category, Envelope, MessageType, RecipientResult, Reason } from '../../src/types.js';
-import { freshDatabase, pgSkip } from '../support/pg.js';
+import { freshDatabase, openPgProcessing, pgSkip, type PgProcessingStore } from '../support/pg.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -120,8 +119,8 @@ describe.skipIf(pgSkip !== '')(`PostgreSQL and SQLite stores agree on randomized
         let now = T0;
         const versions = new Map<number, Analysis>();
         const analyze = (raw: Buffer) => versions.get(Number(raw.toString('utf8')))!;
-        const lite: Store = openStore({ path: ':memory:', clock: () => now, state: rules, analyze });
-        const pg: PgStore = await openPgStore({ url, tls: 'off', poolSize: 2, clock: () => now, state: rules, analyze });
+        const lite: ProcessingStore = openProcessingStore({ path: ':memory:', clock: () => now, state: rules, analyze });
+        const pg: PgProcessingStore = await openPgProcessing({ url, tls: 'off', poolSize: 2, clock: () => now, state: rules, analyze });
         await pg.pool.query('TRUNCATE messages, events, addresses, address_actions RESTART IDENTITY CASCADE');
         let n = 0;
         const pending: number[] = [];
@@ -140,7 +139,7 @@ describe.skipIf(pgSkip !== '')(`PostgreSQL and SQLite stores agree on randomized
           stored.push(l.id);
           return l.id;
         };
-        const both = async <T>(f: (s: Store | PgStore) => T | Promise<T>): Promise<void> => {
+        const both = async <T>(f: (s: ProcessingStore | PgProcessingStore) => T | Promise<T>): Promise<void> => {
           const l = await f(lite);
           const p = await f(pg);
           expect(p).toEqual(l);

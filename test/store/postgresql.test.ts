@@ -6,12 +6,16 @@
  * event of one address lost when two hosts apply them together, a claim of a killed process going
  * back to pending, IMAP leases with a fenced cursor.
  */
+import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, type StateDifference, type Store, type VerifySummary } from '../../src/store/index.js';
-import { openPgStore, type PgStore } from '../../src/store/postgresql/store.js';
+import type { StateDifference, VerifySummary } from '../../src/store/index.js';
+import { openProcessingStore, type ProcessingStore } from '../support/pipeline.js';
 import type { Envelope } from '../../src/types.js';
-import { freshDatabase, pgSkip } from '../support/pg.js';
+import { freshDatabase, openPgProcessing, pgSkip, type PgProcessingStore } from '../support/pg.js';
 import { realMtaSample } from '../support/real-mta-sample.js';
 
 const RECEIVED = Date.UTC(2026, 11, 6, 14, 0, 0);
@@ -28,20 +32,20 @@ function counterClock(start = RECEIVED) {
   return { next: () => ++t, now: () => t };
 }
 
-async function pgStore(url: string, clock?: () => number): Promise<PgStore> {
-  const s = await openPgStore({ url, tls: 'off', poolSize: 4, ...(clock ? { clock } : {}) });
+async function pgStore(url: string, clock?: () => number): Promise<PgProcessingStore> {
+  const s = await openPgProcessing({ url, tls: 'off', poolSize: 4, ...(clock ? { clock } : {}) });
   open.push(s);
   return s;
 }
 
-function sqliteStore(clock: () => number): Store {
-  const s = openStore({ path: ':memory:', clock });
+function sqliteStore(clock: () => number, path = ':memory:'): ProcessingStore {
+  const s = openProcessingStore({ path, clock });
   open.push(s);
   return s;
 }
 
 /** Address rows without updated_at (a processing time, not state). */
-async function pgAddresses(s: PgStore) {
+async function pgAddresses(s: PgProcessingStore) {
   return s.exportAddresses();
 }
 
@@ -120,7 +124,8 @@ describe.skipIf(pgSkip !== '')(`PostgreSQL store${pgSkip ? ` (skipped: ${pgSkip}
     const url = await freshDatabase('verify');
     let t = RECEIVED;
     const s = await pgStore(url, () => t);
-    const lite = sqliteStore(() => t);
+    const file = join(mkdtempSync(join(tmpdir(), 'rebound-pgverify-')), 'lite.db');
+    const lite = sqliteStore(() => t, file);
     for (const [i, m] of sample.slice(0, 60).entries()) {
       t++;
       await s.saveMessage(env(i), m.raw);
@@ -142,8 +147,9 @@ describe.skipIf(pgSkip !== '')(`PostgreSQL store${pgSkip ? ` (skipped: ${pgSkip}
     // The same damage on both: a counter changed by hand, a row lost.
     const damage = [`UPDATE addresses SET events = events + 5, soft_bounces = 9 WHERE address = '${x}'`, `DELETE FROM addresses WHERE address = '${y}'`];
     for (const q of damage) await s.pool.query(q);
-    const liteDb = (lite as unknown as { db: { exec(sql: string): void } }).db;
+    const liteDb = new Database(file);
     for (const q of damage) liteDb.exec(q);
+    liteDb.close();
     const pgFound = await collect(s.verifyState({ chunk: 7 }));
     const liteFound = await collect(lite.verifyState({ chunk: 7 }));
     expect(pgFound).toEqual(liteFound);
