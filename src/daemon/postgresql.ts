@@ -220,16 +220,21 @@ export function createPgDaemon(initial: Config, deps: DaemonDeps = {}): Omit<Dae
     store: () => store,
     async start() {
       const password = storePassword(cs);
-      store = await openPgStore({
-        url: cs.url!,
-        poolSize: cs.poolSize,
-        tls: cs.tls,
-        ...(cs.tlsCa ? { tlsCa: cs.tlsCa } : {}),
-        ...(password !== undefined ? { password } : {}),
-        applicationName: `rebound ${owner}`,
-        state: config.state,
-        onIdleError: (err) => log.warn({ err: err.message }, 'store: an idle database connection failed; it is replaced on next use'),
-      });
+      try {
+        store = await openPgStore({
+          url: cs.url!,
+          poolSize: cs.poolSize,
+          tls: cs.tls,
+          ...(cs.tlsCa ? { tlsCa: cs.tlsCa } : {}),
+          ...(password !== undefined ? { password } : {}),
+          applicationName: `rebound ${owner}`,
+          state: config.state,
+          onIdleError: (err) => log.warn({ err: err.message }, 'store: an idle database connection failed; it is replaced on next use'),
+        });
+      } catch (err) {
+        // Name the database (without a password) and what went wrong; exit 1, systemd retries.
+        throw new Error(`store: cannot open the PostgreSQL store at ${describeUrl(cs.url!)}: ${(err as Error).message}`, { cause: err });
+      }
       log.info({ store: describeUrl(cs.url!), owner }, 'store: PostgreSQL');
       const warn = await store.durabilityWarning().catch(() => '');
       if (warn) log.warn(warn);

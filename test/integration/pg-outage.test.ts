@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { runNode } from '../support/app.js';
+import { MAIN, startDaemon, type DaemonProcess } from '../support/daemon.js';
 import { freePort } from '../support/net.mjs';
 import { freshDatabase, pgCluster, pgSkip } from '../support/pg.js';
 import { Wire } from '../support/smtp-wire.js';
@@ -49,6 +50,20 @@ async function deliver(port: number, token: string): Promise<string> {
     w.sock.destroy();
   }
 }
+
+describe('daemon on PostgreSQL that cannot reach its database at start', () => {
+  it('exits 1 naming the database (no password) and the reason, so systemd retries', async () => {
+    const port = await freePort();
+    const cfg = join(dir, 'down.toml');
+    writeFileSync(
+      cfg,
+      `[store]\nbackend = "postgresql"\nurl = "postgresql://rebound@127.0.0.1:${port}/rebound"\ntls = "off"\n[intake.smtp]\nport = ${await freePort()}\n[control]\nsocket = "${join(dir, 'down.sock')}"\n`,
+    );
+    const r = await runNode([MAIN, 'serve', '-c', cfg], { env: { ...process.env, REBOUND_CONFIG: '' } });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`store: cannot open the PostgreSQL store at postgresql://rebound@127.0.0.1:${port}/rebound: connect ECONNREFUSED`);
+  });
+});
 
 describe.skipIf(pgSkip !== '')(`daemon on PostgreSQL through a database outage${pgSkip ? ` (skipped: ${pgSkip})` : ''}`, { timeout: 120_000 }, () => {
   it('answers 451 while the database is down and 250 again once it is back, without a restart', async () => {
