@@ -23,6 +23,7 @@ import { sql as m0001 } from './migrations/0001-initial.js';
 import { sql as m0002 } from './migrations/0002-imap-health.js';
 import { sql as m0003 } from './migrations/0003-addresses-without-rowid.js';
 import { run as m0004 } from './migrations/0004-address-normal-form.js';
+import { sql as m0005 } from './migrations/0005-diagnostics-once.js';
 
 export type Db = Database.Database;
 
@@ -33,6 +34,7 @@ const MIGRATIONS: readonly { name: string; sql?: string; run?: (db: Db) => void 
   { name: '0002-imap-health', sql: m0002 },
   { name: '0003-addresses-without-rowid', sql: m0003 },
   { name: '0004-address-normal-form', run: m0004 },
+  { name: '0005-diagnostics-once', sql: m0005 },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,6 +7,7 @@
 import type { Category, MessageType, Reason, RecipientResult } from '../types.js';
 import { foldState, type AddressState, type Effect, type FoldItem, type StateRules } from './addresses.js';
 import type { Db } from './db.js';
+import { capText, MAX_STORED_DIAGNOSTIC, MAX_STORED_EVIDENCE } from './limits.js';
 
 export interface EventInput {
   address: string;
@@ -98,12 +99,16 @@ interface AddressRow {
 
 export function eventStatements(db: Db) {
   return {
+    // The diagnostic text lives in `diagnostics` (once per message and distinct text, capped):
+    // events.diagnostic stays '' (migration 0005).
     insert: db.prepare(
       `INSERT INTO events (message_id, address, raw_address, at, received_at, message_type, action, status, reply_code,
-         reason, hard, category, likely_false_positive, evidence, diagnostic, remote_mta, feedback_type, effect)
+         reason, hard, category, likely_false_positive, evidence, diagnostic, diagnostic_id, remote_mta, feedback_type, effect)
        VALUES (@messageId, @address, @rawAddress, @at, @receivedAt, @messageType, @action, @status, @replyCode,
-         @reason, @hard, @category, @lfp, @evidence, @diagnostic, @remoteMta, @feedbackType, @effect)`,
+         @reason, @hard, @category, @lfp, @evidence, '', @diagnosticId, @remoteMta, @feedbackType, @effect)`,
     ),
+    insertDiagnostic: db.prepare<[number, string]>('INSERT INTO diagnostics (message_id, text) VALUES (?, ?)'),
+    deleteDiagnosticsOfMessage: db.prepare<[number]>('DELETE FROM diagnostics WHERE message_id = ?'),
     addressesOfMessage: db.prepare<[number], { address: string }>(
       'SELECT DISTINCT address FROM events WHERE message_id = ?',
     ),
@@ -111,8 +116,9 @@ export function eventStatements(db: Db) {
     foldEvents: db.prepare<[string], Pick<EventRow, 'id' | 'at' | 'received_at' | 'effect' | 'diagnostic' | 'reply_code' | 'status' | 'reason'>>(
       // Folded in the order rebound learnt of them: the message's stored_at (our clock at commit),
       // not received_at, which for IMAP is the mailbox's INTERNALDATE and may predate a reset.
-      `SELECT e.id, e.at, m.stored_at AS received_at, e.effect, e.diagnostic, e.reply_code, e.status, e.reason
-         FROM events e JOIN messages m ON m.id = e.message_id WHERE e.address = ? ORDER BY m.stored_at, e.id`,
+      `SELECT e.id, e.at, m.stored_at AS received_at, e.effect, coalesce(d.text, e.diagnostic) AS diagnostic, e.reply_code, e.status, e.reason
+         FROM events e JOIN messages m ON m.id = e.message_id LEFT JOIN diagnostics d ON d.id = e.diagnostic_id
+         WHERE e.address = ? ORDER BY m.stored_at, e.id`,
     ),
     foldActions: db.prepare<[string], ActionRow>('SELECT * FROM address_actions WHERE address = ? ORDER BY at, id'),
     getAddress: db.prepare<[string], AddressRow>('SELECT * FROM addresses WHERE address = ?'),
@@ -138,7 +144,10 @@ export function eventStatements(db: Db) {
     ),
     setActionAfter: db.prepare<[string, number]>('UPDATE address_actions SET after = ? WHERE id = ?'),
     historyEvents: db.prepare<[string, number], EventRow>(
-      'SELECT * FROM events WHERE address = ? ORDER BY at DESC, id DESC LIMIT ?',
+      `SELECT e.id, e.message_id, e.address, e.at, e.received_at, e.message_type, e.action, e.status, e.reply_code, e.reason,
+         e.hard, e.category, e.likely_false_positive, e.evidence, coalesce(d.text, e.diagnostic) AS diagnostic, e.remote_mta,
+         e.feedback_type, e.effect
+         FROM events e LEFT JOIN diagnostics d ON d.id = e.diagnostic_id WHERE e.address = ? ORDER BY e.at DESC, e.id DESC LIMIT ?`,
     ),
     historyActions: db.prepare<[string, number], ActionRow>(
       'SELECT * FROM address_actions WHERE address = ? ORDER BY at DESC, id DESC LIMIT ?',
@@ -148,7 +157,25 @@ export function eventStatements(db: Db) {
 
 export type EventStatements = ReturnType<typeof eventStatements>;
 
-export function insertEvent(st: EventStatements, messageId: number, e: EventInput): void {
+/**
+ * The id of each distinct diagnostic text of one message, inserting it (capped) on first use: the
+ * events of a message share their texts. One per message being written; '' has none (null).
+ */
+export function diagnosticIds(st: EventStatements, messageId: number): (text: string) => number | null {
+  const ids = new Map<string, number>();
+  return (text) => {
+    if (text === '') return null;
+    const t = capText(text, MAX_STORED_DIAGNOSTIC);
+    let id = ids.get(t);
+    if (id === undefined) {
+      id = Number(st.insertDiagnostic.run(messageId, t).lastInsertRowid);
+      ids.set(t, id);
+    }
+    return id;
+  };
+}
+
+export function insertEvent(st: EventStatements, messageId: number, e: EventInput, diagnosticId: (text: string) => number | null): void {
   const r = e.result;
   st.insert.run({
     messageId,
@@ -164,8 +191,8 @@ export function insertEvent(st: EventStatements, messageId: number, e: EventInpu
     hard: r.hard ? 1 : 0,
     category: r.category,
     lfp: r.likelyFalsePositive ? 1 : 0,
-    evidence: r.evidence,
-    diagnostic: r.diagnostic,
+    evidence: capText(r.evidence, MAX_STORED_EVIDENCE),
+    diagnosticId: diagnosticId(r.diagnostic),
     remoteMta: r.remoteMta,
     feedbackType: r.feedbackType,
     effect: e.effect,

@@ -30,6 +30,7 @@ import {
 import { openDb, type Db } from './db.js';
 import {
   eventStatements,
+  diagnosticIds,
   insertEvent,
   readHistory,
   recomputeAddress,
@@ -47,6 +48,7 @@ import {
   type MessageStatements,
   type StoredMessage,
 } from './messages.js';
+import { capText, MAX_STORED_PROBLEMS } from './limits.js';
 import { normaliseAddress } from './normalise.js';
 
 export type { AddressState, MayISend, SendVerdict, StateRules, Effect } from './addresses.js';
@@ -422,8 +424,10 @@ class SqliteStore implements Store {
     const touched = new Set<string>();
     for (const r of this.e.addressesOfMessage.all(p.id)) touched.add(r.address);
     this.e.deleteOfMessage.run(p.id);
+    this.e.deleteDiagnosticsOfMessage.run(p.id);
+    const diagnosticId = diagnosticIds(this.e, p.id);
     for (const ev of p.events) {
-      insertEvent(this.e, p.id, ev);
+      insertEvent(this.e, p.id, ev, diagnosticId);
       touched.add(ev.address);
     }
     touched.delete('');
@@ -434,7 +438,7 @@ class SqliteStore implements Store {
       error: p.error,
       messageType: p.analysis?.type ?? null,
       decodedBy: p.analysis?.decodedBy ?? null,
-      problems: p.analysis && p.analysis.problems.length > 0 ? JSON.stringify(p.analysis.problems) : null,
+      problems: p.analysis && p.analysis.problems.length > 0 ? storedProblems(p.analysis.problems) : null,
       bounceAt: p.bounceAt,
       now,
     });
@@ -731,6 +735,14 @@ class SqliteStore implements Store {
         `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? AND effect IN ('none', 'delivered', 'soft') LIMIT ?)`,
         now - eventsOlderThanMs,
       );
+      // Texts no remaining event of their message refers to (the message row itself stays).
+      if (eventsDeleted > 0) {
+        chunked(
+          `DELETE FROM diagnostics WHERE id IN (SELECT d.id FROM diagnostics d JOIN messages m ON m.id = d.message_id
+             WHERE m.received_at < ? AND NOT EXISTS (SELECT 1 FROM events e WHERE e.diagnostic_id = d.id) LIMIT ?)`,
+          now - eventsOlderThanMs,
+        );
+      }
     }
     return { rawDropped, eventsDeleted };
   }
@@ -758,6 +770,23 @@ class SqliteStore implements Store {
       throw err;
     }
   }
+}
+
+/** A message's problems as stored: JSON, at most MAX_STORED_PROBLEMS characters (the last entry
+ *  says how many were left out). */
+function storedProblems(problems: string[]): string {
+  const kept: string[] = [];
+  let size = 2;
+  for (const [i, p] of problems.entries()) {
+    const one = capText(p, 1000);
+    if (size + one.length + 4 > MAX_STORED_PROBLEMS - 60) {
+      kept.push(`... ${problems.length - i} more problems not stored`);
+      break;
+    }
+    kept.push(one);
+    size += JSON.stringify(one).length + 1;
+  }
+  return JSON.stringify(kept);
 }
 
 function skipped(msg: StoredMessage): ProcessOutcome {
