@@ -25,6 +25,8 @@ export const EXIT = {
   dataErr: 65,
   /** sysexits.h EX_TEMPFAIL: try again later (Postfix: 4.3.0 deferred; Exim: temp_errors). */
   tempFail: 75,
+  /** Stopped by SIGINT/SIGTERM (128 + 2, as a shell reports a command killed by Ctrl-C). */
+  interrupted: 130,
 } as const;
 
 /** The exit status for a "may I send?" verdict. Invalid beats complained beats suspended. */
@@ -75,8 +77,14 @@ export const EXIT_HELP: Record<string, readonly string[]> = {
     '75 temporary failure, not stored: database locked, busy, full or not writable, config',
     '   unreadable. EX_TEMPFAIL: Postfix pipe(8) and Exim defer and retry. With "-" (stdin)',
     '   every failure except 65 exits 75, usage and config errors included',
+    '130 interrupted (Ctrl-C, SIGTERM): what was read is stored; run it again to go on',
   ],
   poll: ['0  every pass succeeded', '1  a pass failed (the error names the mailbox)', '2  usage or configuration error, unknown --mailbox, no mailboxes configured'],
+  'verify-state': [
+    '0  every address row equals the fold of its history (or every difference was repaired)',
+    '1  a row differs from its history (listed on stdout), or no database',
+    '2  usage or configuration error',
+  ],
   backup: ['0  backup written', '1  FILE exists (without --force), no database, or the copy failed', '2  usage or configuration error'],
 };
 

@@ -2,12 +2,13 @@
  * cli/export - `rebound export --csv|--json [--out FILE] [--flagged]`: every address row
  * (Marketo fields, soft counters, first/last bounce), for a CRM or another ESP. CSV has a header
  * line and ISO 8601 UTC times; JSON is one object per line. --flagged keeps only addresses that
- * are invalid, suspended or complained. Config: store.path (--db).
+ * are invalid, suspended or complained. Written as read, so memory stays flat on any number of
+ * addresses; a reader that goes away (`| head`) ends the export quietly. Config: store.path (--db).
  */
 import type { Command } from 'commander';
-import { createWriteStream } from 'node:fs';
 import type { AddressState } from '../store/index.js';
 import { addStoreOptions, csvLine, formatTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { LineSink } from './output.js';
 
 export const EXPORT_COLUMNS = [
   'address',
@@ -36,18 +37,22 @@ export function register(program: Command): void {
   ).action(async (opts: StoreCliOptions & { csv?: boolean; json?: boolean; flagged?: boolean; out?: string }) => {
     if (Boolean(opts.csv) === Boolean(opts.json)) throw new UsageError('export: give exactly one of --csv, --json');
     let n = 0;
+    let gone = false;
     await withStore(opts, async (store) => {
-      const out = opts.out ? createWriteStream(opts.out) : process.stdout;
-      if (opts.csv) out.write(csvLine([...EXPORT_COLUMNS]));
-      for (const a of store.exportAddresses()) {
-        if (opts.flagged && !a.emailInvalid && !a.emailSuspended && !a.complained) continue;
-        const ok = out.write(opts.csv ? csvLine(csvRow(a)) : `${JSON.stringify(a)}\n`);
+      // Row by row from one read of the table (a consistent snapshot), a chunk written at a time.
+      const out = LineSink.open(opts.out);
+      if (opts.csv) await out.write(csvLine([...EXPORT_COLUMNS]));
+      for (const a of store.exportAddresses({ flagged: opts.flagged === true })) {
+        // No await while a chunk fills: only a full chunk is written and waited for.
+        const w = out.write(opts.csv ? csvLine(csvRow(a)) : `${JSON.stringify(a)}\n`);
+        if (w !== true && !(await w)) break;
         n++;
-        if (!ok) await new Promise<void>((r) => (out as NodeJS.WritableStream).once('drain', () => r()));
       }
-      if (opts.out) await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? rej(e) : res())));
+      await out.end();
+      gone = out.closed;
     }, { mustExist: true });
-    process.stderr.write(`exported ${n} address${n === 1 ? '' : 'es'}\n`);
+    // The reader went away (| head): stop quietly, as the other end asked.
+    if (!gone) process.stderr.write(`exported ${n} address${n === 1 ? '' : 'es'}\n`);
   });
 }
 

@@ -1,11 +1,13 @@
 /**
- * cli/history - `rebound history ADDRESS [--limit N] [--json]`: every event (bounce, delay,
- * complaint, auto-reply...) and every reset/import for one address, newest first.
+ * cli/history - `rebound history ADDRESS [--limit N | --all] [--json]`: every event (bounce, delay,
+ * complaint, auto-reply...) and every reset/import for one address, newest first, written as read
+ * (flat memory however long the history); a reader that goes away (`| head`) ends it quietly.
  * Config: store.path (--db).
  */
 import type { Command } from 'commander';
 import type { HistoryEntry } from '../store/index.js';
 import { addressArg, addStoreOptions, formatTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { LineSink } from './output.js';
 
 export function register(program: Command): void {
   addStoreOptions(
@@ -14,18 +16,24 @@ export function register(program: Command): void {
       .description('list the events and operator actions for an address, newest first')
       .argument('<address>', 'email address')
       .option('--limit <n>', 'at most this many entries', '100')
+      .option('--all', 'every entry (no limit)')
       .option('--json', 'one JSON object per line'),
-  ).action(async (address: string, opts: StoreCliOptions & { json?: boolean; limit: string }) => {
+  ).action(async (address: string, opts: StoreCliOptions & { json?: boolean; limit: string; all?: boolean }) => {
     addressArg(address);
-    const limit = Number(opts.limit);
+    const limit = opts.all ? Number.MAX_SAFE_INTEGER : Number(opts.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: expected a positive integer, got ${JSON.stringify(opts.limit)}`);
-    const entries = await withStore(opts, (store) => store.history(address, limit), { mustExist: true });
-    if (opts.json) {
-      for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
-      return;
-    }
-    if (entries.length === 0) process.stdout.write(`no history for ${address}\n`);
-    for (const e of entries) process.stdout.write(`${formatEntry(e)}\n`);
+    await withStore(opts, async (store) => {
+      // Written as read: a role address with thousands of events is never held whole.
+      const out = LineSink.open();
+      let n = 0;
+      for (const e of store.historyEntries(address, limit)) {
+        const w = out.write(opts.json ? `${JSON.stringify(e)}\n` : `${formatEntry(e)}\n`);
+        if (w !== true && !(await w)) break;
+        n++;
+      }
+      if (n === 0 && !opts.json) await out.write(`no history for ${address}\n`);
+      await out.end();
+    }, { mustExist: true });
   });
 }
 

@@ -1,12 +1,21 @@
 /**
  * cli/ingest - `rebound ingest PATH...|- [--json] [--no-progress] [--batch N]`: store and process
- * files, directories (recursively), mbox files and stdin, like the daemon does for SMTP/IMAP.
+ * files, directories (recursively, Maildirs), mbox files and stdin, like the daemon does for
+ * SMTP/IMAP; built for backfills of millions of messages.
  *
- * In: paths (read by intake/file.ts). Out: a summary (messages read, stored, duplicates, bounces by
- * category, not-a-bounce, failures, unreadable inputs); a progress bar on stderr when it is a
- * terminal. Messages are committed in batches (one transaction per batch: group commit), then
- * processed in batches, so a long run is fast and another process (the daemon) is never locked out
- * for long. Messages that fail to parse are stored, marked failed and listed in the summary (exit 0).
+ * In: paths (read message by message by intake/file.ts: memory stays flat whatever their size).
+ * Out: a summary (messages read, stored, duplicates, bounces by category, not-a-bounce, failures,
+ * unreadable inputs, rate; --json for scripts); on a terminal a progress bar on stderr with the
+ * messages done, the rate and the ETA from the input size. Each batch of messages is analysed,
+ * then stored and recorded in one transaction (group commit), in input order, so another process
+ * (the daemon) is never locked out for long and a new event is always one state step.
+ *
+ * Ctrl-C (SIGINT) or SIGTERM stops reading, commits what was already read, prints the summary
+ * ("interrupted") and exits 130; every batch is one transaction, so the store is consistent at any
+ * point (a second Ctrl-C exits at once, losing only the batch in flight). Running the same command
+ * again resumes: messages already stored and processed are recognised by their content hash and
+ * skipped without being analysed again, so nothing is stored or counted twice.
+ * Messages that fail to parse are stored, marked failed and listed in the summary (exit 0).
  *
  * Exit status (cli/exit-codes.ts): 1 when an input path could not be read, 2 usage/config error,
  * 75 (EX_TEMPFAIL) when a temporary failure kept messages from being stored. Reading stdin ('-', the
@@ -17,10 +26,12 @@
  */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { readdirSync, statSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { defaultThreads, startAnalyzePool, type AnalyzePool } from '../analyze-pool.js';
 import { readInputs } from '../intake/file.js';
-import type { ProcessOutcome, Store } from '../store/index.js';
+import { decodeContextOf } from '../pipeline.js';
+import type { IngestItem, ProcessOutcome, ProcessPlan, Store } from '../store/index.js';
 import type { Envelope } from '../types.js';
 import { isTemporary } from '../errors.js';
 import { EXIT } from './exit-codes.js';
@@ -31,6 +42,7 @@ export interface IngestSummary {
   unreadable: number;
   messages: number;
   stored: number;
+  /** Already stored (a re-run, a resumed backfill, the same bounce twice): not stored again. */
   duplicates: number;
   processed: number;
   notABounce: number;
@@ -40,16 +52,36 @@ export interface IngestSummary {
   byCategory: Record<string, number>;
   /** Message types seen (bounce, delayed, feedback, autoreply, delivered, not-bounce). */
   byType: Record<string, number>;
-  /** permanent: the input can never be stored (stdin over its size limit). */
+  /** The first MAX_ERRORS problems; permanent: the input can never be stored (stdin over its size limit). */
   errors: { source: string; error: string; permanent?: true }[];
+  /** Problems beyond those listed in `errors` (a backfill can have thousands; memory stays flat). */
+  moreErrors: number;
+  /** Input bytes read. */
+  bytes: number;
   seconds: number;
+  /** Messages per second over the run. */
+  rate: number;
+  /** Stopped by SIGINT/SIGTERM: what was read is committed; run the same command again to go on. */
+  interrupted: boolean;
+  /** Worker threads that parsed and classified (0: all in the main thread). */
+  threads: number;
 }
+
+/** Problems kept in the summary, in order; the rest are counted. */
+const MAX_ERRORS = 1000;
+/** Raw bytes read ahead of the commit at most (besides the two-batch limit): big messages commit sooner. */
+const AHEAD_BYTES = 8 * 1024 * 1024;
 
 interface IngestOpts extends StoreCliOptions {
   json?: boolean;
   progress?: boolean;
   batch: string;
+  threads: string;
 }
+
+/** With --threads auto, the pool starts once this many messages were read: a handful of messages
+ *  (an MTA's pipe delivers one) is done before worker threads would have started. */
+const POOL_AFTER = 200;
 
 export function register(program: Command): void {
   addStoreOptions(
@@ -59,19 +91,40 @@ export function register(program: Command): void {
       .argument('<paths...>', "files, directories, mbox files, or '-' for stdin")
       .option('--json', 'print the summary as JSON')
       .option('--no-progress', 'no progress bar even on a terminal')
-      .option('--batch <n>', 'messages per transaction', '100'),
+      .option('--batch <n>', 'messages per transaction', '100')
+      .option('--threads <n>', "worker threads that parse and classify ('auto': one per core but one, from the 200th message; 0: none)", 'auto'),
   ).action(async (paths: string[], opts: IngestOpts) => {
     const stdin = paths.includes('-');
     let summary: IngestSummary;
+    // Ctrl-C: stop reading, commit what was read, report. A second one: out at once (every batch
+    // is one transaction, so the store stays consistent either way).
+    const stop = new AbortController();
+    const onSignal = (): void => {
+      if (stop.signal.aborted) process.exit(EXIT.interrupted);
+      stop.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
       const batch = Number(opts.batch);
       if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new UsageError(`--batch: expected 1-10000, got ${JSON.stringify(opts.batch)}`);
+      const threads = opts.threads === 'auto' ? 'auto' : Number(opts.threads);
+      if (threads !== 'auto' && (!Number.isInteger(threads) || threads < 0 || threads > 64))
+        throw new UsageError(`--threads: expected 'auto' or 0-64, got ${JSON.stringify(opts.threads)}`);
       const showBar = opts.progress !== false && process.stderr.isTTY === true;
-      summary = await withStore(opts, (store) => ingest(store, paths, { batch, progress: showBar }));
+      summary = await withStore(opts, (store) => ingest(store, paths, { batch, threads, progress: showBar, signal: stop.signal }));
     } catch (err) {
       throw ingestFailure(err, stdin);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
     process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+    if (summary.interrupted) {
+      process.stderr.write(`rebound ingest: interrupted after ${summary.messages} messages; what was read is stored. Run the same command again to go on (messages already stored are skipped).\n`);
+      process.exitCode = EXIT.interrupted;
+      return;
+    }
     // A message that fails to parse is stored and marked (reprocess later): not an ingest error.
     if (summary.unreadable > 0) {
       const permanent = summary.errors.every((e) => e.permanent === true);
@@ -93,11 +146,37 @@ export function ingestFailure(err: unknown, stdin: boolean): Error & { exitCode:
   return Object.assign(new Error(message), { exitCode: typeof e?.exitCode === 'number' ? e.exitCode : EXIT.failure });
 }
 
-export async function ingest(
-  store: Store,
-  paths: string[],
-  how: { batch?: number; progress?: boolean; now?: () => number } = {},
-): Promise<IngestSummary> {
+export interface IngestHow {
+  /** Messages per transaction (default 100). */
+  batch?: number;
+  /** Worker threads for the analysis (analyze-pool.ts): a number (0: in this thread, the
+   *  default), or 'auto' (defaultThreads(), started after POOL_AFTER messages). */
+  threads?: number | 'auto';
+  /** A pool already started (tests): used from the first message instead of `threads`; not closed here. */
+  pool?: AnalyzePool;
+  progress?: boolean;
+  now?: () => number;
+  /** Aborting stops reading; what was read is committed and the summary says interrupted. */
+  signal?: AbortSignal;
+  /** Called after each committed batch (tests, benches). */
+  onBatch?: (s: IngestSummary) => void;
+}
+
+/** One message on its way: read, hashed, being analysed (plan), then committed in input order. */
+interface Slot {
+  env: Envelope;
+  raw: Buffer;
+  sha256: string;
+  bytes: number;
+  /** A worker's plan on its way, or (analysed in this thread) the call that makes it, run at the
+   *  commit one message at a time: many analyses interleaved in one thread would only hold more
+   *  memory at once (their objects outlive young-generation collections), not go faster. */
+  plan: null | Promise<ProcessPlan> | (() => Promise<ProcessPlan>);
+  /** The stored form, when a worker made it. */
+  gzip?: Promise<Buffer | undefined>;
+}
+
+export async function ingest(store: Store, paths: string[], how: IngestHow = {}): Promise<IngestSummary> {
   const started = Date.now();
   const batchSize = how.batch ?? 100;
   const now = how.now ?? Date.now;
@@ -114,53 +193,119 @@ export async function ingest(
     byCategory: {},
     byType: {},
     errors: [],
+    moreErrors: 0,
+    bytes: 0,
     seconds: 0,
+    rate: 0,
+    interrupted: false,
+    threads: 0,
   };
-  const bar = how.progress ? new SingleBar({
-    format: 'ingest [{bar}] {value}/{total} messages | {rate} msg/s | {bounces} bounces',
-    hideCursor: true,
-    stream: process.stderr,
-  }) : undefined;
-  let total = how.progress ? estimate(paths) : 0;
-  bar?.start(Math.max(total, 1), 0, { rate: 0, bounces: 0 });
+  const progress = how.progress ? await startProgress(paths) : undefined;
+  // Bytes of inputs that produced no message to commit (errors, empty), counted as done at once.
+  let doneBytes = 0;
 
-  let pending: { env: Envelope; raw: Buffer; source: string }[] = [];
-  const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    // One transaction per batch (group commit); duplicates still pending (a previous run died
-    // half-way) are processed too, finished ones are skipped.
-    for (const r of await store.ingestMessages(pending.map(({ env, raw }) => ({ env, raw })))) {
+  // Messages read ahead of the commit: the next batch's analyses run (in worker threads, when the
+  // analysis is asynchronous) while this one commits. At most two batches, or AHEAD_BYTES, are held.
+  const fifo: Slot[] = [];
+  let fifoBytes = 0;
+  const commit = async (n: number): Promise<void> => {
+    const slots = fifo.splice(0, n);
+    if (slots.length === 0) return;
+    for (const sl of slots) fifoBytes -= sl.raw.length;
+    const items: IngestItem[] = [];
+    for (const sl of slots) {
+      const item: IngestItem = { env: sl.env, raw: sl.raw, sha256: sl.sha256, plan: typeof sl.plan === 'function' ? await sl.plan() : await sl.plan };
+      const gzip = await sl.gzip;
+      if (gzip) item.gzip = gzip;
+      items.push(item);
+    }
+    // One transaction per batch (group commit), in input order: events reach each address in the
+    // order of the file. A duplicate still pending (stored by the daemon, not processed yet) is
+    // processed; one already finished is skipped.
+    const results = store.commitIngest(items, { relaxed });
+    for (const [i, r] of results.entries()) {
       if (r.duplicate) s.duplicates++;
       else s.stored++;
       tally(s, r.outcome);
+      doneBytes += slots[i]!.bytes;
     }
-    pending = [];
-    if (bar) {
-      if (s.messages > total) bar.setTotal((total = s.messages));
-      const secs = (Date.now() - started) / 1000;
-      bar.update(s.messages, { rate: secs > 0 ? Math.round(s.messages / secs) : 0, bounces: s.bounces });
-    }
+    progress?.update(s, doneBytes, started);
+    how.onBatch?.(s);
   };
 
-  for await (const item of readInputs(paths)) {
-    if ('error' in item) {
-      s.unreadable++;
-      s.errors.push({ source: item.source, error: item.error, ...(item.permanent ? { permanent: true as const } : {}) });
-      continue;
+  const threads = how.threads ?? 0;
+  // From files, batches commit without an fsync each (atomic all the same) and the WAL is synced
+  // once at the end, before the summary says "stored": a power loss in between loses the last
+  // batches, which the same command redoes. From stdin (an MTA's pipe: it deletes the bounce once
+  // we exit 0) every commit is durable.
+  const relaxed = !paths.includes('-');
+  let pool: AnalyzePool | null = how.pool ?? null;
+  const reader = readInputs(paths);
+  try {
+    for await (const item of reader) {
+      s.bytes += item.bytes;
+      if ('error' in item) {
+        s.unreadable++;
+        addError(s, { source: item.source, error: item.error, ...(item.permanent ? { permanent: true as const } : {}) });
+        doneBytes += item.bytes;
+      } else {
+        s.messages++;
+        const stdin = item.source === '-' || item.source.startsWith('-#');
+        const env: Envelope = { source: stdin ? 'stdin' : 'file', origin: item.source, mailFrom: '', rcptTo: [], receivedAt: now() };
+        // A message stored and processed before (a re-run, a resumed backfill) is not analysed again.
+        const check = store.ingestCheck(item.raw);
+        if (!pool && !check.done && (threads === 'auto' ? s.messages > POOL_AFTER : threads > 0)) {
+          pool = startAnalyzePool(threads === 'auto' ? defaultThreads() : threads);
+        }
+        const slot: Slot = { env, raw: item.raw, sha256: check.sha256, bytes: item.bytes, plan: null };
+        if (!check.done && pool) {
+          // Parse, classify and gzip in a worker; the plan (attribution, effects) is made here.
+          const work = pool.run(item.raw, true, decodeContextOf(env));
+          const raw = item.raw;
+          slot.plan = work.then(
+            (w) => store.planIngest({ env, raw }, () => w.analysis),
+            (err: Error & { code?: string }) =>
+              // Too big for a worker's heap: analysed in this thread (its heap is the larger).
+              err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+                ? store.planIngest({ env, raw })
+                : store.planIngest({ env, raw }, () => {
+                    throw err;
+                  }),
+          );
+          slot.gzip = work.then((w) => w.gzip, () => undefined);
+          // planMessage settles a bad message (or a dead worker's) as failed; a rejection here (the
+          // store itself) is rethrown at the commit - keep it from being reported as unhandled meanwhile.
+          slot.plan.catch(() => undefined);
+        } else if (!check.done) {
+          const raw = item.raw;
+          slot.plan = () => store.planIngest({ env, raw });
+        }
+        fifo.push(slot);
+        fifoBytes += item.raw.length;
+        if (fifo.length >= 2 * batchSize || fifoBytes > AHEAD_BYTES) await commit(batchSize);
+      }
+      if (how.signal?.aborted) {
+        s.interrupted = true;
+        break;
+      }
     }
-    s.messages++;
-    const stdin = item.source === '-' || item.source.startsWith('-#');
-    pending.push({
-      source: item.source,
-      raw: item.raw,
-      env: { source: stdin ? 'stdin' : 'file', origin: item.source, mailFrom: '', rcptTo: [], receivedAt: now() },
-    });
-    if (pending.length >= batchSize) await flush();
+    while (fifo.length > 0) await commit(batchSize);
+    if (relaxed) store.syncWalNow();
+  } finally {
+    // On an error or an interrupt: close the input (file handles, stdin) and the workers.
+    await reader.return(undefined);
+    if (pool !== how.pool) await (pool as AnalyzePool | null)?.close();
+    progress?.stop();
   }
-  await flush();
-  bar?.stop();
   s.seconds = (Date.now() - started) / 1000;
+  s.rate = s.seconds > 0 ? Math.round(s.messages / s.seconds) : 0;
+  s.threads = (pool as AnalyzePool | null)?.threads ?? 0;
   return s;
+}
+
+function addError(s: IngestSummary, e: IngestSummary['errors'][number]): void {
+  if (s.errors.length < MAX_ERRORS) s.errors.push(e);
+  else s.moreErrors++;
 }
 
 function tally(s: IngestSummary, o: ProcessOutcome): void {
@@ -170,7 +315,7 @@ function tally(s: IngestSummary, o: ProcessOutcome): void {
   else if (o.state === 'not-a-bounce') s.notABounce++;
   else if (o.state === 'failed') {
     s.failed++;
-    s.errors.push({ source: `message #${o.id}`, error: o.error ?? 'failed' });
+    addError(s, { source: `message #${o.id}`, error: o.error ?? 'failed' });
   }
   for (const c of o.categories) {
     s.bounces++;
@@ -178,21 +323,53 @@ function tally(s: IngestSummary, o: ProcessOutcome): void {
   }
 }
 
-/** Files under the paths (an mbox counts once; the bar's total grows when it is passed). */
-function estimate(paths: string[]): number {
+/**
+ * The terminal progress bar: the bar and the ETA follow the input bytes (the total is the size of
+ * the files and directories given; stdin has none, so no bar and no ETA), the text shows messages
+ * done, the rate and the bounces found.
+ */
+async function startProgress(paths: string[]): Promise<{ update: (s: IngestSummary, bytes: number, started: number) => void; stop: () => void }> {
+  const total = paths.includes('-') ? 0 : await inputBytes(paths);
+  const bar = new SingleBar({
+    format:
+      total > 0
+        ? 'ingest [{bar}] {percentage}% | {msgs} messages | {rate} msg/s | ETA {eta_formatted} | {bounces} bounces'
+        : 'ingest {msgs} messages | {rate} msg/s | {mb} MB read | {bounces} bounces',
+    hideCursor: true,
+    stream: process.stderr,
+    etaBuffer: 50,
+    fps: 5,
+  });
+  bar.start(Math.max(total, 1), 0, { msgs: 0, rate: 0, bounces: 0, mb: 0 });
+  return {
+    update: (s, bytes, started) => {
+      const secs = (Date.now() - started) / 1000;
+      bar.update(Math.min(bytes, Math.max(total, 1)), {
+        msgs: s.messages.toLocaleString('en-US'),
+        rate: secs > 0 ? Math.round(s.messages / secs).toLocaleString('en-US') : 0,
+        bounces: s.bounces.toLocaleString('en-US'),
+        mb: (s.bytes / 1e6).toFixed(1),
+      });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+/** Total size of the files under the paths (what the reader will read). */
+async function inputBytes(paths: string[]): Promise<number> {
   let n = 0;
-  const walk = (p: string, depth: number) => {
+  const walk = async (p: string, depth: number): Promise<void> => {
     try {
-      const st = statSync(p);
+      const st = await stat(p);
       if (st.isDirectory()) {
-        if (depth > 20) return;
-        for (const e of readdirSync(p)) walk(join(p, e), depth + 1);
-      } else n++;
+        if (depth > 40) return;
+        for (const e of await readdir(p)) if (!e.startsWith('.')) await walk(join(p, e), depth + 1);
+      } else if (st.isFile()) n += st.size;
     } catch {
-      n++;
+      // Unreadable: the reader reports it.
     }
   };
-  for (const p of paths) if (p !== '-') walk(p, 0);
+  for (const p of paths) await walk(p, 0);
   return n;
 }
 
@@ -206,7 +383,7 @@ const CATEGORY_NAMES: Record<string, string> = {
 
 export function formatSummary(s: IngestSummary): string {
   const lines = [
-    `messages:      ${s.messages} read, ${s.stored} stored, ${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'} (${s.seconds.toFixed(1)} s)`,
+    `messages:      ${s.messages} read, ${s.stored} stored, ${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'} (${s.seconds.toFixed(1)} s, ${s.rate} msg/s${s.threads > 0 ? `, ${s.threads} worker thread${s.threads === 1 ? '' : 's'}` : ''})`,
     `processed:     ${s.processed}, not a bounce: ${s.notABounce}, failed: ${s.failed}`,
     `bounces:       ${s.bounces} recipient failure${s.bounces === 1 ? '' : 's'}`,
   ];
@@ -215,6 +392,8 @@ export function formatSummary(s: IngestSummary): string {
   if (types) lines.push(`message types: ${types}`);
   if (s.unreadable > 0) lines.push(`unreadable:    ${s.unreadable}`);
   for (const e of s.errors.slice(0, 20)) lines.push(`  ${e.source}: ${e.error}`);
-  if (s.errors.length > 20) lines.push(`  ... and ${s.errors.length - 20} more`);
+  const more = s.errors.length - Math.min(20, s.errors.length) + s.moreErrors;
+  if (more > 0) lines.push(`  ... and ${more} more`);
+  if (s.interrupted) lines.push('interrupted:   yes (run the same command again to go on)');
   return `${lines.join('\n')}\n`;
 }

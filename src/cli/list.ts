@@ -1,11 +1,13 @@
 /**
  * cli/list - `rebound list --invalid|--suspended|--complained [--since TIME] [--active]
  * [--json|--csv]`: the addresses with that flag, oldest first. --active (suspended only) keeps
- * the addresses still inside their suspension window. Config: store.path, state.suspendHours.
+ * the addresses still inside their suspension window. Written as read (flat memory); a reader that
+ * goes away (`| head`) ends it quietly. Config: store.path, state.suspendHours.
  */
 import type { Command } from 'commander';
 import type { ListKind } from '../store/index.js';
 import { addNowOption, addStoreOptions, csvLine, formatTime, nowOption, parseTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { LineSink } from './output.js';
 
 interface ListOpts extends StoreCliOptions {
   invalid?: boolean;
@@ -37,20 +39,29 @@ export function register(program: Command): void {
     const kind: ListKind = kinds[0]!;
     const now = nowOption(opts);
     const since = opts.since !== undefined ? parseTime(opts.since, now) : undefined;
-    let rows = await withStore(opts, (store) => store.list(kind, since, now), { mustExist: true });
-    if (opts.active) rows = rows.filter((r) => r.active !== false);
-    const out = process.stdout;
-    if (opts.json) for (const r of rows) out.write(`${JSON.stringify(r)}\n`);
-    else if (opts.csv) {
-      out.write(csvLine(kind === 'suspended' ? ['address', 'at', 'cause', 'until', 'active'] : ['address', 'at', 'cause']));
-      for (const r of rows)
-        out.write(csvLine(kind === 'suspended' ? [r.address, formatTime(r.at), r.cause, formatTime(r.until), r.active] : [r.address, formatTime(r.at), r.cause]));
-    } else {
-      for (const r of rows) {
-        const until = r.until !== undefined ? `  until ${formatTime(r.until)}${r.active ? '' : ' (ended)'}` : '';
-        out.write(`${r.address}\t${formatTime(r.at)}${until}${r.cause ? `\t${r.cause}` : ''}\n`);
+    let n = 0;
+    let gone = false;
+    await withStore(opts, async (store) => {
+      // Written as read (flat memory on a million addresses); stops quietly when the reader goes.
+      const out = LineSink.open();
+      if (opts.csv) await out.write(csvLine(kind === 'suspended' ? ['address', 'at', 'cause', 'until', 'active'] : ['address', 'at', 'cause']));
+      for (const r of store.listEntries(kind, since, now)) {
+        if (opts.active && r.active === false) continue;
+        let line: string;
+        if (opts.json) line = `${JSON.stringify(r)}\n`;
+        else if (opts.csv)
+          line = csvLine(kind === 'suspended' ? [r.address, formatTime(r.at), r.cause, formatTime(r.until), r.active] : [r.address, formatTime(r.at), r.cause]);
+        else {
+          const until = r.until !== undefined ? `  until ${formatTime(r.until)}${r.active ? '' : ' (ended)'}` : '';
+          line = `${r.address}\t${formatTime(r.at)}${until}${r.cause ? `\t${r.cause}` : ''}\n`;
+        }
+        const w = out.write(line);
+        if (w !== true && !(await w)) break;
+        n++;
       }
-      process.stderr.write(`${rows.length} ${kind} address${rows.length === 1 ? '' : 'es'}\n`);
-    }
+      await out.end();
+      gone = out.closed;
+    }, { mustExist: true });
+    if (!opts.json && !opts.csv && !gone) process.stderr.write(`${n} ${kind} address${n === 1 ? '' : 'es'}\n`);
   });
 }

@@ -29,6 +29,7 @@ const commands: Array<[string[], Loader]> = [
   [['import'], () => import('./import.js')],
   [['stats'], () => import('./stats.js')],
   [['reprocess'], () => import('./reprocess.js')],
+  [['verify-state'], () => import('./verify-state.js')],
   [['poll'], () => import('./poll.js')],
   [['backup'], () => import('./backup.js')],
 ];

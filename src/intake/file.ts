@@ -1,96 +1,27 @@
 /**
- * intake/file - read messages from files, directories (recursively, in name order), mbox files and
- * stdin ('-'). In: paths. Out: one item per message, `{ source, raw }`, or `{ source, error }` for a
- * path that cannot be read; the caller reports errors and carries on with the rest.
+ * intake/file - read messages from files, directories (recursively, in name order; a Maildir's
+ * cur/ and new/, never its tmp/), mbox files and stdin ('-'), one message at a time with bounded
+ * memory whatever the size of the input: a file or stdin is read in chunks, an mbox is split as it
+ * is read (intake/mbox.ts), and only the message being handed out is held. In: paths. Out: one
+ * item per message, `{ source, raw, bytes }`, or `{ source, error, bytes }` for a path or message
+ * that cannot be read; the caller reports errors and carries on with the rest. `bytes` is how much
+ * of the input the item accounts for (the sum over a file is its size), for progress and ETA.
  *
  * An mbox is recognised by its first line ("From " envelope line). Messages inside are numbered
- * from 1 and named `path#n`; a new one starts at an envelope line ("From sender date") after a
- * blank line, in files with LF or CRLF line endings; a file with CR-only line endings (message or
- * mbox) is read with LF instead, since the MIME parser reads CRLF and LF only. Both mboxo and mboxrd quoting are
- * undone (">From " -> "From "), which is lossy only for mboxo files that had a literal ">From "
- * line - harmless for bounces.
+ * from 1 and named `path#n`; the splitting rules are intake/mbox.ts's. A file with CR-only line
+ * endings (old Mac tools, some exporters; SMTP and IMAP never deliver one) is handed out with LF
+ * instead, since the MIME parser reads CRLF and LF only: a single message when it holds no LF at
+ * all, an mbox when its first line ends in a CR alone. A single message (a file, or
+ * stdin that is not an mbox) and each message of an mbox may be at most MAX_MESSAGE_BYTES (256 MiB):
+ * a bigger one is an error item marked permanent (reading it again cannot help), skipped, and the
+ * rest of the input still comes.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isMbox, MboxSplitter, splitMbox } from './mbox.js';
 
-/** `permanent`: the input can never be stored (reading it again cannot help; `rebound ingest -` exits 65). */
-export type InputItem = { source: string; raw: Buffer } | { source: string; error: string; permanent?: true };
-
-/** Bytes read from stdin at most; a bigger stream is an error, not an out-of-memory crash. */
-const MAX_STDIN_BYTES = 256 * 1024 * 1024;
-
-export async function* readInputs(paths: string[]): AsyncGenerator<InputItem> {
-  for (const path of paths) {
-    if (path === '-') {
-      let raw: Buffer;
-      try {
-        raw = await readStdin();
-      } catch (err) {
-        yield { source: '-', error: describe(err), ...(err instanceof StdinTooBig ? { permanent: true as const } : {}) };
-        continue;
-      }
-      yield* splitMessages('-', raw);
-      continue;
-    }
-    yield* readPath(path);
-  }
-}
-
-async function* readPath(path: string): AsyncGenerator<InputItem> {
-  let info;
-  try {
-    info = await stat(path);
-  } catch (err) {
-    yield { source: path, error: describe(err) };
-    return;
-  }
-  if (info.isDirectory()) {
-    let names: string[];
-    try {
-      names = (await readdir(path)).sort();
-    } catch (err) {
-      yield { source: path, error: describe(err) };
-      return;
-    }
-    for (const name of names) {
-      // Hidden files (editor droppings, .DS_Store) are never messages.
-      if (name.startsWith('.')) continue;
-      yield* readPath(join(path, name));
-    }
-    return;
-  }
-  if (!info.isFile()) {
-    yield { source: path, error: 'not a regular file or directory' };
-    return;
-  }
-  let raw: Buffer;
-  try {
-    raw = await readFile(path);
-  } catch (err) {
-    yield { source: path, error: describe(err) };
-    return;
-  }
-  yield* splitMessages(path, raw);
-}
-
-/**
- * A single message, or the messages of an mbox. A file with CR-only line endings (old Mac tools,
- * some exporters; SMTP and IMAP never deliver one) gets LF line endings first: the MIME parser
- * reads CRLF and LF only.
- */
-export function* splitMessages(source: string, file: Buffer): Generator<InputItem> {
-  const raw = crOnlyToLf(file);
-  if (!isMbox(raw)) {
-    yield { source, raw };
-    return;
-  }
-  let n = 0;
-  for (const message of splitMbox(raw)) {
-    n += 1;
-    yield { source: `${source}#${n}`, raw: message };
-  }
-}
+export { isMbox, splitMbox };
 
 /** A buffer whose only line ending is CR, with LF instead; any other buffer as it is. */
 export function crOnlyToLf(raw: Buffer): Buffer {
@@ -100,65 +31,159 @@ export function crOnlyToLf(raw: Buffer): Buffer {
   return out;
 }
 
-export function isMbox(raw: Buffer): boolean {
-  return raw.length > 5 && raw.subarray(0, 5).toString('latin1') === 'From ';
+/** A single message, or the messages of an mbox, from bytes already in memory (the same rules as
+ *  readInputs, CR-only line endings included). */
+export function splitMessages(source: string, file: Buffer): { source: string; raw: Buffer }[] {
+  const raw = crOnlyToLf(file);
+  if (!isMbox(raw)) return [{ source, raw }];
+  return splitMbox(raw).map((m, i) => ({ source: `${source}#${i + 1}`, raw: m }));
 }
 
-/** An envelope line: "From sender date", the date in asctime or any usual form. */
-const ENVELOPE_LINE = /^From [^\s]*[ \t]+\S.*(?:\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b|\b\d{1,2}:\d{2}\b|\b(?:19|20)\d{2}\b)/;
+/** `permanent`: the input can never be stored (reading it again cannot help; `rebound ingest -` exits 65). */
+export type InputItem =
+  | { source: string; raw: Buffer; bytes: number }
+  | { source: string; error: string; permanent?: true; bytes: number };
 
-/** The file's line ending: CRLF, LF, or CR alone (old Mac tools, some exporters). */
-function lineEnding(text: string): string {
-  const lf = text.indexOf('\n');
-  if (lf < 0) return text.indexOf('\r') >= 0 ? '\r' : '\n';
-  return lf > 0 && text.charCodeAt(lf - 1) === 13 ? '\r\n' : '\n';
+/** Largest single message read (a file, stdin, or one message of an mbox). */
+export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+/** Read size: large enough for few system calls, small enough to be nothing next to a message. */
+const CHUNK_BYTES = 1024 * 1024;
+
+export interface ReadOptions {
+  maxMessageBytes?: number;
+  /** Instead of process.stdin for '-' (tests). */
+  stdin?: NodeJS.ReadableStream;
+}
+
+export async function* readInputs(paths: string[], opts: ReadOptions = {}): AsyncGenerator<InputItem> {
+  const max = opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+  for (const path of paths) {
+    if (path === '-') {
+      const stream = opts.stdin ?? (process.stdin.isTTY ? createReadStream('/dev/null') : process.stdin);
+      yield* readStream('-', stream as AsyncIterable<Buffer | string>, max, 'stdin');
+      continue;
+    }
+    yield* readPath(path, max);
+  }
+}
+
+async function* readPath(path: string, max: number): AsyncGenerator<InputItem> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    yield { source: path, error: describe(err), bytes: 0 };
+    return;
+  }
+  if (info.isDirectory()) {
+    let names: string[];
+    try {
+      // Names only (never the messages): a directory of a million files costs its names.
+      names = (await readdir(path)).sort();
+    } catch (err) {
+      yield { source: path, error: describe(err), bytes: 0 };
+      return;
+    }
+    // A Maildir: its messages are in cur/ and new/; tmp/ holds deliveries still being written.
+    const maildir = names.includes('cur') && names.includes('new') && names.includes('tmp');
+    for (const name of names) {
+      // Hidden files (editor droppings, .DS_Store, Maildir++ subfolders) are never messages here.
+      if (name.startsWith('.')) continue;
+      if (maildir && name !== 'cur' && name !== 'new') continue;
+      yield* readPath(join(path, name), max);
+    }
+    return;
+  }
+  if (!info.isFile()) {
+    yield { source: path, error: 'not a regular file or directory', bytes: 0 };
+    return;
+  }
+  yield* readStream(path, createReadStream(path, { highWaterMark: CHUNK_BYTES }), max, path);
 }
 
 /**
- * Split an mbox at its envelope lines ("From sender date") that start the file or follow a blank
- * line, whatever the line ending (LF, CRLF, or CR alone). Works on bytes (latin1 is a 1:1 byte
- * mapping) so no charset is assumed; each message keeps the file's line endings.
+ * One file or stdin: an mbox is split as it streams; anything else is one message, read whole up to
+ * `max` bytes. A read error ends this input with an error item (what was handed out stays handed out).
  */
-export function splitMbox(raw: Buffer): Buffer[] {
-  const text = raw.toString('latin1');
-  const eol = lineEnding(text);
-  const starts: number[] = [0];
-  const marker = eol + eol + 'From ';
-  for (let i = text.indexOf(marker); i >= 0; i = text.indexOf(marker, i + eol.length)) {
-    const at = i + 2 * eol.length;
-    const end = text.indexOf(eol, at);
-    if (ENVELOPE_LINE.test(text.slice(at, end < 0 ? text.length : Math.min(end, at + 200)))) starts.push(at);
+async function* readStream(source: string, stream: AsyncIterable<Buffer | string>, max: number, name: string): AsyncGenerator<InputItem> {
+  let head: Buffer[] = [];
+  let headLen = 0;
+  let splitter: MboxSplitter | null = null;
+  let single = false;
+  let n = 0;
+  let carry = 0;
+  let tooBig = false;
+  let total = 0;
+  const emit = function* (parts: ReturnType<MboxSplitter['push']>): Generator<InputItem> {
+    for (const p of parts) {
+      if ('empty' in p) {
+        carry += p.bytes;
+        continue;
+      }
+      n += 1;
+      const bytes = p.bytes + carry;
+      carry = 0;
+      // A CR-only mbox: its messages with LF line endings (the MIME parser reads CRLF and LF only).
+      if ('raw' in p) yield { source: `${source}#${n}`, raw: splitter?.lineEnding === '\r' ? crOnlyToLf(p.raw) : p.raw, bytes };
+      else yield { source: `${source}#${n}`, error: `message larger than ${max} bytes; skipped`, permanent: true, bytes };
+    }
+  };
+  const iterator = stream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const r = await iterator.next();
+      if (r.done) break;
+      const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+      total += chunk.length;
+      if (splitter) {
+        yield* emit(splitter.push(chunk));
+        continue;
+      }
+      if (single) {
+        if (tooBig) continue;
+        headLen += chunk.length;
+        if (headLen > max) {
+          // Read on (stdin must be drained for the writer) but keep nothing.
+          tooBig = true;
+          head = [];
+          continue;
+        }
+        head.push(chunk);
+        continue;
+      }
+      // Not decided yet: wait for enough bytes to see whether this is an mbox.
+      head.push(chunk);
+      headLen += chunk.length;
+      if (headLen < 6) continue;
+      const first = head.length === 1 ? head[0]! : Buffer.concat(head);
+      if (isMbox(first)) {
+        splitter = new MboxSplitter(max);
+        head = [];
+        headLen = 0;
+        yield* emit(splitter.push(first));
+      } else {
+        single = true;
+        head = [first];
+        if (headLen > max) {
+          tooBig = true;
+          head = [];
+        }
+      }
+    }
+  } catch (err) {
+    yield { source, error: `${describe(err)}${n > 0 ? ` (after ${n} messages)` : ''}`, bytes: 0 };
+    return;
   }
-  const out: Buffer[] = [];
-  for (let k = 0; k < starts.length; k++) {
-    const begin = starts[k]!;
-    const stop = k + 1 < starts.length ? starts[k + 1]! : text.length;
-    let chunk = text.slice(begin, stop);
-    // Drop the envelope "From " line itself.
-    const nl = chunk.indexOf(eol);
-    chunk = nl < 0 ? '' : chunk.slice(nl + eol.length);
-    // Undo >From quoting (one level); in a JS regex ^ follows CR, LF and CRLF alike.
-    chunk = chunk.replace(/^>(>*From )/gm, '$1');
-    // Drop the blank separator line that precedes the next "From ".
-    if (chunk.endsWith(eol + eol)) chunk = chunk.slice(0, -eol.length);
-    if (chunk.trim().length > 0) out.push(Buffer.from(chunk, 'latin1'));
+  if (splitter) {
+    yield* emit(splitter.end());
+    return;
   }
-  return out;
-}
-
-class StdinTooBig extends Error {}
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const stream = process.stdin.isTTY ? createReadStream('/dev/null') : process.stdin;
-  for await (const chunk of stream) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += b.length;
-    if (size > MAX_STDIN_BYTES) throw new StdinTooBig(`stdin: more than ${MAX_STDIN_BYTES} bytes`);
-    chunks.push(b);
+  if (tooBig) {
+    yield { source, error: `${name}: more than ${max} bytes`, permanent: true, bytes: total };
+    return;
   }
-  return Buffer.concat(chunks);
+  const raw = head.length === 1 ? head[0]! : Buffer.concat(head);
+  yield { source, raw: crOnlyToLf(raw), bytes: total };
 }
 
 function describe(err: unknown): string {

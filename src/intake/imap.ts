@@ -83,6 +83,8 @@ export interface PollOptions {
   batchSize?: number;
   /** Override the config's limits (the CLI backfill); 0 = no limit. */
   maxMessages?: number;
+  /** UID values per UID SEARCH window (default UID_WINDOW; tests make it small). */
+  uidWindow?: number;
   maxRunSeconds?: number;
   clock?: () => number;
 }
@@ -101,6 +103,82 @@ export function uidSet(uids: readonly number[]): string {
     i = j + 1;
   }
   return parts.join(',');
+}
+
+/** UIDs looked at per UID SEARCH at first (a window of UID values; it widens where UIDs are sparse). */
+const UID_WINDOW = 4096;
+
+async function* noWindows(): AsyncGenerator<number[]> {}
+
+/**
+ * The messages of the selected folder with a UID above `lastUid`: how many, and their UIDs in
+ * ascending windows. With ESEARCH (RFC 4731: Dovecot, Cyrus, IMAP4rev2) the count is one
+ * `UID SEARCH RETURN (COUNT MIN)` and the UIDs come from searches over successive ranges of UID
+ * values up to UIDNEXT, each answering at most one window - memory stays flat however big the
+ * folder. A server without ESEARCH answers the count with the whole list; its windows are then cut
+ * from that list.
+ */
+async function newMessages(client: ImapFlow, lastUid: number, uidNext: number, window: number): Promise<{ count: number; windows: AsyncGenerator<number[]> }> {
+  const r = await client.search({ uid: `${lastUid + 1}:*` }, { uid: true, returnOptions: ['COUNT', 'MIN'] });
+  if (r === false || r === undefined) throw new Error('UID SEARCH was refused');
+  if (Array.isArray(r)) {
+    // "n:*" always matches the highest UID, even below n: filter.
+    const all = r.filter((u) => u > lastUid).sort((a, b) => a - b);
+    return {
+      count: all.length,
+      windows: (async function* () {
+        for (let i = 0; i < all.length; i += window) yield all.slice(i, i + window);
+      })(),
+    };
+  }
+  // The same "n:*" rule: when nothing is above lastUid the highest UID (<= lastUid) was counted.
+  const count = Math.max(0, (r.count ?? 0) - (r.min !== undefined && r.min <= lastUid ? 1 : 0));
+  const end = uidNext > 0 ? uidNext - 1 : Number.MAX_SAFE_INTEGER;
+  return {
+    count,
+    windows: (async function* () {
+      let from = Math.max(lastUid + 1, r.min ?? 0);
+      let width = window;
+      let seen = 0;
+      while (seen < count && from <= end) {
+        // Past the last assigned UID: "n:*" (new mail since SELECT is left for the next pass).
+        const to = from + width - 1;
+        const range = to >= end ? `${from}:*` : `${from}:${to}`;
+        const found = await client.search({ uid: range }, { uid: true });
+        if (found === false || found === undefined) throw new Error('UID SEARCH was refused');
+        const upTo = to >= end ? end : to;
+        const uids = found.filter((u) => u >= from && u <= upTo).sort((a, b) => a - b);
+        if (uids.length > 0) {
+          seen += uids.length;
+          yield uids;
+        }
+        from = upTo + 1;
+        // Sparse UIDs (a folder whose older messages were moved away): wider windows.
+        if (uids.length < width / 8) width = Math.min(width * 4, 1 << 26);
+        else if (uids.length > 2 * window) width = Math.max(window, Math.floor(width / 2));
+      }
+    })(),
+  };
+}
+
+/** The batches of at most `want` messages taken from the windows, each window's sizes asked once. */
+async function* batchesOf(
+  client: ImapFlow,
+  windows: AsyncGenerator<number[]>,
+  want: number,
+  maxCount: number,
+  doing: (what: string) => void,
+): AsyncGenerator<number[]> {
+  let left = want;
+  while (left > 0) {
+    doing('search');
+    const w = await windows.next();
+    if (w.done) return;
+    const todo = w.value.slice(0, left);
+    left -= todo.length;
+    doing('read message sizes');
+    for (const b of await planBatches(client, todo, maxCount)) yield b;
+  }
 }
 
 /** Split UIDs (ascending) into batches bounded by count and by RFC822.SIZE total. */
@@ -337,19 +415,15 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
         const fr: FolderResult = { folder, uidValidity, rescanned, found: 0, fetched: 0, stored: 0, duplicates: 0, backlog: 0 };
         result.folders.push(fr);
 
-        // Which UIDs are new. "n:*" always matches the highest UID, even below n: filter.
+        // How many messages are new, and then which: a window of UIDs at a time, so a folder of a
+        // million messages never has its UID list (or their sizes) in memory at once.
         doing = `search folder "${folder}"`;
-        let uids: number[] = [];
-        if (mb.exists > 0) {
-          const found = await client.search({ uid: `${lastUid + 1}:*` }, { uid: true });
-          if (found === false || found === undefined) throw new Error('UID SEARCH was refused');
-          uids = found.filter((u) => u > lastUid).sort((a, b) => a - b);
-        }
-        if (rescanned && uids.length === 0) opts.store.setImapCursor(cfg.name, folder, { uidValidity, lastUid: 0 });
-        fr.found = uids.length;
+        const news = mb.exists > 0 ? await newMessages(client, lastUid, Number(mb.uidNext ?? 0), opts.uidWindow ?? UID_WINDOW) : { count: 0, windows: noWindows() };
+        if (rescanned && news.count === 0) opts.store.setImapCursor(cfg.name, folder, { uidValidity, lastUid: 0 });
+        fr.found = news.count;
         const budget = maxMessages > 0 ? Math.max(0, maxMessages - done) : Infinity;
-        const todo = uids.slice(0, budget === Infinity ? uids.length : budget);
-        total += todo.length;
+        const want = Math.min(news.count, budget);
+        total += want;
         opts.onProgress?.({ mailbox: cfg.name, folder, done, total });
 
         let handledHere = 0;
@@ -400,13 +474,14 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
         };
 
         // Cut the work into batches of at most batchSize messages and BATCH_BYTES bytes (bounces
-        // may carry big originals: memory stays bounded), using the sizes the server reports.
-        doing = `read message sizes in "${folder}"`;
-        const batches = todo.length > 0 ? await planBatches(client, todo, batchSize) : [];
-        let next: Promise<FetchMessageObject[]> | null = batches.length > 0 ? fetchBatch(batches[0]!) : null;
+        // may carry big originals: memory stays bounded), using the sizes the server reports, one
+        // window of UIDs at a time.
+        const batchIter = batchesOf(client, news.windows, want, batchSize, (what) => (doing = `${what} in "${folder}"`));
+        let cur = await batchIter.next();
+        let next: Promise<FetchMessageObject[]> | null = cur.done ? null : fetchBatch(cur.value);
         next?.catch(() => undefined);
-        for (let i = 0; next; i++) {
-          const batch = batches[i]!;
+        while (next && !cur.done) {
+          const batch: number[] = cur.value;
 
           // 1. Fetch (requested while the previous batch was being acknowledged).
           doing = `fetch from "${folder}"`;
@@ -456,9 +531,10 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
           // acknowledgement (the cursor moves in order), ask for the next batch, then queue this
           // batch's acknowledgement behind that FETCH so that it overlaps the next processing.
           await settle();
-          const more = i + 1 < batches.length;
+          cur = await batchIter.next();
+          const more = !cur.done;
           if (more && clock() < deadline) {
-            next = fetchBatch(batches[i + 1]!);
+            next = fetchBatch(cur.value);
             next.catch(() => undefined);
           } else if (more) result.stoppedBy = 'max-time';
           const ack = acknowledge(byDest);
@@ -466,9 +542,9 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
           inflight = { ack, batch };
         }
         await settle();
-        fr.backlog = uids.length - handledHere;
+        fr.backlog = Math.max(0, news.count - handledHere);
         result.backlog += fr.backlog;
-        if (result.stoppedBy === 'done' && todo.length < uids.length) result.stoppedBy = 'max-messages';
+        if (result.stoppedBy === 'done' && want < news.count) result.stoppedBy = 'max-messages';
       } finally {
         lock.release();
       }

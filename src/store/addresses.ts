@@ -6,12 +6,14 @@
  * Out: the address row (Email Suspended / Suspended At / Cause, Email Invalid / At / Cause,
  * complained, soft counters, first/last bounce) and the "may I send now?" answer.
  *
- * Why a fold and not in-place updates: the `addresses` row is a cache of fold(events, actions).
- * Re-processing a message after an upgrade, a duplicate, or two processes racing can then never
- * double-count or leave stale state - the row is recomputed from the facts in one transaction.
- * Items are folded in the order we learnt them (message stored_at / action time), so a late
- * bounce that reaches us after an operator reset is applied after the reset; the times written
- * into the row (suspended_at, invalid_at) are the bounce's own time. See docs/STATE-RULES.md.
+ * The `addresses` row is fold(events, actions): stepFold applied to the items in the order we learnt
+ * them (message stored_at / action time), so a late bounce that reaches us after an operator reset
+ * is applied after the reset; the times written into the row (suspended_at, invalid_at) are the
+ * bounce's own time. The row also keeps what the next step needs (AddressFold: the counted soft
+ * days and the position of the last item), so a new item that comes after everything already
+ * folded costs one step, not a pass over the address's history; anything else (a reprocessed
+ * message, an item learnt out of order) folds the whole history again. Both give the same row:
+ * `rebound verify-state` and test/store/incremental.test.ts check it. See docs/STATE-RULES.md.
  */
 import type { Analysis, MessageType, RecipientResult } from '../types.js';
 
@@ -127,72 +129,139 @@ export function emptyState(address: string): AddressState {
 
 const DAY = 86_400_000;
 
+/**
+ * Where an item sits in the fold: the order we learnt it (message stored_at / action time), events
+ * before actions at the same instant (a reset clears what happened up to its moment), then id.
+ */
+export interface FoldPosition {
+  order: number;
+  /** 0 = event, 1 = action. */
+  rank: 0 | 1;
+  id: number;
+}
+
+/**
+ * Everything the fold carries from one item to the next: the address row, plus the two things the
+ * row does not show - the UTC days of the soft bounces still counted (the escalation window) and the
+ * position of the last item folded in. Stored with the row (addresses.soft_day_list, fold_*), so a
+ * new item that sorts after `last` is applied to it in O(1) (stepFold) with exactly the result the
+ * whole-history fold would give: the fold *is* stepFold over the sorted items.
+ */
+export interface AddressFold {
+  state: AddressState;
+  /** Distinct UTC day numbers of counted soft bounces since the last clear, ascending, inside the
+   *  window of `withinDays` ending at the latest one. */
+  softDayList: number[];
+  /** The last item folded in; null for an empty fold. */
+  last: FoldPosition | null;
+}
+
+export function positionOf(it: FoldItem): FoldPosition {
+  return { order: it.order, rank: rank(it), id: it.id };
+}
+
+/** Negative, zero or positive as a sorts before, with or after b in the fold. */
+export function comparePositions(a: FoldPosition, b: FoldPosition): number {
+  return a.order - b.order || a.rank - b.rank || a.id - b.id;
+}
+
+/**
+ * May `it` be applied to a fold whose last item is `last` (stepFold) and give what the whole fold
+ * would? Only when it sorts after everything already in: a message stored before an operator's
+ * reset but processed after it, a reprocessed message, or an import dated in the past sort
+ * earlier and need the whole history folded again.
+ */
+export function appendsTo(it: FoldItem, last: FoldPosition | null): boolean {
+  return last === null || comparePositions(positionOf(it), last) > 0;
+}
+
+export function emptyFold(address: string): AddressFold {
+  return { state: emptyState(address), softDayList: [], last: null };
+}
+
 /** Fold the items (any order; sorted here) into the address state. Pure. */
 export function foldState(address: string, items: FoldItem[], rules: StateRules): AddressState {
-  const s = emptyState(address);
-  const sorted = [...items].sort((a, b) => a.order - b.order || rank(a) - rank(b) || a.id - b.id);
-  // UTC day numbers of counted soft bounces since the last delivered/reset/escalation.
-  let softDays = new Set<number>();
+  return foldAll(address, items, rules).state;
+}
 
-  for (const it of sorted) {
-    if (it.kind === 'action') {
-      applyAction(s, it, () => (softDays = new Set()));
-      continue;
+/** The whole fold: every item, in the order we learnt them, through stepFold. */
+export function foldAll(address: string, items: FoldItem[], rules: StateRules): AddressFold {
+  const f = emptyFold(address);
+  const sorted = [...items].sort((a, b) => comparePositions(positionOf(a), positionOf(b)));
+  for (const it of sorted) stepFold(f, it, rules);
+  return f;
+}
+
+/**
+ * Apply one item to the fold (in place). Costs O(1) in the address's history: at most the days of
+ * one escalation window are looked at. The caller makes sure `it` sorts after f.last (appendsTo).
+ */
+export function stepFold(f: AddressFold, it: FoldItem, rules: StateRules): void {
+  f.last = positionOf(it);
+  const s = f.state;
+  if (it.kind === 'action') {
+    applyAction(s, it, () => (f.softDayList = []));
+    return;
+  }
+  s.events++;
+  if (it.effect === 'none') return;
+  if (it.effect === 'delivered') {
+    s.softBounces = 0;
+    s.softDays = 0;
+    f.softDayList = [];
+    return;
+  }
+  if (it.effect === 'complaint') {
+    if (!s.complained || (s.complainedAt ?? 0) < it.at) s.complainedAt = it.at;
+    s.complained = true;
+    return;
+  }
+  // A bounce proper.
+  s.firstBounceAt = s.firstBounceAt === null ? it.at : Math.min(s.firstBounceAt, it.at);
+  s.lastBounceAt = s.lastBounceAt === null ? it.at : Math.max(s.lastBounceAt, it.at);
+  if (it.effect === 'invalid') {
+    // First cause wins while the flag stays set, as Marketo keeps the original cause.
+    if (!s.emailInvalid) {
+      s.emailInvalid = true;
+      s.emailInvalidAt = it.at;
+      s.emailInvalidCause = it.cause;
     }
-    s.events++;
-    if (it.effect === 'none') continue;
-    if (it.effect === 'delivered') {
-      s.softBounces = 0;
+  } else if (it.effect === 'suspend') {
+    suspend(s, it.at, it.cause);
+  } else if (it.effect === 'soft') {
+    s.softBounces++;
+    s.lastSoftAt = s.lastSoftAt === null ? it.at : Math.max(s.lastSoftAt, it.at);
+    // One count per UTC day; only the days inside the window ending at the latest one stay. A day
+    // dropped here can never count again: the latest day only moves forward until a clear.
+    const day = Math.floor(it.at / DAY);
+    const days = f.softDayList;
+    if (!days.includes(day)) {
+      days.push(day);
+      days.sort((a, b) => a - b);
+    }
+    const lastDay = days[days.length - 1]!;
+    const inWindow = days.filter((d) => d > lastDay - rules.escalation.withinDays);
+    f.softDayList = inWindow;
+    s.softDays = inWindow.length;
+    const esc = rules.escalation;
+    if (esc.enabled && inWindow.length >= esc.softBounces && inWindow.length >= esc.distinctDays) {
+      const cause = `escalated: ${inWindow.length} soft bounces on distinct days within ${esc.withinDays} days; last: ${it.cause}`;
+      if (esc.action === 'invalid') {
+        if (!s.emailInvalid) {
+          s.emailInvalid = true;
+          s.emailInvalidAt = it.at;
+          s.emailInvalidCause = cause;
+        }
+      } else suspend(s, it.at, cause);
+      // Start counting afresh: the next escalation needs a full new run of soft bounces.
+      f.softDayList = [];
       s.softDays = 0;
-      softDays = new Set();
-      continue;
-    }
-    if (it.effect === 'complaint') {
-      if (!s.complained || (s.complainedAt ?? 0) < it.at) s.complainedAt = it.at;
-      s.complained = true;
-      continue;
-    }
-    // A bounce proper.
-    s.firstBounceAt = s.firstBounceAt === null ? it.at : Math.min(s.firstBounceAt, it.at);
-    s.lastBounceAt = s.lastBounceAt === null ? it.at : Math.max(s.lastBounceAt, it.at);
-    if (it.effect === 'invalid') {
-      // First cause wins while the flag stays set, as Marketo keeps the original cause.
-      if (!s.emailInvalid) {
-        s.emailInvalid = true;
-        s.emailInvalidAt = it.at;
-        s.emailInvalidCause = it.cause;
-      }
-    } else if (it.effect === 'suspend') {
-      suspend(s, it.at, it.cause);
-    } else if (it.effect === 'soft') {
-      s.softBounces++;
-      s.lastSoftAt = s.lastSoftAt === null ? it.at : Math.max(s.lastSoftAt, it.at);
-      softDays.add(Math.floor(it.at / DAY));
-      const lastDay = Math.max(...softDays);
-      const inWindow = [...softDays].filter((d) => d > lastDay - rules.escalation.withinDays);
-      softDays = new Set(inWindow);
-      s.softDays = inWindow.length;
-      const esc = rules.escalation;
-      if (esc.enabled && inWindow.length >= esc.softBounces && inWindow.length >= esc.distinctDays) {
-        const cause = `escalated: ${inWindow.length} soft bounces on distinct days within ${esc.withinDays} days; last: ${it.cause}`;
-        if (esc.action === 'invalid') {
-          if (!s.emailInvalid) {
-            s.emailInvalid = true;
-            s.emailInvalidAt = it.at;
-            s.emailInvalidCause = cause;
-          }
-        } else suspend(s, it.at, cause);
-        // Start counting afresh: the next escalation needs a full new run of soft bounces.
-        softDays = new Set();
-        s.softDays = 0;
-      }
     }
   }
-  return s;
 }
 
 /** Events before actions at the same instant: a reset clears what happened up to its moment. */
-function rank(it: FoldItem): number {
+function rank(it: FoldItem): 0 | 1 {
   return it.kind === 'event' ? 0 : 1;
 }
 
@@ -241,6 +310,22 @@ function applyAction(s: AddressState, it: Extract<FoldItem, { kind: 'action' }>,
     s.complained = true;
     s.complainedAt = it.order;
   }
+}
+
+/**
+ * The fields two folds may differ in, by name, for `rebound verify-state`: the row's own fields,
+ * the hidden soft days and the position of the last item. Empty when they agree.
+ */
+export function foldDifferences(stored: AddressFold, computed: AddressFold): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(computed.state) as (keyof AddressState)[]) {
+    if (stored.state[k] !== computed.state[k]) out.push(k);
+  }
+  if (stored.softDayList.join(',') !== computed.softDayList.join(',')) out.push('softDayList');
+  const a = stored.last;
+  const b = computed.last;
+  if ((a === null) !== (b === null) || (a && b && comparePositions(a, b) !== 0)) out.push('last');
+  return out;
 }
 
 export type SendVerdict = 'ok' | 'suspended' | 'invalid' | 'complained';

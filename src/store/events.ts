@@ -1,11 +1,12 @@
 /**
- * store/events - one `events` row per recipient result, and the recomputation of an address row
- * from its events and operator actions (the fold in addresses.ts).
+ * store/events - one `events` row per recipient result, and the address row kept from its events
+ * and operator actions (the fold in addresses.ts): applyItem steps the row by one new item when it
+ * comes after everything folded in (O(1)), recomputeAddress folds the whole history.
  *
  * In: recipient results already labelled with their effect. Out: rows; AddressState per address.
  */
 import type { Category, MessageType, Reason, RecipientResult } from '../types.js';
-import { foldState, type AddressState, type Effect, type FoldItem, type StateRules } from './addresses.js';
+import { appendsTo, emptyFold, foldAll, stepFold, type AddressFold, type AddressState, type Effect, type FoldItem, type StateRules } from './addresses.js';
 import type { Db } from './db.js';
 import { capText, MAX_STORED_DIAGNOSTIC, MAX_STORED_EVIDENCE } from './limits.js';
 
@@ -95,6 +96,10 @@ interface AddressRow {
   last_bounce_at: number | null;
   events: number;
   updated_at: number;
+  soft_day_list: string;
+  fold_order: number | null;
+  fold_rank: number | null;
+  fold_id: number | null;
 }
 
 export function eventStatements(db: Db) {
@@ -125,17 +130,19 @@ export function eventStatements(db: Db) {
     upsertAddress: db.prepare(
       `INSERT INTO addresses (address, email_suspended, email_suspended_cause, email_suspended_at, email_invalid,
          email_invalid_cause, email_invalid_at, complained, complained_at, soft_bounces, soft_days, last_soft_at,
-         first_bounce_at, last_bounce_at, events, updated_at)
+         first_bounce_at, last_bounce_at, events, updated_at, soft_day_list, fold_order, fold_rank, fold_id)
        VALUES (@address, @emailSuspended, @emailSuspendedCause, @emailSuspendedAt, @emailInvalid, @emailInvalidCause,
          @emailInvalidAt, @complained, @complainedAt, @softBounces, @softDays, @lastSoftAt, @firstBounceAt,
-         @lastBounceAt, @events, @updatedAt)
+         @lastBounceAt, @events, @updatedAt, @softDayList, @foldOrder, @foldRank, @foldId)
        ON CONFLICT (address) DO UPDATE SET email_suspended = excluded.email_suspended,
          email_suspended_cause = excluded.email_suspended_cause, email_suspended_at = excluded.email_suspended_at,
          email_invalid = excluded.email_invalid, email_invalid_cause = excluded.email_invalid_cause,
          email_invalid_at = excluded.email_invalid_at, complained = excluded.complained,
          complained_at = excluded.complained_at, soft_bounces = excluded.soft_bounces, soft_days = excluded.soft_days,
          last_soft_at = excluded.last_soft_at, first_bounce_at = excluded.first_bounce_at,
-         last_bounce_at = excluded.last_bounce_at, events = excluded.events, updated_at = excluded.updated_at`,
+         last_bounce_at = excluded.last_bounce_at, events = excluded.events, updated_at = excluded.updated_at,
+         soft_day_list = excluded.soft_day_list, fold_order = excluded.fold_order, fold_rank = excluded.fold_rank,
+         fold_id = excluded.fold_id`,
     ),
     deleteAddress: db.prepare<[string]>('DELETE FROM addresses WHERE address = ?'),
     insertAction: db.prepare(
@@ -143,14 +150,17 @@ export function eventStatements(db: Db) {
        VALUES (@address, @action, @what, @reason, @who, @at, @before, @after)`,
     ),
     setActionAfter: db.prepare<[string, number]>('UPDATE address_actions SET after = ? WHERE id = ?'),
-    historyEvents: db.prepare<[string, number], EventRow>(
-      `SELECT e.id, e.message_id, e.address, e.at, e.received_at, e.message_type, e.action, e.status, e.reply_code, e.reason,
-         e.hard, e.category, e.likely_false_positive, e.evidence, coalesce(d.text, e.diagnostic) AS diagnostic, e.remote_mta,
-         e.feedback_type, e.effect
-         FROM events e LEFT JOIN diagnostics d ON d.id = e.diagnostic_id WHERE e.address = ? ORDER BY e.at DESC, e.id DESC LIMIT ?`,
-    ),
-    historyActions: db.prepare<[string, number], ActionRow>(
-      'SELECT * FROM address_actions WHERE address = ? ORDER BY at DESC, id DESC LIMIT ?',
+    // Events and actions in one statement, newest first (an event before an action with the same
+    // time and id), so a long history is read as it is written out.
+    history: db.prepare<[string, string, number], HistoryRow>(
+      `SELECT 0 AS k, e.id, e.at, e.message_id, e.received_at, e.message_type, e.action, e.status, e.reply_code, e.reason, e.hard,
+         e.category, e.likely_false_positive, e.evidence, coalesce(d.text, e.diagnostic) AS diagnostic, e.remote_mta, e.feedback_type,
+         e.effect, NULL AS what, NULL AS why, NULL AS who
+         FROM events e LEFT JOIN diagnostics d ON d.id = e.diagnostic_id WHERE e.address = ?
+       UNION ALL
+       SELECT 1, id, at, NULL, NULL, NULL, action, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, what, reason, who
+         FROM address_actions WHERE address = ?
+       ORDER BY at DESC, id DESC, k LIMIT ?`,
     ),
   };
 }
@@ -175,9 +185,9 @@ export function diagnosticIds(st: EventStatements, messageId: number): (text: st
   };
 }
 
-export function insertEvent(st: EventStatements, messageId: number, e: EventInput, diagnosticId: (text: string) => number | null): void {
+export function insertEvent(st: EventStatements, messageId: number, e: EventInput, diagnosticId: (text: string) => number | null): number {
   const r = e.result;
-  st.insert.run({
+  const info = st.insert.run({
     messageId,
     address: e.address,
     rawAddress: e.rawAddress,
@@ -197,10 +207,25 @@ export function insertEvent(st: EventStatements, messageId: number, e: EventInpu
     feedbackType: r.feedbackType,
     effect: e.effect,
   });
+  return Number(info.lastInsertRowid);
 }
 
-/** Recompute one address row from scratch (caller holds the transaction). */
-export function recomputeAddress(st: EventStatements, address: string, rules: StateRules, now: number): AddressState {
+/** The cause an event gives the fold: the stored diagnostic, else its codes and reason. The same
+ *  text whether the event is stepped in as it is stored or read back for a whole fold. */
+export function eventCause(e: { diagnostic: string; replyCode: string; status: string; reason: string }): string {
+  return e.diagnostic !== '' ? e.diagnostic : [e.replyCode, e.status, e.reason].filter((s) => s !== '').join(' ');
+}
+
+/** The fold item of an event row as stored (order = its message's stored_at). */
+export function eventItem(id: number, storedAt: number, e: EventInput): FoldItem {
+  const r = e.result;
+  // The text as stored (capped), so that a step and a whole fold read back give the same cause.
+  const cause = eventCause({ ...r, diagnostic: capText(r.diagnostic, MAX_STORED_DIAGNOSTIC) });
+  return { kind: 'event', id, order: storedAt, at: e.at, effect: e.effect, cause };
+}
+
+/** Every fold item of one address, read from its events and actions (any order). */
+export function historyItems(st: EventStatements, address: string): FoldItem[] {
   const items: FoldItem[] = [];
   for (const e of st.foldEvents.all(address)) {
     items.push({
@@ -209,26 +234,79 @@ export function recomputeAddress(st: EventStatements, address: string, rules: St
       order: e.received_at,
       at: e.at,
       effect: e.effect as Effect,
-      cause: e.diagnostic !== '' ? e.diagnostic : [e.reply_code, e.status, e.reason].filter((s) => s !== '').join(' '),
+      cause: eventCause({ diagnostic: e.diagnostic, replyCode: e.reply_code, status: e.status, reason: e.reason }),
     });
   }
   for (const a of st.foldActions.all(address)) {
     items.push({ kind: 'action', id: a.id, order: a.at, action: a.action, what: a.what, reason: a.reason });
   }
-  const s = foldState(address, items, rules);
-  if (items.length === 0) {
+  return items;
+}
+
+/** Fold one address's whole history, without writing anything. null: no event or action. */
+export function foldHistory(st: EventStatements, address: string, rules: StateRules): AddressFold | null {
+  const items = historyItems(st, address);
+  return items.length === 0 ? null : foldAll(address, items, rules);
+}
+
+/** Recompute one address row from its whole history (caller holds the transaction). */
+export function recomputeAddress(st: EventStatements, address: string, rules: StateRules, now: number): AddressState {
+  const f = foldHistory(st, address, rules);
+  if (f === null) {
     st.deleteAddress.run(address);
-    return s;
+    return emptyFold(address).state;
   }
+  writeFold(st, f, now);
+  return f.state;
+}
+
+/**
+ * Apply one new item (already inserted) to its address row (caller holds the transaction). When
+ * the item sorts after the last one folded into the row this is one step from the stored state;
+ * otherwise - learnt out of order, or a row without a position (written before migration 0005) -
+ * the whole history is folded again. Both give the fold's row.
+ */
+export function applyItem(st: EventStatements, item: FoldItem, address: string, rules: StateRules, now: number): AddressState {
+  const row = st.getAddress.get(address);
+  const f = row ? rowToFold(row) : emptyFold(address);
+  if (f === null || !appendsTo(item, f.last)) return recomputeAddress(st, address, rules, now);
+  stepFold(f, item, rules);
+  writeFold(st, f, now);
+  return f.state;
+}
+
+export function writeFold(st: EventStatements, f: AddressFold, now: number): void {
+  const s = f.state;
   st.upsertAddress.run({
     ...s,
     emailSuspended: s.emailSuspended ? 1 : 0,
     emailInvalid: s.emailInvalid ? 1 : 0,
     complained: s.complained ? 1 : 0,
     updatedAt: now,
+    softDayList: f.softDayList.join(','),
+    foldOrder: f.last?.order ?? null,
+    foldRank: f.last?.rank ?? null,
+    foldId: f.last?.id ?? null,
   });
-  return s;
 }
+
+/** The fold stored in a row; null when the row has no position (written before migration 0005). */
+export function rowToFold(r: AddressRow): AddressFold | null {
+  if (r.fold_order === null || r.fold_rank === null || r.fold_id === null) return null;
+  return {
+    state: rowToState(r),
+    softDayList: r.soft_day_list === '' ? [] : r.soft_day_list.split(',').map(Number),
+    last: { order: r.fold_order, rank: r.fold_rank === 1 ? 1 : 0, id: r.fold_id },
+  };
+}
+
+/** What the row holds as a fold for comparison (verify-state): a row without a position compares
+ *  with no soft days and no last item. */
+export function storedFold(r: AddressRow): AddressFold {
+  return rowToFold(r) ?? { state: rowToState(r), softDayList: [], last: null };
+}
+
+export type { AddressRow };
 
 export function rowToState(r: AddressRow): AddressState {
   return {
@@ -250,10 +328,16 @@ export function rowToState(r: AddressRow): AddressState {
   };
 }
 
-export function readHistory(st: EventStatements, address: string, limit: number): HistoryEntry[] {
-  const out: HistoryEntry[] = [];
-  for (const e of st.historyEvents.all(address, limit)) {
-    out.push({
+type HistoryRow = Omit<EventRow, 'address'> & { k: 0 | 1; what: string | null; why: string | null; who: string | null };
+
+/** One address's events and resets/imports, newest first, at most `limit`, read as iterated. */
+export function* iterateHistory(st: EventStatements, address: string, limit: number): IterableIterator<HistoryEntry> {
+  for (const e of st.history.iterate(address, address, limit)) {
+    if (e.k === 1) {
+      yield { kind: e.action as 'reset' | 'import', id: e.id, at: e.at, what: e.what ?? '', why: e.why ?? '', who: e.who ?? '' };
+      continue;
+    }
+    yield {
       kind: 'event',
       id: e.id,
       at: e.at,
@@ -272,11 +356,6 @@ export function readHistory(st: EventStatements, address: string, limit: number)
       remoteMta: e.remote_mta,
       feedbackType: e.feedback_type,
       effect: e.effect as Effect,
-    });
+    };
   }
-  for (const a of st.historyActions.all(address, limit)) {
-    out.push({ kind: a.action, id: a.id, at: a.at, what: a.what, why: a.reason, who: a.who });
-  }
-  out.sort((x, y) => y.at - x.at || y.id - x.id);
-  return out.slice(0, limit);
 }

@@ -29,20 +29,24 @@ import {
 } from './addresses.js';
 import { openDb, type Db } from './db.js';
 import {
+  applyItem,
+  eventItem,
   eventStatements,
   diagnosticIds,
   insertEvent,
-  readHistory,
+  iterateHistory,
   recomputeAddress,
   rowToState,
   type EventStatements,
   type HistoryEntry,
 } from './events.js';
 import {
+  hashRaw,
   insertMessage,
   loadMessage,
   packRaw,
   prepareMessage,
+  type PreparedMessage,
   messageStatements,
   type MessageState,
   type MessageStatements,
@@ -50,11 +54,14 @@ import {
 } from './messages.js';
 import { capText, MAX_STORED_PROBLEMS } from './limits.js';
 import { normaliseAddress } from './normalise.js';
+import { verifyAddresses, type StateDifference, type VerifyOptions, type VerifySummary } from './verify.js';
 
 export type { AddressState, MayISend, SendVerdict, StateRules, Effect } from './addresses.js';
 export type { HistoryEntry } from './events.js';
+export type { StateDifference, VerifyOptions, VerifySummary } from './verify.js';
+export type { AddressFold } from './addresses.js';
 export type { MessageState, StoredMessage } from './messages.js';
-export type { ProcessOutcome, AnalyzeFn, AttributeFn } from '../pipeline.js';
+export type { ProcessOutcome, ProcessPlan, AnalyzeFn, AttributeFn } from '../pipeline.js';
 export { DamagedStoreError, SchemaTooNewError, SCHEMA_VERSION } from './db.js';
 export { normaliseAddress } from './normalise.js';
 export { defaultStateRules } from './addresses.js';
@@ -77,6 +84,22 @@ export interface StoreOptions {
   walAutocheckpoint?: number;
   /** Run PRAGMA quick_check at open (the daemon's start); a damaged file is refused either way. */
   check?: boolean;
+}
+
+export interface IngestCheck {
+  sha256: string;
+  /** Stored and processed already (a re-run, a resumed backfill): nothing left to do. */
+  done: boolean;
+}
+
+export interface IngestItem {
+  env: Envelope;
+  raw: Buffer;
+  sha256: string;
+  /** From planMessage; null when ingestCheck said done. */
+  plan: ProcessPlan | null;
+  /** The raw bytes already gzipped (packRaw), e.g. by a worker thread. */
+  gzip?: Buffer;
 }
 
 export interface SaveResult {
@@ -192,6 +215,18 @@ export interface Store {
   /** Save and process a batch in one go (CLI ingest, bench): analysis runs before the write
    *  transaction, and the raw bytes are not read back. Same results as saveMessages + processIds. */
   ingestMessages(items: { env: Envelope; raw: Buffer }[]): Promise<(SaveResult & { outcome: ProcessOutcome })[]>;
+  /** ingestMessages in two steps, for a pipelined ingest (cli/ingest.ts): the content hash and
+   *  whether the message is already stored and finished (then it needs no analysis)... */
+  ingestCheck(raw: Buffer): IngestCheck;
+  /** ...then one transaction that stores each message (a duplicate is found, not stored twice) and
+   *  commits its plan (null: already finished, nothing to do). Plans commit in the order given.
+   *  `relaxed`: without an fsync (synchronous=NORMAL; atomic all the same) - for a backfill from
+   *  files, which calls syncWalNow() at the end: a power loss meanwhile loses the last batches,
+   *  which running the same command again redoes. */
+  commitIngest(items: IngestItem[], opts?: { relaxed?: boolean }): (SaveResult & { outcome: ProcessOutcome })[];
+  /** The plan of a message not stored yet: its analysis (this store's analyzer, or `analyze`, e.g.
+   *  a worker thread's) and this store's attribution. */
+  planIngest(item: { env: Envelope; raw: Buffer }, analyze?: AnalyzeFn): Promise<ProcessPlan>;
   processMessage(id: number, opts?: { force?: boolean }): Promise<ProcessOutcome>;
   /** Process up to `limit` pending messages (oldest first), in batches; returns how many. */
   processPending(limit?: number, opts?: { relaxed?: boolean }): Promise<number>;
@@ -206,9 +241,20 @@ export interface Store {
   addressStatus(address: string, now?: number): AddressStatus;
   history(address: string, limit?: number): HistoryEntry[];
   list(kind: ListKind, since?: number, now?: number): ListEntry[];
-  /** Every known address (for export), in address order. */
-  exportAddresses(): IterableIterator<AddressState>;
+  /** list() read as iterated (flat memory on any number of addresses), oldest first. */
+  listEntries(kind: ListKind, since?: number, now?: number): IterableIterator<ListEntry>;
+  /** history() read as iterated, newest first (flat memory on any length of history). */
+  historyEntries(address: string, limit?: number): IterableIterator<HistoryEntry>;
+  /** Every known address (for export), in address order, read as iterated (one statement: a
+   *  consistent snapshot). `flagged`: only invalid, suspended or complained ones. */
+  exportAddresses(opts?: { flagged?: boolean }): IterableIterator<AddressState>;
   reset(address: string, what: ResetWhat, reason: string, who: string): ResetResult;
+  /**
+   * Fold every address's whole history again and compare with its stored row (`rebound
+   * verify-state`); yields each difference, returns the counts. `repair` replaces differing rows
+   * by the fold. Addresses given are normalised first. Flat memory: a chunk per transaction.
+   */
+  verifyState(opts?: VerifyOptions): Generator<StateDifference, VerifySummary>;
   importSuppressions(rows: ImportRow[], who: string): ImportResult;
   stats(now?: number): Stats;
   /** Re-run the pipeline on matching messages (force); returns the outcomes. */
@@ -228,6 +274,7 @@ export interface Store {
 }
 
 const BATCH = 200;
+const EMPTY = Buffer.alloc(0);
 const PRUNE_CHUNK = 5000;
 
 export function openStore(opts: StoreOptions): Store {
@@ -337,30 +384,54 @@ class SqliteStore implements Store {
 
   async ingestMessages(items: { env: Envelope; raw: Buffer }[]): Promise<(SaveResult & { outcome: ProcessOutcome })[]> {
     // Analyse outside the write lock; skip the analysis of messages we already finished.
-    const prepared = items.map((it) => prepareMessage(it.env, it.raw));
-    const plans: (ProcessPlan | null)[] = [];
-    for (const [i, it] of items.entries()) {
-      const known = this.m.byHash.get(prepared[i]!.sha256);
-      const state = known ? this.m.state.get(known.id)?.state : undefined;
-      plans.push(state !== undefined && state !== 'pending' ? null : await planMessage({ id: 0, raw: it.raw, env: it.env }, this.analyze, this.attribute));
+    const batch: IngestItem[] = [];
+    for (const it of items) {
+      const check = this.ingestCheck(it.raw);
+      const plan = check.done ? null : await this.planIngest(it);
+      batch.push({ env: it.env, raw: it.raw, sha256: check.sha256, plan });
     }
     // From here to the end of the transaction nothing awaits: the batch commits as one unit.
-    const now = this.clock();
-    return this.write('ingest messages', () =>
-      this.db
-        .transaction(() =>
-          items.map((it, i) => {
-            const saved = insertMessage(this.m, prepared[i]!, now);
-            const plan = plans[i];
-            const outcome: ProcessOutcome =
-              plan === null || plan === undefined
-                ? { id: saved.id, state: this.m.state.get(saved.id)!.state, skipped: true, events: 0, addresses: [], categories: [] }
-                : this.commitPlan({ ...plan, id: saved.id }, false);
-            return { ...saved, outcome };
-          }),
-        )
-        .immediate(),
+    return this.commitIngest(batch);
+  }
+
+  ingestCheck(raw: Buffer): IngestCheck {
+    const sha256 = hashRaw(raw);
+    const known = this.m.byHash.get(sha256);
+    const state = known ? this.m.state.get(known.id)?.state : undefined;
+    return { sha256, done: state !== undefined && state !== 'pending' };
+  }
+
+  planIngest(item: { env: Envelope; raw: Buffer }, analyze?: AnalyzeFn): Promise<ProcessPlan> {
+    return planMessage({ id: 0, raw: item.raw, env: item.env }, analyze ?? this.analyze, this.attribute);
+  }
+
+  commitIngest(items: IngestItem[], opts: { relaxed?: boolean } = {}): (SaveResult & { outcome: ProcessOutcome })[] {
+    // Compress outside the write lock; a message already finished is not stored again (its
+    // bytes are not needed: the INSERT finds the row and changes nothing).
+    const prepared = items.map((it): PreparedMessage =>
+      it.plan === null
+        ? { env: it.env, sha256: it.sha256, size: it.raw.length, body: EMPTY, compression: 'gzip' }
+        : { env: it.env, sha256: it.sha256, size: it.raw.length, body: it.gzip ?? packRaw(it.raw), compression: 'gzip' },
     );
+    const now = this.clock();
+    const commit = () =>
+      this.db
+        .transaction(() => {
+          const refold = new Set<string>();
+          const out = items.map((it, i) => {
+            const saved = insertMessage(this.m, prepared[i]!, now);
+            const plan = it.plan;
+            const outcome: ProcessOutcome =
+              plan === null
+                ? { id: saved.id, state: this.m.state.get(saved.id)!.state, skipped: true, events: 0, addresses: [], categories: [] }
+                : this.commitPlan({ ...plan, id: saved.id }, false, refold);
+            return { ...saved, outcome };
+          });
+          this.refold(refold);
+          return out;
+        })
+        .immediate();
+    return this.write('ingest messages', () => (opts.relaxed ? this.relaxed(commit) : commit()));
   }
 
   // ---- processing ----
@@ -404,7 +475,10 @@ class SqliteStore implements Store {
         this.db
           .transaction(() => {
             for (const [gz, id] of packs) this.m.pack.run(gz, id);
-            return plans.map((p) => ('skipped' in p ? p : this.commitPlan(p, opts.force ?? false)));
+            const refold = new Set<string>();
+            const out = plans.map((p) => ('skipped' in p ? p : this.commitPlan(p, opts.force ?? false, refold)));
+            this.refold(refold);
+            return out;
           })
           .immediate();
       const committed = this.write('process messages', () => (opts.relaxed ? this.relaxed(commit) : commit()));
@@ -413,25 +487,16 @@ class SqliteStore implements Store {
     return out;
   }
 
-  /** Write one plan (caller holds the transaction). Re-checks the state: another process may have won. */
-  private commitPlan(p: ProcessPlan, force: boolean): ProcessOutcome {
+  /** Write one plan (caller holds the transaction, and refolds the addresses left in `refold` before
+   *  it commits). Re-checks the state: another process may have won. */
+  private commitPlan(p: ProcessPlan, force: boolean, refold: Set<string>): ProcessOutcome {
     const cur = this.m.state.get(p.id);
     if (!cur) throw new DaemonError('internal', `store: message ${p.id} vanished`);
     if (cur.state !== 'pending' && !force) {
       return { id: p.id, state: cur.state, skipped: true, events: 0, addresses: [], categories: [] };
     }
     const now = this.clock();
-    const touched = new Set<string>();
-    for (const r of this.e.addressesOfMessage.all(p.id)) touched.add(r.address);
-    this.e.deleteOfMessage.run(p.id);
-    this.e.deleteDiagnosticsOfMessage.run(p.id);
-    const diagnosticId = diagnosticIds(this.e, p.id);
-    for (const ev of p.events) {
-      insertEvent(this.e, p.id, ev, diagnosticId);
-      touched.add(ev.address);
-    }
-    touched.delete('');
-    for (const a of touched) recomputeAddress(this.e, a, this.rules, now);
+    const touched = this.recordEvents(p, cur.stored_at, now, refold);
     this.m.finish.run({
       id: p.id,
       state: p.state,
@@ -447,12 +512,44 @@ class SqliteStore implements Store {
       state: p.state,
       skipped: false,
       events: p.events.length,
-      addresses: [...touched],
+      addresses: touched,
       categories: p.events.filter((e) => e.effect !== 'none' && e.effect !== 'delivered' && e.effect !== 'complaint').map((e) => e.result.category),
     };
     if (p.analysis) outcome.messageType = p.analysis.type;
     if (p.error !== null) outcome.error = p.error;
     return outcome;
+  }
+
+  /**
+   * Replace a message's events and bring its addresses' rows up to date (caller holds the
+   * transaction); returns the addresses touched. A new event is stepped into its address's row
+   * (applyItem: O(1) when it comes after everything folded there). An address that had events of
+   * this message before (a forced reprocess) goes into `refold`: its old events' effects cannot be
+   * taken back one by one, so its whole history is folded again - once per transaction, after all
+   * of it (refold()), however many of the batch's messages name it; until then its new events are
+   * only inserted.
+   */
+  private recordEvents(p: ProcessPlan, storedAt: number, now: number, refold: Set<string>): string[] {
+    const replaced = this.e.addressesOfMessage.all(p.id).map((r) => r.address);
+    if (replaced.length > 0) this.e.deleteOfMessage.run(p.id);
+    this.e.deleteDiagnosticsOfMessage.run(p.id);
+    const diagnosticId = diagnosticIds(this.e, p.id);
+    for (const a of replaced) if (a !== '') refold.add(a);
+    const touched = new Set<string>(replaced);
+    for (const ev of p.events) {
+      const id = insertEvent(this.e, p.id, ev, diagnosticId);
+      touched.add(ev.address);
+      if (ev.address !== '' && !refold.has(ev.address)) applyItem(this.e, eventItem(id, storedAt, ev), ev.address, this.rules, now);
+    }
+    touched.delete('');
+    return [...touched];
+  }
+
+  /** Fold each address again from its whole history (caller holds the transaction). */
+  private refold(addresses: Set<string>): void {
+    if (addresses.size === 0) return;
+    const now = this.clock();
+    for (const a of addresses) recomputeAddress(this.e, a, this.rules, now);
   }
 
   async reprocess(filter: ReprocessFilter): Promise<ProcessOutcome[]> {
@@ -502,32 +599,42 @@ class SqliteStore implements Store {
   }
 
   history(address: string, limit = 100): HistoryEntry[] {
-    const a = normaliseAddress(address);
-    return readHistory(this.e, a === '' ? address : a, limit);
+    return [...this.historyEntries(address, limit)];
   }
 
   list(kind: ListKind, since?: number, now?: number): ListEntry[] {
+    return [...this.listEntries(kind, since, now)];
+  }
+
+  *listEntries(kind: ListKind, since?: number, now?: number): IterableIterator<ListEntry> {
     const col = kind === 'invalid' ? 'email_invalid' : kind === 'suspended' ? 'email_suspended' : 'complained';
     const atCol = kind === 'complained' ? 'complained_at' : `${col}_at`;
     const causeCol = kind === 'complained' ? "''" : `${col}_cause`;
+    // The partial index on (at) of a WITHOUT ROWID table holds the address too: no sort.
     const rows = this.db
       .prepare(
         `SELECT address, ${atCol} AS at, ${causeCol} AS cause FROM addresses WHERE ${col} = 1 AND (? IS NULL OR ${atCol} >= ?) ORDER BY ${atCol}, address`,
       )
-      .all(since ?? null, since ?? null) as { address: string; at: number | null; cause: string }[];
+      .iterate(since ?? null, since ?? null) as IterableIterator<{ address: string; at: number | null; cause: string }>;
     const t = now ?? this.clock();
-    return rows.map((r) => {
+    for (const r of rows) {
       const e: ListEntry = { address: r.address, at: r.at, cause: r.cause };
       if (kind === 'suspended' && r.at !== null) {
         e.until = r.at + this.rules.suspendHours * 3_600_000;
         e.active = t < e.until;
       }
-      return e;
-    });
+      yield e;
+    }
   }
 
-  *exportAddresses(): IterableIterator<AddressState> {
-    const it = this.db.prepare('SELECT * FROM addresses ORDER BY address').iterate() as IterableIterator<Parameters<typeof rowToState>[0]>;
+  historyEntries(address: string, limit = 100): IterableIterator<HistoryEntry> {
+    const a = normaliseAddress(address);
+    return iterateHistory(this.e, a === '' ? address : a, limit);
+  }
+
+  *exportAddresses(opts: { flagged?: boolean } = {}): IterableIterator<AddressState> {
+    const where = opts.flagged ? ' WHERE email_invalid = 1 OR email_suspended = 1 OR complained = 1' : '';
+    const it = this.db.prepare(`SELECT * FROM addresses${where} ORDER BY address`).iterate() as IterableIterator<Parameters<typeof rowToState>[0]>;
     for (const r of it) yield rowToState(r);
   }
 
@@ -551,7 +658,7 @@ class SqliteStore implements Store {
             after: null,
           });
           const actionId = Number(info.lastInsertRowid);
-          const after = recomputeAddress(this.e, a, this.rules, now);
+          const after = applyItem(this.e, { kind: 'action', id: actionId, order: now, action: 'reset', what, reason }, a, this.rules, now);
           this.e.setActionAfter.run(JSON.stringify(after), actionId);
           const changed =
             before.emailInvalid !== after.emailInvalid ||
@@ -562,6 +669,12 @@ class SqliteStore implements Store {
         })
         .immediate(),
     );
+  }
+
+  verifyState(opts: VerifyOptions = {}): Generator<StateDifference, VerifySummary> {
+    const o = { ...opts };
+    if (opts.addresses) o.addresses = opts.addresses.map((a) => normaliseAddress(a) || a);
+    return verifyAddresses(this.db, this.e, this.rules, this.clock, o);
   }
 
   importSuppressions(rows: ImportRow[], who: string): ImportResult {
@@ -577,17 +690,20 @@ class SqliteStore implements Store {
                 result.skipped.push({ line: i + j + 1, address: r.address, why: 'not an email address' });
                 return;
               }
-              this.e.insertAction.run({
+              const at = r.at ?? now;
+              const info = this.e.insertAction.run({
                 address: a,
                 action: 'import',
                 what: r.what,
                 reason: r.cause ?? '',
                 who,
-                at: r.at ?? now,
+                at,
                 before: null,
                 after: null,
               });
-              recomputeAddress(this.e, a, this.rules, now);
+              // An import dated in the past sorts before later items: applyItem folds again then.
+              const id = Number(info.lastInsertRowid);
+              applyItem(this.e, { kind: 'action', id, order: at, action: 'import', what: r.what, reason: r.cause ?? '' }, a, this.rules, now);
               result.imported++;
             });
           })
@@ -728,23 +844,51 @@ class SqliteStore implements Store {
       now - messagesOlderThanMs,
     );
     let eventsDeleted = 0;
-    if (eventsOlderThanMs !== undefined) {
-      // Only events that cannot set a flag: the address row is a fold over events, so invalid,
-      // suspend and complaint events are kept for ever (they are few).
-      eventsDeleted = chunked(
-        `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? AND effect IN ('none', 'delivered', 'soft') LIMIT ?)`,
-        now - eventsOlderThanMs,
-      );
-      // Texts no remaining event of their message refers to (the message row itself stays).
-      if (eventsDeleted > 0) {
-        chunked(
-          `DELETE FROM diagnostics WHERE id IN (SELECT d.id FROM diagnostics d JOIN messages m ON m.id = d.message_id
-             WHERE m.received_at < ? AND NOT EXISTS (SELECT 1 FROM events e WHERE e.diagnostic_id = d.id) LIMIT ?)`,
-          now - eventsOlderThanMs,
-        );
-      }
-    }
+    if (eventsOlderThanMs !== undefined) eventsDeleted = this.pruneEvents(now - eventsOlderThanMs);
     return { rawDropped, eventsDeleted };
+  }
+
+  /**
+   * Delete old events that cannot set a flag, PRUNE_CHUNK per transaction, and fold the addresses
+   * they belonged to again, so every row stays the fold of the history that is kept (what
+   * `rebound verify-state` checks): their counters (events, soft bounces) then count the kept
+   * history only. Invalid, suspend and complaint events are kept for ever (they are few); with
+   * escalation on, soft bounces and deliveries are kept too, since a run of soft bounces may have
+   * set a flag and a delivery ends such a run.
+   */
+  private pruneEvents(cutoff: number): number {
+    const effects = this.rules.escalation.enabled ? "('none')" : "('none', 'delivered', 'soft')";
+    const pick = this.db.prepare<[number, number], { id: number; address: string; message_id: number }>(
+      `SELECT id, address, message_id FROM events WHERE at < ? AND effect IN ${effects} LIMIT ?`,
+    );
+    const del = this.db.prepare<[number]>('DELETE FROM events WHERE id = ?');
+    const dropTexts = this.db.prepare<[number]>(
+      'DELETE FROM diagnostics WHERE message_id = ? AND NOT EXISTS (SELECT 1 FROM events e WHERE e.diagnostic_id = diagnostics.id)',
+    );
+    let total = 0;
+    for (;;) {
+      const n = this.write('prune', () =>
+        this.db
+          .transaction(() => {
+            const rows = pick.all(cutoff, PRUNE_CHUNK);
+            const touched = new Set<string>();
+            const messages = new Set<number>();
+            for (const r of rows) {
+              del.run(r.id);
+              messages.add(r.message_id);
+              if (r.address !== '') touched.add(r.address);
+            }
+            const now = this.clock();
+            for (const a of touched) recomputeAddress(this.e, a, this.rules, now);
+            // Texts no event refers to any more (the message row itself stays).
+            for (const m of messages) dropTexts.run(m);
+            return rows.length;
+          })
+          .immediate(),
+      );
+      total += n;
+      if (n < PRUNE_CHUNK) return total;
+    }
   }
 
   close(): void {

@@ -70,7 +70,7 @@ export function messageStatements(db: Db) {
        ON CONFLICT (sha256) DO NOTHING`,
     ),
     get: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE id = ?'),
-    state: db.prepare<[number], { state: MessageState }>('SELECT state FROM messages WHERE id = ?'),
+    state: db.prepare<[number], { state: MessageState; stored_at: number }>('SELECT state, stored_at FROM messages WHERE id = ?'),
     finish: db.prepare(
       `UPDATE messages SET state = @state, error = @error, message_type = @messageType, decoded_by = @decodedBy,
          problems = @problems, bounce_at = @bounceAt, attempts = attempts + 1, processed_at = @now WHERE id = @id`,

@@ -65,11 +65,14 @@ describe.skipIf(missing !== '')(`rebound poll${missing ? ` (skipped: ${missing})
     const a = await rebound(['poll', '-c', cfg, '--mailbox', 'main', '--until-empty', '--json']);
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
-    expect(JSON.parse(a.stdout)).toMatchObject({ mailbox: 'main', ok: true, passes: 3, fetched: 60, stored: 60, duplicates: 0, backlog: 0 });
+    const sa = JSON.parse(a.stdout) as { seconds: number; rate: number };
+    expect(sa).toMatchObject({ mailbox: 'main', ok: true, passes: 3, fetched: 60, stored: 60, duplicates: 0, backlog: 0 });
+    // The rate reported is messages fetched per second over the passes.
+    expect(sa.rate).toBe(Math.round(60 / sa.seconds));
 
     const b = await rebound(['poll', '-c', cfg, '--mailbox', 'main']);
     expect(b.code).toBe(0);
-    expect(b.stdout).toMatch(/^main: fetched 0, stored 0, duplicates 0; processed 0, not-a-bounce 0, failed 0; backlog 0 \(done\) in \d+\.\d s\n$/);
+    expect(b.stdout).toMatch(/^main: fetched 0, stored 0, duplicates 0; processed 0, not-a-bounce 0, failed 0; backlog 0 \(done\) in \d+\.\d s, 0 msg\/s\n$/);
 
     const s = openStore({ path: db, readonly: true });
     try {

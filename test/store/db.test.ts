@@ -88,7 +88,9 @@ describe('store/db', () => {
 
     const db = new Database(path, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(db.prepare('SELECT * FROM addresses ORDER BY address').all()).toEqual(before);
+    // Every row kept as it was; migration 0005 adds the fold columns, empty (no position yet).
+    const noFold = { soft_day_list: '', fold_order: null, fold_rank: null, fold_id: null };
+    expect(db.prepare('SELECT * FROM addresses ORDER BY address').all()).toEqual((before as object[]).map((r) => ({ ...r, ...noFold })));
     const table = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'addresses'").get() as { sql: string };
     expect(table.sql).toMatch(/WITHOUT ROWID\s*$/);
     const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'addresses' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map((r) => r.name);

@@ -2,7 +2,7 @@
  * Bounded storage per message (issue 16, finding 7): a 257 KB message with 759 recipients became
  * 759 events holding 130 MB of diagnostic text. Now a message's diagnostic texts are stored once
  * per distinct text, capped at MAX_STORED_DIAGNOSTIC characters, and its events refer to them
- * (migration 0005). Real SQLite files; a real DSN through the real pipeline; the migration on a
+ * (migration 0006). Real SQLite files; a real DSN through the real pipeline; the migration on a
  * file written with schema 4.
  */
 import Database from 'better-sqlite3';
@@ -79,6 +79,8 @@ describe('diagnostic text is stored once per message, capped', () => {
     expect(h[0]!.diagnostic).toMatch(/^550 5\.1\.1 The recipient mailbox does not exist\..*\[\.\.\. \d+ more characters not stored\]$/);
     expect(h[0]!.evidence!.length).toBe(MAX_STORED_EVIDENCE);
     expect(store.addressStatus('user17@example.org')).toMatchObject({ emailInvalid: true, emailInvalidCause: expect.stringMatching(/^550 5\.1\.1 The recipient/) });
+    // The row stepped in as the event was stored equals a fold of the stored (capped) history.
+    expect([...store.verifyState()]).toEqual([]);
     store.close();
     const t = storedText(path);
     expect(t).toEqual({ diagnostics: MAX_STORED_DIAGNOSTIC, inEvents: 0, rows: 1 });
@@ -127,9 +129,9 @@ describe('diagnostic text is stored once per message, capped', () => {
     expect(t.diagnostics).toBeLessThanOrEqual(MAX_STORED_DIAGNOSTIC);
   }, 60_000);
 
-  it('migration 0005 moves the texts of an older file: one row per message and text, events emptied, history unchanged', () => {
+  it('migration 0006 moves the texts of an older file: one row per message and text, events emptied, history unchanged', () => {
     const path = dbPath();
-    // A file as rebound with schema 3 wrote it (0004, which rewrites addresses, and 0005 run on open).
+    // A file as rebound with schema 3 wrote it (0004, which rewrites addresses, 0005 and 0006 run on open).
     const old = new Database(path);
     old.exec(m0001);
     old.exec(m0002);

@@ -1,5 +1,5 @@
 /**
- * migrations/0005-diagnostics-once - the diagnostic text of a message's events is stored once per
+ * migrations/0006-diagnostics-once - the diagnostic text of a message's events is stored once per
  * message and distinct text, capped at MAX_STORED_DIAGNOSTIC characters (store/events.ts), in
  * `diagnostics`; each event refers to its text by `events.diagnostic_id`. Before, every event
  * carried its own copy: a 257 KB message with 759 recipients became 130 MB of events (issue 16).
@@ -33,4 +33,8 @@ UPDATE events SET
   diagnostic = ''
   WHERE diagnostic <> '';
 CREATE INDEX events_diagnostic ON events (diagnostic_id) WHERE diagnostic_id IS NOT NULL;
+-- The causes the address rows took from those texts, cut the same way: the fold reads the stored
+-- text, so verify-state finds the rows equal to a fold of their history.
+UPDATE addresses SET email_invalid_cause = ${capped('email_invalid_cause')} WHERE length(email_invalid_cause) > ${MAX_STORED_DIAGNOSTIC};
+UPDATE addresses SET email_suspended_cause = ${capped('email_suspended_cause')} WHERE length(email_suspended_cause) > ${MAX_STORED_DIAGNOSTIC};
 `;
