@@ -4,11 +4,12 @@
  *
  * In: {jobs: [{id, raw: Uint8Array (transferred), pack, context (the envelope's DecodeContext)}]}. Out: {results: [{id, analysis, gzip?}]}
  * in the same order, gathered while more jobs are queued (at most FLUSH_EVERY per message):
- * every message between threads wakes the other one up.
+ * every message between threads wakes the other one up. With a deadline the pool asks for one
+ * answer per message (workerData.flushEvery = 1): it times each message from the previous answer.
  * analyzeMessage never rejects (an unreadable message comes back marked), so an answer always
  * comes unless the thread itself dies, which the pool sees.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeMessage } from './analyze.js';
 import { packRaw } from './store/messages.js';
 import type { DecodeContext } from './decode/types.js';
@@ -25,7 +26,7 @@ interface Job {
 }
 
 /** Results sent together at most (they also go as soon as no job is left). */
-const FLUSH_EVERY = 32;
+const FLUSH_EVERY: number = (workerData as { flushEvery?: number } | null)?.flushEvery ?? 32;
 
 const jobs: Job[] = [];
 let running = false;
