@@ -351,6 +351,9 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     maxClients: config.intake.smtp.maxClients,
     maxMessageBytes: config.intake.smtp.maxMessageBytes,
     socketTimeoutMs: config.intake.smtp.socketTimeoutMs,
+    commandTimeoutMs: config.intake.smtp.commandTimeoutMs,
+    minDataRate: config.intake.smtp.minDataRate,
+    hardErrorLimit: config.intake.smtp.hardErrorLimit,
     tls: config.intake.smtp.tls,
   });
 

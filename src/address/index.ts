@@ -15,4 +15,5 @@ export {
   splitMailbox,
   unquoteLocal,
 } from './normal.js';
+export { mailboxProblem } from './syntax.js';
 export { bytesOfText, decodeAddressEscapes, decodeEncodedWords, fieldsText, isMarked, readTypedAddress, textFromBinary, textFromBytes } from './text.js';

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
+import { secretWarnings } from '../config/check.js';
 import { createDaemon } from '../daemon.js';
 import { child, flushLogs } from '../log.js';
 
@@ -24,6 +25,7 @@ export async function serve(option?: string): Promise<void> {
   // A ConfigError thrown here reaches main.ts, which exits 2 (no restart loop under systemd).
   const config = loadConfig(path, { files: true });
   const log = child('serve');
+  for (const w of secretWarnings(config, path, { uid: process.getuid?.() ?? -1, cwd: process.cwd() })) log.warn({ warning: w }, 'secret readable by others');
   const daemon = createDaemon(config, { reloadConfig: () => loadConfig(path, { files: true }) });
 
   let stopped!: () => void;

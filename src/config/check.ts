@@ -7,11 +7,17 @@
  *
  * In: a loaded Config, the config file name, and who is checking (uid, groups). Out: problems
  * (check-config exits 2) and warnings (printed, exit 0). Nothing is created or changed.
+ * Secrets (secretWarnings, also logged by `serve`): a verp.keysFile, or a config file with keys
+ * inline in verp.keys, that users other than its owner and the service can read is a warning, as
+ * ssh warns about an open private key: whoever reads the HMAC keys can sign return paths that
+ * credit bounces to any address.
  * Config keys: store.path, control.socket, control.group, control.socketmap.socket,
- * intake.lmtp.socket, intake.lmtp.group, intake.lmtp.enabled, jobs.backup.dir.
+ * intake.lmtp.socket, intake.lmtp.group, intake.lmtp.enabled, jobs.backup.dir, verp.keys,
+ * verp.keysFile.
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import type { Config } from './schema.js';
 
 export interface EnvironmentReport {
@@ -70,9 +76,93 @@ export function groupId(group: string): number | undefined {
   return undefined;
 }
 
+/** Users whose primary or supplementary group is gid (/etc/passwd and /etc/group). */
+function groupMembers(gid: number): Set<string> {
+  const members = new Set<string>();
+  const read = (f: string): string[] => {
+    try {
+      return readFileSync(f, 'utf8').split('\n');
+    } catch {
+      return [];
+    }
+  };
+  for (const line of read('/etc/passwd')) {
+    const f = line.split(':');
+    if (f[3] === String(gid) && f[0]) members.add(f[0]);
+  }
+  for (const line of read('/etc/group')) {
+    const f = line.split(':');
+    if (f[2] === String(gid)) for (const m of (f[3] ?? '').split(',')) if (m.trim()) members.add(m.trim());
+  }
+  return members;
+}
+
+function userName(uid: number): string | undefined {
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f[2] === String(uid)) return f[0];
+    }
+  } catch {
+    // no /etc/passwd: compare by uid only
+  }
+  return undefined;
+}
+
+/**
+ * Who besides the file's owner can read a file holding secrets; undefined when nobody. Group read
+ * is fine when the group holds nobody but the owner and the service user (the README installs
+ * rebound.toml root:rebound 0640); anyone else in it, or read for others, is too open.
+ */
+function openTo(path: string, allowed: (string | undefined)[]): string | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return undefined; // unreadable files are load.ts's problem
+  }
+  const mode = `0${(st.mode & 0o777).toString(8)}`;
+  if (st.mode & 0o004) return `readable by every user on this host (mode ${mode})`;
+  if (st.mode & 0o040) {
+    const owner = userName(st.uid);
+    const others = [...groupMembers(st.gid)].filter((u) => u !== owner && !allowed.includes(u));
+    if (others.length > 0) return `readable by group ${st.gid} (mode ${mode}), whose members include ${others.slice(0, 5).join(', ')}`;
+  }
+  return undefined;
+}
+
+/** Warnings for VERP keys that others can read: verp.keysFile, or keys inline in the config file. */
+export function secretWarnings(cfg: Config, file: string | undefined, who: { uid: number; cwd: string }): string[] {
+  const out: string[] = [];
+  // The checking user and the unit's user (systemd/rebound.service: User=rebound) may read them.
+  const service = [userName(who.uid), 'rebound'];
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(who.cwd, p));
+  const advice = (p: string): string =>
+    `; whoever reads the VERP keys can sign return paths for any address: chmod 600 ${p} (or 640 with a group only the service user is in, e.g. chgrp rebound)`;
+  if (cfg.verp.keysFile !== undefined) {
+    const p = abs(cfg.verp.keysFile);
+    const open = openTo(p, service);
+    if (open) out.push(`${file ?? '(defaults)'}: verp.keysFile: ${p} is ${open}${advice(p)}`);
+  }
+  if (file !== undefined) {
+    let inline = false;
+    try {
+      const t = parseToml(readFileSync(file, 'utf8')) as { verp?: { keys?: unknown } };
+      inline = Array.isArray(t.verp?.keys) && t.verp.keys.length > 0;
+    } catch {
+      // load.ts reported it
+    }
+    const p = abs(file);
+    const open = inline ? openTo(p, service) : undefined;
+    if (open) out.push(`${file}: verp.keys: the config file holds keys inline and is ${open}${advice(p)}; or move them to verp.keysFile`);
+  }
+  return out;
+}
+
 export function checkEnvironment(cfg: Config, file: string, who: Checker): EnvironmentReport {
   const problems: string[] = [];
   const warnings: string[] = [];
+  warnings.push(...secretWarnings(cfg, file === '(defaults)' ? undefined : file, who));
   const at = (key: string, text: string): string => `${file}: ${key}: ${text}`;
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(who.cwd, p));
 

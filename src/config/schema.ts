@@ -29,6 +29,12 @@ export interface SmtpIntakeConfig {
   maxClients: number;
   maxMessageBytes: number;
   socketTimeoutMs: number;
+  /** Whole command (and DATA's base allowance), ms; see intake/smtp.ts. Applies to LMTP too. */
+  commandTimeoutMs: number;
+  /** DATA bytes per second that extend the message's deadline. */
+  minDataRate: number;
+  /** Refused RCPTs per session before 421. */
+  hardErrorLimit: number;
   tls: TlsFiles;
 }
 
@@ -160,6 +166,9 @@ export const defaultConfig = {
       maxClients: 100,
       maxMessageBytes: 10 * 1024 * 1024,
       socketTimeoutMs: 60_000,
+      commandTimeoutMs: 60_000,
+      minDataRate: 500,
+      hardErrorLimit: 20,
       tls: {},
     },
     lmtp: { enabled: false, host: '127.0.0.1', port: 2424, group: '' },
@@ -233,6 +242,9 @@ export const configRules: Record<string, Rule> = {
   'intake.smtp.maxClients': { kind: 'int', min: 1, max: 100_000 },
   'intake.smtp.maxMessageBytes': { kind: 'int', min: 1024, max: 1024 * 1024 * 1024 },
   'intake.smtp.socketTimeoutMs': { kind: 'int', min: 1000, max: 3_600_000 },
+  'intake.smtp.commandTimeoutMs': { kind: 'int', min: 1000, max: 3_600_000 },
+  'intake.smtp.minDataRate': { kind: 'int', min: 1, max: 1_000_000_000 },
+  'intake.smtp.hardErrorLimit': { kind: 'int', min: 1, max: 1000 },
   'intake.smtp.tls.cert': optPath,
   'intake.smtp.tls.key': optPath,
   'intake.lmtp.port': port,

@@ -10,6 +10,7 @@
 import type { Metrics } from '../metrics.js';
 import type { AddressStatus, HistoryEntry, MayISend, Stats } from '../store/index.js';
 import { normaliseAddress } from '../address/normal.js';
+import { mailboxProblem } from '../address/syntax.js';
 
 /** The store calls the control plane needs; satisfied by a read-only `Store`. */
 export interface ControlStore {
@@ -68,8 +69,10 @@ export function checkAddress(a: string): string | undefined {
   if (at <= 0 || at === a.length - 1) return `expected an address like user@example.com, got ${JSON.stringify(a)}`;
   // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f]/.test(a)) return 'address contains whitespace or control characters';
-  // "a@b@c", "a@.": the one normal form (address/normal.ts) says no mailbox is named.
-  if (normaliseAddress(a) === '') return `not an email address: ${JSON.stringify(a)}`;
+  // "a@b@c", "a@.", "a,b@c", "a@b_c": RFC 5321 mailbox syntax (address/syntax.ts) and the one
+  // normal form (address/normal.ts) must both name a mailbox.
+  const problem = mailboxProblem(a) ?? (normaliseAddress(a) === '' ? 'no mailbox' : undefined);
+  if (problem) return `not an email address: ${JSON.stringify(a)}: ${problem}`;
   return undefined;
 }
 

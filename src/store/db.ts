@@ -17,7 +17,7 @@
  * asked (`check`, the daemon's start), one that fails PRAGMA quick_check.
  */
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { fstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { sql as m0001 } from './migrations/0001-initial.js';
 import { sql as m0002 } from './migrations/0002-imap-health.js';
@@ -79,25 +79,45 @@ function sizeOf(p: string): number | undefined {
  * undefined when there is no -shm or it holds no valid header.
  */
 function walIndex(shm: string): { mxFrame: number; nBackfill: number; pageSize: number } | undefined {
+  const fd = shmDescriptor(shm);
+  if (fd === undefined) return undefined;
+  const b = Buffer.alloc(136);
+  if (readSync(fd, b, 0, 136, 0) < 136) return undefined;
+  // Two copies of the 48-byte header; a writer interrupted between them leaves them unequal.
+  if (!b.subarray(0, 48).equals(b.subarray(48, 96)) || b[12] !== 1) return undefined;
+  const le = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+  const u32 = (o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  const u16 = le ? b.readUInt16LE(14) : b.readUInt16BE(14);
+  // szPage: the page size, or 1 for 65536 (it does not fit in 16 bits).
+  return { mxFrame: u32(16), nBackfill: u32(96), pageSize: u16 === 1 ? 65536 : u16 };
+}
+
+/**
+ * Closing any descriptor of a file drops every POSIX lock this process holds on it, SQLite's
+ * locks on the -shm of the connections already open included; another process may then truncate
+ * the -shm under their mappings (SIGBUS). So a -shm descriptor, once opened, is parked for the
+ * life of the process: one per -shm file (a new one only when the file was replaced).
+ */
+const parkedShm = new Map<string, { fd: number; ino: number }>();
+
+function shmDescriptor(shm: string): number | undefined {
+  let ino: number;
+  try {
+    ino = statSync(shm).ino;
+  } catch {
+    return undefined;
+  }
+  const parked = parkedShm.get(shm);
+  if (parked && parked.ino === ino) return parked.fd;
   let fd: number;
   try {
     fd = openSync(shm, 'r');
   } catch {
     return undefined;
   }
-  try {
-    const b = Buffer.alloc(136);
-    if (readSync(fd, b, 0, 136, 0) < 136) return undefined;
-    // Two copies of the 48-byte header; a writer interrupted between them leaves them unequal.
-    if (!b.subarray(0, 48).equals(b.subarray(48, 96)) || b[12] !== 1) return undefined;
-    const le = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-    const u32 = (o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-    const u16 = le ? b.readUInt16LE(14) : b.readUInt16BE(14);
-    // szPage: the page size, or 1 for 65536 (it does not fit in 16 bits).
-    return { mxFrame: u32(16), nBackfill: u32(96), pageSize: u16 === 1 ? 65536 : u16 };
-  } finally {
-    closeSync(fd);
-  }
+  // A replaced file's old descriptor stays open too: closing it could drop locks still held on it.
+  parkedShm.set(shm, { fd, ino: fstatSync(fd).ino });
+  return fd;
 }
 
 /** Refuse a file that SQLite would open as new or without its last commits (see the header). */

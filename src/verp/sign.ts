@@ -24,7 +24,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DaemonError } from '../errors.js';
 import { asciiSpelling, normaliseAddress } from '../address/normal.js';
-import { TAG_LENGTH, decodeVerp, verpDomain, type VerpOptions } from './verp.js';
+import { TAG_LENGTH, decodeVerp, isSrsAddress, verpDomain, type VerpOptions } from './verp.js';
 
 /**
  * A key as config gives it (`verp.keys`, strings): `SECRET`, or `N:SECRET` to pin the key id N.
@@ -182,6 +182,9 @@ export type RcptDecision =
  * trusted (plain VERP senders), a bad or expired one is accepted but unverified.
  */
 export function checkReturnPath(address: string, opts: CheckOptions, now: number = Date.now()): RcptDecision {
+  // An SRS-wrapped return path is a forwarder's address: at a foreign domain it is a relay
+  // attempt, at our own it is a format we never issue (issue 16). Either way not ours.
+  if (isSrsAddress(address)) return { accept: false, code: 550, enhanced: '5.1.1', text: 'no such bounce address (SRS rewrites are not ours)', status: 'not-ours' };
   const r = verifyReturnPath(address, opts, now);
   if (r.status === 'not-ours') return { accept: false, code: 550, enhanced: '5.1.1', text: 'no such bounce address', status: r.status };
   if (r.status === 'valid') return { accept: true, recipient: r.recipient, verified: true, status: r.status };

@@ -91,6 +91,18 @@ export function stripWrappers(address: string): string {
   return cur;
 }
 
+/**
+ * True for an SRS rewrite (SRS0=HHH=TT=domain=local@forwarder, SRS1=..., also under a BATV
+ * prvs= tag): a forwarder's own address, which the forwarder reverses before the bounce reaches
+ * the original sender. rebound never issues one, so at RCPT it is never ours (sign.ts).
+ */
+export function isSrsAddress(address: string): boolean {
+  const parts = splitAddress(address);
+  if (!parts) return false;
+  const batv = /^(?:prvs|msprvs1)=[0-9a-z]{6,12}=(.+)$/i.exec(parts.local);
+  return /^srs[01][=+-]/i.test(batv ? batv[1]! : parts.local);
+}
+
 /** How a recipient's domain is written inside a return path: A-labels unless the local part needs SMTPUTF8. */
 export function verpDomain(recipient: string, domain: string): string {
   return needsSmtputf8(recipient) ? normaliseDomain(domain) : asciiDomain(domain);

@@ -150,3 +150,53 @@ describe('LMTP on a Unix socket', { timeout: 60_000 }, () => {
     expect(JSON.parse(rebound('show-config', '-c', fine, '--json').out).intake.lmtp.enabled).toBe(true);
   });
 });
+
+describe('VERP keys others can read (issue 16, finding 8)', { timeout: 60_000 }, () => {
+  const daemonGroup = spawnSync('getent', ['group', 'daemon'], { encoding: 'utf8' }).status === 0;
+
+  it('a verp.keysFile readable by every user is a warning naming the file, the mode and chmod 600; 0600 is quiet', () => {
+    const keys = join(dir, 'verp.keys');
+    writeFileSync(keys, '1:first-secret\n');
+    chmodSync(keys, 0o644);
+    const f = config('keysfile.toml', `[verp]\nkeysFile = "${keys}"\n`);
+    chmodSync(f, 0o600);
+    const r = rebound('check-config', '-c', f);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`warning: ${f}: verp.keysFile: ${keys} is readable by every user on this host (mode 0644)`);
+    expect(r.err).toContain(`chmod 600 ${keys}`);
+    chmodSync(keys, 0o604);
+    expect(rebound('check-config', '-c', f).err).toContain('(mode 0604)');
+    chmodSync(keys, 0o600);
+    const quiet = rebound('check-config', '-c', f);
+    expect(quiet.code).toBe(0);
+    expect(quiet.err).not.toContain('verp.keys');
+  });
+
+  it.skipIf(process.getuid?.() !== 0 || !daemonGroup)('group read is a warning when the group holds other users, not when it holds only the owner', () => {
+    const keys = join(dir, 'group.keys');
+    writeFileSync(keys, '1:first-secret\n');
+    chmodSync(keys, 0o640);
+    const f = config('groupkeys.toml', `[verp]\nkeysFile = "${keys}"\n`);
+    chmodSync(f, 0o600);
+    execFileSync('chgrp', ['root', keys]);
+    expect(rebound('check-config', '-c', f).err).not.toContain('verp.keysFile');
+    execFileSync('chgrp', ['daemon', keys]);
+    const r = rebound('check-config', '-c', f);
+    expect(r.err).toMatch(new RegExp(`verp\\.keysFile: ${keys.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is readable by group \\d+ \\(mode 0640\\), whose members include daemon`));
+  });
+
+  it('keys inline in a config file that others can read are a warning naming the config file', () => {
+    const f = config('inline.toml', `[verp]\nkeys = ["1:inline-secret"]\n`);
+    chmodSync(f, 0o644);
+    const r = rebound('check-config', '-c', f);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`warning: ${f}: verp.keys: the config file holds keys inline and is readable by every user on this host (mode 0644)`);
+    expect(r.err).toContain(`chmod 600 ${f}`);
+    chmodSync(f, 0o600);
+    expect(rebound('check-config', '-c', f).err).not.toContain('verp.keys');
+    // No keys inline: the file's mode is not ours to judge.
+    const plain = config('nokeys.toml', '');
+    chmodSync(plain, 0o644);
+    expect(rebound('check-config', '-c', plain).err).not.toContain('verp.keys');
+  });
+});

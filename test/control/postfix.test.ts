@@ -125,7 +125,7 @@ describe.skipIf(skip)(`Postfix refuses suppressed recipients (${missing || 'post
       sock.destroy();
     }
     // Postfix logged the refusals as NOQUEUE rejects.
-    const log = postfix!.log();
+    const log = await postfix!.waitForLog(/NOQUEUE: reject: RCPT from .*<policy-invalid@example\.com>/);
     expect(log).toMatch(/NOQUEUE: reject: RCPT from .*<invalid@example\.com>/);
     expect(log).toMatch(/NOQUEUE: reject: RCPT from .*<policy-invalid@example\.com>/);
   });

@@ -178,3 +178,30 @@ describe('rebound serve on a damaged store', () => {
     expect(statSync(db).size).toBe(0);
   }, 60_000);
 });
+
+// The -wal check reads the -shm. Closing a descriptor of a file drops every POSIX lock the process
+// holds on it, so a check made while another connection of this process has the store open must
+// not close its -shm descriptor: SQLite's locks on the -shm would go, and another process could
+// truncate it under this one's mapping (SIGBUS). /proc/locks shows the locks by pid and inode.
+describe.skipIf(!existsSync('/proc/locks'))('the damaged-store check and this process\'s SQLite locks', () => {
+  it('leaves the locks of an open connection on the -shm in place when another opens the store', () => {
+    const path = join(tmp(), 'rebound.db');
+    const first = openStore({ path });
+    try {
+      first.saveMessage(env(1), raw(1));
+      const ino = statSync(`${path}-shm`).ino;
+      const mine = (): number =>
+        readFileSync('/proc/locks', 'utf8')
+          .split('\n')
+          .filter((l) => l.includes(' POSIX ') && new RegExp(`\\s${process.pid}\\s+[0-9a-f]+:[0-9a-f]+:${ino}\\s`).test(l)).length;
+      const before = mine();
+      expect(before).toBeGreaterThan(0);
+      const second = openStore({ path });
+      second.close();
+      expect(mine()).toBeGreaterThan(0);
+      first.saveMessage(env(2), raw(2));
+    } finally {
+      first.close();
+    }
+  });
+});

@@ -21,6 +21,8 @@ export interface PostfixInstance {
   port: number;
   /** The instance's mail log so far (for assertions and failure messages). */
   log(): string;
+  /** The mail log once it matches `pattern` (postlogd writes asynchronously), or as it is after `timeoutMs`. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Number of messages still queued (postqueue -j). */
   queued(): number;
   /** Ask the queue manager to retry deferred mail now. */

@@ -136,6 +136,16 @@ export async function startPostfix(opts = {}) {
     etc,
     port,
     log: () => readLog(dir),
+    // postlogd writes maillog asynchronously: a line for an event that already happened may
+    // still be on its way, so wait for it instead of reading once.
+    async waitForLog(pattern, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const log = readLog(dir);
+        if (pattern.test(log) || Date.now() > deadline) return log;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     queued() {
       const out = execFileSync('/usr/sbin/postqueue', ['-c', etc, '-j'], { encoding: 'utf8', maxBuffer: 256 << 20 }); // one JSON line per queued message
       return out.split('\n').filter((l) => l.trim()).length;

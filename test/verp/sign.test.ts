@@ -97,6 +97,27 @@ describe('RCPT decision', () => {
   });
 });
 
+describe('RCPT decision: SRS wrappers (issue 16)', () => {
+  const signed = signReturnPath('bob@example.org', opts, NOW);
+  const [local, domain] = [signed.slice(0, signed.lastIndexOf('@')), signed.slice(signed.lastIndexOf('@') + 1)];
+  it.each([
+    // SRS0=HHH=TT=domain=local@forwarder: a forwarder's address around our signed return path.
+    [`SRS0=HHHH=TT=${domain}=${local}@forwarder.example`, 'a foreign forwarder'],
+    [`srs0+abcd=5o=${domain}=${local}@fwd.test`, 'lower case, + separator'],
+    [`SRS1=HHHH=first.fwd==HHHH=TT=${domain}=${local}@second.fwd`, 'SRS1 (two forwarders)'],
+    [`prvs=1234abcdef=SRS0=HHHH=TT=${domain}=${local}@forwarder.example`, 'BATV around SRS'],
+    // Our own domain: still a format rebound never issues.
+    [`SRS0=HHHH=TT=${domain}=${local}@${domain}`, 'SRS at our own bounce domain'],
+  ])('%s (%s) is refused 550 5.1.1 whether or not signatures are required', (addr) => {
+    for (const requireSignature of [false, true])
+      expect(checkReturnPath(addr, { ...opts, requireSignature }, NOW)).toMatchObject({ accept: false, code: 550, enhanced: '5.1.1', status: 'not-ours' });
+  });
+
+  it('BATV over our own return path at our own domain is still ours (a sender MTA signing its envelope)', () => {
+    expect(checkReturnPath(`prvs=1234abcdef=${signed}`, { ...opts, requireSignature: true }, NOW)).toMatchObject({ accept: true, verified: true, recipient: 'bob@example.org' });
+  });
+});
+
 describe('keys as config gives them (strings)', () => {
   const base = { ...opts, keys: ['plain secret one'] };
   it('derives a stable key id from an unpinned secret and verifies after rotation', () => {
