@@ -85,6 +85,9 @@ interface Slot {
   /** When the worker began the first of inflight (performance.now()); with a deadline the worker
    *  answers each message as it finishes, so this is when the previous answer came. */
   startedAt: number;
+  /** The worker said it has loaded its modules ({ready}): its first message's clock starts then,
+   *  not while a busy machine loads the parser (a worker that never says so has no deadline). */
+  ready: boolean;
 }
 
 /** Worker threads for a backfill on this machine: one core stays with the reader and the writer. */
@@ -113,9 +116,14 @@ export function startAnalyzePool(threads: number, opts: PoolOptions = {}): Analy
       // With a deadline the pool must know when each message starts: one answer per message.
       workerData: { flushEvery: deadlineMs === undefined ? undefined : 1 },
     });
-    const slot: Slot = { worker, inflight: [], startedAt: performance.now() };
-    worker.on('message', (m: { results: { id: number; analysis: Analysis; gzip?: Uint8Array }[] }) => {
-      for (const res of m.results) {
+    const slot: Slot = { worker, inflight: [], startedAt: performance.now(), ready: false };
+    worker.on('message', (m: { ready?: true; results?: { id: number; analysis: Analysis; gzip?: Uint8Array }[] }) => {
+      if (m.ready) {
+        slot.ready = true;
+        slot.startedAt = performance.now();
+        return;
+      }
+      for (const res of m.results ?? []) {
         slot.startedAt = performance.now();
         const t = slot.inflight.shift();
         if (!t || t.id !== res.id) continue; // cannot happen: the worker answers in order
@@ -163,7 +171,7 @@ export function startAnalyzePool(threads: number, opts: PoolOptions = {}): Analy
           () => {
             const now = performance.now();
             for (const slot of [...slots]) {
-              if (slot.inflight.length === 0 || now - slot.startedAt < deadlineMs) continue;
+              if (!slot.ready || slot.inflight.length === 0 || now - slot.startedAt < deadlineMs) continue;
               const err = Object.assign(new Error(`over the ${fmtSeconds(deadlineMs)} analysis deadline; abandoned (the worker was restarted)`), {
                 code: 'ERR_ANALYSIS_DEADLINE',
               });

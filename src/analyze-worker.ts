@@ -2,7 +2,7 @@
  * analyze-worker - one worker thread of analyze-pool.ts: analyzeMessage on each message it is
  * sent, one at a time and in the order sent, and packRaw (the gzip the store keeps) when asked.
  *
- * In: {jobs: [{id, raw: Uint8Array (transferred), pack, context (the envelope's DecodeContext)}]}. Out: {results: [{id, analysis, gzip?}]}
+ * In: {jobs: [{id, raw: Uint8Array (transferred), pack, context (the envelope's DecodeContext)}]}. Out: {ready} once its modules are loaded, then {results: [{id, analysis, gzip?}]}
  * in the same order, gathered while more jobs are queued (at most FLUSH_EVERY per message):
  * every message between threads wakes the other one up. With a deadline the pool asks for one
  * answer per message (workerData.flushEvery = 1): it times each message from the previous answer.
@@ -58,6 +58,9 @@ async function drain(): Promise<void> {
   }
   running = false;
 }
+
+// Modules loaded: the pool starts the deadline clock of the first message now.
+port.postMessage({ ready: true });
 
 port.on('message', (m: { jobs: Job[] }) => {
   jobs.push(...m.jobs);

@@ -28,6 +28,8 @@ async function drain() {
   running = false;
 }
 
+parentPort.postMessage({ ready: true });
+
 parentPort.on('message', (m) => {
   jobs.push(...m.jobs);
   if (!running) void drain();
