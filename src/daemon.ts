@@ -12,6 +12,11 @@
  * Threads: the main thread keeps the sockets (SMTP/LMTP, status socket, IMAP, jobs); the writer
  * thread (daemon-worker.ts, driven by WriterThread here) commits intake's messages and runs the
  * pipeline. REBOUND_WRITER_THREAD=0 (or a ':memory:' store) keeps both in the main thread.
+ * Parsing and classification run in neither: each store connection that runs the pipeline (the
+ * writer thread's, and this thread's for IMAP) hands them to an analysis worker of its own
+ * (analyze-pool.ts poolAnalyzer) with a per-message deadline and heap cap (analysis.*); a message
+ * over either is stored marked failed, and health ('analysis') and metrics
+ * (rebound_analysis_abandoned_total, rebound_analysis_worker_restarts_total) count it.
  * Config keys: all sections; each component gets only its slice.
  */
 import { child, setLogLevel } from './log.js';
@@ -30,6 +35,8 @@ import { startImapPolling, type ImapPolling } from './jobs/poll-imap.js';
 import { startJobs, type JobsHandle } from './jobs/schedule.js';
 import type { Envelope, SourceKind } from './types.js';
 import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { emptyAnalysisStats, poolAnalyzer, type AnalysisStats } from './analyze-pool.js';
 
 const log = child('daemon');
 /** The writer thread's young generation (V8 scavenger space), MB. */
@@ -67,8 +74,21 @@ class WriterThread implements Committer {
   private stopped: Promise<void> | undefined;
   /** The pipeline's writes, as the thread last reported them. */
   private writeState: WriteState = new WriteHealth().state();
+  /** The thread's analysis budget, as it last reported it (after each abandoned message). */
+  private analysis: AnalysisStats;
 
-  constructor(private storeOptions: { path: string; busyTimeoutMs: number; state: Config['state']; verp: Config['verp']; walAutocheckpoint?: number }) {
+  constructor(
+    private storeOptions: {
+      path: string;
+      busyTimeoutMs: number;
+      state: Config['state'];
+      verp: Config['verp'];
+      walAutocheckpoint?: number;
+      analysis: { deadlineMs: number; heapMb: number };
+      analyzeWorker?: string;
+    },
+  ) {
+    this.analysis = emptyAnalysisStats(storeOptions.analysis.deadlineMs, storeOptions.analysis.heapMb);
     this.worker = this.spawn();
   }
 
@@ -98,6 +118,10 @@ class WriterThread implements Committer {
         log.error({ err: m.message }, 'processing failed; messages stay pending');
       } else if (m.type === 'writes') {
         this.writeState = m.state;
+      } else if (m.type === 'analysis') {
+        // Counted here, where the metrics live: the difference since the thread's last report.
+        countAbandoned(this.analysis, m.stats);
+        this.analysis = m.stats;
       }
     });
     w.on('error', (err) => {
@@ -192,6 +216,34 @@ class WriterThread implements Committer {
   writeHealth(): WriteState {
     return this.writeState;
   }
+
+  /** The analysis budget as last reported by the thread. */
+  analysisStats(): AnalysisStats {
+    return this.analysis;
+  }
+}
+
+/** Metrics for what changed between two reports of an analysis budget. */
+function countAbandoned(before: AnalysisStats, after: AnalysisStats): void {
+  for (const why of ['deadline', 'memory', 'crash'] as const) {
+    const n = after.abandoned[why] - before.abandoned[why];
+    if (n > 0) metrics.analysisAbandoned.inc({ why }, n);
+  }
+  if (after.restarts > before.restarts) metrics.analysisRestarts.inc({}, after.restarts - before.restarts);
+}
+
+/** The health entry for the analysis budget: what was abandoned, and the last one. Stays ok: an
+ *  abandoned message is kept (failed, for `rebound reprocess --failed`) and intake goes on. */
+export function analysisHealth(all: AnalysisStats[]): { ok: boolean; detail: string } {
+  const sum = (why: 'deadline' | 'memory' | 'crash') => all.reduce((n, s) => n + s.abandoned[why], 0);
+  const restarts = all.reduce((n, s) => n + s.restarts, 0);
+  const last = all.map((s) => s.last).filter((l) => l !== null).sort((a, b) => b.at - a.at)[0];
+  const first = all[0]!;
+  let detail =
+    `deadline ${first.deadlineMs / 1000} s, heap ${first.heapMb} MB per message; abandoned ${sum('deadline')} over the deadline, ` +
+    `${sum('memory')} out of memory, ${sum('crash')} crashed; worker restarts ${restarts}`;
+  if (last) detail += `; last: ${last.why} at ${new Date(last.at).toISOString()} after ${last.ms} ms`;
+  return { ok: true, detail };
 }
 
 type WriterMessage =
@@ -199,6 +251,7 @@ type WriterMessage =
   | { type: 'done'; outcomes: ReportedOutcome[]; items: QueuedItem[]; sweep?: SweepReport }
   | { type: 'error'; message: string }
   | { type: 'writes'; state: WriteState }
+  | { type: 'analysis'; stats: AnalysisStats }
   | { type: 'stopped' };
 
 function toCode(code: string | undefined): ErrorCode {
@@ -241,12 +294,33 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   // inline below WRITER_AUTOCHECKPOINT pages.
   const walAutocheckpoint = fileStore ? WRITER_AUTOCHECKPOINT : undefined;
   // The first open of the file checks it whole (quick_check): a damaged store is refused at start.
-  const store = openStore({ ...storeOptions, attribute: (env) => attributeByVerp(config.verp)(env), walAutocheckpoint, check: fileStore });
+  // This thread's pipeline (IMAP polling, and everything when there is no writer thread) analyses
+  // in a worker of its own too, with the same budget (analysis.*). REBOUND_ANALYZE_WORKER names
+  // another worker script (tests: a stand-in that is slow on purpose).
+  const budget = { deadlineMs: config.analysis.deadlineSeconds * 1000, heapMb: config.analysis.maxHeapMb };
+  const analyzeWorker = process.env.REBOUND_ANALYZE_WORKER ? pathToFileURL(process.env.REBOUND_ANALYZE_WORKER).href : undefined;
+  let mainAnalysis = emptyAnalysisStats(budget.deadlineMs, budget.heapMb);
+  const analyzer = poolAnalyzer(budget, {
+    workerUrl: analyzeWorker === undefined ? undefined : new URL(analyzeWorker),
+    onAbandon: (why, ms) => {
+      log.warn({ why, ms: Math.round(ms), ...budget }, 'analysis abandoned; the message is stored marked failed');
+      const now = analyzer.stats();
+      countAbandoned(mainAnalysis, now);
+      mainAnalysis = now;
+    },
+  });
+  const store = openStore({
+    ...storeOptions,
+    analyze: analyzer.analyze,
+    attribute: (env) => attributeByVerp(config.verp)(env),
+    walAutocheckpoint,
+    check: fileStore,
+  });
   // The writer thread commits intake's messages and runs the pipeline beside the sockets' thread
   // (daemon-worker.ts). In-thread instead for ':memory:' (one connection only) or
   // REBOUND_WRITER_THREAD=0 (one core to spare, or to compare in bench:smtp).
   const writer =
-    fileStore && process.env.REBOUND_WRITER_THREAD !== '0' ? new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint }) : null;
+    fileStore && process.env.REBOUND_WRITER_THREAD !== '0' ? new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint, analysis: budget, analyzeWorker }) : null;
   const checkpointer = fileStore ? startCheckpointer(config.store.path, config.store.busyTimeoutMs) : null;
   const inThread = writer ? null : new Processor(store, () => committers.some((c) => Date.now() - c.lastCommitAt < INTAKE_BUSY_MS));
   const processor: Pick<Processor, 'enqueue' | 'sweepPending' | 'stop' | 'backlog'> = writer ?? inThread!;
@@ -288,6 +362,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     for (const i of intakes) h[i.protocol] = { ok: true, detail: JSON.stringify(i.address()) };
     h.processor = { ok: true, detail: `${processor.backlog()} queued` };
     h['store-writes'] = writesHealth(intakeWrites.state(), pipelineWrites());
+    h.analysis = analysisHealth(writer ? [writer.analysisStats(), analyzer.stats()] : [analyzer.stats()]);
     for (const j of jobs?.status() ?? []) if (j.enabled) h[`job:${j.name}`] = { ok: j.lastError === null, detail: j.lastError ?? undefined };
     // One entry per IMAP mailbox: down while its passes fail (the error says why).
     for (const m of imap?.health() ?? [])
@@ -311,6 +386,9 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         extraStats: () => ({ processingQueue: processor.backlog() }),
       });
       metricsHttp = await startMetricsHttp(config.metrics.http, metrics);
+      // Zero until something is abandoned, so that an alert rule finds the series.
+      for (const why of ['deadline', 'memory', 'crash']) metrics.analysisAbandoned.inc({ why }, 0);
+      metrics.analysisRestarts.inc({}, 0);
       removeCollector = metrics.addCollector(() => [
         { name: 'rebound_processing_queue', help: 'Committed messages waiting for the pipeline.', value: processor.backlog() },
         {
@@ -348,6 +426,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         await imap?.stop().catch((err: unknown) => log.error({ err }, 'imap stop failed'));
         await Promise.all(intakes.map((i) => i.stop().catch((err: unknown) => log.error({ err }, 'intake stop failed'))));
         await processor.stop();
+        await analyzer.close();
         await checkpointer?.stop();
         removeCollector?.();
         await metricsHttp?.stop().catch(() => undefined);

@@ -104,6 +104,13 @@ export interface Config {
     };
   };
   intake: { smtp: SmtpIntakeConfig; lmtp: LmtpIntakeConfig };
+  /** The budget of one message's parse and classification (a worker thread of its own). */
+  analysis: {
+    /** A message still being analysed after this many seconds is abandoned and stored marked failed. */
+    deadlineSeconds: number;
+    /** The analysis worker's heap (MB); a message that needs more is abandoned the same way. */
+    maxHeapMb: number;
+  };
   verp: {
     domains: string[];
     prefix: string;
@@ -166,6 +173,7 @@ export const defaultConfig = {
     },
     lmtp: { enabled: false, host: '127.0.0.1', port: 2424, group: '' },
   },
+  analysis: { deadlineSeconds: 30, maxHeapMb: 256 },
   verp: {
     domains: ['bounces.localhost'],
     prefix: 'bounces',
@@ -278,6 +286,8 @@ export const configRules: Record<string, Rule> = {
   'control.idleSeconds': { kind: 'int', min: 10, max: 86_400 },
   'control.readers': { kind: 'int', min: 0, max: 64 },
   'metrics.http.port': port,
+  'analysis.deadlineSeconds': { kind: 'int', min: 1, max: 3600 },
+  'analysis.maxHeapMb': { kind: 'int', min: 32, max: 16_384 },
   'jobs.prune.schedule': cron,
   'jobs.prune.eventsDays': { kind: 'int', min: 1, max: 36_500 },
   'jobs.prune.messagesDays': { kind: 'int', min: 1, max: 36_500 },

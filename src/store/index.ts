@@ -32,6 +32,7 @@ import {
   applyItem,
   eventItem,
   eventStatements,
+  diagnosticIds,
   insertEvent,
   iterateHistory,
   recomputeAddress,
@@ -51,6 +52,7 @@ import {
   type MessageStatements,
   type StoredMessage,
 } from './messages.js';
+import { capText, MAX_STORED_PROBLEMS } from './limits.js';
 import { normaliseAddress } from './normalise.js';
 import { verifyAddresses, type StateDifference, type VerifyOptions, type VerifySummary } from './verify.js';
 
@@ -501,7 +503,7 @@ class SqliteStore implements Store {
       error: p.error,
       messageType: p.analysis?.type ?? null,
       decodedBy: p.analysis?.decodedBy ?? null,
-      problems: p.analysis && p.analysis.problems.length > 0 ? JSON.stringify(p.analysis.problems) : null,
+      problems: p.analysis && p.analysis.problems.length > 0 ? storedProblems(p.analysis.problems) : null,
       bounceAt: p.bounceAt,
       now,
     });
@@ -530,10 +532,12 @@ class SqliteStore implements Store {
   private recordEvents(p: ProcessPlan, storedAt: number, now: number, refold: Set<string>): string[] {
     const replaced = this.e.addressesOfMessage.all(p.id).map((r) => r.address);
     if (replaced.length > 0) this.e.deleteOfMessage.run(p.id);
+    this.e.deleteDiagnosticsOfMessage.run(p.id);
+    const diagnosticId = diagnosticIds(this.e, p.id);
     for (const a of replaced) if (a !== '') refold.add(a);
     const touched = new Set<string>(replaced);
     for (const ev of p.events) {
-      const id = insertEvent(this.e, p.id, ev);
+      const id = insertEvent(this.e, p.id, ev, diagnosticId);
       touched.add(ev.address);
       if (ev.address !== '' && !refold.has(ev.address)) applyItem(this.e, eventItem(id, storedAt, ev), ev.address, this.rules, now);
     }
@@ -854,10 +858,13 @@ class SqliteStore implements Store {
    */
   private pruneEvents(cutoff: number): number {
     const effects = this.rules.escalation.enabled ? "('none')" : "('none', 'delivered', 'soft')";
-    const pick = this.db.prepare<[number, number], { id: number; address: string }>(
-      `SELECT id, address FROM events WHERE at < ? AND effect IN ${effects} LIMIT ?`,
+    const pick = this.db.prepare<[number, number], { id: number; address: string; message_id: number }>(
+      `SELECT id, address, message_id FROM events WHERE at < ? AND effect IN ${effects} LIMIT ?`,
     );
     const del = this.db.prepare<[number]>('DELETE FROM events WHERE id = ?');
+    const dropTexts = this.db.prepare<[number]>(
+      'DELETE FROM diagnostics WHERE message_id = ? AND NOT EXISTS (SELECT 1 FROM events e WHERE e.diagnostic_id = diagnostics.id)',
+    );
     let total = 0;
     for (;;) {
       const n = this.write('prune', () =>
@@ -865,12 +872,16 @@ class SqliteStore implements Store {
           .transaction(() => {
             const rows = pick.all(cutoff, PRUNE_CHUNK);
             const touched = new Set<string>();
+            const messages = new Set<number>();
             for (const r of rows) {
               del.run(r.id);
+              messages.add(r.message_id);
               if (r.address !== '') touched.add(r.address);
             }
             const now = this.clock();
             for (const a of touched) recomputeAddress(this.e, a, this.rules, now);
+            // Texts no event refers to any more (the message row itself stays).
+            for (const m of messages) dropTexts.run(m);
             return rows.length;
           })
           .immediate(),
@@ -903,6 +914,23 @@ class SqliteStore implements Store {
       throw err;
     }
   }
+}
+
+/** A message's problems as stored: JSON, at most MAX_STORED_PROBLEMS characters (the last entry
+ *  says how many were left out). */
+function storedProblems(problems: string[]): string {
+  const kept: string[] = [];
+  let size = 2;
+  for (const [i, p] of problems.entries()) {
+    const one = capText(p, 1000);
+    if (size + one.length + 4 > MAX_STORED_PROBLEMS - 60) {
+      kept.push(`... ${problems.length - i} more problems not stored`);
+      break;
+    }
+    kept.push(one);
+    size += JSON.stringify(one).length + 1;
+  }
+  return JSON.stringify(kept);
 }
 
 function skipped(msg: StoredMessage): ProcessOutcome {
