@@ -24,6 +24,7 @@ import { sql as m0002 } from './migrations/0002-imap-health.js';
 import { sql as m0003 } from './migrations/0003-addresses-without-rowid.js';
 import { run as m0004 } from './migrations/0004-address-normal-form.js';
 import { sql as m0005 } from './migrations/0005-address-fold-state.js';
+import { sql as m0006 } from './migrations/0006-diagnostics-once.js';
 
 export type Db = Database.Database;
 
@@ -35,6 +36,7 @@ const MIGRATIONS: readonly { name: string; sql?: string; run?: (db: Db) => void 
   { name: '0003-addresses-without-rowid', sql: m0003 },
   { name: '0004-address-normal-form', run: m0004 },
   { name: '0005-address-fold-state', sql: m0005 },
+  { name: '0006-diagnostics-once', sql: m0006 },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
