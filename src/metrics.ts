@@ -122,7 +122,7 @@ export class Counter {
 }
 
 /** The counters of a Metrics registry, by property name (what a CounterSink forwards). */
-export type CounterName = 'messages' | 'recipients' | 'lookups' | 'lookupErrors' | 'badRequests' | 'connectionsClosed' | 'jobs';
+export type CounterName = 'messages' | 'recipients' | 'lookups' | 'lookupErrors' | 'badRequests' | 'connectionsClosed' | 'jobs' | 'analysisAbandoned' | 'analysisRestarts';
 
 /** One forwarded increment: counter, label values by name, and the sum since the last drain. */
 export type Increment<N extends CounterName = CounterName> = [counter: N, labels: Record<string, string>, n: number];
@@ -258,6 +258,10 @@ export class Metrics {
   readonly connectionsClosed: Counter;
   /** Housekeeping job runs by job and result. */
   readonly jobs: Counter;
+  /** Messages whose analysis was abandoned (stored failed), by why: deadline, memory, crash. */
+  readonly analysisAbandoned: Counter;
+  /** Analysis workers started to replace one that was terminated or died. */
+  readonly analysisRestarts: Counter;
 
   private readonly startedAt = Date.now();
   private readonly collectors: (() => GaugeSample[])[] = [];
@@ -278,6 +282,13 @@ export class Metrics {
       ['listener', 'why'],
     );
     this.jobs = counter('jobs', 'rebound_job_runs_total', 'Housekeeping job runs, by job and result.', ['job', 'result']);
+    this.analysisAbandoned = counter(
+      'analysisAbandoned',
+      'rebound_analysis_abandoned_total',
+      'Messages whose parse and classification was abandoned and that were stored marked failed: over analysis.deadlineSeconds, over analysis.maxHeapMb, or the worker crashed.',
+      ['why'],
+    );
+    this.analysisRestarts = counter('analysisRestarts', 'rebound_analysis_worker_restarts_total', 'Analysis worker threads started to replace one that was terminated or died.', []);
   }
 
   /** One message finished: count it, time it, and count its recipients' categories. */
@@ -302,7 +313,7 @@ export class Metrics {
 
   render(): string {
     let out = '';
-    for (const m of [this.messages, this.recipients, this.latency, this.lookups, this.lookupErrors, this.badRequests, this.connectionsClosed, this.jobs])
+    for (const m of [this.messages, this.recipients, this.latency, this.lookups, this.lookupErrors, this.badRequests, this.connectionsClosed, this.jobs, this.analysisAbandoned, this.analysisRestarts])
       out += m.render();
     const gauges: GaugeSample[] = [
       { name: 'rebound_uptime_seconds', help: 'Seconds since the process started.', value: this.uptimeSeconds() },

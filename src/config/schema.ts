@@ -252,6 +252,13 @@ export const configSchema = table({
     }),
   }),
   log: section({ level: dflt(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info') }),
+  /** The budget of one message's parse and classification (a worker thread of its own). */
+  analysis: section({
+    /** A message still being analysed after this many seconds is abandoned and stored marked failed. */
+    deadlineSeconds: dflt(int(1, 3600), 30),
+    /** The analysis worker's heap (MB); a message that needs more is abandoned the same way. */
+    maxHeapMb: dflt(int(32, 16_384), 256),
+  }),
 });
 
 export type Config = Infer<typeof configSchema>;

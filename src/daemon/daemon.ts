@@ -12,6 +12,11 @@
  * Threads: the main thread keeps the sockets (SMTP/LMTP, status socket, IMAP, jobs); the writer
  * thread (writer-thread.ts, driven by writer.ts) commits intake's messages and runs the
  * pipeline. The store must be a file (the thread opens it too).
+ * Parsing and classification run in neither: each store connection that runs the pipeline (the
+ * writer thread's, and this thread's for IMAP) hands them to an analysis worker of its own
+ * (pipeline/analyze-pool.ts poolAnalyzer) with a per-message deadline and heap cap (analysis.*); a
+ * message over either is stored marked failed, and health ('analysis') and metrics
+ * (rebound_analysis_abandoned_total, rebound_analysis_worker_restarts_total) count it.
  * Config keys: all sections; each component gets only its slice.
  */
 import { child, setLogLevel } from '../log.js';
@@ -26,7 +31,9 @@ import { startControl, type ControlHandle } from '../control/server.js';
 import { metrics, startMetricsHttp } from '../metrics.js';
 import { startImapPolling, type ImapPolling } from '../jobs/poll-imap.js';
 import { startJobs, type JobsHandle } from '../jobs/schedule.js';
-import { WriterThread } from './writer.js';
+import { countAbandoned, WriterThread } from './writer.js';
+import { pathToFileURL } from 'node:url';
+import { emptyAnalysisStats, poolAnalyzer, type AnalysisStats } from '../pipeline/analyze-pool.js';
 import { WriteHealth, type WriteState } from '../pipeline/scheduler.js';
 import type { Committer } from '../intake/group-commit.js';
 
@@ -53,6 +60,20 @@ export function writesHealth(intake: WriteState, pipeline: WriteState): { ok: bo
   if (!intake.ok) parts.push(`intake: ${intake.error} (${intake.failures} failed, answered 451)`);
   if (!pipeline.ok) parts.push(`pipeline: ${pipeline.error} (${pipeline.failures} failed; pending rows are retried)`);
   return { ok: false, detail: `degraded: writes failing since ${new Date(since).toISOString()}; ${parts.join('; ')}` };
+}
+
+/** The health entry for the analysis budget: what was abandoned, and the last one. Stays ok: an
+ *  abandoned message is kept (failed, for `rebound reprocess --failed`) and intake goes on. */
+export function analysisHealth(all: AnalysisStats[]): { ok: boolean; detail: string } {
+  const sum = (why: 'deadline' | 'memory' | 'crash') => all.reduce((n, s) => n + s.abandoned[why], 0);
+  const restarts = all.reduce((n, s) => n + s.restarts, 0);
+  const last = all.map((s) => s.last).filter((l) => l !== null).sort((a, b) => b.at - a.at)[0];
+  const first = all[0]!;
+  let detail =
+    `deadline ${first.deadlineMs / 1000} s, heap ${first.heapMb} MB per message; abandoned ${sum('deadline')} over the deadline, ` +
+    `${sum('memory')} out of memory, ${sum('crash')} crashed; worker restarts ${restarts}`;
+  if (last) detail += `; last: ${last.why} at ${new Date(last.at).toISOString()} after ${last.ms} ms`;
+  return { ok: true, detail };
 }
 
 export interface DaemonDeps {
@@ -84,10 +105,25 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   // socket of a daemon without reader processes read it.
   // The first open of the file checks it whole (quick_check): a damaged store is refused at start.
   const store = openStore({ ...storeOptions, walAutocheckpoint, check: true });
-  const pipeline = new Pipeline(store, { attribute: (env) => attributeByVerp(config.verp)(env) });
+  // This thread's pipeline (IMAP polling) analyses in a worker of its own too, with the same
+  // budget (analysis.*). REBOUND_ANALYZE_WORKER names another worker script (tests: a stand-in
+  // that is slow on purpose).
+  const budget = { deadlineMs: config.analysis.deadlineSeconds * 1000, heapMb: config.analysis.maxHeapMb };
+  const analyzeWorker = process.env.REBOUND_ANALYZE_WORKER ? pathToFileURL(process.env.REBOUND_ANALYZE_WORKER).href : undefined;
+  let mainAnalysis = emptyAnalysisStats(budget.deadlineMs, budget.heapMb);
+  const analyzer = poolAnalyzer(budget, {
+    workerUrl: analyzeWorker === undefined ? undefined : new URL(analyzeWorker),
+    onAbandon: (why, ms) => {
+      log.warn({ why, ms: Math.round(ms), ...budget }, 'analysis abandoned; the message is stored marked failed');
+      const now = analyzer.stats();
+      countAbandoned(mainAnalysis, now);
+      mainAnalysis = now;
+    },
+  });
+  const pipeline = new Pipeline(store, { analyze: analyzer.analyze, attribute: (env) => attributeByVerp(config.verp)(env) });
   // The writer thread commits SMTP/LMTP intake's messages and runs the pipeline on them beside
   // the sockets' thread (writer.ts); it is also the processing queue.
-  const writer = new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint });
+  const writer = new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint, analysis: budget, analyzeWorker });
   const checkpointer = startCheckpointer(config.store.path, config.store.busyTimeoutMs);
   // Store writes: intake's commits (seen here) and the pipeline's (its scheduler's WriteHealth,
   // reported by the writer thread). Health is degraded while either fails.
@@ -126,6 +162,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     for (const i of intakes) h[i.protocol] = { ok: true, detail: JSON.stringify(i.address()) };
     h.processor = { ok: true, detail: `${writer.backlog()} queued` };
     h['store-writes'] = writesHealth(intakeWrites.state(), pipelineWrites());
+    h.analysis = analysisHealth([writer.analysisStats(), analyzer.stats()]);
     for (const j of jobs?.status() ?? []) if (j.enabled) h[`job:${j.name}`] = { ok: j.lastError === null, detail: j.lastError ?? undefined };
     // One entry per IMAP mailbox: down while its passes fail (the error says why).
     for (const m of imap?.health() ?? [])
@@ -148,6 +185,9 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         extraStats: () => ({ processingQueue: writer.backlog() }),
       });
       metricsHttp = await startMetricsHttp(config.metrics.http, metrics);
+      // Zero until something is abandoned, so that an alert rule finds the series.
+      for (const why of ['deadline', 'memory', 'crash']) metrics.analysisAbandoned.inc({ why }, 0);
+      metrics.analysisRestarts.inc({}, 0);
       removeCollector = metrics.addCollector(() => [
         { name: 'rebound_processing_queue', help: 'Committed messages waiting for the pipeline.', value: writer.backlog() },
         {
@@ -178,6 +218,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         await imap?.stop().catch((err: unknown) => log.error({ err }, 'imap stop failed'));
         await Promise.all(intakes.map((i) => i.stop().catch((err: unknown) => log.error({ err }, 'intake stop failed'))));
         await writer.stop();
+        await analyzer.close();
         await checkpointer?.stop();
         removeCollector?.();
         await metricsHttp?.stop().catch(() => undefined);

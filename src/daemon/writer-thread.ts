@@ -12,10 +12,13 @@
  * {type:'sweep'} | {type:'verp', verp} (SIGHUP) | {type:'stop'}.
  * Out: {type:'saved', results:[{seq, id, duplicate} | {seq, error}]} once the batch is durable |
  * {type:'done', outcomes, items:[{source, at}], sweep?:{messages, seconds}} per pipeline batch | {type:'error', message} |
- * {type:'writes', state} when the pipeline's writes start or stop failing (WriteHealth) | {type:'stopped'}.
- * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (passed in workerData).
+ * {type:'writes', state} when the pipeline's writes start or stop failing (WriteHealth) |
+ * {type:'analysis', stats} when a message's analysis was abandoned (AnalysisStats) | {type:'stopped'}.
+ * Config keys: store.path, store.busyTimeoutMs, state.*, verp.*, analysis.* (passed in workerData).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { poolAnalyzer } from '../pipeline/analyze-pool.js';
+import { child } from '../log.js';
 import { openStore, type StoreOptions } from '../store/index.js';
 import { Pipeline } from '../pipeline/run.js';
 import { attributeByVerp, type CheckOptions } from '../verp/sign.js';
@@ -43,15 +46,26 @@ type Job =
 
 const port = parentPort;
 if (!port) throw new Error('daemon/writer-thread must run in a worker thread');
+const log = child('analysis');
 
 // Functions do not cross threads: the VERP attribute hook is rebuilt here from the config slice.
 type VerpSlice = CheckOptions & { allowUnverifiedState?: boolean };
-const data = workerData as StoreOptions & { verp: VerpSlice };
-const { verp: initialVerp, ...storeOptions } = data;
+const data = workerData as StoreOptions & { verp: VerpSlice; analysis: { deadlineMs: number; heapMb: number }; analyzeWorker?: string };
+const { verp: initialVerp, analysis: budget, analyzeWorker, ...storeOptions } = data;
 let attribute = attributeByVerp(initialVerp);
+// Parsing and classification in a worker of their own, with a deadline and a heap cap: this
+// thread commits intake's messages, and no message may hold those commits (or the messages
+// behind it) up. An abandoned message is stored marked failed with the reason (planMessage).
+const analyzer = poolAnalyzer(budget, {
+  workerUrl: analyzeWorker === undefined ? undefined : new URL(analyzeWorker),
+  onAbandon: (why, ms) => {
+    log.warn({ why, ms: Math.round(ms), deadlineMs: budget.deadlineMs, heapMb: budget.heapMb }, 'analysis abandoned; the message is stored marked failed');
+    port.postMessage({ type: 'analysis', stats: analyzer.stats() });
+  },
+});
 // Through a variable, so that a SIGHUP's new VERP keys apply here too ({type:'verp'}).
 const store = openStore(storeOptions);
-const pipeline = new Pipeline(store, { attribute: (env) => attribute(env) });
+const pipeline = new Pipeline(store, { analyze: analyzer.analyze, attribute: (env) => attribute(env) });
 
 let committer: GroupCommitter;
 const scheduler = new Scheduler(
@@ -129,6 +143,7 @@ port.on('message', (job: Job) => {
       void committer
         .drained()
         .then(() => scheduler.stop())
+        .then(() => analyzer.close())
         .then(() => {
           store.close();
           port.postMessage({ type: 'stopped' });

@@ -18,6 +18,8 @@ import { child } from '../log.js';
 import { recordOutcomes, WriteHealth, type QueuedItem, type ReportedOutcome, type SweepReport, type WriteState } from '../pipeline/scheduler.js';
 import type { Envelope, SourceKind } from '../types.js';
 import type { SaveItem, SaveResultMsg } from './writer-thread.js';
+import { metrics } from '../metrics.js';
+import { emptyAnalysisStats, type AnalysisStats } from '../pipeline/analyze-pool.js';
 
 const log = child('daemon');
 /** The writer thread's young generation (V8 scavenger space), MB. */
@@ -42,8 +44,21 @@ export class WriterThread implements Committer {
   private stopped: Promise<void> | undefined;
   /** The pipeline's writes, as the thread last reported them. */
   private writeState: WriteState = new WriteHealth().state();
+  /** The thread's analysis budget, as it last reported it (after each abandoned message). */
+  private analysis: AnalysisStats;
 
-  constructor(private storeOptions: { path: string; busyTimeoutMs: number; state: Config['state']; verp: Config['verp']; walAutocheckpoint?: number }) {
+  constructor(
+    private storeOptions: {
+      path: string;
+      busyTimeoutMs: number;
+      state: Config['state'];
+      verp: Config['verp'];
+      walAutocheckpoint?: number;
+      analysis: { deadlineMs: number; heapMb: number };
+      analyzeWorker?: string;
+    },
+  ) {
+    this.analysis = emptyAnalysisStats(storeOptions.analysis.deadlineMs, storeOptions.analysis.heapMb);
     this.worker = this.spawn();
   }
 
@@ -73,6 +88,10 @@ export class WriterThread implements Committer {
         log.error({ err: m.message }, 'processing failed; messages stay pending');
       } else if (m.type === 'writes') {
         this.writeState = m.state;
+      } else if (m.type === 'analysis') {
+        // Counted here, where the metrics live: the difference since the thread's last report.
+        countAbandoned(this.analysis, m.stats);
+        this.analysis = m.stats;
       }
     });
     w.on('error', (err) => {
@@ -167,6 +186,20 @@ export class WriterThread implements Committer {
   writeHealth(): WriteState {
     return this.writeState;
   }
+
+  /** The analysis budget as last reported by the thread. */
+  analysisStats(): AnalysisStats {
+    return this.analysis;
+  }
+}
+
+/** Metrics for what changed between two reports of an analysis budget. */
+export function countAbandoned(before: AnalysisStats, after: AnalysisStats): void {
+  for (const why of ['deadline', 'memory', 'crash'] as const) {
+    const n = after.abandoned[why] - before.abandoned[why];
+    if (n > 0) metrics.analysisAbandoned.inc({ why }, n);
+  }
+  if (after.restarts > before.restarts) metrics.analysisRestarts.inc({}, after.restarts - before.restarts);
 }
 
 type WriterMessage =
@@ -174,6 +207,7 @@ type WriterMessage =
   | { type: 'done'; outcomes: ReportedOutcome[]; items: QueuedItem[]; sweep?: SweepReport }
   | { type: 'error'; message: string }
   | { type: 'writes'; state: WriteState }
+  | { type: 'analysis'; stats: AnalysisStats }
   | { type: 'stopped' };
 
 function toCode(code: string | undefined): ErrorCode {

@@ -2,13 +2,14 @@
  * analyze-worker - one worker thread of analyze-pool.ts: analyzeMessage on each message it is
  * sent, one at a time and in the order sent, and packRaw (the gzip the store keeps) when asked.
  *
- * In: {jobs: [{id, raw: Uint8Array (transferred), pack, context (the envelope's DecodeContext)}]}. Out: {results: [{id, analysis, gzip?}]}
+ * In: {jobs: [{id, raw: Uint8Array (transferred), pack, context (the envelope's DecodeContext)}]}. Out: {ready} once its modules are loaded, then {results: [{id, analysis, gzip?}]}
  * in the same order, gathered while more jobs are queued (at most FLUSH_EVERY per message):
- * every message between threads wakes the other one up.
+ * every message between threads wakes the other one up. With a deadline the pool asks for one
+ * answer per message (workerData.flushEvery = 1): it times each message from the previous answer.
  * analyzeMessage never rejects (an unreadable message comes back marked), so an answer always
  * comes unless the thread itself dies, which the pool sees.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeMessage } from './analyze.js';
 // From messages.ts, not the store's index: a worker needs the gzip, not the store.
 import { packRaw } from '../store/messages.js';
@@ -26,7 +27,7 @@ interface Job {
 }
 
 /** Results sent together at most (they also go as soon as no job is left). */
-const FLUSH_EVERY = 32;
+const FLUSH_EVERY: number = (workerData as { flushEvery?: number } | null)?.flushEvery ?? 32;
 
 const jobs: Job[] = [];
 let running = false;
@@ -58,6 +59,9 @@ async function drain(): Promise<void> {
   }
   running = false;
 }
+
+// Modules loaded: the pool starts the deadline clock of the first message now.
+port.postMessage({ ready: true });
 
 port.on('message', (m: { jobs: Job[] }) => {
   jobs.push(...m.jobs);

@@ -8,6 +8,7 @@
 import type { Category, MessageType, Reason, RecipientResult } from '../types.js';
 import { appendsTo, emptyFold, foldAll, stepFold, type AddressFold, type AddressState, type Effect, type FoldItem, type StateRules } from './state-rules.js';
 import type { Db } from './db.js';
+import { capText, MAX_STORED_DIAGNOSTIC, MAX_STORED_EVIDENCE } from './limits.js';
 
 export interface EventInput {
   address: string;
@@ -103,12 +104,16 @@ interface AddressRow {
 
 export function eventStatements(db: Db) {
   return {
+    // The diagnostic text lives in `diagnostics` (once per message and distinct text, capped):
+    // events.diagnostic stays '' (migration 0005).
     insert: db.prepare(
       `INSERT INTO events (message_id, address, raw_address, at, received_at, message_type, action, status, reply_code,
-         reason, hard, category, likely_false_positive, evidence, diagnostic, remote_mta, feedback_type, effect)
+         reason, hard, category, likely_false_positive, evidence, diagnostic, diagnostic_id, remote_mta, feedback_type, effect)
        VALUES (@messageId, @address, @rawAddress, @at, @receivedAt, @messageType, @action, @status, @replyCode,
-         @reason, @hard, @category, @lfp, @evidence, @diagnostic, @remoteMta, @feedbackType, @effect)`,
+         @reason, @hard, @category, @lfp, @evidence, '', @diagnosticId, @remoteMta, @feedbackType, @effect)`,
     ),
+    insertDiagnostic: db.prepare<[number, string]>('INSERT INTO diagnostics (message_id, text) VALUES (?, ?)'),
+    deleteDiagnosticsOfMessage: db.prepare<[number]>('DELETE FROM diagnostics WHERE message_id = ?'),
     addressesOfMessage: db.prepare<[number], { address: string }>(
       'SELECT DISTINCT address FROM events WHERE message_id = ?',
     ),
@@ -116,8 +121,9 @@ export function eventStatements(db: Db) {
     foldEvents: db.prepare<[string], Pick<EventRow, 'id' | 'at' | 'received_at' | 'effect' | 'diagnostic' | 'reply_code' | 'status' | 'reason'>>(
       // Folded in the order rebound learnt of them: the message's stored_at (our clock at commit),
       // not received_at, which for IMAP is the mailbox's INTERNALDATE and may predate a reset.
-      `SELECT e.id, e.at, m.stored_at AS received_at, e.effect, e.diagnostic, e.reply_code, e.status, e.reason
-         FROM events e JOIN messages m ON m.id = e.message_id WHERE e.address = ? ORDER BY m.stored_at, e.id`,
+      `SELECT e.id, e.at, m.stored_at AS received_at, e.effect, coalesce(d.text, e.diagnostic) AS diagnostic, e.reply_code, e.status, e.reason
+         FROM events e JOIN messages m ON m.id = e.message_id LEFT JOIN diagnostics d ON d.id = e.diagnostic_id
+         WHERE e.address = ? ORDER BY m.stored_at, e.id`,
     ),
     foldActions: db.prepare<[string], ActionRow>('SELECT * FROM address_actions WHERE address = ? ORDER BY at, id'),
     getAddress: db.prepare<[string], AddressRow>('SELECT * FROM addresses WHERE address = ?'),
@@ -147,9 +153,10 @@ export function eventStatements(db: Db) {
     // Events and actions in one statement, newest first (an event before an action with the same
     // time and id), so a long history is read as it is written out.
     history: db.prepare<[string, string, number], HistoryRow>(
-      `SELECT 0 AS k, id, at, message_id, received_at, message_type, action, status, reply_code, reason, hard, category,
-         likely_false_positive, evidence, diagnostic, remote_mta, feedback_type, effect, NULL AS what, NULL AS why, NULL AS who
-         FROM events WHERE address = ?
+      `SELECT 0 AS k, e.id, e.at, e.message_id, e.received_at, e.message_type, e.action, e.status, e.reply_code, e.reason, e.hard,
+         e.category, e.likely_false_positive, e.evidence, coalesce(d.text, e.diagnostic) AS diagnostic, e.remote_mta, e.feedback_type,
+         e.effect, NULL AS what, NULL AS why, NULL AS who
+         FROM events e LEFT JOIN diagnostics d ON d.id = e.diagnostic_id WHERE e.address = ?
        UNION ALL
        SELECT 1, id, at, NULL, NULL, NULL, action, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, what, reason, who
          FROM address_actions WHERE address = ?
@@ -160,8 +167,25 @@ export function eventStatements(db: Db) {
 
 export type EventStatements = ReturnType<typeof eventStatements>;
 
-/** Insert one event row; returns its id (the item's tie-breaker in the fold). */
-export function insertEvent(st: EventStatements, messageId: number, e: EventInput): number {
+/**
+ * The id of each distinct diagnostic text of one message, inserting it (capped) on first use: the
+ * events of a message share their texts. One per message being written; '' has none (null).
+ */
+export function diagnosticIds(st: EventStatements, messageId: number): (text: string) => number | null {
+  const ids = new Map<string, number>();
+  return (text) => {
+    if (text === '') return null;
+    const t = capText(text, MAX_STORED_DIAGNOSTIC);
+    let id = ids.get(t);
+    if (id === undefined) {
+      id = Number(st.insertDiagnostic.run(messageId, t).lastInsertRowid);
+      ids.set(t, id);
+    }
+    return id;
+  };
+}
+
+export function insertEvent(st: EventStatements, messageId: number, e: EventInput, diagnosticId: (text: string) => number | null): number {
   const r = e.result;
   const info = st.insert.run({
     messageId,
@@ -177,8 +201,8 @@ export function insertEvent(st: EventStatements, messageId: number, e: EventInpu
     hard: r.hard ? 1 : 0,
     category: r.category,
     lfp: r.likelyFalsePositive ? 1 : 0,
-    evidence: r.evidence,
-    diagnostic: r.diagnostic,
+    evidence: capText(r.evidence, MAX_STORED_EVIDENCE),
+    diagnosticId: diagnosticId(r.diagnostic),
     remoteMta: r.remoteMta,
     feedbackType: r.feedbackType,
     effect: e.effect,
@@ -195,7 +219,9 @@ export function eventCause(e: { diagnostic: string; replyCode: string; status: s
 /** The fold item of an event row as stored (order = its message's stored_at). */
 export function eventItem(id: number, storedAt: number, e: EventInput): FoldItem {
   const r = e.result;
-  return { kind: 'event', id, order: storedAt, at: e.at, effect: e.effect, cause: eventCause(r) };
+  // The text as stored (capped), so that a step and a whole fold read back give the same cause.
+  const cause = eventCause({ ...r, diagnostic: capText(r.diagnostic, MAX_STORED_DIAGNOSTIC) });
+  return { kind: 'event', id, order: storedAt, at: e.at, effect: e.effect, cause };
 }
 
 /** Every fold item of one address, read from its events and actions (any order). */

@@ -92,10 +92,13 @@ export class SqliteMaintenance implements MaintenanceStore {
    */
   private pruneEvents(cutoff: number): number {
     const effects = this.ctx.rules.escalation.enabled ? "('none')" : "('none', 'delivered', 'soft')";
-    const pick = this.ctx.db.prepare<[number, number], { id: number; address: string }>(
-      `SELECT id, address FROM events WHERE at < ? AND effect IN ${effects} LIMIT ?`,
+    const pick = this.ctx.db.prepare<[number, number], { id: number; address: string; message_id: number }>(
+      `SELECT id, address, message_id FROM events WHERE at < ? AND effect IN ${effects} LIMIT ?`,
     );
     const del = this.ctx.db.prepare<[number]>('DELETE FROM events WHERE id = ?');
+    const dropTexts = this.ctx.db.prepare<[number]>(
+      'DELETE FROM diagnostics WHERE message_id = ? AND NOT EXISTS (SELECT 1 FROM events e WHERE e.diagnostic_id = diagnostics.id)',
+    );
     let total = 0;
     for (;;) {
       const n = this.ctx.write('prune', () =>
@@ -103,12 +106,16 @@ export class SqliteMaintenance implements MaintenanceStore {
           .transaction(() => {
             const rows = pick.all(cutoff, PRUNE_CHUNK);
             const touched = new Set<string>();
+            const messages = new Set<number>();
             for (const r of rows) {
               del.run(r.id);
+              messages.add(r.message_id);
               if (r.address !== '') touched.add(r.address);
             }
             const now = this.ctx.clock();
             for (const a of touched) recomputeAddress(this.ctx.e, a, this.ctx.rules, now);
+            // Texts no event refers to any more (the message row itself stays).
+            for (const m of messages) dropTexts.run(m);
             return rows.length;
           })
           .immediate(),

@@ -7,7 +7,8 @@
 import type { IngestItem, ProcessOutcome, ProcessPlan, ResultStore, SaveResult } from './api.js';
 import type { StoreContext } from './context.js';
 import { DaemonError } from '../errors.js';
-import { applyItem, eventItem, insertEvent, recomputeAddress } from './events.js';
+import { applyItem, diagnosticIds, eventItem, insertEvent, recomputeAddress } from './events.js';
+import { capText, MAX_STORED_PROBLEMS } from './limits.js';
 import { insertMessage, packRaw, type PreparedMessage } from './messages.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -76,7 +77,7 @@ export class SqliteResults implements ResultStore {
       error: p.error,
       messageType: p.analysis?.type ?? null,
       decodedBy: p.analysis?.decodedBy ?? null,
-      problems: p.analysis && p.analysis.problems.length > 0 ? JSON.stringify(p.analysis.problems) : null,
+      problems: p.analysis && p.analysis.problems.length > 0 ? storedProblems(p.analysis.problems) : null,
       bounceAt: p.bounceAt,
       now,
     });
@@ -105,10 +106,12 @@ export class SqliteResults implements ResultStore {
   private recordEvents(p: ProcessPlan, storedAt: number, now: number, refold: Set<string>): string[] {
     const replaced = this.ctx.e.addressesOfMessage.all(p.id).map((r) => r.address);
     if (replaced.length > 0) this.ctx.e.deleteOfMessage.run(p.id);
+    this.ctx.e.deleteDiagnosticsOfMessage.run(p.id);
+    const diagnosticId = diagnosticIds(this.ctx.e, p.id);
     for (const a of replaced) if (a !== '') refold.add(a);
     const touched = new Set<string>(replaced);
     for (const ev of p.events) {
-      const id = insertEvent(this.ctx.e, p.id, ev);
+      const id = insertEvent(this.ctx.e, p.id, ev, diagnosticId);
       touched.add(ev.address);
       if (ev.address !== '' && !refold.has(ev.address)) applyItem(this.ctx.e, eventItem(id, storedAt, ev), ev.address, this.ctx.rules, now);
     }
@@ -122,4 +125,21 @@ export class SqliteResults implements ResultStore {
     const now = this.ctx.clock();
     for (const a of addresses) recomputeAddress(this.ctx.e, a, this.ctx.rules, now);
   }
+}
+
+/** A message's problems as stored: JSON, at most MAX_STORED_PROBLEMS characters (the last entry
+ *  says how many were left out). */
+export function storedProblems(problems: string[]): string {
+  const kept: string[] = [];
+  let size = 2;
+  for (const [i, p] of problems.entries()) {
+    const one = capText(p, 1000);
+    if (size + one.length + 4 > MAX_STORED_PROBLEMS - 60) {
+      kept.push(`... ${problems.length - i} more problems not stored`);
+      break;
+    }
+    kept.push(one);
+    size += JSON.stringify(one).length + 1;
+  }
+  return JSON.stringify(kept);
 }

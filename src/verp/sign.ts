@@ -183,7 +183,7 @@ export type RcptDecision =
  */
 export function checkReturnPath(address: string, opts: CheckOptions, now: number = Date.now()): RcptDecision {
   // An SRS-wrapped return path is a forwarder's address: at a foreign domain it is a relay
-  // attempt, at our own it is a format we never issue (issue 16). Either way not ours.
+  // attempt, at our own it is a format we never issue. Either way not ours.
   if (isSrsAddress(address)) return { accept: false, code: 550, enhanced: '5.1.1', text: 'no such bounce address (SRS rewrites are not ours)', status: 'not-ours' };
   const r = verifyReturnPath(address, opts, now);
   if (r.status === 'not-ours') return { accept: false, code: 550, enhanced: '5.1.1', text: 'no such bounce address', status: r.status };

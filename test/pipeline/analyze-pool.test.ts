@@ -64,6 +64,32 @@ describe('analyze-pool', () => {
   });
 });
 
+describe('analyze-pool with a deadline (the daemon, issue 16)', () => {
+  it('abandons a message its worker is on past the deadline, restarts the worker, and the messages behind it are answered', async () => {
+    const abandoned: string[] = [];
+    const pool = startAnalyzePool(1, {
+      workerUrl: new URL('../support/slow-analyze-worker.mjs', import.meta.url),
+      deadlineMs: 1500,
+      heapMb: 48,
+      onAbandon: (why) => abandoned.push(why),
+    });
+    try {
+      const msg = (body: string) => Buffer.from(`From: MAILER-DAEMON@example.org\nSubject: x\n\n${body}\n`);
+      const t0 = Date.now();
+      const settled = await Promise.allSettled(['one', 'SPIN FOREVER', 'three', 'EAT ALL MEMORY', 'five'].map((b) => pool.run(msg(b))));
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+      expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_ANALYSIS_DEADLINE', message: expect.stringMatching(/over the 1\.5 s analysis deadline/) });
+      expect((settled[3] as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_WORKER_OUT_OF_MEMORY' });
+      // Abandoned within 1.25 deadlines of its start (plus a worker start), not after it ended by itself: it never does.
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(abandoned).toEqual(['deadline', 'memory']);
+      expect(pool.restarts()).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
+
 describe('ingest with a pool whose worker dies', { timeout: 60_000 }, () => {
   it('stores the message it was on, marked failed (for reprocess --failed); the others are processed', async () => {
     const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');

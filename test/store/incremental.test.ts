@@ -117,8 +117,9 @@ function foldFromTables(db: Database.Database, address: string, rules: StateRule
   const items: FoldItem[] = [];
   const ev = db
     .prepare(
-      `SELECT e.id, m.stored_at, e.at, e.effect, e.diagnostic, e.reply_code, e.status, e.reason
-         FROM events e JOIN messages m ON m.id = e.message_id WHERE e.address = ?`,
+      // The diagnostic text lives in `diagnostics` since schema 6 (events.diagnostic before it).
+      `SELECT e.id, m.stored_at, e.at, e.effect, coalesce(d.text, e.diagnostic) AS diagnostic, e.reply_code, e.status, e.reason
+         FROM events e JOIN messages m ON m.id = e.message_id LEFT JOIN diagnostics d ON d.id = e.diagnostic_id WHERE e.address = ?`,
     )
     .all(address) as { id: number; stored_at: number; at: number; effect: Effect; diagnostic: string; reply_code: string; status: string; reason: string }[];
   for (const e of ev) {

@@ -160,6 +160,55 @@ describe.skipIf(pgSkip !== '')(`PostgreSQL store${pgSkip ? ` (skipped: ${pgSkip}
     expect(await s.exportAddresses()).toEqual([...lite.exportAddresses()]);
   });
 
+  it('stores a long diagnostic once per message and distinct text, capped, as SQLite does', async () => {
+    const url = await freshDatabase('diag');
+    let t = RECEIVED;
+    const long = `550 5.1.1 ${'mailbox unavailable; '.repeat(600)}`; // ~12,600 characters
+    const analyze = (raw: Buffer) => {
+      const n = Number(raw.toString());
+      return {
+        type: 'bounce' as const,
+        decodedBy: 'test',
+        problems: ['x'.repeat(30_000)],
+        date: new Date(RECEIVED - 1000).toUTCString(),
+        recipients: Array.from({ length: 40 }, (_, i) => ({
+          address: `r${i}@big.example`,
+          action: 'failed',
+          status: '5.1.1',
+          replyCode: '550',
+          reason: 'userunknown' as const,
+          hard: true,
+          category: 2 as const,
+          likelyFalsePositive: false,
+          evidence: 'e'.repeat(5000),
+          diagnostic: i % 2 === 0 ? long : `${long} (${n})`,
+          remoteMta: 'mx.big.example',
+          feedbackType: '',
+        })),
+      };
+    };
+    const pgs = await openPgProcessing({ url, tls: 'off', clock: () => t, analyze });
+    open.push(pgs);
+    const lite = openProcessingStore({ path: ':memory:', clock: () => t, analyze });
+    open.push(lite);
+    for (const i of [1, 2]) {
+      t++;
+      await pgs.saveMessage(env(i), Buffer.from(String(i)));
+      lite.saveMessage(env(i), Buffer.from(String(i)));
+    }
+    await pgs.processPending();
+    await lite.processPending();
+    expect(await pgs.exportAddresses()).toEqual([...lite.exportAddresses()]);
+    const entries = (h: { id: number }[]) => h.map((e) => JSON.stringify({ ...e, id: 0 })).sort();
+    expect(entries(await pgs.history('r3@big.example'))).toEqual(entries(lite.history('r3@big.example')));
+    const [h] = await pgs.history('r0@big.example', 1);
+    expect(h!.diagnostic!.length).toBe(4096);
+    expect(h!.diagnostic).toMatch(/more characters not stored\]$/);
+    const d = await pgs.pool.query<{ n: number; len: number }>('SELECT count(*)::int AS n, max(length(text))::int AS len FROM diagnostics');
+    expect(d.rows[0]).toEqual({ n: 4, len: 4096 }); // two distinct texts per message, two messages
+    expect(await pgs.stats(t)).toEqual(lite.stats(t));
+  });
+
   it('stores a bounce delivered to two hosts at once only once', async () => {
     const url = await freshDatabase('dup');
     const [a, b] = [await pgStore(url), await pgStore(url)];

@@ -20,7 +20,8 @@ import { sql as m0002 } from './0002-imap-health.js';
 import { sql as m0003 } from './0003-addresses-without-rowid.js';
 import { run as m0004, sql as m0004sql } from './0004-address-normal-form.js';
 import { sql as m0005 } from './0005-address-fold-state.js';
-import { sql as m0006 } from './0006-imap-leases.js';
+import { sql as m0006 } from './0006-diagnostics-once.js';
+import { sql as m0007 } from './0007-imap-leases.js';
 
 export interface MigrationStep {
   name: string;
@@ -42,7 +43,8 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   // than step 0005 (the backend came after it), so there only the table is created.
   { name: '0004-address-normal-form', sql: m0004sql, sqlite: m0004 },
   { name: '0005-address-fold-state', sql: m0005 },
-  { name: '0006-imap-leases', sql: m0006 },
+  { name: '0006-diagnostics-once', sql: m0006 },
+  { name: '0007-imap-leases', sql: m0007 },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

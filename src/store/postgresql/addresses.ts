@@ -65,9 +65,10 @@ export class PgAddresses {
   async history(address: string, limit = 100): Promise<HistoryEntry[]> {
     const a = normaliseAddress(address) || address;
     const r = await this.ctx.pool.query<HistoryRow>(
-      `SELECT 0 AS k, id, at, message_id, received_at, message_type, action, status, reply_code, reason, hard, category,
-         likely_false_positive, evidence, diagnostic, remote_mta, feedback_type, effect, NULL::text AS what, NULL::text AS why, NULL::text AS who
-         FROM events WHERE address = $1
+      `SELECT 0 AS k, e.id, e.at, e.message_id, e.received_at, e.message_type, e.action, e.status, e.reply_code, e.reason, e.hard, e.category,
+         e.likely_false_positive, e.evidence, coalesce(d.text, e.diagnostic) AS diagnostic, e.remote_mta, e.feedback_type, e.effect,
+         NULL::text AS what, NULL::text AS why, NULL::text AS who
+         FROM events e LEFT JOIN diagnostics d ON d.id = e.diagnostic_id WHERE e.address = $1
        UNION ALL
        SELECT 1, id, at, NULL, NULL, NULL, action, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, what, reason, who
          FROM address_actions WHERE address = $1

@@ -104,8 +104,8 @@ export async function loadFolds(c: pg.PoolClient, addresses: string[]): Promise<
 export async function foldHistoryPg(c: pg.PoolClient, address: string, rules: StateRules): Promise<AddressFold | null> {
   const items: FoldItem[] = [];
   const ev = await c.query<{ id: number; at: number; stored_at: number; effect: string; diagnostic: string; reply_code: string; status: string; reason: string }>(
-    `SELECT e.id, e.at, m.stored_at, e.effect, e.diagnostic, e.reply_code, e.status, e.reason
-       FROM events e JOIN messages m ON m.id = e.message_id WHERE e.address = $1`,
+    `SELECT e.id, e.at, m.stored_at, e.effect, coalesce(d.text, e.diagnostic) AS diagnostic, e.reply_code, e.status, e.reason
+       FROM events e JOIN messages m ON m.id = e.message_id LEFT JOIN diagnostics d ON d.id = e.diagnostic_id WHERE e.address = $1`,
     [address],
   );
   for (const e of ev.rows) {

@@ -17,8 +17,8 @@ import { migratePg } from './migrate.js';
 import { createPool, describeUrl, type PgConnectOptions } from './pool.js';
 
 /** Copied in this order (foreign keys: events need their messages). */
-const TABLES = ['messages', 'events', 'address_actions', 'addresses', 'address_recompute', 'imap_cursors', 'imap_health'] as const;
-const ID_TABLES = ['messages', 'events', 'address_actions'];
+const TABLES = ['messages', 'diagnostics', 'events', 'address_actions', 'addresses', 'address_recompute', 'imap_cursors', 'imap_health'] as const;
+const ID_TABLES = ['messages', 'diagnostics', 'events', 'address_actions'];
 /** Rows per INSERT; messages also stop at about this many bytes of raw bodies. */
 const CHUNK_ROWS = 1000;
 const CHUNK_BYTES = 16 * 1024 * 1024;

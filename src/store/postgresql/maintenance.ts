@@ -78,13 +78,18 @@ export class PgMaintenance {
       const effects = this.ctx.rules.escalation.enabled ? ['none'] : ['none', 'delivered', 'soft'];
       for (;;) {
         const n = await this.ctx.transaction('prune', async (c) => {
-          const rows = await c.query<{ id: number; address: string }>(
-            'SELECT id, address FROM events WHERE at < $1 AND effect = ANY($2::text[]) LIMIT $3',
+          const rows = await c.query<{ id: number; address: string; message_id: number }>(
+            'SELECT id, address, message_id FROM events WHERE at < $1 AND effect = ANY($2::text[]) LIMIT $3',
             [now - eventsOlderThanMs, effects, PRUNE_CHUNK],
           );
           const touched = [...new Set(rows.rows.map((r) => r.address).filter((a) => a !== ''))];
           await lockAddresses(c, touched);
           await c.query('DELETE FROM events WHERE id = ANY($1::bigint[])', [rows.rows.map((r) => r.id)]);
+          // Texts no kept event of their message refers to any more go too (as on SQLite).
+          await c.query(
+            'DELETE FROM diagnostics d WHERE d.message_id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM events e WHERE e.diagnostic_id = d.id)',
+            [[...new Set(rows.rows.map((r) => r.message_id))]],
+          );
           const gone: string[] = [];
           const folds: AddressFold[] = [];
           for (const a of touched) {

@@ -12,6 +12,8 @@ import type { ProcessOutcome, ProcessPlan } from '../api.js';
 import { eventItem, type AddressRow } from '../events.js';
 import { packRaw, toStored, type MessageState, type StoredMessage } from '../messages.js';
 import { appendsTo, emptyFold, stepFold, type AddressFold } from '../state-rules.js';
+import { capText, MAX_STORED_DIAGNOSTIC, MAX_STORED_EVIDENCE } from '../limits.js';
+import { storedProblems } from '../results.js';
 import { foldHistoryPg, loadFolds, lockAddresses, writeFolds, type PgContext } from './context.js';
 import type { MessageRow } from './messages.js';
 
@@ -125,10 +127,31 @@ export class PgResults {
     await lockAddresses(c, [...addresses]);
 
     if (old.rows.length > 0) await c.query('DELETE FROM events WHERE message_id = ANY($1::bigint[])', [[...replacedOf.keys()]]);
+    // Diagnostic texts are stored once per message and distinct text, capped (as store/events.ts
+    // diagnosticIds does); a reprocessed message's old texts go with its old events.
+    await c.query('DELETE FROM diagnostics WHERE message_id = ANY($1::bigint[])', [todo.map((p) => p.id)]);
 
     // Insert every event with ids taken from the sequence first (the fold's tie-breaker).
     const events = todo.flatMap((p) => p.events.map((e) => ({ messageId: p.id, e })));
     let ids: number[] = [];
+    const textKey = (messageId: number, text: string) => `${messageId}\u0000${text}`;
+    const texts = new Map<string, { messageId: number; text: string }>();
+    for (const { messageId, e } of events) {
+      if (e.result.diagnostic === '') continue;
+      const text = capText(e.result.diagnostic, MAX_STORED_DIAGNOSTIC);
+      texts.set(textKey(messageId, text), { messageId, text });
+    }
+    const textIds = new Map<string, number>();
+    if (texts.size > 0) {
+      const list = [...texts.values()];
+      const ins = await c.query<{ id: number; message_id: number; text: string }>(
+        `INSERT INTO diagnostics (message_id, text) SELECT * FROM unnest($1::bigint[], $2::text[]) RETURNING id, message_id, text`,
+        [list.map((x) => x.messageId), list.map((x) => x.text)],
+      );
+      for (const r of ins.rows) textIds.set(textKey(r.message_id, r.text), r.id);
+    }
+    const diagnosticId = (messageId: number, diagnostic: string): number | null =>
+      diagnostic === '' ? null : (textIds.get(textKey(messageId, capText(diagnostic, MAX_STORED_DIAGNOSTIC))) ?? null);
     if (events.length > 0) {
       const seq = await c.query<{ id: number }>(
         `SELECT nextval(pg_get_serial_sequence('events', 'id')) AS id FROM generate_series(1, $1::int)`,
@@ -138,10 +161,10 @@ export class PgResults {
       const col = <T>(f: (x: (typeof events)[number]) => T): T[] => events.map(f);
       await c.query(
         `INSERT INTO events (id, message_id, address, raw_address, at, received_at, message_type, action, status, reply_code,
-           reason, hard, category, likely_false_positive, evidence, diagnostic, remote_mta, feedback_type, effect)
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[],
-           $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[], $15::text[], $16::text[], $17::text[],
-           $18::text[], $19::text[])`,
+           reason, hard, category, likely_false_positive, evidence, diagnostic, diagnostic_id, remote_mta, feedback_type, effect)
+         SELECT a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, '', p, q, r, s FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[],
+           $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[], $15::text[], $16::bigint[], $17::text[],
+           $18::text[], $19::text[]) AS t(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s)`,
         [
           ids,
           col((x) => x.messageId),
@@ -157,8 +180,8 @@ export class PgResults {
           col((x) => (x.e.result.hard ? 1 : 0)),
           col((x) => x.e.result.category),
           col((x) => (x.e.result.likelyFalsePositive ? 1 : 0)),
-          col((x) => x.e.result.evidence),
-          col((x) => x.e.result.diagnostic),
+          col((x) => capText(x.e.result.evidence, MAX_STORED_EVIDENCE)),
+          col((x) => diagnosticId(x.messageId, x.e.result.diagnostic)),
           col((x) => x.e.result.remoteMta),
           col((x) => x.e.result.feedbackType),
           col((x) => x.e.effect),
@@ -211,7 +234,7 @@ export class PgResults {
         todo.map((p) => p.error),
         todo.map((p) => p.analysis?.type ?? null),
         todo.map((p) => p.analysis?.decodedBy ?? null),
-        todo.map((p) => (p.analysis && p.analysis.problems.length > 0 ? JSON.stringify(p.analysis.problems) : null)),
+        todo.map((p) => (p.analysis && p.analysis.problems.length > 0 ? storedProblems(p.analysis.problems) : null)),
         todo.map((p) => p.bounceAt),
         now,
       ],
