@@ -12,9 +12,9 @@
  * another host (one that died mid-batch: its transaction rolled back). The status socket answers
  * from PostgreSQL through the one command table (control/commands.ts), its reads done first.
  * IMAP mailboxes may be configured on every host: a folder is polled by the holder of its lease
- * (pgImapStore). Not on PostgreSQL yet: the Postfix socketmap and policy listeners (refused at
- * start), control reader processes (answered here), the WAL checkpoint and file backup jobs
- * (SQLite things: pg_dump, docs/SCALE-OUT.md).
+ * (pgImapStore). The Postfix socketmap and policy listeners look up the keys of each batch of
+ * requests first (pgPrefetch). Not on PostgreSQL: control reader processes (answered here), the
+ * WAL checkpoint and file backup jobs (SQLite things: pg_dump, docs/SCALE-OUT.md).
  * Config keys: store.url, store.poolSize, store.tls, store.tlsCa, store.password*, state.*, intake.*,
  * verp.*, control.socket/tcp, jobs.prune.*, log.level.
  */
@@ -32,7 +32,7 @@ import { child, setLogLevel } from '../log.js';
 import { metrics, startMetricsHttp } from '../metrics.js';
 import { INTAKE_BUSY_MS, Scheduler } from '../pipeline/scheduler.js';
 import { PgPipeline } from '../pipeline/postgresql.js';
-import type { AddressStatus, HistoryEntry, Stats } from '../store/index.js';
+import type { AddressStatus, HistoryEntry, MayISend, Stats } from '../store/index.js';
 import { describeUrl, openPgStore, type PgStore } from '../store/postgresql/index.js';
 import type { Envelope, SourceKind } from '../types.js';
 import { attributeByVerp } from '../verp/sign.js';
@@ -162,6 +162,34 @@ export function pgControlAnswer(store: PgStore, ctx: CommandContext, deps: { now
   };
 }
 
+/**
+ * Postfix's socketmap and policy lookups on PostgreSQL: the keys of the requests that arrived
+ * together are looked up at once (one query each, in parallel on the pool), then answered from
+ * those results by the usual decision (control/commands.ts suppressionFor). A key whose lookup
+ * failed answers as a store error (control.failOpen decides).
+ */
+export function pgPrefetch(store: PgStore) {
+  return async (keys: string[], now: number | undefined): Promise<ControlStore> => {
+    const unique = [...new Set(keys)];
+    const got = new Map<string, MayISend | Error>();
+    await Promise.all(
+      unique.map(async (k) => {
+        got.set(k, await store.mayISend(k, now).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))));
+      }),
+    );
+    const answer = (k: string): MayISend => {
+      const m = got.get(k);
+      if (m === undefined) throw new Error('lookup not prefetched');
+      if (m instanceof Error) throw m;
+      return m;
+    };
+    const unused = (): never => {
+      throw new Error('not a lookup');
+    };
+    return { mayISend: answer, addressStatus: unused, history: unused, stats: unused };
+  };
+}
+
 /** How long a host holds an IMAP folder's lease without renewing it (each batch renews it). */
 const IMAP_LEASE_MS = 120_000;
 
@@ -192,8 +220,6 @@ export function createPgDaemon(initial: Config, deps: DaemonDeps = {}): Omit<Dae
   setLogLevel(config.log.level);
   const cs = config.store;
   if (cs.url === undefined) throw new ConfigError('store.url: required when store.backend = "postgresql"');
-  if (config.control.socketmap.enabled || config.control.policy.enabled)
-    throw new ConfigError('control.socketmap / control.policy: the Postfix lookup listeners are not available with store.backend = "postgresql" yet (docs/SCALE-OUT.md); use the status socket');
   const owner = `${hostname()}:${process.pid}`;
   let store: PgStore | undefined;
   let processor: Scheduler | undefined;
@@ -257,6 +283,7 @@ export function createPgDaemon(initial: Config, deps: DaemonDeps = {}): Omit<Dae
         store: { mayISend: unused, addressStatus: unused, history: unused, stats: unused },
         remote: pgControlAnswer(s, ctx, { metrics, health, extraStats }),
         remoteAll: true,
+        prefetch: pgPrefetch(s),
         metrics,
         health,
         imap: () => imap?.health() ?? [],
