@@ -41,7 +41,7 @@ export function saveMailboxHealth(
   cfg: ImapMailboxConfig,
   pass: { startedAt: number; endedAt: number } & ({ result: Pick<PollResult, 'fetched' | 'backlog'> } | { error: unknown }),
   onError: (message: string) => void,
-): void {
+): Promise<void> | void {
   const failed = (err: unknown) => onError(`${describeMailbox(cfg)}: could not save its health to the store: ${errorText(cfg, err)}`);
   try {
     let written: unknown;
@@ -61,7 +61,9 @@ export function saveMailboxHealth(
         lastErrorAt: pass.endedAt,
         messagesLastRun: null,
       });
-    if (written instanceof Promise) written.catch(failed);
+    // An asynchronous store (PostgreSQL) answers later: the caller may wait (`rebound poll` does,
+    // before it closes the store).
+    if (written instanceof Promise) return written.then(() => undefined, failed);
   } catch (err) {
     failed(err);
   }

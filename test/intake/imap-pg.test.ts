@@ -6,7 +6,12 @@
  * another (a stalled poller) skips the folder and touches nothing; when the lease is released (or
  * expires) it takes over from the cursor the other left.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runNode } from '../support/app.js';
+import { MAIN } from '../support/daemon.js';
 import { pgImapStore } from '../../src/daemon/postgresql.js';
 import { PgPipeline } from '../../src/pipeline/postgresql.js';
 import { pollMailbox } from '../../src/intake/imap.js';
@@ -51,6 +56,30 @@ describe.skipIf(missing !== '')(`IMAP polling on a shared PostgreSQL store${miss
       expect(await a!.imapLeaseHolder('bounces', 'shared')).toBe(null); // released after each pass
     } finally {
       await Promise.all([a!.close(), b!.close()]);
+    }
+  });
+
+  it('rebound poll with the PostgreSQL config: one pass stored, processed and moved, its health saved', async () => {
+    await dv.append('cli-in', Array.from({ length: 3 }, (_, i) => bounce('user-unknown', 7000 + i)));
+    const url = await freshDatabase('imapcli');
+    const dirs = mkdtempSync(join(tmpdir(), 'rebound-pg-poll-'));
+    try {
+      const cfg = join(dirs, 'r.toml');
+      writeFileSync(
+        cfg,
+        `[store]\nbackend = "postgresql"\nurl = "${url}"\ntls = "off"\n` +
+          `[[imap.mailboxes]]\nname = "bounces"\nhost = "${dv.host}"\nport = ${dv.port}\ntls = "none"\nuser = "${dv.user}"\npassword = "${dv.password}"\n` +
+          `folders = ["cli-in"]\nmoveTo.processed = "cli-done"\n`,
+      );
+      const env = { ...process.env, REBOUND_CONFIG: '' };
+      const r = await runNode([MAIN, 'poll', '-c', cfg, '--json', '--no-progress'], { env });
+      expect(r.code, r.err).toBe(0);
+      expect(JSON.parse(r.out.trim().split('\n')[0]!)).toMatchObject({ mailbox: 'bounces', fetched: 3, stored: 3 });
+      expect(await dv.count('cli-done')).toBe(3);
+      const st = await runNode([MAIN, 'stats', '-c', cfg, '--json'], { env });
+      expect(JSON.parse(st.out)).toMatchObject({ messages: { total: 3, processed: 3 }, imap: [{ mailbox: 'bounces', messagesLastRun: 3, backlog: 0, lastError: null }] });
+    } finally {
+      rmSync(dirs, { recursive: true, force: true });
     }
   });
 
