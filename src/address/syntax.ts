@@ -23,6 +23,9 @@ const QUOTED_STRING = /^"(?:[\x20\x21\x23-\x5b\x5d-\x7e\u0080-\u{10FFFF}]|\\[\x2
 const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 export function mailboxProblem(input: string): string | undefined {
+  // Readers (the status socket's UTF-8 decoding, smtp-server) put U+FFFD for bytes that are not
+  // UTF-8; answering for the address with U+FFFD in it would answer for an address nobody sent.
+  if (input.includes('\uFFFD')) return 'not UTF-8 (bytes that are not UTF-8, read as U+FFFD; RFC 6531 addresses are UTF-8)';
   const parts = splitMailbox(input);
   if (!parts) return 'not one mailbox (local@domain, one @, no empty part)';
   const { local, domain } = parts;

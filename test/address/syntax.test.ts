@@ -25,6 +25,8 @@ describe('mailboxProblem (RFC 5321 mailbox syntax, for addresses typed at an edg
       ['a@[IPv6:1.2.3.4]', /literal/],
       ['a@xn--zz.example', /IDNA/],
       [`a@${'abcdefghi.'.repeat(26)}example`, /255 octets/],
+      ['a\uFFFDb@example.com', /not UTF-8/],
+      ['ab@ex\uFFFDample.com', /not UTF-8/],
     ];
     for (const [a, why] of cases) expect(mailboxProblem(a), a).toMatch(why);
   });

@@ -189,6 +189,19 @@ describe('bad input', () => {
     c.close();
   });
 
+  it('refuses an address whose bytes are not UTF-8 instead of answering for its U+FFFD spelling (issue 19)', async () => {
+    const c = new Client(sockPath);
+    for (const cmd of ['check', 'status', 'history']) {
+      // Latin-1 "jürgen": 0xFC is not UTF-8.
+      c.sock.write(Buffer.concat([Buffer.from(`${cmd} j`), Buffer.from([0xfc]), Buffer.from('rgen@example.com\n')]));
+      const r = JSON.parse(await c.next()) as { ok: boolean; error?: string };
+      expect(r, cmd).toMatchObject({ ok: false });
+      expect(String(r.error), cmd).toMatch(/not UTF-8/);
+    }
+    expect(await c.ask('check jürgen@example.com')).toMatchObject({ ok: true, verdict: 'ok' });
+    c.close();
+  });
+
   it('gives the same bytes for `check` whether the fast path or the command parser takes it', async () => {
     const c = new Client(sockPath);
     const addrs = [
