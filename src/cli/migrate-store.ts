@@ -1,6 +1,6 @@
 /**
  * cli/migrate-store - `rebound migrate-store --from sqlite:FILE --to postgresql://USER@HOST/DB`:
- * copy an existing SQLite store into an empty PostgreSQL store (issue 17; store/postgresql/copy.ts)
+ * copy an existing SQLite store into an empty PostgreSQL store (store/postgresql/copy.ts)
  * and print each table's row count on both sides; exit 0 only when every count and check matches
  * (otherwise nothing is kept in PostgreSQL). Stop the daemon first: the copy is a snapshot.
  *

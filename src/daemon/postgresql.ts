@@ -1,5 +1,5 @@
 /**
- * daemon/postgresql - the daemon on the PostgreSQL store (issue 17; store.backend = "postgresql"):
+ * daemon/postgresql - the daemon on the PostgreSQL store (store.backend = "postgresql"):
  * several rebound daemons, one per MX host, share one database. Built from the same parts as
  * daemon.ts - SMTP/LMTP intake, the scheduler, the status socket, the IMAP poller, housekeeping -
  * with the store calls awaited: the store seam (store/api.ts) is synchronous, as better-sqlite3

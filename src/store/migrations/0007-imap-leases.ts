@@ -1,5 +1,5 @@
 /**
- * migrations/0007-imap-leases - who owns an IMAP mailbox's cursor right now (issue 17). Several
+ * migrations/0007-imap-leases - who owns an IMAP mailbox's cursor right now. Several
  * rebound daemons on one PostgreSQL store may be configured with the same mailbox; only the holder
  * of its lease polls it, so two hosts never fetch and process the same UIDs twice. A lease is
  * taken for a while (`expires_at`) and renewed by every pass; a daemon that dies loses it when it

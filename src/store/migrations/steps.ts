@@ -1,5 +1,5 @@
 /**
- * migrations/steps - the one list of schema steps, for both store backends (issue 17): SQLite
+ * migrations/steps - the one list of schema steps, for both store backends: SQLite
  * (store/db.ts, the embedded default) and PostgreSQL (store/postgresql/migrate.ts).
  *
  * A step is data: `sql` written once in SQLite's dialect, restricted to a small vocabulary that

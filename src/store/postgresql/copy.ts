@@ -1,6 +1,6 @@
 /**
  * store/postgresql/copy - `rebound migrate-store`: copy a SQLite store into an empty PostgreSQL
- * store (issue 17): messages (raw bytes as stored), events, address state, the audit trail of
+ * store: messages (raw bytes as stored), events, address state, the audit trail of
  * resets and imports, IMAP cursors and health. Ids are kept, so history, `reprocess --id` and the
  * fold order (stored_at, event and action ids) mean the same afterwards; the identity sequences
  * continue after the highest id.

@@ -1,5 +1,5 @@
 /**
- * store/postgresql/pool - the node-postgres Pool the PostgreSQL store uses (issue 17), built from
+ * store/postgresql/pool - the node-postgres Pool the PostgreSQL store uses, built from
  * the config keys store.url, store.poolSize, store.tls, store.tlsCa and the password resolved from
  * store.passwordFile / store.passwordEnv (config/load.ts). `pg` stays inside store/postgresql/.
  *
