@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * bench/postgresql - several daemons on one PostgreSQL against one daemon on SQLite (
- * npm run bench:postgresql; needs `npm run build` and PostgreSQL, as in the tests).
+ * bench/postgresql - several daemons on one PostgreSQL against one daemon on SQLite
+ * (npm run bench:postgresql; needs `npm run build` and PostgreSQL, as in the tests).
  *
  * A private PostgreSQL cluster (test/support/pg-cluster.mjs) with fsync ON (a commit costs what it
  * costs in production), on this machine, loopback. The daemons are real processes

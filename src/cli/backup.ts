@@ -27,7 +27,7 @@ export function register(program: Command): void {
 
 export async function runBackup(file: string, opts: { db?: string; config?: string; force?: boolean }): Promise<string> {
   const cfg = loadConfig(resolveConfigPath(opts.config));
-  // PostgreSQL (issue 17): say what does the job instead of pretending to.
+  // PostgreSQL: say what does the job instead of pretending to.
   if (cfg.store.backend === 'postgresql' && (opts.db === undefined || opts.db === '')) throw Object.assign(new Error(pgBackupHint(cfg.store.url ?? '')), { exitCode: 1 });
   const db = opts.db !== undefined && opts.db !== '' ? opts.db : cfg.store.path;
   if (existsSync(file) && !opts.force) throw Object.assign(new Error(`${file} exists; use --force to overwrite`), { exitCode: 1 });

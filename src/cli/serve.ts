@@ -28,7 +28,7 @@ export async function serve(option?: string): Promise<void> {
   const log = child('serve');
   for (const w of secretWarnings(config, path, { uid: process.getuid?.() ?? -1, cwd: process.cwd() })) log.warn({ warning: w }, 'secret readable by others');
   const reloadConfig = () => loadConfig(path, { files: true });
-  // store.backend = "postgresql": the daemon on the shared store (issue 17, daemon-postgresql.ts).
+  // store.backend = "postgresql": the daemon on the shared store (daemon/postgresql.ts).
   const daemon = config.store.backend === 'postgresql' ? createPgDaemon(config, { reloadConfig }) : createDaemon(config, { reloadConfig });
 
   let stopped!: () => void;
