@@ -62,7 +62,7 @@ const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * that appear literally in the text, so they can be replaced).
  */
 export async function loadTemplates() {
-  const { analyzeMessage } = await import(join(root, 'dist', 'analyze.js'));
+  const { analyzeMessage } = await import(join(root, 'dist', 'pipeline', 'analyze.js'));
   const files = [...walk(join(root, 'samples'), []), ...walk(join(root, 'test', 'fixtures'), [])];
   const out = [];
   for (const f of files) {

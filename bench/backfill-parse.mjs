@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { readInputs } = await import(join(root, 'dist', 'intake', 'file.js'));
-const { analyzeMessage } = await import(join(root, 'dist', 'analyze.js'));
+const { analyzeMessage } = await import(join(root, 'dist', 'pipeline', 'analyze.js'));
 const [mbox, count = '5000'] = process.argv.slice(2);
 const raws = [];
 for await (const it of readInputs([mbox])) {

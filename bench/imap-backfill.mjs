@@ -30,6 +30,7 @@ const tmpBase = opt('--tmp', tmpdir());
 process.env.REBOUND_LOG_LEVEL ??= 'silent';
 const { pollMailbox } = await import(join(root, 'dist', 'intake', 'imap.js'));
 const { openStore } = await import(join(root, 'dist', 'store', 'index.js'));
+const { Pipeline, processingStore } = await import(join(root, 'dist', 'pipeline', 'run.js'));
 
 try {
   execFileSync('dovecot', ['--version'], { stdio: 'pipe' });
@@ -103,7 +104,8 @@ for (let i = 0; ; i++) {
 const prepSecs = (Date.now() - t0prep) / 1000;
 
 // ---- the measured pass ----
-const store = openStore({ path: join(dir, "bench.db") });
+const opened = openStore({ path: join(dir, "bench.db") });
+const store = processingStore(opened, new Pipeline(opened));
 const timing = { save: 0, process: 0, cursor: 0 };
 for (const [k, f] of [["save", "saveMessages"], ["process", "processIds"], ["cursor", "setImapCursor"]]) {
   const orig = store[f].bind(store);

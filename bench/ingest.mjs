@@ -21,6 +21,7 @@ const count = Number(opt('--count', '5000'));
 const batch = Number(opt('--batch', '200'));
 
 const { openStore } = await import(join(root, 'dist', 'store', 'index.js'));
+const { Pipeline } = await import(join(root, 'dist', 'pipeline', 'run.js'));
 
 const templates = readdirSync(dir)
   .filter((f) => f.endsWith('.eml'))
@@ -39,6 +40,7 @@ function make(i) {
 async function run(label, n, batchSize, mode) {
   const tmp = mkdtempSync(join(tmpdir(), 'rebound-bench-'));
   const store = openStore({ path: join(tmp, 'bench.db') });
+  const pipeline = new Pipeline(store);
   const msgs = Array.from({ length: n }, (_, i) => make(i));
   const t0 = process.hrtime.bigint();
   let stored = 0;
@@ -49,10 +51,10 @@ async function run(label, n, batchSize, mode) {
       // As SMTP intake + the daemon's processing loop do: commit, then process by id.
       const saved = store.saveMessages(slice.map((raw) => ({ env, raw })));
       stored += saved.filter((s) => !s.duplicate).length;
-      await store.processIds(saved.map((s) => s.id));
+      await pipeline.processIds(saved.map((s) => s.id));
     } else {
       // As `rebound ingest` does: analyse the batch, then one transaction stores and records it.
-      stored += (await store.ingestMessages(slice.map((raw) => ({ env, raw })))).filter((s) => !s.duplicate).length;
+      stored += (await pipeline.ingestMessages(slice.map((raw) => ({ env, raw })))).filter((s) => !s.duplicate).length;
     }
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -31,7 +31,7 @@ if (!existsSync(corpus)) {
   console.error(`bench:parse: corpus not found at ${corpus} (pass --corpus DIR)`);
   process.exit(2);
 }
-const { analyzeMessage } = await import(join(process.env.BENCH_DIST ?? join(root, 'dist'), 'analyze.js'));
+const { analyzeMessage } = await import(join(process.env.BENCH_DIST ?? join(root, 'dist'), 'pipeline', 'analyze.js'));
 
 function walk(dir) {
   const out = [];

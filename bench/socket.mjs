@@ -22,6 +22,9 @@
  * BENCH_FLOOR=N (then the same scenarios against bench/socket-floor.mjs, a Node server that answers
  * every line with a fixed reply and does nothing else, with N forked acceptors; 0: one process):
  * the floor of Node's sockets on this machine, as smtp-sink is the ceiling in bench:smtp.
+ * BENCH_WRITES=N: while the scenarios run, a child process commits N intake-like messages/s into
+ * the same file (a batch every 10 ms, committed and the WAL fdatasynced, as the daemon's writer
+ * thread does during an SMTP burst), so the lookups run against a WAL that changes under them.
  * Server CPU is this process's plus its reader processes' (from /proc).
  * Output: a table on stdout and one JSON line per scenario (for docs/BENCHMARKS.md).
  */
@@ -39,6 +42,7 @@ const DB = process.env.BENCH_DB ?? join(tmpdir(), `rebound-bench-${N}.db`);
 const address = (i) => `user${i}@d${i % 997}.example.com`;
 
 if (process.argv[2] === 'client') await client(JSON.parse(process.argv[3]));
+else if (process.argv[2] === 'writer') await writer(JSON.parse(process.argv[3]));
 else await main();
 
 async function main() {
@@ -65,6 +69,10 @@ async function main() {
     const until = performance.now() + busyMs;
     while (performance.now() < until);
   }, periodMs) : undefined;
+  const writes = Number(process.env.BENCH_WRITES ?? 0);
+  const writerProc = writes > 0 ? fork(fileURLToPath(import.meta.url), ['writer', JSON.stringify({ db: DB, rate: writes, dist: fileURLToPath(dist) })]) : undefined;
+  if (writerProc) await new Promise((r) => writerProc.once('message', r)); // 'started'
+  const writerDone = writerProc ? new Promise((r) => writerProc.once('message', r)) : undefined;
   const readers = cfg.control.readers ?? 0;
   const clientBin = process.env.BENCH_CLIENT === 'node' ? undefined : compileClient(dir);
   if (process.env.BENCH_CLIENT === 'c' && !clientBin) throw new Error('BENCH_CLIENT=c but the C client could not be built');
@@ -87,6 +95,7 @@ async function main() {
     if (process.env.BENCH_FLOOR !== undefined) results.push(...(await floorRuns(dir, scenarios, clientBin, Number(process.env.BENCH_FLOOR))));
   } finally {
     if (busy) clearInterval(busy);
+    writerProc?.send('stop');
     await control.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -94,12 +103,40 @@ async function main() {
   console.log(`load average before: ${loadBefore}; after: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`client: ${clientKind}; server: control.readers = ${readers} (${readers ? `${readers} reader processes answer` : 'the main process answers'}); ${os.cpus().length} CPUs`);
   if (busy) console.log(`main process event loop blocked ${busyMs} ms every ${periodMs} ms (BENCH_MAIN_BUSY; its CPU is counted as server CPU)`);
+  if (writerDone) {
+    const w = await writerDone;
+    console.log(`intake writes meanwhile (BENCH_WRITES=${writes}): ${w.messages} messages in ${w.commits} commits over ${w.seconds.toFixed(1)} s (${Math.round(w.messages / w.seconds)}/s), WAL fdatasync after each`);
+  }
   console.log('scenario                          lookups/s    p50 ms   p99 ms   max ms   CPU us/lookup: server client');
   for (const r of results)
     console.log(
       `${r.scenario.padEnd(32)} ${String(r.perSecond).padStart(10)} ${r.p50.toFixed(3).padStart(9)} ${r.p99.toFixed(3).padStart(8)} ${r.max.toFixed(3).padStart(8)} ${String(r.serverCpuUsPerLookup).padStart(21)} ${String(r.clientCpuUsPerLookup).padStart(6)}`,
     );
   for (const r of results) console.log(JSON.stringify(r));
+}
+
+/** BENCH_WRITES: commit `rate` messages/s into the store in 10 ms batches until told to stop. */
+async function writer({ db, rate, dist }) {
+  const { openStore } = await import(new URL('store/index.js', `file://${dist}/`).href);
+  const store = openStore({ path: db, busyTimeoutMs: 60_000 });
+  const per = Math.max(1, Math.round(rate / 100));
+  let n = 0;
+  let commits = 0;
+  const t0 = performance.now();
+  const env = { source: 'smtp', origin: '127.0.0.1', mailFrom: '', rcptTo: ['bounces+u=example.com@bounces.localhost'], receivedAt: Date.now() };
+  const timer = setInterval(() => {
+    const items = [];
+    for (let i = 0; i < per; i++) items.push({ env, raw: Buffer.from(`Subject: bench ${process.pid} ${n++}\r\n\r\n${'x'.repeat(2000)}\r\n`) });
+    if (store.saveMessagesUnsynced(items) === null) store.saveMessages(items);
+    else store.syncWalNow();
+    commits++;
+  }, 10);
+  process.send('started');
+  process.once('message', () => {
+    clearInterval(timer);
+    store.close();
+    process.send({ messages: n, commits, seconds: (performance.now() - t0) / 1000 }, () => process.exit(0));
+  });
 }
 
 /** Build the 1M-address database once: real migrations via openStore, then a bulk insert. */

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeMessage } from './analyze.js';
+import { analyzeMessage } from './pipeline/analyze.js';
 import type { Analysis } from './types.js';
 
 interface LabelEntry {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * main - the `rebound` command. Builds the CLI and runs it; exit 0 ok, 1 runtime failure,
- * 2 usage or config error. Nothing else in src/ exits the process.
+ * main - the `rebound` command: builds the CLI (cli/program.ts) and runs it. Exit statuses are
+ * cli/exit-codes.ts's table; the commands set them (process.exitCode), and a few exit at once
+ * (program.ts for --help and usage errors, ingest.ts on a second Ctrl-C).
  */
 import { buildProgram } from './cli/program.js';
 

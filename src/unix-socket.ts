@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import { DaemonError } from './errors.js';
 
 /** A group name from /etc/group, or a numeric gid; `key` names the config key in the error. */
-export function resolveGid(group: string, key: string): number {
+function resolveGid(group: string, key: string): number {
   if (/^\d+$/.test(group)) return Number(group);
   let text = '';
   try {
@@ -29,7 +29,7 @@ export function resolveGid(group: string, key: string): number {
 }
 
 /** True when something accepts connections on the Unix socket at `path`. */
-export function socketIsLive(path: string): Promise<boolean> {
+function socketIsLive(path: string): Promise<boolean> {
   return new Promise((res) => {
     const c = createConnection(path);
     c.once('connect', () => {
@@ -41,7 +41,7 @@ export function socketIsLive(path: string): Promise<boolean> {
 }
 
 /** Remove a stale socket file left by a crash; refuse to touch a live socket or a non-socket. */
-export async function clearSocketPath(path: string): Promise<void> {
+async function clearSocketPath(path: string): Promise<void> {
   let st;
   try {
     st = lstatSync(path);

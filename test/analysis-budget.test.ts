@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Wire } from './intake/smtp-wire.js';
+import { Wire } from './support/smtp-wire.js';
 import { LineClient } from './support/line-client.js';
 import { freePort } from './support/net.mjs';
 

@@ -110,7 +110,7 @@ const DYNAMIC: Record<string, string> = {
   'src/address/normal.ts': 'DOT_ATOM',
   'src/decode/mta/exim.ts': 'BLOCK',
   'src/decode/mta/zoho.ts': 'FAIL_LINE_RE and DELAY_LINE_RE under m alone',
-  'src/decode/rfc3464.ts': 'deferralPattern',
+  'src/decode/dsn-human.ts': 'deferralPattern',
   'src/classify/context.ts': 'WRAPPING',
 };
 

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeMessage } from '../src/analyze.js';
+import { analyzeMessage } from '../src/pipeline/analyze.js';
 import { toJsonLine } from '../src/cli/parse.js';
 
 const root = new URL('../samples/', import.meta.url).pathname;

@@ -9,7 +9,7 @@ import type { Context, Stage } from './rules.js';
 import { classOf, normalise, replyInText, specificStatus } from './status-codes.js';
 
 /** A reply longer than this is not a reply; reading only its head keeps the time per finding bounded. */
-export const MAX_DIAGNOSTIC = 8192;
+const MAX_DIAGNOSTIC = 8192;
 /** Host names are at most 253 characters; a remote-MTA field is a name and an address or two. */
 const MAX_HOST = 1024;
 

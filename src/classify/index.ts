@@ -34,7 +34,7 @@ import type { Context, Provider } from './rules.js';
 import { compileRules } from './rules.js';
 import { reasonFromReply, reasonFromStatus } from './status-codes.js';
 
-interface Pick {
+interface ReasonPick {
   reason: Reason;
   rule: string;
   evidence: string;
@@ -116,7 +116,7 @@ function statusMatches(want: string | RegExp | undefined, status: string): boole
  * these names a provider is the reporting host asked (providers that write their own bounces), so
  * that a provider relaying someone else's rejection does not lend its rules to it.
  */
-function byProvider(ctx: Context): Pick | null {
+function byProvider(ctx: Context): ReasonPick | null {
   // One scan each (or a memo) decides whether any provider could be meant before asking them one by one.
   const host = anyProviderHost;
   return (
@@ -128,7 +128,7 @@ function byProvider(ctx: Context): Pick | null {
   );
 }
 
-function askProviders(ctx: Context, match: (p: Provider) => boolean): Pick | null {
+function askProviders(ctx: Context, match: (p: Provider) => boolean): ReasonPick | null {
   for (const { p, rules } of COMPILED_PROVIDERS) {
     if (!match(p)) continue;
     if (p.decide) {
@@ -148,7 +148,7 @@ function askProviders(ctx: Context, match: (p: Provider) => boolean): Pick | nul
   return null;
 }
 
-function providerRule(ctx: Context, name: string, rules: (typeof COMPILED_PROVIDERS)[number]['rules'], text: string): Pick | null {
+function providerRule(ctx: Context, name: string, rules: (typeof COMPILED_PROVIDERS)[number]['rules'], text: string): ReasonPick | null {
   for (const { r, re } of rules) {
     if (!statusMatches(r.status, ctx.status)) continue;
     if (re) {
@@ -166,7 +166,7 @@ function providerRule(ctx: Context, name: string, rules: (typeof COMPILED_PROVID
  * the reporting MTA's own sentence about its own delivery attempt: it names the reason as it is,
  * without the stage-dependent second look (refine) that replies relayed from elsewhere need.
  */
-function byPhrase(ctx: Context, text: string, mta?: string): Pick | null {
+function byPhrase(ctx: Context, text: string, mta?: string): ReasonPick | null {
   if (text.length === 0) return null;
   for (const t of COMPILED) {
     const re = mta === undefined ? t.re : t.byMta.get(mta);
@@ -185,7 +185,7 @@ function byPhrase(ctx: Context, text: string, mta?: string): Pick | null {
  * Before RCPT TO the recipient has not been named yet: an address verdict answered to the greeting
  * or HELO is about our host (blocked), answered to MAIL FROM about our sender (rejected).
  */
-function beforeRcpt(pick: Pick, ctx: Context): Pick {
+function beforeRcpt(pick: ReasonPick, ctx: Context): ReasonPick {
   if (!RECIPIENT_REASONS.has(pick.reason)) return pick;
   switch (ctx.command) {
     case 'CONN':
@@ -200,7 +200,7 @@ function beforeRcpt(pick: Pick, ctx: Context): Pick {
 }
 
 /** The reason alone, before false-positive evidence and hardness. */
-function pickReason(f: Finding, report: Report, ctx: Context): Pick {
+function pickReason(f: Finding, report: Report, ctx: Context): ReasonPick {
   // Not bounces.
   // RFC 3464: relayed and expanded are success notices too (handed on, or expanded to a list).
   if (ctx.action === 'delivered' || ctx.action === 'relayed' || ctx.action === 'expanded' || report.type === 'delivered' || f.reasonHint === 'delivered') {
@@ -296,7 +296,7 @@ function authEvidence(reason: Reason, evidence: string): string {
  */
 const MESSAGE_REFUSED = /\bmessage (?:was |has been |is )?(?:refused|rejected|not accepted)\b/;
 
-function contentVerdictAfterData(pick: Pick, ctx: Context): boolean {
+function contentVerdictAfterData(pick: ReasonPick, ctx: Context): boolean {
   const aboutMessage = ctx.command === 'DATA' || (ctx.command === '' && MESSAGE_REFUSED.test(ctx.reply));
   return aboutMessage && ctx.klass === '5' && /^status:5\.7\.[01]$/.test(pick.rule) && !TEMPORARY.test(ctx.reply);
 }

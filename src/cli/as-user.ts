@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { UsageError } from './open-store.js';
+import { UsageError } from './args.js';
 
 export interface UserEntry {
   name: string;

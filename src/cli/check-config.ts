@@ -16,9 +16,8 @@ import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { stringify } from 'smol-toml';
 import { checkEnvironment } from '../config/check.js';
-import { ConfigError, loadConfig, redactConfig, resolveConfigPath } from '../config/load.js';
+import { ConfigError, configToToml, loadConfig, redactConfig, resolveConfigPath } from '../config/load.js';
 import { defaultConfig } from '../config/schema.js';
 import { becomeUser, lookupUser } from './as-user.js';
 
@@ -108,7 +107,7 @@ export function showConfig(option: string | undefined, how: { json: boolean; cha
   const cfg = redactConfig(loadConfig(resolveConfigPath(option))) as Record<string, unknown>;
   const shown = how.changed ? (changedOnly(cfg, defaultConfig) ?? {}) : cfg;
   if (how.json) return `${JSON.stringify(shown, null, 2)}\n`;
-  const toml = stringify(shown);
+  const toml = configToToml(shown);
   return toml.endsWith('\n') ? toml : `${toml}\n`;
 }
 

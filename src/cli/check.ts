@@ -12,7 +12,9 @@ import type { Command } from 'commander';
 import { verdictReply } from '../control/commands.js';
 import type { MayISend } from '../store/index.js';
 import { verdictExit } from './exit-codes.js';
-import { addNowOption, addressArg, addStoreOptions, formatTime, nowOption, openStoreFromCli, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, openStoreFromCli, type StoreCliOptions } from './open-store.js';
+import { addNowOption, addressArg, nowOption } from './args.js';
+import { formatTime } from './format.js';
 
 interface CheckOpts extends StoreCliOptions {
   json?: boolean;
@@ -52,7 +54,7 @@ export function register(program: Command): void {
 }
 
 /** ADDRESS<TAB>VERDICT[<TAB>until ISO]<TAB>CAUSE */
-export function formatCheck(m: MayISend): string {
+function formatCheck(m: MayISend): string {
   const fields = [m.address, m.verdict];
   if (m.verdict === 'suspended' && m.until !== undefined) fields.push(`until ${formatTime(m.until)}`);
   if (m.cause) fields.push(m.cause.replace(/[\t\r\n]+/g, ' '));

@@ -7,7 +7,9 @@
  */
 import type { Command } from 'commander';
 import type { AddressState } from '../store/index.js';
-import { addStoreOptions, csvLine, formatTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { UsageError } from './args.js';
+import { csvLine, formatTime } from './format.js';
 import { LineSink } from './output.js';
 
 export const EXPORT_COLUMNS = [

@@ -6,7 +6,9 @@
  */
 import type { Command } from 'commander';
 import type { HistoryEntry } from '../store/index.js';
-import { addressArg, addStoreOptions, formatTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { addressArg, UsageError } from './args.js';
+import { formatTime } from './format.js';
 import { LineSink } from './output.js';
 
 export function register(program: Command): void {
@@ -37,7 +39,7 @@ export function register(program: Command): void {
   });
 }
 
-export function formatEntry(e: HistoryEntry): string {
+function formatEntry(e: HistoryEntry): string {
   const when = formatTime(e.at);
   if (e.kind !== 'event') return `${when}  ${e.kind.padEnd(9)} ${e.what} by ${e.who}: ${e.why}`;
   const code = [e.replyCode, e.status].filter(Boolean).join(' ');

@@ -14,7 +14,8 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { ImportRow } from '../store/index.js';
-import { addStoreOptions, UsageError, whoAmI, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { UsageError, whoAmI } from './args.js';
 
 type What = ImportRow['what'];
 

@@ -24,18 +24,19 @@
  * (65, EX_DATAERR). A retry after a partial commit is safe: stored messages are duplicates.
  * Config: store.path (--db), store.busyTimeoutMs, state.*.
  */
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { defaultThreads, startAnalyzePool, type AnalyzePool } from '../analyze-pool.js';
+import { defaultThreads, startAnalyzePool, type AnalyzePool } from '../pipeline/analyze-pool.js';
 import { readInputs } from '../intake/file.js';
-import { decodeContextOf } from '../pipeline.js';
+import { decodeContextOf } from '../pipeline/plan.js';
+import type { Pipeline } from '../pipeline/run.js';
 import type { IngestItem, ProcessOutcome, ProcessPlan, Store } from '../store/index.js';
 import type { Envelope } from '../types.js';
 import { isTemporary } from '../errors.js';
 import { EXIT } from './exit-codes.js';
-import { addStoreOptions, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { startProgress } from './ingest-progress.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { UsageError } from './args.js';
+import { pipelineFor } from './pipeline-for.js';
 
 export interface IngestSummary {
   inputs: number;
@@ -112,7 +113,7 @@ export function register(program: Command): void {
       if (threads !== 'auto' && (!Number.isInteger(threads) || threads < 0 || threads > 64))
         throw new UsageError(`--threads: expected 'auto' or 0-64, got ${JSON.stringify(opts.threads)}`);
       const showBar = opts.progress !== false && process.stderr.isTTY === true;
-      summary = await withStore(opts, (store) => ingest(store, paths, { batch, threads, progress: showBar, signal: stop.signal }));
+      summary = await withStore(opts, (store, config) => ingest(pipelineFor(store, config), paths, { batch, threads, progress: showBar, signal: stop.signal }));
     } catch (err) {
       throw ingestFailure(err, stdin);
     } finally {
@@ -176,7 +177,8 @@ interface Slot {
   gzip?: Promise<Buffer | undefined>;
 }
 
-export async function ingest(store: Store, paths: string[], how: IngestHow = {}): Promise<IngestSummary> {
+export async function ingest(pipeline: Pipeline, paths: string[], how: IngestHow = {}): Promise<IngestSummary> {
+  const store = pipeline.store;
   const started = Date.now();
   const batchSize = how.batch ?? 100;
   const now = how.now ?? Date.now;
@@ -263,12 +265,12 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
           const work = pool.run(item.raw, true, decodeContextOf(env));
           const raw = item.raw;
           slot.plan = work.then(
-            (w) => store.planIngest({ env, raw }, () => w.analysis),
+            (w) => pipeline.planIngest({ env, raw }, () => w.analysis),
             (err: Error & { code?: string }) =>
               // Too big for a worker's heap: analysed in this thread (its heap is the larger).
               err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-                ? store.planIngest({ env, raw })
-                : store.planIngest({ env, raw }, () => {
+                ? pipeline.planIngest({ env, raw })
+                : pipeline.planIngest({ env, raw }, () => {
                     throw err;
                   }),
           );
@@ -278,7 +280,7 @@ export async function ingest(store: Store, paths: string[], how: IngestHow = {})
           slot.plan.catch(() => undefined);
         } else if (!check.done) {
           const raw = item.raw;
-          slot.plan = () => store.planIngest({ env, raw });
+          slot.plan = () => pipeline.planIngest({ env, raw });
         }
         fifo.push(slot);
         fifoBytes += item.raw.length;
@@ -321,56 +323,6 @@ function tally(s: IngestSummary, o: ProcessOutcome): void {
     s.bounces++;
     s.byCategory[String(c)] = (s.byCategory[String(c)] ?? 0) + 1;
   }
-}
-
-/**
- * The terminal progress bar: the bar and the ETA follow the input bytes (the total is the size of
- * the files and directories given; stdin has none, so no bar and no ETA), the text shows messages
- * done, the rate and the bounces found.
- */
-async function startProgress(paths: string[]): Promise<{ update: (s: IngestSummary, bytes: number, started: number) => void; stop: () => void }> {
-  const total = paths.includes('-') ? 0 : await inputBytes(paths);
-  const bar = new SingleBar({
-    format:
-      total > 0
-        ? 'ingest [{bar}] {percentage}% | {msgs} messages | {rate} msg/s | ETA {eta_formatted} | {bounces} bounces'
-        : 'ingest {msgs} messages | {rate} msg/s | {mb} MB read | {bounces} bounces',
-    hideCursor: true,
-    stream: process.stderr,
-    etaBuffer: 50,
-    fps: 5,
-  });
-  bar.start(Math.max(total, 1), 0, { msgs: 0, rate: 0, bounces: 0, mb: 0 });
-  return {
-    update: (s, bytes, started) => {
-      const secs = (Date.now() - started) / 1000;
-      bar.update(Math.min(bytes, Math.max(total, 1)), {
-        msgs: s.messages.toLocaleString('en-US'),
-        rate: secs > 0 ? Math.round(s.messages / secs).toLocaleString('en-US') : 0,
-        bounces: s.bounces.toLocaleString('en-US'),
-        mb: (s.bytes / 1e6).toFixed(1),
-      });
-    },
-    stop: () => bar.stop(),
-  };
-}
-
-/** Total size of the files under the paths (what the reader will read). */
-async function inputBytes(paths: string[]): Promise<number> {
-  let n = 0;
-  const walk = async (p: string, depth: number): Promise<void> => {
-    try {
-      const st = await stat(p);
-      if (st.isDirectory()) {
-        if (depth > 40) return;
-        for (const e of await readdir(p)) if (!e.startsWith('.')) await walk(join(p, e), depth + 1);
-      } else if (st.isFile()) n += st.size;
-    } catch {
-      // Unreadable: the reader reports it.
-    }
-  };
-  for (const p of paths) await walk(p, 0);
-  return n;
 }
 
 const CATEGORY_NAMES: Record<string, string> = {

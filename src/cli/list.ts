@@ -6,7 +6,9 @@
  */
 import type { Command } from 'commander';
 import type { ListKind } from '../store/index.js';
-import { addNowOption, addStoreOptions, csvLine, formatTime, nowOption, parseTime, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { addNowOption, nowOption, parseTime, UsageError } from './args.js';
+import { csvLine, formatTime } from './format.js';
 import { LineSink } from './output.js';
 
 interface ListOpts extends StoreCliOptions {

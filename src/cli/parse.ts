@@ -2,10 +2,10 @@
  * cli/parse - `rebound parse [--json] PATH...`: analyse messages without storing anything.
  * In: files, directories (recursively), mbox files, '-' for stdin. Out: one JSON object per message
  * per line (--json), or a readable table. Unreadable paths: an error on stderr, exit 1 after the rest.
- * This JSON shape is a contract other tools rely on (issue 2); change it only additively.
+ * This JSON shape is a contract other tools rely on; change it only additively.
  */
 import type { Command } from 'commander';
-import { analyzeMessage } from '../analyze.js';
+import { analyzeMessage } from '../pipeline/analyze.js';
 import { readInputs } from '../intake/file.js';
 import type { Analysis } from '../types.js';
 
@@ -22,7 +22,7 @@ export function register(program: Command): void {
 }
 
 /** Returns the number of inputs that could not be read. */
-export async function runParse(paths: string[], json: boolean, write: (s: string) => void): Promise<number> {
+async function runParse(paths: string[], json: boolean, write: (s: string) => void): Promise<number> {
   let failures = 0;
   for await (const item of readInputs(paths)) {
     if ('error' in item) {

@@ -17,7 +17,10 @@ import type { Command } from 'commander';
 import type { ImapMailboxConfig } from '../config/schema.js';
 import { errorText, pollMailbox, type PollResult } from '../intake/imap.js';
 import { saveMailboxHealth, type ImapPollStore } from '../jobs/poll-imap.js';
-import { addStoreOptions, UsageError, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { UsageError } from './args.js';
+import { pipelineFor } from './pipeline-for.js';
+import { processingStore } from '../pipeline/run.js';
 
 interface PollOpts extends StoreCliOptions {
   mailbox?: string;
@@ -43,7 +46,7 @@ export function register(program: Command): void {
       .option('--no-progress', 'no progress bar even on a terminal'),
   ).action(async (opts: PollOpts) => {
     const failures = await withStore(opts, (store, config) =>
-      runPoll(config.imap.mailboxes, store, {
+      runPoll(config.imap.mailboxes, processingStore(store, pipelineFor(store, config)), {
         mailbox: opts.mailbox,
         untilEmpty: Boolean(opts.untilEmpty),
         maxMessages: count(opts.maxMessages, '--max-messages'),
@@ -78,7 +81,7 @@ export interface RunPollOptions {
 }
 
 /** Poll the selected mailboxes one after the other; returns how many failed. */
-export async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: ImapPollStore, o: RunPollOptions): Promise<number> {
+async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: ImapPollStore, o: RunPollOptions): Promise<number> {
   if (mailboxes.length === 0) throw new UsageError('no IMAP mailboxes are configured ([[imap.mailboxes]] in the config file)');
   const chosen = o.mailbox === undefined ? mailboxes : mailboxes.filter((m) => m.name === o.mailbox);
   if (chosen.length === 0)

@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import type { ResetWhat } from '../store/index.js';
-import { addressArg, addStoreOptions, UsageError, whoAmI, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { addressArg, UsageError, whoAmI } from './args.js';
 
 interface ResetOpts extends StoreCliOptions {
   invalid?: boolean;

@@ -2,12 +2,12 @@
  * cli/serve - `rebound serve [-c FILE]`: run the daemon in the foreground (systemd Type=simple).
  * In: config file (-c, else $REBOUND_CONFIG, else built-in defaults: SMTP on 127.0.0.1:2525, SQLite
  * under ./data). Out: logs on stdout; exit 0 after SIGTERM/SIGINT drained, 1 when a component fails
- * to start, 2 on a config error. SIGHUP reloads the config (daemon.ts says what applies live).
+ * to start, 2 on a config error. SIGHUP reloads the config (daemon/daemon.ts says what applies live).
  */
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { secretWarnings } from '../config/check.js';
-import { createDaemon } from '../daemon.js';
+import { createDaemon } from '../daemon/daemon.js';
 import { child, flushLogs } from '../log.js';
 
 export function register(program: Command): void {

@@ -7,7 +7,9 @@
  */
 import type { Command } from 'commander';
 import type { ImapHealth, Stats } from '../store/index.js';
-import { addNowOption, addStoreOptions, formatTime, nowOption, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { addNowOption, nowOption } from './args.js';
+import { formatTime } from './format.js';
 
 export function register(program: Command): void {
   addStoreOptions(

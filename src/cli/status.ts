@@ -9,7 +9,9 @@
 import type { Command } from 'commander';
 import type { AddressStatus } from '../store/index.js';
 import { verdictExit } from './exit-codes.js';
-import { addNowOption, addressArg, addStoreOptions, formatTime, nowOption, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { addNowOption, addressArg, nowOption } from './args.js';
+import { formatTime } from './format.js';
 
 export function register(program: Command): void {
   addStoreOptions(

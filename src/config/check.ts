@@ -61,7 +61,7 @@ function errCode(err: unknown): string {
 }
 
 /** Group name -> gid from /etc/group; a numeric string is a gid; undefined when unknown. */
-export function groupId(group: string): number | undefined {
+function groupId(group: string): number | undefined {
   if (/^\d+$/.test(group)) return Number(group);
   let text = '';
   try {

@@ -13,15 +13,9 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { parse as parseToml, TomlError } from 'smol-toml';
-import {
-  configRules,
-  defaultConfig,
-  defaultMailbox,
-  isSecretKey,
-  type Config,
-  type Rule,
-} from './schema.js';
+import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
+import { validate, type StructError } from 'superstruct';
+import { configSchema, defaultConfig, expectedAt, isSecretPath, tableKeys, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   readonly exitCode = 2;
@@ -50,20 +44,36 @@ function shown(v: unknown, secret = false): string {
   return String(v);
 }
 
-// node-cron lives in jobs/; a light shape check here catches typos at start-up, and
-// node-cron's own validation runs again when jobs start.
-const CRON_FIELD = /^(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?)*$/;
-function isCron(s: string): boolean {
-  const fields = s.trim().split(/\s+/);
-  return (fields.length === 5 || fields.length === 6) && fields.every((f) => CRON_FIELD.test(f));
+type Path = readonly (string | number)[];
+
+/** `intake.smtp.port`, `imap.mailboxes[0].name`; '' is the top level. */
+function pathText(path: Path): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-function ruleFor(def: unknown): Rule | undefined {
-  if (typeof def === 'boolean') return { kind: 'bool' };
-  if (typeof def === 'number') return { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER };
-  if (typeof def === 'string') return { kind: 'string' };
-  if (Array.isArray(def)) return { kind: 'strings' };
-  return undefined;
+/** The value at a key path of the parsed file (undefined when absent). */
+function valueAt(input: unknown, path: Path): unknown {
+  let v = input;
+  for (const p of path) v = typeof p === 'number' ? (Array.isArray(v) ? v[p] : undefined) : isTable(v) ? v[p] : undefined;
+  return v;
+}
+
+/** Where a key path sits in the file: its position at each level (absent keys last), so that
+ *  problems are listed in the order of the file. */
+function fileOrder(input: unknown, path: Path): number[] {
+  const out: number[] = [];
+  let v = input;
+  for (const p of path) {
+    const i = typeof p === 'number' ? p : isTable(v) ? Object.keys(v).indexOf(p) : -1;
+    out.push(i < 0 ? Number.MAX_SAFE_INTEGER : i);
+    v = typeof p === 'number' ? (Array.isArray(v) ? v[p] : undefined) : isTable(v) ? v[p] : undefined;
+  }
+  return out;
+}
+
+function compareOrder(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 class Checker {
@@ -74,124 +84,62 @@ class Checker {
     this.problems.push(`${this.file}: ${path}: expected ${expected}, got ${shown(got, secret)}`);
   }
 
-  /** Check one scalar/array value; returns the value to store, or undefined after a failure. */
-  value(path: string, rulePath: string, rule: Rule, v: unknown): unknown {
-    const secret = isSecretKey(rulePath);
-    switch (rule.kind) {
-      case 'bool':
-        if (typeof v !== 'boolean') return this.fail(path, 'true or false', v);
-        return v;
-      case 'int':
-      case 'port': {
-        const [min, max] = rule.kind === 'port' ? [1, 65535] : [rule.min, rule.max];
-        const what = max === Number.MAX_SAFE_INTEGER ? `integer >= ${min}` : `integer ${min}-${max}`;
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return this.fail(path, what, v);
-        return v;
-      }
-      case 'mode': {
-        // TOML has octal literals (0o660); a quoted "0660" is accepted too, since sysadmins write that.
-        const n = typeof v === 'string' && /^0?[0-7]{3}$/.test(v) ? parseInt(v, 8) : v;
-        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0o777)
-          return this.fail(path, 'file mode 0o000-0o777 (e.g. 0o660)', v);
-        return n;
-      }
-      case 'enum':
-        if (typeof v !== 'string' || !rule.values.includes(v))
-          return this.fail(path, `one of ${rule.values.map((x) => JSON.stringify(x)).join(', ')}`, v);
-        return v;
-      case 'string':
-        if (typeof v !== 'string') return this.fail(path, 'string', v, secret);
-        if (rule.nonEmpty && v.trim() === '') return this.fail(path, 'non-empty string', v);
-        if (rule.cron && !isCron(v)) return this.fail(path, 'cron expression like "*/5 * * * *"', v);
-        return v;
-      case 'strings':
-        if (!Array.isArray(v)) return this.fail(path, 'array of strings', v, secret);
-        for (const [i, x] of v.entries())
-          if (typeof x !== 'string' || (rule.nonEmpty && x.trim() === ''))
-            return this.fail(`${path}[${i}]`, rule.nonEmpty ? 'non-empty string' : 'string', x, secret);
-        if (rule.nonEmpty && v.length === 0) return this.fail(path, 'at least one entry', v);
-        return [...v];
-      case 'mailboxes':
-        return this.mailboxes(path, v);
-    }
-  }
-
-  /** Merge `input` over `defaults`, checking every key. */
-  table(path: string, rulePath: string, input: unknown, defaults: Table): Table | undefined {
-    if (!isTable(input)) {
-      this.fail(path || '(top level)', 'table', input);
-      return undefined;
-    }
-    const out: Table = structuredClone(defaults);
-    for (const [key, v] of Object.entries(input)) {
-      const p = path ? `${path}.${key}` : key;
-      const rp = rulePath ? `${rulePath}.${key}` : key;
-      const def = defaults[key];
-      const rule = configRules[rp];
-      if (isTable(def) && rule === undefined) {
-        const sub = this.table(p, rp, v, def);
-        if (sub) out[key] = sub;
+  /** The schema's complaints about the file, one line each, in the order of the file. */
+  schemaIssues(input: unknown, error: StructError): void {
+    const lines: { order: number[]; text: string }[] = [];
+    for (const failure of error.failures()) {
+      const path = failure.path as Path;
+      if (failure.type === 'never') {
+        // A key the table does not have (the path ends with it).
+        const key = String(path[path.length - 1]);
+        lines.push({ order: fileOrder(input, path), text: `${this.file}: ${pathText(path)}: unknown key${this.suggest(path.slice(0, -1), key)}` });
         continue;
       }
-      const r = rule ?? ruleFor(def);
-      if (r === undefined) {
-        this.problems.push(`${this.file}: ${p}: unknown key${this.suggest(rp)}`);
-        continue;
-      }
-      const checked = this.value(p, rp, r, v);
-      if (checked !== undefined) out[key] = checked;
+      const value = valueAt(input, path);
+      // A table or an array says what it expects itself; a leaf's message is its expectation.
+      const expected = failure.refinement === undefined ? (expectedAt(path) ?? failure.message) : failure.message;
+      const text =
+        value === undefined
+          ? `${this.file}: ${pathText(path)}: required key is missing`
+          : `${this.file}: ${pathText(path) || '(top level)'}: expected ${expected}, got ${shown(value, isSecretPath(path))}`;
+      lines.push({ order: fileOrder(input, path), text });
     }
-    return out;
+    lines.sort((a, b) => compareOrder(a.order, b.order));
+    this.problems.push(...lines.map((l) => l.text));
   }
 
-  private suggest(rulePath: string): string {
+  private suggest(table: Path, key: string): string {
     // A near miss in the same table is nearly always a typo or a wrong case.
-    const dot = rulePath.lastIndexOf('.');
-    const prefix = rulePath.slice(0, dot + 1);
-    const leaf = rulePath.slice(dot + 1).toLowerCase();
-    const siblings = new Set<string>();
-    for (const k of Object.keys(configRules)) if (k.startsWith(prefix)) siblings.add(k.slice(prefix.length).split('.')[0]!);
-    let node: unknown = rulePath.includes('[]') ? defaultMailbox : defaultConfig;
-    if (!rulePath.includes('[]'))
-      for (const part of prefix.split('.').filter(Boolean)) node = isTable(node) ? node[part] : undefined;
-    if (isTable(node)) for (const k of Object.keys(node)) siblings.add(k);
-    const hit = [...siblings].find((s) => s.toLowerCase() === leaf || s.toLowerCase().replace(/_/g, '') === leaf.replace(/_/g, ''));
+    const leaf = key.toLowerCase();
+    const hit = tableKeys(table).find((s) => s.toLowerCase() === leaf || s.toLowerCase().replace(/_/g, '') === leaf.replace(/_/g, ''));
     return hit ? ` (did you mean "${hit}"?)` : '';
   }
 
-  private mailboxes(path: string, v: unknown): unknown[] | undefined {
-    if (!Array.isArray(v)) {
-      this.fail(path, 'array of tables ([[imap.mailboxes]])', v);
-      return undefined;
-    }
-    const out: unknown[] = [];
+  /** imap.mailboxes: names used once, exactly one password source each, resolved into `password`. */
+  mailboxes(input: unknown): (string | undefined)[] {
+    const list = valueAt(input, ['imap', 'mailboxes']);
+    if (!Array.isArray(list)) return [];
     const names = new Set<string>();
-    for (const [i, item] of v.entries()) {
-      const p = `${path}[${i}]`;
-      const mb = this.table(p, 'imap.mailboxes[]', item, defaultMailbox);
-      if (!mb) continue;
-      for (const req of ['name', 'host', 'user'])
-        if (mb[req] === undefined) this.problems.push(`${this.file}: ${p}.${req}: required key is missing`);
-      if (typeof mb.name === 'string') {
+    return list.map((mb, i) => {
+      if (!isTable(mb)) return undefined;
+      const p = `imap.mailboxes[${i}]`;
+      if (typeof mb.name === 'string' && mb.name.trim() !== '') {
         if (names.has(mb.name)) this.fail(`${p}.name`, 'a name not used by another mailbox', mb.name);
         names.add(mb.name);
       }
-      this.resolvePassword(p, mb);
-      out.push(mb);
-    }
-    return out;
+      return this.resolvePassword(p, mb);
+    });
   }
 
-  private resolvePassword(p: string, mb: Table): void {
+  private resolvePassword(p: string, mb: Table): string | undefined {
     const given = ['password', 'passwordFile', 'passwordEnv'].filter((k) => mb[k] !== undefined);
     if (given.length !== 1) {
       this.problems.push(
         `${this.file}: ${p}: expected exactly one of password, passwordFile, passwordEnv, got ${given.length ? given.join(' + ') : 'none'}`,
       );
-      return;
+      return undefined;
     }
-    const secret = this.secret(p, mb.passwordFile, mb.passwordEnv);
-    if (secret !== undefined) mb.password = secret;
+    return this.secret(p, mb.passwordFile, mb.passwordEnv);
   }
 
   /** Read a secret from a file (trailing newline dropped) or an environment variable. */
@@ -215,6 +163,13 @@ class Checker {
     }
     return undefined;
   }
+}
+
+/** The parsed document with every table a plain object (arrays and other values as they are). */
+function plain(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(plain);
+  if (isTable(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
 }
 
 function deepFreeze<T>(v: T): T {
@@ -241,10 +196,10 @@ function crossCheck(c: Checker, cfg: Config): void {
     c.fail('control.socketmap.socket', 'a path different from control.socket', sm.socket);
 }
 
-/** Resolve verp.keysFile / verp.keysEnv into extra entries of verp.keys. */
-function resolveVerpKeys(c: Checker, verp: Table): void {
-  const keys = Array.isArray(verp.keys) ? [...(verp.keys as string[])] : [];
-  if (typeof verp.keysFile === 'string') {
+/** verp.keys with the extra entries of verp.keysFile / verp.keysEnv appended. */
+function resolveVerpKeys(c: Checker, verp: Config['verp']): string[] {
+  const keys = [...verp.keys];
+  if (verp.keysFile !== undefined) {
     try {
       keys.push(...readFileSync(verp.keysFile, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#')));
     } catch (err) {
@@ -252,13 +207,13 @@ function resolveVerpKeys(c: Checker, verp: Table): void {
       c.problems.push(`${c.file}: verp.keysFile: expected a readable file, got ${JSON.stringify(verp.keysFile)} (${code})`);
     }
   }
-  if (typeof verp.keysEnv === 'string') {
+  if (verp.keysEnv !== undefined) {
     const val = process.env[verp.keysEnv];
     if (val === undefined || val === '')
       c.problems.push(`${c.file}: verp.keysEnv: expected environment variable ${verp.keysEnv} to be set, got unset`);
     else keys.push(...val.split(',').map((s) => s.trim()).filter(Boolean));
   }
-  verp.keys = keys;
+  return keys;
 }
 
 /**
@@ -266,9 +221,8 @@ function resolveVerpKeys(c: Checker, verp: Table): void {
  * socket, and the example file's `enabled = false` (meant for host:port) must not silently keep
  * it off. `enabled` alone turns on LMTP over TCP.
  */
-function enableLmtpBySocket(merged: Table): void {
-  const lmtp = isTable(merged.intake) && isTable(merged.intake.lmtp) ? merged.intake.lmtp : undefined;
-  if (lmtp && typeof lmtp.socket === 'string') lmtp.enabled = true;
+function enableLmtpBySocket(cfg: Config): void {
+  if (cfg.intake.lmtp.socket !== undefined) cfg.intake.lmtp.enabled = true;
 }
 
 /** The TLS certificate and key: readable PEM files that belong together (serve reads them at start). */
@@ -304,13 +258,23 @@ export interface LoadOptions {
 /** Validate an already-parsed TOML document (exported for tests and for show-config). */
 export function configFromObject(input: unknown, file = 'rebound.toml', opts: LoadOptions = {}): Config {
   const c = new Checker(file);
-  const merged = c.table('', '', input, defaultConfig as unknown as Table);
-  if (merged) enableLmtpBySocket(merged);
-  if (merged && isTable(merged.verp)) resolveVerpKeys(c, merged.verp);
-  if (merged && c.problems.length === 0) crossCheck(c, merged as unknown as Config);
-  if (merged && c.problems.length === 0 && opts.files) checkTlsFiles(c, merged as unknown as Config);
-  if (c.problems.length > 0) throw new ConfigError(c.problems.join('\n'), c.problems);
-  return deepFreeze(merged as unknown as Config);
+  // smol-toml's tables have no prototype; the schema library prints values with String().
+  const [error, parsed] = validate(plain(input), configSchema, { coerce: true });
+  if (error) c.schemaIssues(input, error);
+  const passwords = c.mailboxes(input);
+  const cfg = error ? undefined : (parsed as Config);
+  if (cfg) {
+    cfg.imap.mailboxes.forEach((mb, i) => {
+      const pw = passwords[i];
+      if (pw !== undefined) mb.password = pw;
+    });
+    enableLmtpBySocket(cfg);
+    cfg.verp.keys = resolveVerpKeys(c, cfg.verp);
+  }
+  if (cfg && c.problems.length === 0) crossCheck(c, cfg);
+  if (cfg && c.problems.length === 0 && opts.files) checkTlsFiles(c, cfg);
+  if (!cfg || c.problems.length > 0) throw new ConfigError(c.problems.join('\n'), c.problems);
+  return deepFreeze(cfg);
 }
 
 /**
@@ -339,19 +303,24 @@ export function loadConfig(path?: string, opts: LoadOptions = {}): Config {
 
 /** The effective config as TOML-ish JSON with secrets replaced, for show-config and logs. */
 export function redactConfig(cfg: Config): unknown {
-  const walk = (v: unknown, rulePath: string): unknown => {
-    if (isSecretKey(rulePath)) {
+  const walk = (v: unknown, path: (string | number)[]): unknown => {
+    if (isSecretPath(path)) {
       if (Array.isArray(v)) return v.map(() => '(secret)');
       return v === undefined ? v : '(secret)';
     }
-    if (Array.isArray(v)) return v.map((x) => walk(x, `${rulePath}[]`));
-    if (isTable(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, rulePath ? `${rulePath}.${k}` : k)]));
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, i]));
+    if (isTable(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...path, k])]));
     return v;
   };
-  return walk(cfg, '');
+  return walk(cfg, []);
 }
 
 export { defaultConfig };
+
+/** A (redacted) config, or part of one, as TOML text (check-config --show). */
+export function configToToml(value: Record<string, unknown>): string {
+  return stringifyToml(value);
+}
 
 /**
  * The config file a command should read: its `-c/--config` option, else $REBOUND_CONFIG, else

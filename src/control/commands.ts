@@ -97,20 +97,28 @@ export function verdictJson(m: MayISend): string {
 }
 
 /**
- * The `check ADDRESS` command for a line already known to be exactly that (server.ts fast path):
- * the same answers, metrics and errors as runCommand, as one JSON line without the newline.
+ * `check ADDRESS`: the one place a check is answered, for runCommand and for the status socket's
+ * fast path (server.ts, a line already known to be exactly `check ADDRESS`): a refusal, or the
+ * store's "may I send?" answer, counted in the lookup metrics.
  */
-export function checkJson(address: string, deps: ControlDeps): string {
+function check(address: string, deps: ControlDeps): { bad: string } | MayISend {
   const bad = checkAddress(address);
-  if (bad) return JSON.stringify({ ok: false, error: bad } satisfies Reply);
-  let m: MayISend;
+  if (bad) return { bad };
+  const m = deps.store.mayISend(address, deps.now?.());
+  deps.metrics?.lookups.inc({ via: 'socket', verdict: m.verdict });
+  return m;
+}
+
+/** `check ADDRESS` answered as one JSON line without the newline: the same answers, metrics and
+ *  errors as runCommand. */
+export function checkJson(address: string, deps: ControlDeps): string {
+  let m: ReturnType<typeof check>;
   try {
-    m = deps.store.mayISend(address, deps.now?.());
+    m = check(address, deps);
   } catch (err) {
     return JSON.stringify({ ok: false, error: `internal error: ${(err as Error).message}` } satisfies Reply);
   }
-  deps.metrics?.lookups.inc({ via: 'socket', verdict: m.verdict });
-  return verdictJson(m);
+  return 'bad' in m ? JSON.stringify({ ok: false, error: m.bad } satisfies Reply) : verdictJson(m);
 }
 
 // `stats` counts every row (a full scan on a million addresses); cache it so that operators and
@@ -134,11 +142,8 @@ const commands: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     run([address], deps) {
-      const bad = checkAddress(address!);
-      if (bad) return { ok: false, error: bad };
-      const m = deps.store.mayISend(address!, deps.now?.());
-      deps.metrics?.lookups.inc({ via: 'socket', verdict: m.verdict });
-      return verdictReply(m);
+      const m = check(address!, deps);
+      return 'bad' in m ? { ok: false, error: m.bad } : verdictReply(m);
     },
   },
   {

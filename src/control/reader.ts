@@ -31,7 +31,6 @@ const log = child('control-reader');
 /** Commands whose answer lives in the main process. */
 const REMOTE = new Set(['stats', 'health', 'metrics']);
 const COUNTS_EVERY_MS = 1000;
-const HOLD_SNAPSHOT_MS = 5;
 
 if (typeof process.send !== 'function') throw new Error('control/reader runs as a forked process (control.readers)');
 const send = (m: FromReader): void => {
@@ -88,9 +87,7 @@ function stop(code: number): void {
 function init(m: Extract<ToReader, { t: 'init' }>): void {
   setLogLevel(m.logLevel);
   try {
-    // Snapshots held across turns (control/lookup.ts): no checkpoint runs in this process, and
-    // the main process's TRUNCATE checkpoint waits at most this long for us.
-    opened = openControlStore(m.storeOptions, { holdSnapshotMs: HOLD_SNAPSHOT_MS });
+    opened = openControlStore(m.storeOptions);
   } catch (err) {
     send({ t: 'failed', error: (err as Error).message });
     stop(1);

@@ -3,7 +3,7 @@
  * Postfix socketmap and policy responders. One text command per line in, one JSON line out.
  *
  * In: ControlConfig and ControlDeps (a read-only store, metrics, daemon health callbacks). When
- * the store is opened here, "may I send?" lookups go through control/lookup.ts (the fast path).
+ * the store is opened here, "may I send?" lookups go through store/lookup.ts (the fast path).
  * Out: `startControl(config.control, deps)` -> { stop(), addresses }. The Unix socket gets mode
  * control.mode and group control.group set explicitly; a stale socket file is replaced, a live
  * one is an error. Malformed or oversized lines get an error line; the connection stays usable.
@@ -17,9 +17,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ControlConfig } from '../config/schema.js';
 import { child, logger } from '../log.js';
-import { openStore, type StoreOptions } from '../store/index.js';
+import { openLookup, openStore, type Lookup, type StoreOptions } from '../store/index.js';
 import { checkJson, runCommand, type CommandContext, type ControlDeps, type ControlStore, type Reply } from './commands.js';
-import { openLookup, type Lookup } from './lookup.js';
 import { ConnectionTable, connectionLimits, watchConnection, type ConnectionLimits, type Listener } from './connections.js';
 import { handlePolicyConnection } from './policy.js';
 import { startReaders, type ReaderPool } from './readers.js';
@@ -173,14 +172,14 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
 
 /**
  * The store the control plane reads: a read-only handle, with "may I send?" lookups (check,
- * socketmap, policy, health) on the faster read path of control/lookup.ts. Used by startControl
+ * socketmap, policy, health) on the faster read path of store/lookup.ts. Used by startControl
  * and by each reader process (control/reader.ts).
  */
-export function openControlStore(storeOptions: StoreOptions, how: { holdSnapshotMs?: number } = {}): { store: ControlStore; close(): void } {
+export function openControlStore(storeOptions: StoreOptions): { store: ControlStore; close(): void } {
   const full = openStore({ ...storeOptions, readonly: true });
   let fast: Lookup;
   try {
-    fast = openLookup(storeOptions, how);
+    fast = openLookup(storeOptions);
   } catch (err) {
     full.close();
     throw err;

@@ -21,7 +21,7 @@ import { watchConnection, type ConnectionLimits } from './connections.js';
 const log = child('socketmap');
 
 /** Postfix >= 3.12 sends at most 10000 bytes (socketmap_max_query_size). */
-export const MAX_QUERY = 10_000;
+const MAX_QUERY = 10_000;
 
 export function netstring(payload: string): string {
   return `${Buffer.byteLength(payload)}:${payload},`;

@@ -11,7 +11,7 @@
  * No config keys. RFCs: 5321 4.5.5 (null reverse-path of notifications), 3834 (auto-replies),
  * 2142 (postmaster).
  */
-import { addressList } from '../parse/arf.js';
+import { addressList } from './arf.js';
 import { withoutComments } from './text.js';
 import type { DecodeContext, DecodeInput } from './types.js';
 
@@ -60,7 +60,7 @@ export function isDaemonAddress(addr: string): boolean {
   return DAEMON_LOCAL.test(localPart(addr.trim().replace(/^<|>$/g, '')));
 }
 
-export function isAutomatedAddress(addr: string): boolean {
+function isAutomatedAddress(addr: string): boolean {
   return AUTOMATED_LOCAL.test(localPart(addr.trim().replace(/^<|>$/g, '')));
 }
 

@@ -30,7 +30,7 @@
  *  11. not-bounce
  * No config keys.
  */
-import { arf } from '../parse/arf.js';
+import { arf } from './arf.js';
 import type { MimePart, ParsedMessage } from '../parse/message.js';
 import type { Finding, MessageType, Report } from '../types.js';
 import { isDaemonAddress, readEvidence, type Evidence } from './evidence.js';

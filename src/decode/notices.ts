@@ -1,6 +1,6 @@
 /**
  * notices - automatic messages that are not bounces and must never be read as failures:
- *  - auto-replies: parse/auto-reply's RFC 3834 signals (Auto-Submitted, X-Autoreply, Precedence)
+ *  - auto-replies: decode/auto-reply's RFC 3834 signals (Auto-Submitted, X-Autoreply, Precedence)
  *    and vacation subjects, plus the subject prefixes more clients and servers write ("Auto:",
  *    localized out-of-office prefixes);
  *  - mailing-list command replies (Majordomo, LISTSERV, Mailman, Sympa, ezmlm: "The results of
@@ -9,14 +9,14 @@
  * vacation/suspend) or an empty not-bounce result. No config keys. RFC 3834, RFC 2369 (List-*),
  * RFC 2919 (List-Id).
  */
-import { autoReply } from '../parse/auto-reply.js';
-import { addressList } from '../parse/arf.js';
+import { autoReply } from './auto-reply.js';
+import { addressList } from './arf.js';
 import type { Finding } from '../types.js';
 import { findDeliveryStatusParts } from './rfc3464.js';
 import type { DecodeInput, DecodeResult, Decoder } from './types.js';
 
 /**
- * Subject prefixes of automatic replies that parse/auto-reply does not know, at the start of the
+ * Subject prefixes of automatic replies that decode/auto-reply does not know, at the start of the
  * subject only: "Auto: ..." (Lotus Notes/Domino), "AutoReply:", and the out-of-office prefixes of
  * localized Exchange/Outlook, Gmail, Zimbra and Domino installations.
  */

@@ -188,7 +188,7 @@ export function withoutComments(s: string): string {
 }
 
 /** Strip HTML to plain text: block ends become line breaks, entities decoded. Linear, no DOM. */
-export function htmlToText(html: string): string {
+function htmlToText(html: string): string {
   // Bounce prose is short; a huge HTML part is a returned newsletter, not worth the time.
   let s = html.length > MAX_TEXT_PER_PART ? html.slice(0, MAX_TEXT_PER_PART) : html;
   // Drop invisible blocks and comments (by index: a lazy regex rescans to the end for every

@@ -1,8 +1,8 @@
 /**
  * intake/group-commit - group commit for SMTP/LMTP intake: messages finished at about the same
  * time share one SQLite transaction and one WAL fdatasync, and each is answered (done) only after
- * that sync. Used by the daemon's writer thread (daemon-worker.ts, blocking sync) or in the main
- * thread (sync in libuv's pool).
+ * that sync. Runs in the daemon's writer thread (daemon/writer-thread.ts), which does nothing
+ * else meanwhile, so the sync blocks it: what arrives during a sync makes the next batch.
  * In: (envelope, raw bytes, done) per message. Out: done(null, {id, duplicate}) once durable, or
  * done(err) - answered 451 upstream. Config keys: none (store.path through the store).
  */
@@ -11,11 +11,9 @@ import type { Envelope } from '../types.js';
 /** What intake needs from the store: one transaction for many messages. */
 export interface IntakeStore {
   saveMessages(items: { env: Envelope; raw: Buffer }[]): { id: number; duplicate: boolean }[];
-  /** Commit without waiting for the disk (null: not possible, use saveMessages); see syncWal. */
+  /** Commit without waiting for the disk (null: not possible, use saveMessages); see syncWalNow. */
   saveMessagesUnsynced?(items: { env: Envelope; raw: Buffer }[]): { id: number; duplicate: boolean }[] | null;
-  /** Make every commit so far durable (fdatasync of the WAL, off the event loop). */
-  syncWal?(cb: (err: Error | null) => void): void;
-  /** The same, blocking (GroupCommitter's blockingSync). */
+  /** Make every commit so far durable (fdatasync of the WAL), blocking the thread. */
   syncWalNow?(): void;
 }
 
@@ -38,26 +36,15 @@ interface Pending {
 }
 
 /**
- * Group commit. With a store that can split commit and fsync (a WAL file), WAL fdatasyncs run in
- * the thread pool, at most MAX_SYNCS at once; messages finished while they run wait, and when one
- * returns they are committed together in one transaction (synchronous=NORMAL: no fsync inside it)
- * and their sync starts at once. A message is answered only after the sync that covers its commit, as
- * synchronous=FULL would, but the event loop keeps serving other sessions while the disk works,
- * and under load each transaction and each fsync carries everything that arrived during the
- * previous fsync. Without that (':memory:', test stores) messages finished during one event-loop
- * turn share one plain durable saveMessages.
+ * Group commit. With a store that can split commit and fsync (a WAL file), the messages finished
+ * during one event-loop turn are committed in one transaction (synchronous=NORMAL: no fsync
+ * inside it), then the WAL is fdatasynced and only then is each answered, as synchronous=FULL
+ * would; under load each transaction and each fsync carries everything that arrived during the
+ * previous one. Without that (':memory:', test stores) they share one plain durable saveMessages.
  */
-/** WAL syncs allowed at once: with two, a batch committed while one runs starts its own sync
- *  at once instead of waiting for the first to return (measured: ~10 % more acks/s than one). */
-const MAX_SYNCS = 2;
-
 export class GroupCommitter implements Committer {
   private queue: Pending[] = [];
   private scheduled = false;
-  /** Committed, waiting for a WAL sync. */
-  private unsynced: { p: Pending; r: SaveOutcome }[] = [];
-  /** WAL syncs running now (each covers every commit before it started). */
-  private syncing = 0;
   private idle: (() => void)[] = [];
   /** Largest batch committed so far, for the bench and the logs. */
   maxBatch = 0;
@@ -71,10 +58,6 @@ export class GroupCommitter implements Committer {
     /** New (non-duplicate) rows, with their envelopes, as soon as they are committed. */
     private readonly onCommitted: (ids: number[], envs: Envelope[]) => void = () => {},
     private readonly maxBatchSize = 500,
-    /** Sync in this thread right after each commit instead of in the thread pool: for a thread
-     *  that only commits (the daemon's writer thread), where messages arriving during the sync
-     *  simply make the next batch larger, and the pool's two thread handoffs per batch are saved. */
-    private readonly blockingSync = false,
   ) {}
 
   submit(env: Envelope, raw: Buffer): Promise<SaveOutcome> {
@@ -97,7 +80,7 @@ export class GroupCommitter implements Committer {
   }
 
   private isIdle(): boolean {
-    return this.queue.length === 0 && !this.scheduled && this.unsynced.length === 0 && this.syncing === 0;
+    return this.queue.length === 0 && !this.scheduled;
   }
 
   private checkIdle(): void {
@@ -106,8 +89,6 @@ export class GroupCommitter implements Committer {
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    // Enough syncs running: the batch grows until one returns (startSync's callback flushes).
-    if (this.syncing >= MAX_SYNCS) return;
     const batch = this.queue.splice(0, this.maxBatchSize);
     if (this.queue.length > 0) {
       this.scheduled = true;
@@ -122,7 +103,7 @@ export class GroupCommitter implements Committer {
     let results: SaveOutcome[] | null | undefined;
     let deferred = false;
     try {
-      if (this.store.saveMessagesUnsynced && this.store.syncWal) {
+      if (this.store.saveMessagesUnsynced && this.store.syncWalNow) {
         results = this.store.saveMessagesUnsynced(items);
         deferred = results !== null;
       }
@@ -134,10 +115,10 @@ export class GroupCommitter implements Committer {
     this.lastCommitAt = Date.now();
     this.batches++;
     this.maxBatch = Math.max(this.maxBatch, batch.length);
-    if (deferred && this.blockingSync && this.store.syncWalNow) {
+    if (deferred) {
       let failed: unknown = null;
       try {
-        this.store.syncWalNow();
+        this.store.syncWalNow!();
         this.syncs++;
       } catch (err) {
         failed = err;
@@ -147,9 +128,6 @@ export class GroupCommitter implements Committer {
         if (failed === null) batch[i]!.done(null, results[i]!);
         else batch[i]!.done(failed);
       }
-    } else if (deferred) {
-      for (let i = 0; i < batch.length; i++) this.unsynced.push({ p: batch[i]!, r: results[i]! });
-      this.startSync();
     } else {
       // Ack only now: the transaction has committed (durably: synchronous=FULL).
       for (let i = 0; i < batch.length; i++) batch[i]!.done(null, results[i]!);
@@ -168,23 +146,5 @@ export class GroupCommitter implements Committer {
     } catch {
       // Processing is best effort here; pending rows are picked up again at start.
     }
-  }
-
-  private startSync(): void {
-    if (this.syncing >= MAX_SYNCS || this.unsynced.length === 0) return;
-    this.syncing++;
-    const group = this.unsynced;
-    this.unsynced = [];
-    this.store.syncWal!((err) => {
-      this.syncing--;
-      this.syncs++;
-      // Committed but not known to be on disk: 451, the sender retries (and the retry is
-      // recognised as a duplicate by its sha256).
-      if (err) for (const g of group) g.p.done(err);
-      else for (const g of group) g.p.done(null, g.r);
-      if (this.queue.length > 0 && !this.scheduled) this.flush();
-      else this.startSync();
-      this.checkIdle();
-    });
   }
 }

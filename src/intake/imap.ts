@@ -1,7 +1,8 @@
 /**
- * intake/imap - read bounces from an IMAP mailbox: one bounded pass (pollMailbox) and IDLE
- * watchers (watchMailbox: one connection per folder, at most MAX_IDLE_FOLDERS) that say when new
- * mail arrived. The only file that imports imapflow.
+ * intake/imap - read bounces from an IMAP mailbox: one bounded pass (pollMailbox). The IDLE
+ * watchers that say when new mail arrived are imap-idle.ts; the connection, the errors and the
+ * envelope read from the delivery headers imap-session.ts; which UIDs to fetch, in windows and
+ * batches, imap-windows.ts. Only these four files import imapflow.
  *
  * In: one `[[imap.mailboxes]]` entry (config keys imap.mailboxes[].name, host, port, tls, user,
  * password (already resolved from passwordFile/passwordEnv by config/load.ts; never logged),
@@ -26,14 +27,20 @@ import type { ImapMailboxConfig } from '../config/schema.js';
 import { DaemonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MessageState, Store } from '../store/index.js';
+import type { Pipeline } from '../pipeline/run.js';
 import type { Envelope } from '../types.js';
-import { decodeEncodedWords, textFromBinary } from '../address/text.js';
+import { describeMailbox, envelopeFromHeaders, imapError, newClient } from './imap-session.js';
+import { batchesOf, newMessages, noWindows, uidSet, UID_WINDOW } from './imap-windows.js';
+
+export { describeMailbox, envelopeFromHeaders, errorText, imapError } from './imap-session.js';
+export { uidSet } from './imap-windows.js';
+export { MAX_IDLE_FOLDERS, watchMailbox, type IdleState, type Watcher } from './imap-idle.js';
 
 /** What one processed message became; decides where it goes on the server. */
 export type HandledState = MessageState;
 
 /** The part of the store the poller needs. */
-export type ImapStore = Pick<Store, 'saveMessages' | 'processIds' | 'getImapCursor' | 'setImapCursor'>;
+export type ImapStore = Pick<Store, 'saveMessages' | 'getImapCursor' | 'setImapCursor'> & Pick<Pipeline, 'processIds'>;
 
 export interface PollProgress {
   mailbox: string;
@@ -89,120 +96,6 @@ export interface PollOptions {
   clock?: () => number;
 }
 
-/** Most bytes of raw messages held in memory per batch. */
-const BATCH_BYTES = 16 * 1024 * 1024;
-
-/** "1:3,7,9:10" for [1,2,3,7,9,10]: short command lines even for big batches (RFC 3501 sequence-set). */
-export function uidSet(uids: readonly number[]): string {
-  const sorted = [...uids].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
-
-/** UIDs looked at per UID SEARCH at first (a window of UID values; it widens where UIDs are sparse). */
-const UID_WINDOW = 4096;
-
-async function* noWindows(): AsyncGenerator<number[]> {}
-
-/**
- * The messages of the selected folder with a UID above `lastUid`: how many, and their UIDs in
- * ascending windows. With ESEARCH (RFC 4731: Dovecot, Cyrus, IMAP4rev2) the count is one
- * `UID SEARCH RETURN (COUNT MIN)` and the UIDs come from searches over successive ranges of UID
- * values up to UIDNEXT, each answering at most one window - memory stays flat however big the
- * folder. A server without ESEARCH answers the count with the whole list; its windows are then cut
- * from that list.
- */
-async function newMessages(client: ImapFlow, lastUid: number, uidNext: number, window: number): Promise<{ count: number; windows: AsyncGenerator<number[]> }> {
-  const r = await client.search({ uid: `${lastUid + 1}:*` }, { uid: true, returnOptions: ['COUNT', 'MIN'] });
-  if (r === false || r === undefined) throw new Error('UID SEARCH was refused');
-  if (Array.isArray(r)) {
-    // "n:*" always matches the highest UID, even below n: filter.
-    const all = r.filter((u) => u > lastUid).sort((a, b) => a - b);
-    return {
-      count: all.length,
-      windows: (async function* () {
-        for (let i = 0; i < all.length; i += window) yield all.slice(i, i + window);
-      })(),
-    };
-  }
-  // The same "n:*" rule: when nothing is above lastUid the highest UID (<= lastUid) was counted.
-  const count = Math.max(0, (r.count ?? 0) - (r.min !== undefined && r.min <= lastUid ? 1 : 0));
-  const end = uidNext > 0 ? uidNext - 1 : Number.MAX_SAFE_INTEGER;
-  return {
-    count,
-    windows: (async function* () {
-      let from = Math.max(lastUid + 1, r.min ?? 0);
-      let width = window;
-      let seen = 0;
-      while (seen < count && from <= end) {
-        // Past the last assigned UID: "n:*" (new mail since SELECT is left for the next pass).
-        const to = from + width - 1;
-        const range = to >= end ? `${from}:*` : `${from}:${to}`;
-        const found = await client.search({ uid: range }, { uid: true });
-        if (found === false || found === undefined) throw new Error('UID SEARCH was refused');
-        const upTo = to >= end ? end : to;
-        const uids = found.filter((u) => u >= from && u <= upTo).sort((a, b) => a - b);
-        if (uids.length > 0) {
-          seen += uids.length;
-          yield uids;
-        }
-        from = upTo + 1;
-        // Sparse UIDs (a folder whose older messages were moved away): wider windows.
-        if (uids.length < width / 8) width = Math.min(width * 4, 1 << 26);
-        else if (uids.length > 2 * window) width = Math.max(window, Math.floor(width / 2));
-      }
-    })(),
-  };
-}
-
-/** The batches of at most `want` messages taken from the windows, each window's sizes asked once. */
-async function* batchesOf(
-  client: ImapFlow,
-  windows: AsyncGenerator<number[]>,
-  want: number,
-  maxCount: number,
-  doing: (what: string) => void,
-): AsyncGenerator<number[]> {
-  let left = want;
-  while (left > 0) {
-    doing('search');
-    const w = await windows.next();
-    if (w.done) return;
-    const todo = w.value.slice(0, left);
-    left -= todo.length;
-    doing('read message sizes');
-    for (const b of await planBatches(client, todo, maxCount)) yield b;
-  }
-}
-
-/** Split UIDs (ascending) into batches bounded by count and by RFC822.SIZE total. */
-async function planBatches(client: ImapFlow, todo: number[], maxCount: number): Promise<number[][]> {
-  const sizes = new Map<number, number>();
-  // One FETCH over the span (not the list: a list of 10,000 UIDs would exceed line limits).
-  for await (const m of client.fetch(`${todo[0]}:${todo[todo.length - 1]}`, { uid: true, size: true }, { uid: true }))
-    sizes.set(m.uid, m.size ?? 0);
-  const out: number[][] = [];
-  let cur: number[] = [];
-  let bytes = 0;
-  for (const uid of todo) {
-    const size = sizes.get(uid) ?? 0;
-    if (cur.length > 0 && (cur.length >= maxCount || bytes + size > BATCH_BYTES)) {
-      out.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(uid);
-    bytes += size;
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
-}
 
 /** Messages processed between two turns of the event loop (about 3 ms each). */
 const PROCESS_CHUNK = 20;
@@ -213,110 +106,6 @@ function destinationOf(cfg: ImapMailboxConfig, state: HandledState): string {
   if (state === 'not-a-bounce') return cfg.moveTo.notBounce ?? '';
   if (state === 'failed') return cfg.moveTo.failed ?? '';
   return '';
-}
-
-/** "name (user@host:port)" - how a mailbox is named in every log line and error; no password. */
-export function describeMailbox(cfg: ImapMailboxConfig): string {
-  return `imap mailbox "${cfg.name}" (${cfg.user}@${cfg.host}:${cfg.port})`;
-}
-
-/**
- * An error message fit to log and to store (imap_health.last_error): imapError never quotes the
- * password, but a server's free-text reply might echo what it was sent, so cut it out anyway.
- */
-export function errorText(cfg: ImapMailboxConfig, err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const pw = cfg.password ?? '';
-  return pw.length >= 3 ? text.split(pw).join('[password]') : text;
-}
-
-function newClient(cfg: ImapMailboxConfig, opts: { idle: boolean; timeoutMs: number }): ImapFlow {
-  // tls: implicit = TLS from the first byte (993); starttls = must upgrade, never send the
-  // password in clear; none = cleartext, meant for loopback only.
-  return new ImapFlow({
-    host: cfg.host,
-    port: cfg.port,
-    secure: cfg.tls === 'implicit',
-    doSTARTTLS: cfg.tls === 'starttls' ? true : cfg.tls === 'none' ? false : undefined,
-    auth: { user: cfg.user, pass: cfg.password ?? '' },
-    logger: false,
-    disableAutoIdle: !opts.idle,
-    autoIdleDelay: opts.idle ? 1000 : undefined,
-    // A slow or silent server must fail the pass, not hang it.
-    connectionTimeout: Math.min(opts.timeoutMs, 30_000),
-    greetingTimeout: Math.min(opts.timeoutMs, 16_000),
-    socketTimeout: opts.idle ? 10 * 60_000 : Math.max(opts.timeoutMs, 10_000),
-    // Re-issue IDLE every 5 min: NAT boxes and some servers drop sessions silent for longer.
-    maxIdleTime: opts.idle ? 5 * 60_000 : undefined,
-    clientInfo: { name: 'rebound' },
-  });
-}
-
-/** Turn whatever imapflow threw into one DaemonError that says what failed, for whom, and why. */
-export function imapError(cfg: ImapMailboxConfig, doing: string, err: unknown): DaemonError {
-  if (err instanceof DaemonError) return err;
-  const e = (err ?? {}) as {
-    message?: string;
-    code?: string;
-    authenticationFailed?: boolean;
-    response?: string;
-    responseText?: string;
-    serverResponseCode?: string;
-  };
-  const where = describeMailbox(cfg);
-  if (e.authenticationFailed) {
-    const said = e.responseText ?? e.response ?? e.message ?? '';
-    // A wrong password will not fix itself; retrying is still right (the operator may fix the
-    // file), but the job backs off to its longest interval.
-    return new DaemonError('imap', `${where}: login failed for user "${cfg.user}": ${said.trim() || 'authentication failed'}`, {
-      cause: err,
-      temporary: false,
-    });
-  }
-  const code = e.code ? ` [${e.code}]` : '';
-  const text = (e.responseText ?? e.message ?? String(err)).trim();
-  return new DaemonError('imap', `${where}: ${doing} failed${code}: ${text}`, { cause: err });
-}
-
-function headerBlock(raw: Buffer): string {
-  let end = raw.indexOf('\r\n\r\n');
-  if (end < 0) end = raw.indexOf('\n\n');
-  if (end < 0) end = Math.min(raw.length, 64 * 1024);
-  return raw.subarray(0, Math.min(end, 256 * 1024)).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
-}
-
-/** The address in one delivery header value, read as address text (address/text.ts): the block is
- *  latin1 (one char per byte) so that the bytes survive; Postfix writes raw UTF-8 here (RFC 6532). */
-function addressOf(v: string): string {
-  const t = decodeEncodedWords(textFromBinary(v));
-  // The first "<" and the next ">" (by index: /<([^>]*)>/ rescans from every "<" without a ">").
-  const lt = t.indexOf('<');
-  const gt = lt < 0 ? -1 : t.indexOf('>', lt + 1);
-  return (gt < 0 ? t : t.slice(lt + 1, gt)).trim();
-}
-
-/**
- * The envelope an SMTP intake would have seen, recovered from the delivery headers the final MTA
- * added: Return-Path (RFC 5321 4.4) and Delivered-To / X-Original-To / Envelope-To (the VERP
- * address the bounce was sent to; Postfix and Exim write these, Dovecot LDA keeps them).
- */
-export function envelopeFromHeaders(raw: Buffer, origin: string, receivedAt: number): Envelope {
-  const lines = headerBlock(raw).split(/\r?\n/);
-  let mailFrom = '';
-  const rcpt: string[] = [];
-  for (const line of lines) {
-    const m = /^([A-Za-z-]+):\s*(.*)$/.exec(line);
-    if (!m) continue;
-    const name = m[1]!.toLowerCase();
-    if (name === 'return-path' && mailFrom === '') mailFrom = addressOf(m[2]!);
-    else if (name === 'delivered-to' || name === 'x-original-to' || name === 'envelope-to') {
-      for (const part of m[2]!.split(',')) {
-        const a = addressOf(part);
-        if (a && !rcpt.includes(a)) rcpt.push(a);
-      }
-    }
-  }
-  return { source: 'imap', origin, mailFrom, rcptTo: rcpt, receivedAt };
 }
 
 /** Make sure every configured destination folder exists (RFC 3501 CREATE). */
@@ -569,153 +358,3 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
   return result;
 }
 
-/** What one IDLE connection is doing: 'connecting' | 'idle' | 'down' (waiting to reconnect). */
-export type IdleState = 'connecting' | 'idle' | 'down';
-
-export interface Watcher {
-  stop(): Promise<void>;
-  /**
-   * For health, one word for the whole mailbox: 'down' when any watched folder's connection is
-   * down, else 'connecting' while any is still connecting, else 'idle'.
-   */
-  state(): IdleState;
-  /** Every configured folder: the state of its IDLE connection, or 'unwatched' past the cap. */
-  folders(): Record<string, IdleState | 'unwatched'>;
-}
-
-/**
- * Most IDLE connections per mailbox. IDLE (RFC 2177) only reports on the selected folder, so each
- * watched folder costs one connection, and servers cap connections per user (Dovecot's
- * mail_max_userip_connections defaults to 10 per user and IP, Gmail allows about 15). Five leaves
- * room for the pass's own connection, `rebound poll` and a person with a mail client. Folders past
- * the cap are still read by every pass (which any watched folder's new mail starts) and by the
- * schedule; put the busiest folders first.
- */
-export const MAX_IDLE_FOLDERS = 5;
-
-/** A connection that stayed up this long was healthy: its next drop reconnects at the shortest delay. */
-const STABLE_MS = 60_000;
-
-/** What each folder's IDLE connection needs: where new mail is reported, logging, reconnect backoff. */
-interface FolderWatchOptions {
-  onNewMail: () => void;
-  log?: Logger;
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
-}
-
-/**
- * Keep one connection per configured folder (the first MAX_IDLE_FOLDERS of them) open in IMAP IDLE
- * (RFC 2177) and call `onNewMail` when any of them reports new messages, and after each
- * (re)connect (mail may have arrived while it was away). It never reads or changes messages: the
- * pass does that, so there is one code path that commits and moves. Each connection reconnects
- * on its own, with exponential backoff (1 s doubling to 5 min), so one folder's trouble leaves
- * the others watching. NOTIFY (RFC 5465) would do it in one connection but is rarely offered.
- */
-export function watchMailbox(cfg: ImapMailboxConfig, opts: FolderWatchOptions & { maxFolders?: number }): Watcher {
-  const all = [...new Set(cfg.folders.length > 0 ? cfg.folders : ['INBOX'])];
-  const max = Math.max(1, opts.maxFolders ?? MAX_IDLE_FOLDERS);
-  const watched = all.slice(0, max);
-  const unwatched = all.slice(max);
-  if (unwatched.length > 0)
-    opts.log?.warn(
-      { watched, unwatched, max },
-      `IMAP IDLE on ${watched.length} of ${all.length} folders (at most ${max} connections per mailbox); the others are read by each pass and the schedule`,
-    );
-  else opts.log?.info({ watched }, `IMAP IDLE on ${watched.length} folder${watched.length === 1 ? '' : 's'}`);
-
-  const conns = watched.map((folder) => watchFolder(cfg, folder, opts));
-  return {
-    state: () => {
-      const states = conns.map((c) => c.state());
-      return states.includes('down') ? 'down' : states.includes('connecting') ? 'connecting' : 'idle';
-    },
-    folders: () => {
-      const out: Record<string, IdleState | 'unwatched'> = {};
-      for (const [i, folder] of watched.entries()) out[folder] = conns[i]!.state();
-      for (const folder of unwatched) out[folder] = 'unwatched';
-      return out;
-    },
-    stop: async () => {
-      await Promise.all(conns.map((c) => c.stop()));
-    },
-  };
-}
-
-/** One folder's IDLE connection with its own reconnect backoff. */
-function watchFolder(cfg: ImapMailboxConfig, folder: string, opts: FolderWatchOptions): { state(): IdleState; stop(): Promise<void> } {
-  const minBackoff = opts.minBackoffMs ?? 1000;
-  const maxBackoff = opts.maxBackoffMs ?? 5 * 60_000;
-  let stopped = false;
-  let state: IdleState = 'connecting';
-  let client: ImapFlow | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let failures = 0;
-  let connectedAt = 0;
-
-  const schedule = (): void => {
-    if (stopped) return;
-    state = 'down';
-    // A server that accepts and then drops at once must not be hammered every second: only a
-    // connection that stayed up for a while resets the backoff.
-    if (connectedAt > 0 && Date.now() - connectedAt >= STABLE_MS) failures = 0;
-    connectedAt = 0;
-    const delay = Math.min(maxBackoff, minBackoff * 2 ** Math.min(failures, 20));
-    failures++;
-    timer = setTimeout(() => void connect(), delay);
-    timer.unref();
-  };
-
-  const connect = async (): Promise<void> => {
-    timer = null;
-    if (stopped) return;
-    state = 'connecting';
-    const c = newClient(cfg, { idle: true, timeoutMs: 30_000 });
-    client = c;
-    c.on('error', (err: Error) => opts.log?.debug({ folder, err: err.message }, 'imap idle connection error'));
-    c.on('exists', (ev: { count: number; prevCount: number }) => {
-      if (ev.count > ev.prevCount) opts.onNewMail();
-    });
-    c.on('close', () => {
-      if (client !== c || stopped) return;
-      client = null;
-      opts.log?.warn({ folder }, 'IMAP IDLE connection closed; reconnecting with backoff');
-      schedule();
-    });
-    try {
-      await c.connect();
-      await c.mailboxOpen(folder, { readOnly: true });
-      if (stopped || client !== c) return;
-      connectedAt = Date.now();
-      state = 'idle';
-      opts.log?.info({ folder }, 'IMAP IDLE watching');
-      // Mail that arrived while we were away is picked up by a pass now.
-      opts.onNewMail();
-    } catch (err) {
-      if (stopped || client !== c) return;
-      const e = imapError(cfg, `IDLE on "${folder}"`, err);
-      opts.log?.warn({ folder, err: e.message }, 'IMAP IDLE connection failed');
-      client = null;
-      c.close();
-      schedule();
-    }
-  };
-
-  void connect();
-  return {
-    state: () => state,
-    stop: async () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      const c = client;
-      client = null;
-      if (c) {
-        // LOGOUT politely, but never wait on a server that does not answer.
-        let t: NodeJS.Timeout | undefined;
-        await Promise.race([c.logout().catch(() => undefined), new Promise((r) => (t = setTimeout(r, 2000)))]);
-        clearTimeout(t);
-        c.close();
-      }
-    },
-  };
-}

@@ -20,7 +20,7 @@
  * Other limits: intake.smtp.maxClients per listener (421 over it; twice that and new connections
  * are closed at once), intake.smtp.socketTimeoutMs (idle), MAX_RECIPIENTS per transaction,
  * MAX_COMMAND_LINE, STARTTLS only with intake.smtp.tls.cert + key, AUTH off, no reverse DNS.
- * Deadlines (issue 16): an idle timeout alone lets a peer that trickles one byte every few seconds
+ * Deadlines: an idle timeout alone lets a peer that trickles one byte every few seconds
  * hold a slot for ever, so, as Postfix's smtpd_per_request_deadline and smtpd_min_data_rate do,
  * every command must be complete within intake.smtp.commandTimeoutMs of our previous reply, and
  * DATA gets the same allowance plus 1 s per minDataRate bytes received (never more than
@@ -28,9 +28,9 @@
  * stalled session (one that has owed us input for a second or more) to admit a newcomer, so real
  * senders are served while trickling ones wait. Refused RCPTs count towards
  * intake.smtp.hardErrorLimit (Postfix's smtpd_hard_error_limit); at the limit the next command
- * gets 421 4.7.0 and the session closes. The bookkeeping is the Pace below, fed by onConnect, a
- * wrapper around each connection's command handler (the one place every complete command line
- * passes) and receive().
+ * gets 421 4.7.0 and the session closes. The bookkeeping is smtp-sessions.ts (a Pace per session),
+ * fed at the greeting, by a wrapper around each connection's command handler (the one place every
+ * complete command line passes) and by receive().
  * Logs: one line per message with its outcome (scope 'smtp' or 'lmtp').
  * Config keys: intake.smtp.*, intake.lmtp.* (socket, group), verp.*.
  */
@@ -45,6 +45,7 @@ import type { Envelope } from '../types.js';
 import { checkReturnPath, type CheckOptions, type RcptDecision } from '../verp/sign.js';
 import { listen as listenOn, listenUnix } from '../unix-socket.js';
 import type { Committer } from './group-commit.js';
+import { peerOf, SessionClocks } from './smtp-sessions.js';
 
 export { GroupCommitter, type Committer, type IntakeStore, type SaveOutcome } from './group-commit.js';
 
@@ -85,9 +86,6 @@ export interface IntakeLimits {
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 export const DEFAULT_MIN_DATA_RATE = 500;
 export const DEFAULT_HARD_ERROR_LIMIT = 20;
-/** A full listener only closes a session that has owed us input this long (a real sender never does). */
-const STALLED_MS = 1000;
-
 export interface SmtpIntakeOptions {
   protocol: 'smtp' | 'lmtp';
   listen: ListenOptions;
@@ -138,20 +136,6 @@ const DISABLED = ['AUTH', 'XCLIENT', 'XFORWARD', 'WIZ', 'SHELL', 'KILL'];
 
 const SHUTTING_DOWN = '4.3.2 Service shutting down, try again later';
 
-/** smtp-server's connection class (its package exports only the type of the set that holds them). */
-type SMTPConnection = SMTPServer['connections'] extends Set<infer C> ? C : never;
-
-/** One session's deadline and error bookkeeping. */
-interface Pace {
-  conn: SMTPConnection;
-  /** Since when the client owes us a complete command (our previous reply went out); null while we owe it one. */
-  owedSince: number | null;
-  /** In DATA: the time the message must progress by; each chunk moves it (minDataRate). */
-  dataDeadline: number | null;
-  /** Refused RCPTs since the last stored message. */
-  errors: number;
-}
-
 export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps): SmtpIntake {
   const { protocol, listen, limits } = opts;
   const log = deps.logger ?? child(protocol);
@@ -167,8 +151,6 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
   const commandTimeout = limits.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const minDataRate = limits.minDataRate ?? DEFAULT_MIN_DATA_RATE;
   const hardErrorLimit = limits.hardErrorLimit ?? DEFAULT_HARD_ERROR_LIMIT;
-  /** Sessions past the greeting, by session id (= connection id). */
-  const paces = new Map<string, Pace>();
   let sweeper: NodeJS.Timeout | undefined;
 
   const server = new SMTPServer({
@@ -191,103 +173,36 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     ...(tls ?? {}),
     // smtp-server logs through its own logger; ours writes one line per message instead.
     logger: false,
-    onConnect,
-    onClose: (session) => void paces.delete(session.id),
+    onConnect: (session, cb) => sessions.watch(session, cb),
+    onClose: (session) => sessions.forget(session.id),
     onRcptTo,
     onData: receive,
   });
   // Before smtp-server counts a new connection against maxClients: make room if we can.
   server.server.prependListener('connection', () => {
-    if (server.connections.size >= limits.maxClients) evictStalled();
+    if (server.connections.size >= limits.maxClients) sessions.evictStalled();
   });
   // Past maxClients smtp-server still accepts, answers 421 and closes; beyond twice the limit Node
   // closes a new connection as soon as it is accepted (a flood gets no reply at all).
   server.server.maxConnections = limits.maxClients * 2;
+  const sessions = new SessionClocks(server, { name, log, commandTimeout, hardErrorLimit, busy });
   // Errors of single sessions (a reset in mid-transaction, a failed TLS handshake) arrive here.
   server.on('error', (err: Error & { code?: string; remoteAddress?: string }) =>
     log.warn({ err: err.message, code: err.code, peer: err.remoteAddress }, 'session error'),
   );
-
-  /** Greeting time: start the session's clock, and watch every complete command it sends. */
-  function onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
-    let conn: SMTPConnection | undefined;
-    for (const c of server.connections) if (c.id === session.id) conn = c;
-    if (conn) {
-      const c = conn;
-      const p: Pace = { conn: c, owedSince: Date.now(), dataDeadline: null, errors: 0 };
-      paces.set(session.id, p);
-      const handle = c._onCommand;
-      c._onCommand = (command, next) => {
-        if (p.errors >= hardErrorLimit) {
-          log.info({ peer: peerOf(session), session: session.id, errors: p.errors, outcome: 'error-limit' }, 'session closed');
-          c.send(421, `4.7.0 ${name} Error: too many errors`);
-          return;
-        }
-        if (badGreetingName(command)) {
-          c.send(501, '5.5.4 Error: Bad hostname syntax (control or formatting character)', false);
-          next?.();
-          return;
-        }
-        p.owedSince = null; // the command is in; until our reply the wait is ours
-        handle.call(c, command, () => {
-          // DATA's 354 calls back at once: receive() keeps the clock while the message arrives.
-          if (p.dataDeadline === null && !busy.has(session.id)) p.owedSince = Date.now();
-          next?.();
-        });
-      };
-    }
-    cb();
-  }
-
-  /** When a session began to fall behind: while its command or message is within allowance, about now. */
-  function behindSince(p: Pace): number | null {
-    return p.dataDeadline !== null ? p.dataDeadline - commandTimeout : p.owedSince;
-  }
-
-  /** 421 4.4.2 for every session past its deadline (runs every second or so). */
-  function sweep(): void {
-    const t = Date.now();
-    for (const [id, p] of paces) {
-      if (!server.connections.has(p.conn)) continue; // closing already; onClose removes it
-      const since = behindSince(p);
-      if (since === null || t - since <= commandTimeout) continue;
-      paces.delete(id);
-      log.info({ peer: peerOf(p.conn.session), session: id, outcome: p.dataDeadline !== null ? 'data-deadline' : 'command-deadline', ms: t - since }, 'session closed');
-      p.conn.send(421, `4.4.2 ${name} Error: timeout exceeded`);
-    }
-  }
-
-  /** A full listener: close the session that has owed us input longest (a second or more), if any. */
-  function evictStalled(): void {
-    const t = Date.now();
-    let worst: Pace | null = null;
-    let worstSince = t - STALLED_MS;
-    for (const p of paces.values()) {
-      if (!server.connections.has(p.conn)) continue;
-      const since = behindSince(p);
-      if (since !== null && since <= worstSince) {
-        worst = p;
-        worstSince = since;
-      }
-    }
-    if (!worst) return;
-    paces.delete(worst.conn.id);
-    log.info({ peer: peerOf(worst.conn.session), session: worst.conn.id, outcome: 'evicted', ms: t - worstSince }, 'session closed');
-    worst.conn.send(421, `4.4.2 ${name} Error: timeout exceeded (listener full)`);
-  }
 
   function onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     // smtp-server reads command lines as UTF-8, so bytes that are not UTF-8 reach us as U+FFFD and
     // the sender's bytes are lost. Our return paths are ASCII or UTF-8 (RFC 6531), so such an
     // address cannot be one of ours: refuse it rather than credit a bounce to a garbled address.
     if (address.address.includes('\uFFFD')) {
-      countError(session);
+      sessions.countError(session);
       log.info({ peer: peerOf(session), session: session.id, rcpt: address.address, outcome: 'refused-rcpt', status: 'not-utf8' }, 'recipient refused');
       return cb(reply(553, '5.1.3 Recipient address is not valid UTF-8 (RFC 6531)'));
     }
     const { rcpt, d } = decide(address.address);
     if (!d.accept) {
-      countError(session);
+      sessions.countError(session);
       log.info({ peer: peerOf(session), session: session.id, rcpt, status: d.status, outcome: 'refused-rcpt' }, 'recipient refused');
       return cb(reply(d.code, `${d.enhanced} <${rcpt}>: ${d.text}`));
     }
@@ -297,11 +212,6 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     if (!t.rcpts.some((r) => r.toLowerCase() === rcpt.toLowerCase())) t.rcpts.push(rcpt);
     if (!d.verified) t.unverified.push(rcpt);
     cb();
-  }
-
-  function countError(session: SMTPServerSession): void {
-    const p = paces.get(session.id);
-    if (p) p.errors++;
   }
 
   /**
@@ -326,7 +236,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
     const started = Date.now();
     const limit = limits.maxMessageBytes;
     busy.add(session.id);
-    const pace = paces.get(session.id);
+    const pace = sessions.get(session.id);
     if (pace) {
       pace.owedSince = null;
       pace.dataDeadline = started + commandTimeout;
@@ -417,7 +327,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
         const a = server.server.address() as AddressInfo;
         bound = { host: a.address, port: a.port };
       }
-      sweeper = setInterval(sweep, Math.max(100, Math.min(1000, commandTimeout / 4)));
+      sweeper = setInterval(() => sessions.sweep(), Math.max(100, Math.min(1000, commandTimeout / 4)));
       sweeper.unref();
       log.info({ listen: bound, protocol }, 'listening');
     },
@@ -441,21 +351,3 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
   };
 }
 
-/**
- * An EHLO/HELO/LHLO name with a character that is not printable: smtp-server refuses C0 controls
- * and DEL itself, but lets through Unicode format and separator characters (U+202E turns the rest
- * of a line around on a terminal, U+200B hides in it) and bytes that are not UTF-8 (read as
- * U+FFFD). The name goes into the stored envelope and every log line and history view that shows
- * it, so it is refused here. U+200C/U+200D stay: some scripts' IDN labels need them.
- */
-const UNPRINTABLE = /[\p{Cc}\p{Zl}\p{Zp}\uFFFD]|(?![\u200C\u200D])\p{Cf}/u;
-function badGreetingName(command: Buffer): boolean {
-  if (command.length < 5) return false;
-  const verb = command.subarray(0, 5).toString('latin1').toUpperCase();
-  if (verb !== 'EHLO ' && verb !== 'HELO ' && verb !== 'LHLO ') return false;
-  return UNPRINTABLE.test(command.subarray(5).toString('utf8'));
-}
-
-function peerOf(session: SMTPServerSession): string {
-  return session.remoteAddress || 'local';
-}

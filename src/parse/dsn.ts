@@ -188,8 +188,9 @@ export function splitTyped(v: string): { type: string; value: string } {
   return { type, value: v.slice(semi + 1).trim() };
 }
 
-/** Normalize an address: no brackets/quotes around it, no trailing dot, domain lower-cased. */
-export function normalizeAddress(a: string): string {
+/** The address a report field or a decoder's text names: no brackets, quotes or mailto: around it, no
+ *  trailing dot, domain lower-cased. Not the store's key (address/normal.ts normaliseAddress). */
+export function addressFromField(a: string): string {
   let s = a.trim();
   const lt = s.indexOf('<');
   if (lt >= 0) {
@@ -227,7 +228,7 @@ export function readAddressField(v: string | undefined): string {
   if (v === undefined) return '';
   const { value } = splitTyped(stripComments(v));
   // An address can itself contain ';' only in a quoted local part: rare enough to ignore.
-  return normalizeAddress(decodeAddressEscapes(value));
+  return addressFromField(decodeAddressEscapes(value));
 }
 
 /** "dns; mx.example.com" (or just the host, maybe with a comment) to the host name. */

@@ -1,356 +1,204 @@
 /**
- * store/addresses - the Marketo state rules (bounce-semantics.md §1.4), as a pure fold.
- *
- * In: one address's events (each already labelled with its effect) and its operator actions
- * (resets, imports), plus the rules (config `state.suspendHours`, `state.escalation.*`).
- * Out: the address row (Email Suspended / Suspended At / Cause, Email Invalid / At / Cause,
- * complained, soft counters, first/last bounce) and the "may I send now?" answer.
- *
- * The `addresses` row is fold(events, actions): stepFold applied to the items in the order we learnt
- * them (message stored_at / action time), so a late bounce that reaches us after an operator reset
- * is applied after the reset; the times written into the row (suspended_at, invalid_at) are the
- * bounce's own time. The row also keeps what the next step needs (AddressFold: the counted soft
- * days and the position of the last item), so a new item that comes after everything already
- * folded costs one step, not a pass over the address's history; anything else (a reprocessed
- * message, an item learnt out of order) folds the whole history again. Both give the same row:
- * `rebound verify-state` and test/store/incremental.test.ts check it. See docs/STATE-RULES.md.
+ * store/addresses - per-address state as the rest of rebound reads and changes it: the one "may I
+ * send?" decision (decideSend of state-rules.ts over one row reader, sendStateOf), status,
+ * history, the invalid/suspended/complained lists, export, and the audited operator actions
+ * (reset, import). The SQLite AddressStore of store/api.ts.
  */
-import type { Analysis, MessageType, RecipientResult } from '../types.js';
+import type { Db } from './db.js';
+import type { StateRules } from './state-rules.js';
+import type { AddressStatus, AddressStore, ImportResult, ImportRow, ListEntry, ListKind, ResetResult, ResetWhat } from './api.js';
+import type { StoreContext } from './context.js';
+import { applyItem, iterateHistory, recomputeAddress, rowToState, type HistoryEntry } from './events.js';
+import { normaliseAddress } from './normalise.js';
+import { decideSend, emptyState, type AddressState, type MayISend } from './state-rules.js';
+import { verifyAddresses, type StateDifference, type VerifyOptions, type VerifySummary } from './verify.js';
 
-export interface StateRules {
-  /** Hours after Email Suspended At before the address may be mailed again (Marketo: 24). */
-  suspendHours: number;
-  escalation: {
-    enabled: boolean;
-    /** Counted soft bounces (at most one per UTC day) needed to escalate. */
-    softBounces: number;
-    /** ...spread over at least this many distinct days... */
-    distinctDays: number;
-    /** ...all within this many days (a sliding window ending at the latest soft bounce). */
-    withinDays: number;
-    action: 'suspend' | 'invalid';
-  };
+/** The columns "may I send?" reads (decideSend), in this order: email_invalid,
+ *  email_invalid_cause, complained, email_suspended, email_suspended_cause, email_suspended_at. */
+type SendRow = [number, string, number, number, string, number | null];
+
+/** One address's SendRow, or undefined when the address is unknown. */
+export type SendRowReader = (key: string) => SendRow | undefined;
+
+/** The one row reader of "may I send?": only the columns decideSend reads, as an array (about
+ *  2 us cheaper per hit than `SELECT *` into an object; the status socket's hot path). */
+export function sendRowReader(db: Db): SendRowReader {
+  const get = db
+    .prepare<[string], SendRow>(
+      `SELECT email_invalid, email_invalid_cause, complained, email_suspended, email_suspended_cause,
+         email_suspended_at FROM addresses WHERE address = ?`,
+    )
+    .raw(true);
+  return (key) => get.get(key) as SendRow | undefined;
 }
 
-export const defaultStateRules: StateRules = {
-  suspendHours: 24,
-  escalation: { enabled: false, softBounces: 7, distinctDays: 3, withinDays: 90, action: 'suspend' },
-};
+/** The one "may I send to `address` now?": the address's normal form, its row, decideSend. Used
+ *  by the store (CLI, daemon) and by the status socket's lookup handle (lookup.ts). */
+export function mayISendWith(read: SendRowReader, rules: StateRules, address: string, now: number): MayISend {
+  const a = normaliseAddress(address);
+  const key = a === '' ? address : a;
+  const r = read(key);
+  if (!r) return decideSend(emptyState(key), rules, now);
+  // The fields of AddressState that decideSend reads (as rowToState maps them).
+  const s = {
+    address: key,
+    emailInvalid: r[0] === 1,
+    emailInvalidCause: r[1],
+    complained: r[2] === 1,
+    emailSuspended: r[3] === 1,
+    emailSuspendedCause: r[4],
+    emailSuspendedAt: r[5],
+  } as AddressState;
+  return decideSend(s, rules, now);
+}
 
-/** What one recipient result does to its address. Stored in events.effect. */
-export type Effect = 'invalid' | 'suspend' | 'complaint' | 'soft' | 'delivered' | 'none';
-
-/**
- * Decide the effect of one recipient result. Only failures change flags; delay warnings,
- * auto-replies, read receipts and success DSNs other than `delivered` are recorded only.
- */
-export function effectOf(type: MessageType, r: RecipientResult): Effect {
-  if (type === 'feedback' || r.reason === 'feedback') {
-    // ARF "not-spam" is a report that something is NOT abuse; every other type asks us to stop.
-    return r.feedbackType.toLowerCase() === 'not-spam' ? 'none' : 'complaint';
+export class SqliteAddresses implements AddressStore {
+  private readonly sendRow: SendRowReader;
+  constructor(private readonly ctx: StoreContext) {
+    this.sendRow = sendRowReader(ctx.db);
   }
-  if (r.action === 'delivered' || r.reason === 'delivered' || type === 'delivered') return 'delivered';
-  if (type === 'autoreply' || type === 'not-bounce' || type === 'delayed') return 'none';
-  if (r.reason === 'vacation') return 'none';
-  if (r.action !== 'failed' && r.action !== '') return 'none';
-  switch (r.category) {
-    case 2:
-      // A "5.1.1 user unknown" that the classifier saw was really a spam filter says nothing
-      // about the address (seed doc note 3): treat it as the block it is.
-      return r.likelyFalsePositive ? 'suspend' : 'invalid';
-    case 1:
-      return 'suspend';
-    case 3:
-    case 4:
-    case 9:
-      return 'soft';
-    default:
-      return 'none';
+
+  /** Addresses that migration 0004 merged (two old keys, one normal form): fold them again from all
+   *  their events and actions, with this store's rules, once. */
+  recomputeMigrated(): void {
+    const pending = this.ctx.db.prepare('SELECT address FROM address_recompute').pluck().all() as string[];
+    if (pending.length === 0) return;
+    const now = this.ctx.clock();
+    this.ctx.db
+      .transaction(() => {
+        for (const a of pending) recomputeAddress(this.ctx.e, a, this.ctx.rules, now);
+        this.ctx.db.prepare('DELETE FROM address_recompute').run();
+      })
+      .immediate();
   }
-}
 
-/** Email Invalid Cause / Suspended Cause text: the server's words, else its codes and reason. */
-export function causeOf(r: Pick<RecipientResult, 'diagnostic' | 'replyCode' | 'status' | 'reason'>): string {
-  const diag = r.diagnostic.trim();
-  if (diag !== '') return diag.length > 1000 ? `${diag.slice(0, 997)}...` : diag;
-  return [r.replyCode, r.status, r.reason].filter((s) => s !== '').join(' ');
-}
-
-export type FoldItem =
-  | { kind: 'event'; id: number; order: number; at: number; effect: Effect; cause: string }
-  | {
-      kind: 'action';
-      id: number;
-      order: number;
-      action: 'reset' | 'import';
-      what: string;
-      reason: string;
-    };
-
-export interface AddressState {
-  address: string;
-  emailSuspended: boolean;
-  emailSuspendedCause: string;
-  emailSuspendedAt: number | null;
-  emailInvalid: boolean;
-  emailInvalidCause: string;
-  emailInvalidAt: number | null;
-  complained: boolean;
-  complainedAt: number | null;
-  /** Soft bounces since the last `delivered` or reset (every one, not only counted ones). */
-  softBounces: number;
-  /** Distinct UTC days with a soft bounce inside the escalation window ending at the last one. */
-  softDays: number;
-  lastSoftAt: number | null;
-  firstBounceAt: number | null;
-  lastBounceAt: number | null;
-  events: number;
-}
-
-export function emptyState(address: string): AddressState {
-  return {
-    address,
-    emailSuspended: false,
-    emailSuspendedCause: '',
-    emailSuspendedAt: null,
-    emailInvalid: false,
-    emailInvalidCause: '',
-    emailInvalidAt: null,
-    complained: false,
-    complainedAt: null,
-    softBounces: 0,
-    softDays: 0,
-    lastSoftAt: null,
-    firstBounceAt: null,
-    lastBounceAt: null,
-    events: 0,
-  };
-}
-
-const DAY = 86_400_000;
-
-/**
- * Where an item sits in the fold: the order we learnt it (message stored_at / action time), events
- * before actions at the same instant (a reset clears what happened up to its moment), then id.
- */
-export interface FoldPosition {
-  order: number;
-  /** 0 = event, 1 = action. */
-  rank: 0 | 1;
-  id: number;
-}
-
-/**
- * Everything the fold carries from one item to the next: the address row, plus the two things the
- * row does not show - the UTC days of the soft bounces still counted (the escalation window) and the
- * position of the last item folded in. Stored with the row (addresses.soft_day_list, fold_*), so a
- * new item that sorts after `last` is applied to it in O(1) (stepFold) with exactly the result the
- * whole-history fold would give: the fold *is* stepFold over the sorted items.
- */
-export interface AddressFold {
-  state: AddressState;
-  /** Distinct UTC day numbers of counted soft bounces since the last clear, ascending, inside the
-   *  window of `withinDays` ending at the latest one. */
-  softDayList: number[];
-  /** The last item folded in; null for an empty fold. */
-  last: FoldPosition | null;
-}
-
-export function positionOf(it: FoldItem): FoldPosition {
-  return { order: it.order, rank: rank(it), id: it.id };
-}
-
-/** Negative, zero or positive as a sorts before, with or after b in the fold. */
-export function comparePositions(a: FoldPosition, b: FoldPosition): number {
-  return a.order - b.order || a.rank - b.rank || a.id - b.id;
-}
-
-/**
- * May `it` be applied to a fold whose last item is `last` (stepFold) and give what the whole fold
- * would? Only when it sorts after everything already in: a message stored before an operator's
- * reset but processed after it, a reprocessed message, or an import dated in the past sort
- * earlier and need the whole history folded again.
- */
-export function appendsTo(it: FoldItem, last: FoldPosition | null): boolean {
-  return last === null || comparePositions(positionOf(it), last) > 0;
-}
-
-export function emptyFold(address: string): AddressFold {
-  return { state: emptyState(address), softDayList: [], last: null };
-}
-
-/** Fold the items (any order; sorted here) into the address state. Pure. */
-export function foldState(address: string, items: FoldItem[], rules: StateRules): AddressState {
-  return foldAll(address, items, rules).state;
-}
-
-/** The whole fold: every item, in the order we learnt them, through stepFold. */
-export function foldAll(address: string, items: FoldItem[], rules: StateRules): AddressFold {
-  const f = emptyFold(address);
-  const sorted = [...items].sort((a, b) => comparePositions(positionOf(a), positionOf(b)));
-  for (const it of sorted) stepFold(f, it, rules);
-  return f;
-}
-
-/**
- * Apply one item to the fold (in place). Costs O(1) in the address's history: at most the days of
- * one escalation window are looked at. The caller makes sure `it` sorts after f.last (appendsTo).
- */
-export function stepFold(f: AddressFold, it: FoldItem, rules: StateRules): void {
-  f.last = positionOf(it);
-  const s = f.state;
-  if (it.kind === 'action') {
-    applyAction(s, it, () => (f.softDayList = []));
-    return;
+  private state(address: string): { s: AddressState; known: boolean } {
+    const row = this.ctx.e.getAddress.get(address);
+    return row ? { s: rowToState(row), known: true } : { s: emptyState(address), known: false };
   }
-  s.events++;
-  if (it.effect === 'none') return;
-  if (it.effect === 'delivered') {
-    s.softBounces = 0;
-    s.softDays = 0;
-    f.softDayList = [];
-    return;
+
+  mayISend(address: string, now?: number): MayISend {
+    return mayISendWith(this.sendRow, this.ctx.rules, address, now ?? this.ctx.clock());
   }
-  if (it.effect === 'complaint') {
-    if (!s.complained || (s.complainedAt ?? 0) < it.at) s.complainedAt = it.at;
-    s.complained = true;
-    return;
+
+  addressStatus(address: string, now?: number): AddressStatus {
+    const a = normaliseAddress(address);
+    const { s, known } = this.state(a === '' ? address : a);
+    return { ...s, known, mayISend: decideSend(s, this.ctx.rules, now ?? this.ctx.clock()) };
   }
-  // A bounce proper.
-  s.firstBounceAt = s.firstBounceAt === null ? it.at : Math.min(s.firstBounceAt, it.at);
-  s.lastBounceAt = s.lastBounceAt === null ? it.at : Math.max(s.lastBounceAt, it.at);
-  if (it.effect === 'invalid') {
-    // First cause wins while the flag stays set, as Marketo keeps the original cause.
-    if (!s.emailInvalid) {
-      s.emailInvalid = true;
-      s.emailInvalidAt = it.at;
-      s.emailInvalidCause = it.cause;
-    }
-  } else if (it.effect === 'suspend') {
-    suspend(s, it.at, it.cause);
-  } else if (it.effect === 'soft') {
-    s.softBounces++;
-    s.lastSoftAt = s.lastSoftAt === null ? it.at : Math.max(s.lastSoftAt, it.at);
-    // One count per UTC day; only the days inside the window ending at the latest one stay. A day
-    // dropped here can never count again: the latest day only moves forward until a clear.
-    const day = Math.floor(it.at / DAY);
-    const days = f.softDayList;
-    if (!days.includes(day)) {
-      days.push(day);
-      days.sort((a, b) => a - b);
-    }
-    const lastDay = days[days.length - 1]!;
-    const inWindow = days.filter((d) => d > lastDay - rules.escalation.withinDays);
-    f.softDayList = inWindow;
-    s.softDays = inWindow.length;
-    const esc = rules.escalation;
-    if (esc.enabled && inWindow.length >= esc.softBounces && inWindow.length >= esc.distinctDays) {
-      const cause = `escalated: ${inWindow.length} soft bounces on distinct days within ${esc.withinDays} days; last: ${it.cause}`;
-      if (esc.action === 'invalid') {
-        if (!s.emailInvalid) {
-          s.emailInvalid = true;
-          s.emailInvalidAt = it.at;
-          s.emailInvalidCause = cause;
-        }
-      } else suspend(s, it.at, cause);
-      // Start counting afresh: the next escalation needs a full new run of soft bounces.
-      f.softDayList = [];
-      s.softDays = 0;
+
+  history(address: string, limit = 100): HistoryEntry[] {
+    return [...this.historyEntries(address, limit)];
+  }
+
+  list(kind: ListKind, since?: number, now?: number): ListEntry[] {
+    return [...this.listEntries(kind, since, now)];
+  }
+
+  *listEntries(kind: ListKind, since?: number, now?: number): IterableIterator<ListEntry> {
+    const col = kind === 'invalid' ? 'email_invalid' : kind === 'suspended' ? 'email_suspended' : 'complained';
+    const atCol = kind === 'complained' ? 'complained_at' : `${col}_at`;
+    const causeCol = kind === 'complained' ? "''" : `${col}_cause`;
+    // The partial index on (at) of a WITHOUT ROWID table holds the address too: no sort.
+    const rows = this.ctx.db
+      .prepare(
+        `SELECT address, ${atCol} AS at, ${causeCol} AS cause FROM addresses WHERE ${col} = 1 AND (? IS NULL OR ${atCol} >= ?) ORDER BY ${atCol}, address`,
+      )
+      .iterate(since ?? null, since ?? null) as IterableIterator<{ address: string; at: number | null; cause: string }>;
+    const t = now ?? this.ctx.clock();
+    for (const r of rows) {
+      const e: ListEntry = { address: r.address, at: r.at, cause: r.cause };
+      if (kind === 'suspended' && r.at !== null) {
+        e.until = r.at + this.ctx.rules.suspendHours * 3_600_000;
+        e.active = t < e.until;
+      }
+      yield e;
     }
   }
-}
 
-/** Events before actions at the same instant: a reset clears what happened up to its moment. */
-function rank(it: FoldItem): 0 | 1 {
-  return it.kind === 'event' ? 0 : 1;
-}
-
-function suspend(s: AddressState, at: number, cause: string): void {
-  // A newer block refreshes Suspended At (bounce-semantics §1.4 design note); an older one that
-  // arrives late does not move it backwards.
-  if (!s.emailSuspended || s.emailSuspendedAt === null || at >= s.emailSuspendedAt) {
-    s.emailSuspendedAt = at;
-    s.emailSuspendedCause = cause;
+  historyEntries(address: string, limit = 100): IterableIterator<HistoryEntry> {
+    const a = normaliseAddress(address);
+    return iterateHistory(this.ctx.e, a === '' ? address : a, limit);
   }
-  s.emailSuspended = true;
-}
 
-function applyAction(s: AddressState, it: Extract<FoldItem, { kind: 'action' }>, clearSoft: () => void): void {
-  const what = it.what;
-  if (it.action === 'reset') {
-    if (what === 'invalid' || what === 'all') {
-      s.emailInvalid = false;
-      s.emailInvalidCause = '';
-      s.emailInvalidAt = null;
+  *exportAddresses(opts: { flagged?: boolean } = {}): IterableIterator<AddressState> {
+    const where = opts.flagged ? ' WHERE email_invalid = 1 OR email_suspended = 1 OR complained = 1' : '';
+    const it = this.ctx.db.prepare(`SELECT * FROM addresses${where} ORDER BY address`).iterate() as IterableIterator<Parameters<typeof rowToState>[0]>;
+    for (const r of it) yield rowToState(r);
+  }
+
+  reset(address: string, what: ResetWhat, reason: string, who: string): ResetResult {
+    const a = normaliseAddress(address);
+    if (a === '') throw new Error(`reset: not an email address: ${JSON.stringify(address)}`);
+    if (reason.trim() === '') throw new Error('reset: a reason is required (it is audited)');
+    return this.ctx.write('reset', () =>
+      this.ctx.db
+        .transaction(() => {
+          const now = this.ctx.clock();
+          const before = this.state(a).s;
+          const info = this.ctx.e.insertAction.run({
+            address: a,
+            action: 'reset',
+            what,
+            reason,
+            who,
+            at: now,
+            before: JSON.stringify(before),
+            after: null,
+          });
+          const actionId = Number(info.lastInsertRowid);
+          const after = applyItem(this.ctx.e, { kind: 'action', id: actionId, order: now, action: 'reset', what, reason }, a, this.ctx.rules, now);
+          this.ctx.e.setActionAfter.run(JSON.stringify(after), actionId);
+          const changed =
+            before.emailInvalid !== after.emailInvalid ||
+            before.emailSuspended !== after.emailSuspended ||
+            before.complained !== after.complained ||
+            before.softBounces !== after.softBounces;
+          return { address: a, changed, before, after, actionId };
+        })
+        .immediate(),
+    );
+  }
+
+  verifyState(opts: VerifyOptions = {}): Generator<StateDifference, VerifySummary> {
+    const o = { ...opts };
+    if (opts.addresses) o.addresses = opts.addresses.map((a) => normaliseAddress(a) || a);
+    return verifyAddresses(this.ctx.db, this.ctx.e, this.ctx.rules, this.ctx.clock, o);
+  }
+
+  importSuppressions(rows: ImportRow[], who: string): ImportResult {
+    const result: ImportResult = { imported: 0, skipped: [] };
+    const now = this.ctx.clock();
+    for (let i = 0; i < rows.length; i += 1000) {
+      this.ctx.write('import', () =>
+        this.ctx.db
+          .transaction(() => {
+            rows.slice(i, i + 1000).forEach((r, j) => {
+              const a = normaliseAddress(r.address);
+              if (a === '') {
+                result.skipped.push({ line: i + j + 1, address: r.address, why: 'not an email address' });
+                return;
+              }
+              const at = r.at ?? now;
+              const info = this.ctx.e.insertAction.run({
+                address: a,
+                action: 'import',
+                what: r.what,
+                reason: r.cause ?? '',
+                who,
+                at,
+                before: null,
+                after: null,
+              });
+              // An import dated in the past sorts before later items: applyItem folds again then.
+              const id = Number(info.lastInsertRowid);
+              applyItem(this.ctx.e, { kind: 'action', id, order: at, action: 'import', what: r.what, reason: r.cause ?? '' }, a, this.ctx.rules, now);
+              result.imported++;
+            });
+          })
+          .immediate(),
+      );
     }
-    if (what === 'suspended' || what === 'all') {
-      s.emailSuspended = false;
-      s.emailSuspendedCause = '';
-      s.emailSuspendedAt = null;
-    }
-    if (what === 'complained' || what === 'all') {
-      s.complained = false;
-      s.complainedAt = null;
-    }
-    if (what === 'all') {
-      s.softBounces = 0;
-      s.softDays = 0;
-      clearSoft();
-    }
-    return;
+    return result;
   }
-  // Imported suppression: the action's order is its effective time.
-  const cause = it.reason !== '' ? it.reason : 'imported';
-  if (what === 'invalid') {
-    s.emailInvalid = true;
-    s.emailInvalidAt = it.order;
-    s.emailInvalidCause = cause;
-  } else if (what === 'suspended') suspend(s, it.order, cause);
-  else if (what === 'complained') {
-    s.complained = true;
-    s.complainedAt = it.order;
-  }
-}
-
-/**
- * The fields two folds may differ in, by name, for `rebound verify-state`: the row's own fields,
- * the hidden soft days and the position of the last item. Empty when they agree.
- */
-export function foldDifferences(stored: AddressFold, computed: AddressFold): string[] {
-  const out: string[] = [];
-  for (const k of Object.keys(computed.state) as (keyof AddressState)[]) {
-    if (stored.state[k] !== computed.state[k]) out.push(k);
-  }
-  if (stored.softDayList.join(',') !== computed.softDayList.join(',')) out.push('softDayList');
-  const a = stored.last;
-  const b = computed.last;
-  if ((a === null) !== (b === null) || (a && b && comparePositions(a, b) !== 0)) out.push('last');
-  return out;
-}
-
-export type SendVerdict = 'ok' | 'suspended' | 'invalid' | 'complained';
-
-export interface MayISend {
-  address: string;
-  verdict: SendVerdict;
-  /** Why not (the stored cause), or '' / a note when ok. */
-  cause: string;
-  /** For 'suspended': when the address may be mailed again (ms). */
-  until?: number;
-}
-
-/** The one answer to "may I send to X now?". Invalid beats complained beats suspended. */
-export function decideSend(s: AddressState, rules: StateRules, now: number): MayISend {
-  if (s.emailInvalid) return { address: s.address, verdict: 'invalid', cause: s.emailInvalidCause };
-  if (s.complained) return { address: s.address, verdict: 'complained', cause: 'recipient complained (ARF feedback report)' };
-  if (s.emailSuspended && s.emailSuspendedAt !== null) {
-    const until = s.emailSuspendedAt + rules.suspendHours * 3_600_000;
-    if (now < until) return { address: s.address, verdict: 'suspended', cause: s.emailSuspendedCause, until };
-  }
-  return { address: s.address, verdict: 'ok', cause: '' };
-}
-
-/** The effects a whole analysis would have, per recipient, for callers that only need a preview. */
-export function effectsOf(a: Analysis): Effect[] {
-  return a.recipients.map((r) => effectOf(a.type, r));
 }

@@ -6,7 +6,7 @@
  * In: recipient results already labelled with their effect. Out: rows; AddressState per address.
  */
 import type { Category, MessageType, Reason, RecipientResult } from '../types.js';
-import { appendsTo, emptyFold, foldAll, stepFold, type AddressFold, type AddressState, type Effect, type FoldItem, type StateRules } from './addresses.js';
+import { appendsTo, emptyFold, foldAll, stepFold, type AddressFold, type AddressState, type Effect, type FoldItem, type StateRules } from './state-rules.js';
 import type { Db } from './db.js';
 import { capText, MAX_STORED_DIAGNOSTIC, MAX_STORED_EVIDENCE } from './limits.js';
 

@@ -11,7 +11,10 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Envelope, SourceKind } from '../types.js';
+import type { IngestCheck, MessageStore, ReprocessFilter, SaveResult } from './api.js';
+import type { StoreContext } from './context.js';
 import type { Db } from './db.js';
+import { fdatasyncSync } from 'node:fs';
 
 export type MessageState = 'pending' | 'processed' | 'not-a-bounce' | 'failed';
 
@@ -172,4 +175,82 @@ export function toStored(r: MessageRow): StoredMessage {
     raw: r.raw === null ? null : r.compression === 'gzip' ? gunzipSync(r.raw) : r.raw,
     compression: r.compression,
   };
+}
+
+
+// ---- the SQLite MessageStore (store/api.ts) ----
+
+export class SqliteMessages implements MessageStore {
+  readonly path: string;
+  constructor(private readonly ctx: StoreContext) {
+    this.path = ctx.path;
+  }
+
+  saveMessage(env: Envelope, raw: Buffer): SaveResult {
+    return this.saveMessages([{ env, raw }])[0]!;
+  }
+
+  saveMessages(items: { env: Envelope; raw: Buffer }[], compress = true): SaveResult[] {
+    if (items.length === 0) return [];
+    // Hash and compress before taking the write lock, so other writers wait only for the inserts.
+    const prepared = items.map((it) => prepareMessage(it.env, it.raw, compress));
+    const now = this.ctx.clock();
+    return this.ctx.write('save messages', () =>
+      this.ctx.db.transaction(() => prepared.map((p) => insertMessage(this.ctx.m, p, now))).immediate(),
+    );
+  }
+
+  saveMessagesUnsynced(items: { env: Envelope; raw: Buffer }[]): SaveResult[] | null {
+    if (!this.ctx.sync) return null;
+    // Uncompressed: the pipeline gzips the raw bytes later, off the acknowledgement's path.
+    return this.ctx.relaxed(() => this.saveMessages(items, false));
+  }
+
+  syncWalNow(): void {
+    if (!this.ctx.sync || this.ctx.closed) return;
+    fdatasyncSync(this.ctx.walFile());
+  }
+
+  getMessage(id: number): StoredMessage | undefined {
+    return loadMessage(this.ctx.m, id);
+  }
+
+  pendingIds(limit: number): number[] {
+    return this.ctx.m.pending.all(limit).map((r) => r.id);
+  }
+
+  selectIds(filter: ReprocessFilter): number[] {
+    const where: string[] = ['raw IS NOT NULL'];
+    const args: (string | number)[] = [];
+    if (!filter.all) {
+      if (filter.ids && filter.ids.length > 0) {
+        where.push(`id IN (${filter.ids.map(() => '?').join(',')})`);
+        args.push(...filter.ids);
+      }
+      if (filter.states && filter.states.length > 0) {
+        where.push(`state IN (${filter.states.map(() => '?').join(',')})`);
+        args.push(...filter.states);
+      }
+    }
+    if (filter.since !== undefined) {
+      where.push('received_at >= ?');
+      args.push(filter.since);
+    }
+    if (filter.until !== undefined) {
+      where.push('received_at < ?');
+      args.push(filter.until);
+    }
+    if (!filter.all && !(filter.ids?.length || filter.states?.length) && filter.since === undefined && filter.until === undefined) {
+      throw new Error('reprocess: give ids, states, a time range, or all');
+    }
+    const ids = (this.ctx.db.prepare(`SELECT id FROM messages WHERE ${where.join(' AND ')} ORDER BY id`).all(...args) as { id: number }[]).map((r) => r.id);
+    return ids;
+  }
+
+  ingestCheck(raw: Buffer): IngestCheck {
+    const sha256 = hashRaw(raw);
+    const known = this.ctx.m.byHash.get(sha256);
+    const state = known ? this.ctx.m.state.get(known.id)?.state : undefined;
+    return { sha256, done: state !== undefined && state !== 'pending' };
+  }
 }

@@ -11,7 +11,7 @@
  * lock when repairing), found by keyset (`min(address) > last` over addresses, events and actions),
  * so memory stays flat on any number of addresses and the daemon's writers wait at most one chunk.
  */
-import { foldDifferences, type AddressFold, type StateRules } from './addresses.js';
+import { foldDifferences, type AddressFold, type StateRules } from './state-rules.js';
 import type { Db } from './db.js';
 import { foldHistory, recomputeAddress, storedFold, type EventStatements } from './events.js';
 

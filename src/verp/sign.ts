@@ -12,7 +12,7 @@
  *   lower-case: case-insensitive end to end because some MTAs fold local parts (postsrsd does the
  *   same, 3.10). The normal form (src/address/normal.ts) is lower case for ASCII addresses, so
  *   their tags are what they always were; an internationalized recipient signs its U-label form,
- *   and a tag made over its A-label spelling (rebound before issue 19) still verifies.
+ *   and a tag made over its A-label spelling (rebound before internationalized addresses) still verifies.
  * - The recipient's domain is written as A-labels when its local part is ASCII (verp.ts
  *   verpDomain), so such a return path needs no SMTPUTF8.
  * The local part must fit in 64 octets (RFC 5321 4.5.3.1.1); a recipient too long to sign is an
@@ -177,13 +177,13 @@ export type RcptDecision =
   | { accept: false; code: 550; enhanced: '5.1.1' | '5.7.1'; text: string; status: VerifyStatus };
 
 /**
- * The RCPT-time rule (issue 4): not at a bounce domain or no prefix -> 550 5.1.1 (never a relay).
+ * The RCPT-time rule: not at a bounce domain or no prefix -> 550 5.1.1 (never a relay).
  * Signature required and missing/bad/expired -> 550 5.7.1. Not required: a valid or absent tag is
  * trusted (plain VERP senders), a bad or expired one is accepted but unverified.
  */
 export function checkReturnPath(address: string, opts: CheckOptions, now: number = Date.now()): RcptDecision {
   // An SRS-wrapped return path is a forwarder's address: at a foreign domain it is a relay
-  // attempt, at our own it is a format we never issue (issue 16). Either way not ours.
+  // attempt, at our own it is a format we never issue. Either way not ours.
   if (isSrsAddress(address)) return { accept: false, code: 550, enhanced: '5.1.1', text: 'no such bounce address (SRS rewrites are not ours)', status: 'not-ours' };
   const r = verifyReturnPath(address, opts, now);
   if (r.status === 'not-ours') return { accept: false, code: 550, enhanced: '5.1.1', text: 'no such bounce address', status: r.status };
@@ -224,7 +224,7 @@ export interface ReturnPathRecipient {
 }
 
 /**
- * The store's `attribute` hook (pipeline.ts AttributeFn): the first envelope recipient whose VERP
+ * The pipeline's `attribute` hook (pipeline/plan.ts AttributeFn): the first envelope recipient whose VERP
  * token names an address, verified or not; null when no envelope recipient is one of our tokens
  * (files, stdin, foreign addresses), in which case the report alone decides.
  */

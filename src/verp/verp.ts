@@ -9,7 +9,7 @@
  * `msprvs1=` (Exim, IronPort), also the sub-address form `user+prvs=...`.
  * Config keys read (through VerpOptions): verp.domains, verp.prefix, verp.delimiter, verp.equals.
  *
- * Internationalized recipients (RFC 6531, issue 19): the recipient's domain is written as A-labels
+ * Internationalized recipients (RFC 6531): the recipient's domain is written as A-labels
  * when its local part is ASCII, so the return path is plain ASCII and the message can travel
  * through an MTA that does not offer SMTPUTF8 (the bounce then names the A-label spelling, which
  * normalises to the same address). A non-ASCII local part needs SMTPUTF8 anyway; its domain stays

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/classify/index.js';
 import type { Finding, Reason } from '../../src/types.js';
-import { finding, replyOf, report } from './support.js';
+import { finding, replyOf, report } from '../support/classify.js';
 
 const verdict = (over: Partial<Finding>) => {
   const f = finding({ replyCode: replyOf(over.diagnostic ?? ''), ...over });

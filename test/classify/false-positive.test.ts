@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { PREFILTER, rules as fpRules } from '../../src/classify/false-positive.js';
 import { classify } from '../../src/classify/index.js';
 import { normalise } from '../../src/classify/status-codes.js';
-import { finding, replyOf, report } from './support.js';
+import { finding, replyOf, report } from '../support/classify.js';
 
 const verdict = (diagnostic: string, status = '5.1.1', lastCommand = 'RCPT') => {
   const f = finding({ diagnostic, status, lastCommand, replyCode: replyOf(diagnostic) });

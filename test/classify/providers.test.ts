@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { MARK_KEYS, classify } from '../../src/classify/index.js';
 import { PROVIDERS } from '../../src/classify/reasons.js';
 import type { Reason } from '../../src/types.js';
-import { finding, replyOf, report } from './support.js';
+import { finding, replyOf, report } from '../support/classify.js';
 
 type Row = [string, string, string, string, string, Reason, boolean, number, boolean];
 

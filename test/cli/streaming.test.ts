@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
+import { openProcessingStore } from '../support/pipeline.js';
 import { privateApp, runNode } from '../support/app.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-stream-'));
@@ -88,7 +89,7 @@ describe('output commands stream and stop quietly', { timeout: 120_000 }, () => 
 
   it('verify-state: reports a row that differs from its history (exit 1), repairs it, then is clean', async () => {
     const small = join(dir, 'small.db');
-    const store = openStore({
+    const store = openProcessingStore({
       path: small,
       analyze: () => ({
         type: 'bounce',

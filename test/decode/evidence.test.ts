@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeMessage } from '../../src/analyze.js';
+import { analyzeMessage } from '../../src/pipeline/analyze.js';
 import { decodeMessage } from '../../src/decode/index.js';
 import { forwardOrReplySubject, isDaemonAddress } from '../../src/decode/evidence.js';
 import { parseMessage } from '../../src/parse/message.js';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeMessage } from '../../src/analyze.js';
+import { analyzeMessage } from '../../src/pipeline/analyze.js';
 
 const dir = resolve(new URL('.', import.meta.url).pathname, '../fixtures/mta/free-text');
 const analyze = (file: string) => analyzeMessage(readFileSync(resolve(dir, file)));

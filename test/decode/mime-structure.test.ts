@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeMessage } from '../../src/analyze.js';
+import { analyzeMessage } from '../../src/pipeline/analyze.js';
 import { splitMessages } from '../../src/intake/file.js';
 
 const fixtures = resolve(new URL('.', import.meta.url).pathname, '../fixtures/mta');

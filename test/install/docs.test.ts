@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
-import { readmeBlock, ROOT_DIR } from './readme.js';
+import { readmeBlock, ROOT_DIR } from '../support/readme.js';
 
 const docs = ['README.md', ...readdirSync(join(ROOT_DIR, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 

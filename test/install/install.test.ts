@@ -20,8 +20,8 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_DIR } from './readme.js';
-import { gidOf as gid, groupsOf, installFromReadme, sh, startService, uidOf, type Install } from './service.js';
+import { ROOT_DIR } from '../support/readme.js';
+import { gidOf as gid, groupsOf, installFromReadme, sh, startService, uidOf, type Install } from '../support/service.js';
 
 const isRoot = process.getuid?.() === 0;
 const ANALYZE = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p));

@@ -31,8 +31,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eximMissing, startExim, type EximInstance } from '../support/exim-instance.mjs';
 import { freePort, postfixMissing, startPostfix, type PostfixInstance } from '../support/postfix.js';
-import { lines, readmeBlock } from './readme.js';
-import { installFromReadme, sh, startService, type Install, type Service } from './service.js';
+import { lines, readmeBlock } from '../support/readme.js';
+import { installFromReadme, sh, startService, type Install, type Service } from '../support/service.js';
 
 const missing = postfixMissing();
 const skip = Boolean(missing) && !process.env.CI;

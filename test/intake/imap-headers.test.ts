@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { envelopeFromHeaders } from '../../src/intake/imap.js';
-import { openStore } from '../../src/store/index.js';
+import { openProcessingStore } from '../support/pipeline.js';
 import { attributeByVerp } from '../../src/verp/sign.js';
 
 const verp = { domains: ['imap.bounces.test'], prefix: 'bounces', delimiter: '+', equals: '=', keys: ['1:imap secret'] };
@@ -80,7 +80,7 @@ describe('an IMAP bounce for a UTF-8 recipient changes the right address', () =>
     const { signReturnPath } = await import('../../src/verp/sign.js');
     const { encodeVerp } = await import('../../src/verp/verp.js');
     const rp = form === 'signed' ? signReturnPath(rcpt, verp) : encodeVerp(rcpt, verp);
-    const store = openStore({ path: ':memory:', attribute: attributeByVerp(verp) });
+    const store = openProcessingStore({ path: ':memory:', attribute: attributeByVerp(verp) });
     try {
       const raw = delivered(rcpt, rp);
       const [r] = await store.ingestMessages([{ env: envelopeFromHeaders(raw, 'bounces/INBOX/1/1', Date.now()), raw }]);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapMailboxConfig } from '../../src/config/schema.js';
 import { DaemonError } from '../../src/errors.js';
 import { envelopeFromHeaders, pollMailbox, uidSet, type PollProgress } from '../../src/intake/imap.js';
-import { openStore } from '../../src/store/index.js';
+import { openProcessingStore as openStore } from '../support/pipeline.js';
 import { bounce, dovecotMissing, mailboxFor, useDovecot, type Dovecot } from '../support/dovecot.js';
 
 // Scheduled every 5 minutes: the poller tests below read the schedule; no timer fires in a test.

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSmtpIntake, GroupCommitter, type IntakeLimits, type IntakeStore, type SmtpIntake, type SmtpIntakeOptions } from '../../src/intake/smtp.js';
 import type { Envelope } from '../../src/types.js';
 import { setLogLevel } from '../../src/log.js';
-import { Wire } from './smtp-wire.js';
+import { Wire } from '../support/smtp-wire.js';
 
 setLogLevel('silent');
 

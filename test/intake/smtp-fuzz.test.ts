@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createSmtpIntake, GroupCommitter, type SmtpIntake } from '../../src/intake/smtp.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { setLogLevel } from '../../src/log.js';
-import { Wire } from './smtp-wire.js';
+import { Wire } from '../support/smtp-wire.js';
 
 setLogLevel('silent');
 

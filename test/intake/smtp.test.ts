@@ -10,7 +10,7 @@ import { signReturnPath } from '../../src/verp/sign.js';
 import { DaemonError } from '../../src/errors.js';
 import type { Envelope } from '../../src/types.js';
 import { setLogLevel } from '../../src/log.js';
-import { Wire } from './smtp-wire.js';
+import { Wire } from '../support/smtp-wire.js';
 
 setLogLevel('silent');
 

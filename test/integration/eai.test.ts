@@ -26,7 +26,7 @@ import { encodeVerp } from '../../src/verp/verp.js';
 import { dovecotMissing, startDovecot, type Dovecot } from '../support/dovecot.js';
 import { LineClient } from '../support/line-client.js';
 import { freePort, postfixMissing, startPostfix, type PostfixInstance } from '../support/postfix.js';
-import { Wire } from '../intake/smtp-wire.js';
+import { Wire } from '../support/smtp-wire.js';
 
 const missing = postfixMissing() || dovecotMissing();
 const skip = Boolean(missing) && !process.env.CI;

@@ -17,7 +17,7 @@ import { SMTPServer } from 'smtp-server';
 import { openStore, type Store } from '../../src/store/index.js';
 import { signReturnPath } from '../../src/verp/sign.js';
 import { freePort, postfixMissing, startPostfix, type PostfixInstance } from '../support/postfix.js';
-import { Wire } from '../intake/smtp-wire.js';
+import { Wire } from '../support/smtp-wire.js';
 import { createSmtpIntake, GroupCommitter, type SmtpIntake } from '../../src/intake/smtp.js';
 import { setLogLevel } from '../../src/log.js';
 

@@ -10,7 +10,7 @@ import type { ImapMailboxConfig } from '../../src/config/schema.js';
 import { errorText } from '../../src/intake/imap.js';
 import { startImapPolling } from '../../src/jobs/poll-imap.js';
 import { child } from '../../src/log.js';
-import { openStore } from '../../src/store/index.js';
+import { openProcessingStore as openStore } from '../support/pipeline.js';
 import { mailboxFor } from '../support/dovecot.js';
 
 const log = child('poll-imap-test');

@@ -10,6 +10,7 @@ import { ConfigError, configFromObject } from '../../src/config/load.js';
 import { backupName, rotateBackups, startJobs } from '../../src/jobs/schedule.js';
 import { Metrics } from '../../src/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { openProcessingStore } from '../support/pipeline.js';
 
 const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'rebound-jobs-'));
@@ -18,7 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const NOT_A_BOUNCE = Buffer.from('From: a@example.com\r\nTo: b@example.com\r\nSubject: hello\r\n\r\nJust a note.\r\n');
 
 async function storeWithOldMessage(name: string, now: number): Promise<Store> {
-  const store = openStore({ path: join(dir, name), clock: () => now });
+  const store = openProcessingStore({ path: join(dir, name), clock: () => now });
   const env = { source: 'file' as const, origin: 'test', mailFrom: '', rcptTo: [], receivedAt: now - 40 * DAY };
   const { id } = store.saveMessage(env, NOT_A_BOUNCE);
   await store.processMessage(id);

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeMessage } from '../../src/analyze.js';
+import { analyzeMessage } from '../../src/pipeline/analyze.js';
 import { PROVIDERS } from '../../src/classify/reasons.js';
 import { splitMessages } from '../../src/intake/file.js';
 import type { Analysis } from '../../src/types.js';

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyzeMessage } from '../../src/analyze.js';
+import { analyzeMessage } from '../../src/pipeline/analyze.js';
 import { decodeMessage } from '../../src/decode/index.js';
 import { parseMessage, walkParts } from '../../src/parse/message.js';
 import type { Analysis } from '../../src/types.js';

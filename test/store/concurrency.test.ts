@@ -48,12 +48,14 @@ describe('store: two writers at once', () => {
       `import { readdirSync, readFileSync } from 'node:fs';
        import { join } from 'node:path';
        import { openStore } from ${JSON.stringify(join(dirname(main), 'store', 'index.js'))};
+       import { Pipeline } from ${JSON.stringify(join(dirname(main), 'pipeline', 'run.js'))};
        const store = openStore({ path: process.argv[2], busyTimeoutMs: 60000 });
+       const pipeline = new Pipeline(store);
        let n = 0;
        for (const f of readdirSync(process.argv[3]).sort()) {
          const raw = readFileSync(join(process.argv[3], f));
          const { id } = store.saveMessage({ source: 'smtp', origin: '127.0.0.1', mailFrom: '', rcptTo: ['b@bounces.example'], receivedAt: Date.now() }, raw);
-         await store.processMessage(id);
+         await pipeline.processMessage(id);
          n++;
        }
        store.close();

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, SCHEMA_VERSION } from '../../src/store/index.js';
+import { openProcessingStore } from '../support/pipeline.js';
 import { MAX_STORED_DIAGNOSTIC, MAX_STORED_EVIDENCE } from '../../src/store/limits.js';
 import { sql as m0001 } from '../../src/store/migrations/0001-initial.js';
 import { sql as m0002 } from '../../src/store/migrations/0002-imap-health.js';
@@ -69,7 +70,7 @@ describe('diagnostic text is stored once per message, capped', () => {
       problems: [],
       recipients: Array.from({ length: 759 }, (_, i) => result(`user${i}@example.org`, huge, 'x'.repeat(5000))),
     };
-    const store = openStore({ path, analyze: () => analysis });
+    const store = openProcessingStore({ path, analyze: () => analysis });
     const [saved] = store.saveMessages([{ env, raw: Buffer.from('From: MAILER-DAEMON@example.net\n\nbody\n') }]);
     const [outcome] = await store.processIds([saved!.id]);
     expect(outcome).toMatchObject({ state: 'processed', events: 759 });
@@ -89,7 +90,7 @@ describe('diagnostic text is stored once per message, capped', () => {
   it('distinct texts are kept apart; reprocessing replaces the message\'s texts, it does not add to them', async () => {
     const path = dbPath();
     let round = 0;
-    const store = openStore({
+    const store = openProcessingStore({
       path,
       analyze: () => ({
         type: 'bounce',
@@ -117,7 +118,7 @@ describe('diagnostic text is stored once per message, capped', () => {
       (_, i) => `Final-Recipient: rfc822; user${i}@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; ${diag}\n`,
     ).join('\n');
     const raw = `From: MAILER-DAEMON@mx.example.net\nTo: bounces@bounces.test\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\nContent-Type: text/plain\n\nDelivery failed.\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n${rcpts}\n--B--\n`;
-    const store = openStore({ path });
+    const store = openProcessingStore({ path });
     const [saved] = store.saveMessages([{ env, raw: Buffer.from(raw) }]);
     const [outcome] = await store.processIds([saved!.id]);
     expect(outcome).toMatchObject({ state: 'processed', events: 759 });

@@ -14,8 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decideSend, foldAll, type FoldItem, type Effect, type StateRules } from '../../src/store/addresses.js';
+import { decideSend, foldAll, type FoldItem, type Effect, type StateRules } from '../../src/store/state-rules.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { openProcessingStore, type ProcessingStore } from '../support/pipeline.js';
 import type { Analysis, Category, Envelope, MessageType, RecipientResult, Reason } from '../../src/types.js';
 
 const HOUR = 3_600_000;
@@ -137,6 +138,7 @@ function foldFromTables(db: Database.Database, address: string, rules: StateRule
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-incr-'));
+let files = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('incremental address state agrees with the whole-history fold', () => {
@@ -149,7 +151,7 @@ describe('incremental address state agrees with the whole-history fold', () => {
         let now = T0;
         // Per message number: which of its analyses the analyzer returns now (reprocess flips it).
         const versions = new Map<number, Analysis>();
-        const store: Store = openStore({
+        const store: ProcessingStore = openProcessingStore({
           path,
           clock: () => now,
           state: rules,
@@ -239,7 +241,8 @@ describe('the incremental step', () => {
   function setup(rules: Partial<StateRules> = {}) {
     let now = T0;
     const versions = new Map<number, Analysis>();
-    const store = openStore({ path: ':memory:', clock: () => now, state: rules, analyze: (raw) => versions.get(Number(raw.toString('utf8')))! });
+    // A file, so that a test can change rows behind the store's back through a connection of its own.
+    const store = openProcessingStore({ path: join(dir, `s${files++}.db`), clock: () => now, state: rules, analyze: (raw) => versions.get(Number(raw.toString('utf8')))! });
     let n = 0;
     const ingest = async (rs: { type: MessageType; r: RecipientResult }[]) => {
       const num = n++;
@@ -258,8 +261,9 @@ describe('the incremental step', () => {
     }
     expect(store.addressStatus('a@x.example')).toMatchObject({ events: 5, softBounces: 5 });
     // Lose two events behind the store's back (as a hand-edited or damaged file would).
-    const raw = (store as unknown as { db: Database.Database }).db;
+    const raw = new Database(store.path);
     raw.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE address = 'a@x.example' ORDER BY id LIMIT 2)").run();
+    raw.close();
     await ingest([result('a@x.example', 'soft', 9)]);
     // Stepped from the stored row: 6 events counted, though only 4 are left. A fold would say 4.
     expect(store.addressStatus('a@x.example')).toMatchObject({ events: 6, softBounces: 6 });
@@ -277,7 +281,7 @@ describe('the incremental step', () => {
   });
 
   it('a message stored before a reset but processed after it folds again (the reset came later in what we learnt)', async () => {
-    const store = openStore({
+    const store = openProcessingStore({
       path: ':memory:',
       clock: () => T0 + 10,
       analyze: () => ({ type: 'bounce', recipients: [result('b@x.example', 'invalid', 1).r], decodedBy: 't', problems: [], date: new Date(T0).toUTCString() }),
@@ -298,8 +302,9 @@ describe('the incremental step', () => {
     const { store, ingest, tick } = setup();
     await ingest([result('c@y.example', 'suspend', 1)]);
     tick();
-    const raw = (store as unknown as { db: Database.Database }).db;
+    const raw = new Database(store.path);
     raw.prepare("UPDATE addresses SET fold_order = NULL, fold_rank = NULL, fold_id = NULL, soft_day_list = ''").run();
+    raw.close();
     expect([...store.verifyState()].map((d) => d.fields)).toEqual([['last']]);
     await ingest([result('c@y.example', 'soft', 2)]);
     expect([...store.verifyState()]).toEqual([]);

@@ -15,6 +15,7 @@ import { sql as m0003 } from '../../src/store/migrations/0003-addresses-without-
 import { isLatin1Mojibake } from '../../src/store/migrations/0004-address-normal-form.js';
 import { packRaw } from '../../src/store/messages.js';
 import { openStore, SCHEMA_VERSION } from '../../src/store/index.js';
+import { openProcessingStore } from '../support/pipeline.js';
 import { attributeByVerp } from '../../src/verp/sign.js';
 
 const verp = { domains: ['imap.bounces.test'], prefix: 'bounces', delimiter: '+', equals: '=', keys: ['1:k'] };
@@ -102,7 +103,7 @@ describe('migration 0004: address normal form', () => {
   it('moves a version 3 store to the normal form and repairs the latin1 IMAP envelope', async () => {
     const path = join(dir, 'v3.db');
     versionThree(path);
-    const s = openStore({ path, clock: () => T + 1000, attribute: attributeByVerp(verp) });
+    const s = openProcessingStore({ path, clock: () => T + 1000, attribute: attributeByVerp(verp) });
     try {
       // Renamed, state kept, found under either spelling.
       expect(s.mayISend('bob@bücher.example').verdict).toBe('invalid');

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
+import { openProcessingStore } from '../support/pipeline.js';
 import type { Analysis, Category, Envelope, MessageType, RecipientResult, Reason } from '../../src/types.js';
 
 const HOUR = 3_600_000;
@@ -35,7 +36,7 @@ function analysis(type: MessageType, recipients: RecipientResult[]): Analysis {
 
 function setup(opts: Parameters<typeof openStore>[0]['state'] = {}) {
   let now = T0;
-  const store = openStore({
+  const store = openProcessingStore({
     path: ':memory:',
     clock: () => now,
     state: opts,
@@ -316,7 +317,7 @@ describe('store: attribution by the VERP token', () => {
     'bounces+forged@b.example': { address: 'victim@x.example', mayChangeState: false },
   };
   const make = () =>
-    openStore({
+    openProcessingStore({
       path: ':memory:',
       clock: () => T0,
       analyze: (raw) => JSON.parse(raw.toString('utf8')) as Analysis,

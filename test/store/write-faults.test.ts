@@ -15,10 +15,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Processor, RETRY_FIRST_MS, type WriteState } from '../../src/processor.js';
+import { Scheduler, RETRY_FIRST_MS, type WriteState } from '../../src/pipeline/scheduler.js';
+import { Pipeline } from '../../src/pipeline/run.js';
 import { openStore } from '../../src/store/index.js';
 import type { Envelope } from '../../src/types.js';
-import { Wire } from '../intake/smtp-wire.js';
+import { Wire } from '../support/smtp-wire.js';
 import { LineClient } from '../support/line-client.js';
 import { freePort } from '../support/net.mjs';
 
@@ -81,7 +82,7 @@ describe('the processor after a write error', () => {
     const store = openStore({ path: db, busyTimeoutMs: 100 });
     const states: WriteState[] = [];
     const lock = holdWriteLock(db);
-    const p = new Processor(store, () => false, 10);
+    const p = new Scheduler(new Pipeline(store), () => false, 10);
     const seen = (): void => void states.push(p.writes.state());
     p.sweepPending();
     await until('the first batch fails', () => (seen(), !p.writes.state().ok), 10_000);

@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeMessage } from '../../src/analyze.js';
+import { analyzeMessage } from '../../src/pipeline/analyze.js';
 import { loadCatalog, type CatalogRow } from '../../samples/real-mta/catalog.js';
 import { dsnStatesStage } from '../../samples/real-mta/check.js';
 import type { RecipientResult } from '../../src/types.js';

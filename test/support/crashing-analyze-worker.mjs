@@ -1,4 +1,4 @@
-// A stand-in for dist/analyze-worker.js speaking its protocol ({jobs} in, {results} out, in
+// A stand-in for dist/pipeline/analyze-worker.js speaking its protocol ({jobs} in, {results} out, in
 // order): it answers every message with a fixed analysis, except one whose bytes contain
 // "CRASH THE WORKER", on which the thread exits - as a worker that hits a fatal error would - and
 // one with "EAT ALL MEMORY", on which it runs out of its heap (the pool's resourceLimits).

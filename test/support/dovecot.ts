@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll } from 'vitest';
-import { openStore, type Store } from '../../src/store/index.js';
+import { type Store } from '../../src/store/index.js';
+import { openProcessingStore } from './pipeline.js';
 import type { ImapMailboxConfig } from '../../src/config/schema.js';
 import { dovecotConfig } from './dovecot-config.mjs';
 import { freePort } from './net.mjs';
@@ -312,7 +313,7 @@ export function useDovecot(started: (dv: Dovecot) => void, opts: Parameters<type
     await dv?.stop();
   });
   return () => {
-    const s = openStore({ path: ':memory:' });
+    const s = openProcessingStore({ path: ':memory:' });
     stores.push(s);
     return s;
   };

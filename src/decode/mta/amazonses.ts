@@ -18,7 +18,7 @@
 import type { Action, Finding, MessageType, Reason, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { newFinding } from './text-bounce.js';
-import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
+import { bestStatusIn, addressFromField } from '../../parse/dsn.js';
 
 const NAME = 'amazonses';
 
@@ -134,7 +134,7 @@ export function readNotification(text: string): DecodeResult | null {
         // SES reports a bounce once it has given up, Transient ones included: 'failed' unless it says.
         const action = String(r.action ?? 'failed').toLowerCase();
         return {
-          recipient: normalizeAddress(String(r.emailAddress)),
+          recipient: addressFromField(String(r.emailAddress)),
           action: (['failed', 'delayed', 'delivered', 'relayed', 'expanded'].includes(action) ? action : 'failed') as Action,
           status: bestStatusIn(`${status} ${diag.value}`) || status,
           replyCode: reply?.[1] ?? '',
@@ -159,7 +159,7 @@ export function readNotification(text: string): DecodeResult | null {
     const findings: Finding[] = list
       .filter((r) => typeof r?.emailAddress === 'string')
       .map((r) => ({
-        ...empty(normalizeAddress(String(r.emailAddress)), ''),
+        ...empty(addressFromField(String(r.emailAddress)), ''),
         reasonHint: 'feedback' as const,
         feedbackType,
       }));
@@ -177,7 +177,7 @@ export function readNotification(text: string): DecodeResult | null {
     const findings: Finding[] = list
       .filter((r): r is string => typeof r === 'string')
       .map((r) => ({
-        ...empty(normalizeAddress(r), 'delivered'),
+        ...empty(addressFromField(r), 'delivered'),
         status: bestStatusIn(response),
         replyCode: reply?.[1] ?? '',
         diagnostic: response,
@@ -196,7 +196,7 @@ function readSesText(text: string): DecodeResult | null {
   const lead = TEXT_LEAD_RE.exec(text);
   if (!lead) return null;
   const reason = (TEXT_REASON_RE.exec(text)?.[1] ?? '').replace(/\s+/g, ' ').trim();
-  const f: Finding = { ...empty(normalizeAddress(lead[1] ?? ''), 'failed'), diagnostic: reason, diagnosticType: reason ? 'smtp' : '' };
+  const f: Finding = { ...empty(addressFromField(lead[1] ?? ''), 'failed'), diagnostic: reason, diagnosticType: reason ? 'smtp' : '' };
   f.status = bestStatusIn(reason);
   f.replyCode = /^([245]\d\d)\b/.exec(reason)?.[1] ?? '';
   unwrapSesDiagnostic(f);

@@ -17,7 +17,7 @@
  *   Diagnostic-Code: smtp; 550 5.1.1 <user@example.jp>... User Unknown
  *   Status: 5.1.1
  */
-import { bestStatusIn, normalizeAddress, parseDeliveryStatus, splitTyped } from '../../parse/dsn.js';
+import { bestStatusIn, addressFromField, parseDeliveryStatus, splitTyped } from '../../parse/dsn.js';
 import type { Action, Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 
@@ -53,14 +53,14 @@ export const amazonworkmail: Decoder = {
     const recipients: string[] = [];
     for (const line of listText.split('\n')) {
       const m = ADDRESS_LINE_RE.exec(line);
-      if (m) recipients.push(normalizeAddress(m[1] ?? ''));
+      if (m) recipients.push(addressFromField(m[1] ?? ''));
     }
 
     // The pasted DSN: per recipient, by Final-Recipient.
     const ds = report ? parseDeliveryStatus(rest.slice(report.index + report[0].length)) : undefined;
     const reportingMta = ds ? splitTyped(ds.message['reporting-mta'] ?? '').value.trim() : '';
     const records = (ds?.recipients ?? []).map((r) => ({
-      recipient: normalizeAddress(splitTyped(r['final-recipient'] ?? r['original-recipient'] ?? '').value),
+      recipient: addressFromField(splitTyped(r['final-recipient'] ?? r['original-recipient'] ?? '').value),
       fields: r,
     }));
     for (const r of records) if (r.recipient.includes('@') && !recipients.includes(r.recipient)) recipients.push(r.recipient);

@@ -17,7 +17,7 @@
  */
 import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { normalizeAddress } from '../../parse/dsn.js';
+import { addressFromField } from '../../parse/dsn.js';
 
 const NAME = 'exchange2003';
 
@@ -57,7 +57,7 @@ export const exchange2003: Decoder = {
     for (const line of body.split('\n')) {
       const m = RCPT_RE.exec(line);
       if (m) {
-        blocks.push({ recipient: normalizeAddress(m[1] ?? ''), lines: [], closed: false });
+        blocks.push({ recipient: addressFromField(m[1] ?? ''), lines: [], closed: false });
         continue;
       }
       const current = blocks[blocks.length - 1];

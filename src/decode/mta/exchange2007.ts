@@ -24,7 +24,7 @@
  */
 import type { Finding, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
+import { bestStatusIn, addressFromField } from '../../parse/dsn.js';
 
 const NAME = 'exchange2007';
 
@@ -152,7 +152,7 @@ export function readExchangeReport(text: string): ExchangeEntry[] | null {
   for (const line of block.split('\n')) {
     const a = ADDRESS_LINE_RE.exec(line);
     if (a) {
-      blocks.push({ recipient: normalizeAddress(a[1] ?? ''), lines: [] });
+      blocks.push({ recipient: addressFromField(a[1] ?? ''), lines: [] });
       continue;
     }
     const current = blocks[blocks.length - 1];
@@ -231,10 +231,10 @@ function readErrorDetails(text: string): ExchangeEntry[] | null {
   // "Recipient Address:      user@example.jp", else "Your message to user@example.jp couldn't be delivered."
   const recipients: string[] = [];
   const listed = /^Recipient Address:\s*(.+)$/im.exec(text)?.[1] ?? '';
-  for (const a of listed.split(/[;,\s]+/)) if (a.includes('@')) recipients.push(normalizeAddress(a));
+  for (const a of listed.split(/[;,\s]+/)) if (a.includes('@')) recipients.push(addressFromField(a));
   if (recipients.length === 0) {
     const to = /Your message to <?([^\s<>@]+@[^\s<>@]+?)>? couldn't be delivered/i.exec(text);
-    if (to) recipients.push(normalizeAddress(to[1] ?? ''));
+    if (to) recipients.push(addressFromField(to[1] ?? ''));
   }
   if (recipients.length === 0) return readFriendly(text);
   const reply = /^([245]\d\d)\b/.exec(diagnostic);
@@ -253,7 +253,7 @@ function readFriendly(text: string): ExchangeEntry[] | null {
   if (!lead) return null;
   const recipients: string[] = [];
   for (const m of text.slice(lead.index).matchAll(MAILTO_RE)) {
-    const r = normalizeAddress(m[1] ?? '');
+    const r = addressFromField(m[1] ?? '');
     if (!recipients.includes(r)) recipients.push(r);
   }
   if (recipients.length === 0) return null;

@@ -18,7 +18,7 @@
  */
 import type { Action, Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
+import { bestStatusIn, addressFromField } from '../../parse/dsn.js';
 import { joinReply } from './text-bounce.js';
 
 const NAME = 'gmail';
@@ -86,10 +86,10 @@ export function decodeGmailText(text: string, failedHeader: string[] = []): Deco
     }
     const m = ADDRESS_RE.exec(line);
     if (!m) break;
-    recipients.push(normalizeAddress(m[1] ?? ''));
+    recipients.push(addressFromField(m[1] ?? ''));
   }
   if (recipients.length === 0) {
-    for (const v of failedHeader) for (const a of v.split(',')) if (a.trim()) recipients.push(normalizeAddress(a));
+    for (const v of failedHeader) for (const a of v.split(',')) if (a.trim()) recipients.push(addressFromField(a));
   }
   if (recipients.length === 0) return null;
 

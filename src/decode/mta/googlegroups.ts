@@ -9,7 +9,7 @@
 import type { Finding } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { newFinding } from './text-bounce.js';
-import { normalizeAddress } from '../../parse/dsn.js';
+import { addressFromField } from '../../parse/dsn.js';
 
 const NAME = 'googlegroups';
 
@@ -44,7 +44,7 @@ export const googlegroups: Decoder = {
     const recipients: string[] = [];
     for (const v of input.msg.headers.getAll('x-failed-recipients')) {
       for (const a of v.split(',')) {
-        const r = normalizeAddress(a);
+        const r = addressFromField(a);
         if (r.includes('@') && !recipients.includes(r)) recipients.push(r);
       }
     }

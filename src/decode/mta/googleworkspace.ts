@@ -13,7 +13,7 @@
  */
 import type { Action, Finding, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
-import { bestStatusIn, normalizeAddress } from '../../parse/dsn.js';
+import { bestStatusIn, addressFromField } from '../../parse/dsn.js';
 import { joinReply, newFinding, squeeze } from './text-bounce.js';
 
 const NAME = 'googleworkspace';
@@ -125,10 +125,10 @@ function readGoogleText(input: DecodeInput): GoogleText | null {
   // Recipients: the sentence naming the address, else X-Failed-Recipients.
   const recipients: string[] = [];
   const to = TO_RE.exec(text);
-  if (to) recipients.push(normalizeAddress(to[1] ?? ''));
+  if (to) recipients.push(addressFromField(to[1] ?? ''));
   for (const v of input.msg.headers.getAll('x-failed-recipients')) {
     for (const a of v.split(',')) {
-      const r = normalizeAddress(a);
+      const r = addressFromField(a);
       if (r.includes('@') && !recipients.includes(r)) recipients.push(r);
     }
   }

@@ -18,7 +18,7 @@
 import type { Action, Finding, Report } from '../../types.js';
 import type { Decoder, DecodeInput, DecodeResult } from '../types.js';
 import { newFinding } from './text-bounce.js';
-import { normalizeAddress } from '../../parse/dsn.js';
+import { addressFromField } from '../../parse/dsn.js';
 
 const NAME = 'outlook';
 
@@ -81,7 +81,7 @@ function readLead(text: string): { action: Action; reason: string; recipients: s
     }
     const m = ADDRESS_LINE_RE.exec(line);
     if (!m) break;
-    recipients.push(normalizeAddress(m[1] ?? ''));
+    recipients.push(addressFromField(m[1] ?? ''));
   }
   return { action, reason: reason ? whole : '', recipients };
 }

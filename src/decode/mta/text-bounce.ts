@@ -5,7 +5,7 @@
  * code (RFC 5321) found in a line, multi-line SMTP replies joined into one diagnostic, addresses.
  * No config keys. Pure functions; no regex here may backtrack badly on long lines.
  */
-import { normalizeAddress } from '../../parse/dsn.js';
+import { addressFromField } from '../../parse/dsn.js';
 import type { MimePart, ParsedMessage } from '../../parse/message.js';
 import type { DecodeInput } from '../types.js';
 import type { Action, Finding } from '../../types.js';
@@ -13,7 +13,7 @@ import type { Action, Finding } from '../../types.js';
 /** A Finding with every string field empty; the decoder fills what the report states. */
 export function newFinding(decodedBy: string, recipient: string, action: Action = 'failed'): Finding {
   return {
-    recipient: normalizeAddress(recipient),
+    recipient: addressFromField(recipient),
     action,
     status: '',
     replyCode: '',
@@ -27,7 +27,7 @@ export function newFinding(decodedBy: string, recipient: string, action: Action 
 }
 
 // One address normaliser for every decoder: the DSN reader's (quoted local parts, mailto:, <...>).
-export { normalizeAddress };
+export { addressFromField };
 
 const LOCAL_STOP = new Set([..." \t\n<>()\"'[],;:@"]);
 const DOMAIN_CHAR = /[-A-Za-z0-9.]/;
@@ -35,7 +35,7 @@ const DOMAIN_CHAR = /[-A-Za-z0-9.]/;
 /** The first e-mail address in a string ('' if none). Prefers one inside <...>. */
 export function findAddress(s: string): string {
   const angled = /<([^<>\s@]+@[^<>\s]+)>/.exec(s);
-  if (angled && angled[1] !== undefined) return normalizeAddress(angled[1]);
+  if (angled && angled[1] !== undefined) return addressFromField(angled[1]);
   // A bare local@domain.tld: grow around each '@' by hand (a regex here backtracks on long tokens).
   for (let at = s.indexOf('@'); at >= 0; at = s.indexOf('@', at + 1)) {
     let a = at;
@@ -43,7 +43,7 @@ export function findAddress(s: string): string {
     let b = at + 1;
     while (b < s.length && DOMAIN_CHAR.test(s[b]!)) b++;
     const domain = s.slice(at + 1, b).replace(/(?<!\.)\.+$/, '');
-    if (a < at && /^[A-Za-z0-9][-A-Za-z0-9.]*\.[A-Za-z0-9-]+$/.test(domain)) return normalizeAddress(s.slice(a, at + 1) + domain);
+    if (a < at && /^[A-Za-z0-9][-A-Za-z0-9.]*\.[A-Za-z0-9-]+$/.test(domain)) return addressFromField(s.slice(a, at + 1) + domain);
   }
   return '';
 }
@@ -209,7 +209,7 @@ export function addressBlocks(
   for (const line of body.split('\n')) {
     const a = addressLine.exec(line);
     if (a) {
-      blocks.push({ recipient: normalizeAddress(a[1] ?? ''), lines: [] });
+      blocks.push({ recipient: addressFromField(a[1] ?? ''), lines: [] });
       continue;
     }
     const current = blocks[blocks.length - 1];

@@ -1,5 +1,5 @@
 /**
- * migrations/0004-address-normal-form - existing stores move to the normal form of issue 19
+ * migrations/0004-address-normal-form - existing stores move to the address normal form (address/normal.ts)
  * (src/address/normal.ts, docs/STATE-RULES.md): domains as U-labels instead of A-labels, local
  * parts case-folded as Postfix folds lookup keys (ß -> ss, final ς -> σ) instead of lower-cased.
  * It also repairs what the latin1 reading of IMAP delivery headers left behind.

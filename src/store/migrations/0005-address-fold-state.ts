@@ -1,7 +1,7 @@
 /**
  * migrations/0005-address-fold-state - the `addresses` row keeps what the next state step needs
- * (store/addresses.ts AddressFold), so a new event is applied to the row in O(1) instead of folding
- * the address's whole history again (issue 18: one role address had 3,450 events):
+ * (store/state-rules.ts AddressFold), so a new event is applied to the row in O(1) instead of folding
+ * the address's whole history again (one role address of a backfill had 3,450 events):
  *
  * - `soft_day_list`: the UTC day numbers (ms / 86,400,000) of the soft bounces still counted for
  *   escalation, ascending, comma-separated ('' = none);

@@ -6,7 +6,7 @@ import { activehunter } from '../../../src/decode/mta/activehunter.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-rcpt.eml', 0, 'alice@gw.example.ac.jp', '5.1.1', '550', '', 'Recipient address rejected: unknown local user'],
+  { file: '01-rcpt.eml', index: 0, recipient: 'alice@gw.example.ac.jp', status: '5.1.1', replyCode: '550', hint: '', diagnostic: 'Recipient address rejected: unknown local user' },
 ];
 
 fixtureSuite(activehunter, rows);

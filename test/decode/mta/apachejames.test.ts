@@ -6,7 +6,7 @@ import { apachejames } from '../../../src/decode/mta/apachejames.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-user.eml', 0, 'alice@james.example.org', '', '550', '', '550 Requested action not taken: mailbox unavailable'],
+  { file: '01-user.eml', index: 0, recipient: 'alice@james.example.org', status: '', replyCode: '550', hint: '', diagnostic: '550 Requested action not taken: mailbox unavailable' },
 ];
 
 fixtureSuite(apachejames, rows);

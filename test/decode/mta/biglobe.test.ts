@@ -6,7 +6,7 @@ import { biglobe } from '../../../src/decode/mta/biglobe.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-full.eml', 0, 'alice@mail.biglobe.ne.jp', '', '', 'mailboxfull', "recipient's mailbox exceeded the local limit"],
+  { file: '01-full.eml', index: 0, recipient: 'alice@mail.biglobe.ne.jp', status: '', replyCode: '', hint: 'mailboxfull', diagnostic: "recipient's mailbox exceeded the local limit" },
 ];
 
 fixtureSuite(biglobe, rows);

@@ -6,10 +6,10 @@ import { courier } from '../../../src/decode/mta/courier.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-text.eml', 0, 'alice@example.org', '5.1.1', '550', '', '550 5.1.1 <alice@example.org>: mailbox unavailable'],
-  ['01-text.eml', 1, 'bob@nowhere.example', '', '', 'hostunknown', 'No such domain.'],
+  { file: '01-text.eml', index: 0, recipient: 'alice@example.org', status: '5.1.1', replyCode: '550', hint: '', diagnostic: '550 5.1.1 <alice@example.org>: mailbox unavailable' },
+  { file: '01-text.eml', index: 1, recipient: 'bob@nowhere.example', status: '', replyCode: '', hint: 'hostunknown', diagnostic: 'No such domain.' },
   // A template without Courier's banner: the "<addr>:" block with host and transcript lines.
-  ['02-custom-template.eml', 0, 'eva@remote.example', '5.1.1', '550', '', 'Recipient address rejected: User unknown'],
+  { file: '02-custom-template.eml', index: 0, recipient: 'eva@remote.example', status: '5.1.1', replyCode: '550', hint: '', diagnostic: 'Recipient address rejected: User unknown' },
 ];
 
 fixtureSuite(courier, rows);

@@ -6,7 +6,7 @@ import { domino } from '../../../src/decode/mta/domino.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-directory.eml', 0, 'alice@corp.example.com', '', '', 'userunknown', 'not listed in Domino Directory'],
+  { file: '01-directory.eml', index: 0, recipient: 'alice@corp.example.com', status: '', replyCode: '', hint: 'userunknown', diagnostic: 'not listed in Domino Directory' },
 ];
 
 fixtureSuite(domino, rows);

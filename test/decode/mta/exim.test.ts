@@ -11,23 +11,23 @@ import { corpusSuite, fixture, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
   // A multi-line reply is joined without its repeated "550-5.1.1" prefixes.
-  ['01-rcpt.eml', 0, 'alice@example.org', '5.1.1', '550', '', '550 5.1.1 The mailbox you tried to reach does not exist here. Please check'],
-  ['01-rcpt.eml', 1, 'bob@example.org', '5.7.1', '554', '', 'your IP is listed at bl.example.net'],
-  ['02-local.eml', 0, 'carol@example.net', '', '', 'expired', 'retry timeout exceeded'],
+  { file: '01-rcpt.eml', index: 0, recipient: 'alice@example.org', status: '5.1.1', replyCode: '550', hint: '', diagnostic: '550 5.1.1 The mailbox you tried to reach does not exist here. Please check' },
+  { file: '01-rcpt.eml', index: 1, recipient: 'bob@example.org', status: '5.7.1', replyCode: '554', hint: '', diagnostic: 'your IP is listed at bl.example.net' },
+  { file: '02-local.eml', index: 0, recipient: 'carol@example.net', status: '', replyCode: '', hint: 'expired', diagnostic: 'retry timeout exceeded' },
   // "save to" and "pipe to" deliveries are reported for the address that generated them.
-  ['02-local.eml', 1, 'dave@example.net', '', '', 'mailboxfull', 'mailbox is full'],
-  ['02-local.eml', 2, 'erin@example.net', '', '', 'mailererror', 'address_pipe transport returned 69'],
-  ['03-delayed.eml', 0, 'frank@example.org', '4.3.0', '451', '', '451 4.3.0 Temporary lookup failure', 'delayed'],
-  ['04-dsn-local.eml', 0, 'grace@example.net', '', '', 'mailboxfull', 'mailbox is full'],
-  ['05-generated.eml', 0, 'liam@example.org', '5.3.4', '552', '', '552 5.3.4 Message size exceeds fixed maximum message size'],
+  { file: '02-local.eml', index: 1, recipient: 'dave@example.net', status: '', replyCode: '', hint: 'mailboxfull', diagnostic: 'mailbox is full' },
+  { file: '02-local.eml', index: 2, recipient: 'erin@example.net', status: '', replyCode: '', hint: 'mailererror', diagnostic: 'address_pipe transport returned 69' },
+  { file: '03-delayed.eml', index: 0, recipient: 'frank@example.org', status: '4.3.0', replyCode: '451', hint: '', diagnostic: '451 4.3.0 Temporary lookup failure', action: 'delayed' },
+  { file: '04-dsn-local.eml', index: 0, recipient: 'grace@example.net', status: '', replyCode: '', hint: 'mailboxfull', diagnostic: 'mailbox is full' },
+  { file: '05-generated.eml', index: 0, recipient: 'liam@example.org', status: '5.3.4', replyCode: '552', hint: '', diagnostic: '552 5.3.4 Message size exceeds fixed maximum message size' },
   // bounce_message_file: subject and every sentence the administrator's; X-Failed-Recipients, the
   // message id and the address blocks are Exim's.
-  ['06-custom-bounce-file.eml', 0, 'maria@example.net', '5.1.1', '550', '', 'Recipient address rejected: User unknown'],
-  ['06-custom-bounce-file.eml', 1, 'jun@example.jp', '', '', 'hostunknown', 'Unrouteable address'],
+  { file: '06-custom-bounce-file.eml', index: 0, recipient: 'maria@example.net', status: '5.1.1', replyCode: '550', hint: '', diagnostic: 'Recipient address rejected: User unknown' },
+  { file: '06-custom-bounce-file.eml', index: 1, recipient: 'jun@example.jp', status: '', replyCode: '', hint: 'hostunknown', diagnostic: 'Unrouteable address' },
   // Older Exims' warning: "The address to which the message has not yet been delivered is:".
-  ['07-old-warning.eml', 0, 'sven@lagging.example', '4.3.0', '451', '', '451 4.3.0 Temporary lookup failure', 'delayed'],
+  { file: '07-old-warning.eml', index: 0, recipient: 'sven@lagging.example', status: '4.3.0', replyCode: '451', hint: '', diagnostic: '451 4.3.0 Temporary lookup failure', action: 'delayed' },
   // warn_message_file: no sentence of Exim's left; "Delay reason:" and no X-Failed-Recipients.
-  ['08-custom-warning.eml', 0, 'pia@busy.example', '4.2.2', '452', '', 'Mailbox over quota', 'delayed'],
+  { file: '08-custom-warning.eml', index: 0, recipient: 'pia@busy.example', status: '4.2.2', replyCode: '452', hint: '', diagnostic: 'Mailbox over quota', action: 'delayed' },
 ];
 
 fixtureSuite(exim, rows);

@@ -6,9 +6,9 @@ import { ezweb } from '../../../src/decode/mta/ezweb.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-transcript.eml', 0, 'alice@ezweb.ne.jp', '', '550', '', '550 <alice@ezweb.ne.jp>: User unknown'],
-  ['02-timeout.eml', 0, 'bob@ezweb.ne.jp', '', '', 'expired', 'Remote host is not responding.'],
-  ['03-filter.eml', 0, 'carol@ezweb.ne.jp', '', '', 'filtered', 'rejected by a remote mail server'],
+  { file: '01-transcript.eml', index: 0, recipient: 'alice@ezweb.ne.jp', status: '', replyCode: '550', hint: '', diagnostic: '550 <alice@ezweb.ne.jp>: User unknown' },
+  { file: '02-timeout.eml', index: 0, recipient: 'bob@ezweb.ne.jp', status: '', replyCode: '', hint: 'expired', diagnostic: 'Remote host is not responding.' },
+  { file: '03-filter.eml', index: 0, recipient: 'carol@ezweb.ne.jp', status: '', replyCode: '', hint: 'filtered', diagnostic: 'rejected by a remote mail server' },
 ];
 
 fixtureSuite(ezweb, rows);

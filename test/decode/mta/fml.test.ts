@@ -7,7 +7,7 @@ import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
   // The list address is what refused our message.
-  ['01-not-member.eml', 0, 'cats@lists.example.org', '', '', 'rejected', 'You are not a member of this mailing list'],
+  { file: '01-not-member.eml', index: 0, recipient: 'cats@lists.example.org', status: '', replyCode: '', hint: 'rejected', diagnostic: 'You are not a member of this mailing list' },
 ];
 
 fixtureSuite(fml, rows);

@@ -72,8 +72,21 @@ export function formatReason(f: Finding, findings: Finding[], want: string): str
   return classify(f, { type: 'bounce', findings, decodedBy: f.decodedBy, problems: [] }).reason;
 }
 
-/** One expected finding of a fixture: [file, index, recipient, status, replyCode, reason from the format's words, diagnostic part, action]. */
-export type Row = [file: string, index: number, recipient: string, status: string, replyCode: string, hint: string, diagnostic: string, action?: string];
+/** One expected finding of a fixture (named fields, as in group-b.ts's tables). */
+export interface Row {
+  file: string;
+  /** Which finding of the message. */
+  index: number;
+  recipient: string;
+  status: string;
+  replyCode: string;
+  /** The reason from the format's own words ('' = none). */
+  hint: string;
+  /** A part of the diagnostic. */
+  diagnostic: string;
+  /** Default 'failed'. */
+  action?: string;
+}
 
 /**
  * The decoder's it.each table over its own fixtures (test/fixtures/mta/<name>/), plus the checks
@@ -82,7 +95,8 @@ export type Row = [file: string, index: number, recipient: string, status: strin
  */
 export function fixtureSuite(decoder: Decoder, rows: Row[]): void {
   describe(`${decoder.name} fixtures`, () => {
-    it.each(rows)('%s #%i: %s %s', async (file, index, recipient, status, replyCode, hint, diagnostic, action) => {
+    it.each(rows.map((r) => [r.file, r.index, r.recipient, r.status, r] as const))('%s #%i: %s %s', async (_f, _i, _r, _s, row) => {
+      const { file, index, recipient, status, replyCode, hint, diagnostic, action } = row;
       const r = await run(decoder, fixture(decoder.name, file));
       expect(r, `${file}: want a result, got null`).not.toBeNull();
       const f = r!.findings[index];
@@ -100,7 +114,7 @@ export function fixtureSuite(decoder: Decoder, rows: Row[]): void {
 
     it.each(fixtureFiles(decoder.name))('%s: finding count matches the table', async (file) => {
       const r = await run(decoder, fixture(decoder.name, file));
-      const want = rows.filter((row) => row[0] === file).length;
+      const want = rows.filter((row) => row.file === file).length;
       expect(r?.findings.length ?? 0).toBe(want);
     });
 

@@ -6,10 +6,10 @@ import { groupwise } from '../../../src/decode/mta/groupwise.js';
 import { fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-two-recipients.eml', 0, 'r.haas@westside.example', '', '', '', 'user not found'],
-  ['01-two-recipients.eml', 1, 'team-sales@westside.example', '', '', '', 'host not found'],
+  { file: '01-two-recipients.eml', index: 0, recipient: 'r.haas@westside.example', status: '', replyCode: '', hint: '', diagnostic: 'user not found' },
+  { file: '01-two-recipients.eml', index: 1, recipient: 'team-sales@westside.example', status: '', replyCode: '', hint: '', diagnostic: 'host not found' },
   // No GroupWise header or From: GWIA's sentence and its indented list; the reason wraps.
-  ['02-banner-only-structure.eml', 0, 'l.moreau@eastside.example', '5.7.1', '554', '', '554 5.7.1 Message rejected as spam by content filter'],
+  { file: '02-banner-only-structure.eml', index: 0, recipient: 'l.moreau@eastside.example', status: '5.7.1', replyCode: '554', hint: '', diagnostic: '554 5.7.1 Message rejected as spam by content filter' },
 ];
 
 fixtureSuite(groupwise, rows);

@@ -6,7 +6,7 @@ import { kddi } from '../../../src/decode/mta/kddi.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-full.eml', 0, 'alice@x123.dion.ne.jp', '', '', 'mailboxfull', 'As their mailbox is full.'],
+  { file: '01-full.eml', index: 0, recipient: 'alice@x123.dion.ne.jp', status: '', replyCode: '', hint: 'mailboxfull', diagnostic: 'As their mailbox is full.' },
 ];
 
 fixtureSuite(kddi, rows);

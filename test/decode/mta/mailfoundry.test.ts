@@ -6,7 +6,7 @@ import { mailfoundry } from '../../../src/decode/mta/mailfoundry.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-rcpt.eml', 0, 'alice@example.org', '5.1.1', '550', '', '550 5.1.1 <alice@example.org> recipient rejected'],
+  { file: '01-rcpt.eml', index: 0, recipient: 'alice@example.org', status: '5.1.1', replyCode: '550', hint: '', diagnostic: '550 5.1.1 <alice@example.org> recipient rejected' },
 ];
 
 fixtureSuite(mailfoundry, rows);

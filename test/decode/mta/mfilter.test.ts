@@ -7,8 +7,8 @@ import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
   // One server message for every listed address.
-  ['01-server.eml', 0, 'alice@example.co.jp', '5.7.1', '550', '', 'Message rejected as spam by content filter'],
-  ['01-server.eml', 1, 'bob@example.co.jp', '5.7.1', '550', '', 'Message rejected as spam by content filter'],
+  { file: '01-server.eml', index: 0, recipient: 'alice@example.co.jp', status: '5.7.1', replyCode: '550', hint: '', diagnostic: 'Message rejected as spam by content filter' },
+  { file: '01-server.eml', index: 1, recipient: 'bob@example.co.jp', status: '5.7.1', replyCode: '550', hint: '', diagnostic: 'Message rejected as spam by content filter' },
 ];
 
 fixtureSuite(mfilter, rows);

@@ -6,7 +6,7 @@ import { mxlogic } from '../../../src/decode/mta/mxlogic.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-line.eml', 0, 'alice@example.org', '5.1.1', '550', '', 'User unknown in relay recipient table'],
+  { file: '01-line.eml', index: 0, recipient: 'alice@example.org', status: '5.1.1', replyCode: '550', hint: '', diagnostic: 'User unknown in relay recipient table' },
 ];
 
 fixtureSuite(mxlogic, rows);

@@ -6,9 +6,9 @@ import { notes } from '../../../src/decode/mta/notes.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-nab.eml', 0, 'alice@notes.example.com', '', '', 'userunknown', 'User not listed in public Name & Address Book'],
+  { file: '01-nab.eml', index: 0, recipient: 'alice@notes.example.com', status: '', replyCode: '', hint: 'userunknown', diagnostic: 'User not listed in public Name & Address Book' },
   // ISO-2022-JP text: "not in the directory list".
-  ['02-japanese.eml', 0, 'bob@notes.example.co.jp', '', '', 'userunknown', 'ディレクトリのリストにありません'],
+  { file: '02-japanese.eml', index: 0, recipient: 'bob@notes.example.co.jp', status: '', replyCode: '', hint: 'userunknown', diagnostic: 'ディレクトリのリストにありません' },
 ];
 
 fixtureSuite(notes, rows);

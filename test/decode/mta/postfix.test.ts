@@ -9,19 +9,19 @@ import { parseMessage } from '../../../src/parse/message.js';
 import { corpusSuite, fixture, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-text.eml', 0, 'alice@example.org', '5.1.1', '550', '', 'Recipient address rejected: User unknown in virtual mailbox table'],
-  ['01-text.eml', 1, 'bob@nowhere.example', '', '', 'hostunknown', 'Host or domain name not found'],
-  ['01-text.eml', 2, 'team@example.net', '5.7.1', '554', '', 'blocked using zen.example.org'],
-  ['02-transcript.eml', 0, 'dave@example.net', '4.3.1', '452', '', '452 4.3.1 Insufficient system storage'],
-  ['03-dsn.eml', 0, 'henry@example.org', '5.2.2', '552', '', 'Recipient address rejected: mailbox full'],
+  { file: '01-text.eml', index: 0, recipient: 'alice@example.org', status: '5.1.1', replyCode: '550', hint: '', diagnostic: 'Recipient address rejected: User unknown in virtual mailbox table' },
+  { file: '01-text.eml', index: 1, recipient: 'bob@nowhere.example', status: '', replyCode: '', hint: 'hostunknown', diagnostic: 'Host or domain name not found' },
+  { file: '01-text.eml', index: 2, recipient: 'team@example.net', status: '5.7.1', replyCode: '554', hint: '', diagnostic: 'blocked using zen.example.org' },
+  { file: '02-transcript.eml', index: 0, recipient: 'dave@example.net', status: '4.3.1', replyCode: '452', hint: '', diagnostic: '452 4.3.1 Insufficient system storage' },
+  { file: '03-dsn.eml', index: 0, recipient: 'henry@example.org', status: '5.2.2', replyCode: '552', hint: '', diagnostic: 'Recipient address rejected: mailbox full' },
   // The warning template: same entries, action delayed.
-  ['04-delayed.eml', 0, 'ivan@example.org', '', '', '', 'Connection timed out', 'delayed'],
+  { file: '04-delayed.eml', index: 0, recipient: 'ivan@example.org', status: '', replyCode: '', hint: '', diagnostic: 'Connection timed out', action: 'delayed' },
   // bounce_template_file: subject, From's name, every paragraph the administrator's. The entries
   // are Postfix's; the alias we sent to ("expanded from") is the recipient.
-  ['05-custom-template.eml', 0, 'anna.berg@example.org', '5.1.1', '550', '', 'User unknown in local recipient table'],
-  ['05-custom-template.eml', 1, 'vertrieb@example.org', '5.2.2', '552', '', 'Mailbox full'],
+  { file: '05-custom-template.eml', index: 0, recipient: 'anna.berg@example.org', status: '5.1.1', replyCode: '550', hint: '', diagnostic: 'User unknown in local recipient table' },
+  { file: '05-custom-template.eml', index: 1, recipient: 'vertrieb@example.org', status: '5.2.2', replyCode: '552', hint: '', diagnostic: 'Mailbox full' },
   // A custom delay template: only the DSN part says "Action: delayed".
-  ['06-delayed-dsn.eml', 0, 'ole@slow.example', '', '', '', 'Connection timed out', 'delayed'],
+  { file: '06-delayed-dsn.eml', index: 0, recipient: 'ole@slow.example', status: '', replyCode: '', hint: '', diagnostic: 'Connection timed out', action: 'delayed' },
 ];
 
 fixtureSuite(postfix, rows);

@@ -6,18 +6,18 @@ import { qmail } from '../../../src/decode/mta/qmail.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-user-unknown.eml', 0, 'alice@example.org', '5.1.1', '550', '', 'Recipient address rejected: no such mailbox'],
-  ['01-user-unknown.eml', 1, 'bob@example.org', '5.7.1', '553', '', '553 5.7.1 Sender domain has no valid SPF record'],
-  ['02-no-host.eml', 0, 'carol@nowhere.example', '5.1.2', '', 'hostunknown', "couldn't find any host named nowhere.example"],
-  ['02-no-host.eml', 1, 'dave@example.net', '4.4.1', '', 'networkerror', "wasn't able to establish an SMTP connection"],
+  { file: '01-user-unknown.eml', index: 0, recipient: 'alice@example.org', status: '5.1.1', replyCode: '550', hint: '', diagnostic: 'Recipient address rejected: no such mailbox' },
+  { file: '01-user-unknown.eml', index: 1, recipient: 'bob@example.org', status: '5.7.1', replyCode: '553', hint: '', diagnostic: '553 5.7.1 Sender domain has no valid SPF record' },
+  { file: '02-no-host.eml', index: 0, recipient: 'carol@nowhere.example', status: '5.1.2', replyCode: '', hint: 'hostunknown', diagnostic: "couldn't find any host named nowhere.example" },
+  { file: '02-no-host.eml', index: 1, recipient: 'dave@example.net', status: '4.4.1', replyCode: '', hint: 'networkerror', diagnostic: "wasn't able to establish an SMTP connection" },
   // A remote answer outranks qmail's queue-lifetime sentence: no 'expired' hint here.
-  ['02-no-host.eml', 2, 'erin@example.net', '4.7.0', '421', '', '421 4.7.0 Too many connections'],
-  ['03-expired.eml', 0, 'frank@example.net', '', '', 'expired', 'in the queue too long'],
-  ['04-multiline.eml', 0, 'judy@example.org', '5.7.1', '554', '', '554 5.7.1 This message was classified as bulk mail and refused by policy'],
-  ['04-multiline.eml', 1, 'karl@example.net', '5.4.6', '', '', 'This message is looping'],
+  { file: '02-no-host.eml', index: 2, recipient: 'erin@example.net', status: '4.7.0', replyCode: '421', hint: '', diagnostic: '421 4.7.0 Too many connections' },
+  { file: '03-expired.eml', index: 0, recipient: 'frank@example.net', status: '', replyCode: '', hint: 'expired', diagnostic: 'in the queue too long' },
+  { file: '04-multiline.eml', index: 0, recipient: 'judy@example.org', status: '5.7.1', replyCode: '554', hint: '', diagnostic: '554 5.7.1 This message was classified as bulk mail and refused by policy' },
+  { file: '04-multiline.eml', index: 1, recipient: 'karl@example.net', status: '5.4.6', replyCode: '', hint: '', diagnostic: 'This message is looping' },
   // Another intro and subject; the QSBMF paragraphs and separator are qmail-send's.
-  ['05-custom-intro.eml', 0, 'ines@isp.example', '5.1.1', '', 'userunknown', 'no mailbox here by that name'],
-  ['05-custom-intro.eml', 1, 'bruno@far.example', '5.7.1', '550', '', 'Relay access denied'],
+  { file: '05-custom-intro.eml', index: 0, recipient: 'ines@isp.example', status: '5.1.1', replyCode: '', hint: 'userunknown', diagnostic: 'no mailbox here by that name' },
+  { file: '05-custom-intro.eml', index: 1, recipient: 'bruno@far.example', status: '5.7.1', replyCode: '550', hint: '', diagnostic: 'Relay access denied' },
 ];
 
 fixtureSuite(qmail, rows);

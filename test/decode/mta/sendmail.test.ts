@@ -7,9 +7,9 @@ import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
   // The remote reply ("<<< ...") is the diagnostic, not Sendmail's own summary line.
-  ['01-transcript.eml', 0, 'alice@example.org', '5.1.1', '550', '', '550 5.1.1 <alice@example.org>... No such user'],
-  ['01-transcript.eml', 1, 'bob@example.org', '5.2.2', '552', '', '552 5.2.2 Mailbox over quota'],
-  ['02-warning.eml', 0, 'carol@example.org', '', '', '', 'Deferred: Connection timed out', 'delayed'],
+  { file: '01-transcript.eml', index: 0, recipient: 'alice@example.org', status: '5.1.1', replyCode: '550', hint: '', diagnostic: '550 5.1.1 <alice@example.org>... No such user' },
+  { file: '01-transcript.eml', index: 1, recipient: 'bob@example.org', status: '5.2.2', replyCode: '552', hint: '', diagnostic: '552 5.2.2 Mailbox over quota' },
+  { file: '02-warning.eml', index: 0, recipient: 'carol@example.org', status: '', replyCode: '', hint: '', diagnostic: 'Deferred: Connection timed out', action: 'delayed' },
 ];
 
 fixtureSuite(sendmail, rows);

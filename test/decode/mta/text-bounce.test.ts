@@ -2,7 +2,7 @@
  * text-bounce helpers: status and reply-code extraction, reply joining, address finding.
  */
 import { describe, expect, it } from 'vitest';
-import { commandOf, findAddress, findReplyCode, findStatus, joinReply, normalizeAddress } from '../../../src/decode/mta/text-bounce.js';
+import { commandOf, findAddress, findReplyCode, findStatus, joinReply, addressFromField } from '../../../src/decode/mta/text-bounce.js';
 
 describe('findStatus', () => {
   it.each([
@@ -37,7 +37,7 @@ describe('joinReply', () => {
   });
 });
 
-describe('findAddress / normalizeAddress', () => {
+describe('findAddress / addressFromField', () => {
   it.each([
     ['<Alice@Example.ORG>: User unknown', 'Alice@example.org'],
     ['Delivery failed: bob@example.net', 'bob@example.net'],
@@ -48,7 +48,7 @@ describe('findAddress / normalizeAddress', () => {
   ])('%s -> %j', (s, want) => expect(findAddress(s)).toBe(want));
 
   it('strips brackets and trailing punctuation', () => {
-    expect(normalizeAddress(' <erin@EXAMPLE.net>, ')).toBe('erin@example.net');
+    expect(addressFromField(' <erin@EXAMPLE.net>, ')).toBe('erin@example.net');
   });
 });
 

@@ -6,7 +6,7 @@ import { trendmicro } from '../../../src/decode/mta/trendmicro.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-address.eml', 0, 'alice@gw.example.jp', '', '', 'userunknown', 'Please check if address is correct'],
+  { file: '01-address.eml', index: 0, recipient: 'alice@gw.example.jp', status: '', replyCode: '', hint: 'userunknown', diagnostic: 'Please check if address is correct' },
 ];
 
 fixtureSuite(trendmicro, rows);

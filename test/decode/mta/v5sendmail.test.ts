@@ -6,10 +6,10 @@ import { v5sendmail } from '../../../src/decode/mta/v5sendmail.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-transcript.eml', 0, 'alice@example.org', '', '550', '', '550 <alice@example.org>... Addressee unknown'],
-  ['01-transcript.eml', 1, 'bob@nowhere.example', '', '550', 'hostunknown', '550 Host unknown (Authoritative answer from name server)'],
+  { file: '01-transcript.eml', index: 0, recipient: 'alice@example.org', status: '', replyCode: '550', hint: '', diagnostic: '550 <alice@example.org>... Addressee unknown' },
+  { file: '01-transcript.eml', index: 1, recipient: 'bob@nowhere.example', status: '', replyCode: '550', hint: 'hostunknown', diagnostic: '550 Host unknown (Authoritative answer from name server)' },
   // No address in the transcript: the returned message's To: names the recipient.
-  ['02-days.eml', 0, 'carol@example.org', '', '', 'expired', 'Deferred: Connection refused by example.org'],
+  { file: '02-days.eml', index: 0, recipient: 'carol@example.org', status: '', replyCode: '', hint: 'expired', diagnostic: 'Deferred: Connection refused by example.org' },
 ];
 
 fixtureSuite(v5sendmail, rows);

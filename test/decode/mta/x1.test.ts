@@ -6,9 +6,9 @@ import { x1 } from '../../../src/decode/mta/x1.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-user.eml', 0, 'alice@example.org', '', '', '', 'User unknown'],
-  ['01-user.eml', 1, 'bob@example.org', '', '', '', 'Mailbox full'],
-  ['02-warning.eml', 0, 'carol@example.org', '', '', '', 'Connection timed out', 'delayed'],
+  { file: '01-user.eml', index: 0, recipient: 'alice@example.org', status: '', replyCode: '', hint: '', diagnostic: 'User unknown' },
+  { file: '01-user.eml', index: 1, recipient: 'bob@example.org', status: '', replyCode: '', hint: '', diagnostic: 'Mailbox full' },
+  { file: '02-warning.eml', index: 0, recipient: 'carol@example.org', status: '', replyCode: '', hint: '', diagnostic: 'Connection timed out', action: 'delayed' },
 ];
 
 fixtureSuite(x1, rows);

@@ -6,9 +6,9 @@ import { x2 } from '../../../src/decode/mta/x2.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-blocks.eml', 0, 'alice@portal.example.jp', '', '', '', "This user doesn't have a portal.example.jp account"],
-  ['01-blocks.eml', 1, 'bob@example.org', '', '', 'expired', 'unable to connect to remote server'],
-  ['02-notice.eml', 0, 'carol@example.org', '5.3.4', '552', '', '552 5.3.4 Message size exceeds fixed limit'],
+  { file: '01-blocks.eml', index: 0, recipient: 'alice@portal.example.jp', status: '', replyCode: '', hint: '', diagnostic: "This user doesn't have a portal.example.jp account" },
+  { file: '01-blocks.eml', index: 1, recipient: 'bob@example.org', status: '', replyCode: '', hint: 'expired', diagnostic: 'unable to connect to remote server' },
+  { file: '02-notice.eml', index: 0, recipient: 'carol@example.org', status: '5.3.4', replyCode: '552', hint: '', diagnostic: '552 5.3.4 Message size exceeds fixed limit' },
 ];
 
 fixtureSuite(x2, rows);

@@ -6,7 +6,7 @@ import { x3 } from '../../../src/decode/mta/x3.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-technical.eml', 0, 'alice@example.org', '5.1.1', '550', '', '550 5.1.1 <alice@example.org>... mailbox unknown'],
+  { file: '01-technical.eml', index: 0, recipient: 'alice@example.org', status: '5.1.1', replyCode: '550', hint: '', diagnostic: '550 5.1.1 <alice@example.org>... mailbox unknown' },
 ];
 
 fixtureSuite(x3, rows);

@@ -6,7 +6,7 @@ import { x4 } from '../../../src/decode/mta/x4.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-child.eml', 0, 'alice@example.org', '', '', 'mailboxfull', "because the user's mailfolder is full"],
+  { file: '01-child.eml', index: 0, recipient: 'alice@example.org', status: '', replyCode: '', hint: 'mailboxfull', diagnostic: "because the user's mailfolder is full" },
 ];
 
 fixtureSuite(x4, rows);

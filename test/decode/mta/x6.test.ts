@@ -6,8 +6,8 @@ import { x6 } from '../../../src/decode/mta/x6.js';
 import { corpusSuite, fixtureSuite, type Row } from './group-a.js';
 
 const rows: Row[] = [
-  ['01-rcpt.eml', 0, 'alice@example.org', '5.1.1', '550', '', '550 5.1.1 No such user'],
-  ['01-rcpt.eml', 1, 'bob@example.org', '4.2.2', '452', '', '452 4.2.2 Over quota'],
+  { file: '01-rcpt.eml', index: 0, recipient: 'alice@example.org', status: '5.1.1', replyCode: '550', hint: '', diagnostic: '550 5.1.1 No such user' },
+  { file: '01-rcpt.eml', index: 1, recipient: 'bob@example.org', status: '4.2.2', replyCode: '452', hint: '', diagnostic: '452 4.2.2 Over quota' },
 ];
 
 fixtureSuite(x6, rows);

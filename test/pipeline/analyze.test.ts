@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeMessage } from '../src/analyze.js';
-import { REASONS } from '../src/types.js';
+import { analyzeMessage } from '../../src/pipeline/analyze.js';
+import { REASONS } from '../../src/types.js';
 
 const DSN = `From: MAILER-DAEMON@mx.example.net
 To: bounces@example.com

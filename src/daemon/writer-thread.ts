@@ -1,5 +1,5 @@
 /**
- * daemon-worker - the daemon's writer thread: it commits what SMTP/LMTP intake received (group
+ * daemon/writer-thread - the daemon's writer thread (its main-thread side is writer.ts): it commits what SMTP/LMTP intake received (group
  * commit: one transaction per batch, then an fdatasync of the WAL) and runs the pipeline on it.
  * The main thread keeps the sockets: on two cores, SMTP replies and SQLite writes then run side
  * by side instead of taking turns on one event loop (bench:smtp, docs/BENCHMARKS.md). One
@@ -8,7 +8,7 @@
  * commits run between analyses; its own commit of a batch is one synchronous transaction, never
  * interleaved with intake's.
  *
- * In (from daemon.ts): {type:'save', items:[{seq, env, offset, length}], bytes} | {type:'process', ids, source} |
+ * In (from writer.ts): {type:'save', items:[{seq, env, offset, length}], bytes} | {type:'process', ids, source} |
  * {type:'sweep'} | {type:'verp', verp} (SIGHUP) | {type:'stop'}.
  * Out: {type:'saved', results:[{seq, id, duplicate} | {seq, error}]} once the batch is durable |
  * {type:'done', outcomes, items:[{source, at}], sweep?:{messages, seconds}} per pipeline batch | {type:'error', message} |
@@ -17,14 +17,15 @@
  * Config keys: store.path, store.busyTimeoutMs, state.*, verp.*, analysis.* (passed in workerData).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { poolAnalyzer } from './analyze-pool.js';
-import { child } from './log.js';
-import { openStore, type StoreOptions } from './store/index.js';
-import { attributeByVerp, type CheckOptions } from './verp/sign.js';
-import { GroupCommitter } from './intake/group-commit.js';
-import { INTAKE_BUSY_MS, Processor, reportable, WriteHealth } from './processor.js';
-import { DaemonError, isTemporary } from './errors.js';
-import type { Envelope, SourceKind } from './types.js';
+import { poolAnalyzer } from '../pipeline/analyze-pool.js';
+import { child } from '../log.js';
+import { openStore, type StoreOptions } from '../store/index.js';
+import { Pipeline } from '../pipeline/run.js';
+import { attributeByVerp, type CheckOptions } from '../verp/sign.js';
+import { GroupCommitter } from '../intake/group-commit.js';
+import { INTAKE_BUSY_MS, Scheduler, reportable, WriteHealth } from '../pipeline/scheduler.js';
+import { DaemonError, isTemporary } from '../errors.js';
+import type { Envelope, SourceKind } from '../types.js';
 
 /** One message of a 'save' batch: its bytes are bytes[offset, offset + length) of the batch. */
 export interface SaveItem {
@@ -44,7 +45,7 @@ type Job =
   | { type: 'stop' };
 
 const port = parentPort;
-if (!port) throw new Error('daemon-worker must run in a worker thread');
+if (!port) throw new Error('daemon/writer-thread must run in a worker thread');
 const log = child('analysis');
 
 // Functions do not cross threads: the VERP attribute hook is rebuilt here from the config slice.
@@ -63,11 +64,12 @@ const analyzer = poolAnalyzer(budget, {
   },
 });
 // Through a variable, so that a SIGHUP's new VERP keys apply here too ({type:'verp'}).
-const store = openStore({ ...storeOptions, analyze: analyzer.analyze, attribute: (env) => attribute(env) });
+const store = openStore(storeOptions);
+const pipeline = new Pipeline(store, { analyze: analyzer.analyze, attribute: (env) => attribute(env) });
 
 let committer: GroupCommitter;
-const processor = new Processor(
-  store,
+const scheduler = new Scheduler(
+  pipeline,
   () => Date.now() - committer.lastCommitAt < INTAKE_BUSY_MS,
   undefined,
   (outcomes, items, sweep) => port.postMessage({ type: 'done', outcomes: reportable(outcomes), items, sweep }),
@@ -83,11 +85,11 @@ function toPipeline(ids: number[], envs: Envelope[]): void {
     if (!l) bySource.set(s, (l = []));
     l.push(id);
   });
-  for (const [s, l] of bySource) processor.enqueue(l, s);
+  for (const [s, l] of bySource) scheduler.enqueue(l, s);
 }
 // The WAL sync blocks this thread (nothing else to do meanwhile; what arrives during it makes
-// the next batch). REBOUND_WRITER_SYNC=pool syncs in libuv's thread pool instead, for comparison.
-committer = new GroupCommitter(store, toPipeline, 500, process.env.REBOUND_WRITER_SYNC !== 'pool');
+// the next batch).
+committer = new GroupCommitter(store, toPipeline, 500);
 
 // A batch's results go back in one message, posted as soon as the batch's callbacks have run
 // (a microtask: before any pipeline step queued for this turn, which would hold the acks).
@@ -127,10 +129,10 @@ port.on('message', (job: Job) => {
       }
       return;
     case 'process':
-      processor.enqueue(job.ids, job.source);
+      scheduler.enqueue(job.ids, job.source);
       return;
     case 'sweep':
-      processor.sweepPending();
+      scheduler.sweepPending();
       return;
     case 'verp':
       attribute = attributeByVerp(job.verp);
@@ -140,7 +142,7 @@ port.on('message', (job: Job) => {
       // Saves in flight are answered first (the main thread waits for them before it says stop).
       void committer
         .drained()
-        .then(() => processor.stop())
+        .then(() => scheduler.stop())
         .then(() => analyzer.close())
         .then(() => {
           store.close();

@@ -13,13 +13,10 @@
  * an IMAP backlog for two days suspends from when it was written, and its 24 h may have passed.
  */
 import { analyzeMessage } from './analyze.js';
-import { withoutComments } from './decode/text.js';
-import type { DecodeContext } from './decode/types.js';
-import type { Analysis, Envelope } from './types.js';
-import { causeOf, effectOf } from './store/addresses.js';
-import type { EventInput } from './store/events.js';
-import type { MessageState, StoredMessage } from './store/messages.js';
-import { normaliseAddress } from './store/normalise.js';
+import { withoutComments } from '../decode/text.js';
+import type { DecodeContext } from '../decode/types.js';
+import type { Analysis, Envelope } from '../types.js';
+import { causeOf, effectOf, normaliseAddress, type EventInput, type ProcessPlan, type StoredMessage } from '../store/index.js';
 
 /** The analysis step (parse -> decode -> classify): analyzeMessage, or a test's stand-in. May
  *  answer at once or later; planMessage awaits it. */
@@ -35,31 +32,6 @@ export const defaultAnalyze: AnalyzeFn = (raw, env) => analyzeMessage(raw, undef
 export function decodeContextOf(env: Envelope): DecodeContext {
   const known = env.source === 'smtp' || env.source === 'lmtp';
   return known ? { mailFrom: env.mailFrom, rcptTo: env.rcptTo } : { rcptTo: env.rcptTo };
-}
-
-export interface ProcessOutcome {
-  id: number;
-  state: MessageState;
-  /** True when nothing was done (already processed, or raw pruned). */
-  skipped: boolean;
-  messageType?: string;
-  /** Events recorded. */
-  events: number;
-  /** Normalised addresses whose state was recomputed. */
-  addresses: string[];
-  /** Categories of the recorded failures (for summaries). */
-  categories: number[];
-  error?: string;
-}
-
-/** What processing decided about one message, before it is committed. */
-export interface ProcessPlan {
-  id: number;
-  state: MessageState;
-  error: string | null;
-  analysis: Analysis | null;
-  bounceAt: number | null;
-  events: EventInput[];
 }
 
 /**
@@ -95,7 +67,7 @@ export async function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>
   if (analysis.type === 'not-bounce') {
     return { ...base, analysis, bounceAt, state: 'not-a-bounce', error: null };
   }
-  // The VERP token names the address first, the report second (issue 4). A VERP return path is
+  // The VERP token names the address first, the report second. A VERP return path is
   // made for one recipient, so when the report names at most one distinct address the token's
   // address is the one the bounce is about (the report may show a forwarding target or nothing).
   // A report naming several addresses (an alias expanded at the far end) keeps them, since the

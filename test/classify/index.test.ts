@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/classify/index.js';
 import { REASONS } from '../../src/types.js';
 import type { Action, Finding } from '../../src/types.js';
-import { finding, report } from './support.js';
+import { finding, report } from '../support/classify.js';
 
 describe('not bounces', () => {
   it('Action delivered is delivered, category 0', () => {

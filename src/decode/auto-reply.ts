@@ -1,5 +1,5 @@
 /**
- * auto-reply - recognise automatic replies (RFC 3834: vacation, out-of-office, "no longer in use"
+ * decode/auto-reply - recognise automatic replies (RFC 3834: vacation, out-of-office, "no longer in use"
  * notices), which must never count as bounces.
  * In: DecodeInput. Out: one Finding for the replying address (From), reasonHint 'vacation', or
  * 'suspend' when the reply says the mailbox is no longer in use; type 'autoreply'.
@@ -8,10 +8,10 @@
  * The registry tries this only after every bounce format: Exim (and others) mark their own DSNs
  * auto-replied. No config keys.
  */
-import type { DecodeInput, DecodeResult, Decoder } from '../decode/types.js';
+import type { DecodeInput, DecodeResult, Decoder } from './types.js';
 import type { Finding, Reason } from '../types.js';
 import { addressList } from './arf.js';
-import { squeeze } from './dsn.js';
+import { squeeze } from '../parse/dsn.js';
 
 const NAME = 'auto-reply';
 

@@ -22,9 +22,9 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { DecodeContext } from './decode/types.js';
-import { decodeContextOf } from './pipeline.js';
-import type { Analysis, Envelope } from './types.js';
+import type { DecodeContext } from '../decode/types.js';
+import { decodeContextOf } from './plan.js';
+import type { Analysis, Envelope } from '../types.js';
 
 export interface PoolResult {
   analysis: Analysis;
@@ -35,7 +35,7 @@ export interface PoolResult {
 export interface AnalyzePool {
   readonly threads: number;
   /** Analyse one message (and gzip it when `pack`) in a worker, with what its envelope tells the
-   *  decode stage (pipeline.ts decodeContextOf). Rejects only when its worker died: err.code
+   *  decode stage (plan.ts decodeContextOf). Rejects only when its worker died: err.code
    *  'ERR_WORKER_OUT_OF_MEMORY' (the message needs more than a worker's heap) or another. */
   run(raw: Buffer, pack?: boolean, context?: DecodeContext): Promise<PoolResult>;
   /** Workers started to replace one that died or was terminated. */

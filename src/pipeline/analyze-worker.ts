@@ -11,9 +11,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeMessage } from './analyze.js';
-import { packRaw } from './store/messages.js';
-import type { DecodeContext } from './decode/types.js';
-import type { Analysis } from './types.js';
+// From messages.ts, not the store's index: a worker needs the gzip, not the store.
+import { packRaw } from '../store/messages.js';
+import type { DecodeContext } from '../decode/types.js';
+import type { Analysis } from '../types.js';
 
 const port = parentPort;
 if (!port) throw new Error('analyze-worker must run in a worker thread');

@@ -1,17 +1,18 @@
 /**
  * Acks first: while the pipeline works through a batch (each analysis awaits mailparser), an
  * intake commit on the same connection and event loop (the daemon's writer thread: GroupCommitter
- * + Processor) is made and answered before the batch ends, and the batch's own transaction still
+ * + Scheduler) is made and answered before the batch ends, and the batch's own transaction still
  * records every message. Real SQLite file (WAL), the real analyzer; ordering, not timing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GroupCommitter } from '../src/intake/group-commit.js';
-import { Processor } from '../src/processor.js';
-import { openStore } from '../src/store/index.js';
-import type { Envelope } from '../src/types.js';
+import { GroupCommitter } from '../../src/intake/group-commit.js';
+import { Scheduler } from '../../src/pipeline/scheduler.js';
+import { openStore } from '../../src/store/index.js';
+import { Pipeline } from '../../src/pipeline/run.js';
+import type { Envelope } from '../../src/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-yield-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +33,7 @@ describe('processor: intake commits run between the analyses of a batch', () => 
       const order: string[] = [];
       let batchCommitted: () => void = () => {};
       const batchDone = new Promise<void>((resolve) => (batchCommitted = resolve));
-      const processor = new Processor(store, () => false, 40, (_outcomes, _items, sweep) => {
+      const processor = new Scheduler(new Pipeline(store), () => false, 40, (_outcomes, _items, sweep) => {
         order.push(`batch of ${sweep?.messages ?? 0} committed`);
         batchCommitted();
       });
@@ -40,7 +41,7 @@ describe('processor: intake commits run between the analyses of a batch', () => 
       // Let the batch start (the sweep is scheduled with setImmediate), then commit one more.
       await new Promise((r) => setImmediate(r));
       await new Promise((r) => setImmediate(r));
-      const committer = new GroupCommitter(store, () => {}, 500, true);
+      const committer = new GroupCommitter(store, () => {}, 500);
       const acked = committer.submit(env(99), dsn(99)).then((r) => order.push(`ack ${r.duplicate ? 'dup' : 'new'}`));
       await Promise.all([batchDone, acked]);
       await processor.stop();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GroupCommitter } from '../../src/intake/smtp.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { Pipeline } from '../../src/pipeline/run.js';
 import type { Envelope } from '../../src/types.js';
 
 const dirs: string[] = [];
@@ -34,9 +35,9 @@ describe('GroupCommitter on a WAL file store', () => {
     const counting = {
       saveMessages: store.saveMessages.bind(store),
       saveMessagesUnsynced: store.saveMessagesUnsynced.bind(store),
-      syncWal: (cb: (err: Error | null) => void) => {
+      syncWalNow: () => {
         syncs.push(Date.now());
-        store.syncWal(cb);
+        store.syncWalNow();
       },
     };
     const gc = new GroupCommitter(counting);
@@ -54,17 +55,6 @@ describe('GroupCommitter on a WAL file store', () => {
     expect(rows).toEqual([{ compression: 'none', n: 60 }]);
   });
 
-  it('a failed sync answers every message of its group with the error (451 upstream)', async () => {
-    const { store } = fileStore();
-    const gc = new GroupCommitter({
-      saveMessages: store.saveMessages.bind(store),
-      saveMessagesUnsynced: store.saveMessagesUnsynced.bind(store),
-      syncWal: (cb) => setImmediate(() => cb(new Error('EIO'))),
-    });
-    const out = await Promise.allSettled([gc.submit(env(1), raw(1)), gc.submit(env(2), raw(2))]);
-    expect(out.map((o) => o.status)).toEqual(['rejected', 'rejected']);
-  });
-
   it('blocking sync (the writer thread): each batch is synced right after its commit, before any ack', async () => {
     const { store } = fileStore();
     const events: string[] = [];
@@ -75,17 +65,11 @@ describe('GroupCommitter on a WAL file store', () => {
           events.push(`commit ${items.length}`);
           return store.saveMessagesUnsynced(items);
         },
-        syncWal: () => {
-          throw new Error('the pool sync must not be used');
-        },
         syncWalNow: () => {
           events.push('sync');
           store.syncWalNow();
         },
       },
-      () => {},
-      500,
-      true,
     );
     const acks = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
@@ -108,14 +92,10 @@ describe('GroupCommitter on a WAL file store', () => {
       {
         saveMessages: store.saveMessages.bind(store),
         saveMessagesUnsynced: store.saveMessagesUnsynced.bind(store),
-        syncWal: (cb) => cb(null),
         syncWalNow: () => {
           throw new Error('EIO');
         },
       },
-      () => {},
-      500,
-      true,
     );
     const out = await Promise.allSettled([gc.submit(env(1), raw(1)), gc.submit(env(2), raw(2))]);
     expect(out.map((o) => o.status)).toEqual(['rejected', 'rejected']);
@@ -125,7 +105,7 @@ describe('GroupCommitter on a WAL file store', () => {
     const { store } = fileStore();
     const saved = store.saveMessagesUnsynced([{ env: env(7), raw: raw(7) }])!;
     expect(store.getMessage(saved[0]!.id)?.compression).toBe('none');
-    await store.processIds([saved[0]!.id], { relaxed: true });
+    await new Pipeline(store).processIds([saved[0]!.id], { relaxed: true });
     const m = store.getMessage(saved[0]!.id)!;
     expect(m.compression).toBe('gzip');
     expect(m.raw?.equals(raw(7))).toBe(true);

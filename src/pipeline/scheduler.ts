@@ -1,8 +1,8 @@
 /**
- * processor - runs the pipeline (parse -> decode -> classify -> record, pipeline.ts through the
+ * pipeline/scheduler - runs the pipeline (parse -> decode -> classify -> record, run.ts through the
  * store) on messages intake has committed, a batch per turn, yielding between batches; rows left
  * pending (a crash, another process) are swept first. Used in the daemon's writer thread
- * (daemon-worker.ts), or in the main thread when there is none.
+ * (daemon/writer-thread.ts).
  *
  * In: ids of committed messages (enqueue) and "sweep" requests. Out: processed rows in the store,
  * and one report per batch (metrics + debug log, or whatever the caller passes): the outcomes of
@@ -16,16 +16,17 @@
  * restart; WriteHealth says meanwhile that writes fail (health, metrics).
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { child } from './log.js';
-import { metrics } from './metrics.js';
-import type { ProcessOutcome, Store } from './store/index.js';
-import type { SourceKind } from './types.js';
+import { child } from '../log.js';
+import { metrics } from '../metrics.js';
+import type { ProcessOutcome } from '../store/index.js';
+import type { Pipeline } from './run.js';
+import type { SourceKind } from '../types.js';
 
 const log = child('daemon');
 
 /** Messages per pipeline turn (one transaction). The analyses (~0.5 ms of CPU each, most of it in
  *  mailparser) yield to the event loop as they go; the turn's commit blocks for a few ms. */
-export const PROCESS_BATCH = 40;
+const PROCESS_BATCH = 40;
 /** Pause between pipeline turns while intake is busy (a commit in the last INTAKE_BUSY_MS): a
  *  trickle, so a long burst still sees some progress; the rest waits for the end of the burst. */
 const BUSY_PAUSE_MS = 1000;
@@ -82,7 +83,7 @@ export class WriteHealth {
  * (relaxed): the results are derived from the stored raw message, and the next intake sync or
  * checkpoint writes them out anyway.
  */
-export class Processor {
+export class Scheduler {
   private queue: { id: number; source: SourceKind | 'pending'; at: number }[] = [];
   private running = false;
   private stopped = false;
@@ -96,7 +97,7 @@ export class Processor {
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly pipeline: Pipeline,
     /** True while intake is committing: processing then runs at a reduced duty cycle. */
     private readonly intakeBusy: () => boolean = () => false,
     private readonly batch = PROCESS_BATCH,
@@ -138,20 +139,20 @@ export class Processor {
   };
 
   /** One batch: its analyses await mailparser (intake commits run in between), then its plans
-   *  commit in one synchronous transaction (store.processIds). Never rejects. */
+   *  commit in one synchronous transaction (pipeline/run.ts processIds). Never rejects. */
   private async runStep(): Promise<void> {
     if (this.stopped) return this.finish();
     try {
       if (this.pendingSweep) {
         const t0 = performance.now();
-        const n = await this.store.processPending(this.batch, { relaxed: true });
+        const n = await this.pipeline.processPending(this.batch, { relaxed: true });
         // Through the report: in the writer thread this thread's metrics are nobody's.
         if (n > 0) this.report([], [], { messages: n, seconds: (performance.now() - t0) / 1000 });
         if (n < this.batch) this.pendingSweep = false;
       } else {
         // A small batch while intake is busy: its commit blocks the acks for a few ms only.
         const items = this.queue.splice(0, this.intakeBusy() ? BUSY_BATCH : this.batch);
-        const outcomes = await this.store.processIds(
+        const outcomes = await this.pipeline.processIds(
           items.map((i) => i.id),
           { relaxed: true },
         );

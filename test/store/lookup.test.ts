@@ -1,19 +1,17 @@
 /**
- * control/lookup - the fast "may I send?" path answers exactly as the store does, sees writes made
+ * store/lookup - the fast "may I send?" path answers exactly as the store does, sees writes made
  * by another handle from the next event-loop turn on, and never holds a read transaction past the
- * turn (a WAL checkpoint that waits for readers must not wait for it); with held snapshots (reader
- * processes), sees every committed write from the next turn on and holds no snapshot past the
- * limit. Also: the hand-written JSON
- * of verdictJson is byte-identical to JSON.stringify(verdictReply).
+ * turn (a WAL checkpoint that waits for readers must not wait for it); its close() leaves the
+ * process's other SQLite locks alone. Also: the hand-written JSON of verdictJson is
+ * byte-identical to JSON.stringify(verdictReply).
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdictJson, verdictReply } from '../../src/control/commands.js';
-import { openLookup, type Lookup } from '../../src/control/lookup.js';
+import { openLookup, type Lookup } from '../../src/store/lookup.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
 const HOUR = 3_600_000;
@@ -108,11 +106,9 @@ describe('openLookup', () => {
   });
 });
 
-describe('openLookup with held snapshots (reader processes)', () => {
-  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
+describe('openLookup turn after turn', () => {
   it('answers as store.mayISend does, turn after turn and within one turn', async () => {
-    const held = openLookup({ path: dbPath, state: { suspendHours: 12 } }, { holdSnapshotMs: 50 });
+    const held = openLookup({ path: dbPath, state: { suspendHours: 12 } });
     try {
       for (const a of addresses) {
         await nextTurn();
@@ -120,73 +116,6 @@ describe('openLookup with held snapshots (reader processes)', () => {
       }
       expect(addresses.map((a) => held.mayISend(a, now))).toEqual(addresses.map((a) => reader.mayISend(a, now)));
     } finally {
-      held.close();
-    }
-  });
-
-  it('keeps its snapshot across turns only while nothing is committed: a write is seen from the next turn on', async () => {
-    const held = openLookup({ path: dbPath }, { holdSnapshotMs: 60_000 });
-    try {
-      writer.importSuppressions([{ address: 'held@example.com', what: 'invalid', cause: '550 first', at: now }], 'test');
-      await nextTurn();
-      expect(held.mayISend('held@example.com', now)).toMatchObject({ verdict: 'invalid', cause: '550 first' });
-      await nextTurn();
-      expect(held.mayISend('held@example.com', now)).toMatchObject({ verdict: 'invalid' }); // the held snapshot
-      writer.reset('held@example.com', 'invalid', 'fixed', 'test');
-      await nextTurn();
-      // Committed before this turn's first lookup: seen, although the hold limit is far away.
-      expect(held.mayISend('held@example.com', now).verdict).toBe('ok');
-      writer.importSuppressions([{ address: 'held@example.com', what: 'complained', cause: 'abuse', at: now }], 'test');
-      await nextTurn();
-      expect(held.mayISend('nobody@example.com', now).verdict).toBe('ok');
-      expect(held.mayISend('held@example.com', now)).toMatchObject({ verdict: 'complained' });
-    } finally {
-      held.close();
-    }
-  });
-
-  it('lets a TRUNCATE checkpoint through once the hold limit has passed, busy or idle', async () => {
-    const held = openLookup({ path: dbPath }, { holdSnapshotMs: 30 });
-    const raw = new Database(dbPath, { fileMustExist: true });
-    raw.pragma('busy_timeout = 0');
-    try {
-      writer.reset('complained@example.com', 'complained', 'test', 'test'); // something in the WAL
-      await nextTurn();
-      held.mayISend('a@example.com', now);
-      await nextTurn();
-      held.mayISend('b@example.com', now);
-      // Held across turns (which is what makes a checkpoint wait)...
-      expect(raw.pragma('wal_checkpoint(TRUNCATE)')).toEqual([expect.objectContaining({ busy: 1 })]);
-      // ...until the limit: idle, the timer ends it.
-      await sleep(60);
-      expect(raw.pragma('wal_checkpoint(TRUNCATE)')).toEqual([expect.objectContaining({ busy: 0 })]);
-      // Busy (a lookup every turn): a checkpoint in another process, as the daemon's job runs in
-      // the main process, gets through within its busy timeout because snapshots end at the limit.
-      writer.reset('complained@example.com', 'complained', 'test', 'test');
-      const child = execFile(
-        process.execPath,
-        [
-          '-e',
-          `const D = require('better-sqlite3'); const d = new D(${JSON.stringify(dbPath)}); d.pragma('busy_timeout = 2000');
-           const t = Date.now(); const r = d.pragma('wal_checkpoint(TRUNCATE)'); console.log(JSON.stringify({ busy: r[0].busy, ms: Date.now() - t }));`,
-        ],
-        { cwd: new URL('../..', import.meta.url).pathname },
-      );
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      let running = true;
-      void exited.then(() => (running = false));
-      while (running) {
-        held.mayISend('c@example.com', now);
-        await nextTurn();
-      }
-      expect(await exited).toBe(0);
-      const result = JSON.parse(out) as { busy: number; ms: number };
-      expect(result.busy).toBe(0);
-      expect(result.ms).toBeLessThan(1000);
-    } finally {
-      raw.close();
       held.close();
     }
   });
@@ -205,7 +134,7 @@ describe.skipIf(!existsSync('/proc/locks'))('openLookup close() and the other co
         .filter((l) => l.includes(' POSIX ') && new RegExp(`\\s${process.pid}\\s+[0-9a-f]+:[0-9a-f]+:${ino}\\s`).test(l)).length;
     // `writer` and `reader` (beforeAll) hold SQLite's shared lock on the -shm.
     expect(mine()).toBeGreaterThan(0);
-    const held = openLookup({ path: dbPath }, { holdSnapshotMs: 50 });
+    const held = openLookup({ path: dbPath });
     held.mayISend('a@example.com', now);
     held.close();
     expect(mine()).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 /**
  * The pending sweep's latency (rebound_processing_seconds{source="pending"}) reaches the metrics
- * the status socket serves: through the Processor's report, which the writer thread posts to the
- * main thread ({type:'done'}), in both daemon modes (writer thread on, REBOUND_WRITER_THREAD=0).
+ * the status socket serves: through the Scheduler's report, which the writer thread posts to the
+ * main thread ({type:'done'}).
  * The daemon runs as a child process from a private copy of dist/ (the vitest global setup builds
  * it); its store is seeded with pending rows before it starts.
  */
@@ -10,14 +10,15 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Processor, recordOutcomes, type SweepReport } from '../src/processor.js';
-import { metrics } from '../src/metrics.js';
-import { openStore } from '../src/store/index.js';
-import type { Envelope } from '../src/types.js';
-import { privateApp } from './support/app.js';
-import { LineClient } from './support/line-client.js';
+import { Scheduler, recordOutcomes, type SweepReport } from '../../src/pipeline/scheduler.js';
+import { metrics } from '../../src/metrics.js';
+import { openStore } from '../../src/store/index.js';
+import { Pipeline } from '../../src/pipeline/run.js';
+import type { Envelope } from '../../src/types.js';
+import { privateApp } from '../support/app.js';
+import { LineClient } from '../support/line-client.js';
 
-const root = join(import.meta.dirname, '..');
+const root = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -50,7 +51,7 @@ function seedPending(db: string, n: number): void {
 
 const sweepCount = (text: string): number => Number(/rebound_processing_seconds_count\{source="pending"\} (\d+)/.exec(text)?.[1] ?? 0);
 
-describe('Processor pending sweep report', () => {
+describe('Scheduler pending sweep report', () => {
   it('reports each sweep batch (messages, seconds) to its report, not to this thread\'s metrics directly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rebound-sweep-'));
     dirs.push(dir);
@@ -59,7 +60,7 @@ describe('Processor pending sweep report', () => {
     const store = openStore({ path: db });
     const sweeps: SweepReport[] = [];
     const before = sweepCount(metrics.render());
-    const p = new Processor(store, () => false, 2, (outcomes, items, sweep) => {
+    const p = new Scheduler(new Pipeline(store), () => false, 2, (outcomes, items, sweep) => {
       expect(outcomes).toEqual([]);
       expect(items).toEqual([]);
       if (sweep) sweeps.push(sweep);
@@ -95,7 +96,6 @@ describe.skipIf(!haveDist)('daemon: pending sweep latency on the status socket (
     );
     const child = spawn(process.execPath, [main, 'serve', '-c', cfg], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, REBOUND_WRITER_THREAD: writer },
     });
     children.push(child);
     let err = '';
@@ -137,10 +137,7 @@ describe.skipIf(!haveDist)('daemon: pending sweep latency on the status socket (
     }
   }
 
-  it.each([
-    ['writer thread', '1'],
-    ['REBOUND_WRITER_THREAD=0', '0'],
-  ] as const)('%s: the swept rows show in rebound_processing_seconds{source="pending"}', async (_name, writer) => {
+  it.each([['writer thread', '1']] as const)('%s: the swept rows show in rebound_processing_seconds{source="pending"}', async (_name, writer) => {
     const { count, pending, err } = await runDaemon(writer);
     expect(pending, `rows still pending after the sweep; daemon stderr:\n${err}`).toBe(0);
     expect(count, `rebound_processing_seconds_count{source="pending"} in the socket's metrics; daemon stderr:\n${err}`).toBeGreaterThan(0);

@@ -10,11 +10,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { ingest } from '../src/cli/ingest.js';
-import { bounceTime } from '../src/pipeline.js';
-import { openStore, type Store } from '../src/store/index.js';
+import { ingest } from '../../src/cli/ingest.js';
+import { bounceTime } from '../../src/pipeline/plan.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { openProcessingStore, type ProcessingStore } from '../support/pipeline.js';
 
-const FIX = join(import.meta.dirname, 'fixtures', 'store');
+const FIX = join(import.meta.dirname, '..', 'fixtures', 'store');
 const f = (name: string) => join(FIX, `${name}.eml`);
 const HOUR = 3_600_000;
 const BOUNCE_AT = Date.UTC(2026, 0, 10, 12, 0, 0);
@@ -24,15 +25,15 @@ const dir = mkdtempSync(join(tmpdir(), 'rebound-pipeline-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let now = RECEIVED;
-let store: Store;
+let store: ProcessingStore;
 let n = 0;
 beforeEach(() => {
   now = RECEIVED;
   store?.close();
-  store = openStore({ path: join(dir, `t${n++}.db`), clock: () => now });
+  store = openProcessingStore({ path: join(dir, `t${n++}.db`), clock: () => now });
 });
 
-const run = (...names: string[]) => ingest(store, names.map(f), { now: () => now });
+const run = (...names: string[]) => ingest(store.pipeline, names.map(f), { now: () => now });
 
 describe('pipeline: file -> store -> state', () => {
   it('a spam-block 5.7.1 suspends for 24 h from the bounce and does not invalidate', async () => {
@@ -143,7 +144,7 @@ describe('pipeline: file -> store -> state', () => {
     // A header block over mailparser's 1 MiB limit: the parse stage gives up and says why.
     const path = join(dir, 'huge-header.eml');
     writeFileSync(path, `${'Received: from relay.example (192.0.2.1)\n'.repeat(40_000)}From: MAILER-DAEMON@mx.example\nSubject: Undelivered Mail\n\nhi\n`);
-    const s = await ingest(store, [path], { now: () => now });
+    const s = await ingest(store.pipeline, [path], { now: () => now });
     expect(s).toMatchObject({ messages: 1, stored: 1, failed: 1, bounces: 0 });
     const [row] = await store.reprocess({ states: ['failed'] });
     expect(row).toMatchObject({ state: 'failed', events: 0 });
@@ -156,7 +157,7 @@ describe('pipeline: file -> store -> state', () => {
 
 describe('pipeline: soft-bounce escalation end to end', () => {
   it('mailbox-full bounces on 3 distinct days escalate to invalid; two on one day count once', async () => {
-    const esc = openStore({
+    const esc = openProcessingStore({
       path: join(dir, 'escalation.db'),
       clock: () => now,
       state: { escalation: { enabled: true, softBounces: 3, distinctDays: 3, withinDays: 30, action: 'invalid' } },
@@ -168,9 +169,9 @@ describe('pipeline: soft-bounce escalation end to end', () => {
     };
     now = Date.UTC(2026, 0, 20);
     const days = ['Sat, 10 Jan 2026 08:00:00 +0000', 'Sat, 10 Jan 2026 18:00:00 +0000', 'Mon, 12 Jan 2026 09:00:00 +0000'];
-    await ingest(esc, days.map(copy), { now: () => now });
+    await ingest(esc.pipeline, days.map(copy), { now: () => now });
     expect(esc.addressStatus('erin@full.example')).toMatchObject({ softBounces: 3, softDays: 2, emailInvalid: false });
-    await ingest(esc, [copy('Wed, 14 Jan 2026 09:00:00 +0000', 9)], { now: () => now });
+    await ingest(esc.pipeline, [copy('Wed, 14 Jan 2026 09:00:00 +0000', 9)], { now: () => now });
     const st = esc.addressStatus('erin@full.example');
     expect(st.emailInvalid).toBe(true);
     expect(st.emailInvalidAt).toBe(Date.UTC(2026, 0, 14, 9));
@@ -185,7 +186,7 @@ describe('pipeline: mbox', () => {
     const from = 'From MAILER-DAEMON Sat Jan 10 12:00:00 2026\n';
     const read = (name: string) => readFileSync(f(name), 'utf8');
     writeFileSync(mbox, `${from}${read('user-unknown-511')}\n${from}${read('spam-block-571')}\n`);
-    const s = await ingest(store, [mbox], { now: () => now });
+    const s = await ingest(store.pipeline, [mbox], { now: () => now });
     expect(s).toMatchObject({ messages: 2, stored: 2, processed: 2, byCategory: { '1': 1, '2': 1 } });
     expect(store.mayISend('bob@invalid.example').verdict).toBe('invalid');
     expect(store.mayISend('carol@blocked.example').verdict).toBe('suspended');
@@ -214,7 +215,7 @@ describe('pipeline: the envelope reaches the decode stage', () => {
   // A free-text report from an address that is no mail daemon, with no delivery-status part and no
   // returned message (test/fixtures/mta/not-bounce/09-no-sender-evidence.eml): only the envelope
   // can say it came from a mail system.
-  const raw = readFileSync(join(import.meta.dirname, 'fixtures', 'mta', 'not-bounce', '09-no-sender-evidence.eml'));
+  const raw = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'mta', 'not-bounce', '09-no-sender-evidence.eml'));
   const env = (source: 'smtp' | 'file') => ({ source, origin: 'test', mailFrom: '', rcptTo: ['bounces+h.berg=old-relay.example@bounce.shop.example'], receivedAt: RECEIVED });
 
   it('a null MAIL FROM taken over SMTP is bounce evidence', async () => {

@@ -9,10 +9,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { analyzeMessage } from '../src/analyze.js';
+import { analyzeMessage } from '../../src/pipeline/analyze.js';
+import { Pipeline } from '../../src/pipeline/run.js';
 
-const root = join(import.meta.dirname, '..');
-const { startAnalyzePool } = (await import(join(root, 'dist', 'analyze-pool.js'))) as typeof import('../src/analyze-pool.js');
+const root = join(import.meta.dirname, '..', '..');
+const { startAnalyzePool } = (await import(join(root, 'dist', 'pipeline', 'analyze-pool.js'))) as typeof import('../../src/pipeline/analyze-pool.js');
 
 function emls(dir: string, out: string[] = []): string[] {
   for (const n of readdirSync(dir).sort()) {
@@ -48,7 +49,7 @@ describe('analyze-pool', () => {
   });
 
   it('a worker that dies fails the message it was on; the rest are answered by its replacement', async () => {
-    const pool = startAnalyzePool(1, { workerUrl: new URL('./support/crashing-analyze-worker.mjs', import.meta.url) });
+    const pool = startAnalyzePool(1, { workerUrl: new URL('../support/crashing-analyze-worker.mjs', import.meta.url) });
     try {
       const inputs = ['one', 'two', 'CRASH THE WORKER', 'four', 'five'].map((t) => Buffer.from(t));
       const settled = await Promise.allSettled(inputs.map((r) => pool.run(r)));
@@ -67,7 +68,7 @@ describe('analyze-pool with a deadline (the daemon, issue 16)', () => {
   it('abandons a message its worker is on past the deadline, restarts the worker, and the messages behind it are answered', async () => {
     const abandoned: string[] = [];
     const pool = startAnalyzePool(1, {
-      workerUrl: new URL('./support/slow-analyze-worker.mjs', import.meta.url),
+      workerUrl: new URL('../support/slow-analyze-worker.mjs', import.meta.url),
       deadlineMs: 1500,
       heapMb: 48,
       onAbandon: (why) => abandoned.push(why),
@@ -93,16 +94,16 @@ describe('ingest with a pool whose worker dies', { timeout: 60_000 }, () => {
   it('stores the message it was on, marked failed (for reprocess --failed); the others are processed', async () => {
     const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const { ingest } = await import('../src/cli/ingest.js');
-    const { openStore } = await import('../src/store/index.js');
+    const { ingest } = await import('../../src/cli/ingest.js');
+    const { openStore } = await import('../../src/store/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'rebound-pool-'));
     const mbox = join(dir, 'in.mbox');
     const bodies = ['Subject: a\n\none\n', 'Subject: b\n\nCRASH THE WORKER\n', 'Subject: c\n\nthree\n'];
     writeFileSync(mbox, bodies.map((b, i) => `From x Thu Nov 26 04:0${i}:00 2026\n${b}\n`).join(''));
-    const pool = startAnalyzePool(1, { workerUrl: new URL('./support/crashing-analyze-worker.mjs', import.meta.url) });
+    const pool = startAnalyzePool(1, { workerUrl: new URL('../support/crashing-analyze-worker.mjs', import.meta.url) });
     const store = openStore({ path: join(dir, 'r.db') });
     try {
-      const s = await ingest(store, [mbox], { pool, batch: 2 });
+      const s = await ingest(new Pipeline(store), [mbox], { pool, batch: 2 });
       expect(s).toMatchObject({ messages: 3, stored: 3, notABounce: 2, failed: 1 });
       expect(s.errors).toEqual([{ source: 'message #2', error: 'analyze: analysis worker died: exit code 3' }]);
       expect(store.getMessage(2)).toMatchObject({ state: 'failed' });
@@ -117,24 +118,24 @@ describe('ingest with a pool whose worker dies', { timeout: 60_000 }, () => {
   it('a message too big for a worker heap is analysed in the ingesting thread instead', async () => {
     const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const { ingest } = await import('../src/cli/ingest.js');
-    const { openStore } = await import('../src/store/index.js');
+    const { ingest } = await import('../../src/cli/ingest.js');
+    const { openStore } = await import('../../src/store/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'rebound-pool-'));
     const mbox = join(dir, 'in.mbox');
     const bodies = ['Subject: a\n\none\n', 'Subject: b\n\nEAT ALL MEMORY\n', 'Subject: c\n\nthree\n'];
     writeFileSync(mbox, bodies.map((b, i) => `From x Thu Nov 26 04:0${i}:00 2026\n${b}\n`).join(''));
-    const pool = startAnalyzePool(1, { workerUrl: new URL('./support/crashing-analyze-worker.mjs', import.meta.url) });
+    const pool = startAnalyzePool(1, { workerUrl: new URL('../support/crashing-analyze-worker.mjs', import.meta.url) });
     // This thread's analyzer says which messages it saw.
     const seen: string[] = [];
-    const store = openStore({
-      path: join(dir, 'r.db'),
+    const store = openStore({ path: join(dir, 'r.db') });
+    const pipeline = new Pipeline(store, {
       analyze: (raw) => {
         seen.push(raw.toString());
         return { type: 'not-bounce', recipients: [], decodedBy: '', problems: [] };
       },
     });
     try {
-      const s = await ingest(store, [mbox], { pool, batch: 2 });
+      const s = await ingest(pipeline, [mbox], { pool, batch: 2 });
       expect(s).toMatchObject({ messages: 3, stored: 3, notABounce: 3, failed: 0 });
       expect(seen).toEqual(['Subject: b\n\nEAT ALL MEMORY\n']);
     } finally {

@@ -1,5 +1,5 @@
 /**
- * arf - read complaint (feedback loop) reports.
+ * decode/arf - read complaint (feedback loop) reports.
  * In: DecodeInput. Out: one Finding per complained-about address, reasonHint 'feedback' and the
  * Feedback-Type; Report.original from the returned message.
  * Formats:
@@ -12,11 +12,11 @@
  *  - Apple Mail's one-click unsubscribe (X-Apple-Unsubscribe: true): opt-out from the From address.
  * No config keys.
  */
-import type { DecodeInput, DecodeResult, Decoder } from '../decode/types.js';
-import { findOriginal, findOriginalHeaders } from '../decode/text.js';
+import type { DecodeInput, DecodeResult, Decoder } from './types.js';
+import { findOriginal, findOriginalHeaders } from './text.js';
 import type { Finding } from '../types.js';
-import { normalizeAddress } from './dsn.js';
-import { parseHeaders, type MimePart } from './message.js';
+import { addressFromField } from '../parse/dsn.js';
+import { parseHeaders, type MimePart } from '../parse/message.js';
 
 const NAME = 'arf';
 
@@ -44,7 +44,7 @@ export function addressList(value: string): string[] {
   const re = /<([^<>\s@]+@[^<>\s]+)>|(?<![^\s<>,;:"()])([^\s<>,;:"()]+@[^\s<>,;:"()]+)/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(v)) !== null && out.length < 1000) {
-    out.push(normalizeAddress(m[1] ?? m[2] ?? ''));
+    out.push(addressFromField(m[1] ?? m[2] ?? ''));
   }
   return out;
 }

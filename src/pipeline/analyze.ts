@@ -9,11 +9,11 @@
  * CLI parse, eval, benches) goes through it, so moving the work elsewhere (a worker thread with a
  * per-message deadline) changes this function only. No config keys.
  */
-import { classify } from './classify/index.js';
-import { decodeMessage } from './decode/index.js';
-import type { DecodeContext } from './decode/types.js';
-import { parseMessage, type ParseOptions } from './parse/message.js';
-import type { Analysis, Finding, RecipientResult, Report, Verdict } from './types.js';
+import { classify } from '../classify/index.js';
+import { decodeMessage } from '../decode/index.js';
+import type { DecodeContext } from '../decode/types.js';
+import { parseMessage, type ParseOptions } from '../parse/message.js';
+import type { Analysis, Finding, RecipientResult, Report, Verdict } from '../types.js';
 
 /** The verdict when the classifier itself fails: no judgement, nothing marked invalid. */
 function undecided(f: Finding, why: string): Verdict {
@@ -45,7 +45,7 @@ function toResult(f: Finding, v: Verdict): RecipientResult {
 }
 
 /** Classify the findings of a decoded report. */
-export function classifyReport(report: Report): Analysis {
+function classifyReport(report: Report): Analysis {
   const recipients: RecipientResult[] = [];
   const problems = report.problems;
   for (const f of report.findings) {

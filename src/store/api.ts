@@ -1,0 +1,237 @@
+/**
+ * store/api - what the rest of rebound may ask of a store: five narrow interfaces, one per job
+ * (messages, results, addresses, IMAP state, maintenance), and the values they take and give.
+ * This is the seam a second backend implements (docs/ARCHITECTURE.md "The store seam"): the
+ * SQLite implementation is messages.ts, results.ts, addresses.ts, imap-state.ts and
+ * maintenance.ts over one connection (context.ts), put together by openStore (index.ts).
+ * The interfaces are synchronous, as better-sqlite3 is; nothing above store/ sees a statement.
+ */
+import type { Analysis, Envelope } from '../types.js';
+import type { EventInput, HistoryEntry } from './events.js';
+import type { MessageState, StoredMessage } from './messages.js';
+import type { AddressState, MayISend } from './state-rules.js';
+import type { StateDifference, VerifyOptions, VerifySummary } from './verify.js';
+
+/** What processing decided about one message, before it is committed (pipeline/plan.ts makes it). */
+export interface ProcessPlan {
+  id: number;
+  state: MessageState;
+  error: string | null;
+  analysis: Analysis | null;
+  bounceAt: number | null;
+  events: EventInput[];
+}
+
+export interface ProcessOutcome {
+  id: number;
+  state: MessageState;
+  /** True when nothing was done (already processed, or raw pruned). */
+  skipped: boolean;
+  messageType?: string;
+  /** Events recorded. */
+  events: number;
+  /** Normalised addresses whose state was recomputed. */
+  addresses: string[];
+  /** Categories of the recorded failures (for summaries). */
+  categories: number[];
+  error?: string;
+}
+
+export interface IngestCheck {
+  sha256: string;
+  /** Stored and processed already (a re-run, a resumed backfill): nothing left to do. */
+  done: boolean;
+}
+
+export interface IngestItem {
+  env: Envelope;
+  raw: Buffer;
+  sha256: string;
+  /** From planMessage; null when ingestCheck said done. */
+  plan: ProcessPlan | null;
+  /** The raw bytes already gzipped (packRaw), e.g. by a worker thread. */
+  gzip?: Buffer;
+}
+
+export interface SaveResult {
+  id: number;
+  duplicate: boolean;
+}
+
+export type ListKind = 'invalid' | 'suspended' | 'complained';
+
+export interface ListEntry {
+  address: string;
+  /** invalid_at / suspended_at / complained_at. */
+  at: number | null;
+  cause: string;
+  /** Suspended only: when mailing may resume, and whether that is still in the future. */
+  until?: number;
+  active?: boolean;
+}
+
+export type ResetWhat = 'invalid' | 'suspended' | 'complained' | 'all';
+
+export interface ResetResult {
+  address: string;
+  /** False when the address had nothing to reset (still audited). */
+  changed: boolean;
+  before: AddressState;
+  after: AddressState;
+  actionId: number;
+}
+
+export interface ImportRow {
+  address: string;
+  what: 'invalid' | 'suspended' | 'complained';
+  cause?: string;
+  /** When the suppression happened (ms); default now. */
+  at?: number;
+}
+
+export interface ImportResult {
+  imported: number;
+  skipped: { line: number; address: string; why: string }[];
+}
+
+export interface ReprocessFilter {
+  ids?: number[];
+  states?: MessageState[];
+  /** received_at >= since (ms). */
+  since?: number;
+  until?: number;
+  /** Every message (ids/states ignored). */
+  all?: boolean;
+}
+
+export interface Stats {
+  messages: Record<MessageState, number> & { total: number; rawBytes: number; pruned: number };
+  events: { total: number; byCategory: Record<string, number>; byReason: Record<string, number>; byEffect: Record<string, number> };
+  addresses: { known: number; invalid: number; suspended: number; suspendedNow: number; complained: number };
+  /** Per IMAP mailbox, as the poller last saved it (table imap_health), in mailbox name order. */
+  imap: ImapHealth[];
+  schemaVersion: number;
+}
+
+/** One IMAP mailbox's latest pass outcomes (table imap_health). null = never / unknown. */
+export interface ImapHealth {
+  /** imap.mailboxes[].name */
+  mailbox: string;
+  lastRunAt: number | null;
+  lastSuccessAt: number | null;
+  /** The most recent failure's message (kept after a later success; compare the times). */
+  lastError: string | null;
+  lastErrorAt: number | null;
+  /** Found but not handled at the end of the last successful pass. */
+  backlog: number | null;
+  /** Messages fetched by the last pass; null when it failed (a partial count is not known). */
+  messagesLastRun: number | null;
+  /** When the row was last written (the store's clock). */
+  updatedAt: number;
+}
+
+/** What saveImapHealth takes: fields left undefined keep their stored value (null clears). */
+export type ImapHealthUpdate = { mailbox: string } & Partial<Omit<ImapHealth, 'mailbox' | 'updatedAt'>>;
+
+export interface ImapCursor {
+  uidValidity: number;
+  lastUid: number;
+}
+
+export interface AddressStatus extends AddressState {
+  /** False when no event or action mentions the address. */
+  known: boolean;
+  mayISend: MayISend;
+}
+
+/** Raw messages: intake's durable commit, and what processing reads back. */
+export interface MessageStore {
+  readonly path: string;
+  saveMessage(env: Envelope, raw: Buffer): SaveResult;
+  saveMessages(items: { env: Envelope; raw: Buffer }[]): SaveResult[];
+  /**
+   * saveMessages whose commit does not wait for the disk (synchronous=NORMAL for this one
+   * transaction: written to the WAL, not yet fsynced); syncWalNow() then makes every commit so far
+   * durable. The caller must not tell anyone a message is safe before that. Returns null when the
+   * store is not a WAL file (':memory:', read-only): use saveMessages then.
+   */
+  saveMessagesUnsynced(items: { env: Envelope; raw: Buffer }[]): SaveResult[] | null;
+  /** fdatasync the WAL file, blocking the calling thread (the writer thread, which does nothing
+   *  else meanwhile): with the commits before it, what synchronous=FULL does after each commit. */
+  syncWalNow(): void;
+  getMessage(id: number): StoredMessage | undefined;
+  /** Ids of pending messages, oldest first, at most `limit`. */
+  pendingIds(limit: number): number[];
+  /** Ids of the messages a reprocess filter selects (raw bytes kept), in id order. */
+  selectIds(filter: ReprocessFilter): number[];
+  /** The content hash of a message and whether it is already stored and finished (then it needs
+   *  no analysis: a re-run, a resumed backfill). */
+  ingestCheck(raw: Buffer): IngestCheck;
+}
+
+/** Processing results: a batch of plans becomes events and address rows in one transaction. */
+export interface ResultStore {
+  /**
+   * Commit plans made outside any transaction (an outcome in the list is a message skipped while
+   * planning: passed through). `packs`: raw bytes stored uncompressed, gzipped by the caller, to
+   * replace them in the same transaction. Each row's state is checked again (another writer may
+   * have finished it meanwhile); `force` replaces a finished message's events (reprocess).
+   * `relaxed`: commit without an fsync (synchronous=NORMAL): results derived from the durable raw
+   * message, which a power loss can only put back to pending.
+   */
+  commitPlans(plans: (ProcessPlan | ProcessOutcome)[], packs: [Buffer, number][], opts?: { force?: boolean; relaxed?: boolean }): ProcessOutcome[];
+  /** ...then one transaction that stores each message (a duplicate is found, not stored twice) and
+   *  commits its plan (null: already finished, nothing to do). Plans commit in the order given.
+   *  `relaxed`: without an fsync (synchronous=NORMAL; atomic all the same) - for a backfill from
+   *  files, which calls syncWalNow() at the end: a power loss meanwhile loses the last batches,
+   *  which running the same command again redoes. */
+  commitIngest(items: IngestItem[], opts?: { relaxed?: boolean }): (SaveResult & { outcome: ProcessOutcome })[];
+}
+
+/** Per-address state: the one "may I send?" decision, history, lists, operator actions. */
+export interface AddressStore {
+  /** The one answer to "may I send to X now?": state-rules.ts decideSend over one row reader. */
+  mayISend(address: string, now?: number): MayISend;
+  addressStatus(address: string, now?: number): AddressStatus;
+  history(address: string, limit?: number): HistoryEntry[];
+  list(kind: ListKind, since?: number, now?: number): ListEntry[];
+  /** list() read as iterated (flat memory on any number of addresses), oldest first. */
+  listEntries(kind: ListKind, since?: number, now?: number): IterableIterator<ListEntry>;
+  /** history() read as iterated, newest first (flat memory on any length of history). */
+  historyEntries(address: string, limit?: number): IterableIterator<HistoryEntry>;
+  /** Every known address (for export), in address order, read as iterated (one statement: a
+   *  consistent snapshot). `flagged`: only invalid, suspended or complained ones. */
+  exportAddresses(opts?: { flagged?: boolean }): IterableIterator<AddressState>;
+  reset(address: string, what: ResetWhat, reason: string, who: string): ResetResult;
+  /**
+   * Fold every address's whole history again and compare with its stored row (`rebound
+   * verify-state`); yields each difference, returns the counts. `repair` replaces differing rows
+   * by the fold. Addresses given are normalised first. Flat memory: a chunk per transaction.
+   */
+  verifyState(opts?: VerifyOptions): Generator<StateDifference, VerifySummary>;
+  importSuppressions(rows: ImportRow[], who: string): ImportResult;
+}
+
+/** The IMAP poller's cursors and per-mailbox health (so CLI processes see them too). */
+export interface ImapStateStore {
+  setImapCursor(account: string, folder: string, cursor: ImapCursor): void;
+  getImapCursor(account: string, folder: string): ImapCursor | undefined;
+  /** Upsert one mailbox's health row (merge: undefined fields keep their stored value); returns the row. */
+  saveImapHealth(h: ImapHealthUpdate): ImapHealth;
+  /** Every mailbox's health row, or one (by name), in name order. */
+  getImapHealth(mailbox?: string): ImapHealth[];
+}
+
+/** Reporting and housekeeping. */
+export interface MaintenanceStore {
+  stats(now?: number): Stats;
+  checkpoint(): void;
+  backup(file: string): Promise<void>;
+  /** Drop raw bodies of finished messages older than messagesOlderThanMs (age, ms); with
+   *  eventsOlderThanMs also delete old events that cannot affect state. */
+  prune(messagesOlderThanMs: number, eventsOlderThanMs?: number): { rawDropped: number; eventsDeleted: number };
+}
+
+export interface Store extends MessageStore, ResultStore, AddressStore, ImapStateStore, MaintenanceStore {
+  close(): void;
+}
