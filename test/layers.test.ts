@@ -34,7 +34,7 @@ export const LAYERS: readonly (readonly string[])[] = [
 ];
 
 /** Third-party packages only one unit may import. */
-const OWNED: Record<string, string> = { 'better-sqlite3': 'store', 'smol-toml': 'config', superstruct: 'config' };
+const OWNED: Record<string, string> = { 'better-sqlite3': 'store', pg: 'store', 'smol-toml': 'config', superstruct: 'config' };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

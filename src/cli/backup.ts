@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { backupTo } from '../jobs/schedule.js';
 import { openStore } from '../store/index.js';
+import { pgBackupHint } from '../store/postgresql/pool.js';
 
 export function register(program: Command): void {
   program
@@ -26,6 +27,8 @@ export function register(program: Command): void {
 
 export async function runBackup(file: string, opts: { db?: string; config?: string; force?: boolean }): Promise<string> {
   const cfg = loadConfig(resolveConfigPath(opts.config));
+  // PostgreSQL: say what does the job instead of pretending to.
+  if (cfg.store.backend === 'postgresql' && (opts.db === undefined || opts.db === '')) throw Object.assign(new Error(pgBackupHint(cfg.store.url ?? '')), { exitCode: 1 });
   const db = opts.db !== undefined && opts.db !== '' ? opts.db : cfg.store.path;
   if (existsSync(file) && !opts.force) throw Object.assign(new Error(`${file} exists; use --force to overwrite`), { exitCode: 1 });
   if (!existsSync(db)) throw Object.assign(new Error(`no database at ${db} (${opts.db ? '--db' : 'store.path'})`), { exitCode: 1 });

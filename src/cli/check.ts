@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { verdictReply } from '../control/commands.js';
 import type { MayISend } from '../store/index.js';
 import { verdictExit } from './exit-codes.js';
-import { addStoreOptions, openStoreFromCli, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { addNowOption, addressArg, nowOption } from './args.js';
 import { formatTime } from './format.js';
 
@@ -36,19 +36,20 @@ export function register(program: Command): void {
     const addresses = await expand(args);
     for (const a of addresses) addressArg(a);
     const now = nowOption(opts);
-    const { store } = openStoreFromCli(opts, { readonly: true, mustExist: true });
     let worst = 0;
-    try {
-      let out = '';
-      for (const a of addresses) {
-        const m = store.mayISend(a, now);
-        worst = Math.max(worst, verdictExit(m.verdict));
-        if (!opts.quiet) out += opts.json ? `${JSON.stringify(verdictReply(m))}\n` : formatCheck(m);
-      }
-      process.stdout.write(out);
-    } finally {
-      store.close();
-    }
+    await withAnyStore(
+      opts,
+      async (store) => {
+        let out = '';
+        for (const a of addresses) {
+          const m = await store.mayISend(a, now);
+          worst = Math.max(worst, verdictExit(m.verdict));
+          if (!opts.quiet) out += opts.json ? `${JSON.stringify(verdictReply(m))}\n` : formatCheck(m);
+        }
+        process.stdout.write(out);
+      },
+      { readonly: true, mustExist: true },
+    );
     process.exitCode = worst;
   });
 }

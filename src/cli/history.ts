@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { HistoryEntry } from '../store/index.js';
-import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { addressArg, UsageError } from './args.js';
 import { formatTime } from './format.js';
 import { LineSink } from './output.js';
@@ -24,18 +24,20 @@ export function register(program: Command): void {
     addressArg(address);
     const limit = opts.all ? Number.MAX_SAFE_INTEGER : Number(opts.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: expected a positive integer, got ${JSON.stringify(opts.limit)}`);
-    await withStore(opts, async (store) => {
-      // Written as read: a role address with thousands of events is never held whole.
+    await withAnyStore(opts, async (store) => {
+      // Written as read: a role address with thousands of events is never held whole (SQLite;
+      // PostgreSQL answers with the list at once).
       const out = LineSink.open();
       let n = 0;
-      for (const e of store.historyEntries(address, limit)) {
+      const entries = 'backend' in store ? await store.history(address, limit) : store.historyEntries(address, limit);
+      for (const e of entries) {
         const w = out.write(opts.json ? `${JSON.stringify(e)}\n` : `${formatEntry(e)}\n`);
         if (w !== true && !(await w)) break;
         n++;
       }
       if (n === 0 && !opts.json) await out.write(`no history for ${address}\n`);
       await out.end();
-    }, { mustExist: true });
+    }, { readonly: true, mustExist: true });
   });
 }
 

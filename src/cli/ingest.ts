@@ -34,7 +34,7 @@ import type { Envelope } from '../types.js';
 import { isTemporary } from '../errors.js';
 import { EXIT } from './exit-codes.js';
 import { startProgress } from './ingest-progress.js';
-import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
 
@@ -113,7 +113,11 @@ export function register(program: Command): void {
       if (threads !== 'auto' && (!Number.isInteger(threads) || threads < 0 || threads > 64))
         throw new UsageError(`--threads: expected 'auto' or 0-64, got ${JSON.stringify(opts.threads)}`);
       const showBar = opts.progress !== false && process.stderr.isTTY === true;
-      summary = await withStore(opts, (store, config) => ingest(pipelineFor(store, config), paths, { batch, threads, progress: showBar, signal: stop.signal }));
+      summary = await withAnyStore(opts, async (store, config) =>
+        'backend' in store
+          ? (await import('./ingest-pg.js')).ingestPg(store, config, paths, { batch, progress: showBar, signal: stop.signal })
+          : ingest(pipelineFor(store, config), paths, { batch, threads, progress: showBar, signal: stop.signal }),
+      );
     } catch (err) {
       throw ingestFailure(err, stdin);
     } finally {
@@ -305,12 +309,12 @@ export async function ingest(pipeline: Pipeline, paths: string[], how: IngestHow
   return s;
 }
 
-function addError(s: IngestSummary, e: IngestSummary['errors'][number]): void {
+export function addError(s: IngestSummary, e: IngestSummary['errors'][number]): void {
   if (s.errors.length < MAX_ERRORS) s.errors.push(e);
   else s.moreErrors++;
 }
 
-function tally(s: IngestSummary, o: ProcessOutcome): void {
+export function tally(s: IngestSummary, o: ProcessOutcome): void {
   if (o.skipped) return;
   if (o.messageType) s.byType[o.messageType] = (s.byType[o.messageType] ?? 0) + 1;
   if (o.state === 'processed') s.processed++;

@@ -5,8 +5,8 @@
  * goes away (`| head`) ends it quietly. Config: store.path, state.suspendHours.
  */
 import type { Command } from 'commander';
-import type { ListKind } from '../store/index.js';
-import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import type { ListEntry, ListKind } from '../store/index.js';
+import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { addNowOption, nowOption, parseTime, UsageError } from './args.js';
 import { csvLine, formatTime } from './format.js';
 import { LineSink } from './output.js';
@@ -43,11 +43,11 @@ export function register(program: Command): void {
     const since = opts.since !== undefined ? parseTime(opts.since, now) : undefined;
     let n = 0;
     let gone = false;
-    await withStore(opts, async (store) => {
-      // Written as read (flat memory on a million addresses); stops quietly when the reader goes.
+    // Written as read (flat memory on a million addresses); stops quietly when the reader goes.
+    const write = async (rows: Iterable<ListEntry>): Promise<void> => {
       const out = LineSink.open();
       if (opts.csv) await out.write(csvLine(kind === 'suspended' ? ['address', 'at', 'cause', 'until', 'active'] : ['address', 'at', 'cause']));
-      for (const r of store.listEntries(kind, since, now)) {
+      for (const r of rows) {
         if (opts.active && r.active === false) continue;
         let line: string;
         if (opts.json) line = `${JSON.stringify(r)}\n`;
@@ -63,7 +63,11 @@ export function register(program: Command): void {
       }
       await out.end();
       gone = out.closed;
-    }, { mustExist: true });
+    };
+    // SQLite's rows are read as they are written; PostgreSQL answers with the list at once.
+    await withAnyStore(opts, async (store) => ('backend' in store ? write(await store.list(kind, since, now)) : write(store.listEntries(kind, since, now))), {
+      mustExist: true,
+    });
     if (!opts.json && !opts.csv && !gone) process.stderr.write(`${n} ${kind} address${n === 1 ? '' : 'es'}\n`);
   });
 }

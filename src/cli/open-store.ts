@@ -13,6 +13,8 @@ import { resolve } from 'node:path';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { openStore, type Store } from '../store/index.js';
+import type { PgStore } from '../store/postgresql/index.js';
+import { attributeByVerp } from '../verp/sign.js';
 
 export interface StoreCliOptions {
   db?: string;
@@ -30,6 +32,18 @@ export function openStoreFromCli(
   how: { readonly?: boolean; mustExist?: boolean } = {},
 ): { store: Store; config: Config } {
   const config = loadConfig(resolveConfigPath(opts.config));
+  // store.backend = "postgresql": the commands that do not go through withAnyStore read and write
+  // SQLite files only. Opening store.path instead would quietly act on some other store - a reset
+  // that never reaches the daemons - so say so, and what to use.
+  if (config.store.backend === 'postgresql' && (opts.db === undefined || opts.db === '')) {
+    throw Object.assign(
+      new Error(
+        'store.backend is "postgresql": this command works on a SQLite store only for now (give --db FILE for one); ' +
+          'see docs/SCALE-OUT.md for the commands that work on PostgreSQL',
+      ),
+      { exitCode: 2 },
+    );
+  }
   const path = opts.db !== undefined && opts.db !== '' ? opts.db : config.store.path;
   // A query run from the wrong directory must not quietly create an empty ./data/rebound.db.
   if (how.mustExist && !existsSync(path)) {
@@ -57,3 +71,47 @@ export async function withStore<T>(
     store.close();
   }
 }
+
+/** The SQLite store, or the PostgreSQL one (docs/SCALE-OUT.md), whose methods answer later: await them. */
+export type AnyStore = Store | PgStore;
+
+/**
+ * withStore for the commands that work on both backends: with store.backend = "postgresql" (and
+ * no --db) `fn` gets the PostgreSQL store named by the config (store.url, the password, TLS, the
+ * state rules as the daemons have them); otherwise the SQLite store, as withStore.
+ */
+export async function withAnyStore<T>(
+  opts: StoreCliOptions,
+  fn: (store: AnyStore, config: Config) => T | Promise<T>,
+  how: { readonly?: boolean; mustExist?: boolean } = {},
+): Promise<Awaited<T>> {
+  const config = loadConfig(resolveConfigPath(opts.config));
+  if (config.store.backend !== 'postgresql' || (opts.db !== undefined && opts.db !== '')) return (await withStore(opts, fn, how)) as Awaited<T>;
+  const store = await openPgFromConfig(config, { readonly: how.readonly ?? false, applicationName: 'rebound cli' });
+  try {
+    return await fn(store, config);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The PostgreSQL store of a config (loaded here only: a SQLite command never loads the driver). */
+export async function openPgFromConfig(config: Config, how: { readonly?: boolean; applicationName?: string; poolSize?: number } = {}): Promise<PgStore> {
+  const { openPgStore } = await import('../store/postgresql/index.js');
+  const { storePassword } = await import('../config/load.js');
+  const cs = config.store;
+  const password = storePassword(cs);
+  return openPgStore({
+    url: cs.url!,
+    poolSize: how.poolSize ?? 2,
+    tls: cs.tls,
+    ...(cs.tlsCa ? { tlsCa: cs.tlsCa } : {}),
+    ...(password !== undefined ? { password } : {}),
+    applicationName: how.applicationName ?? 'rebound cli',
+    readonly: how.readonly ?? false,
+    state: { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } },
+  });
+}
+
+/** VERP attribution as the daemon has it (for the PostgreSQL pipeline of reprocess). */
+export const attributionOf = (config: Config) => attributeByVerp(config.verp);

@@ -14,10 +14,12 @@
  */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import type { ImapMailboxConfig } from '../config/schema.js';
+import { hostname } from 'node:os';
+import type { Config, ImapMailboxConfig } from '../config/schema.js';
 import { errorText, pollMailbox, type PollResult } from '../intake/imap.js';
 import { saveMailboxHealth, type ImapPollStore } from '../jobs/poll-imap.js';
-import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import type { PgStore } from '../store/postgresql/index.js';
+import { addStoreOptions, attributionOf, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
 import { processingStore } from '../pipeline/run.js';
@@ -45,8 +47,8 @@ export function register(program: Command): void {
       .option('--json', 'one JSON object per mailbox, one per line')
       .option('--no-progress', 'no progress bar even on a terminal'),
   ).action(async (opts: PollOpts) => {
-    const failures = await withStore(opts, (store, config) =>
-      runPoll(config.imap.mailboxes, processingStore(store, pipelineFor(store, config)), {
+    const failures = await withAnyStore(opts, async (store, config) =>
+      runPoll(config.imap.mailboxes, 'backend' in store ? await pgPollStore(store, config) : processingStore(store, pipelineFor(store, config)), {
         mailbox: opts.mailbox,
         untilEmpty: Boolean(opts.untilEmpty),
         maxMessages: count(opts.maxMessages, '--max-messages'),
@@ -60,6 +62,14 @@ export function register(program: Command): void {
     );
     if (failures > 0) process.exitCode = 1;
   });
+}
+
+/** On PostgreSQL: the daemons' IMAP store (a folder read only under this process's lease, as a
+ *  daemon reads it) with the PostgreSQL pipeline; loaded only then. */
+async function pgPollStore(store: PgStore, config: Config): Promise<ImapPollStore> {
+  const { pgImapStore } = await import('../daemon/postgresql.js');
+  const { PgPipeline } = await import('../pipeline/postgresql.js');
+  return pgImapStore(store, new PgPipeline(store, { attribute: attributionOf(config) }), `${hostname()}:${process.pid} (rebound poll)`);
 }
 
 function count(v: string | undefined, flag: string): number | undefined {
@@ -118,7 +128,7 @@ async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: ImapPollS
           },
         });
         last = r;
-        saveMailboxHealth(store, cfg, { startedAt: passStarted, endedAt: Date.now(), result: r }, (m) => o.warn(`rebound poll: ${m}\n`));
+        await saveMailboxHealth(store, cfg, { startedAt: passStarted, endedAt: Date.now(), result: r }, (m) => o.warn(`rebound poll: ${m}\n`));
         sum.passes++;
         sum.fetched += r.fetched;
         sum.stored += r.stored;
@@ -131,7 +141,7 @@ async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: ImapPollS
       }
     } catch (err) {
       error = errorText(cfg, err);
-      saveMailboxHealth(store, cfg, { startedAt: passStarted, endedAt: Date.now(), error: err }, (m) => o.warn(`rebound poll: ${m}\n`));
+      await saveMailboxHealth(store, cfg, { startedAt: passStarted, endedAt: Date.now(), error: err }, (m) => o.warn(`rebound poll: ${m}\n`));
       failures++;
     } finally {
       bar?.stop();

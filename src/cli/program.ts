@@ -32,6 +32,7 @@ const commands: Array<[string[], Loader]> = [
   [['verify-state'], () => import('./verify-state.js')],
   [['poll'], () => import('./poll.js')],
   [['backup'], () => import('./backup.js')],
+  [['migrate-store'], () => import('./migrate-store.js')],
 ];
 
 /** Build the program with every command (help), or only the one named in argv. */

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { MessageState, ReprocessFilter } from '../store/index.js';
-import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, attributionOf, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { parseTime, UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
 
@@ -39,7 +39,13 @@ export function register(program: Command): void {
       .option('--json', 'one JSON outcome per message'),
   ).action(async (opts: ReprocessOpts) => {
     const filter = buildFilter(opts);
-    const outcomes = await withStore(opts, (store, config) => pipelineFor(store, config).reprocess(filter), { mustExist: true });
+    // On PostgreSQL the pipeline is pipeline/postgresql.ts (claims and writes in one transaction).
+    const outcomes = await withAnyStore(
+      opts,
+      async (store, config) =>
+        'backend' in store ? new (await import('../pipeline/postgresql.js')).PgPipeline(store, { attribute: attributionOf(config) }).reprocess(filter) : pipelineFor(store, config).reprocess(filter),
+      { mustExist: true },
+    );
     if (opts.json) for (const o of outcomes) process.stdout.write(`${JSON.stringify(o)}\n`);
     const by: Record<string, number> = {};
     for (const o of outcomes) by[o.skipped ? 'skipped' : o.state] = (by[o.skipped ? 'skipped' : o.state] ?? 0) + 1;

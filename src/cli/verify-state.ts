@@ -14,7 +14,7 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { AddressFold, StateDifference } from '../store/index.js';
-import { addStoreOptions, withStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { LineSink } from './output.js';
 
 interface VerifyOpts extends StoreCliOptions {
@@ -34,20 +34,21 @@ export function register(program: Command): void {
       .option('--json', 'one JSON object per differing address')
       .option('--no-progress', 'no progress bar even on a terminal'),
   ).action(async (opts: VerifyOpts) => {
-    const left = await withStore(opts, async (store) => {
+    const left = await withAnyStore(opts, async (store) => {
       const out = LineSink.open();
       const showBar = opts.progress !== false && process.stderr.isTTY === true && !opts.address;
       const bar = showBar ? new SingleBar({ format: 'verify [{bar}] {value}/{total} addresses | {differ} differ', hideCursor: true, stream: process.stderr }) : undefined;
-      bar?.start(Math.max(1, store.stats().addresses.known), 0, { differ: 0 });
+      if (bar) bar.start(Math.max(1, (await store.stats()).addresses.known), 0, { differ: 0 });
       const it = store.verifyState({
         repair: opts.repair === true,
         ...(opts.address ? { addresses: opts.address } : {}),
         onProgress: (checked, differing) => bar?.update(checked, { differ: differing }),
       });
-      let r = it.next();
+      // SQLite's generator answers at once, PostgreSQL's later: await both.
+      let r = await it.next();
       while (!r.done) {
         await out.write(opts.json ? `${JSON.stringify(r.value)}\n` : `${formatDifference(r.value)}\n`);
-        r = it.next();
+        r = await it.next();
       }
       await out.end();
       bar?.stop();

@@ -144,6 +144,12 @@ export function secretWarnings(cfg: Config, file: string | undefined, who: { uid
     const open = openTo(p, service);
     if (open) out.push(`${file ?? '(defaults)'}: verp.keysFile: ${p} is ${open}${advice(p)}`);
   }
+  if (cfg.store.passwordFile !== undefined) {
+    const p = abs(cfg.store.passwordFile);
+    const open = openTo(p, service);
+    if (open)
+      out.push(`${file ?? '(defaults)'}: store.passwordFile: ${p} is ${open}; whoever reads it can change every address's state in the shared database: chmod 600 ${p} (or 640 with a group only the service user is in)`);
+  }
   if (file !== undefined) {
     let inline = false;
     try {
@@ -195,7 +201,8 @@ export function checkEnvironment(cfg: Config, file: string, who: Checker): Envir
 
   // store.path: the database, and SQLite's -wal and -shm files beside it.
   const db = abs(cfg.store.path);
-  if (cfg.store.path !== ':memory:') {
+  // (Not used with store.backend = "postgresql": the database is the server's.)
+  if (cfg.store.path !== ':memory:' && cfg.store.backend !== 'postgresql') {
     let isFile = false;
     try {
       isFile = statSync(db).isFile();

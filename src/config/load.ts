@@ -196,6 +196,41 @@ function crossCheck(c: Checker, cfg: Config): void {
     c.fail('control.socketmap.socket', 'a path different from control.socket', sm.socket);
 }
 
+/**
+ * store.* for PostgreSQL: a URL when the backend is postgresql, a postgresql:// URL without a
+ * password (URLs reach logs and `ps`), at most one password source, and that source readable now
+ * (the password itself is read again where it is used: storePassword, so it never sits in the
+ * Config that show-config prints).
+ */
+function checkStore(c: Checker, store: Config['store']): void {
+  const f = c.file;
+  if (store.passwordFile !== undefined && store.passwordEnv !== undefined)
+    c.problems.push(`${f}: store: expected at most one of passwordFile, passwordEnv, got both`);
+  else c.secret('store', store.passwordFile, store.passwordEnv);
+  if (store.url !== undefined) {
+    let u: URL | undefined;
+    try {
+      u = new URL(store.url);
+    } catch {
+      c.problems.push(`${f}: store.url: expected a URL like postgresql://rebound@db.example:5432/rebound, got a string that is not a URL`);
+    }
+    if (u && u.protocol !== 'postgresql:' && u.protocol !== 'postgres:')
+      c.problems.push(`${f}: store.url: expected a postgresql:// URL, got scheme ${JSON.stringify(u.protocol.replace(/:$/, ''))}`);
+    if (u && (u.password !== '' || /(^|&)password=/i.test(u.search.slice(1))))
+      c.problems.push(`${f}: store.url: a password in the URL is not accepted (it would show in logs); use store.passwordFile or store.passwordEnv`);
+  }
+  if (store.backend === 'postgresql' && store.url === undefined) c.problems.push(`${f}: store.url: required when store.backend = "postgresql"`);
+}
+
+/** The PostgreSQL password from store.passwordFile / store.passwordEnv (undefined: none; the URL's
+ *  user then connects without one, or with PGPASSWORD). Throws ConfigError when it cannot be read. */
+export function storePassword(store: Config['store']): string | undefined {
+  const c = new Checker('store');
+  const pw = c.secret('store', store.passwordFile, store.passwordEnv);
+  if (c.problems.length > 0) throw new ConfigError(c.problems.join('\n'), c.problems);
+  return pw;
+}
+
 /** verp.keys with the extra entries of verp.keysFile / verp.keysEnv appended. */
 function resolveVerpKeys(c: Checker, verp: Config['verp']): string[] {
   const keys = [...verp.keys];
@@ -270,6 +305,7 @@ export function configFromObject(input: unknown, file = 'rebound.toml', opts: Lo
     });
     enableLmtpBySocket(cfg);
     cfg.verp.keys = resolveVerpKeys(c, cfg.verp);
+    checkStore(c, cfg.store);
   }
   if (cfg && c.problems.length === 0) crossCheck(c, cfg);
   if (cfg && c.problems.length === 0 && opts.files) checkTlsFiles(c, cfg);

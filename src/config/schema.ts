@@ -186,6 +186,21 @@ export const configSchema = table({
   store: section({
     path: dflt(nonEmpty(), './data/rebound.db'),
     busyTimeoutMs: dflt(int(0, 600_000), 5000),
+    /** 'sqlite' (this host's file, store.path) or 'postgresql' (store.url, one database shared by
+     *  several daemons: docs/SCALE-OUT.md). store.path is not used with 'postgresql'. */
+    backend: dflt(oneOf(['sqlite', 'postgresql']), 'sqlite'),
+    /** postgresql://user@host:port/database; a password in it is refused (load.ts). */
+    url: opt(nonEmpty()),
+    /** Connections per process (the node-postgres pool). */
+    poolSize: dflt(int(1, 1000), 10),
+    /** 'verify-full': TLS, certificate and host name checked; 'require': TLS unchecked; 'off'. */
+    tls: dflt(oneOf(['off', 'require', 'verify-full']), 'verify-full'),
+    /** PEM file of the CA(s) to trust for tls = 'verify-full' with a private CA. */
+    tlsCa: opt(nonEmpty()),
+    /** The password, from a file of its own or an environment variable (storePassword, load.ts);
+     *  never in this file, never in the Config (so never shown). */
+    passwordFile: opt(nonEmpty()),
+    passwordEnv: opt(nonEmpty()),
   }),
   state: section({
     /** Hours after Email Suspended At before the address may be mailed again (Marketo: 24). */
@@ -255,6 +270,8 @@ export type ImapTls = ImapMailboxConfig['tls'];
 export type ControlConfig = Config['control'];
 export type LogLevel = Config['log']['level'];
 export type EscalationAction = Config['state']['escalation']['action'];
+export type StoreBackend = Config['store']['backend'];
+export type StoreTls = Config['store']['tls'];
 
 /** Every default: the schema applied to an empty file. */
 export const defaultConfig: Config = create({}, configSchema);

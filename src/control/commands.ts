@@ -41,6 +41,9 @@ export interface ControlDeps {
    * this process answers `line` itself.
    */
   remote?: (line: string) => Promise<string> | undefined;
+  /** Ask `remote` for every line, `check` included (the PostgreSQL daemon, whose store answers
+   *  asynchronously: daemon-postgresql.ts); otherwise `check` is answered here at once. */
+  remoteAll?: boolean;
 }
 
 export type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: string; [k: string]: unknown };
@@ -346,6 +349,14 @@ export function suppressionFor(
 }
 
 /** What the Postfix responders need (socketmap.ts, policy.ts). */
+/** A store whose every answer is this error (a prefetch that failed). */
+export function failing(err: unknown): ControlStore {
+  const fail = (): never => {
+    throw err instanceof Error ? err : new Error(String(err));
+  };
+  return { mayISend: fail, addressStatus: fail, history: fail, stats: fail };
+}
+
 export interface LookupOptions {
   store: ControlStore;
   /** control.failOpen: on a store error answer "not suppressed" (true) or a temporary failure (false). */
@@ -354,4 +365,10 @@ export interface LookupOptions {
   suspended: 'defer' | 'reject';
   metrics?: Metrics | undefined;
   now?: (() => number) | undefined;
+  /**
+   * A store that answers later (PostgreSQL, daemon/postgresql.ts): the keys of the requests that
+   * arrived together are fetched first, then answered from what came back, in order, by the same
+   * decision as always. Absent: `store` answers at once.
+   */
+  prefetch?: ((keys: string[], now: number | undefined) => Promise<ControlStore>) | undefined;
 }

@@ -15,7 +15,7 @@
  */
 import type { Socket } from 'node:net';
 import { child } from '../log.js';
-import { suppressionFor, type LookupOptions } from './commands.js';
+import { failing, suppressionFor, type LookupOptions } from './commands.js';
 import { textFromBytes } from '../address/text.js';
 import { watchConnection, type ConnectionLimits } from './connections.js';
 
@@ -47,9 +47,11 @@ export function handlePolicyConnection(sock: Socket, opts: LookupOptions, limits
   let buf: Buffer = Buffer.alloc(0);
   let attrs = new Map<string, string>();
   let size = 0;
-  sock.on('data', (chunk: Buffer) => {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    let out = '';
+  // With opts.prefetch (a store that answers later) a batch waits for its reads; what arrives
+  // meanwhile waits in buf, so replies keep the order of the requests.
+  let busy = false;
+  const drain = (): void => {
+    const requests: Map<string, string>[] = [];
     let start = 0;
     for (;;) {
       const nl = buf.indexOf(0x0a, start);
@@ -65,16 +67,9 @@ export function handlePolicyConnection(sock: Socket, opts: LookupOptions, limits
         continue;
       }
       watch.request();
-      const action = answerPolicy(attrs, opts);
+      requests.push(attrs);
       attrs = new Map();
       size = 0;
-      if (action === undefined) {
-        opts.metrics?.badRequests.inc({ via: 'policy' });
-        if (out !== '') sock.write(out);
-        sock.destroy();
-        return;
-      }
-      out += `action=${action}\n\n`;
     }
     buf = buf.subarray(start);
     watch.partial(buf.length > 0 || size > 0);
@@ -84,7 +79,42 @@ export function handlePolicyConnection(sock: Socket, opts: LookupOptions, limits
       sock.destroy();
       return;
     }
-    if (out !== '') sock.write(out);
+    if (requests.length === 0) return;
+    const answer = (o: LookupOptions): void => {
+      let out = '';
+      for (const r of requests) {
+        const action = answerPolicy(r, o);
+        if (action === undefined) {
+          opts.metrics?.badRequests.inc({ via: 'policy' });
+          if (out !== '' && !sock.destroyed) sock.write(out);
+          sock.destroy();
+          return;
+        }
+        out += `action=${action}\n\n`;
+      }
+      if (out !== '' && !sock.destroyed) sock.write(out);
+    };
+    if (!opts.prefetch) return answer(opts);
+    busy = true;
+    sock.pause();
+    const keys = requests.map((r) => r.get('recipient') ?? '').filter((k) => k !== '');
+    opts
+      .prefetch(keys, opts.now?.())
+      .then(
+        (store) => answer({ ...opts, store }),
+        // The reads failed: every lookup of the batch is an error (control.failOpen decides).
+        (err: unknown) => answer({ ...opts, store: failing(err) }),
+      )
+      .finally(() => {
+        busy = false;
+        if (sock.destroyed) return;
+        sock.resume();
+        if (buf.length > 0) drain();
+      });
+  };
+  sock.on('data', (chunk: Buffer) => {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    if (!busy) drain();
   });
   sock.on('error', () => sock.destroy());
 }

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { ControlConfig } from '../config/schema.js';
 import { child, logger } from '../log.js';
 import { openLookup, openStore, type Lookup, type StoreOptions } from '../store/index.js';
-import { checkJson, runCommand, type CommandContext, type ControlDeps, type ControlStore, type Reply } from './commands.js';
+import { checkJson, runCommand, type CommandContext, type ControlDeps, type ControlStore, type LookupOptions, type Reply } from './commands.js';
 import { ConnectionTable, connectionLimits, watchConnection, type ConnectionLimits, type Listener } from './connections.js';
 import { handlePolicyConnection } from './policy.js';
 import { startReaders, type ReaderPool } from './readers.js';
@@ -41,7 +41,10 @@ export interface ControlHandle {
 
 /** ControlDeps, except that the store may be opened here (read-only) and closed on stop(). */
 export type StartControlDeps = Omit<ControlDeps, 'store'> &
-  ({ store: ControlStore; storeOptions?: undefined } | { store?: undefined; storeOptions: StoreOptions });
+  ({ store: ControlStore; storeOptions?: undefined } | { store?: undefined; storeOptions: StoreOptions }) & {
+    /** Socketmap and policy lookups on a store that answers later (LookupOptions.prefetch). */
+    prefetch?: LookupOptions['prefetch'];
+  };
 
 /**
  * Serve the line protocol on one connection. Replies to a burst of pipelined lines are written
@@ -98,7 +101,7 @@ export function handleLineConnection(sock: Socket, deps: ControlDeps, ctx: Comma
       const text = line.endsWith('\r') ? line.slice(0, -1) : line;
       // Fast path for the one hot request, `check ADDRESS` spelled plainly; anything else (case,
       // extra spaces or words) goes through runCommand, which gives the same answers.
-      if (text.startsWith('check ') && text.length > 6 && !WS.test(text.slice(6))) {
+      if (!deps.remoteAll && text.startsWith('check ') && text.length > 6 && !WS.test(text.slice(6))) {
         out += `${checkJson(text.slice(6), deps)}\n`;
         continue;
       }
@@ -253,7 +256,7 @@ export async function startControl(cfg: ControlConfig, startDeps: StartControlDe
   };
   const lines = (s: Socket, limits: ConnectionLimits): void => handleLineConnection(s, deps, ctx, cfg.maxLineBytes, limits);
   const addresses: ControlHandle['addresses'] = { socket: resolve(cfg.socket) };
-  const lookupOpts = { store, failOpen: cfg.failOpen, suspended: cfg.suspended, metrics: deps.metrics, now: deps.now };
+  const lookupOpts = { store, failOpen: cfg.failOpen, suspended: cfg.suspended, metrics: deps.metrics, now: deps.now, prefetch: startDeps.prefetch };
 
   const stop = async (): Promise<void> => {
     // Readers first: a listener's close() waits for the connections it handed to them.

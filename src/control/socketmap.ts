@@ -14,7 +14,7 @@
  */
 import type { Socket } from 'node:net';
 import { child } from '../log.js';
-import { suppressionFor, type LookupOptions } from './commands.js';
+import { failing, suppressionFor, type LookupOptions } from './commands.js';
 import { textFromBytes } from '../address/text.js';
 import { watchConnection, type ConnectionLimits } from './connections.js';
 
@@ -66,9 +66,11 @@ export function handleSocketmapConnection(sock: Socket, opts: LookupOptions, lim
     log.warn({ why }, 'socketmap protocol error; closing connection');
     sock.destroy();
   };
-  sock.on('data', (chunk: Buffer) => {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    let out = '';
+  // With opts.prefetch (a store that answers later) a batch waits for its reads; what arrives
+  // meanwhile waits in buf, so replies keep the order of the requests.
+  let busy = false;
+  const drain = (): void => {
+    const payloads: string[] = [];
     let pos = 0;
     for (;;) {
       const colon = buf.indexOf(0x3a, pos);
@@ -85,12 +87,36 @@ export function handleSocketmapConnection(sock: Socket, opts: LookupOptions, lim
       if (buf[end] !== 0x2c) return fail('netstring not terminated by ","');
       // Postfix passes UTF-8 keys raw (smtputf8_enable = yes); other bytes stay marked, never guessed.
       watch.request();
-      out += netstring(answerSocketmap(textFromBytes(buf.subarray(colon + 1, end)), opts));
+      payloads.push(textFromBytes(buf.subarray(colon + 1, end)));
       pos = end + 1;
     }
     buf = pos === 0 ? buf : buf.subarray(pos);
     watch.partial(buf.length > 0);
-    if (out !== '') sock.write(out);
+    if (payloads.length === 0) return;
+    const answer = (o: LookupOptions): void => {
+      if (!sock.destroyed) sock.write(payloads.map((p) => netstring(answerSocketmap(p, o))).join(''));
+    };
+    if (!opts.prefetch) return answer(opts);
+    busy = true;
+    sock.pause();
+    const keys = payloads.map((p) => (p.indexOf(' ') < 0 ? '' : p.slice(p.indexOf(' ') + 1))).filter((k) => k !== '');
+    opts
+      .prefetch(keys, opts.now?.())
+      .then(
+        (store) => answer({ ...opts, store }),
+        // The reads failed: every lookup of the batch is an error (control.failOpen decides).
+        (err: unknown) => answer({ ...opts, store: failing(err) }),
+      )
+      .finally(() => {
+        busy = false;
+        if (sock.destroyed) return;
+        sock.resume();
+        if (buf.length > 0) drain();
+      });
+  };
+  sock.on('data', (chunk: Buffer) => {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    if (!busy) drain();
   });
   sock.on('error', () => sock.destroy());
 }

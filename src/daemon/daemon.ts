@@ -40,7 +40,7 @@ import type { Committer } from '../intake/group-commit.js';
 const log = child('daemon');
 
 /** The VERP slice as intake's RCPT check wants it. */
-function verpOptions(cfg: Config['verp']): CheckOptions {
+export function verpOptions(cfg: Config['verp']): CheckOptions {
   return {
     domains: cfg.domains,
     prefix: cfg.prefix,

@@ -39,8 +39,22 @@ export { MAX_IDLE_FOLDERS, watchMailbox, type IdleState, type Watcher } from './
 /** What one processed message became; decides where it goes on the server. */
 export type HandledState = MessageState;
 
-/** The part of the store the poller needs. */
-export type ImapStore = Pick<Store, 'saveMessages' | 'getImapCursor' | 'setImapCursor'> & Pick<Pipeline, 'processIds'>;
+type MaybeAsync<F> = F extends (...a: infer A) => infer R ? (...a: A) => R | Promise<Awaited<R>> : never;
+
+/** The part of the store the poller needs: SQLite's answers at once, PostgreSQL's later. */
+export interface ImapStore {
+  saveMessages: MaybeAsync<Store['saveMessages']>;
+  processIds: Pipeline['processIds'];
+  getImapCursor: MaybeAsync<Store['getImapCursor']>;
+  setImapCursor: MaybeAsync<Store['setImapCursor']>;
+  /**
+   * Several daemons on one store (PostgreSQL): take or renew this host's lease of a folder; false
+   * = another host polls it now, skip it. Called before the folder is read and before each batch
+   * is committed; releaseFolder after the folder's pass. Absent: one host.
+   */
+  claimFolder?(account: string, folder: string): Promise<boolean>;
+  releaseFolder?(account: string, folder: string): Promise<void>;
+}
 
 export interface PollProgress {
   mailbox: string;
@@ -189,11 +203,20 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
         folderErrors.push(e.message);
         continue;
       }
+      let leased = false;
       try {
+        if (opts.store.claimFolder) {
+          doing = `take the lease of folder "${folder}"`;
+          if (!(await opts.store.claimFolder(cfg.name, folder))) {
+            log?.info({ folder }, 'IMAP folder polled by another host now (lease held); skipped');
+            continue;
+          }
+          leased = true;
+        }
         const mb = client.mailbox;
         if (!mb) throw new Error(`folder "${folder}" is not selected`);
         const uidValidity = Number(mb.uidValidity);
-        const cursor = opts.store.getImapCursor(cfg.name, folder);
+        const cursor = await opts.store.getImapCursor(cfg.name, folder);
         const rescanned = Boolean(cursor && cursor.uidValidity !== uidValidity);
         if (rescanned)
           log?.warn(
@@ -208,7 +231,7 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
         // million messages never has its UID list (or their sizes) in memory at once.
         doing = `search folder "${folder}"`;
         const news = mb.exists > 0 ? await newMessages(client, lastUid, Number(mb.uidNext ?? 0), opts.uidWindow ?? UID_WINDOW) : { count: 0, windows: noWindows() };
-        if (rescanned && news.count === 0) opts.store.setImapCursor(cfg.name, folder, { uidValidity, lastUid: 0 });
+        if (rescanned && news.count === 0) await opts.store.setImapCursor(cfg.name, folder, { uidValidity, lastUid: 0 });
         fr.found = news.count;
         const budget = maxMessages > 0 ? Math.max(0, maxMessages - done) : Infinity;
         const want = Math.min(news.count, budget);
@@ -256,7 +279,7 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
           doing = `acknowledge messages in "${folder}"`;
           await ack;
           // 5. Remember how far we got.
-          opts.store.setImapCursor(cfg.name, folder, { uidValidity, lastUid: batch[batch.length - 1]! });
+          await opts.store.setImapCursor(cfg.name, folder, { uidValidity, lastUid: batch[batch.length - 1]! });
           done += batch.length;
           handledHere += batch.length;
           opts.onProgress?.({ mailbox: cfg.name, folder, done, total });
@@ -287,7 +310,11 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
             const receivedAt = Number.isFinite(internal) ? Math.min(internal, now) : now;
             return { env: envelopeFromHeaders(m.source!, `${cfg.name}/${folder}/${uidValidity}/${m.uid}`, receivedAt), raw: m.source! };
           });
-          const saved = items.length > 0 ? opts.store.saveMessages(items) : [];
+          // With leases: still ours? (Renewed; a host that stalled past its lease stops here,
+          // before committing what the new holder may be fetching too.)
+          if (leased && !(await opts.store.claimFolder!(cfg.name, folder)))
+            throw new DaemonError('imap', `${describeMailbox(cfg)}: lost the lease of folder "${folder}" to another host; stopped before committing`);
+          const saved = items.length > 0 ? await opts.store.saveMessages(items) : [];
 
           // 3. Process, a few at a time (SMTP intake and the status socket get a turn during the
           // analyses and between chunks). A duplicate - refetched after a crash, or found
@@ -336,6 +363,8 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
         if (result.stoppedBy === 'done' && want < news.count) result.stoppedBy = 'max-messages';
       } finally {
         lock.release();
+        // The next pass may be any host's; a lease not released (a crash) expires by itself.
+        if (leased) await opts.store.releaseFolder?.(cfg.name, folder).catch(() => undefined);
       }
     }
     // Everything is committed and acknowledged; a failed LOGOUT loses nothing.

@@ -23,8 +23,12 @@ import { describeMailbox, errorText, pollMailbox, watchMailbox, type ImapStore, 
 import { child, type Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 
-/** The store as the poll job and `rebound poll` use it: the poller's part plus the health table. */
-export type ImapPollStore = ImapStore & Pick<Store, 'saveImapHealth' | 'getImapHealth'>;
+/** The store as the poll job and `rebound poll` use it: the poller's part plus the health table
+ *  (SQLite answers at once, PostgreSQL later). */
+export type ImapPollStore = ImapStore & {
+  saveImapHealth(h: Parameters<Store['saveImapHealth']>[0]): ReturnType<Store['saveImapHealth']> | Promise<ReturnType<Store['saveImapHealth']>>;
+  getImapHealth(mailbox?: string): ReturnType<Store['getImapHealth']> | Promise<ReturnType<Store['getImapHealth']>>;
+};
 
 /**
  * Record one pass in the imap_health table: on success the run, success time, backlog and count;
@@ -33,14 +37,16 @@ export type ImapPollStore = ImapStore & Pick<Store, 'saveImapHealth' | 'getImapH
  * not fail the pass.
  */
 export function saveMailboxHealth(
-  store: Pick<Store, 'saveImapHealth'>,
+  store: Pick<ImapPollStore, 'saveImapHealth'>,
   cfg: ImapMailboxConfig,
   pass: { startedAt: number; endedAt: number } & ({ result: Pick<PollResult, 'fetched' | 'backlog'> } | { error: unknown }),
   onError: (message: string) => void,
-): void {
+): Promise<void> | void {
+  const failed = (err: unknown) => onError(`${describeMailbox(cfg)}: could not save its health to the store: ${errorText(cfg, err)}`);
   try {
+    let written: unknown;
     if ('result' in pass)
-      store.saveImapHealth({
+      written = store.saveImapHealth({
         mailbox: cfg.name,
         lastRunAt: pass.startedAt,
         lastSuccessAt: pass.endedAt,
@@ -48,15 +54,18 @@ export function saveMailboxHealth(
         messagesLastRun: pass.result.fetched,
       });
     else
-      store.saveImapHealth({
+      written = store.saveImapHealth({
         mailbox: cfg.name,
         lastRunAt: pass.startedAt,
         lastError: errorText(cfg, pass.error),
         lastErrorAt: pass.endedAt,
         messagesLastRun: null,
       });
+    // An asynchronous store (PostgreSQL) answers later: the caller may wait (`rebound poll` does,
+    // before it closes the store).
+    if (written instanceof Promise) return written.then(() => undefined, failed);
   } catch (err) {
-    onError(`${describeMailbox(cfg)}: could not save its health to the store: ${errorText(cfg, err)}`);
+    failed(err);
   }
 }
 
@@ -142,17 +151,24 @@ class MailboxRunner {
       totals: { runs: 0, failures: 0, fetched: 0, stored: 0, duplicates: 0 },
     };
     // What earlier runs (this daemon before a restart, or `rebound poll`) saved.
-    try {
-      const saved = deps.store.getImapHealth(cfg.name)[0];
-      if (saved) {
+    const seed = (rows: Awaited<ReturnType<ImapPollStore['getImapHealth']>>): void => {
+      const saved = rows[0];
+      // A pass that already ran here knows better (an asynchronous store answers later).
+      if (saved && this.h.totals.runs === 0) {
         this.h.lastRunAt = saved.lastRunAt;
         this.h.lastSuccessAt = saved.lastSuccessAt;
         this.h.lastError = saved.lastError;
         this.h.lastErrorAt = saved.lastErrorAt;
         this.h.backlog = saved.backlog;
       }
+    };
+    const unreadable = (err: unknown) => log.warn({ err: errorText(cfg, err) }, 'could not read saved IMAP mailbox health');
+    try {
+      const rows = deps.store.getImapHealth(cfg.name);
+      if (rows instanceof Promise) rows.then(seed, unreadable);
+      else seed(rows);
     } catch (err) {
-      log.warn({ err: errorText(cfg, err) }, 'could not read saved IMAP mailbox health');
+      unreadable(err);
     }
   }
 

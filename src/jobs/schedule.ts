@@ -21,12 +21,18 @@ const DAY = 86_400_000;
 
 /** The store calls housekeeping needs. */
 export interface JobStore {
-  prune(messagesOlderThanMs: number, eventsOlderThanMs?: number): { rawDropped: number; eventsDeleted: number };
+  /** SQLite answers at once; PostgreSQL (store/postgresql) asynchronously. */
+  prune(messagesOlderThanMs: number, eventsOlderThanMs?: number): PruneResult | Promise<PruneResult>;
   checkpoint(): void;
   backup(file: string): Promise<void>;
 }
 
 export type JobName = 'prune' | 'checkpoint' | 'backup';
+
+export interface PruneResult {
+  rawDropped: number;
+  eventsDeleted: number;
+}
 
 export interface JobStatus {
   name: JobName;

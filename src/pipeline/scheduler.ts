@@ -97,7 +97,8 @@ export class Scheduler {
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly pipeline: Pipeline,
+    /** The pipeline (pipeline/run.ts), or the PostgreSQL daemon's (pipeline/postgresql.ts). */
+    private readonly pipeline: Pick<Pipeline, 'processPending' | 'processIds'>,
     /** True while intake is committing: processing then runs at a reduced duty cycle. */
     private readonly intakeBusy: () => boolean = () => false,
     private readonly batch = PROCESS_BATCH,

@@ -19,27 +19,12 @@
 import Database from 'better-sqlite3';
 import { fstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { sql as m0001 } from './migrations/0001-initial.js';
-import { sql as m0002 } from './migrations/0002-imap-health.js';
-import { sql as m0003 } from './migrations/0003-addresses-without-rowid.js';
-import { run as m0004 } from './migrations/0004-address-normal-form.js';
-import { sql as m0005 } from './migrations/0005-address-fold-state.js';
-import { sql as m0006 } from './migrations/0006-diagnostics-once.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations/steps.js';
 
 export type Db = Database.Database;
 
-/** Every migration, in order; index + 1 is the user_version it produces. A step is SQL, or a
- *  function for data that SQL alone cannot rewrite (0004: the address normal form). */
-const MIGRATIONS: readonly { name: string; sql?: string; run?: (db: Db) => void }[] = [
-  { name: '0001-initial', sql: m0001 },
-  { name: '0002-imap-health', sql: m0002 },
-  { name: '0003-addresses-without-rowid', sql: m0003 },
-  { name: '0004-address-normal-form', run: m0004 },
-  { name: '0005-address-fold-state', sql: m0005 },
-  { name: '0006-diagnostics-once', sql: m0006 },
-];
-
-export const SCHEMA_VERSION = MIGRATIONS.length;
+// The steps, shared with the PostgreSQL backend, are listed in migrations/steps.ts.
+export { SCHEMA_VERSION };
 
 export class SchemaTooNewError extends Error {
   constructor(path: string, found: number) {
@@ -218,7 +203,7 @@ function migrate(db: Db, path: string, readonly: boolean): void {
       const now = db.pragma('user_version', { simple: true }) as number;
       if (now !== v) return;
       if (step.sql) db.exec(step.sql);
-      step.run?.(db);
+      step.sqlite?.(db);
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();
   }

@@ -129,7 +129,7 @@ export class SqliteResults implements ResultStore {
 
 /** A message's problems as stored: JSON, at most MAX_STORED_PROBLEMS characters (the last entry
  *  says how many were left out). */
-function storedProblems(problems: string[]): string {
+export function storedProblems(problems: string[]): string {
   const kept: string[] = [];
   let size = 2;
   for (const [i, p] of problems.entries()) {

@@ -19,7 +19,7 @@ describe('store/db', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    expect(tables).toEqual(['address_actions', 'address_recompute', 'addresses', 'diagnostics', 'events', 'imap_cursors', 'imap_health', 'messages']);
+    expect(tables).toEqual(['address_actions', 'address_recompute', 'addresses', 'diagnostics', 'events', 'imap_cursors', 'imap_health', 'imap_leases', 'messages']);
     db.close();
     // Opening again is a no-op migration.
     openStore({ path }).close();
