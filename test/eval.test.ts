@@ -32,7 +32,7 @@ describe('isPlaceholderStatus', () => {
   ])('%s -> %s', (code, want) => expect(isPlaceholderStatus(code)).toBe(want));
 });
 
-describe.skipIf(!present)('Sisimai corpus (skipped: ../shared/sisimai is absent)', () => {
+describe.skipIf(!present)(`Sisimai corpus${present ? '' : ' (skipped: ../shared/sisimai is absent)'}`, () => {
   let score: Awaited<ReturnType<typeof evaluate>> | undefined;
   beforeAll(async () => {
     score = await evaluate(corpus);
