@@ -349,14 +349,6 @@ export function suppressionFor(
 }
 
 /** What the Postfix responders need (socketmap.ts, policy.ts). */
-/** A store whose every answer is this error (a prefetch that failed). */
-export function failing(err: unknown): ControlStore {
-  const fail = (): never => {
-    throw err instanceof Error ? err : new Error(String(err));
-  };
-  return { mayISend: fail, addressStatus: fail, history: fail, stats: fail };
-}
-
 export interface LookupOptions {
   store: ControlStore;
   /** control.failOpen: on a store error answer "not suppressed" (true) or a temporary failure (false). */

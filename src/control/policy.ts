@@ -15,7 +15,8 @@
  */
 import type { Socket } from 'node:net';
 import { child } from '../log.js';
-import { failing, suppressionFor, type LookupOptions } from './commands.js';
+import { answerBatch } from './batch.js';
+import { suppressionFor, type LookupOptions } from './commands.js';
 import { textFromBytes } from '../address/text.js';
 import { watchConnection, type ConnectionLimits } from './connections.js';
 
@@ -94,23 +95,13 @@ export function handlePolicyConnection(sock: Socket, opts: LookupOptions, limits
       }
       if (out !== '' && !sock.destroyed) sock.write(out);
     };
-    if (!opts.prefetch) return answer(opts);
+    const pending = answerBatch(sock, opts, () => requests.map((r) => r.get('recipient') ?? '').filter((k) => k !== ''), answer);
+    if (!pending) return;
     busy = true;
-    sock.pause();
-    const keys = requests.map((r) => r.get('recipient') ?? '').filter((k) => k !== '');
-    opts
-      .prefetch(keys, opts.now?.())
-      .then(
-        (store) => answer({ ...opts, store }),
-        // The reads failed: every lookup of the batch is an error (control.failOpen decides).
-        (err: unknown) => answer({ ...opts, store: failing(err) }),
-      )
-      .finally(() => {
-        busy = false;
-        if (sock.destroyed) return;
-        sock.resume();
-        if (buf.length > 0) drain();
-      });
+    void pending.then(() => {
+      busy = false;
+      if (!sock.destroyed && buf.length > 0) drain();
+    });
   };
   sock.on('data', (chunk: Buffer) => {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);

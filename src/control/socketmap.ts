@@ -14,7 +14,8 @@
  */
 import type { Socket } from 'node:net';
 import { child } from '../log.js';
-import { failing, suppressionFor, type LookupOptions } from './commands.js';
+import { answerBatch } from './batch.js';
+import { suppressionFor, type LookupOptions } from './commands.js';
 import { textFromBytes } from '../address/text.js';
 import { watchConnection, type ConnectionLimits } from './connections.js';
 
@@ -96,23 +97,13 @@ export function handleSocketmapConnection(sock: Socket, opts: LookupOptions, lim
     const answer = (o: LookupOptions): void => {
       if (!sock.destroyed) sock.write(payloads.map((p) => netstring(answerSocketmap(p, o))).join(''));
     };
-    if (!opts.prefetch) return answer(opts);
+    const pending = answerBatch(sock, opts, () => payloads.map((p) => (p.indexOf(' ') < 0 ? '' : p.slice(p.indexOf(' ') + 1))).filter((k) => k !== ''), answer);
+    if (!pending) return;
     busy = true;
-    sock.pause();
-    const keys = payloads.map((p) => (p.indexOf(' ') < 0 ? '' : p.slice(p.indexOf(' ') + 1))).filter((k) => k !== '');
-    opts
-      .prefetch(keys, opts.now?.())
-      .then(
-        (store) => answer({ ...opts, store }),
-        // The reads failed: every lookup of the batch is an error (control.failOpen decides).
-        (err: unknown) => answer({ ...opts, store: failing(err) }),
-      )
-      .finally(() => {
-        busy = false;
-        if (sock.destroyed) return;
-        sock.resume();
-        if (buf.length > 0) drain();
-      });
+    void pending.then(() => {
+      busy = false;
+      if (!sock.destroyed && buf.length > 0) drain();
+    });
   };
   sock.on('data', (chunk: Buffer) => {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
