@@ -19,7 +19,6 @@
  * socket) with 1 and 8 in flight. Env: BENCH_N (messages, default 3000).
  * Output: a table and one JSON line per figure (for docs/BENCHMARKS.md).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import os, { tmpdir } from 'node:os';
@@ -27,6 +26,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startPgCluster } from '../test/support/pg-cluster.mjs';
 import { freePort } from '../test/support/net.mjs';
+import { Session, startDaemon as startSharedDaemon } from './daemon-session.mjs';
 
 const N = Number(process.env.BENCH_N ?? 3000);
 const CONN = Number(process.env.BENCH_CONN ?? 32);
@@ -51,66 +51,9 @@ function message(i) {
   return { rcpt, data: `${data}.\r\n` };
 }
 
-/** A line-reply SMTP session. */
-class Session {
-  constructor(sock) {
-    this.sock = sock;
-    this.buf = '';
-    this.waiters = [];
-    sock.setEncoding('latin1');
-    sock.on('data', (d) => {
-      this.buf += d;
-      for (const w of this.waiters.splice(0)) w();
-    });
-    sock.on('error', () => {});
-    sock.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-  static open(port) {
-    return new Promise((res, rej) => {
-      const s = createConnection(port, '127.0.0.1');
-      s.once('connect', () => res(new Session(s)));
-      s.once('error', rej);
-    });
-  }
-  async reply() {
-    for (;;) {
-      const m = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\r?\n/.exec(this.buf);
-      if (m) {
-        this.buf = this.buf.slice(m[0].length);
-        return m[0];
-      }
-      if (this.closed) return '';
-      await new Promise((r) => this.waiters.push(r));
-    }
-  }
-  cmd(line) {
-    this.sock.write(line);
-    return this.reply();
-  }
-}
-
-/** Start a daemon (log level warn: no line per message) and wait until its SMTP port greets. */
+/** Start a daemon and give a way to stop it. */
 async function startDaemon(cfg, port) {
-  const proc = spawn(process.execPath, [MAIN, 'serve', '-c', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, REBOUND_LOG_LEVEL: 'warn' } });
-  let err = '';
-  proc.stderr.on('data', (d) => (err += d));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`daemon exited ${proc.exitCode}:\n${err}`);
-    try {
-      const s = await Session.open(port);
-      const greeting = await s.reply();
-      s.sock.destroy();
-      if (greeting.startsWith('220')) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`daemon not ready:\n${err}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const proc = await startSharedDaemon(MAIN, cfg, port);
   return {
     proc,
     stop: () =>

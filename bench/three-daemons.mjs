@@ -12,16 +12,15 @@
  * messages in PostgreSQL's fold order (stored_at, then first event id). Exit 1 when a check fails.
  * Output: one JSON line with the counts and times (for docs/BENCHMARKS.md).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { startPgCluster } from '../test/support/pg-cluster.mjs';
 import { freePort } from '../test/support/net.mjs';
+import { Session, startDaemon } from './daemon-session.mjs';
 
 const N = Number(process.env.BENCH_N ?? 3000);
 const CONN = Number(process.env.BENCH_CONN ?? 24);
@@ -48,66 +47,6 @@ function rcptOf(text) {
   return to && to[1].toLowerCase().endsWith(`@${VERP_DOMAIN}`) ? to[1] : `bounces@${VERP_DOMAIN}`;
 }
 
-class Session {
-  constructor(sock) {
-    this.sock = sock;
-    this.buf = '';
-    this.waiters = [];
-    this.closed = false;
-    sock.setEncoding('latin1');
-    sock.on('data', (d) => {
-      this.buf += d;
-      for (const w of this.waiters.splice(0)) w();
-    });
-    sock.on('error', () => {});
-    sock.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-  static open(port) {
-    return new Promise((res, rej) => {
-      const s = createConnection(port, '127.0.0.1');
-      s.once('connect', () => res(new Session(s)));
-      s.once('error', rej);
-    });
-  }
-  async reply() {
-    for (;;) {
-      const m = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\r?\n/.exec(this.buf);
-      if (m) {
-        this.buf = this.buf.slice(m[0].length);
-        return m[0];
-      }
-      if (this.closed) return '';
-      await new Promise((r) => this.waiters.push(r));
-    }
-  }
-  cmd(line) {
-    this.sock.write(line);
-    return this.reply();
-  }
-}
-
-async function startDaemon(cfg, port) {
-  const proc = spawn(process.execPath, [MAIN, 'serve', '-c', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, REBOUND_LOG_LEVEL: 'warn' } });
-  let err = '';
-  proc.stderr.on('data', (d) => (err += d));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`daemon exited ${proc.exitCode}:\n${err}`);
-    try {
-      const s = await Session.open(port);
-      const g = await s.reply();
-      s.sock.destroy();
-      if (g.startsWith('220')) return proc;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`daemon not ready:\n${err}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const cluster = await startPgCluster({ fsync: true, settings: { max_connections: '200' } });
 const dir = mkdtempSync(join(tmpdir(), 'rebound-bench-3d-'));
@@ -127,7 +66,7 @@ try {
     );
     return f;
   });
-  for (let i = 0; i < 3; i++) procs[i] = await startDaemon(cfgs[i], ports[i]);
+  for (let i = 0; i < 3; i++) procs[i] = await startDaemon(MAIN, cfgs[i], ports[i]);
 
   const queue = [];
   for (let i = 0; i < N; i++) {
@@ -194,7 +133,7 @@ try {
   procs[1].kill('SIGKILL');
   await exited;
   const killedAt = ackCount;
-  procs[1] = await startDaemon(cfgs[1], ports[1]);
+  procs[1] = await startDaemon(MAIN, cfgs[1], ports[1]);
   alive[1] = true;
   await Promise.all(workers);
   const burstSeconds = (performance.now() - t0) / 1000;
