@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Wire } from './support/smtp-wire.js';
 import { LineClient } from './support/line-client.js';
+import { numberedBounce, until } from './support/until.js';
 import { freePort } from './support/net.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -28,28 +29,6 @@ afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-function bounce(i: number, extra = ''): string {
-  return [
-    'From: MAILER-DAEMON@mx.example.org',
-    'To: bounces@bounces.test',
-    `Subject: Undelivered Mail Returned to Sender ${i}`,
-    'Content-Type: text/plain',
-    '',
-    `<user${i}@example.com>: host mx.example.com said: 550 5.1.1 user unknown`,
-    extra,
-    '',
-  ].join('\r\n');
-}
-
-const until = async (what: string, ok: () => boolean | Promise<boolean>, ms: number): Promise<number> => {
-  const t0 = Date.now();
-  while (!(await ok())) {
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now() - t0;
-};
 
 describe('a message over its analysis budget', () => {
   it('does not hold up other senders\' 250s or the messages behind it, also after a restart, and is stored failed with the reason', async () => {
@@ -110,7 +89,7 @@ describe('a message over its analysis budget', () => {
     // First run: the poison message is acknowledged (its bytes are durable), then the daemon is
     // killed before its analysis could end: the row stays pending.
     let d = await start();
-    expect((await deliver(bounce(0, 'SPIN FOREVER'))).reply).toMatch(/^250/);
+    expect((await deliver(numberedBounce(0, 'SPIN FOREVER'))).reply).toMatch(/^250/);
     d.child.kill('SIGKILL');
     await new Promise((r) => d.child.once('exit', r));
     expect(stateOf().get('1')).toBe('pending');
@@ -119,14 +98,14 @@ describe('a message over its analysis budget', () => {
     // it spins; a message that eats the worker's heap comes too.
     d = await start();
     const t0 = Date.now();
-    const others = await Promise.all(Array.from({ length: 20 }, (_, i) => deliver(bounce(i + 1))));
+    const others = await Promise.all(Array.from({ length: 20 }, (_, i) => deliver(numberedBounce(i + 1))));
     const deliveredAfter = Date.now() - t0;
     for (const o of others) expect(o.reply).toMatch(/^250/);
     // Every 250 came while the poison message was still in its analysis (pending, deadline 6 s):
     // the acknowledgements did not wait for it. Before: none until its parse ended.
     expect(stateOf().get('1')).toBe('pending');
     expect(deliveredAfter).toBeLessThan(6000);
-    expect((await deliver(bounce(99, 'EAT ALL MEMORY'))).reply).toMatch(/^250/);
+    expect((await deliver(numberedBounce(99, 'EAT ALL MEMORY'))).reply).toMatch(/^250/);
 
     // Then it is abandoned at its deadline and stored failed with the reason; everything behind it
     // is processed, with no second restart.

@@ -21,6 +21,7 @@ import { openStore } from '../../src/store/index.js';
 import type { Envelope } from '../../src/types.js';
 import { Wire } from '../support/smtp-wire.js';
 import { LineClient } from '../support/line-client.js';
+import { numberedBounce, until } from '../support/until.js';
 import { freePort } from '../support/net.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -35,28 +36,6 @@ function tmp(): string {
   dirs.push(d);
   return d;
 }
-
-function bounce(i: number, pad = ''): string {
-  return [
-    'From: MAILER-DAEMON@mx.example.org',
-    'To: bounces@bounces.test',
-    `Subject: Undelivered Mail Returned to Sender ${i}`,
-    'Content-Type: text/plain',
-    '',
-    `<user${i}@example.com>: host mx.example.com said: 550 5.1.1 user unknown`,
-    pad,
-    '',
-  ].join('\r\n');
-}
-
-const until = async (what: string, ok: () => boolean | Promise<boolean>, ms: number): Promise<number> => {
-  const t0 = Date.now();
-  while (!(await ok())) {
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now() - t0;
-};
 
 /** Another connection that holds the write lock until release(). */
 function holdWriteLock(path: string): { release(): void } {
@@ -76,7 +55,7 @@ describe('the processor after a write error', () => {
     const db = join(tmp(), 'rebound.db');
     const seed = openStore({ path: db });
     const env: Envelope = { source: 'file', origin: 'seed', mailFrom: '', rcptTo: ['bounces@bounces.test'], receivedAt: Date.now() };
-    seed.saveMessages(Array.from({ length: 30 }, (_, i) => ({ env, raw: Buffer.from(bounce(i)) })));
+    seed.saveMessages(Array.from({ length: 30 }, (_, i) => ({ env, raw: Buffer.from(numberedBounce(i)) })));
     seed.close();
 
     const store = openStore({ path: db, busyTimeoutMs: 100 });
@@ -152,10 +131,10 @@ describe('the daemon while its store cannot be written', () => {
 
     // A message big enough that its analysis is still running when the lock is taken: its
     // pipeline commit meets the lock.
-    expect(await deliver(bounce(1, 'x'.repeat(76).concat('\r\n').repeat(200_000)))).toMatch(/^250/);
+    expect(await deliver(numberedBounce(1, 'x'.repeat(76).concat('\r\n').repeat(200_000)))).toMatch(/^250/);
     const lock = holdWriteLock(db);
     // Intake is refused while the lock is held: 451, the sender retries.
-    expect(await deliver(bounce(2))).toMatch(/^451/);
+    expect(await deliver(numberedBounce(2))).toMatch(/^451/);
     const h = await health();
     expect(h.healthy).toBe(false);
     expect(h.components['store-writes']).toMatchObject({ ok: false, detail: expect.stringMatching(/degraded: writes failing since .*busy/) });
@@ -163,7 +142,7 @@ describe('the daemon while its store cannot be written', () => {
     expect(pending()).toBe(1);
 
     lock.release();
-    expect(await deliver(bounce(3))).toMatch(/^250/);
+    expect(await deliver(numberedBounce(3))).toMatch(/^250/);
     const ms = await until('the pending rows processed and health back', async () => pending() === 0 && (await health()).healthy, 60_000).catch(async (e: Error) => {
       throw new Error(`${e.message}; pending ${pending()}, health ${JSON.stringify(await health())}, daemon log:\n${out.slice(-3000)}`);
     });
