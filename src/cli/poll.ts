@@ -67,7 +67,7 @@ export function register(program: Command): void {
 /** On PostgreSQL: the daemons' IMAP store (a folder read only under this process's lease, as a
  *  daemon reads it) with the PostgreSQL pipeline; loaded only then. */
 async function pgPollStore(store: PgStore, config: Config): Promise<ImapPollStore> {
-  const { pgImapStore } = await import('../daemon/postgresql.js');
+  const { pgImapStore } = await import('../daemon/backends/postgresql.js');
   const { PgPipeline } = await import('../pipeline/postgresql.js');
   return pgImapStore(store, new PgPipeline(store, { attribute: attributionOf(config) }), `${hostname()}:${process.pid} (rebound poll)`);
 }

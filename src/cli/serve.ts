@@ -8,7 +8,6 @@ import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { secretWarnings } from '../config/check.js';
 import { createDaemon } from '../daemon/daemon.js';
-import { createPgDaemon } from '../daemon/postgresql.js';
 import { child, flushLogs } from '../log.js';
 
 export function register(program: Command): void {
@@ -28,8 +27,8 @@ export async function serve(option?: string): Promise<void> {
   const log = child('serve');
   for (const w of secretWarnings(config, path, { uid: process.getuid?.() ?? -1, cwd: process.cwd() })) log.warn({ warning: w }, 'secret readable by others');
   const reloadConfig = () => loadConfig(path, { files: true });
-  // store.backend = "postgresql": the daemon on the shared store (daemon/postgresql.ts).
-  const daemon = config.store.backend === 'postgresql' ? createPgDaemon(config, { reloadConfig }) : createDaemon(config, { reloadConfig });
+  // One daemon; store.backend picks where its state lives (daemon/backend.ts).
+  const daemon = createDaemon(config, { reloadConfig });
 
   let stopped!: () => void;
   const done = new Promise<void>((r) => (stopped = r));

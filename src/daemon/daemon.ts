@@ -1,41 +1,42 @@
 /**
  * daemon - build rebound's long-running components from Config, start them in order and stop
  * them in reverse (maddy lifetime.go). In: a frozen Config (and a way to reload it). Out: a
- * running daemon; stop() drains.
+ * running daemon; stop() drains. One daemon for both store backends: where state lives is a
+ * DaemonBackend (backend.ts) chosen by store.backend - backends/sqlite.ts (the default: writer
+ * thread, checkpointer, reader processes) or backends/postgresql.ts (several daemons on one
+ * database) - and everything else is done here once.
  *
- * Start order: store -> writer thread (pending rows left by a crash first) -> control socket ->
- * metrics http -> SMTP -> LMTP -> IMAP polling -> housekeeping jobs. Stop is the reverse:
- * listeners stop accepting and let sessions in DATA finish and commit, the writer thread's scheduler finishes its current batch (what is left
- * stays pending for the next start), then the control socket and the database close.
+ * Start order: backend (store; pending rows left by a crash first) -> control socket -> metrics
+ * http -> SMTP -> LMTP -> IMAP polling -> housekeeping jobs. Stop is the reverse: listeners stop
+ * accepting and let sessions in DATA finish and commit, the backend's processing finishes its
+ * current batch (what is left stays pending for the next start), then the control socket and the
+ * store close.
  * SIGHUP (reload()): re-read the config; VERP rules and log level apply at once, other changes
  * are logged as needing a restart. A bad config on reload is logged and the old one kept.
- * Threads: the main thread keeps the sockets (SMTP/LMTP, status socket, IMAP, jobs); the writer
- * thread (writer-thread.ts, driven by writer.ts) commits intake's messages and runs the
- * pipeline. The store must be a file (the thread opens it too).
- * Parsing and classification run in neither: each store connection that runs the pipeline (the
- * writer thread's, and this thread's for IMAP) hands them to an analysis worker of its own
- * (pipeline/analyze-pool.ts poolAnalyzer) with a per-message deadline and heap cap (analysis.*); a
- * message over either is stored marked failed, and health ('analysis') and metrics
- * (rebound_analysis_abandoned_total, rebound_analysis_worker_restarts_total) count it.
+ * Threads: this one keeps the sockets (SMTP/LMTP, status socket, IMAP, jobs); the backend may run
+ * its own (SQLite's writer thread). Parsing and classification run in neither: each thread that
+ * runs the pipeline hands them to an analysis worker of its own (pipeline/analyze-pool.ts
+ * poolAnalyzer; this thread's is made here) with a per-message deadline and heap cap
+ * (analysis.*); a message over either is stored marked failed, and health ('analysis') and
+ * metrics (rebound_analysis_abandoned_total, rebound_analysis_worker_restarts_total) count it.
  * Config keys: all sections; each component gets only its slice.
  */
 import { child, setLogLevel } from '../log.js';
-import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { openStore, type Store } from '../store/index.js';
-import { Pipeline, processingStore } from '../pipeline/run.js';
 import { createSmtpIntake, type SmtpIntake } from '../intake/smtp.js';
-import { startCheckpointer, WRITER_AUTOCHECKPOINT } from '../store/checkpointer.js';
 import { attributeByVerp, type CheckOptions } from '../verp/sign.js';
 import { startControl, type ControlHandle } from '../control/server.js';
 import { metrics, startMetricsHttp } from '../metrics.js';
 import { startImapPolling, type ImapPolling } from '../jobs/poll-imap.js';
 import { startJobs, type JobsHandle } from '../jobs/schedule.js';
-import { countAbandoned, WriterThread } from './writer.js';
+import { countAbandoned } from './writer.js';
 import { pathToFileURL } from 'node:url';
 import { emptyAnalysisStats, poolAnalyzer, type AnalysisStats } from '../pipeline/analyze-pool.js';
 import { WriteHealth, type WriteState } from '../pipeline/scheduler.js';
 import type { Committer } from '../intake/group-commit.js';
+import type { BackendDeps, DaemonBackend } from './backend.js';
+import { sqliteBackend } from './backends/sqlite.js';
+import { postgresqlBackend } from './backends/postgresql.js';
 
 const log = child('daemon');
 
@@ -87,27 +88,22 @@ export interface Daemon {
   reload(): void;
   /** Listener addresses, for tests and the startup log. */
   addresses(): Record<string, unknown>;
-  readonly store: Store;
+  /** Which store backend serves it (store.backend). */
+  readonly backend: DaemonBackend['name'];
 }
+
+/** The backend store.backend names. */
+function backendFor(config: Config, deps: BackendDeps): DaemonBackend {
+  return config.store.backend === 'postgresql' ? postgresqlBackend(config, deps) : sqliteBackend(config, deps);
+}
+
+type Health = Record<string, { ok: boolean; detail?: string }>;
 
 export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   let config = initial;
   setLogLevel(config.log.level);
-  // The VERP token of the envelope names the address first, the report second; a token whose
-  // signature failed changes no state unless verp.allowUnverifiedState (pipeline/plan.ts).
-  // The hook reads `config`, so SIGHUP applies to it.
-  if (config.store.path === ':memory:') throw new ConfigError("store.path: expected a file for the daemon, got \":memory:\" (its writer thread opens the store too)");
-  const storeOptions = { path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state };
-  // The checkpointer thread (store/checkpointer.ts) checkpoints: no commit of ours does inline
-  // below WRITER_AUTOCHECKPOINT pages.
-  const walAutocheckpoint = WRITER_AUTOCHECKPOINT;
-  // This thread's handle: IMAP intake commits and processes through it, jobs and the status
-  // socket of a daemon without reader processes read it.
-  // The first open of the file checks it whole (quick_check): a damaged store is refused at start.
-  const store = openStore({ ...storeOptions, walAutocheckpoint, check: true });
-  // This thread's pipeline (IMAP polling) analyses in a worker of its own too, with the same
-  // budget (analysis.*). REBOUND_ANALYZE_WORKER names another worker script (tests: a stand-in
-  // that is slow on purpose).
+  // This thread's pipeline analyses in a worker of its own, with the budget of analysis.*.
+  // REBOUND_ANALYZE_WORKER names another worker script (tests: a stand-in that is slow on purpose).
   const budget = { deadlineMs: config.analysis.deadlineSeconds * 1000, heapMb: config.analysis.maxHeapMb };
   const analyzeWorker = process.env.REBOUND_ANALYZE_WORKER ? pathToFileURL(process.env.REBOUND_ANALYZE_WORKER).href : undefined;
   let mainAnalysis = emptyAnalysisStats(budget.deadlineMs, budget.heapMb);
@@ -120,15 +116,13 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       mainAnalysis = now;
     },
   });
-  const pipeline = new Pipeline(store, { analyze: analyzer.analyze, attribute: (env) => attributeByVerp(config.verp)(env) });
-  // The writer thread commits SMTP/LMTP intake's messages and runs the pipeline on them beside
-  // the sockets' thread (writer.ts); it is also the processing queue.
-  const writer = new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint, analysis: budget, analyzeWorker });
-  const checkpointer = startCheckpointer(config.store.path, config.store.busyTimeoutMs);
-  // Store writes: intake's commits (seen here) and the pipeline's (its scheduler's WriteHealth,
-  // reported by the writer thread). Health is degraded while either fails.
+  // The VERP token of the envelope names the address first, the report second; a token whose
+  // signature failed changes no state unless verp.allowUnverifiedState (pipeline/plan.ts).
+  // The hook reads `config`, so SIGHUP applies to it.
+  const backend = backendFor(config, { analyze: analyzer.analyze, attribute: (env) => attributeByVerp(config.verp)(env), analyzeWorker });
+  // Store writes: intake's commits (seen here) and the pipeline's (the backend's). Health is
+  // degraded while either fails.
   const intakeWrites = new WriteHealth();
-  const pipelineWrites = (): WriteState => writer.writeHealth();
   const observed = (c: Committer): Committer => ({
     add: (env, raw, done) =>
       c.add(env, raw, (err, r) => {
@@ -138,6 +132,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       }),
     drained: () => c.drained(),
   });
+  const writesFailing = (): boolean => !(intakeWrites.state().ok && backend.pipelineWrites().ok);
   const intakes: SmtpIntake[] = [];
   let control: ControlHandle | undefined;
   let metricsHttp: Awaited<ReturnType<typeof startMetricsHttp>>;
@@ -157,12 +152,12 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     tls: config.intake.smtp.tls,
   });
 
-  function health(): Record<string, { ok: boolean; detail?: string }> {
-    const h: Record<string, { ok: boolean; detail?: string }> = {};
+  function health(): Health {
+    const h: Health = {};
     for (const i of intakes) h[i.protocol] = { ok: true, detail: JSON.stringify(i.address()) };
-    h.processor = { ok: true, detail: `${writer.backlog()} queued` };
-    h['store-writes'] = writesHealth(intakeWrites.state(), pipelineWrites());
-    h.analysis = analysisHealth([writer.analysisStats(), analyzer.stats()]);
+    h.processor = { ok: true, detail: `${backend.backlog()} queued` };
+    h['store-writes'] = writesHealth(intakeWrites.state(), backend.pipelineWrites());
+    h.analysis = analysisHealth([...backend.analysisStats(), analyzer.stats()]);
     for (const j of jobs?.status() ?? []) if (j.enabled) h[`job:${j.name}`] = { ok: j.lastError === null, detail: j.lastError ?? undefined };
     // One entry per IMAP mailbox: down while its passes fail (the error says why).
     for (const m of imap?.health() ?? [])
@@ -171,42 +166,42 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   }
 
   return {
-    store,
+    backend: backend.name,
     async start() {
       // Store first: everything else writes to it or reads from it.
-      writer.sweepPending();
+      await backend.open();
 
-      // A separate read-only handle: the status socket and Postfix lookups can never write.
+      const extraStats = () => ({ processingQueue: backend.backlog() });
       control = await startControl(config.control, {
-        storeOptions,
+        ...backend.control({ metrics, health, extraStats }),
         metrics,
         health,
         imap: () => imap?.health() ?? [],
-        extraStats: () => ({ processingQueue: writer.backlog() }),
+        extraStats,
       });
       metricsHttp = await startMetricsHttp(config.metrics.http, metrics);
       // Zero until something is abandoned, so that an alert rule finds the series.
       for (const why of ['deadline', 'memory', 'crash']) metrics.analysisAbandoned.inc({ why }, 0);
       metrics.analysisRestarts.inc({}, 0);
       removeCollector = metrics.addCollector(() => [
-        { name: 'rebound_processing_queue', help: 'Committed messages waiting for the pipeline.', value: writer.backlog() },
+        { name: 'rebound_processing_queue', help: 'Committed messages waiting for the pipeline.', value: backend.backlog() },
         {
           name: 'rebound_store_writes_failing',
           help: '1 while the last intake or pipeline commit failed (disk full, read-only, locked); pending rows are retried.',
-          value: intakeWrites.state().ok && pipelineWrites().ok ? 0 : 1,
+          value: writesFailing() ? 1 : 0,
         },
       ]);
 
-      // Every listener commits through the writer thread; each message's source rides in its envelope.
       const verp = verpOptions(config.verp);
       if (config.intake.smtp.enabled)
-        intakes.push(createSmtpIntake({ protocol: 'smtp', listen: config.intake.smtp, limits: limits(), verp }, { committer: observed(writer) }));
+        intakes.push(createSmtpIntake({ protocol: 'smtp', listen: config.intake.smtp, limits: limits(), verp }, { committer: observed(backend.committer('smtp')) }));
       if (config.intake.lmtp.enabled)
-        intakes.push(createSmtpIntake({ protocol: 'lmtp', listen: config.intake.lmtp, limits: limits(), verp }, { committer: observed(writer) }));
+        intakes.push(createSmtpIntake({ protocol: 'lmtp', listen: config.intake.lmtp, limits: limits(), verp }, { committer: observed(backend.committer('lmtp')) }));
       for (const i of intakes) await i.start();
 
-      if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store: processingStore(store, pipeline) });
-      jobs = startJobs(config.jobs, { store, metrics });
+      if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store: backend.imapStore() });
+      const housekeeping = backend.jobs(config.jobs);
+      jobs = startJobs(housekeeping.cfg, { store: housekeeping.store, metrics });
       log.info({ addresses: this.addresses() }, 'started');
     },
 
@@ -217,13 +212,12 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         await jobs?.stop().catch((err: unknown) => log.error({ err }, 'jobs stop failed'));
         await imap?.stop().catch((err: unknown) => log.error({ err }, 'imap stop failed'));
         await Promise.all(intakes.map((i) => i.stop().catch((err: unknown) => log.error({ err }, 'intake stop failed'))));
-        await writer.stop();
+        await backend.drain().catch((err: unknown) => log.error({ err }, 'processing stop failed'));
         await analyzer.close();
-        await checkpointer?.stop();
         removeCollector?.();
         await metricsHttp?.stop().catch(() => undefined);
         await control?.stop().catch(() => undefined);
-        store.close();
+        await backend.close();
         log.info('stopped');
       })();
       return stopping;
@@ -243,7 +237,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       setLogLevel(config.log.level);
       control?.setLogLevel(config.log.level);
       for (const i of intakes) i.setVerp(verpOptions(config.verp));
-      writer.setVerp(config.verp);
+      backend.reload(config);
       const needRestart = changed.filter((k) => k !== 'verp' && k !== 'log');
       log.info({ changed, applied: changed.filter((k) => k === 'verp' || k === 'log'), needRestart }, 'reloaded');
     },

@@ -1,11 +1,14 @@
 /**
  * intake/group-commit - group commit for SMTP/LMTP intake: messages finished at about the same
- * time share one SQLite transaction and one WAL fdatasync, and each is answered (done) only after
- * that sync. Runs in the daemon's writer thread (daemon/writer-thread.ts), which does nothing
- * else meanwhile, so the sync blocks it: what arrives during a sync makes the next batch.
+ * time share one transaction, and each is answered (done) only once that is durable.
+ * GroupCommitter is SQLite's: one transaction and one WAL fdatasync, in the daemon's writer thread
+ * (daemon/writer-thread.ts), which does nothing else meanwhile, so the sync blocks it: what
+ * arrives during a sync makes the next batch. AsyncGroupCommitter is for a store that answers
+ * later (PostgreSQL, daemon/backends/postgresql.ts): a batch per event-loop turn, a few in flight.
  * In: (envelope, raw bytes, done) per message. Out: done(null, {id, duplicate}) once durable, or
- * done(err) - answered 451 upstream. Config keys: none (store.path through the store).
+ * done(err) - answered 451 upstream. Config keys: none (the store's, through the store).
  */
+import { DaemonError } from '../errors.js';
 import type { Envelope } from '../types.js';
 
 /** What intake needs from the store: one transaction for many messages. */
@@ -132,19 +135,105 @@ export class GroupCommitter implements Committer {
       // Ack only now: the transaction has committed (durably: synchronous=FULL).
       for (let i = 0; i < batch.length; i++) batch[i]!.done(null, results[i]!);
     }
-    try {
-      // Processing may see the rows before their sync: its own commits come later in the same
-      // WAL, so a power loss can drop them only together with (or after) the messages.
-      const ids: number[] = [];
-      const envs: Envelope[] = [];
-      results.forEach((r, i) => {
-        if (r.duplicate) return;
-        ids.push(r.id);
-        envs.push(batch[i]!.env);
-      });
-      this.onCommitted(ids, envs);
-    } catch {
-      // Processing is best effort here; pending rows are picked up again at start.
-    }
+    // Processing may see the rows before their sync: its own commits come later in the same
+    // WAL, so a power loss can drop them only together with (or after) the messages.
+    reportNew(results, batch, this.onCommitted);
   }
+}
+
+/** Hand the new (non-duplicate) rows of a committed batch to processing. Best effort: a row it
+ *  misses stays pending and is swept up (at start, or by the sweep). */
+function reportNew(results: SaveOutcome[], batch: { env: Envelope }[], onCommitted: (ids: number[], envs: Envelope[]) => void): void {
+  try {
+    const ids: number[] = [];
+    const envs: Envelope[] = [];
+    results.forEach((r, i) => {
+      if (r.duplicate) return;
+      ids.push(r.id);
+      envs.push(batch[i]!.env);
+    });
+    onCommitted(ids, envs);
+  } catch {
+    // see above: pending rows are picked up again
+  }
+}
+
+/** What intake needs from a store that answers later: one INSERT for many messages, durable
+ *  when the promise resolves; `compress: false` keeps gzip off the acknowledgement path. */
+export interface AsyncIntakeStore {
+  saveMessages(items: { env: Envelope; raw: Buffer }[], opts: { compress: boolean }): Promise<SaveOutcome[]>;
+}
+
+/** Messages per INSERT; what finishes while one commits makes the next. */
+const ASYNC_MAX_BATCH = 200;
+/** Commits in flight at once (each holds one pooled connection). */
+const ASYNC_MAX_INFLIGHT = 4;
+
+/**
+ * Group commit on a store that answers later (PostgreSQL): the messages finished during one
+ * event-loop turn share one INSERT, up to ASYNC_MAX_INFLIGHT of them in flight; done(null,
+ * {id, duplicate}) once the row is committed, so the 250 follows the COMMIT; done(err) (451
+ * upstream) when the database fails or cannot be reached.
+ */
+export class AsyncGroupCommitter implements Committer {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private inflight = 0;
+  private idle: (() => void)[] = [];
+  /** When the last batch committed (ms); the daemon lets processing yield while this is recent. */
+  lastCommitAt = 0;
+
+  constructor(
+    private readonly store: AsyncIntakeStore,
+    private readonly onCommitted: (ids: number[], envs: Envelope[]) => void,
+  ) {}
+
+  add(env: Envelope, raw: Buffer, done: (err: unknown, r?: SaveOutcome) => void): void {
+    this.queue.push({ env, raw, done });
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  drained(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  private isIdle(): boolean {
+    return this.queue.length === 0 && this.inflight === 0 && !this.scheduled;
+  }
+
+  private checkIdle(): void {
+    if (this.isIdle()) for (const r of this.idle.splice(0)) r();
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    while (this.queue.length > 0 && this.inflight < ASYNC_MAX_INFLIGHT) {
+      const batch = this.queue.splice(0, ASYNC_MAX_BATCH);
+      this.inflight++;
+      void this.store
+        .saveMessages(batch.map(({ env, raw }) => ({ env, raw })), { compress: false })
+        .then(
+          (results) => {
+            this.lastCommitAt = Date.now();
+            batch.forEach((b, i) => b.done(null, results[i]!));
+            reportNew(results, batch, this.onCommitted);
+          },
+          (err: unknown) => {
+            const e = err instanceof DaemonError ? err : new DaemonError('store-write', `store: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+            for (const b of batch) b.done(e);
+          },
+        )
+        .finally(() => {
+          this.inflight--;
+          if (this.queue.length > 0 && !this.scheduled) {
+            this.scheduled = true;
+            setImmediate(this.flush);
+          } else this.checkIdle();
+        });
+    }
+    this.checkIdle();
+  };
 }

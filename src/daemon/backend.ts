@@ -1,0 +1,72 @@
+/**
+ * daemon/backend - the contract between the one daemon (daemon.ts) and a store backend
+ * (store.backend): what the daemon needs from where state lives, and nothing it does itself. As
+ * OpenSMTPD keeps its queue backends beside one smtpd, rebound keeps one file per backend:
+ * backends/sqlite.ts (the embedded default: writer thread, checkpointer, reader processes, the
+ * synchronous group commit that acknowledges) and backends/postgresql.ts (several daemons on one
+ * database: pool, committer per COMMIT, SKIP LOCKED claims and the sweep, IMAP leases, the
+ * control socket's reads done first).
+ *
+ * The daemon does the rest once for both: log level, SMTP/LMTP listeners and their limits, the
+ * control socket, metrics HTTP, the IMAP poller, housekeeping, the health entries (intake,
+ * processor, store-writes, analysis, jobs, IMAP) and metrics built from what a backend reports
+ * here, SIGHUP reload, the stop order and addresses().
+ */
+import type { Config } from '../config/schema.js';
+import type { ControlDeps, ControlStore, LookupOptions } from '../control/commands.js';
+import type { StartControlDeps } from '../control/server.js';
+import type { Committer } from '../intake/group-commit.js';
+import type { ImapPollStore } from '../jobs/poll-imap.js';
+import type { JobStore } from '../jobs/schedule.js';
+import type { AnalysisStats } from '../pipeline/analyze-pool.js';
+import type { AnalyzeFn, AttributeFn } from '../pipeline/plan.js';
+import type { WriteState } from '../pipeline/scheduler.js';
+import type { StoreOptions } from '../store/index.js';
+
+/** What the daemon hands a backend when it builds it. */
+export interface BackendDeps {
+  /** The main thread's analysis (the daemon's budgeted worker, pipeline/analyze-pool.ts
+   *  poolAnalyzer): for what this thread processes (IMAP intake; on PostgreSQL everything). */
+  analyze: AnalyzeFn;
+  /** Who a bounce is about according to its envelope; reads the current config (SIGHUP). */
+  attribute: AttributeFn;
+  /** For a backend's own processing thread: the analysis worker script (tests pass a stand-in). */
+  analyzeWorker?: string;
+}
+
+/** How the control socket reads a backend's store: a store file it opens itself (read-only, with
+ *  reader processes), or answers fetched asynchronously first (remote/prefetch). */
+export type ControlSource =
+  | { storeOptions: StoreOptions }
+  | { store: ControlStore; remote: ControlDeps['remote']; remoteAll: true; prefetch: LookupOptions['prefetch'] };
+
+/** What the control socket's own answers need from the daemon (the remote answers include them). */
+export type ControlNeeds = Pick<StartControlDeps, 'metrics' | 'health' | 'extraStats'>;
+
+export interface DaemonBackend {
+  readonly name: 'sqlite' | 'postgresql';
+  /** Open the store and start processing; rows left pending (a crash, another host) come first. */
+  open(): Promise<void>;
+  /** Intake's committer for one listener: done() only once the message is durable (the 250
+   *  follows), done(err) when it is not (451: the sender retries). */
+  committer(source: 'smtp' | 'lmtp'): Committer;
+  /** Committed messages queued for the pipeline (health `processor`, rebound_processing_queue). */
+  backlog(): number;
+  /** Whether the pipeline's commits succeed (intake's are watched by the daemon itself). */
+  pipelineWrites(): WriteState;
+  /** Analysis budgets of processing threads the backend owns, besides the daemon's. */
+  analysisStats(): AnalysisStats[];
+  /** How the control socket answers from this store. */
+  control(needs: ControlNeeds): ControlSource;
+  /** The IMAP poller's store: save, process, cursors and (several hosts) folder leases. */
+  imapStore(): ImapPollStore;
+  /** Housekeeping: the jobs this backend runs (some are another backend's) and the store they use. */
+  jobs(cfg: Config['jobs']): { cfg: Config['jobs']; store: JobStore };
+  /** SIGHUP: the new config, for what the backend keeps of it (its processing thread's VERP keys). */
+  reload(config: Config): void;
+  /** After the listeners have stopped and their messages are answered: finish the batch in
+   *  flight (what is left stays pending) and stop the backend's threads. */
+  drain(): Promise<void>;
+  /** Last, after the control socket: close the store. */
+  close(): Promise<void>;
+}
