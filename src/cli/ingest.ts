@@ -22,14 +22,17 @@
  * MTA pipe transport), every failure exits 75 - Postfix and Exim then keep the bounce and retry,
  * where any other status would bounce it and lose it - except input that can never be stored
  * (65, EX_DATAERR). A retry after a partial commit is safe: stored messages are duplicates.
- * Config: store.path (--db), store.busyTimeoutMs, state.*.
+ * Both store backends, one code path (store/api.ts StoreApi): on PostgreSQL every commit is durable
+ * when it answers, and a message a daemon is processing right now is waited for, not done twice.
+ * Config: store.backend; store.path (--db), store.busyTimeoutMs; or store.url and the rest of the
+ * PostgreSQL keys; state.*, verp.* (attribution, as the daemon has it).
  */
 import type { Command } from 'commander';
 import { defaultThreads, startAnalyzePool, type AnalyzePool } from '../pipeline/analyze-pool.js';
 import { readInputs } from '../intake/file.js';
 import { decodeContextOf } from '../pipeline/plan.js';
 import type { Pipeline } from '../pipeline/run.js';
-import type { IngestItem, ProcessOutcome, ProcessPlan, Store } from '../store/index.js';
+import type { IngestItem, ProcessOutcome, ProcessPlan } from '../store/index.js';
 import type { Envelope } from '../types.js';
 import { isTemporary } from '../errors.js';
 import { EXIT } from './exit-codes.js';
@@ -113,11 +116,7 @@ export function register(program: Command): void {
       if (threads !== 'auto' && (!Number.isInteger(threads) || threads < 0 || threads > 64))
         throw new UsageError(`--threads: expected 'auto' or 0-64, got ${JSON.stringify(opts.threads)}`);
       const showBar = opts.progress !== false && process.stderr.isTTY === true;
-      summary = await withAnyStore(opts, async (store, config) =>
-        'backend' in store
-          ? (await import('./ingest-pg.js')).ingestPg(store, config, paths, { batch, progress: showBar, signal: stop.signal })
-          : ingest(pipelineFor(store, config), paths, { batch, threads, progress: showBar, signal: stop.signal }),
-      );
+      summary = await withAnyStore(opts, (store, config) => ingest(pipelineFor(store, config), paths, { batch, threads, progress: showBar, signal: stop.signal }));
     } catch (err) {
       throw ingestFailure(err, stdin);
     } finally {
@@ -228,7 +227,7 @@ export async function ingest(pipeline: Pipeline, paths: string[], how: IngestHow
     // One transaction per batch (group commit), in input order: events reach each address in the
     // order of the file. A duplicate still pending (stored by the daemon, not processed yet) is
     // processed; one already finished is skipped.
-    const results = store.commitIngest(items, { relaxed });
+    const results = await store.commitIngest(items, { relaxed });
     for (const [i, r] of results.entries()) {
       if (r.duplicate) s.duplicates++;
       else s.stored++;
@@ -240,8 +239,8 @@ export async function ingest(pipeline: Pipeline, paths: string[], how: IngestHow
   };
 
   const threads = how.threads ?? 0;
-  // From files, batches commit without an fsync each (atomic all the same) and the WAL is synced
-  // once at the end, before the summary says "stored": a power loss in between loses the last
+  // From files, batches commit without an fsync each (SQLite; atomic all the same) and the WAL is
+  // synced once at the end, before the summary says "stored": a power loss in between loses the last
   // batches, which the same command redoes. From stdin (an MTA's pipe: it deletes the bounce once
   // we exit 0) every commit is durable.
   const relaxed = !paths.includes('-');
@@ -259,7 +258,7 @@ export async function ingest(pipeline: Pipeline, paths: string[], how: IngestHow
         const stdin = item.source === '-' || item.source.startsWith('-#');
         const env: Envelope = { source: stdin ? 'stdin' : 'file', origin: item.source, mailFrom: '', rcptTo: [], receivedAt: now() };
         // A message stored and processed before (a re-run, a resumed backfill) is not analysed again.
-        const check = store.ingestCheck(item.raw);
+        const check = (await store.ingestChecks([item.raw]))[0]!;
         if (!pool && !check.done && (threads === 'auto' ? s.messages > POOL_AFTER : threads > 0)) {
           pool = startAnalyzePool(threads === 'auto' ? defaultThreads() : threads);
         }
@@ -296,7 +295,7 @@ export async function ingest(pipeline: Pipeline, paths: string[], how: IngestHow
       }
     }
     while (fifo.length > 0) await commit(batchSize);
-    if (relaxed) store.syncWalNow();
+    if (relaxed) await store.sync();
   } finally {
     // On an error or an interrupt: close the input (file handles, stdin) and the workers.
     await reader.return(undefined);

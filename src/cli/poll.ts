@@ -15,14 +15,12 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import type { Config, ImapMailboxConfig } from '../config/schema.js';
+import type { ImapMailboxConfig } from '../config/schema.js';
 import { errorText, pollMailbox, type PollResult } from '../intake/imap.js';
-import { saveMailboxHealth, type ImapPollStore } from '../jobs/poll-imap.js';
-import type { PgStore } from '../store/postgresql/index.js';
-import { addStoreOptions, attributionOf, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { imapPollStore, saveMailboxHealth, type ImapPollStore } from '../jobs/poll-imap.js';
+import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
-import { processingStore } from '../pipeline/run.js';
 
 interface PollOpts extends StoreCliOptions {
   mailbox?: string;
@@ -48,7 +46,9 @@ export function register(program: Command): void {
       .option('--no-progress', 'no progress bar even on a terminal'),
   ).action(async (opts: PollOpts) => {
     const failures = await withAnyStore(opts, async (store, config) =>
-      runPoll(config.imap.mailboxes, 'backend' in store ? await pgPollStore(store, config) : processingStore(store, pipelineFor(store, config)), {
+      // A folder is read under this process's lease, as a daemon reads it (PostgreSQL: the daemons
+      // skip it meanwhile).
+      runPoll(config.imap.mailboxes, imapPollStore(store, pipelineFor(store, config), `${hostname()}:${process.pid} (rebound poll)`), {
         mailbox: opts.mailbox,
         untilEmpty: Boolean(opts.untilEmpty),
         maxMessages: count(opts.maxMessages, '--max-messages'),
@@ -62,14 +62,6 @@ export function register(program: Command): void {
     );
     if (failures > 0) process.exitCode = 1;
   });
-}
-
-/** On PostgreSQL: the daemons' IMAP store (a folder read only under this process's lease, as a
- *  daemon reads it) with the PostgreSQL pipeline; loaded only then. */
-async function pgPollStore(store: PgStore, config: Config): Promise<ImapPollStore> {
-  const { pgImapStore } = await import('../daemon/backends/postgresql.js');
-  const { PgPipeline } = await import('../pipeline/postgresql.js');
-  return pgImapStore(store, new PgPipeline(store, { attribute: attributionOf(config) }), `${hostname()}:${process.pid} (rebound poll)`);
 }
 
 function count(v: string | undefined, flag: string): number | undefined {

@@ -3,11 +3,13 @@
  * [--id N...] [--since TIME] [--until TIME] [--all] [--json]`: run the pipeline again on stored
  * messages (after an upgrade of the parser or classifier). Each message's old events are replaced
  * and the touched addresses recomputed, so reprocessing never double-counts.
- * Config: store.path (--db), state.*.
+ * Both store backends (store.backend), through the one pipeline (pipeline/run.ts): on PostgreSQL a
+ * message a daemon is processing right now is waited for, then done again.
+ * Config: store.backend, store.path (--db) or store.url..., state.*, verp.* (attribution).
  */
 import type { Command } from 'commander';
 import type { MessageState, ReprocessFilter } from '../store/index.js';
-import { addStoreOptions, attributionOf, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { parseTime, UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
 
@@ -39,13 +41,7 @@ export function register(program: Command): void {
       .option('--json', 'one JSON outcome per message'),
   ).action(async (opts: ReprocessOpts) => {
     const filter = buildFilter(opts);
-    // On PostgreSQL the pipeline is pipeline/postgresql.ts (claims and writes in one transaction).
-    const outcomes = await withAnyStore(
-      opts,
-      async (store, config) =>
-        'backend' in store ? new (await import('../pipeline/postgresql.js')).PgPipeline(store, { attribute: attributionOf(config) }).reprocess(filter) : pipelineFor(store, config).reprocess(filter),
-      { mustExist: true },
-    );
+    const outcomes = await withAnyStore(opts, (store, config) => pipelineFor(store, config).reprocess(filter), { mustExist: true });
     if (opts.json) for (const o of outcomes) process.stdout.write(`${JSON.stringify(o)}\n`);
     const by: Record<string, number> = {};
     for (const o of outcomes) by[o.skipped ? 'skipped' : o.state] = (by[o.skipped ? 'skipped' : o.state] ?? 0) + 1;

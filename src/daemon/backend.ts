@@ -16,20 +16,16 @@ import type { Config } from '../config/schema.js';
 import type { ControlDeps, ControlStore, LookupOptions } from '../control/commands.js';
 import type { StartControlDeps } from '../control/server.js';
 import type { Committer } from '../intake/group-commit.js';
-import type { ImapPollStore } from '../jobs/poll-imap.js';
-import type { JobStore } from '../jobs/schedule.js';
 import type { AnalysisStats } from '../pipeline/analyze-pool.js';
-import type { AnalyzeFn, AttributeFn } from '../pipeline/plan.js';
+import type { Pipeline } from '../pipeline/run.js';
 import type { WriteState } from '../pipeline/scheduler.js';
-import type { StoreOptions } from '../store/index.js';
+import type { StoreApi, StoreOptions } from '../store/index.js';
 
 /** What the daemon hands a backend when it builds it. */
 export interface BackendDeps {
-  /** The main thread's analysis (the daemon's budgeted worker, pipeline/analyze-pool.ts
-   *  poolAnalyzer): for what this thread processes (IMAP intake; on PostgreSQL everything). */
-  analyze: AnalyzeFn;
-  /** Who a bounce is about according to its envelope; reads the current config (SIGHUP). */
-  attribute: AttributeFn;
+  /** The one pipeline over a store this thread opened, with the daemon's analysis (its budgeted
+   *  worker, pipeline/analyze-pool.ts poolAnalyzer) and attribution (read from the current config). */
+  pipeline(store: StoreApi): Pipeline;
   /** For a backend's own processing thread: the analysis worker script (tests pass a stand-in). */
   analyzeWorker?: string;
 }
@@ -44,9 +40,13 @@ export type ControlSource =
 export type ControlNeeds = Pick<StartControlDeps, 'metrics' | 'health' | 'extraStats'>;
 
 export interface DaemonBackend {
-  readonly name: 'sqlite' | 'postgresql';
+  readonly name: StoreApi['backend'];
   /** Open the store and start processing; rows left pending (a crash, another host) come first. */
   open(): Promise<void>;
+  /** This thread's store and the pipeline over it (after open): IMAP intake saves, processes and
+   *  keeps its cursors and leases through them, housekeeping runs on the store. */
+  store(): StoreApi;
+  pipeline(): Pipeline;
   /** Intake's committer for one listener: done() only once the message is durable (the 250
    *  follows), done(err) when it is not (451: the sender retries). */
   committer(source: 'smtp' | 'lmtp'): Committer;
@@ -58,10 +58,8 @@ export interface DaemonBackend {
   analysisStats(): AnalysisStats[];
   /** How the control socket answers from this store. */
   control(needs: ControlNeeds): ControlSource;
-  /** The IMAP poller's store: save, process, cursors and (several hosts) folder leases. */
-  imapStore(): ImapPollStore;
-  /** Housekeeping: the jobs this backend runs (some are another backend's) and the store they use. */
-  jobs(cfg: Config['jobs']): { cfg: Config['jobs']; store: JobStore };
+  /** Housekeeping: the jobs this backend runs (the WAL checkpoint and file backups are SQLite's). */
+  jobs(cfg: Config['jobs']): Config['jobs'];
   /** SIGHUP: the new config, for what the backend keeps of it (its processing thread's VERP keys). */
   reload(config: Config): void;
   /** After the listeners have stopped and their messages are answered: finish the batch in

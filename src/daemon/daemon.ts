@@ -27,7 +27,9 @@ import { createSmtpIntake, type SmtpIntake } from '../intake/smtp.js';
 import { attributeByVerp, type CheckOptions } from '../verp/sign.js';
 import { startControl, type ControlHandle } from '../control/server.js';
 import { metrics, startMetricsHttp } from '../metrics.js';
-import { startImapPolling, type ImapPolling } from '../jobs/poll-imap.js';
+import { imapPollStore, startImapPolling, type ImapPolling } from '../jobs/poll-imap.js';
+import { hostname } from 'node:os';
+import { Pipeline } from '../pipeline/run.js';
 import { startJobs, type JobsHandle } from '../jobs/schedule.js';
 import { countAbandoned } from './writer.js';
 import { pathToFileURL } from 'node:url';
@@ -119,7 +121,10 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   // The VERP token of the envelope names the address first, the report second; a token whose
   // signature failed changes no state unless verp.allowUnverifiedState (pipeline/plan.ts).
   // The hook reads `config`, so SIGHUP applies to it.
-  const backend = backendFor(config, { analyze: analyzer.analyze, attribute: (env) => attributeByVerp(config.verp)(env), analyzeWorker });
+  const backend = backendFor(config, {
+    pipeline: (store) => new Pipeline(store, { analyze: analyzer.analyze, attribute: (env) => attributeByVerp(config.verp)(env) }),
+    analyzeWorker,
+  });
   // Store writes: intake's commits (seen here) and the pipeline's (the backend's). Health is
   // degraded while either fails.
   const intakeWrites = new WriteHealth();
@@ -199,9 +204,11 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         intakes.push(createSmtpIntake({ protocol: 'lmtp', listen: config.intake.lmtp, limits: limits(), verp }, { committer: observed(backend.committer('lmtp')) }));
       for (const i of intakes) await i.start();
 
-      if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store: backend.imapStore() });
-      const housekeeping = backend.jobs(config.jobs);
-      jobs = startJobs(housekeeping.cfg, { store: housekeeping.store, metrics });
+      // Every host may be configured with the same mailboxes: a folder is polled under this host's
+      // lease only (on PostgreSQL the others skip it for that pass).
+      if (config.imap.mailboxes.length > 0)
+        imap = startImapPolling(config.imap, { store: imapPollStore(backend.store(), backend.pipeline(), `${hostname()}:${process.pid}`) });
+      jobs = startJobs(backend.jobs(config.jobs), { store: backend.store(), metrics });
       log.info({ addresses: this.addresses() }, 'started');
     },
 

@@ -19,7 +19,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { poolAnalyzer } from '../pipeline/analyze-pool.js';
 import { child } from '../log.js';
-import { openStore, type StoreOptions } from '../store/index.js';
+import { openStore, sqliteStoreApi, type StoreOptions } from '../store/index.js';
 import { Pipeline } from '../pipeline/run.js';
 import { attributeByVerp, type CheckOptions } from '../verp/sign.js';
 import { GroupCommitter } from '../intake/group-commit.js';
@@ -65,7 +65,9 @@ const analyzer = poolAnalyzer(budget, {
 });
 // Through a variable, so that a SIGHUP's new VERP keys apply here too ({type:'verp'}).
 const store = openStore(storeOptions);
-const pipeline = new Pipeline(store, { analyze: analyzer.analyze, attribute: (env) => attribute(env) });
+// The one pipeline (pipeline/run.ts) over this connection; intake's group commit below keeps the
+// synchronous store itself (the acknowledgement path).
+const pipeline = new Pipeline(sqliteStoreApi(store), { analyze: analyzer.analyze, attribute: (env) => attribute(env) });
 
 let committer: GroupCommitter;
 const scheduler = new Scheduler(

@@ -21,7 +21,9 @@ import cron from 'node-cron';
 import type { ImapMailboxConfig } from '../config/schema.js';
 import { describeMailbox, errorText, pollMailbox, watchMailbox, type ImapStore, type PollResult, type Watcher } from '../intake/imap.js';
 import { child, type Logger } from '../log.js';
-import type { Store } from '../store/index.js';
+import { DaemonError } from '../errors.js';
+import type { Pipeline } from '../pipeline/run.js';
+import type { Store, StoreApi } from '../store/index.js';
 
 /** The store as the poll job and `rebound poll` use it: the poller's part plus the health table
  *  (SQLite answers at once, PostgreSQL later). */
@@ -29,6 +31,33 @@ export type ImapPollStore = ImapStore & {
   saveImapHealth(h: Parameters<Store['saveImapHealth']>[0]): ReturnType<Store['saveImapHealth']> | Promise<ReturnType<Store['saveImapHealth']>>;
   getImapHealth(mailbox?: string): ReturnType<Store['getImapHealth']> | Promise<ReturnType<Store['getImapHealth']>>;
 };
+
+/** How long a host holds an IMAP folder's lease without renewing it (each batch renews it). */
+const IMAP_LEASE_MS = 120_000;
+
+/**
+ * The IMAP poller's store, the same on both backends (the daemon's poll job and `rebound poll`):
+ * saves and cursors through the store, processing through the pipeline, and a folder polled only
+ * under `owner`'s lease, its cursor written only while the lease is still held - a host that
+ * stalled past its lease fails its pass instead of moving the cursor the new holder uses (what it
+ * committed meanwhile is a duplicate for the new holder, recognised by content). On SQLite the
+ * lease is always granted: one daemon owns the file.
+ */
+export function imapPollStore(s: StoreApi, pipeline: Pick<Pipeline, 'processIds'>, owner: string, leaseMs = IMAP_LEASE_MS): ImapPollStore {
+  return {
+    saveMessages: (items) => s.saveMessages(items),
+    processIds: (ids, opts) => pipeline.processIds(ids, opts),
+    getImapCursor: (account, folder) => s.getImapCursor(account, folder),
+    setImapCursor: async (account, folder, cursor) => {
+      if (!(await s.setImapCursor(account, folder, cursor, owner)))
+        throw new DaemonError('imap', `IMAP cursor of ${account}/${folder} not saved: this host (${owner}) no longer holds the folder's lease`);
+    },
+    claimFolder: (account, folder) => s.acquireImapLease(account, folder, owner, leaseMs),
+    releaseFolder: (account, folder) => s.releaseImapLease(account, folder, owner),
+    saveImapHealth: (h) => s.saveImapHealth(h),
+    getImapHealth: (mailbox) => s.getImapHealth(mailbox),
+  };
+}
 
 /**
  * Record one pass in the imap_health table: on success the run, success time, backlog and count;

@@ -23,7 +23,7 @@ const DAY = 86_400_000;
 export interface JobStore {
   /** SQLite answers at once; PostgreSQL (store/postgresql) asynchronously. */
   prune(messagesOlderThanMs: number, eventsOlderThanMs?: number): PruneResult | Promise<PruneResult>;
-  checkpoint(): void;
+  checkpoint(): void | Promise<void>;
   backup(file: string): Promise<void>;
 }
 
@@ -92,7 +92,7 @@ export function startJobs(
   const bodies: Record<JobName, () => Promise<unknown>> = {
     prune: async () => deps.store.prune(cfg.prune.messagesDays * DAY, cfg.prune.eventsDays * DAY),
     checkpoint: async () => {
-      deps.store.checkpoint();
+      await deps.store.checkpoint();
       return { checkpointed: true };
     },
     backup: async () => {

@@ -1,53 +1,74 @@
 /**
- * pipeline/run - the pipeline over stored messages: load each message, plan it (pipeline/plan.ts:
- * analyse, attribute, decide the events; asynchronous, outside any transaction), then commit the
- * batch's plans through the store in one synchronous transaction (store.commitPlans). The store
- * keeps no pipeline: this is the one place that drives it, for the daemon's scheduler (scheduler.ts), the CLI
- * (reprocess, ingest, poll) and the benches.
+ * pipeline/run - the pipeline over stored messages, one driver for both store backends: it hands
+ * the store its planner (pipeline/plan.ts: analyse, attribute, decide the events; asynchronous,
+ * no I/O) and the store claims messages, plans them and commits the plans (store/api.ts StoreApi:
+ * SQLite plans a batch, then commits it in one synchronous transaction; PostgreSQL claims with
+ * SKIP LOCKED and writes in the claim's transaction, under per-address locks). The store keeps no
+ * pipeline: this is the one place that drives it, for the daemon's scheduler (scheduler.ts), the
+ * IMAP poller, the CLI (reprocess, ingest, poll) and the benches.
  *
- * In: message ids (or "pending", or a reprocess filter), a Store, the analysis and attribution.
+ * In: message ids (or "pending", or a reprocess filter), a StoreApi, the analysis and attribution.
  * Out: ProcessOutcome per message; every row ends processed, not-a-bounce or failed(+error).
  * Idempotent: a message that is no longer pending is skipped unless `force` (reprocess), and a
  * forced run replaces the message's events and recomputes the affected addresses.
  */
-import { DaemonError } from '../errors.js';
 import type { Envelope } from '../types.js';
-import { packRaw, type IngestItem, type ProcessOutcome, type ProcessPlan, type ReprocessFilter, type SaveResult, type Store, type StoredMessage } from '../store/index.js';
+import type { IngestItem, Planner, ProcessOutcome, ProcessPlan, ReprocessFilter, SaveResult, StoreApi } from '../store/index.js';
 import { defaultAnalyze, planMessage, type AnalyzeFn, type AttributeFn } from './plan.js';
 
-/** Messages per transaction. */
-const BATCH = 200;
+/**
+ * How a backend is best driven, the one thing the two differ in here. PostgreSQL: claims of 50
+ * (a claim holds its rows' locks while it plans them: a daemon killed mid-claim leaves that much
+ * for the others' sweep), two in flight, so that one batch's analyses (here) overlap the other's
+ * writes (on the server) - docs/BENCHMARKS.md "PostgreSQL store". SQLite: one claim at a time of
+ * up to 200 - a single writer, where a second claim would only plan the same pending rows again.
+ */
+const CLAIMS: Record<StoreApi['backend'], { lanes: number; batch: number }> = {
+  sqlite: { lanes: 1, batch: 200 },
+  postgresql: { lanes: 2, batch: 50 },
+};
 
 export interface PipelineOptions {
-  /** Replace analyzeMessage (tests feed hand-built Analysis objects through this). */
+  /** Replace analyzeMessage (the daemon's budgeted worker; tests feed hand-built Analysis objects). */
   analyze?: AnalyzeFn;
   /** Who a bounce is about according to its envelope (the VERP token; verp/sign.ts attributeByVerp). */
   attribute?: AttributeFn;
 }
 
+/** `relaxed`: commit without an fsync (SQLite's daemon: results derived from the durable raw
+ *  message, which a power loss can only put back to pending); PostgreSQL commits durably anyway. */
+export interface CommitHow {
+  relaxed?: boolean;
+}
+
 export class Pipeline {
   private readonly analyze: AnalyzeFn;
   private readonly attribute: AttributeFn | undefined;
+  private readonly lanes: number;
+  private readonly batch: number;
+  /** What the store asks for each message it claimed. */
+  readonly plan: Planner;
 
   constructor(
-    readonly store: Store,
+    readonly store: StoreApi,
     opts: PipelineOptions = {},
   ) {
     this.analyze = opts.analyze ?? defaultAnalyze;
     this.attribute = opts.attribute;
+    ({ lanes: this.lanes, batch: this.batch } = CLAIMS[store.backend]);
+    this.plan = (msg) => planMessage(msg, this.analyze, this.attribute);
   }
 
-  /** Save and process a batch in one go (CLI ingest, bench): analysis runs before the write
-   *  transaction, and the raw bytes are not read back. Same results as saveMessages + processIds. */
+  /** Save and process a batch in one go (benches, tests): analysis runs before the write, and the
+   *  raw bytes are not read back. Same results as saveMessages + processIds. */
   async ingestMessages(items: { env: Envelope; raw: Buffer }[]): Promise<(SaveResult & { outcome: ProcessOutcome })[]> {
-    // Analyse outside the write lock; skip the analysis of messages we already finished.
+    // Skip the analysis of messages already finished (a re-run).
+    const checks = await this.store.ingestChecks(items.map((it) => it.raw));
     const batch: IngestItem[] = [];
-    for (const it of items) {
-      const check = this.store.ingestCheck(it.raw);
-      const plan = check.done ? null : await this.planIngest(it);
-      batch.push({ env: it.env, raw: it.raw, sha256: check.sha256, plan });
+    for (const [i, it] of items.entries()) {
+      const check = checks[i]!;
+      batch.push({ env: it.env, raw: it.raw, sha256: check.sha256, plan: check.done ? null : await this.planIngest(it) });
     }
-    // From here to the end of the transaction nothing awaits: the batch commits as one unit.
     return this.store.commitIngest(batch);
   }
 
@@ -61,56 +82,55 @@ export class Pipeline {
     return (await this.processIds([id], opts))[0]!;
   }
 
-  async processPending(limit = Number.MAX_SAFE_INTEGER, opts: { relaxed?: boolean } = {}): Promise<number> {
+  /** Claim and process up to `limit` pending messages (oldest first, skipping those another daemon
+   *  holds); returns how many were processed. Stops when none is left that nobody else holds. */
+  async processPending(limit = Number.MAX_SAFE_INTEGER, opts: CommitHow = {}): Promise<number> {
+    let claimed = 0;
     let done = 0;
-    while (done < limit) {
-      const ids = this.store.pendingIds(Math.min(BATCH, limit - done));
-      if (ids.length === 0) break;
-      await this.processIds(ids, opts);
-      done += ids.length;
-    }
+    const lane = async (): Promise<void> => {
+      while (claimed < limit) {
+        const want = Math.min(this.batch, limit - claimed);
+        claimed += want;
+        const outcomes = await this.store.claimPending(want, this.plan, opts);
+        claimed -= want - outcomes.length;
+        done += outcomes.length;
+        if (outcomes.length < want) return;
+      }
+    };
+    await Promise.all(Array.from({ length: this.lanes }, lane));
     return done;
   }
 
-  async processIds(ids: number[], opts: { force?: boolean; relaxed?: boolean } = {}): Promise<ProcessOutcome[]> {
-    const out: ProcessOutcome[] = [];
-    for (let i = 0; i < ids.length; i += BATCH) {
-      // Analyse outside the transaction (CPU-bound, may be slow) so the write lock is held only
-      // for the inserts; then commit the batch in one IMMEDIATE transaction (group commit).
-      const plans: (ProcessPlan | ProcessOutcome)[] = [];
-      // Raw bytes the SMTP intake stored uncompressed, gzipped here outside the transaction.
-      const packs: [Buffer, number][] = [];
-      for (const id of ids.slice(i, i + BATCH)) {
-        const msg = this.store.getMessage(id);
-        if (!msg) throw new DaemonError('internal', `store: no message with id ${id}`);
-        if (msg.raw && msg.compression === 'none') packs.push([packRaw(msg.raw), msg.id]);
-        if (msg.state !== 'pending' && !opts.force) plans.push(skipped(msg));
-        // A pruned finished message keeps its events (reprocessing it would erase them); a pending
-        // one without raw bytes becomes 'failed' (planMessage says why) rather than pending for ever.
-        else if (msg.raw === null && msg.state !== 'pending') plans.push(skipped(msg));
-        else plans.push(await planMessage(msg, this.analyze, this.attribute));
-      }
-      // No await from here: the batch's plans commit in one synchronous transaction.
-      out.push(...this.store.commitPlans(plans, packs, opts));
-    }
-    return out;
+  /** One claimed batch, processed and committed; [] when nothing is pending and unclaimed. */
+  claimAndProcess(limit = this.batch): Promise<ProcessOutcome[]> {
+    return this.store.claimPending(limit, this.plan);
+  }
+
+  /**
+   * The daemon's processing of what its intake just committed: the messages still pending and
+   * held by nobody are claimed and processed; the others come back skipped. One outcome per id,
+   * in order, in up to `lanes` claims at once.
+   */
+  async processClaimIds(ids: number[], opts: CommitHow = {}): Promise<ProcessOutcome[]> {
+    const size = Math.max(1, Math.min(this.batch, Math.ceil(ids.length / this.lanes)));
+    const slices: number[][] = [];
+    for (let i = 0; i < ids.length; i += size) slices.push(ids.slice(i, i + size));
+    const results: ProcessOutcome[][] = new Array(slices.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (let k = next++; k < slices.length; k = next++) results[k] = await this.store.claimIds(slices[k]!, this.plan, opts);
+    };
+    await Promise.all(Array.from({ length: this.lanes }, lane));
+    return results.flat();
+  }
+
+  /** Process these messages, waiting for a daemon that holds one; `force` reprocesses finished ones. */
+  processIds(ids: number[], opts: { force?: boolean } & CommitHow = {}): Promise<ProcessOutcome[]> {
+    return this.store.processIds(ids, this.plan, opts);
   }
 
   /** Re-run the pipeline on matching messages (force); returns the outcomes. */
   async reprocess(filter: ReprocessFilter): Promise<ProcessOutcome[]> {
-    return this.processIds(this.store.selectIds(filter), { force: true });
+    return this.processIds(await this.store.selectIds(filter), { force: true });
   }
-}
-
-/** The store with processIds running this pipeline: what IMAP intake takes (it stores a chunk,
- *  processes it, and only then moves the messages on the server). */
-export function processingStore<S extends Store>(store: S, pipeline: Pipeline): S & Pick<Pipeline, 'processIds'> {
-  return { ...store, processIds: (ids, opts) => pipeline.processIds(ids, opts) };
-}
-
-/** Nothing to do for this message: already finished, or its raw bytes pruned. */
-function skipped(msg: StoredMessage): ProcessOutcome {
-  const o: ProcessOutcome = { id: msg.id, state: msg.state, skipped: true, events: 0, addresses: [], categories: [] };
-  if (msg.raw === null) o.error = 'raw message pruned';
-  return o;
 }

@@ -1,8 +1,8 @@
 /**
  * pipeline/scheduler - runs the pipeline (parse -> decode -> classify -> record, run.ts through the
  * store) on messages intake has committed, a batch per turn, yielding between batches; rows left
- * pending (a crash, another process) are swept first. Used in the daemon's writer thread
- * (daemon/writer-thread.ts).
+ * pending (a crash, another process) are swept first. Used in the daemon's writer thread on
+ * SQLite (daemon/writer-thread.ts) and in its main thread on PostgreSQL (daemon/backends/postgresql.ts).
  *
  * In: ids of committed messages (enqueue) and "sweep" requests. Out: processed rows in the store,
  * and one report per batch (metrics + debug log, or whatever the caller passes): the outcomes of
@@ -97,8 +97,8 @@ export class Scheduler {
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    /** The pipeline (pipeline/run.ts), or the PostgreSQL daemon's (pipeline/postgresql.ts). */
-    private readonly pipeline: Pick<Pipeline, 'processPending' | 'processIds'>,
+    /** The pipeline (pipeline/run.ts), over either backend's store. */
+    private readonly pipeline: Pick<Pipeline, 'processPending' | 'processClaimIds'>,
     /** True while intake is committing: processing then runs at a reduced duty cycle. */
     private readonly intakeBusy: () => boolean = () => false,
     private readonly batch = PROCESS_BATCH,
@@ -140,7 +140,7 @@ export class Scheduler {
   };
 
   /** One batch: its analyses await mailparser (intake commits run in between), then its plans
-   *  commit in one synchronous transaction (pipeline/run.ts processIds). Never rejects. */
+   *  commit (pipeline/run.ts processClaimIds; on SQLite one synchronous transaction). Never rejects. */
   private async runStep(): Promise<void> {
     if (this.stopped) return this.finish();
     try {
@@ -153,7 +153,8 @@ export class Scheduler {
       } else {
         // A small batch while intake is busy: its commit blocks the acks for a few ms only.
         const items = this.queue.splice(0, this.intakeBusy() ? BUSY_BATCH : this.batch);
-        const outcomes = await this.pipeline.processIds(
+        // Those another daemon (PostgreSQL) is processing right now come back skipped.
+        const outcomes = await this.pipeline.processClaimIds(
           items.map((i) => i.id),
           { relaxed: true },
         );

@@ -12,7 +12,7 @@
  * the one command table (control/commands.ts), its reads done first (pgControlAnswer); the Postfix
  * socketmap and policy listeners look up the keys of each batch of requests first (pgPrefetch).
  * IMAP mailboxes may be configured on every host: a folder is polled by the holder of its lease
- * (pgImapStore). Not on PostgreSQL: control reader processes (answered here), the WAL checkpoint
+ * (jobs/poll-imap.ts imapPollStore, store/postgresql/imap-state.ts). Not on PostgreSQL: control reader processes (answered here), the WAL checkpoint
  * and file backup jobs (SQLite things: pg_dump, docs/SCALE-OUT.md).
  * Config keys: store.url, store.poolSize, store.tls, store.tlsCa, store.password*, state.*, jobs.*.
  */
@@ -22,12 +22,11 @@ import type { Config } from '../../config/schema.js';
 import { runCommand, type CommandContext, type ControlStore } from '../../control/commands.js';
 import { DaemonError } from '../../errors.js';
 import { AsyncGroupCommitter } from '../../intake/group-commit.js';
-import type { ImapPollStore } from '../../jobs/poll-imap.js';
 import { child } from '../../log.js';
 import type { metrics } from '../../metrics.js';
-import { PgPipeline } from '../../pipeline/postgresql.js';
+import type { Pipeline } from '../../pipeline/run.js';
 import { INTAKE_BUSY_MS, Scheduler } from '../../pipeline/scheduler.js';
-import type { AddressStatus, HistoryEntry, MayISend, Stats } from '../../store/index.js';
+import type { AddressStatus, HistoryEntry, MayISend, Stats, StoreApi } from '../../store/index.js';
 import { describeUrl, openPgStore, type PgStore } from '../../store/postgresql/index.js';
 import type { BackendDeps, DaemonBackend } from '../backend.js';
 
@@ -41,7 +40,7 @@ const SWEEP_MS = 2000;
  * SQLite daemon, with the same decision function. Lines this cannot answer return undefined
  * (help, quit, unknown verbs): the command table answers them itself.
  */
-export function pgControlAnswer(store: PgStore, ctx: CommandContext, deps: { now?: () => number; metrics?: typeof metrics; health?: () => Record<string, { ok: boolean; detail?: string }>; extraStats?: () => Record<string, unknown> }) {
+export function pgControlAnswer(store: StoreApi, ctx: CommandContext, deps: { now?: () => number; metrics?: typeof metrics; health?: () => Record<string, { ok: boolean; detail?: string }>; extraStats?: () => Record<string, unknown> }) {
   return (line: string): Promise<string> | undefined => {
     const words = line.trim().split(/\s+/).filter(Boolean);
     const verb = (words[0] ?? '').toLowerCase();
@@ -84,7 +83,7 @@ export function pgControlAnswer(store: PgStore, ctx: CommandContext, deps: { now
  * those results by the usual decision (control/commands.ts suppressionFor). A key whose lookup
  * failed answers as a store error (control.failOpen decides).
  */
-export function pgPrefetch(store: PgStore) {
+export function pgPrefetch(store: Pick<StoreApi, 'mayISend'>) {
   return async (keys: string[], now: number | undefined): Promise<ControlStore> => {
     const unique = [...new Set(keys)];
     const got = new Map<string, MayISend | Error>();
@@ -106,43 +105,18 @@ export function pgPrefetch(store: PgStore) {
   };
 }
 
-/** How long a host holds an IMAP folder's lease without renewing it (each batch renews it). */
-const IMAP_LEASE_MS = 120_000;
-
-/**
- * The IMAP poller's store on PostgreSQL: a folder is polled only under this host's lease
- * (`owner`), and its cursor is written only while the lease is still held - a host that stalled
- * past its lease fails its pass instead of moving the cursor the new holder uses (what it
- * committed meanwhile is a duplicate for the new holder, recognised by content).
- */
-export function pgImapStore(s: PgStore, pipeline: PgPipeline, owner: string, leaseMs = IMAP_LEASE_MS): ImapPollStore {
-  return {
-    saveMessages: (items) => s.saveMessages(items),
-    processIds: (ids, opts) => pipeline.processIds(ids, opts),
-    getImapCursor: (account, folder) => s.getImapCursor(account, folder),
-    setImapCursor: async (account, folder, cursor) => {
-      if (!(await s.setImapCursor(account, folder, cursor, owner)))
-        throw new DaemonError('imap', `IMAP cursor of ${account}/${folder} not saved: this host (${owner}) no longer holds the folder's lease`);
-    },
-    claimFolder: (account, folder) => s.acquireImapLease(account, folder, owner, leaseMs),
-    releaseFolder: (account, folder) => s.releaseImapLease(account, folder, owner),
-    saveImapHealth: (h) => s.saveImapHealth(h),
-    getImapHealth: (mailbox) => s.getImapHealth(mailbox),
-  };
-}
-
 export function postgresqlBackend(config: Config, deps: BackendDeps): DaemonBackend {
   const cs = config.store;
   if (cs.url === undefined) throw new ConfigError('store.url: required when store.backend = "postgresql"');
   const url = cs.url;
   const owner = `${hostname()}:${process.pid}`;
   let store: PgStore | undefined;
-  let pipeline: PgPipeline | undefined;
+  let pipeline: Pipeline | undefined;
   let sweep: NodeJS.Timeout | undefined;
   const committers: AsyncGroupCommitter[] = [];
   // Processing runs in this thread: claims and writes are round trips, the analyses the worker's.
   const processor = new Scheduler(
-    { processPending: (limit) => pipeline!.processPending(limit), processIds: (ids) => pipeline!.processClaimIds(ids) },
+    { processPending: (limit, o) => pipeline!.processPending(limit, o), processClaimIds: (ids, o) => pipeline!.processClaimIds(ids, o) },
     () => committers.some((c) => Date.now() - c.lastCommitAt < INTAKE_BUSY_MS),
   );
   const opened = (): PgStore => {
@@ -172,7 +146,7 @@ export function postgresqlBackend(config: Config, deps: BackendDeps): DaemonBack
       log.info({ store: describeUrl(url), owner }, 'store: PostgreSQL');
       const warn = await store.durabilityWarning().catch(() => '');
       if (warn) log.warn(warn);
-      pipeline = new PgPipeline(store, { analyze: deps.analyze, attribute: deps.attribute });
+      pipeline = deps.pipeline(store);
       processor.sweepPending();
       sweep = setInterval(() => processor.sweepPending(), SWEEP_MS);
       sweep.unref();
@@ -196,24 +170,18 @@ export function postgresqlBackend(config: Config, deps: BackendDeps): DaemonBack
         prefetch: pgPrefetch(opened()),
       };
     },
-    // Every host may be configured with the same mailboxes; a folder is polled by the holder of
-    // its lease only, the others skip it for that pass.
-    imapStore: () => pgImapStore(opened(), pipeline!, owner),
+    store: opened,
+    pipeline: () => {
+      opened();
+      return pipeline!;
+    },
     // Prune only: PostgreSQL has its own checkpointer, and its backups are pg_dump's or the
     // operator's base backups.
     jobs(cfg) {
       if (cfg.backup.enabled) log.warn('jobs.backup: not run on PostgreSQL; back the database up with pg_dump (docs/SCALE-OUT.md)');
-      const s = opened();
-      return {
-        cfg: { ...cfg, checkpoint: { ...cfg.checkpoint, enabled: false }, backup: { ...cfg.backup, enabled: false } },
-        store: {
-          prune: (m, e) => s.prune(m, e),
-          checkpoint: () => undefined,
-          backup: () => Promise.reject(new Error('backups of a PostgreSQL store are made with pg_dump')),
-        },
-      };
+      return { ...cfg, checkpoint: { ...cfg.checkpoint, enabled: false }, backup: { ...cfg.backup, enabled: false } };
     },
-    // Attribution reads the daemon's config (deps.attribute): nothing kept here.
+    // Attribution reads the daemon's config (deps.pipeline): nothing kept here.
     reload: () => undefined,
     async drain() {
       if (sweep) clearInterval(sweep);

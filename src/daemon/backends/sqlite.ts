@@ -14,9 +14,8 @@
  */
 import { ConfigError } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { Pipeline, processingStore } from '../../pipeline/run.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT } from '../../store/checkpointer.js';
-import { openStore } from '../../store/index.js';
+import { openStore, sqliteStoreApi } from '../../store/index.js';
 import type { BackendDeps, DaemonBackend } from '../backend.js';
 import { WriterThread } from '../writer.js';
 
@@ -25,8 +24,8 @@ export function sqliteBackend(config: Config, deps: BackendDeps): DaemonBackend 
   const storeOptions = { path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state };
   // The checkpointer thread checkpoints: no commit of ours does inline below WRITER_AUTOCHECKPOINT pages.
   const walAutocheckpoint = WRITER_AUTOCHECKPOINT;
-  const store = openStore({ ...storeOptions, walAutocheckpoint, check: true });
-  const pipeline = new Pipeline(store, { analyze: deps.analyze, attribute: deps.attribute });
+  const store = sqliteStoreApi(openStore({ ...storeOptions, walAutocheckpoint, check: true }));
+  const pipeline = deps.pipeline(store);
   const budget = { deadlineMs: config.analysis.deadlineSeconds * 1000, heapMb: config.analysis.maxHeapMb };
   const writer = new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint, analysis: budget, analyzeWorker: deps.analyzeWorker });
   const checkpointer = startCheckpointer(config.store.path, config.store.busyTimeoutMs);
@@ -43,15 +42,16 @@ export function sqliteBackend(config: Config, deps: BackendDeps): DaemonBackend 
     analysisStats: () => [writer.analysisStats()],
     // A separate read-only handle (and the reader processes' own): lookups can never write.
     control: () => ({ storeOptions }),
-    imapStore: () => processingStore(store, pipeline),
-    jobs: (cfg) => ({ cfg, store }),
+    store: () => store,
+    pipeline: () => pipeline,
+    jobs: (cfg) => cfg,
     reload(next) {
       writer.setVerp(next.verp);
     },
     drain: () => writer.stop(),
     async close() {
       await checkpointer?.stop();
-      store.close();
+      await store.close();
     },
   };
 }
