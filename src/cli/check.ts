@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { verdictReply } from '../control/commands.js';
 import type { MayISend } from '../store/index.js';
 import { verdictExit } from './exit-codes.js';
-import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { addNowOption, addressArg, nowOption } from './args.js';
 import { formatTime } from './format.js';
 
@@ -37,7 +37,7 @@ export function register(program: Command): void {
     for (const a of addresses) addressArg(a);
     const now = nowOption(opts);
     let worst = 0;
-    await withAnyStore(
+    await withStoreApi(
       opts,
       async (store) => {
         let out = '';

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { AddressState } from '../store/index.js';
-import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { UsageError } from './args.js';
 import { csvLine, formatTime } from './format.js';
 import { LineSink } from './output.js';
@@ -40,12 +40,11 @@ export function register(program: Command): void {
     if (Boolean(opts.csv) === Boolean(opts.json)) throw new UsageError('export: give exactly one of --csv, --json');
     let n = 0;
     let gone = false;
-    await withAnyStore(opts, async (store) => {
+    await withStoreApi(opts, async (store) => {
       // Row by row from one read of the table (a consistent snapshot), a chunk written at a time.
       const out = LineSink.open(opts.out);
       if (opts.csv) await out.write(csvLine([...EXPORT_COLUMNS]));
-      const rows = 'backend' in store ? await store.exportAddresses({ flagged: opts.flagged === true }) : store.exportAddresses({ flagged: opts.flagged === true });
-      for (const a of rows) {
+      for await (const a of store.exportAddresses({ flagged: opts.flagged === true })) {
         // No await while a chunk fills: only a full chunk is written and waited for.
         const w = out.write(opts.csv ? csvLine(csvRow(a)) : `${JSON.stringify(a)}\n`);
         if (w !== true && !(await w)) break;

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { HistoryEntry } from '../store/index.js';
-import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { addressArg, UsageError } from './args.js';
 import { formatTime } from './format.js';
 import { LineSink } from './output.js';
@@ -24,13 +24,11 @@ export function register(program: Command): void {
     addressArg(address);
     const limit = opts.all ? Number.MAX_SAFE_INTEGER : Number(opts.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: expected a positive integer, got ${JSON.stringify(opts.limit)}`);
-    await withAnyStore(opts, async (store) => {
-      // Written as read: a role address with thousands of events is never held whole (SQLite;
-      // PostgreSQL answers with the list at once).
+    await withStoreApi(opts, async (store) => {
+      // Written as read: a role address with thousands of events is never held whole.
       const out = LineSink.open();
       let n = 0;
-      const entries = 'backend' in store ? await store.history(address, limit) : store.historyEntries(address, limit);
-      for (const e of entries) {
+      for await (const e of store.historyEntries(address, limit)) {
         const w = out.write(opts.json ? `${JSON.stringify(e)}\n` : `${formatEntry(e)}\n`);
         if (w !== true && !(await w)) break;
         n++;

@@ -14,7 +14,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { ImportRow } from '../store/index.js';
-import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { UsageError, whoAmI } from './args.js';
 
 type What = ImportRow['what'];
@@ -38,7 +38,7 @@ export function register(program: Command): void {
       throw new Error(`import: ${file}: ${(err as Error).message}`);
     }
     const { rows, skipped } = rowsFromCsv(text, def);
-    const r = await withAnyStore(opts, (store) => store.importSuppressions(rows, whoAmI(opts.who)));
+    const r = await withStoreApi(opts, (store) => store.importSuppressions(rows, whoAmI(opts.who)));
     // Line numbers from the store count data rows; convert to file lines for the operator.
     const all = [...skipped, ...r.skipped.map((s) => ({ ...s, line: rows[s.line - 1]?.line ?? s.line }))];
     if (opts.json) process.stdout.write(`${JSON.stringify({ imported: r.imported, skipped: all })}\n`);

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { ListEntry, ListKind } from '../store/index.js';
-import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { addNowOption, nowOption, parseTime, UsageError } from './args.js';
 import { csvLine, formatTime } from './format.js';
 import { LineSink } from './output.js';
@@ -44,10 +44,10 @@ export function register(program: Command): void {
     let n = 0;
     let gone = false;
     // Written as read (flat memory on a million addresses); stops quietly when the reader goes.
-    const write = async (rows: Iterable<ListEntry>): Promise<void> => {
+    const write = async (rows: AsyncIterable<ListEntry>): Promise<void> => {
       const out = LineSink.open();
       if (opts.csv) await out.write(csvLine(kind === 'suspended' ? ['address', 'at', 'cause', 'until', 'active'] : ['address', 'at', 'cause']));
-      for (const r of rows) {
+      for await (const r of rows) {
         if (opts.active && r.active === false) continue;
         let line: string;
         if (opts.json) line = `${JSON.stringify(r)}\n`;
@@ -64,8 +64,7 @@ export function register(program: Command): void {
       await out.end();
       gone = out.closed;
     };
-    // SQLite's rows are read as they are written; PostgreSQL answers with the list at once.
-    await withAnyStore(opts, async (store) => ('backend' in store ? write(await store.list(kind, since, now)) : write(store.listEntries(kind, since, now))), {
+    await withStoreApi(opts, (store) => write(store.listEntries(kind, since, now)), {
       mustExist: true,
     });
     if (!opts.json && !opts.csv && !gone) process.stderr.write(`${n} ${kind} address${n === 1 ? '' : 'es'}\n`);

@@ -12,8 +12,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { openStore, type Store } from '../store/index.js';
-import type { PgStore } from '../store/postgresql/index.js';
+import { openStore, type Store, type StoreApi } from '../store/index.js';
+import { openStoreApi, type StoreApiOptions } from '../store/open.js';
+import type { PgStore, PgStoreOptions } from '../store/postgresql/index.js';
 import { attributeByVerp } from '../verp/sign.js';
 
 export interface StoreCliOptions {
@@ -72,6 +73,44 @@ export async function withStore<T>(
   }
 }
 
+/**
+ * The store the config names, behind the one seam (store/api.ts StoreApi), whichever the backend:
+ * `--db FILE` (or store.backend = "sqlite") opens that SQLite file, store.backend = "postgresql"
+ * the database of store.url (the password, TLS, the state rules as the daemons have them). With
+ * `readonly` SQLite opens read-only and PostgreSQL checks the schema instead of migrating it.
+ */
+export async function openStoreApiFromCli(
+  opts: StoreCliOptions,
+  how: { readonly?: boolean; mustExist?: boolean; applicationName?: string; lazy?: boolean } = {},
+): Promise<{ store: StoreApi; config: Config }> {
+  const config = loadConfig(resolveConfigPath(opts.config));
+  const state = { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } };
+  let o: StoreApiOptions;
+  if (config.store.backend === 'postgresql' && (opts.db === undefined || opts.db === '')) {
+    o = { backend: 'postgresql', ...(await pgOptions(config, { readonly: how.readonly ?? false, applicationName: how.applicationName ?? 'rebound cli' })), lazy: how.lazy ?? false };
+  } else {
+    const path = opts.db !== undefined && opts.db !== '' ? opts.db : config.store.path;
+    // A query run from the wrong directory must not quietly create an empty ./data/rebound.db.
+    if (how.mustExist && !existsSync(path)) throw new Error(`no database at ${resolve(path)} (give --db PATH, or store.path in the config)`);
+    o = { backend: 'sqlite', path, busyTimeoutMs: config.store.busyTimeoutMs, readonly: how.readonly ?? false, state };
+  }
+  return { store: await openStoreApi(o), config };
+}
+
+/** Run `fn` with the configured store (openStoreApiFromCli) and always close it. */
+export async function withStoreApi<T>(
+  opts: StoreCliOptions,
+  fn: (store: StoreApi, config: Config) => T | Promise<T>,
+  how: { readonly?: boolean; mustExist?: boolean } = {},
+): Promise<Awaited<T>> {
+  const { store, config } = await openStoreApiFromCli(opts, how);
+  try {
+    return await fn(store, config);
+  } finally {
+    await store.close();
+  }
+}
+
 /** The SQLite store, or the PostgreSQL one (docs/SCALE-OUT.md), whose methods answer later: await them. */
 export type AnyStore = Store | PgStore;
 
@@ -98,10 +137,16 @@ export async function withAnyStore<T>(
 /** The PostgreSQL store of a config (loaded here only: a SQLite command never loads the driver). */
 export async function openPgFromConfig(config: Config, how: { readonly?: boolean; applicationName?: string; poolSize?: number } = {}): Promise<PgStore> {
   const { openPgStore } = await import('../store/postgresql/index.js');
+  return openPgStore(await pgOptions(config, how));
+}
+
+/** The PostgreSQL store's options from a config: store.url, TLS, the password (resolved here, from
+ *  store.passwordFile / store.passwordEnv), the state rules. */
+async function pgOptions(config: Config, how: { readonly?: boolean; applicationName?: string; poolSize?: number }): Promise<PgStoreOptions> {
   const { storePassword } = await import('../config/load.js');
   const cs = config.store;
   const password = storePassword(cs);
-  return openPgStore({
+  return {
     url: cs.url!,
     poolSize: how.poolSize ?? 2,
     tls: cs.tls,
@@ -110,7 +155,7 @@ export async function openPgFromConfig(config: Config, how: { readonly?: boolean
     applicationName: how.applicationName ?? 'rebound cli',
     readonly: how.readonly ?? false,
     state: { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } },
-  });
+  };
 }
 
 /** VERP attribution as the daemon has it (for the PostgreSQL pipeline of reprocess). */

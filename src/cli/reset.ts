@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { ResetWhat } from '../store/index.js';
-import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { addressArg, UsageError, whoAmI } from './args.js';
 
 interface ResetOpts extends StoreCliOptions {
@@ -38,7 +38,7 @@ export function register(program: Command): void {
     if (whats.length !== 1) throw new UsageError('reset: give exactly one of --invalid, --suspended, --complained, --all');
     if (opts.reason === undefined || opts.reason.trim() === '') throw new UsageError('reset: --reason TEXT is required (it is audited)');
     const what: ResetWhat = whats[0]!;
-    const r = await withAnyStore(opts, (store) => store.reset(address, what, opts.reason!, whoAmI(opts.who)));
+    const r = await withStoreApi(opts, (store) => store.reset(address, what, opts.reason!, whoAmI(opts.who)));
     if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
     else
       process.stdout.write(

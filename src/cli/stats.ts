@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { ImapHealth, Stats } from '../store/index.js';
-import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { addNowOption, nowOption } from './args.js';
 import { formatTime } from './format.js';
 
@@ -16,7 +16,7 @@ export function register(program: Command): void {
     addNowOption(program.command('stats').description('counts of messages, events and flagged addresses; IMAP mailbox health').option('--json', 'print JSON')),
   ).action(async (opts: StoreCliOptions & { json?: boolean; now?: string }) => {
     const now = nowOption(opts);
-    const st = await withAnyStore(opts, (store) => store.stats(now), { readonly: true, mustExist: true });
+    const st = await withStoreApi(opts, (store) => store.stats(now), { readonly: true, mustExist: true });
     process.stdout.write(opts.json ? `${JSON.stringify(st)}\n` : formatStats(st));
   });
 }

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import type { AddressStatus } from '../store/index.js';
 import { verdictExit } from './exit-codes.js';
-import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { addNowOption, addressArg, nowOption } from './args.js';
 import { formatTime } from './format.js';
 
@@ -25,7 +25,7 @@ export function register(program: Command): void {
   ).action(async (address: string, opts: StoreCliOptions & { json?: boolean; now?: string }) => {
     addressArg(address);
     const now = nowOption(opts);
-    const st = await withAnyStore(opts, (store) => store.addressStatus(address, now), { readonly: true, mustExist: true });
+    const st = await withStoreApi(opts, (store) => store.addressStatus(address, now), { readonly: true, mustExist: true });
     process.stdout.write(opts.json ? `${JSON.stringify(st)}\n` : formatStatus(st));
     process.exitCode = verdictExit(st.mayISend.verdict);
   });

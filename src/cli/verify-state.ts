@@ -14,7 +14,7 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { AddressFold, StateDifference } from '../store/index.js';
-import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { LineSink } from './output.js';
 
 interface VerifyOpts extends StoreCliOptions {
@@ -34,7 +34,7 @@ export function register(program: Command): void {
       .option('--json', 'one JSON object per differing address')
       .option('--no-progress', 'no progress bar even on a terminal'),
   ).action(async (opts: VerifyOpts) => {
-    const left = await withAnyStore(opts, async (store) => {
+    const left = await withStoreApi(opts, async (store) => {
       const out = LineSink.open();
       const showBar = opts.progress !== false && process.stderr.isTTY === true && !opts.address;
       const bar = showBar ? new SingleBar({ format: 'verify [{bar}] {value}/{total} addresses | {differ} differ', hideCursor: true, stream: process.stderr }) : undefined;
@@ -44,7 +44,6 @@ export function register(program: Command): void {
         ...(opts.address ? { addresses: opts.address } : {}),
         onProgress: (checked, differing) => bar?.update(checked, { differ: differing }),
       });
-      // SQLite's generator answers at once, PostgreSQL's later: await both.
       let r = await it.next();
       while (!r.done) {
         await out.write(opts.json ? `${JSON.stringify(r.value)}\n` : `${formatDifference(r.value)}\n`);

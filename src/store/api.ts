@@ -148,7 +148,8 @@ export interface AddressStatus extends AddressState {
 export interface MessageStore {
   readonly path: string;
   saveMessage(env: Envelope, raw: Buffer): SaveResult;
-  saveMessages(items: { env: Envelope; raw: Buffer }[]): SaveResult[];
+  /** `compress` false stores the bytes as received (processing gzips them later). */
+  saveMessages(items: { env: Envelope; raw: Buffer }[], compress?: boolean): SaveResult[];
   /**
    * saveMessages whose commit does not wait for the disk (synchronous=NORMAL for this one
    * transaction: written to the WAL, not yet fsynced); syncWalNow() then makes every commit so far
@@ -234,4 +235,128 @@ export interface MaintenanceStore {
 
 export interface Store extends MessageStore, ResultStore, AddressStore, ImapStateStore, MaintenanceStore {
   close(): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// StoreApi: the one asynchronous seam both backends implement.
+// ---------------------------------------------------------------------------------------------
+
+/** What processing asks of the pipeline for one message (pipeline/plan.ts planMessage): handed to
+ *  the store, which calls it for each message it claimed (PostgreSQL: inside the claim's
+ *  transaction; SQLite: before the one synchronous write transaction). */
+export type Planner = (msg: StoredMessage) => Promise<ProcessPlan>;
+
+export type StoreBackend = 'sqlite' | 'postgresql';
+
+/**
+ * Everything the CLI, the status socket, the IMAP poller and the pipeline need from a store, the
+ * same for both backends: every method answers asynchronously, and long reads are AsyncIterables
+ * (flat memory on any number of rows). PostgreSQL implements it directly (postgresql/index.ts
+ * openPgStore); SQLite through a thin adapter over the synchronous modules (sqlite-api.ts), which
+ * the SQLite daemon's writer thread and reader processes keep using directly (the `Store` above),
+ * for speed. openStoreApi (open.ts) opens the configured one.
+ */
+export interface StoreApi {
+  readonly backend: StoreBackend;
+  /** The SQLite file, or the PostgreSQL URL without its password: what logs and errors name. */
+  readonly path: string;
+  close(): Promise<void>;
+
+  // ---- messages ----
+  saveMessage(env: Envelope, raw: Buffer): Promise<SaveResult>;
+  /**
+   * Store the messages; resolves once they are durably committed (a 250 may follow). A message
+   * whose content is already stored (by any daemon) returns that row's id with duplicate = true.
+   * `compress: false` stores the bytes as received; processing gzips them later.
+   */
+  saveMessages(items: { env: Envelope; raw: Buffer }[], opts?: { compress?: boolean }): Promise<SaveResult[]>;
+  getMessage(id: number): Promise<StoredMessage | undefined>;
+  /** Ids of pending messages, oldest first, at most `limit` (some may be held by another daemon). */
+  pendingIds(limit: number): Promise<number[]>;
+  /** Ids of the messages a reprocess filter selects (raw bytes kept), in id order. */
+  selectIds(filter: ReprocessFilter): Promise<number[]>;
+  /** Per raw message: its content hash, and whether it is already stored and finished (then it
+   *  needs no analysis: a re-run, a resumed backfill). One answer per message, in order. */
+  ingestChecks(raws: readonly Buffer[]): Promise<IngestCheck[]>;
+  /**
+   * Store each message (a duplicate is found, not stored twice) and commit its plan (null: already
+   * finished). SQLite: one transaction for the batch; PostgreSQL: the messages committed first,
+   * then their plans under each message's row lock (a message another daemon finished meanwhile
+   * comes back skipped). `relaxed` (SQLite): without an fsync until sync().
+   */
+  commitIngest(items: IngestItem[], opts?: { relaxed?: boolean }): Promise<(SaveResult & { outcome: ProcessOutcome })[]>;
+  /** Make every commit so far durable (SQLite: fdatasync the WAL after relaxed commits;
+   *  PostgreSQL: nothing, its commits are durable when they answer). */
+  sync(): Promise<void>;
+  /** A reason not to trust a commit with a 250, or '' (PostgreSQL: synchronous_commit = off). */
+  durabilityWarning(): Promise<string>;
+
+  // ---- processing ----
+  /** Claim up to `limit` pending messages nobody else holds (oldest first), plan and commit them;
+   *  [] when none is left. */
+  claimPending(limit: number, plan: Planner): Promise<ProcessOutcome[]>;
+  /** Those of these messages still pending and held by nobody, processed; the others (finished,
+   *  or being processed by another daemon) come back skipped. One outcome per id, in order. */
+  claimIds(ids: number[], plan: Planner): Promise<ProcessOutcome[]>;
+  /** Process these messages (waiting for a daemon that holds one); `force` reprocesses finished
+   *  ones, replacing their events. One outcome per id, in order. */
+  processIds(ids: number[], plan: Planner, opts?: { force?: boolean; relaxed?: boolean }): Promise<ProcessOutcome[]>;
+
+  // ---- addresses ----
+  /** "May I send to X now?": the one decision function (state-rules.ts decideSend). */
+  mayISend(address: string, now?: number): Promise<MayISend>;
+  addressStatus(address: string, now?: number): Promise<AddressStatus>;
+  /** Newest first, at most `limit` (default 100). */
+  history(address: string, limit?: number): Promise<HistoryEntry[]>;
+  /** history() read as iterated (flat memory on any length of history). */
+  historyEntries(address: string, limit?: number): AsyncIterable<HistoryEntry>;
+  /** The addresses with that flag, oldest first. */
+  list(kind: ListKind, since?: number, now?: number): Promise<ListEntry[]>;
+  /** list() read as iterated. */
+  listEntries(kind: ListKind, since?: number, now?: number): AsyncIterable<ListEntry>;
+  /** Every known address (or the flagged ones) in address order (byte order), from one
+   *  consistent snapshot, read as iterated. */
+  exportAddresses(opts?: { flagged?: boolean }): AsyncIterable<AddressState>;
+  reset(address: string, what: ResetWhat, reason: string, who: string): Promise<ResetResult>;
+  importSuppressions(rows: ImportRow[], who: string): Promise<ImportResult>;
+  /** Fold every address's whole history again and compare with its row (`rebound verify-state`):
+   *  yields each difference, returns the counts; `repair` replaces differing rows. */
+  verifyState(opts?: VerifyOptions): AsyncGenerator<StateDifference, VerifySummary>;
+
+  // ---- IMAP state ----
+  getImapCursor(account: string, folder: string): Promise<ImapCursor | undefined>;
+  /** Save the cursor. With `owner`, only while that owner holds the folder's lease (a fence);
+   *  returns whether it was written. */
+  setImapCursor(account: string, folder: string, cursor: ImapCursor, owner?: string): Promise<boolean>;
+  /**
+   * Take or renew the lease of one mailbox folder for `owner` for `ttlMs`; true when `owner`
+   * holds it now. PostgreSQL: a row in imap_leases by the server's clock, so two daemons never
+   * poll one folder. SQLite: always granted and nothing is stored - one daemon owns the file.
+   */
+  acquireImapLease(account: string, folder: string, owner: string, ttlMs: number): Promise<boolean>;
+  releaseImapLease(account: string, folder: string, owner: string): Promise<void>;
+  /** Who holds the lease now (null: nobody, it expired, or SQLite, which keeps no leases). */
+  imapLeaseHolder(account: string, folder: string): Promise<string | null>;
+  saveImapHealth(h: ImapHealthUpdate): Promise<ImapHealth>;
+  getImapHealth(mailbox?: string): Promise<ImapHealth[]>;
+
+  // ---- maintenance ----
+  stats(now?: number): Promise<Stats>;
+  /** Drop raw bodies of finished messages older than messagesOlderThanMs; with
+   *  eventsOlderThanMs also delete old events that cannot affect state. */
+  prune(messagesOlderThanMs: number, eventsOlderThanMs?: number): Promise<{ rawDropped: number; eventsDeleted: number }>;
+  /** SQLite: checkpoint the WAL. PostgreSQL: nothing (the server checkpoints itself). */
+  checkpoint(): Promise<void>;
+  /** SQLite: an online copy to `file` (the backup API). PostgreSQL: rejects with a
+   *  BackupNotSupportedError naming pg_dump, rather than pretending. */
+  backup(file: string): Promise<void>;
+}
+
+/** `backup()` on a backend whose backups are the database server's job (PostgreSQL: pg_dump). */
+export class BackupNotSupportedError extends Error {
+  readonly exitCode = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackupNotSupportedError';
+  }
 }

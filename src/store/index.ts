@@ -28,6 +28,7 @@ export type { AddressState, MayISend, SendVerdict, StateRules, Effect, AddressFo
 export type { HistoryEntry, EventInput } from './events.js';
 export type { StateDifference, VerifyOptions, VerifySummary } from './verify.js';
 export type { MessageState, StoredMessage } from './messages.js';
+export { BackupNotSupportedError } from './api.js';
 export { DamagedStoreError, SchemaTooNewError, SCHEMA_VERSION } from './db.js';
 export { normaliseAddress } from './normalise.js';
 export { packRaw } from './messages.js';

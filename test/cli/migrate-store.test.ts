@@ -18,6 +18,7 @@ import { openProcessingStore } from '../support/pipeline.js';
 import { privateApp, runNode } from '../support/app.js';
 import { freshDatabase, pgSkip } from '../support/pg.js';
 import { realMtaSample } from '../support/real-mta-sample.js';
+import { collect } from '../support/collect.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-migrate-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -95,7 +96,7 @@ describe.skipIf(pgSkip !== '')(`rebound migrate-store${pgSkip ? ` (skipped: ${pg
     expect((await both(['export', '--json'])).out.split('\n').length).toBeGreaterThan(40);
     const pg = await openPgStore({ url, tls: 'off', clock: () => t });
     try {
-      expect(await pg.exportAddresses()).toEqual(expected.addresses);
+      expect(await collect(pg.exportAddresses())).toEqual(expected.addresses);
       expect(await pg.stats(t)).toEqual(expected.stats);
       expect(await pg.history(some)).toEqual(expected.history);
       expect(await pg.getImapCursor('main', 'INBOX')).toEqual({ uidValidity: 3, lastUid: 77 });

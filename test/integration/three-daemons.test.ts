@@ -30,6 +30,7 @@ import { freePort } from '../support/net.mjs';
 import { freshDatabase, pgSkip } from '../support/pg.js';
 import { realMtaSample } from '../support/real-mta-sample.js';
 import { Wire } from '../support/smtp-wire.js';
+import { collect } from '../support/collect.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-3d-'));
 const running: DaemonProcess[] = [];
@@ -235,7 +236,7 @@ describe.skipIf(pgSkip !== '')(`three daemons on one PostgreSQL${pgSkip ? ` (ski
       expect(Object.keys(health.components)).toContain('store');
       const store = await openPgStore({ url, tls: 'off' });
       try {
-        const got = await store.exportAddresses();
+        const got = await collect(store.exportAddresses());
         expect(expected.length).toBeGreaterThan(50);
         expect(got).toEqual(expected);
       } finally {

@@ -63,8 +63,17 @@ export class PgAddresses {
   }
 
   async history(address: string, limit = 100): Promise<HistoryEntry[]> {
+    const out: HistoryEntry[] = [];
+    for await (const e of this.historyEntries(address, limit)) out.push(e);
+    return out;
+  }
+
+  /** Newest first, at most `limit`, read as iterated (a role address's long history is never held
+   *  whole). */
+  historyEntries(address: string, limit = 100): AsyncIterable<HistoryEntry> {
     const a = normaliseAddress(address) || address;
-    const r = await this.ctx.pool.query<HistoryRow>(
+    const rows = this.ctx.rows<HistoryRow>(
+      'history',
       `SELECT 0 AS k, e.id, e.at, e.message_id, e.received_at, e.message_type, e.action, e.status, e.reply_code, e.reason, e.hard, e.category,
          e.likely_false_positive, e.evidence, coalesce(d.text, e.diagnostic) AS diagnostic, e.remote_mta, e.feedback_type, e.effect,
          NULL::text AS what, NULL::text AS why, NULL::text AS who
@@ -73,22 +82,30 @@ export class PgAddresses {
        SELECT 1, id, at, NULL, NULL, NULL, action, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, what, reason, who
          FROM address_actions WHERE address = $1
        ORDER BY at DESC, id DESC, k LIMIT $2`,
-      [a, limit],
+      [a, Math.min(limit, Number.MAX_SAFE_INTEGER)],
     );
-    return r.rows.map(historyEntry);
+    return mapRows(rows, historyEntry);
   }
 
   async list(kind: ListKind, since?: number, now?: number): Promise<ListEntry[]> {
+    const out: ListEntry[] = [];
+    for await (const e of this.listEntries(kind, since, now)) out.push(e);
+    return out;
+  }
+
+  /** The addresses with that flag, oldest first, read as iterated. */
+  listEntries(kind: ListKind, since?: number, now?: number): AsyncIterable<ListEntry> {
     const col = kind === 'invalid' ? 'email_invalid' : kind === 'suspended' ? 'email_suspended' : 'complained';
     const atCol = kind === 'complained' ? 'complained_at' : `${col}_at`;
     const causeCol = kind === 'complained' ? "''" : `${col}_cause`;
-    const r = await this.ctx.pool.query<{ address: string; at: number | null; cause: string }>(
+    const rows = this.ctx.rows<{ address: string; at: number | null; cause: string }>(
+      'list',
       `SELECT address, ${atCol} AS at, ${causeCol} AS cause FROM addresses WHERE ${col} = 1 AND ($1::bigint IS NULL OR ${atCol} >= $1)
         ORDER BY ${atCol}, address COLLATE "C"`,
       [since ?? null],
     );
     const t = now ?? this.ctx.clock();
-    return r.rows.map((row) => {
+    return mapRows(rows, (row) => {
       const e: ListEntry = { address: row.address, at: row.at, cause: row.cause };
       if (kind === 'suspended' && row.at !== null) {
         e.until = row.at + this.ctx.rules.suspendHours * 3_600_000;
@@ -98,11 +115,11 @@ export class PgAddresses {
     });
   }
 
-  /** Every known address (or the flagged ones) in address order (byte order, as SQLite sorts). */
-  async exportAddresses(opts: { flagged?: boolean } = {}): Promise<AddressState[]> {
+  /** Every known address (or the flagged ones) in address order (byte order, as SQLite sorts),
+   *  from one snapshot, read as iterated. */
+  exportAddresses(opts: { flagged?: boolean } = {}): AsyncIterable<AddressState> {
     const where = opts.flagged ? ' WHERE email_invalid = 1 OR email_suspended = 1 OR complained = 1' : '';
-    const r = await this.ctx.pool.query<AddressRow>(`SELECT * FROM addresses${where} ORDER BY address COLLATE "C"`);
-    return r.rows.map(rowToState);
+    return mapRows(this.ctx.rows<AddressRow>('export', `SELECT * FROM addresses${where} ORDER BY address COLLATE "C"`, []), rowToState);
   }
 
   async reset(address: string, what: ResetWhat, reason: string, who: string): Promise<ResetResult> {
@@ -248,6 +265,10 @@ export class PgAddresses {
       c.release();
     }
   }
+}
+
+async function* mapRows<R, T>(rows: AsyncIterable<R>, f: (r: R) => T): AsyncGenerator<T> {
+  for await (const r of rows) yield f(r);
 }
 
 interface HistoryRow {

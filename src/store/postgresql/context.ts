@@ -58,6 +58,39 @@ export class PgContext {
     }
   }
 
+  /**
+   * The rows of one query read as iterated, `batch` at a time through a server-side cursor in a
+   * read-only REPEATABLE READ transaction: one consistent snapshot, flat memory on any number of
+   * rows. Leaving the loop early (a reader gone) rolls back and releases the connection.
+   */
+  async *rows<R extends pg.QueryResultRow>(what: string, sql: string, args: unknown[], batch = 500): AsyncGenerator<R> {
+    let c: pg.PoolClient;
+    try {
+      c = await this.pool.connect();
+    } catch (err) {
+      throw storeError(what, err);
+    }
+    let open = false;
+    let broken = false;
+    try {
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      open = true;
+      await c.query(`DECLARE rebound_rows NO SCROLL CURSOR FOR ${sql}`, args);
+      for (;;) {
+        const r = await c.query<R>(`FETCH ${batch} FROM rebound_rows`);
+        yield* r.rows;
+        if (r.rows.length < batch) break;
+      }
+      await c.query('COMMIT');
+      open = false;
+    } catch (err) {
+      throw storeError(what, err);
+    } finally {
+      if (open) await c.query('ROLLBACK').catch(() => (broken = true));
+      c.release(broken);
+    }
+  }
+
   async write<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();

@@ -9,6 +9,7 @@
  * Config keys: store.url, store.poolSize, store.tls, store.tlsCa, the password (pool.ts);
  * state.* (the rules).
  */
+import type { StoreApi } from '../api.js';
 import { stateRules, type StateRules } from '../state-rules.js';
 import { PgAddresses } from './addresses.js';
 import { PgContext } from './context.js';
@@ -31,6 +32,9 @@ export interface PgStoreOptions extends PgConnectOptions {
   state?: Partial<StateRules> & { escalation?: Partial<StateRules['escalation']> };
   /** Check the schema is current instead of migrating (CLI read-only commands). */
   readonly?: boolean;
+  /** Neither migrate nor check at open: nothing reaches the server before the first query (a
+   *  command that may need no database at all, as `rebound backup` pointing to pg_dump). */
+  lazy?: boolean;
 }
 
 /** A class's public members (its private `ctx` left out, so the modules' types can be combined). */
@@ -47,6 +51,8 @@ export type PgStore = Public<PgMessages> &
     readonly path: string;
     readonly rules: StateRules;
     close(): Promise<void>;
+    /** Nothing to do: every commit of the PostgreSQL store is durable when it answers. */
+    sync(): Promise<void>;
   };
 
 /** Every method of `o` (own and inherited, up to Object), bound to it, as own properties. */
@@ -66,15 +72,16 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
   const pool = createPool(opts);
   const where = describeUrl(opts.url);
   try {
-    await migratePg(pool, where, { readonly: opts.readonly });
+    if (!opts.lazy) await migratePg(pool, where, { readonly: opts.readonly });
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;
   }
   const ctx = new PgContext(pool, where, opts.clock, stateRules(opts.state));
   const imap = new PgImapState(ctx);
+  const messages = new PgMessages(ctx);
   let closed = false;
-  return Object.assign(
+  const store: PgStore = Object.assign(
     {
       backend: 'postgresql' as const,
       pool,
@@ -85,11 +92,14 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
         closed = true;
         await pool.end();
       },
+      sync: async () => undefined,
     },
-    bound(new PgMessages(ctx)),
-    bound(new PgResults(ctx)),
+    bound(messages),
+    bound(new PgResults(ctx, (items) => messages.saveMessages(items))),
     bound(new PgAddresses(ctx)),
     bound(imap),
     bound(new PgMaintenance(ctx, () => imap.getImapHealth())),
   );
+  // The PostgreSQL store is the seam itself (store/api.ts StoreApi), with a few more members.
+  return store satisfies StoreApi;
 }

@@ -2,7 +2,7 @@
  * store/postgresql/maintenance - reporting and housekeeping on PostgreSQL: stats (as SQLite's),
  * prune (the same rows dropped and folded again), and where backups come from (pg_dump).
  */
-import type { Stats } from '../api.js';
+import { BackupNotSupportedError, type Stats } from '../api.js';
 import type { MessageState } from '../messages.js';
 import type { AddressFold } from '../state-rules.js';
 import { SCHEMA_VERSION } from '../migrations/steps.js';
@@ -58,6 +58,14 @@ export class PgMaintenance {
   backupHint(): string {
     return pgBackupHint(this.ctx.path);
   }
+
+  /** Refused, naming pg_dump: a backup of a shared database is the server's job, not a daemon's. */
+  async backup(_file: string): Promise<void> {
+    throw new BackupNotSupportedError(this.backupHint());
+  }
+
+  /** Nothing to do: the server checkpoints by itself. */
+  async checkpoint(): Promise<void> {}
 
   /** Drop raw bodies of finished messages older than messagesOlderThanMs; with eventsOlderThanMs
    *  delete old events that cannot affect state and fold their addresses again (as SQLite does). */

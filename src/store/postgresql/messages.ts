@@ -4,9 +4,9 @@
  * reading them back.
  */
 import type { Envelope } from '../../types.js';
-import type { ReprocessFilter, SaveResult } from '../api.js';
+import type { IngestCheck, ReprocessFilter, SaveResult } from '../api.js';
 import { DaemonError } from '../../errors.js';
-import { prepareMessage, toStored, type StoredMessage } from '../messages.js';
+import { hashRaw, prepareMessage, toStored, type StoredMessage } from '../messages.js';
 import { DB_NOW, type PgContext } from './context.js';
 
 export type MessageRow = Parameters<typeof toStored>[0];
@@ -87,6 +87,24 @@ export class PgMessages {
     const r = await this.ctx.pool.query<MessageRow>('SELECT * FROM messages WHERE id = $1', [id]);
     return r.rows[0] ? toStored(r.rows[0]) : undefined;
   }
+  /** Ids of pending messages, oldest first, at most `limit` (another daemon may hold some). */
+  async pendingIds(limit: number): Promise<number[]> {
+    const r = await this.ctx.pool.query<{ id: number }>(`SELECT id FROM messages WHERE state = 'pending' ORDER BY id LIMIT $1`, [limit]);
+    return r.rows.map((x) => x.id);
+  }
+
+  /** Per raw message: its hash, and whether it is stored and finished already (one query). */
+  async ingestChecks(raws: readonly Buffer[]): Promise<IngestCheck[]> {
+    const hashes = raws.map(hashRaw);
+    if (hashes.length === 0) return [];
+    const r = await this.ctx.pool.query<{ sha256: string; state: string }>('SELECT sha256, state FROM messages WHERE sha256 = ANY($1::text[])', [hashes]);
+    const state = new Map(r.rows.map((x) => [x.sha256, x.state]));
+    return hashes.map((sha256) => {
+      const st = state.get(sha256);
+      return { sha256, done: st !== undefined && st !== 'pending' };
+    });
+  }
+
   /** Ids of the messages a reprocess filter selects (raw bytes kept), in id order. */
   async selectIds(filter: ReprocessFilter): Promise<number[]> {
     const where: string[] = ['raw IS NOT NULL'];
@@ -107,5 +125,4 @@ export class PgMessages {
     const r = await this.ctx.pool.query<{ id: number }>(`SELECT id FROM messages WHERE ${where.join(' AND ')} ORDER BY id`, args);
     return r.rows.map((x) => x.id);
   }
-
 }

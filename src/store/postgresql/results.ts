@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import { DaemonError } from '../../errors.js';
-import type { ProcessOutcome, ProcessPlan } from '../api.js';
+import type { IngestItem, Planner, ProcessOutcome, ProcessPlan, SaveResult } from '../api.js';
 import { eventItem, type AddressRow } from '../events.js';
 import { packRaw, toStored, type MessageState, type StoredMessage } from '../messages.js';
 import { appendsTo, emptyFold, stepFold, type AddressFold } from '../state-rules.js';
@@ -17,15 +17,42 @@ import { storedProblems } from '../results.js';
 import { foldHistoryPg, loadFolds, lockAddresses, writeFolds, type PgContext } from './context.js';
 import type { MessageRow } from './messages.js';
 
-/** What the pipeline decides about one message (pipeline/plan.ts planMessage), asked for inside
- *  the claim's transaction. */
-export type Planner = (msg: StoredMessage) => Promise<ProcessPlan>;
+export type { Planner } from '../api.js';
 
 /** Messages per transaction. */
 export const BATCH = 50;
 
 export class PgResults {
-  constructor(private readonly ctx: PgContext) {}
+  constructor(
+    private readonly ctx: PgContext,
+    private readonly saveMessages: (items: { env: IngestItem['env']; raw: Buffer }[]) => Promise<SaveResult[]>,
+  ) {}
+
+  /**
+   * Store each message (one INSERT; a duplicate is found, not stored twice), then commit the plans
+   * made before it was stored (null: already finished) under each message's row lock: a message
+   * another daemon finished meanwhile comes back skipped. Two commits, each durable; a crash
+   * between them leaves the messages pending, processed again later.
+   */
+  async commitIngest(items: IngestItem[]): Promise<(SaveResult & { outcome: ProcessOutcome })[]> {
+    const saved = await this.saveMessages(items.map((it) => ({ env: it.env, raw: it.raw })));
+    const plans = new Map<number, ProcessPlan>();
+    saved.forEach((s, i) => {
+      const p = items[i]!.plan;
+      if (p !== null && !plans.has(s.id)) plans.set(s.id, p);
+    });
+    const ids = [...plans.keys()];
+    const outcomes = new Map<number, ProcessOutcome>();
+    for (let i = 0; i < ids.length; i += BATCH) {
+      for (const o of await this.claimIds(ids.slice(i, i + BATCH), async (msg) => ({ ...plans.get(msg.id)!, id: msg.id }))) outcomes.set(o.id, o);
+    }
+    const unplanned = saved.filter((s) => !outcomes.has(s.id)).map((s) => s.id);
+    if (unplanned.length > 0) {
+      const r = await this.ctx.pool.query<{ id: number; state: MessageState }>('SELECT id, state FROM messages WHERE id = ANY($1::bigint[])', [unplanned]);
+      for (const row of r.rows) outcomes.set(row.id, { id: row.id, state: row.state, skipped: true, events: 0, addresses: [], categories: [] });
+    }
+    return saved.map((s) => ({ ...s, outcome: outcomes.get(s.id)! }));
+  }
 
   /** One claimed batch, processed and committed; [] when nothing is pending and unclaimed. */
   async claimPending(limit: number, plan: Planner): Promise<ProcessOutcome[]> {
