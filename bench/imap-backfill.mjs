@@ -30,7 +30,9 @@ const tmpBase = opt('--tmp', tmpdir());
 process.env.REBOUND_LOG_LEVEL ??= 'silent';
 const { pollMailbox } = await import(join(root, 'dist', 'intake', 'imap.js'));
 const { openStore } = await import(join(root, 'dist', 'store', 'index.js'));
-const { Pipeline, processingStore } = await import(join(root, 'dist', 'pipeline', 'run.js'));
+const { Pipeline } = await import(join(root, 'dist', 'pipeline', 'run.js'));
+const { sqliteStoreApi } = await import(join(root, 'dist', 'store', 'open.js'));
+const { imapPollStore } = await import(join(root, 'dist', 'jobs', 'poll-imap.js'));
 
 try {
   execFileSync('dovecot', ['--version'], { stdio: 'pipe' });
@@ -105,7 +107,9 @@ const prepSecs = (Date.now() - t0prep) / 1000;
 
 // ---- the measured pass ----
 const opened = openStore({ path: join(dir, "bench.db") });
-const store = processingStore(opened, new Pipeline(opened));
+const api = sqliteStoreApi(opened);
+// What the daemon's poll job gets (jobs/poll-imap.ts imapPollStore), timed per store call below.
+const store = imapPollStore(api, new Pipeline(api), 'bench');
 const timing = { save: 0, process: 0, cursor: 0 };
 for (const [k, f] of [["save", "saveMessages"], ["process", "processIds"], ["cursor", "setImapCursor"]]) {
   const orig = store[f].bind(store);
@@ -176,8 +180,8 @@ const cpu = process.cpuUsage(cpu0);
 const nodeCpu = (cpu.user + cpu.system) / 1e6;
 clearInterval(dovecotSampler);
 const dovecotCpu = [...dovecotTimes.values()].reduce((n, t) => n + t, 0);
-const st = store.stats();
-store.close();
+const st = opened.stats();
+opened.close();
 const maxRssMb = process.resourceUsage().maxRSS / 1024;
 
 // ---- tear down ----

@@ -22,6 +22,7 @@ const batch = Number(opt('--batch', '200'));
 
 const { openStore } = await import(join(root, 'dist', 'store', 'index.js'));
 const { Pipeline } = await import(join(root, 'dist', 'pipeline', 'run.js'));
+const { sqliteStoreApi } = await import(join(root, 'dist', 'store', 'open.js'));
 
 const templates = readdirSync(dir)
   .filter((f) => f.endsWith('.eml'))
@@ -40,7 +41,7 @@ function make(i) {
 async function run(label, n, batchSize, mode) {
   const tmp = mkdtempSync(join(tmpdir(), 'rebound-bench-'));
   const store = openStore({ path: join(tmp, 'bench.db') });
-  const pipeline = new Pipeline(store);
+  const pipeline = new Pipeline(sqliteStoreApi(store));
   const msgs = Array.from({ length: n }, (_, i) => make(i));
   const t0 = process.hrtime.bigint();
   let stored = 0;

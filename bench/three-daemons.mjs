@@ -168,12 +168,13 @@ try {
   await c.end();
   const { openStore } = await dist('store/index.js');
   const { Pipeline } = await dist('pipeline/run.js');
+  const { sqliteStoreApi } = await dist('store/open.js');
   const { attributeByVerp } = await dist('verp/sign.js');
   const { configFromObject } = await dist('config/load.js');
   const verp = configFromObject({ verp: { domains: [VERP_DOMAIN] } }).verp;
   let t = 0;
   const lite = openStore({ path: ':memory:', clock: () => t });
-  const pipeline = new Pipeline(lite, { attribute: (env) => attributeByVerp(verp)(env) });
+  const pipeline = new Pipeline(sqliteStoreApi(lite), { attribute: (env) => attributeByVerp(verp)(env) });
   const rawByHash = new Map();
   for (let i = 0; i < N; i++) {
     const b = Buffer.from(wire(i), 'latin1');
@@ -187,7 +188,8 @@ try {
   const expected = [...lite.exportAddresses()];
   lite.close();
   const store = await openPgStore({ url, tls: 'off' });
-  const got = await store.exportAddresses();
+  const got = [];
+  for await (const a of store.exportAddresses()) got.push(a);
   await store.close();
   const differing = expected.filter((e, i) => JSON.stringify(e) !== JSON.stringify(got[i])).length + Math.abs(expected.length - got.length);
 

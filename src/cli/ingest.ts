@@ -37,7 +37,7 @@ import type { Envelope } from '../types.js';
 import { isTemporary } from '../errors.js';
 import { EXIT } from './exit-codes.js';
 import { startProgress } from './ingest-progress.js';
-import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
 
@@ -116,7 +116,7 @@ export function register(program: Command): void {
       if (threads !== 'auto' && (!Number.isInteger(threads) || threads < 0 || threads > 64))
         throw new UsageError(`--threads: expected 'auto' or 0-64, got ${JSON.stringify(opts.threads)}`);
       const showBar = opts.progress !== false && process.stderr.isTTY === true;
-      summary = await withAnyStore(opts, (store, config) => ingest(pipelineFor(store, config), paths, { batch, threads, progress: showBar, signal: stop.signal }));
+      summary = await withStoreApi(opts, (store, config) => ingest(pipelineFor(store, config), paths, { batch, threads, progress: showBar, signal: stop.signal }));
     } catch (err) {
       throw ingestFailure(err, stdin);
     } finally {

@@ -2,7 +2,8 @@
  * cli/open-store - what every store command shares: the `--db PATH` and `-c, --config PATH`
  * options and opening the store from them (arguments: args.ts; output: format.ts).
  *
- * Config keys: store.path (overridden by --db), store.busyTimeoutMs, state.*. The file comes from
+ * Config keys: store.backend; store.path (overridden by --db), store.busyTimeoutMs; or store.url,
+ * store.tls, store.tlsCa and the password (PostgreSQL); state.*. The file comes from
  * -c, else $REBOUND_CONFIG, else the built-in defaults. A relative store.path is relative to the
  * current directory, as for the daemon. Commands open the same file as a running daemon; WAL and
  * the busy timeout make that safe, and each command's writes are short transactions.
@@ -12,10 +13,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { openStore, type Store, type StoreApi } from '../store/index.js';
+import type { StoreApi } from '../store/index.js';
 import { openStoreApi, type StoreApiOptions } from '../store/open.js';
-import type { PgStore, PgStoreOptions } from '../store/postgresql/index.js';
-import { attributeByVerp } from '../verp/sign.js';
+import type { PgStoreOptions } from '../store/postgresql/index.js';
 
 export interface StoreCliOptions {
   db?: string;
@@ -26,51 +26,6 @@ export function addStoreOptions(cmd: Command): Command {
   return cmd
     .option('--db <path>', 'SQLite database (default: store.path from the config, ./data/rebound.db)')
     .option('-c, --config <path>', 'config file (default: $REBOUND_CONFIG, else built-in defaults)');
-}
-
-export function openStoreFromCli(
-  opts: StoreCliOptions,
-  how: { readonly?: boolean; mustExist?: boolean } = {},
-): { store: Store; config: Config } {
-  const config = loadConfig(resolveConfigPath(opts.config));
-  // store.backend = "postgresql": the commands that do not go through withAnyStore read and write
-  // SQLite files only. Opening store.path instead would quietly act on some other store - a reset
-  // that never reaches the daemons - so say so, and what to use.
-  if (config.store.backend === 'postgresql' && (opts.db === undefined || opts.db === '')) {
-    throw Object.assign(
-      new Error(
-        'store.backend is "postgresql": this command works on a SQLite store only for now (give --db FILE for one); ' +
-          'see docs/SCALE-OUT.md for the commands that work on PostgreSQL',
-      ),
-      { exitCode: 2 },
-    );
-  }
-  const path = opts.db !== undefined && opts.db !== '' ? opts.db : config.store.path;
-  // A query run from the wrong directory must not quietly create an empty ./data/rebound.db.
-  if (how.mustExist && !existsSync(path)) {
-    throw new Error(`no database at ${resolve(path)} (give --db PATH, or store.path in the config)`);
-  }
-  const store = openStore({
-    path,
-    busyTimeoutMs: config.store.busyTimeoutMs,
-    readonly: how.readonly ?? false,
-    state: { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } },
-  });
-  return { store, config };
-}
-
-/** Run `fn` with an open store and always close it. */
-export async function withStore<T>(
-  opts: StoreCliOptions,
-  fn: (store: Store, config: Config) => T | Promise<T>,
-  how: { mustExist?: boolean } = {},
-): Promise<T> {
-  const { store, config } = openStoreFromCli(opts, how);
-  try {
-    return await fn(store, config);
-  } finally {
-    store.close();
-  }
 }
 
 /**
@@ -111,35 +66,6 @@ export async function withStoreApi<T>(
   }
 }
 
-/** The SQLite store, or the PostgreSQL one (docs/SCALE-OUT.md), whose methods answer later: await them. */
-export type AnyStore = Store | PgStore;
-
-/**
- * withStore for the commands that work on both backends: with store.backend = "postgresql" (and
- * no --db) `fn` gets the PostgreSQL store named by the config (store.url, the password, TLS, the
- * state rules as the daemons have them); otherwise the SQLite store, as withStore.
- */
-export async function withAnyStore<T>(
-  opts: StoreCliOptions,
-  fn: (store: AnyStore, config: Config) => T | Promise<T>,
-  how: { readonly?: boolean; mustExist?: boolean } = {},
-): Promise<Awaited<T>> {
-  const config = loadConfig(resolveConfigPath(opts.config));
-  if (config.store.backend !== 'postgresql' || (opts.db !== undefined && opts.db !== '')) return (await withStore(opts, fn, how)) as Awaited<T>;
-  const store = await openPgFromConfig(config, { readonly: how.readonly ?? false, applicationName: 'rebound cli' });
-  try {
-    return await fn(store, config);
-  } finally {
-    await store.close();
-  }
-}
-
-/** The PostgreSQL store of a config (loaded here only: a SQLite command never loads the driver). */
-export async function openPgFromConfig(config: Config, how: { readonly?: boolean; applicationName?: string; poolSize?: number } = {}): Promise<PgStore> {
-  const { openPgStore } = await import('../store/postgresql/index.js');
-  return openPgStore(await pgOptions(config, how));
-}
-
 /** The PostgreSQL store's options from a config: store.url, TLS, the password (resolved here, from
  *  store.passwordFile / store.passwordEnv), the state rules. */
 async function pgOptions(config: Config, how: { readonly?: boolean; applicationName?: string; poolSize?: number }): Promise<PgStoreOptions> {
@@ -157,6 +83,3 @@ async function pgOptions(config: Config, how: { readonly?: boolean; applicationN
     state: { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } },
   };
 }
-
-/** VERP attribution as the daemon has it (for the PostgreSQL pipeline of reprocess). */
-export const attributionOf = (config: Config) => attributeByVerp(config.verp);

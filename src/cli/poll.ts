@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import type { ImapMailboxConfig } from '../config/schema.js';
 import { errorText, pollMailbox, type PollResult } from '../intake/imap.js';
 import { imapPollStore, saveMailboxHealth, type ImapPollStore } from '../jobs/poll-imap.js';
-import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
 
@@ -45,7 +45,7 @@ export function register(program: Command): void {
       .option('--json', 'one JSON object per mailbox, one per line')
       .option('--no-progress', 'no progress bar even on a terminal'),
   ).action(async (opts: PollOpts) => {
-    const failures = await withAnyStore(opts, async (store, config) =>
+    const failures = await withStoreApi(opts, async (store, config) =>
       // A folder is read under this process's lease, as a daemon reads it (PostgreSQL: the daemons
       // skip it meanwhile).
       runPoll(config.imap.mailboxes, imapPollStore(store, pipelineFor(store, config), `${hostname()}:${process.pid} (rebound poll)`), {

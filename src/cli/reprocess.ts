@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import type { MessageState, ReprocessFilter } from '../store/index.js';
-import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { parseTime, UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
 
@@ -41,7 +41,7 @@ export function register(program: Command): void {
       .option('--json', 'one JSON outcome per message'),
   ).action(async (opts: ReprocessOpts) => {
     const filter = buildFilter(opts);
-    const outcomes = await withAnyStore(opts, (store, config) => pipelineFor(store, config).reprocess(filter), { mustExist: true });
+    const outcomes = await withStoreApi(opts, (store, config) => pipelineFor(store, config).reprocess(filter), { mustExist: true });
     if (opts.json) for (const o of outcomes) process.stdout.write(`${JSON.stringify(o)}\n`);
     const by: Record<string, number> = {};
     for (const o of outcomes) by[o.skipped ? 'skipped' : o.state] = (by[o.skipped ? 'skipped' : o.state] ?? 0) + 1;

@@ -19,7 +19,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { poolAnalyzer } from '../pipeline/analyze-pool.js';
 import { child } from '../log.js';
-import { openStore, sqliteStoreApi, type StoreOptions } from '../store/index.js';
+import { openStore, type StoreOptions } from '../store/index.js';
+import { sqliteStoreApi } from '../store/open.js';
 import { Pipeline } from '../pipeline/run.js';
 import { attributeByVerp, type CheckOptions } from '../verp/sign.js';
 import { GroupCommitter } from '../intake/group-commit.js';

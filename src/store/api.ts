@@ -293,11 +293,13 @@ export interface StoreApi {
 
   // ---- processing ----
   /** Claim up to `limit` pending messages nobody else holds (oldest first), plan and commit them;
-   *  [] when none is left. */
-  claimPending(limit: number, plan: Planner): Promise<ProcessOutcome[]>;
+   *  [] when none is left. `relaxed` (SQLite, the daemon's processing): commit without an fsync -
+   *  results derived from the durable raw message, which a power loss can only put back to pending. */
+  claimPending(limit: number, plan: Planner, opts?: { relaxed?: boolean }): Promise<ProcessOutcome[]>;
   /** Those of these messages still pending and held by nobody, processed; the others (finished,
-   *  or being processed by another daemon) come back skipped. One outcome per id, in order. */
-  claimIds(ids: number[], plan: Planner): Promise<ProcessOutcome[]>;
+   *  or being processed by another daemon) come back skipped. One outcome per id, in order.
+   *  `relaxed` as for claimPending. */
+  claimIds(ids: number[], plan: Planner, opts?: { relaxed?: boolean }): Promise<ProcessOutcome[]>;
   /** Process these messages (waiting for a daemon that holds one); `force` reprocesses finished
    *  ones, replacing their events. One outcome per id, in order. */
   processIds(ids: number[], plan: Planner, opts?: { force?: boolean; relaxed?: boolean }): Promise<ProcessOutcome[]>;

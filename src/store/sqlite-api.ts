@@ -90,12 +90,12 @@ export class SqliteStoreApi implements StoreApi {
   }
 
   // ---- processing ----
-  async claimPending(limit: number, plan: Planner): Promise<ProcessOutcome[]> {
+  async claimPending(limit: number, plan: Planner, opts: { relaxed?: boolean } = {}): Promise<ProcessOutcome[]> {
     const ids = this.syncStore.pendingIds(limit);
-    return ids.length === 0 ? [] : this.processIds(ids, plan);
+    return ids.length === 0 ? [] : this.processIds(ids, plan, { relaxed: opts.relaxed });
   }
-  claimIds(ids: number[], plan: Planner): Promise<ProcessOutcome[]> {
-    return this.processIds(ids, plan);
+  claimIds(ids: number[], plan: Planner, opts: { relaxed?: boolean } = {}): Promise<ProcessOutcome[]> {
+    return this.processIds(ids, plan, { relaxed: opts.relaxed });
   }
   async processIds(ids: number[], plan: Planner, opts: { force?: boolean; relaxed?: boolean } = {}): Promise<ProcessOutcome[]> {
     const out: ProcessOutcome[] = [];

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { GroupCommitter } from '../../src/intake/smtp.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { Pipeline } from '../../src/pipeline/run.js';
+import { sqliteStoreApi } from '../../src/store/open.js';
 import type { Envelope } from '../../src/types.js';
 
 const dirs: string[] = [];
@@ -105,7 +106,7 @@ describe('GroupCommitter on a WAL file store', () => {
     const { store } = fileStore();
     const saved = store.saveMessagesUnsynced([{ env: env(7), raw: raw(7) }])!;
     expect(store.getMessage(saved[0]!.id)?.compression).toBe('none');
-    await new Pipeline(store).processIds([saved[0]!.id], { relaxed: true });
+    await new Pipeline(sqliteStoreApi(store)).processIds([saved[0]!.id], { relaxed: true });
     const m = store.getMessage(saved[0]!.id)!;
     expect(m.compression).toBe('gzip');
     expect(m.raw?.equals(raw(7))).toBe(true);

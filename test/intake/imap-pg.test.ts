@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNode } from '../support/app.js';
 import { MAIN } from '../support/daemon.js';
-import { pgImapStore } from '../../src/daemon/postgresql.js';
-import { PgPipeline } from '../../src/pipeline/postgresql.js';
+import { imapPollStore } from '../../src/jobs/poll-imap.js';
+import { Pipeline } from '../../src/pipeline/run.js';
 import { pollMailbox } from '../../src/intake/imap.js';
 import { child } from '../../src/log.js';
 import { openPgStore, type PgStore } from '../../src/store/postgresql/index.js';
@@ -38,7 +38,7 @@ describe.skipIf(missing !== '')(`IMAP polling on a shared PostgreSQL store${miss
     const [a, b] = await stores(2);
     try {
       const cfg = mailboxFor(dv, { folders: ['shared'], moveTo: { processed: 'shared-done' } });
-      const hosts = [pgImapStore(a!, new PgPipeline(a!), 'host-a:1'), pgImapStore(b!, new PgPipeline(b!), 'host-b:1')];
+      const hosts = [imapPollStore(a!, new Pipeline(a!), 'host-a:1'), imapPollStore(b!, new Pipeline(b!), 'host-b:1')];
       const results = [];
       // Three rounds of both hosts at once, small batches so that passes overlap.
       for (let round = 0; round < 3; round++) {
@@ -89,12 +89,12 @@ describe.skipIf(missing !== '')(`IMAP polling on a shared PostgreSQL store${miss
     try {
       const cfg = mailboxFor(dv, { folders: ['held'], moveTo: { processed: 'held-done' } });
       expect(await stalled!.acquireImapLease('bounces', 'held', 'host-stalled:9', 60_000)).toBe(true);
-      const skipped = await pollMailbox(cfg, { store: pgImapStore(a!, new PgPipeline(a!), 'host-a:1'), log });
+      const skipped = await pollMailbox(cfg, { store: imapPollStore(a!, new Pipeline(a!), 'host-a:1'), log });
       expect(skipped.fetched).toBe(0);
       expect(await dv.count('held')).toBe(6);
       expect((await a!.stats()).messages.total).toBe(0);
       await stalled!.releaseImapLease('bounces', 'held', 'host-stalled:9');
-      const taken = await pollMailbox(cfg, { store: pgImapStore(a!, new PgPipeline(a!), 'host-a:1'), log });
+      const taken = await pollMailbox(cfg, { store: imapPollStore(a!, new Pipeline(a!), 'host-a:1'), log });
       expect(taken.fetched).toBe(6);
       expect(await dv.count('held-done')).toBe(6);
       expect((await a!.getImapCursor('bounces', 'held'))?.lastUid).toBeGreaterThanOrEqual(6);

@@ -11,6 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../../src/pipeline/analyze.js';
 import { Pipeline } from '../../src/pipeline/run.js';
+import { sqliteStoreApi } from '../../src/store/open.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const { startAnalyzePool } = (await import(join(root, 'dist', 'pipeline', 'analyze-pool.js'))) as typeof import('../../src/pipeline/analyze-pool.js');
@@ -103,7 +104,7 @@ describe('ingest with a pool whose worker dies', { timeout: 60_000 }, () => {
     const pool = startAnalyzePool(1, { workerUrl: new URL('../support/crashing-analyze-worker.mjs', import.meta.url) });
     const store = openStore({ path: join(dir, 'r.db') });
     try {
-      const s = await ingest(new Pipeline(store), [mbox], { pool, batch: 2 });
+      const s = await ingest(new Pipeline(sqliteStoreApi(store)), [mbox], { pool, batch: 2 });
       expect(s).toMatchObject({ messages: 3, stored: 3, notABounce: 2, failed: 1 });
       expect(s.errors).toEqual([{ source: 'message #2', error: 'analyze: analysis worker died: exit code 3' }]);
       expect(store.getMessage(2)).toMatchObject({ state: 'failed' });
@@ -128,7 +129,7 @@ describe('ingest with a pool whose worker dies', { timeout: 60_000 }, () => {
     // This thread's analyzer says which messages it saw.
     const seen: string[] = [];
     const store = openStore({ path: join(dir, 'r.db') });
-    const pipeline = new Pipeline(store, {
+    const pipeline = new Pipeline(sqliteStoreApi(store), {
       analyze: (raw) => {
         seen.push(raw.toString());
         return { type: 'not-bounce', recipients: [], decodedBy: '', problems: [] };

@@ -14,6 +14,7 @@ import { Scheduler, recordOutcomes, type SweepReport } from '../../src/pipeline/
 import { metrics } from '../../src/metrics.js';
 import { openStore } from '../../src/store/index.js';
 import { Pipeline } from '../../src/pipeline/run.js';
+import { sqliteStoreApi } from '../../src/store/open.js';
 import type { Envelope } from '../../src/types.js';
 import { privateApp } from '../support/app.js';
 import { LineClient } from '../support/line-client.js';
@@ -60,7 +61,7 @@ describe('Scheduler pending sweep report', () => {
     const store = openStore({ path: db });
     const sweeps: SweepReport[] = [];
     const before = sweepCount(metrics.render());
-    const p = new Scheduler(new Pipeline(store), () => false, 2, (outcomes, items, sweep) => {
+    const p = new Scheduler(new Pipeline(sqliteStoreApi(store)), () => false, 2, (outcomes, items, sweep) => {
       expect(outcomes).toEqual([]);
       expect(items).toEqual([]);
       if (sweep) sweeps.push(sweep);

@@ -12,6 +12,7 @@ import { GroupCommitter } from '../../src/intake/group-commit.js';
 import { Scheduler } from '../../src/pipeline/scheduler.js';
 import { openStore } from '../../src/store/index.js';
 import { Pipeline } from '../../src/pipeline/run.js';
+import { sqliteStoreApi } from '../../src/store/open.js';
 import type { Envelope } from '../../src/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-yield-'));
@@ -33,7 +34,7 @@ describe('processor: intake commits run between the analyses of a batch', () => 
       const order: string[] = [];
       let batchCommitted: () => void = () => {};
       const batchDone = new Promise<void>((resolve) => (batchCommitted = resolve));
-      const processor = new Scheduler(new Pipeline(store), () => false, 40, (_outcomes, _items, sweep) => {
+      const processor = new Scheduler(new Pipeline(sqliteStoreApi(store)), () => false, 40, (_outcomes, _items, sweep) => {
         order.push(`batch of ${sweep?.messages ?? 0} committed`);
         batchCommitted();
       });

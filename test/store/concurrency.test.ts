@@ -48,9 +48,10 @@ describe('store: two writers at once', () => {
       `import { readdirSync, readFileSync } from 'node:fs';
        import { join } from 'node:path';
        import { openStore } from ${JSON.stringify(join(dirname(main), 'store', 'index.js'))};
+       import { sqliteStoreApi } from ${JSON.stringify(join(dirname(main), 'store', 'open.js'))};
        import { Pipeline } from ${JSON.stringify(join(dirname(main), 'pipeline', 'run.js'))};
        const store = openStore({ path: process.argv[2], busyTimeoutMs: 60000 });
-       const pipeline = new Pipeline(store);
+       const pipeline = new Pipeline(sqliteStoreApi(store));
        let n = 0;
        for (const f of readdirSync(process.argv[3]).sort()) {
          const raw = readFileSync(join(process.argv[3], f));

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Scheduler, RETRY_FIRST_MS, type WriteState } from '../../src/pipeline/scheduler.js';
 import { Pipeline } from '../../src/pipeline/run.js';
+import { sqliteStoreApi } from '../../src/store/open.js';
 import { openStore } from '../../src/store/index.js';
 import type { Envelope } from '../../src/types.js';
 import { Wire } from '../support/smtp-wire.js';
@@ -61,7 +62,7 @@ describe('the processor after a write error', () => {
     const store = openStore({ path: db, busyTimeoutMs: 100 });
     const states: WriteState[] = [];
     const lock = holdWriteLock(db);
-    const p = new Scheduler(new Pipeline(store), () => false, 10);
+    const p = new Scheduler(new Pipeline(sqliteStoreApi(store)), () => false, 10);
     const seen = (): void => void states.push(p.writes.state());
     p.sweepPending();
     await until('the first batch fails', () => (seen(), !p.writes.state().ok), 10_000);

@@ -4,8 +4,7 @@
  * a missing PostgreSQL throws instead of skipping.
  */
 import { afterAll } from 'vitest';
-import { PgPipeline } from '../../src/pipeline/postgresql.js';
-import type { PipelineOptions } from '../../src/pipeline/run.js';
+import { Pipeline, type PipelineOptions } from '../../src/pipeline/run.js';
 import { openPgStore, type PgStore, type PgStoreOptions } from '../../src/store/postgresql/index.js';
 import { pgMissing, startPgCluster, type PgCluster } from './pg-cluster.mjs';
 
@@ -35,10 +34,10 @@ export async function freshDatabase(prefix = 't'): Promise<string> {
  *  SQLite): the store's methods, and the pipeline's processing methods in place of the store's
  *  planner-taking ones. */
 export type PgProcessingStore = Omit<PgStore, 'processIds'> &
-  Pick<PgPipeline, 'processPending' | 'processIds' | 'processMessage' | 'reprocess' | 'claimAndProcess' | 'processClaimIds'> & { pipeline: PgPipeline };
+  Pick<Pipeline, 'processPending' | 'processIds' | 'processMessage' | 'reprocess' | 'claimAndProcess' | 'processClaimIds'> & { pipeline: Pipeline };
 
 export function withPgPipeline(store: PgStore, opts: PipelineOptions = {}): PgProcessingStore {
-  const p = new PgPipeline(store, opts);
+  const p = new Pipeline(store, opts);
   return {
     ...store,
     pipeline: p,

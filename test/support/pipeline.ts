@@ -6,12 +6,13 @@
  */
 import { Pipeline, type PipelineOptions } from '../../src/pipeline/run.js';
 import { openStore, type Store, type StoreOptions } from '../../src/store/index.js';
+import { sqliteStoreApi } from '../../src/store/open.js';
 
 export type ProcessingStore = Store &
   Pick<Pipeline, 'processMessage' | 'processPending' | 'processIds' | 'reprocess' | 'ingestMessages' | 'planIngest'> & { pipeline: Pipeline };
 
 export function withPipeline(store: Store, opts: PipelineOptions = {}): ProcessingStore {
-  const p = new Pipeline(store, opts);
+  const p = new Pipeline(sqliteStoreApi(store), opts);
   return {
     ...store,
     pipeline: p,

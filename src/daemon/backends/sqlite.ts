@@ -15,7 +15,8 @@
 import { ConfigError } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT } from '../../store/checkpointer.js';
-import { openStore, sqliteStoreApi } from '../../store/index.js';
+import { openStore } from '../../store/index.js';
+import { sqliteStoreApi } from '../../store/open.js';
 import type { BackendDeps, DaemonBackend } from '../backend.js';
 import { WriterThread } from '../writer.js';
 
