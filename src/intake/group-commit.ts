@@ -39,58 +39,74 @@ interface Pending {
 }
 
 /**
+ * What both group committers share: messages added during one event-loop turn are queued and a
+ * flush is scheduled for the end of the turn (setImmediate); drained() waits until every message
+ * added so far has been answered.
+ */
+abstract class TurnBatcher implements Committer {
+  protected queue: Pending[] = [];
+  protected scheduled = false;
+  private idle: (() => void)[] = [];
+  /** When the last batch committed (ms); the daemon lets processing yield while this is recent. */
+  lastCommitAt = 0;
+
+  /** Commit (some of) the queue; answers each message once its commit is durable. */
+  protected abstract readonly flush: () => void;
+
+  /** Callback form (no promise per message): done(null, outcome) after the commit is durable. */
+  add(env: Envelope, raw: Buffer, done: (err: unknown, r?: SaveOutcome) => void): void {
+    this.queue.push({ env, raw, done });
+    this.schedule();
+  }
+
+  /** Resolves once nothing is queued or waiting for its commit (used when draining). */
+  drained(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  protected schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  protected isIdle(): boolean {
+    return this.queue.length === 0 && !this.scheduled;
+  }
+
+  protected checkIdle(): void {
+    if (this.isIdle()) for (const r of this.idle.splice(0)) r();
+  }
+}
+
+/**
  * Group commit. With a store that can split commit and fsync (a WAL file), the messages finished
  * during one event-loop turn are committed in one transaction (synchronous=NORMAL: no fsync
  * inside it), then the WAL is fdatasynced and only then is each answered, as synchronous=FULL
  * would; under load each transaction and each fsync carries everything that arrived during the
  * previous one. Without that (':memory:', test stores) they share one plain durable saveMessages.
  */
-export class GroupCommitter implements Committer {
-  private queue: Pending[] = [];
-  private scheduled = false;
-  private idle: (() => void)[] = [];
+export class GroupCommitter extends TurnBatcher {
   /** Largest batch committed so far, for the bench and the logs. */
   maxBatch = 0;
   batches = 0;
   syncs = 0;
-  /** When the last batch committed (ms); the daemon lets processing yield while this is recent. */
-  lastCommitAt = 0;
 
   constructor(
     private readonly store: IntakeStore,
     /** New (non-duplicate) rows, with their envelopes, as soon as they are committed. */
     private readonly onCommitted: (ids: number[], envs: Envelope[]) => void = () => {},
     private readonly maxBatchSize = 500,
-  ) {}
+  ) {
+    super();
+  }
 
   submit(env: Envelope, raw: Buffer): Promise<SaveOutcome> {
     return new Promise((resolve, reject) => this.add(env, raw, (err, r) => (err === null ? resolve(r!) : reject(err))));
   }
 
-  /** Callback form of submit (no promise per message): done(null, outcome) after the commit is durable. */
-  add(env: Envelope, raw: Buffer, done: (err: unknown, r?: SaveOutcome) => void): void {
-    this.queue.push({ env, raw, done });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flush);
-    }
-  }
-
-  /** Resolves once nothing is queued or waiting for its sync (used when draining). */
-  drained(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((r) => this.idle.push(r));
-  }
-
-  private isIdle(): boolean {
-    return this.queue.length === 0 && !this.scheduled;
-  }
-
-  private checkIdle(): void {
-    if (this.isIdle()) for (const r of this.idle.splice(0)) r();
-  }
-
-  private readonly flush = (): void => {
+  protected readonly flush = (): void => {
     this.scheduled = false;
     const batch = this.queue.splice(0, this.maxBatchSize);
     if (this.queue.length > 0) {
@@ -175,40 +191,21 @@ const ASYNC_MAX_INFLIGHT = 4;
  * {id, duplicate}) once the row is committed, so the 250 follows the COMMIT; done(err) (451
  * upstream) when the database fails or cannot be reached.
  */
-export class AsyncGroupCommitter implements Committer {
-  private queue: Pending[] = [];
-  private scheduled = false;
+export class AsyncGroupCommitter extends TurnBatcher {
   private inflight = 0;
-  private idle: (() => void)[] = [];
-  /** When the last batch committed (ms); the daemon lets processing yield while this is recent. */
-  lastCommitAt = 0;
 
   constructor(
     private readonly store: AsyncIntakeStore,
     private readonly onCommitted: (ids: number[], envs: Envelope[]) => void,
-  ) {}
-
-  add(env: Envelope, raw: Buffer, done: (err: unknown, r?: SaveOutcome) => void): void {
-    this.queue.push({ env, raw, done });
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(this.flush);
+  ) {
+    super();
   }
 
-  drained(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((r) => this.idle.push(r));
+  protected override isIdle(): boolean {
+    return super.isIdle() && this.inflight === 0;
   }
 
-  private isIdle(): boolean {
-    return this.queue.length === 0 && this.inflight === 0 && !this.scheduled;
-  }
-
-  private checkIdle(): void {
-    if (this.isIdle()) for (const r of this.idle.splice(0)) r();
-  }
-
-  private readonly flush = (): void => {
+  protected readonly flush = (): void => {
     this.scheduled = false;
     while (this.queue.length > 0 && this.inflight < ASYNC_MAX_INFLIGHT) {
       const batch = this.queue.splice(0, ASYNC_MAX_BATCH);
@@ -228,10 +225,8 @@ export class AsyncGroupCommitter implements Committer {
         )
         .finally(() => {
           this.inflight--;
-          if (this.queue.length > 0 && !this.scheduled) {
-            this.scheduled = true;
-            setImmediate(this.flush);
-          } else this.checkIdle();
+          if (this.queue.length > 0) this.schedule();
+          else this.checkIdle();
         });
     }
     this.checkIdle();
