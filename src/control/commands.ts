@@ -42,7 +42,7 @@ export interface ControlDeps {
    */
   remote?: (line: string) => Promise<string> | undefined;
   /** Ask `remote` for every line, `check` included (the PostgreSQL daemon, whose store answers
-   *  asynchronously: daemon-postgresql.ts); otherwise `check` is answered here at once. */
+   *  asynchronously: daemon/backends/postgresql.ts); otherwise `check` is answered here at once. */
   remoteAll?: boolean;
 }
 
@@ -358,7 +358,7 @@ export interface LookupOptions {
   metrics?: Metrics | undefined;
   now?: (() => number) | undefined;
   /**
-   * A store that answers later (PostgreSQL, daemon/postgresql.ts): the keys of the requests that
+   * A store that answers later (PostgreSQL, daemon/backends/postgresql.ts): the keys of the requests that
    * arrived together are fetched first, then answered from what came back, in order, by the same
    * decision as always. Absent: `store` answers at once.
    */

@@ -1,6 +1,6 @@
 /**
- * daemon/writer - the one way SMTP/LMTP intake commits: the main thread's side of the writer
- * thread (writer-thread.ts). add() hands a finished message to the thread, which commits each
+ * daemon/writer - the one way SMTP/LMTP intake commits on SQLite (built by daemon/backends/sqlite.ts):
+ * the main thread's side of the writer thread (writer-thread.ts). add() hands a finished message to the thread, which commits each
  * turn's messages in one transaction and fdatasyncs the WAL (intake/group-commit.ts) before it
  * answers; only then does the session send 250. The same thread runs the pipeline on what it
  * committed (pipeline/scheduler.ts), so this object is also the daemon's processing queue.

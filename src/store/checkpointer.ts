@@ -6,7 +6,7 @@
  * checkpoint every CHECKPOINT_MS while there are frames to copy; PASSIVE never waits for the
  * writer or readers, it copies what it can, and the writer starts the WAL over once everything has
  * been copied. The writer's own automatic checkpoint is raised to WRITER_AUTOCHECKPOINT pages
- * (daemon/daemon.ts), a safety net if this thread falls behind or dies.
+ * (daemon/backends/sqlite.ts), a safety net if this thread falls behind or dies.
  * Why: with SQLite's default every 1000th page's commit did the checkpoint itself, inside the
  * group commit: ~15-18 us of CPU per message and a stall of every message waiting on that commit.
  * Config keys: store.path, store.busyTimeoutMs.

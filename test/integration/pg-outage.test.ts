@@ -16,6 +16,7 @@ import { runNode } from '../support/app.js';
 import { MAIN, startDaemon, type DaemonProcess } from '../support/daemon.js';
 import { freePort } from '../support/net.mjs';
 import { freshDatabase, pgCluster, pgSkip } from '../support/pg.js';
+import { LineClient } from '../support/line-client.js';
 import { Wire } from '../support/smtp-wire.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-pg-outage-'));
@@ -84,6 +85,19 @@ describe.skipIf(pgSkip !== '')(`daemon on PostgreSQL through a database outage${
     await cluster.crash();
     const down = await deliver(port, 'during');
     expect(down).toMatch(/^451 4\.3\.0/);
+    // The one daemon's health, as on SQLite: the failing intake commit degrades store-writes.
+    const health = async (): Promise<Record<string, { ok: boolean; detail?: string }>> => {
+      const ctl = new LineClient(join(dir, 'ctl.sock'));
+      try {
+        return (await ctl.ask('health')).components as Record<string, { ok: boolean; detail?: string }>;
+      } finally {
+        ctl.sock.destroy();
+      }
+    };
+    const during = await health();
+    expect(during['store-writes']!.ok).toBe(false);
+    expect(during['store-writes']!.detail).toMatch(/intake: .*answered 451/);
+    expect(during.analysis!.detail).toMatch(/^deadline \d+ s/);
     await cluster.start();
     // The pool replaces its dead connections on next use: the first tries may still fail.
     let back = '';
@@ -93,6 +107,7 @@ describe.skipIf(pgSkip !== '')(`daemon on PostgreSQL through a database outage${
     }
     expect(back).toMatch(/^250 /);
     acked.push('after');
+    expect((await health())['store-writes']).toEqual({ ok: true, detail: 'commits succeed' });
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {

@@ -2,7 +2,7 @@
  * store/postgresql - the PostgreSQL backend of the store (docs/SCALE-OUT.md): the same tables (one
  * list of migration steps), the same rules (state-rules.ts, imported) and the same outcomes as the
  * SQLite store, for several rebound daemons sharing one database. openPgStore puts together the
- * modules - messages, results (processing, driven by pipeline/postgresql.ts), addresses, IMAP
+ * modules - messages, results (processing, driven by pipeline/run.ts), addresses, IMAP
  * state, maintenance - over one pool (context.ts), as store/index.ts does for SQLite. Every call is
  * a round trip to the server: the methods answer asynchronously.
  *

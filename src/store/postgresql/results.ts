@@ -1,5 +1,5 @@
 /**
- * store/postgresql/results - processing on PostgreSQL: the pipeline (pipeline/postgresql.ts)
+ * store/postgresql/results - processing on PostgreSQL: the pipeline (pipeline/run.ts)
  * hands a planner; a batch of messages is claimed (FOR UPDATE SKIP LOCKED: another daemon skips
  * them), planned, and its events and address rows written in the same transaction, under the
  * per-address advisory locks, so two hosts never lose an event of one address and each message is
