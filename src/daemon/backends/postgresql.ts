@@ -27,7 +27,7 @@ import type { metrics } from '../../metrics.js';
 import type { Pipeline } from '../../pipeline/run.js';
 import { INTAKE_BUSY_MS, Scheduler } from '../../pipeline/scheduler.js';
 import type { AddressStatus, HistoryEntry, MayISend, Stats, StoreApi } from '../../store/index.js';
-import { describeUrl, openPgStore, type PgStore } from '../../store/postgresql/index.js';
+import type { PgStore } from '../../store/postgresql/index.js';
 import type { BackendDeps, DaemonBackend } from '../backend.js';
 
 const log = child('daemon');
@@ -128,6 +128,8 @@ export function postgresqlBackend(config: Config, deps: BackendDeps): DaemonBack
     name: 'postgresql',
     async open() {
       const password = storePassword(cs);
+      // The driver is loaded only here: a daemon on SQLite never loads it.
+      const { describeUrl, openPgStore } = await import('../../store/postgresql/index.js');
       try {
         store = await openPgStore({
           url,
