@@ -31,9 +31,8 @@ import { imapPollStore, startImapPolling, type ImapPolling } from '../jobs/poll-
 import { hostname } from 'node:os';
 import { Pipeline } from '../pipeline/run.js';
 import { startJobs, type JobsHandle } from '../jobs/schedule.js';
-import { countAbandoned } from './writer.js';
 import { pathToFileURL } from 'node:url';
-import { emptyAnalysisStats, poolAnalyzer, type AnalysisStats } from '../pipeline/analyze-pool.js';
+import { countAbandoned, emptyAnalysisStats, poolAnalyzer, type AnalysisStats } from '../pipeline/analyze-pool.js';
 import { WriteHealth, type WriteState } from '../pipeline/scheduler.js';
 import type { Committer } from '../intake/group-commit.js';
 import type { BackendDeps, DaemonBackend } from './backend.js';

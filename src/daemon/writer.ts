@@ -18,8 +18,7 @@ import { child } from '../log.js';
 import { recordOutcomes, WriteHealth, type QueuedItem, type ReportedOutcome, type SweepReport, type WriteState } from '../pipeline/scheduler.js';
 import type { Envelope, SourceKind } from '../types.js';
 import type { SaveItem, SaveResultMsg } from './writer-thread.js';
-import { metrics } from '../metrics.js';
-import { emptyAnalysisStats, type AnalysisStats } from '../pipeline/analyze-pool.js';
+import { countAbandoned, emptyAnalysisStats, type AnalysisStats } from '../pipeline/analyze-pool.js';
 
 const log = child('daemon');
 /** The writer thread's young generation (V8 scavenger space), MB. */
@@ -191,15 +190,6 @@ export class WriterThread implements Committer {
   analysisStats(): AnalysisStats {
     return this.analysis;
   }
-}
-
-/** Metrics for what changed between two reports of an analysis budget. */
-export function countAbandoned(before: AnalysisStats, after: AnalysisStats): void {
-  for (const why of ['deadline', 'memory', 'crash'] as const) {
-    const n = after.abandoned[why] - before.abandoned[why];
-    if (n > 0) metrics.analysisAbandoned.inc({ why }, n);
-  }
-  if (after.restarts > before.restarts) metrics.analysisRestarts.inc({}, after.restarts - before.restarts);
 }
 
 type WriterMessage =

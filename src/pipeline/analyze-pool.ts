@@ -25,6 +25,7 @@ import { Worker } from 'node:worker_threads';
 import type { DecodeContext } from '../decode/types.js';
 import { decodeContextOf } from './plan.js';
 import type { Analysis, Envelope } from '../types.js';
+import { metrics } from '../metrics.js';
 
 export interface PoolResult {
   analysis: Analysis;
@@ -295,4 +296,13 @@ export function poolAnalyzer(budget: { deadlineMs: number; heapMb: number }, opt
       await pool?.close();
     },
   };
+}
+
+/** Metrics for what changed between two reports of an analysis budget. */
+export function countAbandoned(before: AnalysisStats, after: AnalysisStats): void {
+  for (const why of ['deadline', 'memory', 'crash'] as const) {
+    const n = after.abandoned[why] - before.abandoned[why];
+    if (n > 0) metrics.analysisAbandoned.inc({ why }, n);
+  }
+  if (after.restarts > before.restarts) metrics.analysisRestarts.inc({}, after.restarts - before.restarts);
 }
