@@ -21,9 +21,9 @@ const DAY = 86_400_000;
 
 /** The store calls housekeeping needs. */
 export interface JobStore {
-  /** SQLite answers at once; PostgreSQL (store/postgresql) asynchronously. */
+  /** The synchronous SQLite store answers at once; the StoreApi of either backend asynchronously. */
   prune(messagesOlderThanMs: number, eventsOlderThanMs?: number): PruneResult | Promise<PruneResult>;
-  checkpoint(): void;
+  checkpoint(): void | Promise<void>;
   backup(file: string): Promise<void>;
 }
 
@@ -92,7 +92,7 @@ export function startJobs(
   const bodies: Record<JobName, () => Promise<unknown>> = {
     prune: async () => deps.store.prune(cfg.prune.messagesDays * DAY, cfg.prune.eventsDays * DAY),
     checkpoint: async () => {
-      deps.store.checkpoint();
+      await deps.store.checkpoint();
       return { checkpointed: true };
     },
     backup: async () => {

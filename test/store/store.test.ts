@@ -7,7 +7,7 @@
  * with the real planner (pipeline/plan.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { StoreApi } from '../../src/store/index.js';
+import { BackupNotSupportedError, type StoreApi } from '../../src/store/index.js';
 import { collect } from '../support/collect.js';
 import { processing, storeBackends, type OpenOptions, type StoreBackend } from '../support/store-backends.js';
 import type { Analysis, Category, Envelope, MessageType, RecipientResult, Reason } from '../../src/types.js';
@@ -438,5 +438,140 @@ function contract(b: StoreBackend): void {
       expect(await p.processMessage(first, { force: true })).toMatchObject({ skipped: true, error: 'raw message pruned' });
       expect((await store.mayISend('s@x.example')).verdict).toBe('invalid');
     });
+  });
+
+  describe('store: ingest, claims, iteration, verify, housekeeping', () => {
+    const bounce = (address: string, n: number) => Buffer.from(JSON.stringify({ ...analysis('bounce', [rr(address)]), _n: `seam-${n}` }));
+    const env: Envelope = { source: 'file', origin: 'test', mailFrom: '', rcptTo: [], receivedAt: T0 };
+
+    it('commitIngest stores and processes a batch at once; a second run finds it finished and stores nothing twice', async () => {
+      const { store, p } = await setup();
+      const raws = [bounce('v1@x.example', 1), bounce('v2@x.example', 2), bounce('v1@x.example', 1)];
+      const checks = await store.ingestChecks(raws);
+      expect(checks.map((c) => c.done)).toEqual([false, false, false]);
+      expect(checks[0]!.sha256).toBe(checks[2]!.sha256);
+      const plans = await Promise.all(raws.map((raw) => p.plan({ id: 0, raw, env } as never)));
+      const first = await store.commitIngest(raws.map((raw, i) => ({ env, raw, sha256: checks[i]!.sha256, plan: plans[i]! })));
+      expect(first.map((r) => [r.duplicate, r.outcome.state, r.outcome.skipped])).toEqual([
+        [false, 'processed', false],
+        [false, 'processed', false],
+        [true, 'processed', true],
+      ]);
+      expect(first[2]!.id).toBe(first[0]!.id);
+      expect((await store.mayISend('v2@x.example')).verdict).toBe('invalid');
+      const again = await store.ingestChecks(raws);
+      expect(again.map((c) => c.done)).toEqual([true, true, true]);
+      const second = await store.commitIngest(raws.map((raw, i) => ({ env, raw, sha256: again[i]!.sha256, plan: null })));
+      expect(second.map((r) => [r.id, r.duplicate, r.outcome.skipped])).toEqual(first.map((r) => [r.id, true, true]));
+      await store.sync();
+      expect((await store.stats()).messages).toMatchObject({ total: 2, processed: 2 });
+      expect((await store.stats()).events.total).toBe(2);
+    });
+
+    it('claimPending takes the oldest pending messages; claimIds skips finished ones, one outcome per id', async () => {
+      const { store, p } = await setup();
+      const ids: number[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await store.saveMessage(env, bounce(`w${i}@x.example`, 10 + i))).id);
+      expect(await store.pendingIds(10)).toEqual(ids);
+      const got = await store.claimPending(2, p.plan);
+      expect(got.map((o) => [o.id, o.state, o.skipped])).toEqual([
+        [ids[0], 'processed', false],
+        [ids[1], 'processed', false],
+      ]);
+      expect(got[0]!.addresses).toEqual(['w0@x.example']);
+      const claimed = await store.claimIds([ids[1]!, ids[2]!], p.plan);
+      expect(claimed.map((o) => [o.id, o.skipped])).toEqual([
+        [ids[1], true],
+        [ids[2], false],
+      ]);
+      expect(await store.pendingIds(10)).toEqual(ids.slice(3));
+      expect(await store.claimPending(10, p.plan)).toHaveLength(2);
+      expect(await store.claimPending(10, p.plan)).toEqual([]);
+    });
+
+    it('history, lists and the export read as iterated give what the lists give, and a loop left early frees the store', async () => {
+      const { store, ingest, setNow } = await setup();
+      for (let i = 0; i < 7; i++) await ingest(analysis('bounce', [rr(`it${i % 3}@x.example`, i % 2 ? { category: 1, reason: 'blocked', likelyFalsePositive: true } : {})]));
+      setNow(T0 + HOUR);
+      await store.reset('it0@x.example', 'suspended', 'checked', 'ops');
+      expect(await collect(store.historyEntries('it0@x.example'))).toEqual(await store.history('it0@x.example'));
+      expect(await collect(store.historyEntries('it0@x.example', 2))).toEqual((await store.history('it0@x.example')).slice(0, 2));
+      expect((await store.history('it0@x.example'))[0]).toMatchObject({ kind: 'reset', what: 'suspended', who: 'ops' });
+      for (const kind of ['invalid', 'suspended', 'complained'] as const) expect(await collect(store.listEntries(kind))).toEqual(await store.list(kind));
+      expect((await collect(store.exportAddresses())).map((a) => a.address)).toEqual(['it0@x.example', 'it1@x.example', 'it2@x.example']);
+      // Readers that go away (`| head`): more of them than a pool has connections, then a query.
+      for (let i = 0; i < 6; i++) {
+        for await (const a of store.exportAddresses()) {
+          expect(a.address).toBe('it0@x.example');
+          break;
+        }
+        for await (const e of store.historyEntries('it1@x.example')) {
+          expect(e.kind).toBe('event');
+          break;
+        }
+      }
+      expect((await store.addressStatus('it1@x.example')).known).toBe(true);
+    });
+
+    it('verifyState finds a damaged row field by field and repairs it; a consistent store yields nothing', async () => {
+      const { store, ingest } = await setup();
+      await ingest(analysis('bounce', [rr('vs1@x.example'), rr('vs2@x.example', { category: 3, reason: 'mailboxfull' })]));
+      await ingest(analysis('bounce', [rr('vs2@x.example', { category: 3, reason: 'mailboxfull' })]), T0 + DAY);
+      const run = async (opts: Parameters<StoreApi['verifyState']>[0] = {}) => {
+        const it = store.verifyState(opts);
+        const found = [];
+        let r = await it.next();
+        for (; !r.done; r = await it.next()) found.push(r.value);
+        return { found, summary: r.value };
+      };
+      expect(await run()).toEqual({ found: [], summary: { checked: 2, differing: 0, repaired: 0 } });
+      await b.sql(store, `UPDATE addresses SET soft_bounces = 7, events = 9 WHERE address = 'vs2@x.example'`);
+      const seen = await run();
+      expect(seen.summary).toEqual({ checked: 2, differing: 1, repaired: 0 });
+      expect(seen.found[0]).toMatchObject({ address: 'vs2@x.example', fields: ['softBounces', 'events'], repaired: false });
+      expect(seen.found[0]!.computed!.state).toMatchObject({ softBounces: 2, events: 2 });
+      const fixed = await run({ repair: true, addresses: ['VS2@x.example'] });
+      expect(fixed.summary).toEqual({ checked: 1, differing: 1, repaired: 1 });
+      expect(await run()).toEqual({ found: [], summary: { checked: 2, differing: 0, repaired: 0 } });
+      expect(await store.addressStatus('vs2@x.example')).toMatchObject({ softBounces: 2, events: 2 });
+    });
+
+    it('checkpoint is safe to call at any time', async () => {
+      const { store, ingest } = await setup();
+      await ingest(analysis('bounce', [rr('cp@x.example')]));
+      await store.checkpoint();
+      expect((await store.mayISend('cp@x.example')).verdict).toBe('invalid');
+    });
+
+    // Where the backends differ on purpose (and say so).
+    if (b.name === 'sqlite') {
+      it('sqlite: backup writes an online copy of the file; IMAP leases are granted at once (one daemon owns the file)', async () => {
+        const { store, ingest } = await setup();
+        await ingest(analysis('bounce', [rr('bk@x.example')]));
+        const copy = `${store.path}.copy`;
+        await store.backup(copy);
+        const rows = await b.sql({ ...store, path: copy } as StoreApi, `SELECT email_invalid FROM addresses WHERE address = 'bk@x.example'`);
+        expect(rows).toEqual([{ email_invalid: 1 }]);
+        expect(await store.acquireImapLease('acct', 'INBOX', 'host-a', 60_000)).toBe(true);
+        expect(await store.acquireImapLease('acct', 'INBOX', 'host-b', 60_000)).toBe(true);
+        expect(await store.imapLeaseHolder('acct', 'INBOX')).toBeNull();
+        expect(await store.setImapCursor('acct', 'INBOX', { uidValidity: 1, lastUid: 2 }, 'host-b')).toBe(true);
+        expect(await store.durabilityWarning()).toBe('');
+      });
+    } else {
+      it('postgresql: backup is refused and names pg_dump; an IMAP folder has one lease holder at a time', async () => {
+        const { store } = await setup();
+        const err = await store.backup('/nonexistent/x.db').catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(BackupNotSupportedError);
+        expect((err as Error).message).toMatch(/pg_dump --format=custom/);
+        expect(await store.acquireImapLease('acct', 'INBOX', 'host-a', 60_000)).toBe(true);
+        expect(await store.acquireImapLease('acct', 'INBOX', 'host-b', 60_000)).toBe(false);
+        expect(await store.imapLeaseHolder('acct', 'INBOX')).toBe('host-a');
+        expect(await store.setImapCursor('acct', 'INBOX', { uidValidity: 1, lastUid: 2 }, 'host-b')).toBe(false);
+        expect(await store.setImapCursor('acct', 'INBOX', { uidValidity: 1, lastUid: 2 }, 'host-a')).toBe(true);
+        await store.releaseImapLease('acct', 'INBOX', 'host-a');
+        expect(await store.acquireImapLease('acct', 'INBOX', 'host-b', 60_000)).toBe(true);
+      });
+    }
   });
 }

@@ -12,12 +12,14 @@
  * the real planner (pipeline/plan.ts planMessage), an `analyze` hook and an attribution, as a
  * pipeline does.
  */
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 import { defaultAnalyze, planMessage, type AnalyzeFn, type AttributeFn } from '../../src/pipeline/plan.js';
 import type { Planner, ProcessOutcome, ReprocessFilter, StateRules, StoreApi } from '../../src/store/index.js';
+import type { PgStore } from '../../src/store/postgresql/index.js';
 import { openStoreApi } from '../../src/store/open.js';
 import { pgCluster, pgSkip } from './pg.js';
 
@@ -36,6 +38,12 @@ export interface StoreBackend {
   title(name: string): string;
   /** A fresh, empty store (closed after the test). */
   open(opts?: OpenOptions): Promise<StoreApi>;
+  /**
+   * One SQL statement of the test's own, straight on the store's tables (not through the store):
+   * the rows of a query, [] for a change. For what the seam does not show (how much text a table
+   * holds) and to damage a row on purpose. Keep to SQL both dialects read the same.
+   */
+  sql(store: StoreApi, statement: string): Promise<Record<string, unknown>[]>;
 }
 
 const opened: StoreApi[] = [];
@@ -58,6 +66,18 @@ const sqlite: StoreBackend = {
     const s = await openStoreApi({ backend: 'sqlite', path: join(dir, `s${++n}.db`), ...opts });
     opened.push(s);
     return s;
+  },
+  async sql(store, statement) {
+    // A second connection to the file, as an operator's sqlite3 would be (WAL: it sees every commit).
+    const db = new Database(store.path);
+    try {
+      const st = db.prepare(statement);
+      if (st.reader) return st.all() as Record<string, unknown>[];
+      st.run();
+      return [];
+    } finally {
+      db.close();
+    }
   },
 };
 
@@ -87,6 +107,9 @@ const postgresql: StoreBackend = {
     const s = await openStoreApi({ backend: 'postgresql', url: c.url(name), tls: 'off', poolSize: 4, ...opts });
     opened.push(s);
     return s;
+  },
+  async sql(store, statement) {
+    return (await (store as PgStore).pool.query(statement)).rows as Record<string, unknown>[];
   },
 };
 
