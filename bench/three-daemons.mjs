@@ -187,7 +187,8 @@ try {
   const expected = [...lite.exportAddresses()];
   lite.close();
   const store = await openPgStore({ url, tls: 'off' });
-  const got = await store.exportAddresses();
+  const got = [];
+  for await (const row of store.exportAddresses()) got.push(row);
   await store.close();
   const differing = expected.filter((e, i) => JSON.stringify(e) !== JSON.stringify(got[i])).length + Math.abs(expected.length - got.length);
 
