@@ -189,7 +189,7 @@ try {
   lite.close();
   const store = await openPgStore({ url, tls: 'off' });
   const got = [];
-  for await (const a of store.exportAddresses()) got.push(a);
+  for await (const row of store.exportAddresses()) got.push(row);
   await store.close();
   const differing = expected.filter((e, i) => JSON.stringify(e) !== JSON.stringify(got[i])).length + Math.abs(expected.length - got.length);
 

@@ -5,7 +5,6 @@
  * --db) the store refuses and names pg_dump. Exit 0 ok, 1 failure, 2 config error.
  * Config keys: store.path, store.busyTimeoutMs. Scheduled backups: jobs.backup.* (jobs/schedule.ts).
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { backupTo } from '../jobs/schedule.js';
 import { openStoreApiFromCli } from './open-store.js';
@@ -28,8 +27,7 @@ export async function runBackup(file: string, opts: { db?: string; config?: stri
   // Lazy: on PostgreSQL the store's backup() says to use pg_dump without reaching the server.
   const { store } = await openStoreApiFromCli(opts, { readonly: true, mustExist: true, lazy: true });
   try {
-    if (existsSync(file) && !opts.force) throw Object.assign(new Error(`${file} exists; use --force to overwrite`), { exitCode: 1 });
-    return await backupTo(store, file);
+    return await backupTo(store, file, { overwrite: opts.force === true });
   } finally {
     await store.close();
   }

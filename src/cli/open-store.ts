@@ -1,6 +1,8 @@
 /**
  * cli/open-store - what every store command shares: the `--db PATH` and `-c, --config PATH`
- * options and opening the store from them (arguments: args.ts; output: format.ts).
+ * options and opening the store from them (arguments: args.ts; output: format.ts). The store
+ * commands take the configured backend behind the one asynchronous seam (withStoreApi: a SQLite
+ * file, or the PostgreSQL store of store.backend/store.url), with no branch on the backend.
  *
  * Config keys: store.backend; store.path (overridden by --db), store.busyTimeoutMs; or store.url,
  * store.tls, store.tlsCa and the password (PostgreSQL); state.*. The file comes from

@@ -8,7 +8,7 @@
  * idempotent, and a backup is written to a temporary name and renamed only when complete.
  * Config keys: jobs.prune.*, jobs.checkpoint.*, jobs.backup.* (enabled, schedule, dir, keep).
  */
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
 import { ConfigError } from '../config/load.js';
@@ -21,7 +21,7 @@ const DAY = 86_400_000;
 
 /** The store calls housekeeping needs. */
 export interface JobStore {
-  /** SQLite answers at once; PostgreSQL (store/postgresql) asynchronously. */
+  /** The synchronous SQLite store answers at once; the StoreApi of either backend asynchronously. */
   prune(messagesOlderThanMs: number, eventsOlderThanMs?: number): PruneResult | Promise<PruneResult>;
   checkpoint(): void | Promise<void>;
   backup(file: string): Promise<void>;
@@ -59,14 +59,26 @@ export function backupName(at: Date): string {
 
 /**
  * Write an online backup to `file`: first to `file.tmp-<pid>`, then rename, so a crash or a
- * second run never leaves a half-written file under the final name.
+ * second run never leaves a half-written file under the final name. `overwrite: false` refuses an
+ * existing `file` (exit 1) when the copy is complete - a hard link cannot replace a file, so a file
+ * written meanwhile by someone else is not clobbered either - and a store that cannot back up
+ * (PostgreSQL: pg_dump) says so first.
  */
-export async function backupTo(store: Pick<JobStore, 'backup'>, file: string): Promise<string> {
+export async function backupTo(store: Pick<JobStore, 'backup'>, file: string, opts: { overwrite?: boolean } = {}): Promise<string> {
   const final = resolve(file);
   const tmp = `${final}.tmp-${process.pid}-${Date.now()}`;
   try {
     await store.backup(tmp);
-    renameSync(tmp, final);
+    if (opts.overwrite ?? true) renameSync(tmp, final);
+    else {
+      try {
+        linkSync(tmp, final);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw Object.assign(new Error(`${file} exists; use --force to overwrite`), { exitCode: 1 });
+        throw err;
+      }
+      rmSync(tmp, { force: true });
+    }
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;

@@ -1,10 +1,16 @@
 /**
- * store/api - what the rest of rebound may ask of a store: five narrow interfaces, one per job
- * (messages, results, addresses, IMAP state, maintenance), and the values they take and give.
- * This is the seam a second backend implements (docs/ARCHITECTURE.md "The store seam"): the
- * SQLite implementation is messages.ts, results.ts, addresses.ts, imap-state.ts and
- * maintenance.ts over one connection (context.ts), put together by openStore (index.ts).
- * The interfaces are synchronous, as better-sqlite3 is; nothing above store/ sees a statement.
+ * store/api - what the rest of rebound may ask of a store, and the values it takes and gives.
+ *
+ * StoreApi (at the end) is the one asynchronous seam both backends implement, and what the CLI,
+ * the status socket, the IMAP poller and the pipeline use: PostgreSQL directly (postgresql/index.ts
+ * openPgStore), SQLite through a thin adapter (sqlite-api.ts) over the synchronous modules;
+ * open.ts openStoreApi opens the configured one (docs/ARCHITECTURE.md "The store seam").
+ *
+ * Store (the five narrow synchronous interfaces, one per job: messages, results, addresses, IMAP
+ * state, maintenance) is SQLite's own, as better-sqlite3 is synchronous: messages.ts, results.ts,
+ * addresses.ts, imap-state.ts and maintenance.ts over one connection (context.ts), put together by
+ * openStore (index.ts). The SQLite daemon's writer thread and reader processes use it directly, for
+ * speed. Nothing above store/ sees a statement.
  */
 import type { Analysis, Envelope } from '../types.js';
 import type { EventInput, HistoryEntry } from './events.js';

@@ -56,7 +56,10 @@ export class SqliteStoreApi implements StoreApi {
     this.path = syncStore.path;
   }
 
+  private closed = false;
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.syncStore.close();
   }
 

@@ -2,8 +2,9 @@
  * Bounded storage per message (issue 16, finding 7): a 257 KB message with 759 recipients became
  * 759 events holding 130 MB of diagnostic text. Now a message's diagnostic texts are stored once
  * per distinct text, capped at MAX_STORED_DIAGNOSTIC characters, and its events refer to them
- * (migration 0006). Real SQLite files; a real DSN through the real pipeline; the migration on a
- * file written with schema 4.
+ * (migration 0006). On both backends (support/store-backends.ts: a SQLite file, a PostgreSQL
+ * database); a real DSN through the real planner; the migration on a SQLite file written with
+ * schema 3 (SQLite only: no PostgreSQL store predates the step).
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, SCHEMA_VERSION } from '../../src/store/index.js';
-import { openProcessingStore } from '../support/pipeline.js';
+import type { StoreApi } from '../../src/store/index.js';
+import { collect } from '../support/collect.js';
+import { processing, storeBackends } from '../support/store-backends.js';
 import { MAX_STORED_DIAGNOSTIC, MAX_STORED_EVIDENCE } from '../../src/store/limits.js';
 import { sql as m0001 } from '../../src/store/migrations/0001-initial.js';
 import { sql as m0002 } from '../../src/store/migrations/0002-imap-health.js';
@@ -59,77 +62,83 @@ function result(address: string, diagnostic: string, evidence = 'user unknown'):
   };
 }
 
-describe('diagnostic text is stored once per message, capped', () => {
-  it('759 recipients sharing a 171 kB diagnostic: one capped text, not 130 MB', async () => {
-    const path = dbPath();
-    const huge = `550 5.1.1 ${'The recipient mailbox does not exist. '.repeat(4500)}`;
-    expect(huge.length).toBeGreaterThan(170_000);
-    const analysis: Analysis = {
-      type: 'bounce',
-      decodedBy: 'test',
-      problems: [],
-      recipients: Array.from({ length: 759 }, (_, i) => result(`user${i}@example.org`, huge, 'x'.repeat(5000))),
-    };
-    const store = openProcessingStore({ path, analyze: () => analysis });
-    const [saved] = store.saveMessages([{ env, raw: Buffer.from('From: MAILER-DAEMON@example.net\n\nbody\n') }]);
-    const [outcome] = await store.processIds([saved!.id]);
-    expect(outcome).toMatchObject({ state: 'processed', events: 759 });
-    // Every event still reads its diagnostic (cut, and saying so), and the state keeps its cause.
-    const h = store.history('user17@example.org');
-    expect(h[0]!.diagnostic!.length).toBe(MAX_STORED_DIAGNOSTIC);
-    expect(h[0]!.diagnostic).toMatch(/^550 5\.1\.1 The recipient mailbox does not exist\..*\[\.\.\. \d+ more characters not stored\]$/);
-    expect(h[0]!.evidence!.length).toBe(MAX_STORED_EVIDENCE);
-    expect(store.addressStatus('user17@example.org')).toMatchObject({ emailInvalid: true, emailInvalidCause: expect.stringMatching(/^550 5\.1\.1 The recipient/) });
-    // The row stepped in as the event was stored equals a fold of the stored (capped) history.
-    expect([...store.verifyState()]).toEqual([]);
-    store.close();
-    const t = storedText(path);
-    expect(t).toEqual({ diagnostics: MAX_STORED_DIAGNOSTIC, inEvents: 0, rows: 1 });
-  });
+for (const b of storeBackends) {
+  describe.skipIf(b.skip !== '')(b.title('diagnostic text is stored once per message, capped'), () => {
+    /** Characters of diagnostic text the store holds, wherever it is kept (SQL both dialects read). */
+    async function stored(store: StoreApi): Promise<{ diagnostics: number; inEvents: number; rows: number }> {
+      const [d] = await b.sql(store, 'SELECT coalesce(sum(length(text)), 0) AS n, count(*) AS rows FROM diagnostics');
+      const [e] = await b.sql(store, 'SELECT coalesce(sum(length(diagnostic)), 0) AS n FROM events');
+      return { diagnostics: Number(d!.n), inEvents: Number(e!.n), rows: Number(d!.rows) };
+    }
 
-  it('distinct texts are kept apart; reprocessing replaces the message\'s texts, it does not add to them', async () => {
-    const path = dbPath();
-    let round = 0;
-    const store = openProcessingStore({
-      path,
-      analyze: () => ({
+    it('759 recipients sharing a 171 kB diagnostic: one capped text, not 130 MB', async () => {
+      const huge = `550 5.1.1 ${'The recipient mailbox does not exist. '.repeat(4500)}`;
+      expect(huge.length).toBeGreaterThan(170_000);
+      const analysis: Analysis = {
         type: 'bounce',
         decodedBy: 'test',
         problems: [],
-        recipients: [result('a@example.org', `550 unknown a (${round})`), result('b@example.org', `550 unknown b (${round})`), result('c@example.org', `550 unknown a (${round})`), result('d@example.org', '')],
-      }),
+        recipients: Array.from({ length: 759 }, (_, i) => result(`user${i}@example.org`, huge, 'x'.repeat(5000))),
+      };
+      const store = await b.open();
+      const p = processing(store, { analyze: () => analysis });
+      const [saved] = await store.saveMessages([{ env, raw: Buffer.from('From: MAILER-DAEMON@example.net\n\nbody\n') }]);
+      const [outcome] = await p.processIds([saved!.id]);
+      expect(outcome).toMatchObject({ state: 'processed', events: 759 });
+      // Every event still reads its diagnostic (cut, and saying so), and the state keeps its cause.
+      const h = await store.history('user17@example.org');
+      expect(h[0]!.diagnostic!.length).toBe(MAX_STORED_DIAGNOSTIC);
+      expect(h[0]!.diagnostic).toMatch(/^550 5\.1\.1 The recipient mailbox does not exist\..*\[\.\.\. \d+ more characters not stored\]$/);
+      expect(h[0]!.evidence!.length).toBe(MAX_STORED_EVIDENCE);
+      expect(await store.addressStatus('user17@example.org')).toMatchObject({ emailInvalid: true, emailInvalidCause: expect.stringMatching(/^550 5\.1\.1 The recipient/) });
+      // The row stepped in as the event was stored equals a fold of the stored (capped) history.
+      expect(await collect(store.verifyState())).toEqual([]);
+      expect(await stored(store)).toEqual({ diagnostics: MAX_STORED_DIAGNOSTIC, inEvents: 0, rows: 1 });
     });
-    const [saved] = store.saveMessages([{ env, raw: Buffer.from('From: MAILER-DAEMON@example.net\n\nbody 2\n') }]);
-    await store.processIds([saved!.id]);
-    expect(storedText(path).rows).toBe(2);
-    round = 1;
-    await store.reprocess({ ids: [saved!.id] });
-    expect(storedText(path).rows).toBe(2);
-    expect(store.history('c@example.org')[0]!.diagnostic).toBe('550 unknown a (1)');
-    expect(store.history('d@example.org')[0]!.diagnostic).toBe('');
-    store.close();
+
+    it("distinct texts are kept apart; reprocessing replaces the message's texts, it does not add to them", async () => {
+      let round = 0;
+      const store = await b.open();
+      const p = processing(store, {
+        analyze: () => ({
+          type: 'bounce',
+          decodedBy: 'test',
+          problems: [],
+          recipients: [result('a@example.org', `550 unknown a (${round})`), result('b@example.org', `550 unknown b (${round})`), result('c@example.org', `550 unknown a (${round})`), result('d@example.org', '')],
+        }),
+      });
+      const [saved] = await store.saveMessages([{ env, raw: Buffer.from('From: MAILER-DAEMON@example.net\n\nbody 2\n') }]);
+      await p.processIds([saved!.id]);
+      expect((await stored(store)).rows).toBe(2);
+      round = 1;
+      await p.reprocess({ ids: [saved!.id] });
+      expect((await stored(store)).rows).toBe(2);
+      expect((await store.history('c@example.org'))[0]!.diagnostic).toBe('550 unknown a (1)');
+      expect((await store.history('d@example.org'))[0]!.diagnostic).toBe('');
+    });
+
+    it('a real DSN with 759 recipients and one long Diagnostic-Code each: the text once', async () => {
+      const diag = `550 5.1.1 ${'mailbox unavailable, no such user here; '.repeat(60)}`;
+      const rcpts = Array.from(
+        { length: 759 },
+        (_, i) => `Final-Recipient: rfc822; user${i}@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; ${diag}\n`,
+      ).join('\n');
+      const raw = `From: MAILER-DAEMON@mx.example.net\nTo: bounces@bounces.test\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\nContent-Type: text/plain\n\nDelivery failed.\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n${rcpts}\n--B--\n`;
+      const store = await b.open();
+      const [saved] = await store.saveMessages([{ env, raw: Buffer.from(raw) }]);
+      const [outcome] = await processing(store).processIds([saved!.id]);
+      expect(outcome).toMatchObject({ state: 'processed', events: 759 });
+      const t = await stored(store);
+      // Before: 759 copies (about 1.8 MB of text in events); now one row.
+      expect(t.inEvents).toBe(0);
+      expect(t.rows).toBe(1);
+      expect(t.diagnostics).toBeLessThanOrEqual(MAX_STORED_DIAGNOSTIC);
+    }, 60_000);
   });
+}
 
-  it('a real DSN with 759 recipients and one long Diagnostic-Code each: the text once', async () => {
-    const path = dbPath();
-    const diag = `550 5.1.1 ${'mailbox unavailable, no such user here; '.repeat(60)}`;
-    const rcpts = Array.from(
-      { length: 759 },
-      (_, i) => `Final-Recipient: rfc822; user${i}@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; ${diag}\n`,
-    ).join('\n');
-    const raw = `From: MAILER-DAEMON@mx.example.net\nTo: bounces@bounces.test\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\nContent-Type: text/plain\n\nDelivery failed.\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n${rcpts}\n--B--\n`;
-    const store = openProcessingStore({ path });
-    const [saved] = store.saveMessages([{ env, raw: Buffer.from(raw) }]);
-    const [outcome] = await store.processIds([saved!.id]);
-    expect(outcome).toMatchObject({ state: 'processed', events: 759 });
-    store.close();
-    const t = storedText(path);
-    // Before: 759 copies (about 1.8 MB of text in events); now one row.
-    expect(t.inEvents).toBe(0);
-    expect(t.rows).toBe(1);
-    expect(t.diagnostics).toBeLessThanOrEqual(MAX_STORED_DIAGNOSTIC);
-  }, 60_000);
-
+// A SQLite file written by an older rebound: PostgreSQL stores never had a schema before 0006's.
+describe('diagnostic text: migration 0006 on an older SQLite file', () => {
   it('migration 0006 moves the texts of an older file: one row per message and text, events emptied, history unchanged', () => {
     const path = dbPath();
     // A file as rebound with schema 3 wrote it (0004, which rewrites addresses, 0005 and 0006 run on open).

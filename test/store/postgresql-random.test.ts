@@ -14,6 +14,7 @@ import type { Analysis, Envelope } from '../../src/types.js';
 import { freshDatabase, openPgProcessing, pgSkip, type PgProcessingStore } from '../support/pg.js';
 
 import { ADDRESSES, DAY, HOUR, T0, opArb, result, rulesArb, type Kind } from '../support/state-sequences.js';
+import { collect } from '../support/collect.js';
 
 
 
@@ -101,7 +102,7 @@ describe.skipIf(pgSkip !== '')(`PostgreSQL and SQLite stores agree on randomized
               }
             }
           }
-          expect(await pg.exportAddresses()).toEqual([...lite.exportAddresses()]);
+          expect(await collect(pg.exportAddresses())).toEqual([...lite.exportAddresses()]);
           // Event ids may differ: SQLite hands out a deleted (reprocessed) event's id again, a
           // PostgreSQL sequence never does; the order and content are what must agree.
           const noId = (h: { id: number }[]) => h.map((e) => ({ ...e, id: 0 }));

@@ -17,6 +17,7 @@ import { openProcessingStore, type ProcessingStore } from '../support/pipeline.j
 import type { Envelope } from '../../src/types.js';
 import { freshDatabase, openPgProcessing, pgSkip, type PgProcessingStore } from '../support/pg.js';
 import { realMtaSample } from '../support/real-mta-sample.js';
+import { collect } from '../support/collect.js';
 
 const RECEIVED = Date.UTC(2026, 11, 6, 14, 0, 0);
 const env = (i: number): Envelope => ({ source: 'smtp', origin: `127.0.0.1 #${i}`, mailFrom: '', rcptTo: ['bounces@bounces.localhost'], receivedAt: RECEIVED });
@@ -46,7 +47,7 @@ function sqliteStore(clock: () => number, path = ':memory:'): ProcessingStore {
 
 /** Address rows without updated_at (a processing time, not state). */
 async function pgAddresses(s: PgProcessingStore) {
-  return s.exportAddresses();
+  return collect(s.exportAddresses());
 }
 
 describe.skipIf(pgSkip !== '')(`PostgreSQL store${pgSkip ? ` (skipped: ${pgSkip})` : ''}`, () => {
@@ -116,7 +117,7 @@ describe.skipIf(pgSkip !== '')(`PostgreSQL store${pgSkip ? ` (skipped: ${pgSkip}
     expect(pr).toEqual(lr);
     expect(pr.rawDropped).toBe(80);
     expect(pr.eventsDeleted).toBeGreaterThan(0);
-    expect(await s.exportAddresses()).toEqual([...lite.exportAddresses()]);
+    expect(await collect(s.exportAddresses())).toEqual([...lite.exportAddresses()]);
     expect(await s.stats(t)).toEqual(lite.stats(t));
   });
 
@@ -133,7 +134,7 @@ describe.skipIf(pgSkip !== '')(`PostgreSQL store${pgSkip ? ` (skipped: ${pgSkip}
     }
     await s.processPending();
     await lite.processPending();
-    const collect = async (it: AsyncGenerator<StateDifference, VerifySummary> | Generator<StateDifference, VerifySummary>) => {
+    const verify = async (it: AsyncGenerator<StateDifference, VerifySummary> | Generator<StateDifference, VerifySummary>) => {
       const diffs: { address: string; fields: string[]; repaired: boolean }[] = [];
       let r = await it.next();
       while (!r.done) {
@@ -142,7 +143,7 @@ describe.skipIf(pgSkip !== '')(`PostgreSQL store${pgSkip ? ` (skipped: ${pgSkip}
       }
       return { diffs, summary: r.value };
     };
-    expect((await collect(s.verifyState())).diffs).toEqual([]);
+    expect((await verify(s.verifyState())).diffs).toEqual([]);
     const [x, y] = [...lite.exportAddresses()].map((a) => a.address);
     // The same damage on both: a counter changed by hand, a row lost.
     const damage = [`UPDATE addresses SET events = events + 5, soft_bounces = 9 WHERE address = '${x}'`, `DELETE FROM addresses WHERE address = '${y}'`];
@@ -150,14 +151,14 @@ describe.skipIf(pgSkip !== '')(`PostgreSQL store${pgSkip ? ` (skipped: ${pgSkip}
     const liteDb = new Database(file);
     for (const q of damage) liteDb.exec(q);
     liteDb.close();
-    const pgFound = await collect(s.verifyState({ chunk: 7 }));
-    const liteFound = await collect(lite.verifyState({ chunk: 7 }));
+    const pgFound = await verify(s.verifyState({ chunk: 7 }));
+    const liteFound = await verify(lite.verifyState({ chunk: 7 }));
     expect(pgFound).toEqual(liteFound);
     expect(pgFound.diffs.map((d) => d.address).sort()).toEqual([x, y].sort());
-    expect(await collect(s.verifyState({ repair: true, addresses: [x!.toUpperCase(), y!] }))).toMatchObject({ summary: { checked: 2, differing: 2, repaired: 2 } });
-    expect((await collect(s.verifyState())).diffs).toEqual([]);
-    await collect(lite.verifyState({ repair: true }));
-    expect(await s.exportAddresses()).toEqual([...lite.exportAddresses()]);
+    expect(await verify(s.verifyState({ repair: true, addresses: [x!.toUpperCase(), y!] }))).toMatchObject({ summary: { checked: 2, differing: 2, repaired: 2 } });
+    expect((await verify(s.verifyState())).diffs).toEqual([]);
+    await verify(lite.verifyState({ repair: true }));
+    expect(await collect(s.exportAddresses())).toEqual([...lite.exportAddresses()]);
   });
 
   it('stores a long diagnostic once per message and distinct text, capped, as SQLite does', async () => {
@@ -198,7 +199,7 @@ describe.skipIf(pgSkip !== '')(`PostgreSQL store${pgSkip ? ` (skipped: ${pgSkip}
     }
     await pgs.processPending();
     await lite.processPending();
-    expect(await pgs.exportAddresses()).toEqual([...lite.exportAddresses()]);
+    expect(await collect(pgs.exportAddresses())).toEqual([...lite.exportAddresses()]);
     const entries = (h: { id: number }[]) => h.map((e) => JSON.stringify({ ...e, id: 0 })).sort();
     expect(entries(await pgs.history('r3@big.example'))).toEqual(entries(lite.history('r3@big.example')));
     const [h] = await pgs.history('r0@big.example', 1);

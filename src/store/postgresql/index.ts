@@ -2,9 +2,10 @@
  * store/postgresql - the PostgreSQL backend of the store (docs/SCALE-OUT.md): the same tables (one
  * list of migration steps), the same rules (state-rules.ts, imported) and the same outcomes as the
  * SQLite store, for several rebound daemons sharing one database. openPgStore puts together the
- * modules - messages, results (processing, driven by pipeline/run.ts), addresses, IMAP
- * state, maintenance - over one pool (context.ts), as store/index.ts does for SQLite. Every call is
- * a round trip to the server: the methods answer asynchronously.
+ * modules - messages, results (processing: claims with a planner), addresses, IMAP state (with
+ * leases), maintenance - over one pool (context.ts), as store/index.ts does for SQLite. The result
+ * is the asynchronous seam itself (api.ts StoreApi, checked below with `satisfies`), plus what only
+ * PostgreSQL has (the pool, backupHint, foldAddress); every call is a round trip to the server.
  *
  * Config keys: store.url, store.poolSize, store.tls, store.tlsCa, the password (pool.ts);
  * state.* (the rules).

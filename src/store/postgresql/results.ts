@@ -51,7 +51,15 @@ export class PgResults {
       const r = await this.ctx.pool.query<{ id: number; state: MessageState }>('SELECT id, state FROM messages WHERE id = ANY($1::bigint[])', [unplanned]);
       for (const row of r.rows) outcomes.set(row.id, { id: row.id, state: row.state, skipped: true, events: 0, addresses: [], categories: [] });
     }
-    return saved.map((s) => ({ ...s, outcome: outcomes.get(s.id)! }));
+    // The same message twice in one batch: processed once, the second comes back skipped (as the
+    // SQLite store's one transaction finds it finished).
+    const seen = new Set<number>();
+    return saved.map((s) => {
+      const o = outcomes.get(s.id)!;
+      if (seen.has(s.id)) return { ...s, outcome: { id: s.id, state: o.state, skipped: true, events: 0, addresses: [], categories: [] } };
+      seen.add(s.id);
+      return { ...s, outcome: o };
+    });
   }
 
   /** One claimed batch, processed and committed; [] when nothing is pending and unclaimed. */
