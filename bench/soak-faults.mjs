@@ -4,7 +4,7 @@
 //   poison  20 senders for 10 s with and without a poison message sent 2 s in: p50/p99/max of the
 //           other senders' end-of-DATA -> 250 times; the poison stored failed at its deadline.
 //           The poison spins for ever in a stand-in analysis worker (test/support/slow-analyze-
-//           worker.mjs via REBOUND_ANALYZE_WORKER; every other message is analysed for real):
+//           worker.mjs, swapped in by test/support/slow-analysis.mjs (node --import); every other message is analysed for real):
 //           after the linear-pattern work no real input is slow (bench:mutate).
 //   slow    100 SMTP connections that send one byte every 2 s (never a whole command) and 450
 //           idle connections to the policy port, for 20 s: can real senders deliver, and are fresh
@@ -44,7 +44,7 @@ const pct = (xs, p) => {
 
 // ---- the daemon ----
 
-async function daemon(dir, extra = '', env = {}) {
+async function daemon(dir, extra = '', nodeArgs = []) {
   const port = await freePort();
   const policy = await freePort();
   const socketmap = await freePort();
@@ -57,7 +57,7 @@ async function daemon(dir, extra = '', env = {}) {
       `[control.policy]\nenabled = true\nport = ${policy}\n[control.socketmap]\nenabled = true\nport = ${socketmap}\n` +
       `[verp]\ndomains = ["bounces.localhost"]\n[jobs.prune]\nenabled = false\n${extra}`,
   );
-  const child = spawn(process.execPath, [join(root, 'dist', 'main.js'), 'serve', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'main.js'), 'serve', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d.toString()));
   child.stderr.on('data', (d) => (out += d.toString()));
@@ -213,7 +213,7 @@ async function poisonScenario() {
   for (const withPoison of [false, true]) {
     const dir = mkdtempSync(join(tmpdir(), 'rebound-soak-poison-'));
     try {
-      const d = await daemon(dir, '[analysis]\ndeadlineSeconds = 5\n', { REBOUND_ANALYZE_WORKER: join(root, 'test', 'support', 'slow-analyze-worker.mjs') });
+      const d = await daemon(dir, '[analysis]\ndeadlineSeconds = 5\n', ['--import', join(root, 'test', 'support', 'slow-analysis.mjs')]);
       const t0 = Date.now();
       let poisonId = 0;
       const poison = (async () => {

@@ -5,7 +5,8 @@
  *
  * Now the daemon analyses in a worker of its own (analyze-pool.ts poolAnalyzer) with a deadline
  * (analysis.deadlineSeconds) and a heap cap (analysis.maxHeapMb). The slow message here comes
- * from a stand-in worker (test/support/slow-analyze-worker.mjs, REBOUND_ANALYZE_WORKER) that spins
+ * from a stand-in worker (test/support/slow-analyze-worker.mjs, swapped in by the module hook of
+ * test/support/slow-analysis.mjs, `node --import`) that spins
  * for ever on "SPIN FOREVER" and analyses everything else for real: after the linear-pattern work
  * no real input is slow (bench:mutate). The built daemon runs as a child process on a real SQLite
  * file; the poison message is left pending by a kill -9, so the budget is shown at the next start.
@@ -44,9 +45,8 @@ describe('a message over its analysis budget', () => {
         `[verp]\ndomains = ["bounces.test"]\n[jobs.prune]\nenabled = false\n[jobs.checkpoint]\nenabled = false\n`,
     );
     const start = async (): Promise<{ child: ChildProcess; log: () => string }> => {
-      const child = spawn(process.execPath, [join(root, 'dist/main.js'), 'serve', '-c', cfg], {
+      const child = spawn(process.execPath, ['--import', join(root, 'test/support/slow-analysis.mjs'), join(root, 'dist/main.js'), 'serve', '-c', cfg], {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, REBOUND_ANALYZE_WORKER: join(root, 'test/support/slow-analyze-worker.mjs') },
       });
       children.push(child);
       let out = '';

@@ -26,8 +26,6 @@ export interface BackendDeps {
   /** The one pipeline over a store this thread opened, with the daemon's analysis (its budgeted
    *  worker, pipeline/analyze-pool.ts poolAnalyzer) and attribution (read from the current config). */
   pipeline(store: StoreApi): Pipeline;
-  /** For a backend's own processing thread: the analysis worker script (tests pass a stand-in). */
-  analyzeWorker?: string;
 }
 
 /** How the control socket reads a backend's store: a store file it opens itself (read-only, with

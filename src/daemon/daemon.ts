@@ -31,7 +31,6 @@ import { imapPollStore, startImapPolling, type ImapPolling } from '../jobs/poll-
 import { hostname } from 'node:os';
 import { Pipeline } from '../pipeline/run.js';
 import { startJobs, type JobsHandle } from '../jobs/schedule.js';
-import { pathToFileURL } from 'node:url';
 import { countAbandoned, emptyAnalysisStats, poolAnalyzer, type AnalysisStats } from '../pipeline/analyze-pool.js';
 import { WriteHealth, type WriteState } from '../pipeline/scheduler.js';
 import type { Committer } from '../intake/group-commit.js';
@@ -104,12 +103,9 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   let config = initial;
   setLogLevel(config.log.level);
   // This thread's pipeline analyses in a worker of its own, with the budget of analysis.*.
-  // REBOUND_ANALYZE_WORKER names another worker script (tests: a stand-in that is slow on purpose).
   const budget = { deadlineMs: config.analysis.deadlineSeconds * 1000, heapMb: config.analysis.maxHeapMb };
-  const analyzeWorker = process.env.REBOUND_ANALYZE_WORKER ? pathToFileURL(process.env.REBOUND_ANALYZE_WORKER).href : undefined;
   let mainAnalysis = emptyAnalysisStats(budget.deadlineMs, budget.heapMb);
   const analyzer = poolAnalyzer(budget, {
-    workerUrl: analyzeWorker === undefined ? undefined : new URL(analyzeWorker),
     onAbandon: (why, ms) => {
       log.warn({ why, ms: Math.round(ms), ...budget }, 'analysis abandoned; the message is stored marked failed');
       const now = analyzer.stats();
@@ -122,7 +118,6 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   // The hook reads `config`, so SIGHUP applies to it.
   const backend = backendFor(config, {
     pipeline: (store) => new Pipeline(store, { analyze: analyzer.analyze, attribute: (env) => attributeByVerp(config.verp)(env) }),
-    analyzeWorker,
   });
   // Store writes: intake's commits (seen here) and the pipeline's (the backend's). Health is
   // degraded while either fails.

@@ -51,14 +51,13 @@ const log = child('analysis');
 
 // Functions do not cross threads: the VERP attribute hook is rebuilt here from the config slice.
 type VerpSlice = CheckOptions & { allowUnverifiedState?: boolean };
-const data = workerData as StoreOptions & { verp: VerpSlice; analysis: { deadlineMs: number; heapMb: number }; analyzeWorker?: string };
-const { verp: initialVerp, analysis: budget, analyzeWorker, ...storeOptions } = data;
+const data = workerData as StoreOptions & { verp: VerpSlice; analysis: { deadlineMs: number; heapMb: number } };
+const { verp: initialVerp, analysis: budget, ...storeOptions } = data;
 let attribute = attributeByVerp(initialVerp);
 // Parsing and classification in a worker of their own, with a deadline and a heap cap: this
 // thread commits intake's messages, and no message may hold those commits (or the messages
 // behind it) up. An abandoned message is stored marked failed with the reason (planMessage).
 const analyzer = poolAnalyzer(budget, {
-  workerUrl: analyzeWorker === undefined ? undefined : new URL(analyzeWorker),
   onAbandon: (why, ms) => {
     log.warn({ why, ms: Math.round(ms), deadlineMs: budget.deadlineMs, heapMb: budget.heapMb }, 'analysis abandoned; the message is stored marked failed');
     port.postMessage({ type: 'analysis', stats: analyzer.stats() });

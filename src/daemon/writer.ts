@@ -54,7 +54,6 @@ export class WriterThread implements Committer {
       verp: Config['verp'];
       walAutocheckpoint?: number;
       analysis: { deadlineMs: number; heapMb: number };
-      analyzeWorker?: string;
     },
   ) {
     this.analysis = emptyAnalysisStats(storeOptions.analysis.deadlineMs, storeOptions.analysis.heapMb);

@@ -1,4 +1,4 @@
-// A stand-in for dist/pipeline/analyze-worker.js (REBOUND_ANALYZE_WORKER) that analyses every message with
+// A stand-in for dist/pipeline/analyze-worker.js (swapped in by slow-analysis.mjs) that analyses every message with
 // the real analyzeMessage, except one whose bytes contain "SPIN FOREVER": on that one it spins in
 // a synchronous loop and never answers, as a catastrophic pattern did on crafted input before the
 // linear-pattern work (issue 16: minutes per message). No real input is that slow any more

@@ -28,7 +28,7 @@ export function sqliteBackend(config: Config, deps: BackendDeps): DaemonBackend 
   const store = sqliteStoreApi(openStore({ ...storeOptions, walAutocheckpoint, check: true }));
   const pipeline = deps.pipeline(store);
   const budget = { deadlineMs: config.analysis.deadlineSeconds * 1000, heapMb: config.analysis.maxHeapMb };
-  const writer = new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint, analysis: budget, analyzeWorker: deps.analyzeWorker });
+  const writer = new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint, analysis: budget });
   const checkpointer = startCheckpointer(config.store.path, config.store.busyTimeoutMs);
 
   return {
