@@ -489,6 +489,26 @@ function contract(b: StoreBackend): void {
       expect(await store.claimPending(10, p.plan)).toEqual([]);
     });
 
+    it('claims in flight at once take different messages, and a message given twice is processed once', async () => {
+      const { store, p } = await setup();
+      const ids: number[] = [];
+      for (let i = 0; i < 10; i++) ids.push((await store.saveMessage(env, bounce(`cc${i}@x.example`, 30 + i))).id);
+      // A slow planner keeps both claims open at once (as a pipeline's two lanes are).
+      const slow = async (msg: Parameters<typeof p.plan>[0]) => {
+        await new Promise((r) => setTimeout(r, 5));
+        return p.plan(msg);
+      };
+      const [a, c] = await Promise.all([store.claimPending(5, slow), store.claimPending(5, slow)]);
+      const all = [...a, ...c];
+      expect(all.filter((o) => o.skipped)).toEqual([]);
+      expect(all.map((o) => o.id).sort((x, y) => x - y)).toEqual(ids);
+      expect((await store.stats()).events.total).toBe(10);
+      const more = (await store.saveMessage(env, bounce('cc10@x.example', 40))).id;
+      const [x, y] = await Promise.all([store.claimIds([more], slow), store.claimIds([more], slow)]);
+      expect([x[0]!.skipped, y[0]!.skipped].sort()).toEqual([false, true]);
+      expect((await store.stats()).events.total).toBe(11);
+    });
+
     it('history, lists and the export read as iterated give what the lists give, and a loop left early frees the store', async () => {
       const { store, ingest, setNow } = await setup();
       for (let i = 0; i < 7; i++) await ingest(analysis('bounce', [rr(`it${i % 3}@x.example`, i % 2 ? { category: 1, reason: 'blocked', likelyFalsePositive: true } : {})]));
