@@ -2,7 +2,8 @@
  * cli/open-store - what every store command shares: the `--db PATH` and `-c, --config PATH`
  * options and opening the store from them (arguments: args.ts; output: format.ts).
  *
- * Config keys: store.path (overridden by --db), store.busyTimeoutMs, state.*. The file comes from
+ * Config keys: store.path (overridden by --db), store.busyTimeoutMs, state.*, verp.* (judges the
+ * return paths of messages stored before intake kept its verdicts: store/messages.ts). The file comes from
  * -c, else $REBOUND_CONFIG, else the built-in defaults. A relative store.path is relative to the
  * current directory, as for the daemon. Commands open the same file as a running daemon; WAL and
  * the busy timeout make that safe, and each command's writes are short transactions.
@@ -14,7 +15,6 @@ import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { openStore, type Store } from '../store/index.js';
 import type { PgStore } from '../store/postgresql/index.js';
-import { attributeByVerp } from '../verp/sign.js';
 
 export interface StoreCliOptions {
   db?: string;
@@ -54,6 +54,7 @@ export function openStoreFromCli(
     busyTimeoutMs: config.store.busyTimeoutMs,
     readonly: how.readonly ?? false,
     state: { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } },
+    legacyVerp: config.verp,
   });
   return { store, config };
 }
@@ -110,8 +111,6 @@ export async function openPgFromConfig(config: Config, how: { readonly?: boolean
     applicationName: how.applicationName ?? 'rebound cli',
     readonly: how.readonly ?? false,
     state: { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } },
+    legacyVerp: config.verp,
   });
 }
-
-/** VERP attribution as the daemon has it (for the PostgreSQL pipeline of reprocess). */
-export const attributionOf = (config: Config) => attributeByVerp(config.verp);

@@ -18,6 +18,7 @@ import { PgMessages } from './messages.js';
 import { migratePg } from './migrate.js';
 import { createPool, describeUrl, type PgConnectOptions } from './pool.js';
 import { PgResults } from './results.js';
+import type { CheckOptions } from '../../verp/sign.js';
 
 export { describeUrl, pgBackupHint } from './pool.js';
 export { PgSchemaTooNewError } from './migrate.js';
@@ -31,6 +32,8 @@ export interface PgStoreOptions extends PgConnectOptions {
   state?: Partial<StateRules> & { escalation?: Partial<StateRules['escalation']> };
   /** Check the schema is current instead of migrating (CLI read-only commands). */
   readonly?: boolean;
+  /** As StoreOptions.legacyVerp: the verp.* config that judges rows stored before schema 8. */
+  legacyVerp?: CheckOptions;
 }
 
 /** A class's public members (its private `ctx` left out, so the modules' types can be combined). */
@@ -71,7 +74,7 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
     await pool.end().catch(() => undefined);
     throw err;
   }
-  const ctx = new PgContext(pool, where, opts.clock, stateRules(opts.state));
+  const ctx = new PgContext(pool, where, opts.clock, stateRules(opts.state), opts.legacyVerp);
   const imap = new PgImapState(ctx);
   let closed = false;
   return Object.assign(
