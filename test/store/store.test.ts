@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { openProcessingStore } from '../support/pipeline.js';
-import type { Analysis, Category, Envelope, MessageType, RecipientResult, Reason } from '../../src/types.js';
+import type { Analysis, Category, Envelope, MessageType, RecipientResult, Reason, ReturnPathVerdict } from '../../src/types.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -312,18 +312,18 @@ describe('store: Marketo state rules', () => {
 });
 
 describe('store: attribution by the VERP token', () => {
-  const tokens: Record<string, { address: string; mayChangeState: boolean }> = {
-    'bounces+zoe=x.example@b.example': { address: 'Zoe@X.example', mayChangeState: true },
-    'bounces+forged@b.example': { address: 'victim@x.example', mayChangeState: false },
+  // What intake would have learned at RCPT for each return path (Envelope.returnPaths).
+  const tokens: Record<string, ReturnPathVerdict> = {
+    'bounces+zoe=x.example@b.example': { returnPath: 'bounces+zoe=x.example@b.example', address: 'Zoe@X.example', status: 'unsigned', verified: true, mayChangeState: true },
+    'bounces+forged@b.example': { returnPath: 'bounces+forged@b.example', address: 'victim@x.example', status: 'bad-signature', verified: false, mayChangeState: false },
   };
   const make = () =>
     openProcessingStore({
       path: ':memory:',
       clock: () => T0,
       analyze: (raw) => JSON.parse(raw.toString('utf8')) as Analysis,
-      attribute: (env) => tokens[env.rcptTo[0] ?? ''] ?? null,
     });
-  const env = (rcpt: string): Envelope => ({ source: 'smtp', origin: '', mailFrom: '', rcptTo: [rcpt], receivedAt: T0 });
+  const env = (rcpt: string): Envelope => ({ source: 'smtp', origin: '', mailFrom: '', rcptTo: [rcpt], receivedAt: T0, returnPaths: tokens[rcpt] ? [tokens[rcpt]] : [] });
   let n = 0;
   const save = (store: ReturnType<typeof make>, rcpt: string, results: ReturnType<typeof rr>[]) =>
     store.saveMessage(env(rcpt), Buffer.from(JSON.stringify(analysis('bounce', results)) + ' '.repeat(++n)));
