@@ -8,7 +8,9 @@
  * the alternations the classifier builds from its tables at run time, is timed on 100 KB of its own
  * characters: each character repeated, the alphabet in turn, its literal words repeated, random
  * mixtures (test/support/patterns.ts hostileInputs). A run may take LIMIT_MS plus a little per
- * match of a global pattern (a 100,000-match replace is linear work, not backtracking). Time is
+ * match of a global pattern (a 100,000-match replace is linear work, not backtracking); a run over
+ * that budget on 16 KB or more fails only if a quarter of the input takes under an eighth of its
+ * time (linear work takes a quarter). Time is
  * this process's CPU time, not wall time, and the best of three runs counts, so that other jobs on
  * a busy machine do not fail it. A linear pattern takes under a millisecond to a few (a bounded
  * window such as `.{0,60}` costs its width at each position) on 100 KB; a quadratic one, seconds.
@@ -40,7 +42,8 @@ const PER_MATCH_MS = 0.0002;
  */
 const LENGTHS = [256, 2_048, 16_384, LENGTH];
 
-function bestOf3(re: RegExp, text: string, budget: (matches: number) => number): { ms: number; matches: number } {
+/** Without a budget, all three runs count. */
+function bestOf3(re: RegExp, text: string, budget?: (matches: number) => number): { ms: number; matches: number } {
   let best = Infinity;
   let matches = 0;
   for (let i = 0; i < 3; i++) {
@@ -49,7 +52,7 @@ function bestOf3(re: RegExp, text: string, budget: (matches: number) => number):
     const used = process.cpuUsage(t0);
     best = Math.min(best, (used.user + used.system) / 1000);
     // Within budget, or so far over it that no pause of a busy machine explains it.
-    if (best <= budget(matches) || best > 20 * budget(matches)) break;
+    if (budget && (best <= budget(matches) || best > 20 * budget(matches))) break;
   }
   return { ms: best, matches };
 }
@@ -68,14 +71,32 @@ function combined(where: string, branches: string[]): FoundPattern {
   return { where, re };
 }
 
+/**
+ * Over budget on a long input is not yet proof: a machine busy with other jobs can slow a linear
+ * run past the budget too. The same kind of input a quarter as long then settles it: a linear
+ * pattern takes about a quarter of the time there, a quadratic one a sixteenth. Below this length
+ * a run over budget fails at once (nothing linear takes LIMIT_MS on a few KB).
+ */
+const GROWTH_FROM = 16_384;
+/** ms(length) / ms(length / 4) above this is super-linear (linear 4, quadratic 16). */
+const GROWTH_LIMIT = 8;
+
 /** The inputs on which a pattern is slower than its budget: '' when none. */
 function slowOn(p: FoundPattern): string {
   const budget = (limit: number) => (matches: number) => limit + matches * PER_MATCH_MS;
   const limit = LIMIT_MS * Math.max(1, Math.ceil((branchCount.get(p.re) ?? 1) / BRANCHES_PER_LIMIT));
   for (const length of LENGTHS) {
-    for (const input of hostileInputs(p.re, length)) {
+    const inputs = hostileInputs(p.re, length);
+    for (const [i, input] of inputs.entries()) {
       const r = bestOf3(p.re, input.text, budget(limit));
-      if (r.ms > budget(limit)(r.matches)) return `${p.where} ${p.re}: ${r.ms.toFixed(1)} ms on ${input.name}`;
+      if (r.ms <= budget(limit)(r.matches)) continue;
+      const slow = `${p.where} ${p.re}: ${r.ms.toFixed(1)} ms on ${input.name}`;
+      if (length < GROWTH_FROM) return slow;
+      const quarter = hostileInputs(p.re, length / 4)[i];
+      if (quarter === undefined) return slow;
+      const q = bestOf3(p.re, quarter.text);
+      const growth = r.ms / Math.max(q.ms, 0.05);
+      if (growth > GROWTH_LIMIT) return `${slow}, ${growth.toFixed(1)}x the time of a quarter of it (${q.ms.toFixed(2)} ms on ${quarter.name})`;
     }
   }
   return '';
