@@ -72,7 +72,7 @@ export class PgAddresses {
        UNION ALL
        SELECT 1, id, at, NULL, NULL, NULL, action, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, what, reason, who
          FROM address_actions WHERE address = $1
-       ORDER BY at DESC, id DESC, k LIMIT $2`,
+       ORDER BY at DESC, k, id DESC LIMIT $2`,
       [a, limit],
     );
     return r.rows.map(historyEntry);
