@@ -6,13 +6,12 @@
  * than the SQLite path (cli/ingest.ts): no worker threads, no read-ahead; every commit is durable.
  */
 import type { Config } from '../config/schema.js';
-import { readInputs } from '../intake/file.js';
+import { fileEnvelope, readInputs } from '../intake/file.js';
 import { PgPipeline } from '../pipeline/postgresql.js';
 import type { PgStore } from '../store/postgresql/index.js';
 import type { Envelope } from '../types.js';
 import { addError, tally, type IngestSummary } from './ingest.js';
 import { startProgress } from './ingest-progress.js';
-import { attributionOf } from './open-store.js';
 
 export async function ingestPg(
   store: PgStore,
@@ -20,7 +19,7 @@ export async function ingestPg(
   paths: string[],
   how: { batch?: number; progress?: boolean; signal?: AbortSignal; now?: () => number } = {},
 ): Promise<IngestSummary> {
-  const pipeline = new PgPipeline(store, { attribute: attributionOf(config) });
+  const pipeline = new PgPipeline(store);
   const started = Date.now();
   const now = how.now ?? Date.now;
   const s: IngestSummary = {
@@ -71,8 +70,7 @@ export async function ingestPg(
         doneBytes += item.bytes;
       } else {
         s.messages++;
-        const stdin = item.source === '-' || item.source.startsWith('-#');
-        batch.push({ env: { source: stdin ? 'stdin' : 'file', origin: item.source, mailFrom: '', rcptTo: [], receivedAt: now() }, raw: item.raw, bytes: item.bytes });
+        batch.push({ env: fileEnvelope(item.source, now()), raw: item.raw, bytes: item.bytes });
         if (batch.length >= (how.batch ?? 100)) await commit();
       }
       if (how.signal?.aborted) {

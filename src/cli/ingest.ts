@@ -26,7 +26,7 @@
  */
 import type { Command } from 'commander';
 import { defaultThreads, startAnalyzePool, type AnalyzePool } from '../pipeline/analyze-pool.js';
-import { readInputs } from '../intake/file.js';
+import { fileEnvelope, readInputs } from '../intake/file.js';
 import { decodeContextOf } from '../pipeline/plan.js';
 import type { Pipeline } from '../pipeline/run.js';
 import type { IngestItem, ProcessOutcome, ProcessPlan, Store } from '../store/index.js';
@@ -116,7 +116,7 @@ export function register(program: Command): void {
       summary = await withAnyStore(opts, async (store, config) =>
         'backend' in store
           ? (await import('./ingest-pg.js')).ingestPg(store, config, paths, { batch, progress: showBar, signal: stop.signal })
-          : ingest(pipelineFor(store, config), paths, { batch, threads, progress: showBar, signal: stop.signal }),
+          : ingest(pipelineFor(store), paths, { batch, threads, progress: showBar, signal: stop.signal }),
       );
     } catch (err) {
       throw ingestFailure(err, stdin);
@@ -256,8 +256,7 @@ export async function ingest(pipeline: Pipeline, paths: string[], how: IngestHow
         doneBytes += item.bytes;
       } else {
         s.messages++;
-        const stdin = item.source === '-' || item.source.startsWith('-#');
-        const env: Envelope = { source: stdin ? 'stdin' : 'file', origin: item.source, mailFrom: '', rcptTo: [], receivedAt: now() };
+        const env = fileEnvelope(item.source, now());
         // A message stored and processed before (a re-run, a resumed backfill) is not analysed again.
         const check = store.ingestCheck(item.raw);
         if (!pool && !check.done && (threads === 'auto' ? s.messages > POOL_AFTER : threads > 0)) {

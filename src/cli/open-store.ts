@@ -4,7 +4,8 @@
  * commands take the configured backend behind the one asynchronous seam (withStoreApi: a SQLite
  * file, or the PostgreSQL store of store.backend/store.url), with no branch on the backend.
  *
- * Config keys: store.path (overridden by --db), store.busyTimeoutMs, state.*. The file comes from
+ * Config keys: store.path (overridden by --db), store.busyTimeoutMs, state.*, verp.* (judges the
+ * return paths of messages stored before intake kept its verdicts: store/messages.ts). The file comes from
  * -c, else $REBOUND_CONFIG, else the built-in defaults. A relative store.path is relative to the
  * current directory, as for the daemon. Commands open the same file as a running daemon; WAL and
  * the busy timeout make that safe, and each command's writes are short transactions.
@@ -17,7 +18,6 @@ import type { Config } from '../config/schema.js';
 import { openStore, type Store, type StoreApi } from '../store/index.js';
 import { openStoreApi, type StoreApiOptions } from '../store/open.js';
 import type { PgStore, PgStoreOptions } from '../store/postgresql/index.js';
-import { attributeByVerp } from '../verp/sign.js';
 
 export interface StoreCliOptions {
   db?: string;
@@ -57,6 +57,7 @@ export function openStoreFromCli(
     busyTimeoutMs: config.store.busyTimeoutMs,
     readonly: how.readonly ?? false,
     state: { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } },
+    legacyVerp: config.verp,
   });
   return { store, config };
 }
@@ -94,7 +95,7 @@ export async function openStoreApiFromCli(
     const path = opts.db !== undefined && opts.db !== '' ? opts.db : config.store.path;
     // A query run from the wrong directory must not quietly create an empty ./data/rebound.db.
     if (how.mustExist && !existsSync(path)) throw new Error(`no database at ${resolve(path)} (give --db PATH, or store.path in the config)`);
-    o = { backend: 'sqlite', path, busyTimeoutMs: config.store.busyTimeoutMs, readonly: how.readonly ?? false, state };
+    o = { backend: 'sqlite', path, busyTimeoutMs: config.store.busyTimeoutMs, readonly: how.readonly ?? false, state, legacyVerp: config.verp };
   }
   return { store: await openStoreApi(o), config };
 }
@@ -157,8 +158,6 @@ async function pgOptions(config: Config, how: { readonly?: boolean; applicationN
     applicationName: how.applicationName ?? 'rebound cli',
     readonly: how.readonly ?? false,
     state: { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } },
+    legacyVerp: config.verp,
   };
 }
-
-/** VERP attribution as the daemon has it (for the PostgreSQL pipeline of reprocess). */
-export const attributionOf = (config: Config) => attributeByVerp(config.verp);

@@ -19,7 +19,8 @@ import type { Config, ImapMailboxConfig } from '../config/schema.js';
 import { errorText, pollMailbox, type PollResult } from '../intake/imap.js';
 import { saveMailboxHealth, type ImapPollStore } from '../jobs/poll-imap.js';
 import type { PgStore } from '../store/postgresql/index.js';
-import { addStoreOptions, attributionOf, withAnyStore, type StoreCliOptions } from './open-store.js';
+import type { CheckOptions } from '../verp/sign.js';
+import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
 import { processingStore } from '../pipeline/run.js';
@@ -48,7 +49,8 @@ export function register(program: Command): void {
       .option('--no-progress', 'no progress bar even on a terminal'),
   ).action(async (opts: PollOpts) => {
     const failures = await withAnyStore(opts, async (store, config) =>
-      runPoll(config.imap.mailboxes, 'backend' in store ? await pgPollStore(store, config) : processingStore(store, pipelineFor(store, config)), {
+      runPoll(config.imap.mailboxes, 'backend' in store ? await pgPollStore(store, config) : processingStore(store, pipelineFor(store)), {
+        verp: config.verp,
         mailbox: opts.mailbox,
         untilEmpty: Boolean(opts.untilEmpty),
         maxMessages: count(opts.maxMessages, '--max-messages'),
@@ -69,7 +71,7 @@ export function register(program: Command): void {
 async function pgPollStore(store: PgStore, config: Config): Promise<ImapPollStore> {
   const { pgImapStore } = await import('../daemon/postgresql.js');
   const { PgPipeline } = await import('../pipeline/postgresql.js');
-  return pgImapStore(store, new PgPipeline(store, { attribute: attributionOf(config) }), `${hostname()}:${process.pid} (rebound poll)`);
+  return pgImapStore(store, new PgPipeline(store), `${hostname()}:${process.pid} (rebound poll)`);
 }
 
 function count(v: string | undefined, flag: string): number | undefined {
@@ -86,6 +88,8 @@ export interface RunPollOptions {
   batchSize?: number;
   json?: boolean;
   progress?: boolean;
+  /** verp.*: judges the fetched messages' return paths (intake/imap-session.ts). */
+  verp?: CheckOptions;
   write: (s: string) => void;
   warn: (s: string) => void;
 }
@@ -118,6 +122,7 @@ async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: ImapPollS
         passStarted = Date.now();
         const r = await pollMailbox(cfg, {
           store,
+          verp: o.verp,
           batchSize: o.batchSize,
           maxMessages: o.maxMessages,
           maxRunSeconds: o.maxRunSeconds,

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { MessageState, ReprocessFilter } from '../store/index.js';
-import { addStoreOptions, attributionOf, withAnyStore, type StoreCliOptions } from './open-store.js';
+import { addStoreOptions, withAnyStore, type StoreCliOptions } from './open-store.js';
 import { parseTime, UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
 
@@ -42,8 +42,8 @@ export function register(program: Command): void {
     // On PostgreSQL the pipeline is pipeline/postgresql.ts (claims and writes in one transaction).
     const outcomes = await withAnyStore(
       opts,
-      async (store, config) =>
-        'backend' in store ? new (await import('../pipeline/postgresql.js')).PgPipeline(store, { attribute: attributionOf(config) }).reprocess(filter) : pipelineFor(store, config).reprocess(filter),
+      async (store) =>
+        'backend' in store ? new (await import('../pipeline/postgresql.js')).PgPipeline(store).reprocess(filter) : pipelineFor(store).reprocess(filter),
       { mustExist: true },
     );
     if (opts.json) for (const o of outcomes) process.stdout.write(`${JSON.stringify(o)}\n`);

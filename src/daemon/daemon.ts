@@ -26,7 +26,7 @@ import { openStore, type Store } from '../store/index.js';
 import { Pipeline, processingStore } from '../pipeline/run.js';
 import { createSmtpIntake, type SmtpIntake } from '../intake/smtp.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT } from '../store/checkpointer.js';
-import { attributeByVerp, type CheckOptions } from '../verp/sign.js';
+import type { CheckOptions } from '../verp/sign.js';
 import { startControl, type ControlHandle } from '../control/server.js';
 import { metrics, startMetricsHttp } from '../metrics.js';
 import { startImapPolling, type ImapPolling } from '../jobs/poll-imap.js';
@@ -49,6 +49,7 @@ export function verpOptions(cfg: Config['verp']): CheckOptions {
     keys: cfg.keys,
     maxAgeDays: cfg.maxAgeDays,
     requireSignature: cfg.requireSignature,
+    allowUnverifiedState: cfg.allowUnverifiedState,
   };
 }
 
@@ -94,10 +95,11 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
   let config = initial;
   setLogLevel(config.log.level);
   // The VERP token of the envelope names the address first, the report second; a token whose
-  // signature failed changes no state unless verp.allowUnverifiedState (pipeline/plan.ts).
-  // The hook reads `config`, so SIGHUP applies to it.
+  // signature failed changes no state unless verp.allowUnverifiedState (pipeline/plan.ts). Intake
+  // judges the tokens (RCPT, IMAP's envelope) with the config of the moment, so SIGHUP applies
+  // from the next message on; the store judges rows stored before it kept verdicts (legacyVerp).
   if (config.store.path === ':memory:') throw new ConfigError("store.path: expected a file for the daemon, got \":memory:\" (its writer thread opens the store too)");
-  const storeOptions = { path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state };
+  const storeOptions = { path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state, legacyVerp: verpOptions(config.verp) };
   // The checkpointer thread (store/checkpointer.ts) checkpoints: no commit of ours does inline
   // below WRITER_AUTOCHECKPOINT pages.
   const walAutocheckpoint = WRITER_AUTOCHECKPOINT;
@@ -120,10 +122,10 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       mainAnalysis = now;
     },
   });
-  const pipeline = new Pipeline(store, { analyze: analyzer.analyze, attribute: (env) => attributeByVerp(config.verp)(env) });
+  const pipeline = new Pipeline(store, { analyze: analyzer.analyze });
   // The writer thread commits SMTP/LMTP intake's messages and runs the pipeline on them beside
   // the sockets' thread (writer.ts); it is also the processing queue.
-  const writer = new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint, analysis: budget, analyzeWorker });
+  const writer = new WriterThread({ ...storeOptions, walAutocheckpoint, analysis: budget, analyzeWorker });
   const checkpointer = startCheckpointer(config.store.path, config.store.busyTimeoutMs);
   // Store writes: intake's commits (seen here) and the pipeline's (its scheduler's WriteHealth,
   // reported by the writer thread). Health is degraded while either fails.
@@ -205,7 +207,7 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
         intakes.push(createSmtpIntake({ protocol: 'lmtp', listen: config.intake.lmtp, limits: limits(), verp }, { committer: observed(writer) }));
       for (const i of intakes) await i.start();
 
-      if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store: processingStore(store, pipeline) });
+      if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store: processingStore(store, pipeline), verp: () => verpOptions(config.verp) });
       jobs = startJobs(config.jobs, { store, metrics });
       log.info({ addresses: this.addresses() }, 'started');
     },
@@ -243,7 +245,6 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       setLogLevel(config.log.level);
       control?.setLogLevel(config.log.level);
       for (const i of intakes) i.setVerp(verpOptions(config.verp));
-      writer.setVerp(config.verp);
       const needRestart = changed.filter((k) => k !== 'verp' && k !== 'log');
       log.info({ changed, applied: changed.filter((k) => k === 'verp' || k === 'log'), needRestart }, 'reloaded');
     },

@@ -35,7 +35,6 @@ import { PgPipeline } from '../pipeline/postgresql.js';
 import type { AddressStatus, HistoryEntry, MayISend, Stats } from '../store/index.js';
 import { describeUrl, openPgStore, type PgStore } from '../store/postgresql/index.js';
 import type { Envelope, SourceKind } from '../types.js';
-import { attributeByVerp } from '../verp/sign.js';
 import { verpOptions, type Daemon, type DaemonDeps } from './daemon.js';
 
 const log = child('daemon');
@@ -255,6 +254,7 @@ export function createPgDaemon(initial: Config, deps: DaemonDeps = {}): Omit<Dae
           ...(password !== undefined ? { password } : {}),
           applicationName: `rebound ${owner}`,
           state: config.state,
+          legacyVerp: verpOptions(config.verp),
           onIdleError: (err) => log.warn({ err: err.message }, 'store: an idle database connection failed; it is replaced on next use'),
         });
       } catch (err) {
@@ -265,7 +265,7 @@ export function createPgDaemon(initial: Config, deps: DaemonDeps = {}): Omit<Dae
       const warn = await store.durabilityWarning().catch(() => '');
       if (warn) log.warn(warn);
       const s = store;
-      const pipeline = new PgPipeline(s, { attribute: (env) => attributeByVerp(config.verp)(env) });
+      const pipeline = new PgPipeline(s);
       processor = new Scheduler(
         { processPending: (limit) => pipeline.processPending(limit), processIds: (ids) => pipeline.processClaimIds(ids) },
         () => committers.some((c) => Date.now() - c.lastCommitAt < INTAKE_BUSY_MS),
@@ -315,7 +315,7 @@ export function createPgDaemon(initial: Config, deps: DaemonDeps = {}): Omit<Dae
 
       // IMAP: every host may be configured with the same mailboxes; a folder is polled by the
       // holder of its lease only (pgImapStore), the others skip it for that pass.
-      if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store: pgImapStore(s, pipeline, owner) });
+      if (config.imap.mailboxes.length > 0) imap = startImapPolling(config.imap, { store: pgImapStore(s, pipeline, owner), verp: () => verpOptions(config.verp) });
 
       // Housekeeping: prune only. The WAL checkpoint and file backups are SQLite's; PostgreSQL has
       // its own checkpointer, and its backups are pg_dump's or the operator's base backups.

@@ -1,7 +1,7 @@
 /**
  * pipeline/postgresql - the pipeline over the PostgreSQL store (store/postgresql/): what
  * pipeline/run.ts is for SQLite. The store claims messages and writes results in one
- * transaction each; this hands it the planner (plan.ts: analyse, attribute, decide the events)
+ * transaction each; this hands it the planner (plan.ts: analyse, attribute by the envelope, decide the events)
  * and keeps two claims in flight, so that one batch's analyses (here) overlap the other's writes
  * (on the server) - docs/BENCHMARKS.md "PostgreSQL store".
  *
@@ -11,7 +11,7 @@
  */
 import type { ProcessOutcome, ReprocessFilter } from '../store/index.js';
 import { PG_BATCH, type Planner, type PgStore } from '../store/postgresql/index.js';
-import { defaultAnalyze, planMessage, type AnalyzeFn, type AttributeFn } from './plan.js';
+import { defaultAnalyze, planMessage, type AnalyzeFn } from './plan.js';
 import type { PipelineOptions } from './run.js';
 
 /** Claims in flight at once. */
@@ -25,8 +25,7 @@ export class PgPipeline {
     opts: PipelineOptions = {},
   ) {
     const analyze: AnalyzeFn = opts.analyze ?? defaultAnalyze;
-    const attribute: AttributeFn | undefined = opts.attribute;
-    this.plan = (msg) => planMessage(msg, analyze, attribute);
+    this.plan = (msg) => planMessage(msg, analyze);
   }
 
   /** Claim and process up to `limit` pending messages (oldest first, skipping those another daemon

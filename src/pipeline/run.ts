@@ -1,11 +1,11 @@
 /**
  * pipeline/run - the pipeline over stored messages: load each message, plan it (pipeline/plan.ts:
- * analyse, attribute, decide the events; asynchronous, outside any transaction), then commit the
+ * analyse, attribute by the envelope's return paths as intake judged them, decide the events; asynchronous, outside any transaction), then commit the
  * batch's plans through the store in one synchronous transaction (store.commitPlans). The store
  * keeps no pipeline: this is the one place that drives it, for the daemon's scheduler (scheduler.ts), the CLI
  * (reprocess, ingest, poll) and the benches.
  *
- * In: message ids (or "pending", or a reprocess filter), a Store, the analysis and attribution.
+ * In: message ids (or "pending", or a reprocess filter), a Store, the analysis.
  * Out: ProcessOutcome per message; every row ends processed, not-a-bounce or failed(+error).
  * Idempotent: a message that is no longer pending is skipped unless `force` (reprocess), and a
  * forced run replaces the message's events and recomputes the affected addresses.
@@ -13,7 +13,7 @@
 import { DaemonError } from '../errors.js';
 import type { Envelope } from '../types.js';
 import { packRaw, type IngestItem, type ProcessOutcome, type ProcessPlan, type ReprocessFilter, type SaveResult, type Store, type StoredMessage } from '../store/index.js';
-import { defaultAnalyze, planMessage, type AnalyzeFn, type AttributeFn } from './plan.js';
+import { defaultAnalyze, planMessage, type AnalyzeFn } from './plan.js';
 
 /** Messages per transaction. */
 const BATCH = 200;
@@ -21,20 +21,16 @@ const BATCH = 200;
 export interface PipelineOptions {
   /** Replace analyzeMessage (tests feed hand-built Analysis objects through this). */
   analyze?: AnalyzeFn;
-  /** Who a bounce is about according to its envelope (the VERP token; verp/sign.ts attributeByVerp). */
-  attribute?: AttributeFn;
 }
 
 export class Pipeline {
   private readonly analyze: AnalyzeFn;
-  private readonly attribute: AttributeFn | undefined;
 
   constructor(
     readonly store: Store,
     opts: PipelineOptions = {},
   ) {
     this.analyze = opts.analyze ?? defaultAnalyze;
-    this.attribute = opts.attribute;
   }
 
   /** Save and process a batch in one go (CLI ingest, bench): analysis runs before the write
@@ -52,9 +48,9 @@ export class Pipeline {
   }
 
   /** The plan of a message not stored yet: its analysis (this pipeline's, or `analyze`, e.g. a
-   *  worker thread's) and this pipeline's attribution. */
+   *  worker thread's) and its envelope's attribution. */
   planIngest(item: { env: Envelope; raw: Buffer }, analyze?: AnalyzeFn): Promise<ProcessPlan> {
-    return planMessage({ id: 0, raw: item.raw, env: item.env }, analyze ?? this.analyze, this.attribute);
+    return planMessage({ id: 0, raw: item.raw, env: item.env }, analyze ?? this.analyze);
   }
 
   async processMessage(id: number, opts: { force?: boolean } = {}): Promise<ProcessOutcome> {
@@ -88,7 +84,7 @@ export class Pipeline {
         // A pruned finished message keeps its events (reprocessing it would erase them); a pending
         // one without raw bytes becomes 'failed' (planMessage says why) rather than pending for ever.
         else if (msg.raw === null && msg.state !== 'pending') plans.push(skipped(msg));
-        else plans.push(await planMessage(msg, this.analyze, this.attribute));
+        else plans.push(await planMessage(msg, this.analyze));
       }
       // No await from here: the batch's plans commit in one synchronous transaction.
       out.push(...this.store.commitPlans(plans, packs, opts));

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { BackupNotSupportedError, type StoreApi } from '../../src/store/index.js';
 import { collect } from '../support/collect.js';
 import { processing, storeBackends, type OpenOptions, type StoreBackend } from '../support/store-backends.js';
-import type { Analysis, Category, Envelope, MessageType, RecipientResult, Reason } from '../../src/types.js';
+import type { Analysis, Category, Envelope, MessageType, RecipientResult, Reason, ReturnPathVerdict } from '../../src/types.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -318,19 +318,17 @@ function contract(b: StoreBackend): void {
   });
 
   describe('store: attribution by the VERP token', () => {
-    const tokens: Record<string, { address: string; mayChangeState: boolean }> = {
-      'bounces+zoe=x.example@b.example': { address: 'Zoe@X.example', mayChangeState: true },
-      'bounces+forged@b.example': { address: 'victim@x.example', mayChangeState: false },
+    // What intake would have learned at RCPT for each return path (Envelope.returnPaths).
+    const tokens: Record<string, ReturnPathVerdict> = {
+      'bounces+zoe=x.example@b.example': { returnPath: 'bounces+zoe=x.example@b.example', address: 'Zoe@X.example', status: 'unsigned', verified: true, mayChangeState: true },
+      'bounces+forged@b.example': { returnPath: 'bounces+forged@b.example', address: 'victim@x.example', status: 'bad-signature', verified: false, mayChangeState: false },
     };
     const make = async () => {
       const store = await b.open({ clock: () => T0 });
-      const p = processing(store, {
-        analyze: (raw) => JSON.parse(raw.toString('utf8')) as Analysis,
-        attribute: (env) => tokens[env.rcptTo[0] ?? ''] ?? null,
-      });
+      const p = processing(store, { analyze: (raw) => JSON.parse(raw.toString('utf8')) as Analysis });
       return { store, p };
     };
-    const env = (rcpt: string): Envelope => ({ source: 'smtp', origin: '', mailFrom: '', rcptTo: [rcpt], receivedAt: T0 });
+    const env = (rcpt: string): Envelope => ({ source: 'smtp', origin: '', mailFrom: '', rcptTo: [rcpt], receivedAt: T0, returnPaths: tokens[rcpt] ? [tokens[rcpt]] : [] });
     let n = 0;
     const save = (store: StoreApi, rcpt: string, results: ReturnType<typeof rr>[]) =>
       store.saveMessage(env(rcpt), Buffer.from(JSON.stringify(analysis('bounce', results)) + ' '.repeat(++n)));
