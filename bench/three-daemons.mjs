@@ -160,7 +160,7 @@ try {
   // The reference: SQLite fed the same messages, same envelopes, in PostgreSQL's fold order.
   const order = (
     await c.query(
-      `SELECT m.id::int, m.stored_at::float8 AS stored_at, m.received_at::float8 AS received_at, m.source, m.origin, m.mail_from, m.rcpt_to, m.sha256
+      `SELECT m.id::int, m.stored_at::float8 AS stored_at, m.received_at::float8 AS received_at, m.source, m.origin, m.mail_from, m.rcpt_to, m.return_paths, m.sha256
          FROM messages m LEFT JOIN (SELECT message_id, min(id) AS e FROM events GROUP BY message_id) e ON e.message_id = m.id
         ORDER BY m.stored_at, e.e NULLS LAST, m.id`,
     )
@@ -169,12 +169,9 @@ try {
   const { openStore } = await dist('store/index.js');
   const { Pipeline } = await dist('pipeline/run.js');
   const { sqliteStoreApi } = await dist('store/open.js');
-  const { attributeByVerp } = await dist('verp/sign.js');
-  const { configFromObject } = await dist('config/load.js');
-  const verp = configFromObject({ verp: { domains: [VERP_DOMAIN] } }).verp;
   let t = 0;
   const lite = openStore({ path: ':memory:', clock: () => t });
-  const pipeline = new Pipeline(sqliteStoreApi(lite), { attribute: (env) => attributeByVerp(verp)(env) });
+  const pipeline = new Pipeline(sqliteStoreApi(lite));
   const rawByHash = new Map();
   for (let i = 0; i < N; i++) {
     const b = Buffer.from(wire(i), 'latin1');
@@ -182,7 +179,7 @@ try {
   }
   for (const r of order) {
     t = r.stored_at;
-    lite.saveMessage({ source: r.source, origin: r.origin, mailFrom: r.mail_from, rcptTo: JSON.parse(r.rcpt_to), receivedAt: r.received_at }, rawByHash.get(r.sha256));
+    lite.saveMessage({ source: r.source, origin: r.origin, mailFrom: r.mail_from, rcptTo: JSON.parse(r.rcpt_to), receivedAt: r.received_at, returnPaths: JSON.parse(r.return_paths) }, rawByHash.get(r.sha256));
   }
   await pipeline.processPending();
   const expected = [...lite.exportAddresses()];

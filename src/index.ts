@@ -5,7 +5,8 @@
  */
 export { encodeVerp, decodeVerp, stripWrappers, DEFAULT_VERP } from './verp/verp.js';
 export type { VerpOptions, DecodedVerp } from './verp/verp.js';
-export { signReturnPath, verifyReturnPath, checkReturnPath, envelopeRecipients } from './verp/sign.js';
-export type { SignOptions, CheckOptions, VerpKey, VerifyResult, VerifyStatus, RcptDecision, EnvelopeRecipient } from './verp/sign.js';
+export { signReturnPath, verifyReturnPath, checkReturnPath, learnReturnPaths } from './verp/sign.js';
+export type { SignOptions, CheckOptions, VerpKey, VerifyResult, VerifyStatus, RcptDecision } from './verp/sign.js';
+export type { ReturnPathVerdict } from './types.js';
 export { DaemonError, isTemporary } from './errors.js';
 export type { ErrorCode } from './errors.js';

@@ -158,6 +158,36 @@ export interface Analysis {
 /** Where a stored message came from. */
 export type SourceKind = 'smtp' | 'lmtp' | 'imap' | 'file' | 'stdin';
 
+/** What a return path's VERP token is worth (verp/sign.ts verifyReturnPath decides it). */
+export const VERIFY_STATUSES = [
+  'valid', // signed with a known key, not expired
+  'expired', // signature good, expiry day passed
+  'bad-signature', // tag present, MAC does not match
+  'unknown-key', // tag names a key we do not have
+  'unsigned', // plain VERP or bare prefix: no tag at all
+  'not-ours', // not at a bounce domain, or no prefix
+] as const;
+export type VerifyStatus = (typeof VERIFY_STATUSES)[number];
+
+/**
+ * What intake learned from one envelope recipient (a return path of ours, or not): decoded and
+ * judged once, when the message arrived, with the verp.* config in force then (verp/sign.ts
+ * learnReturnPaths; SMTP/LMTP keep their RCPT decision). The pipeline attributes from it and never
+ * decodes the token again, so a key removed later does not turn yesterday's verified bounce
+ * into a forgery.
+ */
+export interface ReturnPathVerdict {
+  /** The envelope recipient it is about (an entry of Envelope.rcptTo). */
+  returnPath: string;
+  /** The address the VERP token names; '' when it names none. */
+  address: string;
+  status: VerifyStatus;
+  /** Valid, or unsigned where verp.requireSignature was off. */
+  verified: boolean;
+  /** May a bounce at this return path change address state: verified, or verp.allowUnverifiedState. */
+  mayChangeState: boolean;
+}
+
 /** A message as received, before it is stored. */
 export interface Envelope {
   source: SourceKind;
@@ -167,4 +197,11 @@ export interface Envelope {
   rcptTo: string[];
   /** When it reached us (ms since epoch). */
   receivedAt: number;
+  /**
+   * What intake learned from rcptTo's return paths, one entry per recipient it judged ([] when
+   * there is none to judge: files, stdin). Absent only for a message stored before intake kept
+   * it (schema < 8: the store judges those on read, store/messages.ts) or an envelope a
+   * library caller built without it (then no token is trusted: the report alone decides).
+   */
+  returnPaths?: ReturnPathVerdict[];
 }

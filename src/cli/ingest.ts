@@ -29,7 +29,7 @@
  */
 import type { Command } from 'commander';
 import { defaultThreads, startAnalyzePool, type AnalyzePool } from '../pipeline/analyze-pool.js';
-import { readInputs } from '../intake/file.js';
+import { fileEnvelope, readInputs } from '../intake/file.js';
 import { decodeContextOf } from '../pipeline/plan.js';
 import type { Pipeline } from '../pipeline/run.js';
 import type { IngestItem, ProcessOutcome, ProcessPlan } from '../store/index.js';
@@ -116,7 +116,7 @@ export function register(program: Command): void {
       if (threads !== 'auto' && (!Number.isInteger(threads) || threads < 0 || threads > 64))
         throw new UsageError(`--threads: expected 'auto' or 0-64, got ${JSON.stringify(opts.threads)}`);
       const showBar = opts.progress !== false && process.stderr.isTTY === true;
-      summary = await withStoreApi(opts, (store, config) => ingest(pipelineFor(store, config), paths, { batch, threads, progress: showBar, signal: stop.signal }));
+      summary = await withStoreApi(opts, (store) => ingest(pipelineFor(store), paths, { batch, threads, progress: showBar, signal: stop.signal }));
     } catch (err) {
       throw ingestFailure(err, stdin);
     } finally {
@@ -255,8 +255,7 @@ export async function ingest(pipeline: Pipeline, paths: string[], how: IngestHow
         doneBytes += item.bytes;
       } else {
         s.messages++;
-        const stdin = item.source === '-' || item.source.startsWith('-#');
-        const env: Envelope = { source: stdin ? 'stdin' : 'file', origin: item.source, mailFrom: '', rcptTo: [], receivedAt: now() };
+        const env = fileEnvelope(item.source, now());
         // A message stored and processed before (a re-run, a resumed backfill) is not analysed again.
         const check = (await store.ingestChecks([item.raw]))[0]!;
         if (!pool && !check.done && (threads === 'auto' ? s.messages > POOL_AFTER : threads > 0)) {

@@ -5,7 +5,8 @@
  * file, or the PostgreSQL store of store.backend/store.url), with no branch on the backend.
  *
  * Config keys: store.backend; store.path (overridden by --db), store.busyTimeoutMs; or store.url,
- * store.tls, store.tlsCa and the password (PostgreSQL); state.*. The file comes from
+ * store.tls, store.tlsCa and the password (PostgreSQL); state.*; verp.* (judges the return paths
+ * of messages stored before intake kept its verdicts: store/messages.ts). The file comes from
  * -c, else $REBOUND_CONFIG, else the built-in defaults. A relative store.path is relative to the
  * current directory, as for the daemon. Commands open the same file as a running daemon; WAL and
  * the busy timeout make that safe, and each command's writes are short transactions.
@@ -49,7 +50,7 @@ export async function openStoreApiFromCli(
     const path = opts.db !== undefined && opts.db !== '' ? opts.db : config.store.path;
     // A query run from the wrong directory must not quietly create an empty ./data/rebound.db.
     if (how.mustExist && !existsSync(path)) throw new Error(`no database at ${resolve(path)} (give --db PATH, or store.path in the config)`);
-    o = { backend: 'sqlite', path, busyTimeoutMs: config.store.busyTimeoutMs, readonly: how.readonly ?? false, state };
+    o = { backend: 'sqlite', path, busyTimeoutMs: config.store.busyTimeoutMs, readonly: how.readonly ?? false, state, legacyVerp: config.verp };
   }
   return { store: await openStoreApi(o), config };
 }
@@ -83,5 +84,6 @@ async function pgOptions(config: Config, how: { readonly?: boolean; applicationN
     applicationName: how.applicationName ?? 'rebound cli',
     readonly: how.readonly ?? false,
     state: { suspendHours: config.state.suspendHours, escalation: { ...config.state.escalation } },
+    legacyVerp: config.verp,
   };
 }

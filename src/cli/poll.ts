@@ -18,6 +18,7 @@ import { hostname } from 'node:os';
 import type { ImapMailboxConfig } from '../config/schema.js';
 import { errorText, pollMailbox, type PollResult } from '../intake/imap.js';
 import { imapPollStore, saveMailboxHealth, type ImapPollStore } from '../jobs/poll-imap.js';
+import type { CheckOptions } from '../verp/sign.js';
 import { addStoreOptions, withStoreApi, type StoreCliOptions } from './open-store.js';
 import { UsageError } from './args.js';
 import { pipelineFor } from './pipeline-for.js';
@@ -48,7 +49,8 @@ export function register(program: Command): void {
     const failures = await withStoreApi(opts, async (store, config) =>
       // A folder is read under this process's lease, as a daemon reads it (PostgreSQL: the daemons
       // skip it meanwhile).
-      runPoll(config.imap.mailboxes, imapPollStore(store, pipelineFor(store, config), `${hostname()}:${process.pid} (rebound poll)`), {
+      runPoll(config.imap.mailboxes, imapPollStore(store, pipelineFor(store), `${hostname()}:${process.pid} (rebound poll)`), {
+        verp: config.verp,
         mailbox: opts.mailbox,
         untilEmpty: Boolean(opts.untilEmpty),
         maxMessages: count(opts.maxMessages, '--max-messages'),
@@ -78,6 +80,8 @@ export interface RunPollOptions {
   batchSize?: number;
   json?: boolean;
   progress?: boolean;
+  /** verp.*: judges the fetched messages' return paths (intake/imap-session.ts). */
+  verp?: CheckOptions;
   write: (s: string) => void;
   warn: (s: string) => void;
 }
@@ -110,6 +114,7 @@ async function runPoll(mailboxes: readonly ImapMailboxConfig[], store: ImapPollS
         passStarted = Date.now();
         const r = await pollMailbox(cfg, {
           store,
+          verp: o.verp,
           batchSize: o.batchSize,
           maxMessages: o.maxMessages,
           maxRunSeconds: o.maxRunSeconds,

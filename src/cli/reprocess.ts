@@ -41,7 +41,7 @@ export function register(program: Command): void {
       .option('--json', 'one JSON outcome per message'),
   ).action(async (opts: ReprocessOpts) => {
     const filter = buildFilter(opts);
-    const outcomes = await withStoreApi(opts, (store, config) => pipelineFor(store, config).reprocess(filter), { mustExist: true });
+    const outcomes = await withStoreApi(opts, (store) => pipelineFor(store).reprocess(filter), { mustExist: true });
     if (opts.json) for (const o of outcomes) process.stdout.write(`${JSON.stringify(o)}\n`);
     const by: Record<string, number> = {};
     for (const o of outcomes) by[o.skipped ? 'skipped' : o.state] = (by[o.skipped ? 'skipped' : o.state] ?? 0) + 1;

@@ -20,6 +20,22 @@ import type { AnalysisStats } from '../pipeline/analyze-pool.js';
 import type { Pipeline } from '../pipeline/run.js';
 import type { WriteState } from '../pipeline/scheduler.js';
 import type { StoreApi, StoreOptions } from '../store/index.js';
+import type { CheckOptions } from '../verp/sign.js';
+
+/** The VERP slice as intake's RCPT check wants it, and as a store judges the return paths of
+ *  rows stored before intake kept its verdicts (legacyVerp). */
+export function verpOptions(cfg: Config['verp']): CheckOptions {
+  return {
+    domains: cfg.domains,
+    prefix: cfg.prefix,
+    delimiter: cfg.delimiter,
+    equals: cfg.equals,
+    keys: cfg.keys,
+    maxAgeDays: cfg.maxAgeDays,
+    requireSignature: cfg.requireSignature,
+    allowUnverifiedState: cfg.allowUnverifiedState,
+  };
+}
 
 /** What the daemon hands a backend when it builds it. */
 export interface BackendDeps {
@@ -58,8 +74,6 @@ export interface DaemonBackend {
   control(needs: ControlNeeds): ControlSource;
   /** Housekeeping: the jobs this backend runs (the WAL checkpoint and file backups are SQLite's). */
   jobs(cfg: Config['jobs']): Config['jobs'];
-  /** SIGHUP: the new config, for what the backend keeps of it (its processing thread's VERP keys). */
-  reload(config: Config): void;
   /** After the listeners have stopped and their messages are answered: finish the batch in
    *  flight (what is left stays pending) and stop the backend's threads. */
   drain(): Promise<void>;

@@ -24,7 +24,6 @@
 import { child, setLogLevel } from '../log.js';
 import type { Config } from '../config/schema.js';
 import { createSmtpIntake, type SmtpIntake } from '../intake/smtp.js';
-import { attributeByVerp, type CheckOptions } from '../verp/sign.js';
 import { startControl, type ControlHandle } from '../control/server.js';
 import { metrics, startMetricsHttp } from '../metrics.js';
 import { imapPollStore, startImapPolling, type ImapPolling } from '../jobs/poll-imap.js';
@@ -34,24 +33,13 @@ import { startJobs, type JobsHandle } from '../jobs/schedule.js';
 import { countAbandoned, emptyAnalysisStats, poolAnalyzer, type AnalysisStats } from '../pipeline/analyze-pool.js';
 import { WriteHealth, type WriteState } from '../pipeline/scheduler.js';
 import type { Committer } from '../intake/group-commit.js';
-import type { BackendDeps, DaemonBackend } from './backend.js';
+import { verpOptions, type BackendDeps, type DaemonBackend } from './backend.js';
 import { sqliteBackend } from './backends/sqlite.js';
 import { postgresqlBackend } from './backends/postgresql.js';
 
 const log = child('daemon');
 
-/** The VERP slice as intake's RCPT check wants it. */
-export function verpOptions(cfg: Config['verp']): CheckOptions {
-  return {
-    domains: cfg.domains,
-    prefix: cfg.prefix,
-    delimiter: cfg.delimiter,
-    equals: cfg.equals,
-    keys: cfg.keys,
-    maxAgeDays: cfg.maxAgeDays,
-    requireSignature: cfg.requireSignature,
-  };
-}
+export { verpOptions };
 
 /** The health entry for store writes: ok while intake and pipeline commits succeed. */
 export function writesHealth(intake: WriteState, pipeline: WriteState): { ok: boolean; detail: string } {
@@ -114,11 +102,11 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
     },
   });
   // The VERP token of the envelope names the address first, the report second; a token whose
-  // signature failed changes no state unless verp.allowUnverifiedState (pipeline/plan.ts).
-  // The hook reads `config`, so SIGHUP applies to it.
-  const backend = backendFor(config, {
-    pipeline: (store) => new Pipeline(store, { analyze: analyzer.analyze, attribute: (env) => attributeByVerp(config.verp)(env) }),
-  });
+  // signature failed changes no state unless verp.allowUnverifiedState (pipeline/plan.ts). Intake
+  // judges the tokens (RCPT, IMAP's envelope) with the config of the moment, so SIGHUP applies
+  // from the next message on; the store judges rows stored before it kept verdicts (legacyVerp,
+  // given by each backend at open).
+  const backend = backendFor(config, { pipeline: (store) => new Pipeline(store, { analyze: analyzer.analyze }) });
   // Store writes: intake's commits (seen here) and the pipeline's (the backend's). Health is
   // degraded while either fails.
   const intakeWrites = new WriteHealth();
@@ -199,9 +187,13 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       for (const i of intakes) await i.start();
 
       // Every host may be configured with the same mailboxes: a folder is polled under this host's
-      // lease only (on PostgreSQL the others skip it for that pass).
+      // lease only (on PostgreSQL the others skip it for that pass). Each pass judges the return
+      // paths with the verp.* of the moment (SIGHUP).
       if (config.imap.mailboxes.length > 0)
-        imap = startImapPolling(config.imap, { store: imapPollStore(backend.store(), backend.pipeline(), `${hostname()}:${process.pid}`) });
+        imap = startImapPolling(config.imap, {
+          store: imapPollStore(backend.store(), backend.pipeline(), `${hostname()}:${process.pid}`),
+          verp: () => verpOptions(config.verp),
+        });
       jobs = startJobs(backend.jobs(config.jobs), { store: backend.store(), metrics });
       log.info({ addresses: this.addresses() }, 'started');
     },
@@ -238,7 +230,6 @@ export function createDaemon(initial: Config, deps: DaemonDeps = {}): Daemon {
       setLogLevel(config.log.level);
       control?.setLogLevel(config.log.level);
       for (const i of intakes) i.setVerp(verpOptions(config.verp));
-      backend.reload(config);
       const needRestart = changed.filter((k) => k !== 'verp' && k !== 'log');
       log.info({ changed, applied: changed.filter((k) => k === 'verp' || k === 'log'), needRestart }, 'reloaded');
     },

@@ -9,12 +9,12 @@
  * interleaved with intake's.
  *
  * In (from writer.ts): {type:'save', items:[{seq, env, offset, length}], bytes} | {type:'process', ids, source} |
- * {type:'sweep'} | {type:'verp', verp} (SIGHUP) | {type:'stop'}.
+ * {type:'sweep'} | {type:'stop'}.
  * Out: {type:'saved', results:[{seq, id, duplicate} | {seq, error}]} once the batch is durable |
  * {type:'done', outcomes, items:[{source, at}], sweep?:{messages, seconds}} per pipeline batch | {type:'error', message} |
  * {type:'writes', state} when the pipeline's writes start or stop failing (WriteHealth) |
  * {type:'analysis', stats} when a message's analysis was abandoned (AnalysisStats) | {type:'stopped'}.
- * Config keys: store.path, store.busyTimeoutMs, state.*, verp.*, analysis.* (passed in workerData).
+ * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (the store's legacyVerp), analysis.* (passed in workerData).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { poolAnalyzer } from '../pipeline/analyze-pool.js';
@@ -22,7 +22,6 @@ import { child } from '../log.js';
 import { openStore, type StoreOptions } from '../store/index.js';
 import { sqliteStoreApi } from '../store/open.js';
 import { Pipeline } from '../pipeline/run.js';
-import { attributeByVerp, type CheckOptions } from '../verp/sign.js';
 import { GroupCommitter } from '../intake/group-commit.js';
 import { INTAKE_BUSY_MS, Scheduler, reportable, WriteHealth } from '../pipeline/scheduler.js';
 import { DaemonError, isTemporary } from '../errors.js';
@@ -42,18 +41,15 @@ type Job =
   | { type: 'save'; items: SaveItem[]; bytes: Uint8Array }
   | { type: 'process'; ids: number[]; source: SourceKind }
   | { type: 'sweep' }
-  | { type: 'verp'; verp: VerpSlice }
   | { type: 'stop' };
 
 const port = parentPort;
 if (!port) throw new Error('daemon/writer-thread must run in a worker thread');
 const log = child('analysis');
 
-// Functions do not cross threads: the VERP attribute hook is rebuilt here from the config slice.
-type VerpSlice = CheckOptions & { allowUnverifiedState?: boolean };
-const data = workerData as StoreOptions & { verp: VerpSlice; analysis: { deadlineMs: number; heapMb: number } };
-const { verp: initialVerp, analysis: budget, ...storeOptions } = data;
-let attribute = attributeByVerp(initialVerp);
+// Intake judged the return paths (Envelope.returnPaths): the pipeline here needs no VERP config.
+const data = workerData as StoreOptions & { analysis: { deadlineMs: number; heapMb: number } };
+const { analysis: budget, ...storeOptions } = data;
 // Parsing and classification in a worker of their own, with a deadline and a heap cap: this
 // thread commits intake's messages, and no message may hold those commits (or the messages
 // behind it) up. An abandoned message is stored marked failed with the reason (planMessage).
@@ -63,11 +59,10 @@ const analyzer = poolAnalyzer(budget, {
     port.postMessage({ type: 'analysis', stats: analyzer.stats() });
   },
 });
-// Through a variable, so that a SIGHUP's new VERP keys apply here too ({type:'verp'}).
 const store = openStore(storeOptions);
 // The one pipeline (pipeline/run.ts) over this connection; intake's group commit below keeps the
 // synchronous store itself (the acknowledgement path).
-const pipeline = new Pipeline(sqliteStoreApi(store), { analyze: analyzer.analyze, attribute: (env) => attribute(env) });
+const pipeline = new Pipeline(sqliteStoreApi(store), { analyze: analyzer.analyze });
 
 let committer: GroupCommitter;
 const scheduler = new Scheduler(
@@ -135,9 +130,6 @@ port.on('message', (job: Job) => {
       return;
     case 'sweep':
       scheduler.sweepPending();
-      return;
-    case 'verp':
-      attribute = attributeByVerp(job.verp);
       return;
     case 'stop':
       stopping = true;

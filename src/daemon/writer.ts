@@ -8,7 +8,7 @@
  * In: (envelope, raw bytes, done) per message; ids to process; SIGHUP's VERP slice.
  * Out: done(null, {id, duplicate}) once durable, or done(err) - 451 upstream. Outcomes of the
  * pipeline go to the metrics of this thread (recordOutcomes).
- * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (passed to the thread).
+ * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (the legacy rows' judge, passed to the thread).
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
@@ -18,6 +18,7 @@ import { child } from '../log.js';
 import { recordOutcomes, WriteHealth, type QueuedItem, type ReportedOutcome, type SweepReport, type WriteState } from '../pipeline/scheduler.js';
 import type { Envelope, SourceKind } from '../types.js';
 import type { SaveItem, SaveResultMsg } from './writer-thread.js';
+import type { CheckOptions } from '../verp/sign.js';
 import { countAbandoned, emptyAnalysisStats, type AnalysisStats } from '../pipeline/analyze-pool.js';
 
 const log = child('daemon');
@@ -51,7 +52,7 @@ export class WriterThread implements Committer {
       path: string;
       busyTimeoutMs: number;
       state: Config['state'];
-      verp: Config['verp'];
+      legacyVerp?: CheckOptions;
       walAutocheckpoint?: number;
       analysis: { deadlineMs: number; heapMb: number };
     },
@@ -151,12 +152,6 @@ export class WriterThread implements Committer {
 
   sweepPending(): void {
     this.worker.postMessage({ type: 'sweep' });
-  }
-
-  /** SIGHUP: the thread's VERP attribution follows the new keys. */
-  setVerp(verp: Config['verp']): void {
-    this.storeOptions.verp = verp;
-    this.worker.postMessage({ type: 'verp', verp });
   }
 
   /** After the listeners have stopped: what was sent is answered, the pipeline batch finishes. */

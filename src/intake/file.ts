@@ -19,9 +19,20 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Envelope } from '../types.js';
 import { isMbox, MboxSplitter, splitMbox } from './mbox.js';
 
 export { isMbox, splitMbox };
+
+/**
+ * The envelope of a message read from a file or stdin (`source` as readInputs names it: '-' and
+ * '-#n' are stdin). No SMTP transaction happened here, so there is no envelope recipient whose
+ * token could be judged: intake learned nothing, which is stored as such ([]), not as unknown.
+ */
+export function fileEnvelope(source: string, receivedAt: number): Envelope {
+  const stdin = source === '-' || source.startsWith('-#');
+  return { source: stdin ? 'stdin' : 'file', origin: source, mailFrom: '', rcptTo: [], receivedAt, returnPaths: [] };
+}
 
 /** A buffer whose only line ending is CR, with LF instead; any other buffer as it is. */
 export function crOnlyToLf(raw: Buffer): Buffer {

@@ -2,14 +2,15 @@
  * intake/imap-session - what every IMAP connection of a mailbox shares: the imapflow client as
  * configured (TLS mode, timeouts, IDLE), how the mailbox is named in logs and errors (never the
  * password), imapflow's failures as one DaemonError, and the envelope of a fetched message read
- * from the delivery headers its final MTA added.
- * Config keys: imap.mailboxes[].host, port, tls, user, password, name.
+ * from the delivery headers its final MTA added, with what its return paths are worth.
+ * Config keys: imap.mailboxes[].host, port, tls, user, password, name; verp.* (the return paths).
  */
 import { ImapFlow } from 'imapflow';
 import { decodeEncodedWords, textFromBinary } from '../address/text.js';
 import type { ImapMailboxConfig } from '../config/schema.js';
 import { DaemonError } from '../errors.js';
 import type { Envelope } from '../types.js';
+import { learnReturnPaths, type CheckOptions } from '../verp/sign.js';
 
 /** "name (user@host:port)" - how a mailbox is named in every log line and error; no password. */
 export function describeMailbox(cfg: ImapMailboxConfig): string {
@@ -94,9 +95,11 @@ function addressOf(v: string): string {
 /**
  * The envelope an SMTP intake would have seen, recovered from the delivery headers the final MTA
  * added: Return-Path (RFC 5321 4.4) and Delivered-To / X-Original-To / Envelope-To (the VERP
- * address the bounce was sent to; Postfix and Exim write these, Dovecot LDA keeps them).
+ * address the bounce was sent to; Postfix and Exim write these, Dovecot LDA keeps them). Their
+ * VERP tokens are judged here, once, as of `receivedAt` with `verp` (the config of the pass):
+ * without `verp` (a caller with no bounce domains) none is ours and nothing is learned.
  */
-export function envelopeFromHeaders(raw: Buffer, origin: string, receivedAt: number): Envelope {
+export function envelopeFromHeaders(raw: Buffer, origin: string, receivedAt: number, verp?: CheckOptions): Envelope {
   const lines = headerBlock(raw).split(/\r?\n/);
   let mailFrom = '';
   const rcpt: string[] = [];
@@ -112,5 +115,5 @@ export function envelopeFromHeaders(raw: Buffer, origin: string, receivedAt: num
       }
     }
   }
-  return { source: 'imap', origin, mailFrom, rcptTo: rcpt, receivedAt };
+  return { source: 'imap', origin, mailFrom, rcptTo: rcpt, receivedAt, returnPaths: verp ? learnReturnPaths(rcpt, verp, receivedAt) : [] };
 }

@@ -29,6 +29,7 @@ import type { Logger } from '../log.js';
 import type { MessageState, Store } from '../store/index.js';
 import type { Pipeline } from '../pipeline/run.js';
 import type { Envelope } from '../types.js';
+import type { CheckOptions } from '../verp/sign.js';
 import { describeMailbox, envelopeFromHeaders, imapError, newClient } from './imap-session.js';
 import { batchesOf, newMessages, noWindows, uidSet, UID_WINDOW } from './imap-windows.js';
 
@@ -108,6 +109,8 @@ export interface PollOptions {
   uidWindow?: number;
   maxRunSeconds?: number;
   clock?: () => number;
+  /** The verp.* config the envelopes' return paths are judged with (imap-session.ts envelopeFromHeaders). */
+  verp?: CheckOptions;
 }
 
 
@@ -308,7 +311,7 @@ export async function pollMailbox(cfg: ImapMailboxConfig, opts: PollOptions): Pr
           const items = msgs.map((m) => {
             const internal = m.internalDate ? new Date(m.internalDate).getTime() : NaN;
             const receivedAt = Number.isFinite(internal) ? Math.min(internal, now) : now;
-            return { env: envelopeFromHeaders(m.source!, `${cfg.name}/${folder}/${uidValidity}/${m.uid}`, receivedAt), raw: m.source! };
+            return { env: envelopeFromHeaders(m.source!, `${cfg.name}/${folder}/${uidValidity}/${m.uid}`, receivedAt, opts.verp), raw: m.source! };
           });
           // With leases: still ours? (Renewed; a host that stalled past its lease stops here,
           // before committing what the new holder may be fetching too.)

@@ -10,7 +10,9 @@
  * options and two callbacks and decide only what is ours:
  * RCPT (onRcptTo): only return paths at a configured bounce domain with the VERP prefix (verp/sign.ts
  * checkReturnPath): anything else 550 5.1.1 (never a relay); bad/expired signature 550 5.7.1 when
- * verp.requireSignature, else accepted and logged unverified.
+ * verp.requireSignature, else accepted and logged unverified. The decision of every accepted RCPT
+ * (the address the token names, its verdict) goes into the envelope (Envelope.returnPaths), is
+ * stored with the message, and is what the pipeline attributes by: the token is decoded once, here.
  * DATA (onData): kept up to intake.smtp.maxMessageBytes; past it the bytes already held are dropped,
  * the rest is only counted and the answer is 552 (so memory stays within maxClients x
  * maxMessageBytes); otherwise committed through a Committer (group commit, group-commit.ts or the
@@ -41,8 +43,8 @@ import { domainToASCII } from 'node:url';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { DaemonError, isTemporary } from '../errors.js';
 import { child, type Logger } from '../log.js';
-import type { Envelope } from '../types.js';
-import { checkReturnPath, type CheckOptions, type RcptDecision } from '../verp/sign.js';
+import type { Envelope, ReturnPathVerdict } from '../types.js';
+import { checkReturnPath, learnReturnPaths, verdictOf, type CheckOptions, type RcptDecision } from '../verp/sign.js';
 import { listen as listenOn, listenUnix } from '../unix-socket.js';
 import type { Committer } from './group-commit.js';
 import { peerOf, SessionClocks } from './smtp-sessions.js';
@@ -118,8 +120,14 @@ interface Transaction {
   accepted: number;
   /** The accepted recipients, each once, in the form that matched our rules (the envelope's). */
   rcpts: string[];
-  /** Recipients accepted with a missing/bad signature (signatures not required). */
-  unverified: string[];
+  /** What RCPT decided for each of rcpts (same order), kept for the pipeline. */
+  verdicts: ReturnPathVerdict[];
+}
+
+/** Recipients accepted with a missing/bad signature (signatures not required), for the log line. */
+function unverifiedOf(t: Transaction): string[] | undefined {
+  const u = t.verdicts.filter((v) => !v.verified).map((v) => v.returnPath);
+  return u.length > 0 ? u : undefined;
 }
 
 /** An smtp-server reply: the message becomes the reply text after the code. */
@@ -207,10 +215,12 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
       return cb(reply(d.code, `${d.enhanced} <${rcpt}>: ${d.text}`));
     }
     let t = transactions.get(session.envelope);
-    if (!t) transactions.set(session.envelope, (t = { accepted: 0, rcpts: [], unverified: [] }));
+    if (!t) transactions.set(session.envelope, (t = { accepted: 0, rcpts: [], verdicts: [] }));
     t.accepted++;
-    if (!t.rcpts.some((r) => r.toLowerCase() === rcpt.toLowerCase())) t.rcpts.push(rcpt);
-    if (!d.verified) t.unverified.push(rcpt);
+    if (!t.rcpts.some((r) => r.toLowerCase() === rcpt.toLowerCase())) {
+      t.rcpts.push(rcpt);
+      t.verdicts.push(verdictOf(rcpt, d, verp));
+    }
     cb();
   }
 
@@ -242,7 +252,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
       pace.dataDeadline = started + commandTimeout;
     }
     // (smtp-server starts DATA only after an accepted RCPT, which created the entry.)
-    const t = transactions.get(session.envelope) ?? { accepted: session.envelope.rcptTo.length, rcpts: session.envelope.rcptTo.map((r) => r.address), unverified: [] };
+    const t = transactions.get(session.envelope) ?? fallback(session);
     let chunks: Buffer[] = [];
     let size = 0;
     stream.on('data', (c: Buffer) => {
@@ -288,6 +298,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
         mailFrom: from,
         rcptTo: rcpts,
         receivedAt: now(),
+        returnPaths: t.verdicts,
       };
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       chunks = [];
@@ -296,7 +307,7 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
           // Reply first, log after: the rest of the batch's replies do not wait for log lines.
           answer(`2.0.0 Ok: stored as ${r.id}${r.duplicate ? ' (duplicate)' : ''}`);
           log.info(
-            { ...base, id: r.id, outcome: r.duplicate ? 'duplicate' : 'stored', unverified: t.unverified.length ? t.unverified : undefined, ms: Date.now() - started },
+            { ...base, id: r.id, outcome: r.duplicate ? 'duplicate' : 'stored', unverified: unverifiedOf(t), ms: Date.now() - started },
             'message accepted',
           );
           return;
@@ -306,6 +317,12 @@ export function createSmtpIntake(opts: SmtpIntakeOptions, deps: SmtpIntakeDeps):
         answer(reply(451, isTemporary(err) ? '4.3.0 Error: temporary failure, try again later' : '4.3.0 Error: local error, try again later'));
       });
     });
+  }
+
+  /** The transaction of a DATA without an entry (smtp-server starts DATA only after an accepted RCPT). */
+  function fallback(session: SMTPServerSession): Transaction {
+    const rcpts = session.envelope.rcptTo.map((r) => r.address);
+    return { accepted: rcpts.length, rcpts, verdicts: learnReturnPaths(rcpts, verp, now()) };
   }
 
   /** 421 and close one session (smtp-server's send(421) closes the connection). */

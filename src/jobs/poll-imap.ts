@@ -24,6 +24,7 @@ import { child, type Logger } from '../log.js';
 import { DaemonError } from '../errors.js';
 import type { Pipeline } from '../pipeline/run.js';
 import type { Store, StoreApi } from '../store/index.js';
+import type { CheckOptions } from '../verp/sign.js';
 
 /** The store as the poll job and `rebound poll` use it: the poller's part plus the health table
  *  (SQLite answers at once, PostgreSQL later). */
@@ -141,6 +142,8 @@ export interface ImapPollingDeps {
   backoff?: { minMs: number; maxMs: number };
   /** Run a pass right after start (default true), instead of waiting for the first cron tick. */
   runAtStart?: boolean;
+  /** The verp.* config each pass judges return paths with, asked per pass so SIGHUP applies. */
+  verp?: () => CheckOptions;
 }
 
 type Trigger = 'start' | 'schedule' | 'idle' | 'retry' | 'manual';
@@ -157,7 +160,7 @@ class MailboxRunner {
 
   constructor(
     readonly cfg: ImapMailboxConfig,
-    private readonly deps: Required<Pick<ImapPollingDeps, 'clock' | 'backoff'>> & { store: ImapPollStore },
+    private readonly deps: Required<Pick<ImapPollingDeps, 'clock' | 'backoff'>> & Pick<ImapPollingDeps, 'verp'> & { store: ImapPollStore },
     private readonly log: Logger,
   ) {
     this.h = {
@@ -264,7 +267,7 @@ class MailboxRunner {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     try {
-      const r = await pollMailbox(this.cfg, { store: this.deps.store, log: this.log, signal: this.abort.signal, clock: this.deps.clock });
+      const r = await pollMailbox(this.cfg, { store: this.deps.store, log: this.log, signal: this.abort.signal, clock: this.deps.clock, verp: this.deps.verp?.() });
       this.h.lastSuccessAt = this.deps.clock();
       this.h.consecutiveFailures = 0;
       this.h.nextRetryAt = null;
@@ -320,7 +323,7 @@ export function startImapPolling(config: { mailboxes: readonly ImapMailboxConfig
     (cfg) =>
       new MailboxRunner(
         cfg,
-        { store: deps.store, clock: deps.clock ?? Date.now, backoff: deps.backoff ?? { minMs: 30_000, maxMs: 30 * 60_000 } },
+        { store: deps.store, clock: deps.clock ?? Date.now, backoff: deps.backoff ?? { minMs: 30_000, maxMs: 30 * 60_000 }, verp: deps.verp },
         log.child({ mailbox: cfg.name }),
       ),
   );

@@ -36,17 +36,24 @@ export function decodeContextOf(env: Envelope): DecodeContext {
 
 /**
  * Who a bounce is about according to its envelope: the VERP token of the return path it was sent
- * to (verp/sign.ts attributeByVerp), and whether that token may change state (a bad or expired
- * signature may not, unless verp.allowUnverifiedState). null: no token (files, IMAP without one).
+ * to, as intake judged it when the message arrived (Envelope.returnPaths; never decoded again
+ * here), and whether that token may change state (a bad or expired signature may not, unless
+ * verp.allowUnverifiedState was on then). The first return path whose token names an address and
+ * may change state wins, else the first naming one. null: no token (files, stdin, IMAP without
+ * one, foreign addresses), and the report alone decides.
  */
-export type AttributeFn = (env: Envelope) => { address: string; mayChangeState: boolean } | null;
+export function tokenOf(env: Pick<Envelope, 'returnPaths'>): { address: string; mayChangeState: boolean } | null {
+  const named = (env.returnPaths ?? []).filter((r) => r.address !== '');
+  const best = named.find((r) => r.mayChangeState) ?? named[0];
+  return best ? { address: best.address, mayChangeState: best.mayChangeState } : null;
+}
 
 /**
  * Analyse a loaded message and decide its events; no I/O. Never rejects for a bad message. The
  * only asynchronous step is the analysis: the caller commits the plan afterwards, in a
  * synchronous transaction of its own.
  */
-export async function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, analyze: AnalyzeFn, attribute?: AttributeFn): Promise<ProcessPlan> {
+export async function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>, analyze: AnalyzeFn): Promise<ProcessPlan> {
   const base = { id: msg.id, analysis: null, bounceAt: null, events: [] };
   if (msg.raw === null) return { ...base, state: 'failed', error: 'raw message pruned; cannot process' };
   let analysis: Analysis;
@@ -72,7 +79,7 @@ export async function planMessage(msg: Pick<StoredMessage, 'id' | 'raw' | 'env'>
   // address is the one the bounce is about (the report may show a forwarding target or nothing).
   // A report naming several addresses (an alias expanded at the far end) keeps them, since the
   // token cannot say which of them failed.
-  const token = attribute?.(msg.env) ?? null;
+  const token = tokenOf(msg.env);
   const tokenAddress = token ? normaliseAddress(token.address) : '';
   const reported = new Set(analysis.recipients.map((r) => normaliseAddress(r.address)).filter((a) => a !== ''));
   const useToken = tokenAddress !== '' && reported.size <= 1;

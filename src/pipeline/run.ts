@@ -1,20 +1,20 @@
 /**
  * pipeline/run - the pipeline over stored messages, one driver for both store backends: it hands
- * the store its planner (pipeline/plan.ts: analyse, attribute, decide the events; asynchronous,
- * no I/O) and the store claims messages, plans them and commits the plans (store/api.ts StoreApi:
+ * the store its planner (pipeline/plan.ts: analyse, attribute by the envelope's return paths as
+ * intake judged them, decide the events; asynchronous, no I/O) and the store claims messages, plans them and commits the plans (store/api.ts StoreApi:
  * SQLite plans a batch, then commits it in one synchronous transaction; PostgreSQL claims with
  * SKIP LOCKED and writes in the claim's transaction, under per-address locks). The store keeps no
  * pipeline: this is the one place that drives it, for the daemon's scheduler (scheduler.ts), the
  * IMAP poller, the CLI (reprocess, ingest, poll) and the benches.
  *
- * In: message ids (or "pending", or a reprocess filter), a StoreApi, the analysis and attribution.
+ * In: message ids (or "pending", or a reprocess filter), a StoreApi, the analysis.
  * Out: ProcessOutcome per message; every row ends processed, not-a-bounce or failed(+error).
  * Idempotent: a message that is no longer pending is skipped unless `force` (reprocess), and a
  * forced run replaces the message's events and recomputes the affected addresses.
  */
 import type { Envelope } from '../types.js';
 import type { IngestItem, Planner, ProcessOutcome, ProcessPlan, ReprocessFilter, SaveResult, StoreApi } from '../store/index.js';
-import { defaultAnalyze, planMessage, type AnalyzeFn, type AttributeFn } from './plan.js';
+import { defaultAnalyze, planMessage, type AnalyzeFn } from './plan.js';
 
 /**
  * How a backend is best driven, the one thing the two differ in here. PostgreSQL: claims of 50
@@ -31,8 +31,6 @@ const CLAIMS: Record<StoreApi['backend'], { lanes: number; batch: number }> = {
 export interface PipelineOptions {
   /** Replace analyzeMessage (the daemon's budgeted worker; tests feed hand-built Analysis objects). */
   analyze?: AnalyzeFn;
-  /** Who a bounce is about according to its envelope (the VERP token; verp/sign.ts attributeByVerp). */
-  attribute?: AttributeFn;
 }
 
 /** `relaxed`: commit without an fsync (SQLite's daemon: results derived from the durable raw
@@ -43,7 +41,6 @@ export interface CommitHow {
 
 export class Pipeline {
   private readonly analyze: AnalyzeFn;
-  private readonly attribute: AttributeFn | undefined;
   private readonly lanes: number;
   private readonly batch: number;
   /** What the store asks for each message it claimed. */
@@ -54,9 +51,8 @@ export class Pipeline {
     opts: PipelineOptions = {},
   ) {
     this.analyze = opts.analyze ?? defaultAnalyze;
-    this.attribute = opts.attribute;
     ({ lanes: this.lanes, batch: this.batch } = CLAIMS[store.backend]);
-    this.plan = (msg) => planMessage(msg, this.analyze, this.attribute);
+    this.plan = (msg) => planMessage(msg, this.analyze);
   }
 
   /** Save and process a batch in one go (benches, tests): analysis runs before the write, and the
@@ -73,9 +69,9 @@ export class Pipeline {
   }
 
   /** The plan of a message not stored yet: its analysis (this pipeline's, or `analyze`, e.g. a
-   *  worker thread's) and this pipeline's attribution. */
+   *  worker thread's) and its envelope's attribution. */
   planIngest(item: { env: Envelope; raw: Buffer }, analyze?: AnalyzeFn): Promise<ProcessPlan> {
-    return planMessage({ id: 0, raw: item.raw, env: item.env }, analyze ?? this.analyze, this.attribute);
+    return planMessage({ id: 0, raw: item.raw, env: item.env }, analyze ?? this.analyze);
   }
 
   async processMessage(id: number, opts: { force?: boolean } = {}): Promise<ProcessOutcome> {

@@ -12,6 +12,7 @@ import type { Db } from './db.js';
 import { eventStatements, type EventStatements } from './events.js';
 import { messageStatements, type MessageStatements } from './messages.js';
 import type { StateRules } from './state-rules.js';
+import type { CheckOptions } from '../verp/sign.js';
 
 export class StoreContext {
   readonly m: MessageStatements;
@@ -26,6 +27,8 @@ export class StoreContext {
     readonly path: string,
     readonly clock: () => number,
     readonly rules: StateRules,
+    /** StoreOptions.legacyVerp: judges rows stored without intake's verdicts (messages.ts). */
+    readonly legacyVerp?: CheckOptions,
   ) {
     this.m = messageStatements(db);
     this.e = eventStatements(db);

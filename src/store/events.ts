@@ -151,10 +151,8 @@ export function eventStatements(db: Db) {
     ),
     setActionAfter: db.prepare<[string, number]>('UPDATE address_actions SET after = ? WHERE id = ?'),
     // Events and actions in one statement, newest first, so a long history is read as it is
-    // written out. At one instant operator actions come first (the fold puts an action after the
-    // events of its instant); ids order entries of one kind only: the two tables' ids are
-    // unrelated, and they differ between backends (SQLite may hand out a deleted event's id again,
-    // a PostgreSQL sequence never does), so comparing them across tables made the order differ.
+    // written out. At one millisecond, events before actions: ids of two tables do not order
+    // each other (a reprocessed event's id is reused here and not on PostgreSQL).
     history: db.prepare<[string, string, number], HistoryRow>(
       `SELECT 0 AS k, e.id, e.at, e.message_id, e.received_at, e.message_type, e.action, e.status, e.reply_code, e.reason, e.hard,
          e.category, e.likely_false_positive, e.evidence, coalesce(d.text, e.diagnostic) AS diagnostic, e.remote_mta, e.feedback_type,
@@ -163,7 +161,7 @@ export function eventStatements(db: Db) {
        UNION ALL
        SELECT 1, id, at, NULL, NULL, NULL, action, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, what, reason, who
          FROM address_actions WHERE address = ?
-       ORDER BY at DESC, k DESC, id DESC LIMIT ?`,
+       ORDER BY at DESC, k, id DESC LIMIT ?`,
     ),
   };
 }

@@ -22,6 +22,7 @@ import { SqliteMaintenance } from './maintenance.js';
 import { SqliteMessages } from './messages.js';
 import { SqliteResults } from './results.js';
 import { stateRules, type StateRules } from './state-rules.js';
+import type { CheckOptions } from '../verp/sign.js';
 
 export type * from './api.js';
 export type { AddressState, MayISend, SendVerdict, StateRules, Effect, AddressFold } from './state-rules.js';
@@ -49,6 +50,9 @@ export interface StoreOptions {
   walAutocheckpoint?: number;
   /** Run PRAGMA quick_check at open (the daemon's start); a damaged file is refused either way. */
   check?: boolean;
+  /** Config slice `verp`: judges the return paths of messages stored before intake kept its
+   *  verdicts (schema < 8), when they are read (store/messages.ts). Absent: such rows have no token. */
+  legacyVerp?: CheckOptions;
 }
 
 /** Every method of `o` (own and inherited, up to Object), bound to it, as own properties. */
@@ -66,7 +70,7 @@ function bound<T extends object>(o: T): T {
 
 export function openStore(opts: StoreOptions): Store {
   const db = openDb(opts);
-  const ctx = new StoreContext(db, opts.path, opts.clock ?? Date.now, stateRules(opts.state));
+  const ctx = new StoreContext(db, opts.path, opts.clock ?? Date.now, stateRules(opts.state), opts.legacyVerp);
   const addresses = new SqliteAddresses(ctx);
   if (!db.readonly) addresses.recomputeMigrated();
   const imap = new SqliteImapState(ctx);

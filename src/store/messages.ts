@@ -4,13 +4,19 @@
  * uncompressed (compression 'none': gzip was the largest cost of an acknowledgement) and the
  * pipeline gzips them when it records the outcome (packRaw).
  *
+ * The envelope keeps what intake learned from its return paths (`return_paths`, migration 0008);
+ * a row stored before that has NULL there and is judged on read with the verp.* config the store
+ * was opened with (StoreOptions.legacyVerp): the legacy path, the one place a token is decoded
+ * after intake (toStored).
+ *
  * In: Envelope + raw bytes. Out: row ids; a duplicate (same sha256 of the raw bytes) returns the
  * existing id and changes nothing. Nothing here deletes a message; prune only drops the raw body
  * of finished messages (config jobs.prune.messagesDays).
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { Envelope, SourceKind } from '../types.js';
+import { VERIFY_STATUSES, type Envelope, type ReturnPathVerdict, type SourceKind } from '../types.js';
+import { learnReturnPaths, type CheckOptions } from '../verp/sign.js';
 import type { IngestCheck, MessageStore, ReprocessFilter, SaveResult } from './api.js';
 import type { StoreContext } from './context.js';
 import type { Db } from './db.js';
@@ -45,6 +51,8 @@ interface MessageRow {
   origin: string;
   mail_from: string;
   rcpt_to: string;
+  /** JSON ReturnPathVerdict[]; NULL for rows stored before migration 0008. */
+  return_paths?: string | null;
   received_at: number;
   stored_at: number;
   size: number;
@@ -68,8 +76,8 @@ export function messageStatements(db: Db) {
   return {
     byHash: db.prepare<[string], { id: number }>('SELECT id FROM messages WHERE sha256 = ?'),
     insert: db.prepare(
-      `INSERT INTO messages (sha256, source, origin, mail_from, rcpt_to, received_at, stored_at, size, raw, compression)
-       VALUES (@sha256, @source, @origin, @mailFrom, @rcptTo, @receivedAt, @storedAt, @size, @raw, @compression)
+      `INSERT INTO messages (sha256, source, origin, mail_from, rcpt_to, return_paths, received_at, stored_at, size, raw, compression)
+       VALUES (@sha256, @source, @origin, @mailFrom, @rcptTo, @returnPaths, @receivedAt, @storedAt, @size, @raw, @compression)
        ON CONFLICT (sha256) DO NOTHING`,
     ),
     get: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE id = ?'),
@@ -115,6 +123,7 @@ export function insertMessage(st: MessageStatements, p: PreparedMessage, now: nu
     origin: p.env.origin,
     mailFrom: p.env.mailFrom,
     rcptTo: JSON.stringify(p.env.rcptTo),
+    returnPaths: returnPathsJson(p.env),
     receivedAt: Math.floor(p.env.receivedAt),
     storedAt: now,
     size: p.size,
@@ -130,12 +139,44 @@ export function insertMessage(st: MessageStatements, p: PreparedMessage, now: nu
   return { id: Number(info.lastInsertRowid), duplicate: false };
 }
 
-export function loadMessage(st: MessageStatements, id: number): StoredMessage | undefined {
+export function loadMessage(st: MessageStatements, id: number, legacyVerp?: CheckOptions): StoredMessage | undefined {
   const r = st.get.get(id);
-  return r ? toStored(r) : undefined;
+  return r ? toStored(r, legacyVerp) : undefined;
 }
 
-export function toStored(r: MessageRow): StoredMessage {
+/** The `return_paths` value of an envelope: NULL when intake learned nothing (a caller's own envelope). */
+export function returnPathsJson(env: Envelope): string | null {
+  return env.returnPaths ? JSON.stringify(env.returnPaths) : null;
+}
+
+/**
+ * `return_paths` read back, checked entry by entry (the file may have been edited by hand, or
+ * written by a newer rebound): undefined for NULL or anything that is not an array of verdicts,
+ * which is then judged as a legacy row.
+ */
+export function readReturnPaths(text: string | null | undefined): ReturnPathVerdict[] | undefined {
+  if (text == null) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(v)) return undefined;
+  const out: ReturnPathVerdict[] = [];
+  for (const e of v as unknown[]) {
+    if (typeof e !== 'object' || e === null) return undefined;
+    const o = e as Record<string, unknown>;
+    const { returnPath, address, status, verified, mayChangeState } = o;
+    if (typeof returnPath !== 'string' || typeof address !== 'string' || typeof verified !== 'boolean' || typeof mayChangeState !== 'boolean') return undefined;
+    if (!(VERIFY_STATUSES as readonly unknown[]).includes(status)) return undefined;
+    out.push({ returnPath, address, status: status as ReturnPathVerdict['status'], verified, mayChangeState });
+  }
+  return out;
+}
+
+/** A row as the pipeline reads it; `legacyVerp` judges the return paths of a row that has none. */
+export function toStored(r: MessageRow, legacyVerp?: CheckOptions): StoredMessage {
   let rcptTo: string[] = [];
   try {
     const parsed: unknown = JSON.parse(r.rcpt_to);
@@ -152,6 +193,8 @@ export function toStored(r: MessageRow): StoredMessage {
       problems = [r.problems];
     }
   }
+  // The legacy path: a row stored before intake kept its verdicts is judged now, as of its receipt.
+  const returnPaths = readReturnPaths(r.return_paths) ?? (legacyVerp ? learnReturnPaths(rcptTo, legacyVerp, r.received_at) : undefined);
   return {
     id: r.id,
     sha256: r.sha256,
@@ -161,6 +204,7 @@ export function toStored(r: MessageRow): StoredMessage {
       mailFrom: r.mail_from,
       rcptTo,
       receivedAt: r.received_at,
+      ...(returnPaths ? { returnPaths } : {}),
     },
     storedAt: r.stored_at,
     size: r.size,
@@ -212,7 +256,7 @@ export class SqliteMessages implements MessageStore {
   }
 
   getMessage(id: number): StoredMessage | undefined {
-    return loadMessage(this.ctx.m, id);
+    return loadMessage(this.ctx.m, id, this.ctx.legacyVerp);
   }
 
   pendingIds(limit: number): number[] {

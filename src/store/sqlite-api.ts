@@ -7,8 +7,9 @@
  *
  * Processing: a batch's messages are read and planned first (the planner is asynchronous, and may
  * be slow), then committed in one synchronous write transaction that checks each row's state again
- * (commitPlans) - the claim is that re-check: one daemon writes a SQLite file, so no other holder
- * can be skipped. IMAP leases are granted at once and not stored, for the same reason.
+ * (commitPlans). A claim holds its messages in this handle while it plans them, so concurrent
+ * claims take different messages, as on PostgreSQL; one daemon writes a SQLite file, so no other
+ * process's claim needs skipping. IMAP leases are granted at once and not stored, for that reason.
  *
  * Iterations (history, lists, export) step a statement that stays open between rows: nothing else
  * may use this handle until the loop ends (the CLI commands do one thing each).
@@ -93,12 +94,31 @@ export class SqliteStoreApi implements StoreApi {
   }
 
   // ---- processing ----
+  /** Messages a claim of this handle is planning now: another claim skips them, as PostgreSQL's
+   *  FOR UPDATE SKIP LOCKED skips the rows another daemon holds (a pipeline keeps two claims in
+   *  flight; without this both would plan the same messages and one would find them finished). */
+  private readonly held = new Set<number>();
+
   async claimPending(limit: number, plan: Planner, opts: { relaxed?: boolean } = {}): Promise<ProcessOutcome[]> {
-    const ids = this.syncStore.pendingIds(limit);
-    return ids.length === 0 ? [] : this.processIds(ids, plan, { relaxed: opts.relaxed });
+    const ids = this.syncStore
+      .pendingIds(limit + this.held.size)
+      .filter((id) => !this.held.has(id))
+      .slice(0, limit);
+    return ids.length === 0 ? [] : this.holding(ids, () => this.processIds(ids, plan, { relaxed: opts.relaxed }));
   }
-  claimIds(ids: number[], plan: Planner, opts: { relaxed?: boolean } = {}): Promise<ProcessOutcome[]> {
-    return this.processIds(ids, plan, { relaxed: opts.relaxed });
+  async claimIds(ids: number[], plan: Planner, opts: { relaxed?: boolean } = {}): Promise<ProcessOutcome[]> {
+    const free = [...new Set(ids.filter((id) => !this.held.has(id)))];
+    const got = free.length === 0 ? [] : await this.holding(free, () => this.processIds(free, plan, { relaxed: opts.relaxed }));
+    const byId = new Map(got.map((o) => [o.id, o]));
+    return ids.map((id) => byId.get(id) ?? { id, state: 'pending' as const, skipped: true, events: 0, addresses: [], categories: [] });
+  }
+  private async holding<T>(ids: number[], fn: () => Promise<T>): Promise<T> {
+    for (const id of ids) this.held.add(id);
+    try {
+      return await fn();
+    } finally {
+      for (const id of ids) this.held.delete(id);
+    }
   }
   async processIds(ids: number[], plan: Planner, opts: { force?: boolean; relaxed?: boolean } = {}): Promise<ProcessOutcome[]> {
     const out: ProcessOutcome[] = [];

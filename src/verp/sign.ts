@@ -24,6 +24,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DaemonError } from '../errors.js';
 import { asciiSpelling, normaliseAddress } from '../address/normal.js';
+import type { ReturnPathVerdict, VerifyStatus } from '../types.js';
 import { TAG_LENGTH, decodeVerp, isSrsAddress, verpDomain, type VerpOptions } from './verp.js';
 
 /**
@@ -42,15 +43,11 @@ export interface SignOptions extends VerpOptions {
 export interface CheckOptions extends SignOptions {
   /** Refuse unsigned, badly signed and expired return paths (550 5.7.1). */
   requireSignature?: boolean;
+  /** Let a bounce at an unverified return path change address state (judged at intake). */
+  allowUnverifiedState?: boolean;
 }
 
-export type VerifyStatus =
-  | 'valid' // signed with a known key, not expired
-  | 'expired' // signature good, expiry day passed
-  | 'bad-signature' // tag present, MAC does not match
-  | 'unknown-key' // tag names a key we do not have
-  | 'unsigned' // plain VERP or bare prefix: no tag at all
-  | 'not-ours'; // not at a bounce domain, or no prefix
+export type { VerifyStatus } from '../types.js';
 
 export interface VerifyResult {
   status: VerifyStatus;
@@ -192,49 +189,19 @@ export function checkReturnPath(address: string, opts: CheckOptions, now: number
   return { accept: true, recipient: r.recipient, verified: r.status === 'unsigned', status: r.status };
 }
 
-/** One envelope recipient of a stored bounce, read back for the pipeline. */
-export interface EnvelopeRecipient {
-  returnPath: string;
-  /** The address the bounce is about according to the VERP token ('' when it names none). */
-  recipient: string;
-  /** False for a bad or expired signature: record the bounce, change no state unless
-   *  verp.allowUnverifiedState. Plain VERP counts as verified unless signatures are required. */
-  verified: boolean;
-  status: VerifyStatus;
+/** What intake keeps of one accepted return path (types.ts ReturnPathVerdict), from its verdict. */
+export function verdictOf(returnPath: string, r: { status: VerifyStatus; recipient: string }, opts: CheckOptions): ReturnPathVerdict {
+  const verified = r.status === 'valid' || (r.status === 'unsigned' && !opts.requireSignature);
+  return { returnPath, address: r.recipient, status: r.status, verified, mayChangeState: verified || Boolean(opts.allowUnverifiedState) };
 }
 
 /**
- * For the pipeline: what the VERP tokens of a stored envelope say, judged as of its receipt time
- * (so reprocessing later does not turn a then-valid signature into an expired one).
- * The token's recipient comes first; the report's recipient is the fallback when it is ''.
+ * What the envelope recipients of a message say, judged once where intake builds the envelope
+ * (IMAP: intake/imap-session.ts envelopeFromHeaders) and, for messages stored before intake kept it, where the
+ * store reads them back (the legacy path, store/messages.ts). `at` is the receipt time, so a
+ * then-valid signature is not judged expired later. SMTP/LMTP keep their RCPT decision instead
+ * (intake/smtp.ts), which is the same verdict (checkReturnPath is verifyReturnPath plus refusals).
  */
-export function envelopeRecipients(env: { rcptTo: readonly string[]; receivedAt: number }, opts: CheckOptions): EnvelopeRecipient[] {
-  return env.rcptTo.map((returnPath) => {
-    const r = verifyReturnPath(returnPath, opts, env.receivedAt);
-    const verified = r.status === 'valid' || (r.status === 'unsigned' && !opts.requireSignature);
-    return { returnPath, recipient: r.recipient, verified, status: r.status };
-  });
-}
-
-/** Who a stored bounce is about according to its envelope, and whether that may change state. */
-export interface ReturnPathRecipient {
-  address: string;
-  /** False for a bad or expired signature unless verp.allowUnverifiedState. */
-  mayChangeState: boolean;
-}
-
-/**
- * The pipeline's `attribute` hook (pipeline/plan.ts AttributeFn): the first envelope recipient whose VERP
- * token names an address, verified or not; null when no envelope recipient is one of our tokens
- * (files, stdin, foreign addresses), in which case the report alone decides.
- */
-export function attributeByVerp(
-  opts: CheckOptions & { allowUnverifiedState?: boolean },
-): (env: { rcptTo: readonly string[]; receivedAt: number }) => ReturnPathRecipient | null {
-  return (env) => {
-    const found = envelopeRecipients(env, opts).filter((r) => r.recipient !== '');
-    const best = found.find((r) => r.verified) ?? found[0];
-    if (!best) return null;
-    return { address: best.recipient, mayChangeState: best.verified || Boolean(opts.allowUnverifiedState) };
-  };
+export function learnReturnPaths(rcptTo: readonly string[], opts: CheckOptions, at: number): ReturnPathVerdict[] {
+  return rcptTo.map((returnPath) => verdictOf(returnPath, verifyReturnPath(returnPath, opts, at), opts));
 }

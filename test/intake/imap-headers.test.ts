@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import { envelopeFromHeaders } from '../../src/intake/imap.js';
 import { openProcessingStore } from '../support/pipeline.js';
-import { attributeByVerp } from '../../src/verp/sign.js';
 
 const verp = { domains: ['imap.bounces.test'], prefix: 'bounces', delimiter: '+', equals: '=', keys: ['1:imap secret'] };
 
@@ -80,10 +79,10 @@ describe('an IMAP bounce for a UTF-8 recipient changes the right address', () =>
     const { signReturnPath } = await import('../../src/verp/sign.js');
     const { encodeVerp } = await import('../../src/verp/verp.js');
     const rp = form === 'signed' ? signReturnPath(rcpt, verp) : encodeVerp(rcpt, verp);
-    const store = openProcessingStore({ path: ':memory:', attribute: attributeByVerp(verp) });
+    const store = openProcessingStore({ path: ':memory:' });
     try {
       const raw = delivered(rcpt, rp);
-      const [r] = await store.ingestMessages([{ env: envelopeFromHeaders(raw, 'bounces/INBOX/1/1', Date.now()), raw }]);
+      const [r] = await store.ingestMessages([{ env: envelopeFromHeaders(raw, 'bounces/INBOX/1/1', Date.now(), verp), raw }]);
       expect(r!.outcome.addresses).toEqual([rcpt]);
       expect(store.mayISend(rcpt).verdict).toBe('invalid');
       // No garbled twin: the only address the store knows is the real one.

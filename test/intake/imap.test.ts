@@ -19,7 +19,13 @@ const mailbox = (dv: Dovecot, over: Partial<ImapMailboxConfig> = {}): ImapMailbo
 describe('envelopeFromHeaders', () => {
   it('recovers the VERP recipient and the null sender from delivery headers', () => {
     const env = envelopeFromHeaders(Buffer.from(bounce('user-unknown', 7)), 'b/INBOX/1/7', 1000);
-    expect(env).toEqual({ source: 'imap', origin: 'b/INBOX/1/7', mailFrom: '', rcptTo: ['bounces+m7@bounces.example.net'], receivedAt: 1000 });
+    // Without a verp config nothing is ours, so nothing is learned ([]; not "unknown").
+    expect(env).toEqual({ source: 'imap', origin: 'b/INBOX/1/7', mailFrom: '', rcptTo: ['bounces+m7@bounces.example.net'], receivedAt: 1000, returnPaths: [] });
+    // With one, the return path is judged here, as of the receipt time.
+    const verp = { domains: ['bounces.example.net'], prefix: 'bounces', delimiter: '+', equals: '=', keys: ['1:k'] };
+    expect(envelopeFromHeaders(Buffer.from(bounce('user-unknown', 7)), 'b/INBOX/1/7', 1000, verp).returnPaths).toEqual([
+      { returnPath: 'bounces+m7@bounces.example.net', address: '', status: 'unsigned', verified: true, mayChangeState: true },
+    ]);
   });
   it('reads X-Original-To and folded headers, ignores the body', () => {
     const raw = 'Return-Path: <a@x.example>\nX-Original-To:\n  <b+1@y.example>\nSubject: s\n\nDelivered-To: body@z.example\n';

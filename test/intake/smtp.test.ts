@@ -99,7 +99,7 @@ describe('SMTP intake', () => {
     expect(store.saved[0]!.env.rcptTo).toEqual([good]);
   });
 
-  it('accepts a bad signature when not required (stored; unverified is decided again from the envelope)', async () => {
+  it('accepts a bad signature when not required (stored with its RCPT verdict: unverified, changes no state)', async () => {
     const store = new MemStore();
     const w = await Wire.open(await start(store));
     const forged = signReturnPath('bob@example.org', verp).replace('bob=', 'eve=');
@@ -109,6 +109,7 @@ describe('SMTP intake', () => {
     expect(await w.cmd(body)).toMatch(/^250/);
     w.end();
     expect(store.saved).toHaveLength(1);
+    expect(store.saved[0]!.env.returnPaths).toEqual([{ returnPath: forged, address: 'eve@example.org', status: 'bad-signature', verified: false, mayChangeState: false }]);
   });
 
   it('refuses an oversize message (SIZE in MAIL and at DATA) and keeps nothing', async () => {

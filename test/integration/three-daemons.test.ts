@@ -20,11 +20,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configFromObject } from '../../src/config/load.js';
+import type { ReturnPathVerdict } from '../../src/types.js';
 import { verdictReply } from '../../src/control/commands.js';
 import { openPgStore } from '../../src/store/postgresql/index.js';
 import { openProcessingStore } from '../support/pipeline.js';
-import { attributeByVerp } from '../../src/verp/sign.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon.js';
 import { freePort } from '../support/net.mjs';
 import { freshDatabase, pgSkip } from '../support/pg.js';
@@ -215,19 +214,18 @@ describe.skipIf(pgSkip !== '')(`three daemons on one PostgreSQL${pgSkip ? ` (ski
       expect(rows.rows.filter((r) => r.attempts !== 1)).toEqual([]);
 
       // The reference: one SQLite store fed the same messages (same envelopes) in PostgreSQL's fold order.
-      const order = await c.query<{ id: number; stored_at: number; received_at: number; source: string; origin: string; mail_from: string; rcpt_to: string; sha256: string }>(
-        `SELECT m.id::int, m.stored_at::float8 AS stored_at, m.received_at::float8 AS received_at, m.source, m.origin, m.mail_from, m.rcpt_to, m.sha256
+      const order = await c.query<{ id: number; stored_at: number; received_at: number; source: string; origin: string; mail_from: string; rcpt_to: string; return_paths: string; sha256: string }>(
+        `SELECT m.id::int, m.stored_at::float8 AS stored_at, m.received_at::float8 AS received_at, m.source, m.origin, m.mail_from, m.rcpt_to, m.return_paths, m.sha256
            FROM messages m LEFT JOIN (SELECT message_id, min(id) AS e FROM events GROUP BY message_id) e ON e.message_id = m.id
           ORDER BY m.stored_at, e.e NULLS LAST, m.id`,
       );
       const rawByHash = new Map(sample.map((m) => [createHash('sha256').update(wireForm(m.raw)).digest('hex'), wireForm(m.raw)]));
-      const verp = configFromObject({ verp: { domains: [VERP_DOMAIN] } }).verp;
       let t = 0;
-      const lite = openProcessingStore({ path: ':memory:', clock: () => t, attribute: (env) => attributeByVerp(verp)(env) });
+      const lite = openProcessingStore({ path: ':memory:', clock: () => t });
       for (const r of order.rows) {
         t = r.stored_at;
         lite.saveMessage(
-          { source: r.source as 'smtp', origin: r.origin, mailFrom: r.mail_from, rcptTo: JSON.parse(r.rcpt_to) as string[], receivedAt: r.received_at },
+          { source: r.source as 'smtp', origin: r.origin, mailFrom: r.mail_from, rcptTo: JSON.parse(r.rcpt_to) as string[], receivedAt: r.received_at, returnPaths: JSON.parse(r.return_paths) as ReturnPathVerdict[] },
           rawByHash.get(r.sha256)!,
         );
       }

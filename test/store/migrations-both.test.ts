@@ -4,6 +4,9 @@
  * (type by type: INTEGER <-> bigint, TEXT <-> text, BLOB <-> bytea; the same NOT NULL and
  * defaults) and the same indexes; the translation refuses what it cannot translate; several
  * daemons migrating one database at once leave one schema; a newer schema is refused.
+ * Step 0008 (messages.return_paths) on a store at version 7 with a message in it, on both
+ * backends: the row keeps NULL there, and the legacy path judges it on read with the store's
+ * legacyVerp, so it is still attributed by its VERP token.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -12,7 +15,15 @@ import { openDb } from '../../src/store/db.js';
 import { MIGRATIONS, SCHEMA_VERSION, stepSql, toPostgres } from '../../src/store/migrations/steps.js';
 import { migratePg } from '../../src/store/postgresql/migrate.js';
 import { createPool } from '../../src/store/postgresql/pool.js';
+import { openPgStore } from '../../src/store/postgresql/index.js';
+import { Pipeline } from '../../src/pipeline/run.js';
+import { signReturnPath, type CheckOptions } from '../../src/verp/sign.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freshDatabase, pgSkip } from '../support/pg.js';
+import { bounce } from '../support/dovecot.js';
+import { openProcessingStore } from '../support/pipeline.js';
 
 interface Col {
   table: string;
@@ -105,5 +116,90 @@ describe.skipIf(pgSkip !== '')(`migration steps on both backends${pgSkip ? ` (sk
     await pools[0]!.query('UPDATE rebound_schema SET version = version + 1');
     await expect(migratePg(pools[1]!, 'db.example')).rejects.toThrow(`db.example: database schema version ${SCHEMA_VERSION + 1} is newer than this rebound understands (${SCHEMA_VERSION})`);
     await Promise.all(pools.map((p) => p.end()));
+  });
+});
+
+/** Step 0008's subject: a message stored by a rebound of schema 7, before intake kept verdicts. */
+const VERP: CheckOptions = { domains: ['bounces.test'], prefix: 'b', delimiter: '+', equals: '=', keys: ['1:old key'], maxAgeDays: 30 };
+const RECEIVED = Date.now() - 3_600_000;
+const TOKEN = signReturnPath('bob@example.org', VERP, RECEIVED);
+/** The report names a forwarding target: only the token says the bounce is about bob@example.org. */
+const RAW = Buffer.from(bounce('user-unknown', 1, 'bob.forward@elsewhere.example'));
+const V7 = 7;
+const legacyRow = (ph: (i: number) => string) =>
+  `INSERT INTO messages (sha256, source, origin, mail_from, rcpt_to, received_at, stored_at, size, raw, compression) VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(ph).join(', ')})`;
+const legacyArgs = (): unknown[] => ['a'.repeat(64), 'smtp', 'peer', '', JSON.stringify([TOKEN]), RECEIVED, RECEIVED, RAW.length, RAW, 'none'];
+
+describe('step 0008-return-path-verdicts on a SQLite store of version 7', () => {
+  it('adds return_paths, NULL for the old row, which is judged on read with legacyVerp', async () => {
+    expect(MIGRATIONS[V7]!.name).toBe('0008-return-path-verdicts');
+    const dir = mkdtempSync(join(tmpdir(), 'rebound-m8-'));
+    try {
+      const path = join(dir, 'v7.db');
+      const db = new Database(path);
+      for (const step of MIGRATIONS.slice(0, V7)) {
+        db.exec(stepSql(step, 'sqlite'));
+        step.sqlite?.(db);
+      }
+      db.pragma(`user_version = ${V7}`);
+      db.prepare(legacyRow(() => '?')).run(...legacyArgs());
+      db.close();
+
+      // Today's config still has the key: the legacy row is verified and changes state.
+      const s = openProcessingStore({ path, legacyVerp: VERP });
+      try {
+        const raw = new Database(path, { readonly: true });
+        expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+        expect(raw.prepare('SELECT return_paths FROM messages').pluck().all()).toEqual([null]);
+        raw.close();
+        expect(s.getMessage(1)!.env.returnPaths).toEqual([{ returnPath: TOKEN, address: 'bob@example.org', status: 'valid', verified: true, mayChangeState: true }]);
+        await s.processPending();
+        expect(s.mayISend('bob@example.org').verdict).toBe('invalid');
+        expect(s.mayISend('bob.forward@elsewhere.example').verdict).toBe('ok');
+      } finally {
+        s.close();
+      }
+      // A store opened without the verp config has no judge for it: no token, the report decides.
+      const bare = openProcessingStore({ path });
+      try {
+        expect(bare.getMessage(1)!.env.returnPaths).toBeUndefined();
+        await bare.reprocess({ all: true });
+        expect(bare.mayISend('bob.forward@elsewhere.example').verdict).toBe('invalid');
+      } finally {
+        bare.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(pgSkip !== '')(`step 0008-return-path-verdicts on a PostgreSQL store of version 7${pgSkip ? ` (skipped: ${pgSkip})` : ''}`, () => {
+  it('adds return_paths, NULL for the old row, which is judged on read with legacyVerp', async () => {
+    const url = await freshDatabase('mig8');
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query('CREATE TABLE rebound_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)');
+      for (const step of MIGRATIONS.slice(0, V7)) {
+        const sql = stepSql(step, 'postgresql');
+        if (sql.trim() !== '') await c.query(sql);
+      }
+      await c.query('INSERT INTO rebound_schema (id, version) VALUES (1, $1)', [V7]);
+      await c.query(legacyRow((i) => `$${i}`), legacyArgs());
+    } finally {
+      await c.end();
+    }
+    const store = await openPgStore({ url, tls: 'off', legacyVerp: VERP });
+    try {
+      expect((await store.pool.query('SELECT version FROM rebound_schema')).rows).toEqual([{ version: SCHEMA_VERSION }]);
+      expect((await store.pool.query('SELECT return_paths FROM messages')).rows).toEqual([{ return_paths: null }]);
+      expect((await store.getMessage(1))!.env.returnPaths).toMatchObject([{ address: 'bob@example.org', status: 'valid', mayChangeState: true }]);
+      await new Pipeline(store).processPending();
+      expect((await store.mayISend('bob@example.org')).verdict).toBe('invalid');
+      expect((await store.mayISend('bob.forward@elsewhere.example')).verdict).toBe('ok');
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { BackupNotSupportedError, type StoreApi } from '../../src/store/index.js';
 import { collect } from '../support/collect.js';
 import { processing, storeBackends, type OpenOptions, type StoreBackend } from '../support/store-backends.js';
-import type { Analysis, Category, Envelope, MessageType, RecipientResult, Reason } from '../../src/types.js';
+import type { Analysis, Category, Envelope, MessageType, RecipientResult, Reason, ReturnPathVerdict } from '../../src/types.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -318,19 +318,17 @@ function contract(b: StoreBackend): void {
   });
 
   describe('store: attribution by the VERP token', () => {
-    const tokens: Record<string, { address: string; mayChangeState: boolean }> = {
-      'bounces+zoe=x.example@b.example': { address: 'Zoe@X.example', mayChangeState: true },
-      'bounces+forged@b.example': { address: 'victim@x.example', mayChangeState: false },
+    // What intake would have learned at RCPT for each return path (Envelope.returnPaths).
+    const tokens: Record<string, ReturnPathVerdict> = {
+      'bounces+zoe=x.example@b.example': { returnPath: 'bounces+zoe=x.example@b.example', address: 'Zoe@X.example', status: 'unsigned', verified: true, mayChangeState: true },
+      'bounces+forged@b.example': { returnPath: 'bounces+forged@b.example', address: 'victim@x.example', status: 'bad-signature', verified: false, mayChangeState: false },
     };
     const make = async () => {
       const store = await b.open({ clock: () => T0 });
-      const p = processing(store, {
-        analyze: (raw) => JSON.parse(raw.toString('utf8')) as Analysis,
-        attribute: (env) => tokens[env.rcptTo[0] ?? ''] ?? null,
-      });
+      const p = processing(store, { analyze: (raw) => JSON.parse(raw.toString('utf8')) as Analysis });
       return { store, p };
     };
-    const env = (rcpt: string): Envelope => ({ source: 'smtp', origin: '', mailFrom: '', rcptTo: [rcpt], receivedAt: T0 });
+    const env = (rcpt: string): Envelope => ({ source: 'smtp', origin: '', mailFrom: '', rcptTo: [rcpt], receivedAt: T0, returnPaths: tokens[rcpt] ? [tokens[rcpt]] : [] });
     let n = 0;
     const save = (store: StoreApi, rcpt: string, results: ReturnType<typeof rr>[]) =>
       store.saveMessage(env(rcpt), Buffer.from(JSON.stringify(analysis('bounce', results)) + ' '.repeat(++n)));
@@ -487,6 +485,26 @@ function contract(b: StoreBackend): void {
       expect(await store.pendingIds(10)).toEqual(ids.slice(3));
       expect(await store.claimPending(10, p.plan)).toHaveLength(2);
       expect(await store.claimPending(10, p.plan)).toEqual([]);
+    });
+
+    it('claims in flight at once take different messages, and a message given twice is processed once', async () => {
+      const { store, p } = await setup();
+      const ids: number[] = [];
+      for (let i = 0; i < 10; i++) ids.push((await store.saveMessage(env, bounce(`cc${i}@x.example`, 30 + i))).id);
+      // A slow planner keeps both claims open at once (as a pipeline's two lanes are).
+      const slow = async (msg: Parameters<typeof p.plan>[0]) => {
+        await new Promise((r) => setTimeout(r, 5));
+        return p.plan(msg);
+      };
+      const [a, c] = await Promise.all([store.claimPending(5, slow), store.claimPending(5, slow)]);
+      const all = [...a, ...c];
+      expect(all.filter((o) => o.skipped)).toEqual([]);
+      expect(all.map((o) => o.id).sort((x, y) => x - y)).toEqual(ids);
+      expect((await store.stats()).events.total).toBe(10);
+      const more = (await store.saveMessage(env, bounce('cc10@x.example', 40))).id;
+      const [x, y] = await Promise.all([store.claimIds([more], slow), store.claimIds([more], slow)]);
+      expect([x[0]!.skipped, y[0]!.skipped].sort()).toEqual([false, true]);
+      expect((await store.stats()).events.total).toBe(11);
     });
 
     it('history, lists and the export read as iterated give what the lists give, and a loop left early frees the store', async () => {

@@ -51,6 +51,6 @@ export function withPgPipeline(store: PgStore, opts: PipelineOptions = {}): PgPr
 }
 
 export async function openPgProcessing(opts: PgStoreOptions & PipelineOptions): Promise<PgProcessingStore> {
-  const { analyze, attribute, ...storeOptions } = opts;
-  return withPgPipeline(await openPgStore(storeOptions), { analyze, attribute });
+  const { analyze, ...storeOptions } = opts;
+  return withPgPipeline(await openPgStore(storeOptions), { analyze });
 }

@@ -1,8 +1,8 @@
 /**
  * A store opened together with the pipeline over it, as one object (the tests that store messages
  * and process them): the store's methods plus the pipeline's processMessage, processPending,
- * processIds, reprocess and ingestMessages. The pipeline's options (analyze, attribute) are given
- * beside the store's.
+ * processIds, reprocess and ingestMessages. The pipeline's options (analyze) are given beside the
+ * store's.
  */
 import { Pipeline, type PipelineOptions } from '../../src/pipeline/run.js';
 import { openStore, type Store, type StoreOptions } from '../../src/store/index.js';
@@ -26,6 +26,6 @@ export function withPipeline(store: Store, opts: PipelineOptions = {}): Processi
 }
 
 export function openProcessingStore(opts: StoreOptions & PipelineOptions): ProcessingStore {
-  const { analyze, attribute, ...storeOptions } = opts;
-  return withPipeline(openStore(storeOptions), { analyze, attribute });
+  const { analyze, ...storeOptions } = opts;
+  return withPipeline(openStore(storeOptions), { analyze });
 }

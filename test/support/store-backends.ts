@@ -9,15 +9,14 @@
  *
  * PostgreSQL absent: its suites are skipped with the reason outside CI and fail under CI=true
  * (support/pg-cluster.mjs pgMissing). `processing` drives the store's claim/process methods with
- * the real planner (pipeline/plan.ts planMessage), an `analyze` hook and an attribution, as a
- * pipeline does.
+ * the real planner (pipeline/plan.ts planMessage) and an `analyze` hook, as a pipeline does.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
-import { defaultAnalyze, planMessage, type AnalyzeFn, type AttributeFn } from '../../src/pipeline/plan.js';
+import { defaultAnalyze, planMessage, type AnalyzeFn } from '../../src/pipeline/plan.js';
 import type { Planner, ProcessOutcome, ReprocessFilter, StateRules, StoreApi } from '../../src/store/index.js';
 import type { PgStore } from '../../src/store/postgresql/index.js';
 import { openStoreApi } from '../../src/store/open.js';
@@ -126,9 +125,9 @@ export interface Processing {
   reprocess(filter: ReprocessFilter): Promise<ProcessOutcome[]>;
 }
 
-export function processing(store: StoreApi, opts: { analyze?: AnalyzeFn; attribute?: AttributeFn } = {}): Processing {
+export function processing(store: StoreApi, opts: { analyze?: AnalyzeFn } = {}): Processing {
   const analyze = opts.analyze ?? defaultAnalyze;
-  const plan: Planner = (msg) => planMessage(msg, analyze, opts.attribute);
+  const plan: Planner = (msg) => planMessage(msg, analyze);
   return {
     plan,
     processMessage: async (id, o) => (await store.processIds([id], plan, o))[0]!,

@@ -133,33 +133,38 @@ describe('keys as config gives them (strings)', () => {
   });
 });
 
-describe('envelopeRecipients (for the pipeline)', () => {
+describe('learnReturnPaths (what intake keeps for the pipeline)', () => {
   it('judges each return path as of the receipt time', async () => {
-    const { envelopeRecipients } = await import('../../src/verp/sign.js');
+    const { learnReturnPaths } = await import('../../src/verp/sign.js');
     const good = signReturnPath('bob@example.org', opts, NOW);
     const env = { rcptTo: [good, good.replace('bob=', 'eve='), 'bounces+pat=example.net@bounces.example.com'], receivedAt: NOW + 5 * DAY };
-    expect(envelopeRecipients(env, opts)).toMatchObject([
-      { recipient: 'bob@example.org', verified: true, status: 'valid' },
-      { recipient: 'eve@example.org', verified: false, status: 'bad-signature' },
-      { recipient: 'pat@example.net', verified: true, status: 'unsigned' },
+    expect(learnReturnPaths(env.rcptTo, opts, env.receivedAt)).toMatchObject([
+      { returnPath: good, address: 'bob@example.org', verified: true, status: 'valid' },
+      { address: 'eve@example.org', verified: false, status: 'bad-signature' },
+      { address: 'pat@example.net', verified: true, status: 'unsigned' },
     ]);
-    expect(envelopeRecipients({ ...env, receivedAt: NOW + 60 * DAY }, opts)[0]).toMatchObject({ verified: false, status: 'expired' });
+    expect(learnReturnPaths(env.rcptTo, opts, NOW + 60 * DAY)[0]).toMatchObject({ verified: false, status: 'expired' });
   });
 });
 
-describe('attributeByVerp (the store attribute hook)', () => {
+describe('tokenOf over learnReturnPaths (pipeline/plan.ts attribution)', () => {
   it('names the token recipient; an unverified one may change state only when allowed', async () => {
-    const { attributeByVerp } = await import('../../src/verp/sign.js');
+    const { learnReturnPaths } = await import('../../src/verp/sign.js');
+    const { tokenOf } = await import('../../src/pipeline/plan.js');
+    const attribute = (o: typeof opts & { allowUnverifiedState?: boolean }) => (env: { rcptTo: string[]; receivedAt: number }) =>
+      tokenOf({ returnPaths: learnReturnPaths(env.rcptTo, o, env.receivedAt) });
     const good = signReturnPath('bob@example.org', opts, NOW);
     const forged = good.replace('bob=', 'eve=');
-    expect(attributeByVerp(opts)({ rcptTo: [good], receivedAt: NOW })).toEqual({ address: 'bob@example.org', mayChangeState: true });
-    expect(attributeByVerp(opts)({ rcptTo: [forged], receivedAt: NOW })).toEqual({ address: 'eve@example.org', mayChangeState: false });
-    expect(attributeByVerp({ ...opts, allowUnverifiedState: true })({ rcptTo: [forged], receivedAt: NOW })).toEqual({
+    expect(attribute(opts)({ rcptTo: [good], receivedAt: NOW })).toEqual({ address: 'bob@example.org', mayChangeState: true });
+    expect(attribute(opts)({ rcptTo: [forged], receivedAt: NOW })).toEqual({ address: 'eve@example.org', mayChangeState: false });
+    expect(attribute({ ...opts, allowUnverifiedState: true })({ rcptTo: [forged], receivedAt: NOW })).toEqual({
       address: 'eve@example.org',
       mayChangeState: true,
     });
     // A verified token wins over an unverified one in the same envelope.
-    expect(attributeByVerp(opts)({ rcptTo: [forged, good], receivedAt: NOW })).toEqual({ address: 'bob@example.org', mayChangeState: true });
-    expect(attributeByVerp(opts)({ rcptTo: ['bounces@bounces.example.com'], receivedAt: NOW })).toBeNull();
+    expect(attribute(opts)({ rcptTo: [forged, good], receivedAt: NOW })).toEqual({ address: 'bob@example.org', mayChangeState: true });
+    expect(attribute(opts)({ rcptTo: ['bounces@bounces.example.com'], receivedAt: NOW })).toBeNull();
+    // An envelope without what intake learned (a library caller's own) has no token.
+    expect(tokenOf({})).toBeNull();
   });
 });

@@ -14,7 +14,8 @@
  * IMAP mailboxes may be configured on every host: a folder is polled by the holder of its lease
  * (jobs/poll-imap.ts imapPollStore, store/postgresql/imap-state.ts). Not on PostgreSQL: control reader processes (answered here), the WAL checkpoint
  * and file backup jobs (SQLite things: pg_dump, docs/SCALE-OUT.md).
- * Config keys: store.url, store.poolSize, store.tls, store.tlsCa, store.password*, state.*, jobs.*.
+ * Config keys: store.url, store.poolSize, store.tls, store.tlsCa, store.password*, state.*, jobs.*,
+ * verp.* (the store's legacyVerp).
  */
 import { hostname } from 'node:os';
 import { ConfigError, storePassword } from '../../config/load.js';
@@ -28,7 +29,7 @@ import type { Pipeline } from '../../pipeline/run.js';
 import { INTAKE_BUSY_MS, Scheduler } from '../../pipeline/scheduler.js';
 import type { AddressStatus, HistoryEntry, MayISend, Stats, StoreApi } from '../../store/index.js';
 import type { PgStore } from '../../store/postgresql/index.js';
-import type { BackendDeps, DaemonBackend } from '../backend.js';
+import { verpOptions, type BackendDeps, type DaemonBackend } from '../backend.js';
 
 const log = child('daemon');
 /** How often a host looks for messages left pending by another (a daemon killed mid-batch). */
@@ -139,6 +140,7 @@ export function postgresqlBackend(config: Config, deps: BackendDeps): DaemonBack
           ...(password !== undefined ? { password } : {}),
           applicationName: `rebound ${owner}`,
           state: config.state,
+          legacyVerp: verpOptions(config.verp),
           onIdleError: (err) => log.warn({ err: err.message }, 'store: an idle database connection failed; it is replaced on next use'),
         });
       } catch (err) {
@@ -183,8 +185,6 @@ export function postgresqlBackend(config: Config, deps: BackendDeps): DaemonBack
       if (cfg.backup.enabled) log.warn('jobs.backup: not run on PostgreSQL; back the database up with pg_dump (docs/SCALE-OUT.md)');
       return { ...cfg, checkpoint: { ...cfg.checkpoint, enabled: false }, backup: { ...cfg.backup, enabled: false } };
     },
-    // Attribution reads the daemon's config (deps.pipeline): nothing kept here.
-    reload: () => undefined,
     async drain() {
       if (sweep) clearInterval(sweep);
       await processor.stop();

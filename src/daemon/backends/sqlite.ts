@@ -10,25 +10,25 @@
  * IMAP intake commits and processes and housekeeping (prune, checkpoint, backup) runs.
  * The store must be a file (the writer thread opens it too); its first open checks it whole
  * (quick_check): a damaged store is refused at start.
- * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (for the writer thread), analysis.*.
+ * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (the store's legacyVerp), analysis.*.
  */
 import { ConfigError } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT } from '../../store/checkpointer.js';
 import { openStore } from '../../store/index.js';
 import { sqliteStoreApi } from '../../store/open.js';
-import type { BackendDeps, DaemonBackend } from '../backend.js';
+import { verpOptions, type BackendDeps, type DaemonBackend } from '../backend.js';
 import { WriterThread } from '../writer.js';
 
 export function sqliteBackend(config: Config, deps: BackendDeps): DaemonBackend {
   if (config.store.path === ':memory:') throw new ConfigError("store.path: expected a file for the daemon, got \":memory:\" (its writer thread opens the store too)");
-  const storeOptions = { path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state };
+  const storeOptions = { path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, state: config.state, legacyVerp: verpOptions(config.verp) };
   // The checkpointer thread checkpoints: no commit of ours does inline below WRITER_AUTOCHECKPOINT pages.
   const walAutocheckpoint = WRITER_AUTOCHECKPOINT;
   const store = sqliteStoreApi(openStore({ ...storeOptions, walAutocheckpoint, check: true }));
   const pipeline = deps.pipeline(store);
   const budget = { deadlineMs: config.analysis.deadlineSeconds * 1000, heapMb: config.analysis.maxHeapMb };
-  const writer = new WriterThread({ ...storeOptions, verp: config.verp, walAutocheckpoint, analysis: budget });
+  const writer = new WriterThread({ ...storeOptions, walAutocheckpoint, analysis: budget });
   const checkpointer = startCheckpointer(config.store.path, config.store.busyTimeoutMs);
 
   return {
@@ -46,9 +46,6 @@ export function sqliteBackend(config: Config, deps: BackendDeps): DaemonBackend 
     store: () => store,
     pipeline: () => pipeline,
     jobs: (cfg) => cfg,
-    reload(next) {
-      writer.setVerp(next.verp);
-    },
     drain: () => writer.stop(),
     async close() {
       await checkpointer?.stop();

@@ -22,6 +22,7 @@ import { run as m0004, sql as m0004sql } from './0004-address-normal-form.js';
 import { sql as m0005 } from './0005-address-fold-state.js';
 import { sql as m0006 } from './0006-diagnostics-once.js';
 import { sql as m0007 } from './0007-imap-leases.js';
+import { sql as m0008 } from './0008-return-path-verdicts.js';
 
 export interface MigrationStep {
   name: string;
@@ -45,6 +46,7 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   { name: '0005-address-fold-state', sql: m0005 },
   { name: '0006-diagnostics-once', sql: m0006 },
   { name: '0007-imap-leases', sql: m0007 },
+  { name: '0008-return-path-verdicts', sql: m0008 },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -81,7 +81,7 @@ export class PgAddresses {
        UNION ALL
        SELECT 1, id, at, NULL, NULL, NULL, action, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, what, reason, who
          FROM address_actions WHERE address = $1
-       ORDER BY at DESC, k DESC, id DESC LIMIT $2`, // the order of store/events.ts history
+       ORDER BY at DESC, k, id DESC LIMIT $2`, // the order of store/events.ts history
       [a, Math.min(limit, Number.MAX_SAFE_INTEGER)],
     );
     return mapRows(rows, historyEntry);

@@ -10,6 +10,7 @@ import { DaemonError } from '../../errors.js';
 import { rowToFold, eventCause, type AddressRow } from '../events.js';
 import { foldAll, type AddressFold, type Effect, type FoldItem, type StateRules } from '../state-rules.js';
 import { isRetryable } from './pool.js';
+import type { CheckOptions } from '../../verp/sign.js';
 
 /** ms since the epoch by the database server's clock: one clock for every host. */
 export const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
@@ -22,6 +23,8 @@ export class PgContext {
     /** Given by tests to move time; otherwise stored_at and lease times are the server's. */
     readonly injectedClock: (() => number) | undefined,
     readonly rules: StateRules,
+    /** PgStoreOptions.legacyVerp: judges rows stored without intake's verdicts (../messages.ts). */
+    readonly legacyVerp?: CheckOptions,
   ) {}
 
   clock(): number {

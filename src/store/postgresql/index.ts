@@ -20,6 +20,7 @@ import { PgMessages } from './messages.js';
 import { migratePg } from './migrate.js';
 import { createPool, describeUrl, type PgConnectOptions } from './pool.js';
 import { PgResults } from './results.js';
+import type { CheckOptions } from '../../verp/sign.js';
 
 export { describeUrl, pgBackupHint } from './pool.js';
 export { PgSchemaTooNewError } from './migrate.js';
@@ -36,6 +37,8 @@ export interface PgStoreOptions extends PgConnectOptions {
   /** Neither migrate nor check at open: nothing reaches the server before the first query (a
    *  command that may need no database at all, as `rebound backup` pointing to pg_dump). */
   lazy?: boolean;
+  /** As StoreOptions.legacyVerp: the verp.* config that judges rows stored before schema 8. */
+  legacyVerp?: CheckOptions;
 }
 
 /** A class's public members (its private `ctx` left out, so the modules' types can be combined). */
@@ -78,7 +81,7 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
     await pool.end().catch(() => undefined);
     throw err;
   }
-  const ctx = new PgContext(pool, where, opts.clock, stateRules(opts.state));
+  const ctx = new PgContext(pool, where, opts.clock, stateRules(opts.state), opts.legacyVerp);
   const imap = new PgImapState(ctx);
   const messages = new PgMessages(ctx);
   let closed = false;

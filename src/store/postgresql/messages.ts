@@ -6,7 +6,7 @@
 import type { Envelope } from '../../types.js';
 import type { IngestCheck, ReprocessFilter, SaveResult } from '../api.js';
 import { DaemonError } from '../../errors.js';
-import { hashRaw, prepareMessage, toStored, type StoredMessage } from '../messages.js';
+import { hashRaw, prepareMessage, returnPathsJson, toStored, type StoredMessage } from '../messages.js';
 import { DB_NOW, type PgContext } from './context.js';
 
 export type MessageRow = Parameters<typeof toStored>[0];
@@ -42,10 +42,10 @@ export class PgMessages {
     const storedAt = this.ctx.injectedClock ? String(this.ctx.injectedClock()) : null;
     return this.ctx.write('save messages', async () => {
       const ins = await this.ctx.pool.query<{ id: number; sha256: string }>(
-        `INSERT INTO messages (sha256, source, origin, mail_from, rcpt_to, received_at, stored_at, size, raw, compression)
-         SELECT t.sha256, t.source, t.origin, t.mail_from, t.rcpt_to, t.received_at, coalesce($11::bigint, ${DB_NOW}), t.size, t.raw, t.compression
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bytea[], $9::text[], $10::int[])
-             AS t(sha256, source, origin, mail_from, rcpt_to, received_at, size, raw, compression, n)
+        `INSERT INTO messages (sha256, source, origin, mail_from, rcpt_to, return_paths, received_at, stored_at, size, raw, compression)
+         SELECT t.sha256, t.source, t.origin, t.mail_from, t.rcpt_to, t.return_paths, t.received_at, coalesce($11::bigint, ${DB_NOW}), t.size, t.raw, t.compression
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bytea[], $9::text[], $10::int[], $12::text[])
+             AS t(sha256, source, origin, mail_from, rcpt_to, received_at, size, raw, compression, n, return_paths)
           ORDER BY t.n
          ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256`,
         [
@@ -60,6 +60,7 @@ export class PgMessages {
           prepared.map((p) => p.compression),
           prepared.map((_, i) => i),
           storedAt,
+          prepared.map((p) => returnPathsJson(p.env)),
         ],
       );
       const fresh = new Map(ins.rows.map((r) => [r.sha256, r.id]));
@@ -85,7 +86,7 @@ export class PgMessages {
 
   async getMessage(id: number): Promise<StoredMessage | undefined> {
     const r = await this.ctx.pool.query<MessageRow>('SELECT * FROM messages WHERE id = $1', [id]);
-    return r.rows[0] ? toStored(r.rows[0]) : undefined;
+    return r.rows[0] ? toStored(r.rows[0], this.ctx.legacyVerp) : undefined;
   }
   /** Ids of pending messages, oldest first, at most `limit` (another daemon may hold some). */
   async pendingIds(limit: number): Promise<number[]> {

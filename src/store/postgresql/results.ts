@@ -70,7 +70,7 @@ export class PgResults {
         [limit],
       );
       if (rows.rows.length === 0) return [];
-      return this.processRows(c, rows.rows.map(toStored), false, plan);
+      return this.processRows(c, rows.rows.map((r) => toStored(r, this.ctx.legacyVerp)), false, plan);
     });
   }
 
@@ -85,7 +85,7 @@ export class PgResults {
         `SELECT * FROM messages WHERE id = ANY($1::bigint[]) AND state = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED`,
         [slice],
       );
-      const got = rows.rows.length > 0 ? await this.processRows(c, rows.rows.map(toStored), false, plan) : [];
+      const got = rows.rows.length > 0 ? await this.processRows(c, rows.rows.map((r) => toStored(r, this.ctx.legacyVerp)), false, plan) : [];
       const byId = new Map(got.map((o) => [o.id, o]));
       return slice.map((id) => byId.get(id) ?? { id, state: 'pending' as MessageState, skipped: true, events: 0, addresses: [], categories: [] });
     });
@@ -98,7 +98,7 @@ export class PgResults {
       const slice = ids.slice(i, i + BATCH);
       const done = await this.ctx.transaction('process messages', async (c) => {
         const rows = await c.query<MessageRow>('SELECT * FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE', [slice]);
-        const byId = new Map(rows.rows.map((r) => [Number(r.id), toStored(r)]));
+        const byId = new Map(rows.rows.map((r) => [Number(r.id), toStored(r, this.ctx.legacyVerp)]));
         const msgs = slice.map((id) => {
           const m = byId.get(id);
           if (!m) throw new DaemonError('internal', `store: no message with id ${id}`);
