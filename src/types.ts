@@ -201,7 +201,8 @@ export interface Envelope {
    * What intake learned from rcptTo's return paths, one entry per recipient it judged ([] when
    * there is none to judge: files, stdin). Absent only for a message stored before intake kept
    * it (schema < 8: the store judges those on read, store/messages.ts) or an envelope a
-   * library caller built without it (then no token is trusted: the report alone decides).
+   * library caller built without it (planned as is, no token is trusted and the report alone
+   * decides; once stored, a store opened with legacyVerp judges it on read like a schema < 8 row).
    */
   returnPaths?: ReturnPathVerdict[];
 }

@@ -5,7 +5,7 @@
  * answers; only then does the session send 250. The same thread runs the pipeline on what it
  * committed (pipeline/scheduler.ts), so this object is also the daemon's processing queue.
  *
- * In: (envelope, raw bytes, done) per message; ids to process; SIGHUP's VERP slice.
+ * In: (envelope, raw bytes, done) per message; ids to process.
  * Out: done(null, {id, duplicate}) once durable, or done(err) - 451 upstream. Outcomes of the
  * pipeline go to the metrics of this thread (recordOutcomes).
  * Config keys: store.path, store.busyTimeoutMs, state.*, verp.* (the legacy rows' judge, passed to the thread).
