@@ -8,7 +8,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     // In-process daemons log to $TMPDIR/rebound-vitest.log, not into the report.
-    setupFiles: ['test/support/log-to-file.ts'],
+    setupFiles: ['test/support/log-to-file.ts', 'test/support/fast-check-seed.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
