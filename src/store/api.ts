@@ -139,6 +139,25 @@ export interface ImapHealth {
 /** What saveImapHealth takes: fields left undefined keep their stored value (null clears). */
 export type ImapHealthUpdate = { mailbox: string } & Partial<Omit<ImapHealth, 'mailbox' | 'updatedAt'>>;
 
+/**
+ * One mailbox's health row after an update, on either backend: a field the update leaves
+ * undefined keeps its stored value (a failed pass must not erase the last success, nor a success
+ * the last error); null clears it.
+ */
+export function mergeImapHealth(h: ImapHealthUpdate, cur: ImapHealth | undefined, updatedAt: number): ImapHealth {
+  const keep = <T>(v: T | null | undefined, old: T | null | undefined): T | null => (v !== undefined ? v : (old ?? null));
+  return {
+    mailbox: h.mailbox,
+    lastRunAt: keep(h.lastRunAt, cur?.lastRunAt),
+    lastSuccessAt: keep(h.lastSuccessAt, cur?.lastSuccessAt),
+    lastError: keep(h.lastError, cur?.lastError),
+    lastErrorAt: keep(h.lastErrorAt, cur?.lastErrorAt),
+    backlog: keep(h.backlog, cur?.backlog),
+    messagesLastRun: keep(h.messagesLastRun, cur?.messagesLastRun),
+    updatedAt,
+  };
+}
+
 export interface ImapCursor {
   uidValidity: number;
   lastUid: number;

@@ -3,7 +3,7 @@
  * health rows, kept in the store so `rebound status` and `rebound poll` in other processes see
  * what the daemon's poller saw. The SQLite ImapStateStore of store/api.ts.
  */
-import type { ImapCursor, ImapHealth, ImapHealthUpdate, ImapStateStore } from './api.js';
+import { mergeImapHealth, type ImapCursor, type ImapHealth, type ImapHealthUpdate, type ImapStateStore } from './api.js';
 import type { StoreContext } from './context.js';
 
 export class SqliteImapState implements ImapStateStore {
@@ -37,17 +37,7 @@ export class SqliteImapState implements ImapStateStore {
           // Read-merge-write in one IMMEDIATE transaction: `rebound poll` and the daemon may both
           // write the same mailbox, and a failure must not erase the last success (or vice versa).
           const cur = this.getImapHealth(h.mailbox)[0];
-          const keep = <T>(v: T | null | undefined, old: T | null | undefined): T | null => (v !== undefined ? v : (old ?? null));
-          const row: ImapHealth = {
-            mailbox: h.mailbox,
-            lastRunAt: keep(h.lastRunAt, cur?.lastRunAt),
-            lastSuccessAt: keep(h.lastSuccessAt, cur?.lastSuccessAt),
-            lastError: keep(h.lastError, cur?.lastError),
-            lastErrorAt: keep(h.lastErrorAt, cur?.lastErrorAt),
-            backlog: keep(h.backlog, cur?.backlog),
-            messagesLastRun: keep(h.messagesLastRun, cur?.messagesLastRun),
-            updatedAt: this.ctx.clock(),
-          };
+          const row = mergeImapHealth(h, cur, this.ctx.clock());
           this.ctx.db
             .prepare(
               `INSERT INTO imap_health (mailbox, last_run_at, last_success_at, last_error, last_error_at, backlog, messages_last_run, updated_at)

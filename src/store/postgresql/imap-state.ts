@@ -4,7 +4,7 @@
  * the cursor is written only by the lease holder.
  */
 import type pg from 'pg';
-import type { ImapCursor, ImapHealth, ImapHealthUpdate } from '../api.js';
+import { mergeImapHealth, type ImapCursor, type ImapHealth, type ImapHealthUpdate } from '../api.js';
 import { DB_NOW, type PgContext } from './context.js';
 
 export class PgImapState {
@@ -70,17 +70,7 @@ export class PgImapState {
     return this.ctx.transaction('imap health', async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [`imap-health:${h.mailbox}`]);
       const cur = (await getHealth(c, h.mailbox))[0];
-      const keep = <T>(v: T | null | undefined, old: T | null | undefined): T | null => (v !== undefined ? v : (old ?? null));
-      const row: ImapHealth = {
-        mailbox: h.mailbox,
-        lastRunAt: keep(h.lastRunAt, cur?.lastRunAt),
-        lastSuccessAt: keep(h.lastSuccessAt, cur?.lastSuccessAt),
-        lastError: keep(h.lastError, cur?.lastError),
-        lastErrorAt: keep(h.lastErrorAt, cur?.lastErrorAt),
-        backlog: keep(h.backlog, cur?.backlog),
-        messagesLastRun: keep(h.messagesLastRun, cur?.messagesLastRun),
-        updatedAt: this.ctx.clock(),
-      };
+      const row = mergeImapHealth(h, cur, this.ctx.clock());
       await c.query(
         `INSERT INTO imap_health (mailbox, last_run_at, last_success_at, last_error, last_error_at, backlog, messages_last_run, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
