@@ -23,6 +23,7 @@ import { SqliteMessages } from './messages.js';
 import { SqliteResults } from './results.js';
 import { stateRules, type StateRules } from './state-rules.js';
 import type { CheckOptions } from '../verp/sign.js';
+import { bound } from './bound.js';
 
 export type * from './api.js';
 export type { AddressState, MayISend, SendVerdict, StateRules, Effect, AddressFold } from './state-rules.js';
@@ -53,19 +54,6 @@ export interface StoreOptions {
   /** Config slice `verp`: judges the return paths of messages stored before intake kept its
    *  verdicts (schema < 8), when they are read (store/messages.ts). Absent: such rows have no token. */
   legacyVerp?: CheckOptions;
-}
-
-/** Every method of `o` (own and inherited, up to Object), bound to it, as own properties. */
-function bound<T extends object>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (let p = Object.getPrototypeOf(o) as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
-    for (const k of Object.getOwnPropertyNames(p)) {
-      if (k === 'constructor' || k in out) continue;
-      const v = (o as Record<string, unknown>)[k];
-      if (typeof v === 'function') out[k] = (v as (...a: unknown[]) => unknown).bind(o);
-    }
-  }
-  return out as T;
 }
 
 export function openStore(opts: StoreOptions): Store {

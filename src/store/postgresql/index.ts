@@ -21,6 +21,7 @@ import { migratePg } from './migrate.js';
 import { createPool, describeUrl, type PgConnectOptions } from './pool.js';
 import { PgResults } from './results.js';
 import type { CheckOptions } from '../../verp/sign.js';
+import { bound } from '../bound.js';
 
 export { describeUrl, pgBackupHint } from './pool.js';
 export { PgSchemaTooNewError } from './migrate.js';
@@ -58,19 +59,6 @@ export type PgStore = Public<PgMessages> &
     /** Nothing to do: every commit of the PostgreSQL store is durable when it answers. */
     sync(): Promise<void>;
   };
-
-/** Every method of `o` (own and inherited, up to Object), bound to it, as own properties. */
-function bound<T extends object>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (let p = Object.getPrototypeOf(o) as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
-    for (const k of Object.getOwnPropertyNames(p)) {
-      if (k === 'constructor' || k in out) continue;
-      const v = (o as Record<string, unknown>)[k];
-      if (typeof v === 'function') out[k] = (v as (...a: unknown[]) => unknown).bind(o);
-    }
-  }
-  return out as T;
-}
 
 export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
   const pool = createPool(opts);
