@@ -13,7 +13,7 @@ export interface DaemonProcess {
   proc: ChildProcess;
   /** Everything it wrote so far (stdout and stderr). */
   output(): string;
-  /** SIGTERM, wait for the exit (SIGKILL after 10 s); resolves to the exit code. */
+  /** SIGTERM, wait for the exit (then SIGKILL); resolves to the exit code. */
   stop(): Promise<number | null>;
 }
 
@@ -25,21 +25,29 @@ export async function startDaemon(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, REBOUND_LOG_LEVEL: 'info', ...opts.env },
   });
+  return supervise(proc, { readyMs: opts.timeoutMs ?? 45_000, killAfterMs: 10_000 });
+}
+
+/**
+ * Wait for a spawned daemon's "ready" log line (rejecting, with what it wrote, when it exits first
+ * or takes longer than readyMs); stop() sends SIGTERM and SIGKILL after killAfterMs.
+ */
+export async function supervise(proc: ChildProcess, t: { readyMs: number; killAfterMs: number }): Promise<DaemonProcess> {
   let out = '';
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`rebound did not start within ${opts.timeoutMs ?? 45_000} ms:\n${out}`)), opts.timeoutMs ?? 45_000);
+    const timer = setTimeout(() => reject(new Error(`rebound did not start within ${t.readyMs} ms:\n${out}`)), t.readyMs);
     const onData = (d: Buffer): void => {
       out += d.toString();
       if (out.includes('"msg":"ready"')) {
-        clearTimeout(t);
+        clearTimeout(timer);
         resolve();
       }
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
     void exited.then((code) => {
-      clearTimeout(t);
+      clearTimeout(timer);
       reject(new Error(`rebound exited ${code} before it was ready:\n${out}`));
     });
   });
@@ -49,7 +57,7 @@ export async function startDaemon(
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');
-      const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      const kill = setTimeout(() => proc.kill('SIGKILL'), t.killAfterMs);
       const code = await exited;
       clearTimeout(kill);
       return code;

@@ -3,10 +3,11 @@
  * installed daemon the way systemd starts the installed unit (there is no systemd in the test
  * container). test/install/install.test.ts and routing.test.ts share these.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { supervise, type DaemonProcess } from './daemon.js';
 import { readmeBlock, ROOT_DIR, toScratch } from './readme.js';
 
 export interface Install {
@@ -87,11 +88,7 @@ export function installFromReadme(how: { prefix: string; full: boolean }): Insta
   };
 }
 
-export interface Service {
-  proc: ChildProcess;
-  output(): string;
-  stop(): Promise<number | null>;
-}
+export type Service = DaemonProcess;
 
 /**
  * Start the installed unit's ExecStart as systemd would: User= with the groups /etc/group gives it
@@ -121,34 +118,5 @@ export async function startService(inst: Install): Promise<Service> {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`rebound did not start: ${out}`)), 60_000);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      if (out.includes('"msg":"ready"')) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(t);
-      reject(new Error(`rebound exited ${code}: ${out}`));
-    });
-  });
-  return {
-    proc,
-    output: () => out,
-    async stop() {
-      if (proc.exitCode !== null) return proc.exitCode;
-      proc.kill('SIGTERM');
-      const kill = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-      const code = await exited;
-      clearTimeout(kill);
-      return code;
-    },
-  };
+  return supervise(proc, { readyMs: 60_000, killAfterMs: 30_000 });
 }
