@@ -15,7 +15,7 @@
  */
 import type { Socket } from 'node:net';
 import { child } from '../log.js';
-import { answerBatch } from './batch.js';
+import { answerBatch, readBatches, type Taken } from './batch.js';
 import { suppressionFor, type LookupOptions } from './commands.js';
 import { textFromBytes } from '../address/text.js';
 import { watchConnection, type ConnectionLimits } from './connections.js';
@@ -43,15 +43,10 @@ export function answerPolicy(attrs: Map<string, string>, opts: LookupOptions): s
 export function handlePolicyConnection(sock: Socket, opts: LookupOptions, limits: ConnectionLimits): void {
   // Postfix closes its idle policy connections after smtpd_policy_service_max_idle (300 s).
   const watch = watchConnection(sock, limits);
-  // Bytes, not a utf8-decoded stream: a value that is not UTF-8 must stay marked (address/text.ts),
-  // not become U+FFFD. Postfix sends UTF-8 recipients raw with smtputf8_enable = yes.
-  let buf: Buffer = Buffer.alloc(0);
+  // Postfix sends UTF-8 recipients raw with smtputf8_enable = yes (readBatches keeps bytes).
   let attrs = new Map<string, string>();
   let size = 0;
-  // With opts.prefetch (a store that answers later) a batch waits for its reads; what arrives
-  // meanwhile waits in buf, so replies keep the order of the requests.
-  let busy = false;
-  const drain = (): void => {
+  readBatches(sock, (buf): Taken | undefined => {
     const requests: Map<string, string>[] = [];
     let start = 0;
     for (;;) {
@@ -78,9 +73,9 @@ export function handlePolicyConnection(sock: Socket, opts: LookupOptions, limits
       log.warn('policy request too large; closing connection');
       opts.metrics?.badRequests.inc({ via: 'policy' });
       sock.destroy();
-      return;
+      return undefined;
     }
-    if (requests.length === 0) return;
+    if (requests.length === 0) return { rest: buf };
     const answer = (o: LookupOptions): void => {
       let out = '';
       for (const r of requests) {
@@ -95,17 +90,6 @@ export function handlePolicyConnection(sock: Socket, opts: LookupOptions, limits
       }
       if (out !== '' && !sock.destroyed) sock.write(out);
     };
-    const pending = answerBatch(sock, opts, () => requests.map((r) => r.get('recipient') ?? '').filter((k) => k !== ''), answer);
-    if (!pending) return;
-    busy = true;
-    void pending.then(() => {
-      busy = false;
-      if (!sock.destroyed && buf.length > 0) drain();
-    });
-  };
-  sock.on('data', (chunk: Buffer) => {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    if (!busy) drain();
+    return { rest: buf, pending: answerBatch(sock, opts, () => requests.map((r) => r.get('recipient') ?? '').filter((k) => k !== ''), answer) };
   });
-  sock.on('error', () => sock.destroy());
 }

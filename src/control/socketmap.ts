@@ -14,7 +14,7 @@
  */
 import type { Socket } from 'node:net';
 import { child } from '../log.js';
-import { answerBatch } from './batch.js';
+import { answerBatch, readBatches, type Taken } from './batch.js';
 import { suppressionFor, type LookupOptions } from './commands.js';
 import { textFromBytes } from '../address/text.js';
 import { watchConnection, type ConnectionLimits } from './connections.js';
@@ -58,19 +58,16 @@ export function answerSocketmap(payload: string, opts: LookupOptions): string {
 
 /** Serve socketmap requests on one connection until the peer closes or breaks the framing. */
 export function handleSocketmapConnection(sock: Socket, opts: LookupOptions, limits: ConnectionLimits): void {
-  let buf: Buffer = Buffer.alloc(0);
   // Postfix closes an idle socketmap connection after 10 s itself; the idle limit reaps the rest.
   const watch = watchConnection(sock, limits);
   sock.setNoDelay?.(true);
-  const fail = (why: string): void => {
+  const fail = (why: string): undefined => {
     opts.metrics?.badRequests.inc({ via: 'socketmap' });
     log.warn({ why }, 'socketmap protocol error; closing connection');
     sock.destroy();
+    return undefined;
   };
-  // With opts.prefetch (a store that answers later) a batch waits for its reads; what arrives
-  // meanwhile waits in buf, so replies keep the order of the requests.
-  let busy = false;
-  const drain = (): void => {
+  readBatches(sock, (buf): Taken | undefined => {
     const payloads: string[] = [];
     let pos = 0;
     for (;;) {
@@ -93,21 +90,10 @@ export function handleSocketmapConnection(sock: Socket, opts: LookupOptions, lim
     }
     buf = pos === 0 ? buf : buf.subarray(pos);
     watch.partial(buf.length > 0);
-    if (payloads.length === 0) return;
+    if (payloads.length === 0) return { rest: buf };
     const answer = (o: LookupOptions): void => {
       if (!sock.destroyed) sock.write(payloads.map((p) => netstring(answerSocketmap(p, o))).join(''));
     };
-    const pending = answerBatch(sock, opts, () => payloads.map((p) => (p.indexOf(' ') < 0 ? '' : p.slice(p.indexOf(' ') + 1))).filter((k) => k !== ''), answer);
-    if (!pending) return;
-    busy = true;
-    void pending.then(() => {
-      busy = false;
-      if (!sock.destroyed && buf.length > 0) drain();
-    });
-  };
-  sock.on('data', (chunk: Buffer) => {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    if (!busy) drain();
+    return { rest: buf, pending: answerBatch(sock, opts, () => payloads.map((p) => (p.indexOf(' ') < 0 ? '' : p.slice(p.indexOf(' ') + 1))).filter((k) => k !== ''), answer) };
   });
-  sock.on('error', () => sock.destroy());
 }
