@@ -138,7 +138,7 @@ export function register(program: Command): void {
 }
 
 /** The error main.ts reports, with the exit status the caller (an MTA, a script) needs. */
-export function ingestFailure(err: unknown, stdin: boolean): Error & { exitCode: number } {
+function ingestFailure(err: unknown, stdin: boolean): Error & { exitCode: number } {
   const e = err as { message?: string; exitCode?: number; code?: unknown; cause?: { code?: unknown } };
   const message = e?.message ?? String(err);
   const sqlite = String(e?.cause?.code ?? e?.code ?? '');
@@ -150,7 +150,7 @@ export function ingestFailure(err: unknown, stdin: boolean): Error & { exitCode:
   return Object.assign(new Error(message), { exitCode: typeof e?.exitCode === 'number' ? e.exitCode : EXIT.failure });
 }
 
-export interface IngestHow {
+interface IngestHow {
   /** Messages per transaction (default 100). */
   batch?: number;
   /** Worker threads for the analysis (analyze-pool.ts): a number (0: in this thread, the
@@ -307,12 +307,12 @@ export async function ingest(pipeline: Pipeline, paths: string[], how: IngestHow
   return s;
 }
 
-export function addError(s: IngestSummary, e: IngestSummary['errors'][number]): void {
+function addError(s: IngestSummary, e: IngestSummary['errors'][number]): void {
   if (s.errors.length < MAX_ERRORS) s.errors.push(e);
   else s.moreErrors++;
 }
 
-export function tally(s: IngestSummary, o: ProcessOutcome): void {
+function tally(s: IngestSummary, o: ProcessOutcome): void {
   if (o.skipped) return;
   if (o.messageType) s.byType[o.messageType] = (s.byType[o.messageType] ?? 0) + 1;
   if (o.state === 'processed') s.processed++;
@@ -335,7 +335,7 @@ const CATEGORY_NAMES: Record<string, string> = {
   '9': 'soft: unknown',
 };
 
-export function formatSummary(s: IngestSummary): string {
+function formatSummary(s: IngestSummary): string {
   const lines = [
     `messages:      ${s.messages} read, ${s.stored} stored, ${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'} (${s.seconds.toFixed(1)} s, ${s.rate} msg/s${s.threads > 0 ? `, ${s.threads} worker thread${s.threads === 1 ? '' : 's'}` : ''})`,
     `processed:     ${s.processed}, not a bounce: ${s.notABounce}, failed: ${s.failed}`,

@@ -42,7 +42,7 @@ const log = child('daemon');
 export { verpOptions };
 
 /** The health entry for store writes: ok while intake and pipeline commits succeed. */
-export function writesHealth(intake: WriteState, pipeline: WriteState): { ok: boolean; detail: string } {
+function writesHealth(intake: WriteState, pipeline: WriteState): { ok: boolean; detail: string } {
   if (intake.ok && pipeline.ok) return { ok: true, detail: 'commits succeed' };
   const since = Math.min(intake.since ?? Infinity, pipeline.since ?? Infinity);
   const parts: string[] = [];
@@ -53,7 +53,7 @@ export function writesHealth(intake: WriteState, pipeline: WriteState): { ok: bo
 
 /** The health entry for the analysis budget: what was abandoned, and the last one. Stays ok: an
  *  abandoned message is kept (failed, for `rebound reprocess --failed`) and intake goes on. */
-export function analysisHealth(all: AnalysisStats[]): { ok: boolean; detail: string } {
+function analysisHealth(all: AnalysisStats[]): { ok: boolean; detail: string } {
   const sum = (why: 'deadline' | 'memory' | 'crash') => all.reduce((n, s) => n + s.abandoned[why], 0);
   const restarts = all.reduce((n, s) => n + s.restarts, 0);
   const last = all.map((s) => s.last).filter((l) => l !== null).sort((a, b) => b.at - a.at)[0];

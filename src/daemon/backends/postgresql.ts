@@ -41,7 +41,7 @@ const SWEEP_MS = 2000;
  * SQLite daemon, with the same decision function. Lines this cannot answer return undefined
  * (help, quit, unknown verbs): the command table answers them itself.
  */
-export function pgControlAnswer(store: StoreApi, ctx: CommandContext, deps: { now?: () => number; metrics?: typeof metrics; health?: () => Record<string, { ok: boolean; detail?: string }>; extraStats?: () => Record<string, unknown> }) {
+function pgControlAnswer(store: StoreApi, ctx: CommandContext, deps: { now?: () => number; metrics?: typeof metrics; health?: () => Record<string, { ok: boolean; detail?: string }>; extraStats?: () => Record<string, unknown> }) {
   return (line: string): Promise<string> | undefined => {
     const words = line.trim().split(/\s+/).filter(Boolean);
     const verb = (words[0] ?? '').toLowerCase();
@@ -84,7 +84,7 @@ export function pgControlAnswer(store: StoreApi, ctx: CommandContext, deps: { no
  * those results by the usual decision (control/commands.ts suppressionFor). A key whose lookup
  * failed answers as a store error (control.failOpen decides).
  */
-export function pgPrefetch(store: Pick<StoreApi, 'mayISend'>) {
+function pgPrefetch(store: Pick<StoreApi, 'mayISend'>) {
   return async (keys: string[], now: number | undefined): Promise<ControlStore> => {
     const unique = [...new Set(keys)];
     const got = new Map<string, MayISend | Error>();
